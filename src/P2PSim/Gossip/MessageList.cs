@@ -1,0 +1,55 @@
+using P2PSim.Protocol;
+
+namespace P2PSim.Gossip;
+
+/// <summary>
+/// The Message List: every gossip message a peer has seen, by hash, with when and from whom
+/// it first arrived. Bounded two ways: entries expire after <c>timeToLive</c>, and at
+/// <c>capacity</c> the oldest entry is evicted to make room. Pure: time is passed in.
+/// </summary>
+public sealed class MessageList(int capacity, TimeSpan timeToLive)
+{
+    private readonly Dictionary<MessageId, Entry> _entries = new();
+    private readonly Queue<(MessageId Id, DateTimeOffset SeenAt)> _byAge = new();
+
+    /// <summary>When and from whom a message first arrived (null sender: originated here).</summary>
+    public readonly record struct Entry(DateTimeOffset FirstSeen, NodeEndpoint? From);
+
+    public int Count => _entries.Count;
+
+    public int Capacity => capacity;
+
+    /// <summary>Entries dropped because the list was full before they expired.</summary>
+    public long Evicted { get; private set; }
+
+    public bool Contains(MessageId id) => _entries.ContainsKey(id);
+
+    public bool TryGet(MessageId id, out Entry entry) => _entries.TryGetValue(id, out entry);
+
+    /// <summary>Records a first sighting; false when the message was already in the list.</summary>
+    public bool TryAdd(MessageId id, DateTimeOffset now, NodeEndpoint? from)
+    {
+        Expire(now);
+        if (!_entries.TryAdd(id, new Entry(now, from)))
+        {
+            return false;
+        }
+        _byAge.Enqueue((id, now));
+        while (_entries.Count > capacity && _byAge.TryDequeue(out var oldest))
+        {
+            _entries.Remove(oldest.Id);
+            Evicted++;
+        }
+        return true;
+    }
+
+    /// <summary>Removes every entry older than the time to live.</summary>
+    public void Expire(DateTimeOffset now)
+    {
+        while (_byAge.TryPeek(out var oldest) && now - oldest.SeenAt >= timeToLive)
+        {
+            _byAge.Dequeue();
+            _entries.Remove(oldest.Id);
+        }
+    }
+}

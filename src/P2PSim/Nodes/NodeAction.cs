@@ -1,0 +1,24 @@
+using P2PSim.Protocol;
+
+namespace P2PSim.Nodes;
+
+/// <summary>
+/// What a node state machine asks its driver to do. The machine never does I/O itself:
+/// the TCP shell or the simulator carries these out and feeds the outcomes back as events.
+/// </summary>
+public abstract record NodeAction;
+
+/// <summary>Open a connection to <paramref name="Target"/>; the outcome comes back as OnConnected or OnDialFailed.</summary>
+public sealed record Dial(NodeEndpoint Target) : NodeAction;
+
+/// <summary>Queue <paramref name="Message"/> on a connection.</summary>
+public sealed record Send(ConnectionId Connection, Message Message) : NodeAction;
+
+/// <summary>Close a connection: after what is queued has been sent, or at once (abort).</summary>
+public sealed record Close(ConnectionId Connection, string Reason, bool AfterFlush = true) : NodeAction;
+
+/// <summary>Call OnTimer at <paramref name="Due"/> (replaces any earlier request).</summary>
+public sealed record WakeAt(DateTimeOffset Due) : NodeAction;
+
+/// <summary>Something worth a log line and a metric happened.</summary>
+public sealed record Report(NodeEvent Event) : NodeAction;

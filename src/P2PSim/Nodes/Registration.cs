@@ -1,0 +1,84 @@
+using P2PSim.Protocol;
+
+namespace P2PSim.Nodes;
+
+/// <summary>
+/// A peer's registration round: with n seeds it wants floor(n/2)+1 of them, tried in a random
+/// order; a seed that fails is replaced by the next untried one, and when all have been tried
+/// the failed ones are retried later until enough have answered. Also keeps the union of
+/// the peer lists received.
+/// </summary>
+internal sealed class Registration(int seedCount)
+{
+    private readonly HashSet<NodeEndpoint> _registered = new();
+    private readonly List<NodeEndpoint> _failed = [];
+    private readonly HashSet<NodeEndpoint> _known = new();
+    private NodeEndpoint[] _order = [];
+    private int _next;
+    private int _inFlight;
+    private DateTimeOffset? _retryAt;
+
+    /// <summary>floor(n/2)+1: a majority, so any two peers share a seed.</summary>
+    public int Wanted { get; } = seedCount == 0 ? 0 : (seedCount / 2) + 1;
+
+    public IReadOnlyCollection<NodeEndpoint> Registered => _registered;
+
+    public IReadOnlyCollection<NodeEndpoint> Known => _known;
+
+    /// <summary>No attempt is under way, and either enough seeds answered or every seed has been tried.</summary>
+    public bool RoundFinished => _inFlight == 0 && (_registered.Count >= Wanted || _next >= _order.Length);
+
+    public DateTimeOffset? NextRetry => _registered.Count < Wanted && _failed.Count > 0 ? _retryAt : null;
+
+    public void Begin(NodeEndpoint[] order)
+    {
+        _order = order;
+        _next = 0;
+    }
+
+    /// <summary>The untried seeds to contact now, to make up the majority.</summary>
+    public IEnumerable<NodeEndpoint> TakeNextAttempts()
+    {
+        var attempts = new List<NodeEndpoint>();
+        while (_registered.Count + _inFlight < Wanted && _next < _order.Length)
+        {
+            attempts.Add(_order[_next++]);
+            _inFlight++;
+        }
+        return attempts;
+    }
+
+    public bool RetryDue(DateTimeOffset now) => NextRetry is { } at && now >= at;
+
+    /// <summary>Failed seeds to try again, as many as are still missing.</summary>
+    public IEnumerable<NodeEndpoint> TakeRetryAttempts()
+    {
+        _retryAt = null;
+        var attempts = new List<NodeEndpoint>();
+        while (_registered.Count + _inFlight < Wanted && _failed.Count > 0)
+        {
+            attempts.Add(_failed[0]);
+            _failed.RemoveAt(0);
+            _inFlight++;
+        }
+        return attempts;
+    }
+
+    public void Learn(NodeEndpoint peer) => _known.Add(peer);
+
+    public void Succeeded(NodeEndpoint seed)
+    {
+        _inFlight = Math.Max(0, _inFlight - 1);
+        _registered.Add(seed);
+    }
+
+    public void Failed(NodeEndpoint seed, DateTimeOffset retryAt)
+    {
+        _inFlight = Math.Max(0, _inFlight - 1);
+        if (!_registered.Contains(seed) && !_failed.Contains(seed))
+        {
+            _failed.Add(seed);
+        }
+        _retryAt ??= retryAt;
+    }
+}

@@ -1,0 +1,382 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Net;
+using System.Text;
+
+namespace P2PSim.Protocol;
+
+/// <summary>What <see cref="FrameCodec.TryRead"/> found at the start of a buffer.</summary>
+public enum DecodeStatus
+{
+    /// <summary>A whole, valid frame was decoded and can be consumed.</summary>
+    Complete,
+
+    /// <summary>The buffer holds the start of a frame; read more bytes and call again.</summary>
+    Incomplete,
+
+    /// <summary>The bytes can never become a valid frame; the connection must be closed.</summary>
+    Invalid,
+}
+
+/// <summary>
+/// Encodes and decodes frames: a 4-byte big-endian length, then that many bytes of body
+/// (1 type byte and the payload). Pure functions over buffers, no I/O (see PROTOCOL.md).
+/// </summary>
+public static class FrameCodec
+{
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    /// <summary>
+    /// Tries to decode one frame from the start of <paramref name="input"/>. On
+    /// <see cref="DecodeStatus.Complete"/>, <paramref name="consumed"/> is the frame's size in bytes.
+    /// On <see cref="DecodeStatus.Invalid"/>, <paramref name="error"/> says why, in words for a log.
+    /// The length prefix is checked before any body byte is awaited.
+    /// </summary>
+    public static DecodeStatus TryRead(ReadOnlySpan<byte> input, int maxFrameLength, out Message? message, out int consumed, out string? error)
+    {
+        message = null;
+        consumed = 0;
+        error = null;
+        if (input.Length < ProtocolLimits.LengthPrefixSize)
+        {
+            return DecodeStatus.Incomplete;
+        }
+        var length = BinaryPrimitives.ReadInt32BigEndian(input);
+        if (length < ProtocolLimits.MinFrameLength)
+        {
+            error = length < 0 ? $"negative frame length {length}" : "empty frame (length 0)";
+            return DecodeStatus.Invalid;
+        }
+        if (length > maxFrameLength)
+        {
+            error = $"frame length {length} exceeds the maximum of {maxFrameLength} bytes";
+            return DecodeStatus.Invalid;
+        }
+        var type = input.Length > ProtocolLimits.LengthPrefixSize ? input[ProtocolLimits.LengthPrefixSize] : (byte)0;
+        if (input.Length > ProtocolLimits.LengthPrefixSize && !Enum.IsDefined((MessageType)type))
+        {
+            error = $"unknown message type {type}";
+            return DecodeStatus.Invalid;
+        }
+        if (input.Length - ProtocolLimits.LengthPrefixSize < length)
+        {
+            return DecodeStatus.Incomplete;
+        }
+        var body = input.Slice(ProtocolLimits.LengthPrefixSize + 1, length - 1);
+        if (!TryDecodeBody((MessageType)type, body, out message, out error))
+        {
+            error = $"malformed {(MessageType)type} frame: {error}";
+            return DecodeStatus.Invalid;
+        }
+        consumed = ProtocolLimits.LengthPrefixSize + length;
+        return DecodeStatus.Complete;
+    }
+
+    /// <summary>Writes <paramref name="message"/> as one frame.</summary>
+    public static void Write(IBufferWriter<byte> output, Message message)
+    {
+        var bodyLength = 1 + PayloadSize(message);
+        var span = output.GetSpan(ProtocolLimits.LengthPrefixSize + bodyLength);
+        BinaryPrimitives.WriteInt32BigEndian(span, bodyLength);
+        span[ProtocolLimits.LengthPrefixSize] = (byte)message.Type;
+        var writer = new SpanWriter(span.Slice(ProtocolLimits.LengthPrefixSize + 1, bodyLength - 1));
+        WritePayload(ref writer, message);
+        output.Advance(ProtocolLimits.LengthPrefixSize + bodyLength);
+    }
+
+    /// <summary>Encodes one frame into a new array (tests, tools).</summary>
+    public static byte[] Encode(Message message)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        Write(buffer, message);
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>Bytes <paramref name="message"/> takes on the wire, length prefix included.</summary>
+    public static int FrameSize(Message message) => ProtocolLimits.LengthPrefixSize + 1 + PayloadSize(message);
+
+    private static int PayloadSize(Message message) => message switch
+    {
+        Hello h => 2 + 1 + EndpointSize(h.Listen),
+        Register or Goodbye => 0,
+        PeerList p => 2 + p.Peers.Sum(EndpointSize),
+        DeadNode d => EndpointSize(d.Dead) + 8 + EndpointSize(d.Reporter),
+        Gossip g => 2 + 2 + CheckedTextLength(g.Text),
+        Ping or Pong => 8,
+        _ => throw new ArgumentException($"Cannot encode {message.GetType().Name}.", nameof(message)),
+    };
+
+    private static int CheckedTextLength(string text)
+    {
+        var bytes = StrictUtf8.GetByteCount(text);
+        if (bytes > ProtocolLimits.MaxGossipTextBytes)
+        {
+            throw new ArgumentException($"Gossip text is {bytes} bytes; the limit is {ProtocolLimits.MaxGossipTextBytes}.", nameof(text));
+        }
+        return bytes;
+    }
+
+    private static int EndpointSize(NodeEndpoint endpoint) => 1 + AddressBytes(endpoint.Address) + 2;
+
+    private static int AddressBytes(IPAddress address) =>
+        address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? 16 : 4;
+
+    private static void WritePayload(ref SpanWriter w, Message message)
+    {
+        switch (message)
+        {
+            case Hello h:
+                w.UInt16(h.Version);
+                w.Byte((byte)h.Role);
+                w.Endpoint(h.Listen);
+                break;
+            case PeerList p:
+                if (p.Peers.Count > ProtocolLimits.MaxPeerListEntries)
+                {
+                    throw new ArgumentException($"A peer list holds at most {ProtocolLimits.MaxPeerListEntries} entries.", nameof(message));
+                }
+                w.UInt16((ushort)p.Peers.Count);
+                foreach (var peer in p.Peers)
+                {
+                    w.Endpoint(peer);
+                }
+                break;
+            case DeadNode d:
+                w.Endpoint(d.Dead);
+                w.Int64(d.TimestampUnixMs);
+                w.Endpoint(d.Reporter);
+                break;
+            case Gossip g:
+                w.UInt16(g.Hops);
+                w.Text(g.Text);
+                break;
+            case Ping ping:
+                w.UInt64(ping.Sequence);
+                break;
+            case Pong pong:
+                w.UInt64(pong.Sequence);
+                break;
+        }
+    }
+
+    private static bool TryDecodeBody(MessageType type, ReadOnlySpan<byte> body, out Message? message, out string? error)
+    {
+        var r = new SpanReader(body);
+        message = type switch
+        {
+            MessageType.Hello => DecodeHello(ref r),
+            MessageType.Register => Register.Instance,
+            MessageType.PeerList => DecodePeerList(ref r),
+            MessageType.DeadNode => r.TryEndpoint(out var dead) && r.TryInt64(out var ts) && r.TryEndpoint(out var reporter)
+                ? new DeadNode(dead, ts, reporter) : null,
+            MessageType.Gossip => r.TryUInt16(out var hops) && r.TryText(out var text) ? new Gossip(text, hops) : null,
+            MessageType.Ping => r.TryUInt64(out var seq) ? new Ping(seq) : null,
+            MessageType.Pong => r.TryUInt64(out var seq2) ? new Pong(seq2) : null,
+            MessageType.Goodbye => Goodbye.Instance,
+            _ => null,
+        };
+        error = r.Error ?? (message is null ? "truncated payload" : null);
+        if (message is not null && error is null && r.Remaining != 0)
+        {
+            error = $"{r.Remaining} unexpected trailing bytes";
+        }
+        if (error is not null)
+        {
+            message = null;
+            return false;
+        }
+        return true;
+    }
+
+    private static Hello? DecodeHello(ref SpanReader r)
+    {
+        if (!r.TryUInt16(out var version) || !r.TryByte(out var role) || !r.TryEndpoint(out var listen))
+        {
+            return null;
+        }
+        if (!Enum.IsDefined((NodeRole)role))
+        {
+            r.Error = $"unknown node role {role}";
+            return null;
+        }
+        return new Hello(version, (NodeRole)role, listen);
+    }
+
+    private static PeerList? DecodePeerList(ref SpanReader r)
+    {
+        if (!r.TryUInt16(out var count))
+        {
+            return null;
+        }
+        if (count > ProtocolLimits.MaxPeerListEntries)
+        {
+            r.Error = $"peer list claims {count} entries; the limit is {ProtocolLimits.MaxPeerListEntries}";
+            return null;
+        }
+        var peers = new NodeEndpoint[count];
+        for (var i = 0; i < count; i++)
+        {
+            if (!r.TryEndpoint(out peers[i]))
+            {
+                return null;
+            }
+        }
+        return new PeerList(peers);
+    }
+
+    private ref struct SpanWriter(Span<byte> span)
+    {
+        private readonly Span<byte> _span = span;
+        private int _position;
+
+        public void Byte(byte value) => _span[_position++] = value;
+
+        public void UInt16(ushort value)
+        {
+            BinaryPrimitives.WriteUInt16BigEndian(_span[_position..], value);
+            _position += 2;
+        }
+
+        public void Int64(long value)
+        {
+            BinaryPrimitives.WriteInt64BigEndian(_span[_position..], value);
+            _position += 8;
+        }
+
+        public void UInt64(ulong value)
+        {
+            BinaryPrimitives.WriteUInt64BigEndian(_span[_position..], value);
+            _position += 8;
+        }
+
+        public void Endpoint(NodeEndpoint endpoint)
+        {
+            var size = AddressBytes(endpoint.Address);
+            Byte((byte)size);
+            endpoint.Address.TryWriteBytes(_span.Slice(_position, size), out _);
+            _position += size;
+            UInt16((ushort)endpoint.Port);
+        }
+
+        public void Text(string text)
+        {
+            var length = StrictUtf8.GetBytes(text, _span[(_position + 2)..]);
+            UInt16((ushort)length);
+            _position += length;
+        }
+    }
+
+    private ref struct SpanReader(ReadOnlySpan<byte> span)
+    {
+        private readonly ReadOnlySpan<byte> _span = span;
+        private int _position;
+
+        public string? Error { get; set; }
+
+        public readonly int Remaining => _span.Length - _position;
+
+        public bool TryByte(out byte value)
+        {
+            value = 0;
+            if (Remaining < 1)
+            {
+                return false;
+            }
+            value = _span[_position++];
+            return true;
+        }
+
+        public bool TryUInt16(out ushort value)
+        {
+            value = 0;
+            if (Remaining < 2)
+            {
+                return false;
+            }
+            value = BinaryPrimitives.ReadUInt16BigEndian(_span[_position..]);
+            _position += 2;
+            return true;
+        }
+
+        public bool TryInt64(out long value)
+        {
+            value = 0;
+            if (Remaining < 8)
+            {
+                return false;
+            }
+            value = BinaryPrimitives.ReadInt64BigEndian(_span[_position..]);
+            _position += 8;
+            return true;
+        }
+
+        public bool TryUInt64(out ulong value)
+        {
+            value = 0;
+            if (Remaining < 8)
+            {
+                return false;
+            }
+            value = BinaryPrimitives.ReadUInt64BigEndian(_span[_position..]);
+            _position += 8;
+            return true;
+        }
+
+        public bool TryEndpoint(out NodeEndpoint endpoint)
+        {
+            endpoint = default;
+            if (!TryByte(out var size))
+            {
+                return false;
+            }
+            if (size is not 4 and not 16)
+            {
+                Error = $"address length {size} is neither 4 (IPv4) nor 16 (IPv6)";
+                return false;
+            }
+            if (Remaining < size + 2)
+            {
+                return false;
+            }
+            var address = new IPAddress(_span.Slice(_position, size));
+            _position += size;
+            TryUInt16(out var port);
+            if (port == 0)
+            {
+                Error = "endpoint port 0";
+                return false;
+            }
+            endpoint = new NodeEndpoint(address, port);
+            return true;
+        }
+
+        public bool TryText(out string text)
+        {
+            text = string.Empty;
+            if (!TryUInt16(out var length))
+            {
+                return false;
+            }
+            if (length > ProtocolLimits.MaxGossipTextBytes)
+            {
+                Error = $"text of {length} bytes exceeds the limit of {ProtocolLimits.MaxGossipTextBytes}";
+                return false;
+            }
+            if (Remaining < length)
+            {
+                return false;
+            }
+            try
+            {
+                text = StrictUtf8.GetString(_span.Slice(_position, length));
+            }
+            catch (ArgumentException)
+            {
+                Error = "text is not valid UTF-8";
+                return false;
+            }
+            _position += length;
+            return true;
+        }
+    }
+}

@@ -1,0 +1,45 @@
+namespace P2PSim.Protocol;
+
+/// <summary>
+/// The type byte of a frame. Only append: the numbers are the protocol (see PROTOCOL.md).
+/// </summary>
+public enum MessageType : byte
+{
+    Hello = 1,
+    Register = 2,
+    PeerList = 3,
+    DeadNode = 4,
+    Gossip = 5,
+    Ping = 6,
+    Pong = 7,
+    Goodbye = 8,
+}
+
+/// <summary>What a node is, announced in its <see cref="Hello"/>.</summary>
+public enum NodeRole : byte
+{
+    Seed = 1,
+    Peer = 2,
+}
+
+/// <summary>Named limits and constants of the wire protocol.</summary>
+public static class ProtocolLimits
+{
+    /// <summary>The protocol version this build speaks; a Hello with another version is refused.</summary>
+    public const ushort Version = 1;
+
+    /// <summary>Bytes of the length prefix in front of every frame.</summary>
+    public const int LengthPrefixSize = 4;
+
+    /// <summary>The smallest frame body: just the type byte.</summary>
+    public const int MinFrameLength = 1;
+
+    /// <summary>Default largest frame body (type byte + payload) a node accepts.</summary>
+    public const int DefaultMaxFrameLength = 1024 * 1024;
+
+    /// <summary>Largest gossip text in UTF-8 bytes.</summary>
+    public const int MaxGossipTextBytes = 4096;
+
+    /// <summary>Most endpoints in one peer list frame.</summary>
+    public const int MaxPeerListEntries = 10_000;
+}

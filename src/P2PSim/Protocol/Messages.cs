@@ -1,0 +1,70 @@
+namespace P2PSim.Protocol;
+
+/// <summary>One typed message of the wire protocol. Every frame carries exactly one.</summary>
+public abstract record Message
+{
+    public abstract MessageType Type { get; }
+}
+
+/// <summary>First frame in each direction of every connection: version, role and listening endpoint.</summary>
+public sealed record Hello(ushort Version, NodeRole Role, NodeEndpoint Listen) : Message
+{
+    public override MessageType Type => MessageType.Hello;
+}
+
+/// <summary>Peer to seed: add me (my Hello's listening endpoint) to your peer list.</summary>
+public sealed record Register : Message
+{
+    public static readonly Register Instance = new();
+    public override MessageType Type => MessageType.Register;
+}
+
+/// <summary>Seed to peer, in answer to <see cref="Register"/>: the peers the seed knows.</summary>
+public sealed record PeerList(IReadOnlyList<NodeEndpoint> Peers) : Message
+{
+    public override MessageType Type => MessageType.PeerList;
+
+    public bool Equals(PeerList? other) => other is not null && Peers.SequenceEqual(other.Peers);
+
+    public override int GetHashCode() => Peers.Count;
+}
+
+/// <summary>
+/// Peer to seed: <paramref name="Dead"/> stopped answering. Its text form is
+/// <c>Dead Node:&lt;ip&gt;:&lt;port&gt;:&lt;timestamp&gt;:&lt;reporter ip&gt;</c>.
+/// </summary>
+public sealed record DeadNode(NodeEndpoint Dead, long TimestampUnixMs, NodeEndpoint Reporter) : Message
+{
+    public override MessageType Type => MessageType.DeadNode;
+
+    public string ToText() => $"Dead Node:{Dead.Address}:{Dead.Port}:{TimestampUnixMs}:{Reporter.Address}";
+}
+
+/// <summary>
+/// A gossip message. <paramref name="Text"/> is <c>&lt;timestamp&gt;:&lt;ip&gt;:&lt;port&gt;:&lt;msg#&gt;</c>
+/// and identifies the message (its SHA-256 is the Message List key). <paramref name="Hops"/>
+/// counts the links this copy has crossed (1 when the originator sends it).
+/// </summary>
+public sealed record Gossip(string Text, ushort Hops) : Message
+{
+    public override MessageType Type => MessageType.Gossip;
+}
+
+/// <summary>Liveness request; the neighbour answers with a <see cref="Pong"/> carrying the same sequence.</summary>
+public sealed record Ping(ulong Sequence) : Message
+{
+    public override MessageType Type => MessageType.Ping;
+}
+
+/// <summary>Liveness reply to the <see cref="Ping"/> with the same sequence.</summary>
+public sealed record Pong(ulong Sequence) : Message
+{
+    public override MessageType Type => MessageType.Pong;
+}
+
+/// <summary>Clean leave: the sender is shutting down and must not be reported dead.</summary>
+public sealed record Goodbye : Message
+{
+    public static readonly Goodbye Instance = new();
+    public override MessageType Type => MessageType.Goodbye;
+}
