@@ -1,5 +1,3 @@
-using System.ComponentModel.DataAnnotations;
-
 namespace P2PSim.Configuration;
 
 /// <summary>Section <c>Network</c>: how many nodes run and where they listen.</summary>
@@ -8,23 +6,18 @@ public sealed class NetworkOptions
     public const string Section = "Network";
 
     /// <summary>Number of seed nodes (discovery servers).</summary>
-    [Range(1, 1000)]
     public int Seeds { get; set; } = 3;
 
     /// <summary>Number of peer nodes.</summary>
-    [Range(0, 100_000)]
     public int Peers { get; set; } = 8;
 
     /// <summary>IP address every node binds to. Loopback by default.</summary>
-    [Required]
     public string Host { get; set; } = "127.0.0.1";
 
     /// <summary>Seed i listens on SeedBasePort + i. 0 lets the OS pick every port.</summary>
-    [Range(0, 65535)]
     public int SeedBasePort { get; set; } = 5000;
 
     /// <summary>Peer i listens on PeerBasePort + i. 0 lets the OS pick every port.</summary>
-    [Range(0, 65535)]
     public int PeerBasePort { get; set; } = 6000;
 
     /// <summary>Pause between one peer joining and the next starting to join.</summary>

@@ -1,5 +1,3 @@
-using System.ComponentModel.DataAnnotations;
-
 namespace P2PSim.Configuration;
 
 /// <summary>Section <c>Peer</c>: the behaviour of every peer.</summary>
@@ -8,25 +6,21 @@ public sealed class PeerOptions
     public const string Section = "Peer";
 
     /// <summary>Most neighbours a peer dials itself (peers that dial it are accepted on top).</summary>
-    [Range(1, 1000)]
     public int MaxNeighbours { get; set; } = 4;
 
     /// <summary>Time between two gossip messages a peer originates.</summary>
     public TimeSpan GossipInterval { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>How many gossip messages each peer originates in total.</summary>
-    [Range(0, 1_000_000)]
     public int MessagesPerPeer { get; set; } = 10;
 
     /// <summary>Time between two liveness requests to each neighbour.</summary>
     public TimeSpan LivenessInterval { get; set; } = TimeSpan.FromSeconds(13);
 
     /// <summary>Consecutive unanswered liveness requests (or rounds without a connection) that make a neighbour dead.</summary>
-    [Range(1, 100)]
     public int MaxMissedLiveness { get; set; } = 3;
 
     /// <summary>Most entries in the Message List; beyond it the oldest entry is evicted.</summary>
-    [Range(16, 10_000_000)]
     public int MessageListCapacity { get; set; } = 100_000;
 
     /// <summary>How long a Message List entry is kept. Must exceed the time a message needs to cross the network.</summary>

@@ -1,4 +1,3 @@
-using System.ComponentModel.DataAnnotations;
 using P2PSim.Protocol;
 
 namespace P2PSim.Configuration;
@@ -9,7 +8,6 @@ public sealed class TransportOptions
     public const string Section = "Transport";
 
     /// <summary>Largest frame body (type byte + payload) accepted; a longer claimed length closes the connection.</summary>
-    [Range(1024, 16 * 1024 * 1024)]
     public int MaxFrameBytes { get; set; } = ProtocolLimits.DefaultMaxFrameLength;
 
     /// <summary>Time a new connection has to complete its Hello, and a dial has to connect.</summary>
@@ -22,11 +20,9 @@ public sealed class TransportOptions
     public TimeSpan FrameTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>Frames queued for one connection before further frames are dropped (counted and logged).</summary>
-    [Range(1, 1_000_000)]
     public int SendQueueCapacity { get; set; } = 4096;
 
     /// <summary>Most simultaneous connections one node accepts; further ones are refused.</summary>
-    [Range(1, 100_000)]
     public int MaxInboundConnections { get; set; } = 1024;
 
     /// <summary>Time a closing node gives its goodbyes to be delivered.</summary>

@@ -6,6 +6,9 @@ namespace P2PSim.Gossip;
 /// <summary>The text of a gossip message: <c>&lt;timestamp&gt;:&lt;ip&gt;:&lt;port&gt;:&lt;msg#&gt;</c>.</summary>
 public static class GossipText
 {
+    /// <summary>The last millisecond a <see cref="DateTimeOffset"/> can hold; a larger timestamp cannot be parsed.</summary>
+    private static readonly long MaxUnixMilliseconds = DateTimeOffset.MaxValue.ToUnixTimeMilliseconds();
+
     /// <summary>Builds the text of message number <paramref name="number"/> from <paramref name="origin"/>; the timestamp is Unix milliseconds.</summary>
     public static string Create(DateTimeOffset now, NodeEndpoint origin, int number) =>
         string.Create(CultureInfo.InvariantCulture, $"{now.ToUnixTimeMilliseconds()}:{origin.Address}:{origin.Port}:{number}");
@@ -23,9 +26,11 @@ public static class GossipText
             || !int.TryParse(text.AsSpan(last + 1), NumberStyles.None, CultureInfo.InvariantCulture, out number)
             || !int.TryParse(text.AsSpan(portSep + 1, last - portSep - 1), NumberStyles.None, CultureInfo.InvariantCulture, out var port)
             || !long.TryParse(text.AsSpan(0, first), NumberStyles.None, CultureInfo.InvariantCulture, out var ms)
+            || ms > MaxUnixMilliseconds
             || !System.Net.IPAddress.TryParse(text.AsSpan(first + 1, portSep - first - 1), out var address)
             || port is < 1 or > 65535)
         {
+            number = 0;
             return false;
         }
         timestamp = DateTimeOffset.FromUnixTimeMilliseconds(ms);

@@ -52,6 +52,9 @@ public sealed class PeerMachine : NodeMachine
     /// <summary>True once registration finished and neighbours were chosen.</summary>
     public bool Joined { get; private set; }
 
+    /// <summary>Joined, and every neighbour dial it started has either connected or failed.</summary>
+    public bool Settled => Joined && _dialing.Count == 0;
+
     public int Originated { get; private set; }
 
     public long Received { get; private set; }
@@ -319,7 +322,7 @@ public sealed class PeerMachine : NodeMachine
         {
             DialNeighbour(peer);
         }
-        _nextGossip = now + _options.GossipInterval;
+        _nextGossip = _options.MessagesPerPeer > 0 ? now + _options.GossipInterval : null;
         _nextLiveness = now + _options.LivenessInterval;
     }
 
@@ -475,7 +478,15 @@ public sealed class PeerMachine : NodeMachine
 
     // ---- gossip ----
 
-    private void Originate(DateTimeOffset now)
+    /// <summary>Originates one gossip message now, outside the <c>GossipInterval</c> schedule (experiments, tools).</summary>
+    public MessageId Publish(DateTimeOffset now)
+    {
+        var id = Originate(now);
+        ScheduleWake();
+        return id;
+    }
+
+    private MessageId Originate(DateTimeOffset now)
     {
         Originated++;
         var text = GossipText.Create(now, Self, Originated);
@@ -484,6 +495,7 @@ public sealed class PeerMachine : NodeMachine
         var sent = Broadcast(new Protocol.Gossip(text, 1), except: null);
         Report(new GossipOriginated(now, text, id, sent));
         _nextGossip = Originated < _options.MessagesPerPeer ? now + _options.GossipInterval : null;
+        return id;
     }
 
     private void OnGossip(NodeEndpoint from, Protocol.Gossip gossip, DateTimeOffset now)

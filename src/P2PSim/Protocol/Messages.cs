@@ -38,6 +38,8 @@ public sealed record DeadNode(NodeEndpoint Dead, long TimestampUnixMs, NodeEndpo
     public override MessageType Type => MessageType.DeadNode;
 
     public string ToText() => $"Dead Node:{Dead.Address}:{Dead.Port}:{TimestampUnixMs}:{Reporter.Address}";
+
+    public override string ToString() => ToText();
 }
 
 /// <summary>

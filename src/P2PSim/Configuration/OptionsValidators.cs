@@ -1,0 +1,140 @@
+using System.Net;
+using Microsoft.Extensions.Options;
+
+namespace P2PSim.Configuration;
+
+/// <summary>
+/// Checks every setting once at start-up. Each failure names the setting as it is written
+/// in appsettings.json or on the command line (<c>Section:Key</c>), says what is allowed and
+/// what was given.
+/// </summary>
+internal sealed class SettingsChecks
+{
+    private readonly List<string> _failures = [];
+
+    public SettingsChecks Range(string setting, long value, long min, long max)
+    {
+        if (value < min || value > max)
+        {
+            _failures.Add($"{setting} must be between {min} and {max} (was {value}).");
+        }
+        return this;
+    }
+
+    public SettingsChecks Interval(string setting, TimeSpan value, TimeSpan min, TimeSpan max)
+    {
+        if (value < min || value > max)
+        {
+            _failures.Add($"{setting} must be between {min} and {max} (was {value}). Write durations as hh:mm:ss[.fff], e.g. 00:00:05 for five seconds.");
+        }
+        return this;
+    }
+
+    public SettingsChecks That(bool ok, string failure)
+    {
+        if (!ok)
+        {
+            _failures.Add(failure);
+        }
+        return this;
+    }
+
+    public ValidateOptionsResult Result() => _failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(_failures);
+}
+
+internal sealed class NetworkOptionsValidator : IValidateOptions<NetworkOptions>
+{
+    public ValidateOptionsResult Validate(string? name, NetworkOptions o)
+    {
+        const string S = NetworkOptions.Section;
+        var checks = new SettingsChecks()
+            .Range($"{S}:Seeds", o.Seeds, 1, 1000)
+            .Range($"{S}:Peers", o.Peers, 0, 100_000)
+            .Range($"{S}:SeedBasePort", o.SeedBasePort, 0, 65535)
+            .Range($"{S}:PeerBasePort", o.PeerBasePort, 0, 65535)
+            .Interval($"{S}:PeerJoinInterval", o.PeerJoinInterval, TimeSpan.Zero, TimeSpan.FromMinutes(10))
+            .That(IPAddress.TryParse(o.Host, out _), $"{S}:Host must be an IP address such as 127.0.0.1 (was '{o.Host}').");
+        if (o.SeedBasePort > 0 && o.Seeds > 0)
+        {
+            checks.That(o.SeedBasePort + o.Seeds - 1 <= 65535, $"{S}:SeedBasePort {o.SeedBasePort} leaves no room for {o.Seeds} seeds below port 65535.");
+        }
+        if (o.PeerBasePort > 0 && o.Peers > 0)
+        {
+            checks.That(o.PeerBasePort + o.Peers - 1 <= 65535, $"{S}:PeerBasePort {o.PeerBasePort} leaves no room for {o.Peers} peers below port 65535.");
+        }
+        if (o.SeedBasePort > 0 && o.PeerBasePort > 0 && o.Seeds > 0 && o.Peers > 0)
+        {
+            var seedsEnd = o.SeedBasePort + o.Seeds - 1;
+            var peersEnd = o.PeerBasePort + o.Peers - 1;
+            checks.That(seedsEnd < o.PeerBasePort || peersEnd < o.SeedBasePort,
+                $"{S}:PeerBasePort clashes with {S}:SeedBasePort: seeds use ports {o.SeedBasePort}-{seedsEnd}, peers would use {o.PeerBasePort}-{peersEnd}.");
+        }
+        return checks.Result();
+    }
+}
+
+internal sealed class PeerOptionsValidator(IOptions<TransportOptions> transport) : IValidateOptions<PeerOptions>
+{
+    public ValidateOptionsResult Validate(string? name, PeerOptions o)
+    {
+        const string S = PeerOptions.Section;
+        var hour = TimeSpan.FromHours(1);
+        var ms = TimeSpan.FromMilliseconds(1);
+        var checks = new SettingsChecks()
+            .Range($"{S}:MaxNeighbours", o.MaxNeighbours, 1, 1000)
+            .Interval($"{S}:GossipInterval", o.GossipInterval, ms, hour)
+            .Range($"{S}:MessagesPerPeer", o.MessagesPerPeer, 0, 1_000_000)
+            .Interval($"{S}:LivenessInterval", o.LivenessInterval, ms, hour)
+            .Range($"{S}:MaxMissedLiveness", o.MaxMissedLiveness, 1, 100)
+            .Range($"{S}:MessageListCapacity", o.MessageListCapacity, 16, 10_000_000)
+            .Interval($"{S}:MessageListTtl", o.MessageListTtl, TimeSpan.FromSeconds(1), TimeSpan.FromDays(1))
+            .Interval($"{S}:RegistrationTimeout", o.RegistrationTimeout, ms, hour)
+            .Interval($"{S}:RetryInterval", o.RetryInterval, ms, hour);
+        var idle = transport.Value.IdleTimeout;
+        checks.That(o.LivenessInterval < idle,
+            $"{S}:LivenessInterval ({o.LivenessInterval}) must be shorter than {TransportOptions.Section}:IdleTimeout ({idle}), or idle neighbour links are cut between liveness requests.");
+        return checks.Result();
+    }
+}
+
+internal sealed class TransportOptionsValidator : IValidateOptions<TransportOptions>
+{
+    public ValidateOptionsResult Validate(string? name, TransportOptions o)
+    {
+        const string S = TransportOptions.Section;
+        var ms = TimeSpan.FromMilliseconds(1);
+        var hour = TimeSpan.FromHours(1);
+        return new SettingsChecks()
+            .Range($"{S}:MaxFrameBytes", o.MaxFrameBytes, 1024, 16 * 1024 * 1024)
+            .Interval($"{S}:HandshakeTimeout", o.HandshakeTimeout, ms, hour)
+            .Interval($"{S}:IdleTimeout", o.IdleTimeout, ms, TimeSpan.FromDays(1))
+            .Interval($"{S}:FrameTimeout", o.FrameTimeout, ms, hour)
+            .Range($"{S}:SendQueueCapacity", o.SendQueueCapacity, 1, 1_000_000)
+            .Range($"{S}:MaxInboundConnections", o.MaxInboundConnections, 1, 100_000)
+            .Interval($"{S}:ShutdownGrace", o.ShutdownGrace, TimeSpan.Zero, TimeSpan.FromMinutes(1))
+            .Result();
+    }
+}
+
+internal sealed class DemoOptionsValidator(IOptions<NetworkOptions> network) : IValidateOptions<DemoOptions>
+{
+    public ValidateOptionsResult Validate(string? name, DemoOptions o)
+    {
+        const string S = DemoOptions.Section;
+        var week = TimeSpan.FromDays(7);
+        return new SettingsChecks()
+            .Interval($"{S}:CrashAfter", o.CrashAfter, TimeSpan.Zero, week)
+            .Interval($"{S}:Duration", o.Duration, TimeSpan.Zero, week)
+            .That(o.CrashPeer >= -1 && (o.CrashPeer == -1 || o.CrashPeer < Math.Max(1, network.Value.Peers)),
+                $"{S}:CrashPeer must be -1 (a random peer) or a peer index from 0 to {Math.Max(0, network.Value.Peers - 1)} (was {o.CrashPeer}).")
+            .Result();
+    }
+}
+
+internal sealed class LogOptionsValidator : IValidateOptions<LogOptions>
+{
+    public ValidateOptionsResult Validate(string? name, LogOptions o) => new SettingsChecks()
+        .That(!string.IsNullOrWhiteSpace(o.Directory) && o.Directory.IndexOfAny(Path.GetInvalidPathChars()) < 0,
+            $"{LogOptions.Section}:Directory must be a folder path (was '{o.Directory}').")
+        .Result();
+}

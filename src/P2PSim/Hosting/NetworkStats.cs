@@ -1,0 +1,284 @@
+using System.Globalization;
+using System.Text;
+using P2PSim.Gossip;
+using P2PSim.Nodes;
+using P2PSim.Protocol;
+
+namespace P2PSim.Hosting;
+
+/// <summary>
+/// Counts what every node reports, for the summary at the end of a run. Delivery is counted
+/// honestly: a peer is expected to receive every message originated while it was part of the
+/// overlay (from its first neighbour on) and still running when the run ended; the summary
+/// says how many were expected and how many arrived, and names what went missing.
+/// </summary>
+public sealed class NetworkStats(TimeProvider time)
+{
+    private readonly object _gate = new();
+    private readonly Dictionary<NodeEndpoint, NodeCounters> _nodes = new();
+    private readonly Dictionary<MessageId, Origination> _messages = new();
+    private readonly Dictionary<MessageId, Dictionary<NodeEndpoint, int>> _receipts = new();
+    private readonly Dictionary<NodeEndpoint, DateTimeOffset> _crashes = new();
+    private readonly Dictionary<NodeEndpoint, List<(NodeEndpoint Reporter, DateTimeOffset At)>> _deathReports = new();
+    private readonly Dictionary<NodeEndpoint, HashSet<NodeEndpoint>> _seedsHolding = new();
+    private readonly Dictionary<NodeEndpoint, Dictionary<NodeEndpoint, DateTimeOffset>> _seedRemovals = new();
+    private DateTimeOffset? _endedAt;
+
+    private sealed record Origination(NodeEndpoint Origin, DateTimeOffset At, string Text);
+
+    /// <summary>Counters of one node.</summary>
+    public sealed class NodeCounters(NodeEndpoint endpoint, NodeRole role)
+    {
+        public NodeEndpoint Endpoint { get; } = endpoint;
+        public NodeRole Role { get; } = role;
+        public int Originated { get; internal set; }
+        public long Received { get; internal set; }
+        public long Duplicates { get; internal set; }
+        public DateTimeOffset? JoinedAt { get; internal set; }
+        public DateTimeOffset? GoneAt { get; internal set; }
+        public string? GoneHow { get; internal set; }
+    }
+
+    public void Register(NodeEndpoint node, NodeRole role)
+    {
+        lock (_gate)
+        {
+            _nodes.TryAdd(node, new NodeCounters(node, role));
+        }
+    }
+
+    public void Record(NodeEndpoint node, NodeEvent e)
+    {
+        lock (_gate)
+        {
+            if (!_nodes.TryGetValue(node, out var counters))
+            {
+                return;
+            }
+            switch (e)
+            {
+                case GossipOriginated g:
+                    counters.Originated++;
+                    _messages[g.Id] = new Origination(node, g.At, g.Text);
+                    break;
+                case GossipReceived g:
+                    counters.Received++;
+                    if (!_receipts.TryGetValue(g.Id, out var receivers))
+                    {
+                        receivers = new Dictionary<NodeEndpoint, int>();
+                        _receipts[g.Id] = receivers;
+                    }
+                    receivers[node] = receivers.GetValueOrDefault(node) + 1;
+                    break;
+                case DuplicateDropped:
+                    counters.Duplicates++;
+                    break;
+                case NeighbourConnected n:
+                    counters.JoinedAt ??= n.At;
+                    if (_nodes.TryGetValue(n.Neighbour, out var other))
+                    {
+                        other.JoinedAt ??= n.At;
+                    }
+                    break;
+                case NeighbourDead d:
+                    if (!_deathReports.TryGetValue(d.Neighbour, out var reports))
+                    {
+                        reports = [];
+                        _deathReports[d.Neighbour] = reports;
+                    }
+                    reports.Add((node, d.At));
+                    break;
+                case PeerRegistered r:
+                    Holding(node).Add(r.Peer);
+                    break;
+                case DeadNodeReceived d when d.Removed:
+                    if (!_seedRemovals.TryGetValue(d.Report.Dead, out var removals))
+                    {
+                        removals = new Dictionary<NodeEndpoint, DateTimeOffset>();
+                        _seedRemovals[d.Report.Dead] = removals;
+                    }
+                    removals.TryAdd(node, d.At);
+                    break;
+                case Leaving l:
+                    counters.GoneAt ??= l.At;
+                    counters.GoneHow ??= "left";
+                    break;
+            }
+        }
+    }
+
+    public void RecordCrash(NodeEndpoint node, DateTimeOffset at)
+    {
+        lock (_gate)
+        {
+            _crashes[node] = at;
+            if (_nodes.TryGetValue(node, out var counters))
+            {
+                counters.GoneAt ??= at;
+                counters.GoneHow ??= "crashed";
+            }
+        }
+    }
+
+    /// <summary>The run is ending: peers that leave from now on still count as present to the end.</summary>
+    public void MarkEnd() => MarkEnd(time.GetUtcNow());
+
+    public void MarkEnd(DateTimeOffset at)
+    {
+        lock (_gate)
+        {
+            _endedAt ??= at;
+        }
+    }
+
+    public IReadOnlyList<NodeCounters> Nodes
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _nodes.Values.ToArray();
+            }
+        }
+    }
+
+    /// <summary>The delivery account: expected receipts, how many arrived, receipts beyond the first, and what is missing.</summary>
+    public Delivery ComputeDelivery()
+    {
+        lock (_gate)
+        {
+            var end = _endedAt ?? time.GetUtcNow();
+            long expected = 0, delivered = 0, repeated = 0;
+            var missing = new List<string>();
+            var peers = _nodes.Values.Where(n => n.Role == NodeRole.Peer).ToArray();
+            foreach (var (id, origin) in _messages)
+            {
+                if (!_nodes.TryGetValue(origin.Origin, out var originNode) || originNode.JoinedAt is not { } originJoined || originJoined > origin.At)
+                {
+                    continue; // originated before its peer was linked to anyone: nobody could expect it
+                }
+                _receipts.TryGetValue(id, out var receivers);
+                foreach (var peer in peers)
+                {
+                    if (peer.Endpoint == origin.Origin || peer.JoinedAt is not { } joined || joined > origin.At
+                        || (peer.GoneAt is { } gone && gone < end))
+                    {
+                        continue;
+                    }
+                    expected++;
+                    var count = receivers?.GetValueOrDefault(peer.Endpoint) ?? 0;
+                    if (count > 0)
+                    {
+                        delivered++;
+                        repeated += count - 1;
+                    }
+                    else if (missing.Count < 20)
+                    {
+                        missing.Add($"{peer.Endpoint} never received \"{origin.Text}\"");
+                    }
+                }
+            }
+            return new Delivery(_messages.Count, expected, delivered, repeated, missing);
+        }
+    }
+
+    /// <summary>Each crash: when, who noticed first, which seeds removed it and how long that took; and deaths reported of nodes that had not crashed.</summary>
+    public IReadOnlyList<DeathAccount> ComputeDeaths()
+    {
+        lock (_gate)
+        {
+            var accounts = new List<DeathAccount>();
+            foreach (var (node, crashedAt) in _crashes.OrderBy(c => c.Value))
+            {
+                var reports = _deathReports.GetValueOrDefault(node) ?? [];
+                var holders = _seedsHolding.Where(h => h.Value.Contains(node)).Select(h => h.Key).ToArray();
+                var removals = _seedRemovals.GetValueOrDefault(node) ?? new Dictionary<NodeEndpoint, DateTimeOffset>();
+                TimeSpan? firstDetection = reports.Count > 0 ? reports.Min(r => r.At) - crashedAt : null;
+                TimeSpan? allSeeds = holders.Length > 0 && holders.All(removals.ContainsKey) ? holders.Max(h => removals[h]) - crashedAt : null;
+                accounts.Add(new DeathAccount(node, crashedAt, true, reports.Select(r => r.Reporter).Distinct().ToArray(), firstDetection,
+                    holders, holders.Count(removals.ContainsKey), allSeeds));
+            }
+            foreach (var (node, reports) in _deathReports.Where(r => !_crashes.ContainsKey(r.Key)))
+            {
+                accounts.Add(new DeathAccount(node, null, false, reports.Select(r => r.Reporter).Distinct().ToArray(), null, [], 0, null));
+            }
+            return accounts;
+        }
+    }
+
+    public string FormatSummary()
+    {
+        var sb = new StringBuilder();
+        var inv = CultureInfo.InvariantCulture;
+        sb.AppendLine();
+        sb.AppendLine("==================== P2PSim summary ====================");
+        sb.AppendLine(inv, $"{"Node",-22} {"Role",-5} {"Originated",10} {"Received",9} {"Duplicates",10}  Status");
+        foreach (var n in Nodes.OrderBy(n => n.Role).ThenBy(n => n.Endpoint.Port))
+        {
+            var status = n.GoneHow is { } how && n.GoneAt < (_endedAt ?? DateTimeOffset.MaxValue) ? how : "running to the end";
+            if (n.Role == NodeRole.Seed)
+            {
+                sb.AppendLine(inv, $"{n.Endpoint,-22} {"seed",-5} {"-",10} {"-",9} {"-",10}  {status}");
+            }
+            else
+            {
+                sb.AppendLine(inv, $"{n.Endpoint,-22} {"peer",-5} {n.Originated,10} {n.Received,9} {n.Duplicates,10}  {status}");
+            }
+        }
+        var d = ComputeDelivery();
+        sb.AppendLine();
+        sb.AppendLine(inv, $"Messages originated: {d.Messages}");
+        sb.AppendLine(inv, $"Delivery: {d.Delivered} of {d.Expected} expected receipts ({d.Ratio:P1}); {d.Expected - d.Delivered} missing; {d.Repeated} delivered more than once");
+        foreach (var line in d.Missing)
+        {
+            sb.AppendLine(inv, $"  missing: {line}");
+        }
+        var deaths = ComputeDeaths();
+        if (deaths.Count == 0)
+        {
+            sb.AppendLine("Deaths: none");
+        }
+        foreach (var death in deaths)
+        {
+            if (!death.Crashed)
+            {
+                sb.AppendLine(inv, $"FALSE DEATH REPORT: {death.Node} was reported dead by {string.Join(", ", death.Reporters)} but had not crashed");
+                continue;
+            }
+            var detected = death.FirstDetection is { } f ? $"first detected by {string.Join(", ", death.Reporters)} after {f.TotalSeconds:0.0} s" : "not detected";
+            var removed = death.AllSeedsRemovedAfter is { } r
+                ? $"removed from all {death.SeedsHolding.Count} seeds that had it after {r.TotalSeconds:0.0} s"
+                : $"removed from {death.SeedsRemoved} of {death.SeedsHolding.Count} seeds that had it";
+            sb.AppendLine(inv, $"Crash: {death.Node} crashed at {death.CrashedAt!.Value.ToLocalTime():HH:mm:ss}; {detected}; {removed}");
+        }
+        sb.AppendLine("=========================================================");
+        return sb.ToString();
+    }
+
+    private HashSet<NodeEndpoint> Holding(NodeEndpoint seed)
+    {
+        if (!_seedsHolding.TryGetValue(seed, out var set))
+        {
+            set = [];
+            _seedsHolding[seed] = set;
+        }
+        return set;
+    }
+}
+
+/// <summary>Delivery among peers present from a message's origination to the end of the run.</summary>
+public sealed record Delivery(int Messages, long Expected, long Delivered, long Repeated, IReadOnlyList<string> Missing)
+{
+    public double Ratio => Expected == 0 ? 1.0 : (double)Delivered / Expected;
+}
+
+/// <summary>One node reported dead: crashed or not, who noticed, how fast, which seeds removed it.</summary>
+public sealed record DeathAccount(
+    NodeEndpoint Node,
+    DateTimeOffset? CrashedAt,
+    bool Crashed,
+    IReadOnlyList<NodeEndpoint> Reporters,
+    TimeSpan? FirstDetection,
+    IReadOnlyList<NodeEndpoint> SeedsHolding,
+    int SeedsRemoved,
+    TimeSpan? AllSeedsRemovedAfter);

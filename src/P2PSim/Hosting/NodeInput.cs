@@ -1,0 +1,29 @@
+using P2PSim.Nodes;
+using P2PSim.Protocol;
+
+namespace P2PSim.Hosting;
+
+/// <summary>One thing for a node's loop to handle, in arrival order.</summary>
+internal abstract record NodeInput
+{
+    public sealed record Begin : NodeInput;
+
+    public sealed record Connected(ConnectionInfo Connection) : NodeInput;
+
+    public sealed record DialFailed(NodeEndpoint Target, string Reason) : NodeInput;
+
+    public sealed record Received(ConnectionId Connection, Message Message) : NodeInput;
+
+    public sealed record Closed(ConnectionId Connection, string Reason) : NodeInput;
+
+    public sealed record Timer : NodeInput
+    {
+        public static readonly Timer Instance = new();
+    }
+
+    public sealed record Stop : NodeInput;
+
+    public sealed record Crash : NodeInput;
+
+    public sealed record Inspect(Action<NodeMachine> Action) : NodeInput;
+}

@@ -1,0 +1,348 @@
+using System.Net.Sockets;
+using System.Threading.Channels;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using P2PSim.Configuration;
+using P2PSim.Logging;
+using P2PSim.Nodes;
+using P2PSim.Protocol;
+using P2PSim.Transport;
+
+namespace P2PSim.Hosting;
+
+/// <summary>
+/// The thin shell around one node's state machine: binds the transport in <see cref="StartAsync"/>
+/// (so a port clash fails start-up and seeds listen before any peer dials), then runs one loop
+/// that feeds transport events, timer wake-ups and commands to the machine one at a time and
+/// carries out the actions it returns. One failing event is logged and costs nothing else.
+/// </summary>
+public sealed partial class NodeService : BackgroundService, ITransportHandler
+{
+    private const int InboxCapacity = 16 * 1024;
+
+    private readonly NodeSpec _spec;
+    private readonly PeerOptions _peerOptions;
+    private readonly TransportOptions _transportOptions;
+    private readonly TimeProvider _time;
+    private readonly ILoggerFactory _loggerFactory;
+    private readonly NodeDirectory _directory;
+    private readonly NetworkStats _stats;
+    private readonly RandomSource _random;
+    private readonly JoinSequencer _joins;
+    private readonly Channel<NodeInput> _inbox = Channel.CreateBounded<NodeInput>(new BoundedChannelOptions(InboxCapacity)
+    {
+        SingleReader = true,
+        FullMode = BoundedChannelFullMode.Wait, // readers of connections wait: back-pressure, never a silent drop
+    });
+    private readonly TaskCompletionSource _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly List<NodeAction> _actions = [];
+    private ITransport? _transport;
+    private NodeMachine? _machine;
+    private ILogger _logger;
+    private ITimer? _timer;
+    private int _timerDue;
+    private bool _joinedSignalled;
+    private DateTimeOffset? _stopDeadline;
+
+    public NodeService(NodeSpec spec, IOptions<PeerOptions> peerOptions, IOptions<TransportOptions> transportOptions, TimeProvider time,
+        ILoggerFactory loggerFactory, NodeDirectory directory, NetworkStats stats, RandomSource random, JoinSequencer joins)
+    {
+        _spec = spec;
+        _peerOptions = peerOptions.Value;
+        _transportOptions = transportOptions.Value;
+        _time = time;
+        _loggerFactory = loggerFactory;
+        _directory = directory;
+        _stats = stats;
+        _random = random;
+        _joins = joins;
+        _logger = loggerFactory.CreateLogger(NodeCategory.For(spec.Role, spec.BindTo.Port));
+    }
+
+    public NodeRole Role => _spec.Role;
+
+    public int Index => _spec.Index;
+
+    /// <summary>The listening endpoint (known after start; the port is read back, so port 0 works).</summary>
+    public NodeEndpoint Endpoint => _transport?.LocalEndpoint ?? _spec.BindTo;
+
+    /// <summary>True once the node crashed (demo, tests) or stopped.</summary>
+    public bool IsDown => _finished.Task.IsCompleted;
+
+    public override async Task StartAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            // The logger is named after the real port, so port 0 still gives each node its own Log_{port}.txt.
+            _transport = new TcpTransport(_spec.BindTo, _spec.Role, _transportOptions, _time,
+                bound => _logger = _loggerFactory.CreateLogger(NodeCategory.For(_spec.Role, bound.Port)));
+        }
+        catch (SocketException ex)
+        {
+            var why = ex.SocketErrorCode switch
+            {
+                SocketError.AddressAlreadyInUse => "the port is already in use",
+                SocketError.AddressNotAvailable => "that address is not on this machine",
+                SocketError.AccessDenied => "permission denied",
+                _ => ex.Message,
+            };
+            throw new StartupException(
+                $"{_spec.Role} {_spec.Index} cannot listen on {_spec.BindTo}: {why}. Choose other ports with {_spec.PortSetting} (0 lets the system pick free ports).", ex);
+        }
+        _machine = _spec.Role == NodeRole.Seed
+            ? new SeedMachine(_transport.LocalEndpoint, _random.For("seed", _spec.Index))
+            : new PeerMachine(_transport.LocalEndpoint, _directory.SeedEndpoints, _peerOptions, _random.For("peer", _spec.Index));
+        _timer = _time.CreateTimer(static state => ((NodeService)state!).OnTimerFired(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        _stats.Register(_transport.LocalEndpoint, _spec.Role);
+        _directory.Add(this);
+        _transport.Start(this);
+        await base.StartAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (!_finished.Task.IsCompleted)
+        {
+            _inbox.Writer.TryWrite(new NodeInput.Stop());
+            try
+            {
+                await _finished.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                _transport?.Abort();
+            }
+        }
+        await base.StopAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Crashes the node abruptly, as a killed process: no goodbye, every socket reset.</summary>
+    public async Task CrashAsync(CancellationToken cancellationToken = default)
+    {
+        await _inbox.Writer.WriteAsync(new NodeInput.Crash(), cancellationToken).ConfigureAwait(false);
+        await _finished.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Reads the state machine safely, on the node's own loop (tests, tools).</summary>
+    public async Task<T> InspectAsync<T>(Func<NodeMachine, T> read, CancellationToken cancellationToken = default)
+    {
+        var result = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var input = new NodeInput.Inspect(machine =>
+        {
+            try
+            {
+                result.TrySetResult(read(machine));
+            }
+            catch (Exception ex)
+            {
+                result.TrySetException(ex);
+            }
+        });
+        if (!_inbox.Writer.TryWrite(input))
+        {
+            await _inbox.Writer.WriteAsync(input, cancellationToken).ConfigureAwait(false);
+        }
+        return await result.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var machine = _machine!;
+        try
+        {
+            if (_spec.Role == NodeRole.Peer)
+            {
+                _ = BeginWhenItIsOurTurnAsync(stoppingToken);
+            }
+            else
+            {
+                _inbox.Writer.TryWrite(new NodeInput.Begin());
+            }
+            await foreach (var input in _inbox.Reader.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
+            {
+                if (!Handle(machine, input))
+                {
+                    break;
+                }
+                if (Interlocked.Exchange(ref _timerDue, 0) == 1)
+                {
+                    Run(machine, m => m.OnTimer(_time.GetUtcNow()), "timer");
+                }
+                if (_stopDeadline is { } deadline && (machine.StopComplete || _time.GetUtcNow() >= deadline))
+                {
+                    await _transport!.ShutdownAsync(_transportOptions.ShutdownGrace).ConfigureAwait(false);
+                    break;
+                }
+                SignalJoinedOnce(machine);
+            }
+        }
+        finally
+        {
+            _inbox.Writer.TryComplete();
+            _timer?.Dispose();
+            _finished.TrySetResult();
+            // Anyone still waiting on an Inspect hears that the node is down.
+            while (_inbox.Reader.TryRead(out var left))
+            {
+                if (left is NodeInput.Inspect inspect)
+                {
+                    inspect.Action(machine);
+                }
+            }
+        }
+    }
+
+    private async Task BeginWhenItIsOurTurnAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            await _joins.WaitForTurnAsync(_spec.Index, stoppingToken).ConfigureAwait(false);
+            await _inbox.Writer.WriteAsync(new NodeInput.Begin(), stoppingToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or ChannelClosedException)
+        {
+            _joins.Joined(_spec.Index);
+        }
+    }
+
+    /// <summary>Handles one input; false ends the loop.</summary>
+    private bool Handle(NodeMachine machine, NodeInput input)
+    {
+        var now = _time.GetUtcNow();
+        switch (input)
+        {
+            case NodeInput.Begin:
+                Run(machine, m => m.Start(now), "start");
+                break;
+            case NodeInput.Connected c:
+                Run(machine, m => m.OnConnected(c.Connection, now), "connection");
+                break;
+            case NodeInput.DialFailed f:
+                Run(machine, m => m.OnDialFailed(f.Target, f.Reason, now), "failed dial");
+                break;
+            case NodeInput.Received r:
+                Run(machine, m => m.OnMessage(r.Connection, r.Message, now), r.Message.Type.ToString());
+                break;
+            case NodeInput.Closed c:
+                Run(machine, m => m.OnClosed(c.Connection, c.Reason, now), "closed connection");
+                break;
+            case NodeInput.Timer:
+                Interlocked.Exchange(ref _timerDue, 0);
+                Run(machine, m => m.OnTimer(now), "timer");
+                break;
+            case NodeInput.Inspect inspect:
+                inspect.Action(machine);
+                break;
+            case NodeInput.Stop when _stopDeadline is null:
+                _stopDeadline = now + _transportOptions.ShutdownGrace;
+                _timer?.Change(_transportOptions.ShutdownGrace, Timeout.InfiniteTimeSpan);
+                Run(machine, m => m.Stop(now), "stop");
+                break;
+            case NodeInput.Crash:
+                LogWarningCrashing(_logger, Endpoint);
+                _stats.RecordCrash(Endpoint, now);
+                _transport!.Abort();
+                _joins.Joined(_spec.Index);
+                return false;
+        }
+        return true;
+    }
+
+    private void Run(NodeMachine machine, Action<NodeMachine> step, string what)
+    {
+        try
+        {
+            step(machine);
+        }
+        catch (Exception ex)
+        {
+            LogErrorStepFailed(_logger, what, ex);
+        }
+        _actions.Clear();
+        machine.DrainOutboxInto(_actions);
+        foreach (var action in _actions)
+        {
+            Execute(action);
+        }
+        _actions.Clear();
+    }
+
+    private void Execute(NodeAction action)
+    {
+        var transport = _transport!;
+        switch (action)
+        {
+            case Send s:
+                transport.Send(s.Connection, s.Message);
+                break;
+            case Report r:
+                NodeEventLog.Write(_logger, r.Event);
+                _stats.Record(Endpoint, r.Event);
+                break;
+            case Dial d:
+                transport.Dial(d.Target);
+                break;
+            case Close c:
+                transport.Close(c.Connection, c.Reason, c.AfterFlush);
+                break;
+            case WakeAt w when _stopDeadline is null:
+                var delay = w.Due - _time.GetUtcNow();
+                _timer?.Change(delay > TimeSpan.Zero ? delay : TimeSpan.Zero, Timeout.InfiniteTimeSpan);
+                break;
+        }
+    }
+
+    private void SignalJoinedOnce(NodeMachine machine)
+    {
+        if (!_joinedSignalled && machine is PeerMachine { Settled: true })
+        {
+            _joinedSignalled = true;
+            _joins.Joined(_spec.Index);
+        }
+    }
+
+    private void OnTimerFired()
+    {
+        Interlocked.Exchange(ref _timerDue, 1);
+        _inbox.Writer.TryWrite(NodeInput.Timer.Instance); // if the inbox is full, the flag still gets the timer handled
+    }
+
+    // ---- transport events: queued for the loop; waiting here slows that connection's reader ----
+
+    ValueTask ITransportHandler.OnConnectedAsync(ConnectionInfo connection) => Post(new NodeInput.Connected(connection));
+
+    ValueTask ITransportHandler.OnDialFailedAsync(NodeEndpoint target, string reason) => Post(new NodeInput.DialFailed(target, reason));
+
+    ValueTask ITransportHandler.OnMessageAsync(ConnectionId connection, Message message) => Post(new NodeInput.Received(connection, message));
+
+    ValueTask ITransportHandler.OnClosedAsync(ConnectionId connection, string reason) => Post(new NodeInput.Closed(connection, reason));
+
+    private async ValueTask Post(NodeInput input)
+    {
+        if (_inbox.Writer.TryWrite(input))
+        {
+            return;
+        }
+        try
+        {
+            await _inbox.Writer.WriteAsync(input).ConfigureAwait(false);
+        }
+        catch (ChannelClosedException)
+        {
+            // The node is down; what arrives now has nowhere to go.
+        }
+    }
+
+    public override void Dispose()
+    {
+        _timer?.Dispose();
+        base.Dispose();
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "CRASHING {Node} abruptly: no goodbye, every connection reset")]
+    private static partial void LogWarningCrashing(ILogger logger, NodeEndpoint node);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Handling a {What} failed; the node carries on")]
+    private static partial void LogErrorStepFailed(ILogger logger, string what, Exception exception);
+}

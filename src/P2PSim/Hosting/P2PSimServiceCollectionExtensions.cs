@@ -1,0 +1,99 @@
+using System.Net;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
+using Microsoft.Extensions.Options;
+using P2PSim.Configuration;
+using P2PSim.Logging;
+using P2PSim.Protocol;
+
+namespace P2PSim.Hosting;
+
+public static class P2PSimServiceCollectionExtensions
+{
+    /// <summary>
+    /// Registers the whole network: validated options, the time provider, per-node log files,
+    /// one hosted service per seed and per peer (seeds first), and the demo director.
+    /// </summary>
+    public static IServiceCollection AddP2PSim(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.TryAddSingleton(TimeProvider.System);
+        AddValidatedOptions<NetworkOptions, NetworkOptionsValidator>(services, configuration, NetworkOptions.Section);
+        AddValidatedOptions<PeerOptions, PeerOptionsValidator>(services, configuration, PeerOptions.Section);
+        AddValidatedOptions<TransportOptions, TransportOptionsValidator>(services, configuration, TransportOptions.Section);
+        AddValidatedOptions<DemoOptions, DemoOptionsValidator>(services, configuration, DemoOptions.Section);
+        AddValidatedOptions<LogOptions, LogOptionsValidator>(services, configuration, LogOptions.Section);
+
+        services.AddSingleton<NodeDirectory>();
+        services.AddSingleton<NetworkStats>();
+        services.AddSingleton<RandomSource>();
+        services.AddSingleton<JoinSequencer>();
+        services.AddSingleton<NodeFileLoggerProvider>();
+        services.AddSingleton<ILoggerProvider>(sp => sp.GetRequiredService<NodeFileLoggerProvider>());
+        services.Configure<HostOptions>(o =>
+        {
+            o.ShutdownTimeout = TimeSpan.FromSeconds(15);
+            o.BackgroundServiceExceptionBehavior = BackgroundServiceExceptionBehavior.Ignore;
+        });
+
+        // AddHostedService<T> registers one instance per type, so each node is its own IHostedService registration.
+        foreach (var spec in PlanNodes(configuration))
+        {
+            services.AddSingleton<IHostedService>(sp => ActivatorUtilities.CreateInstance<NodeService>(sp, spec));
+        }
+        services.AddSingleton<IHostedService, DemoDirector>();
+        return services;
+    }
+
+    /// <summary>The one-line-per-event console: <c>13:21:39.123 [Peer 6003] ...</c>.</summary>
+    public static ILoggingBuilder AddP2PSimConsole(this ILoggingBuilder logging)
+    {
+        logging.ClearProviders();
+        logging.AddConsole(o => o.FormatterName = NodeConsoleFormatter.Name);
+        logging.AddConsoleFormatter<NodeConsoleFormatter, NodeConsoleFormatterOptions>();
+        return logging;
+    }
+
+    /// <summary>
+    /// The nodes to run, read from configuration when services are registered. Settings that
+    /// do not bind or validate give no nodes here; start-up validation then reports them.
+    /// </summary>
+    public static IReadOnlyList<NodeSpec> PlanNodes(IConfiguration configuration)
+    {
+        NetworkOptions network;
+        try
+        {
+            network = configuration.GetSection(NetworkOptions.Section).Get<NetworkOptions>() ?? new NetworkOptions();
+        }
+        catch (InvalidOperationException)
+        {
+            return [];
+        }
+        if (new NetworkOptionsValidator().Validate(null, network).Failed)
+        {
+            return [];
+        }
+        var host = IPAddress.Parse(network.Host);
+        var specs = new List<NodeSpec>();
+        for (var i = 0; i < network.Seeds; i++)
+        {
+            specs.Add(new NodeSpec(NodeRole.Seed, i, new NodeEndpoint(host, network.SeedBasePort == 0 ? 0 : network.SeedBasePort + i)));
+        }
+        for (var i = 0; i < network.Peers; i++)
+        {
+            specs.Add(new NodeSpec(NodeRole.Peer, i, new NodeEndpoint(host, network.PeerBasePort == 0 ? 0 : network.PeerBasePort + i)));
+        }
+        return specs;
+    }
+
+    private static void AddValidatedOptions<TOptions, TValidator>(IServiceCollection services, IConfiguration configuration, string section)
+        where TOptions : class
+        where TValidator : class, IValidateOptions<TOptions>
+    {
+        services.AddOptions<TOptions>().Bind(configuration.GetSection(section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<TOptions>, TValidator>();
+    }
+}

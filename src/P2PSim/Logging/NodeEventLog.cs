@@ -1,0 +1,177 @@
+using Microsoft.Extensions.Logging;
+using P2PSim.Nodes;
+using P2PSim.Protocol;
+
+namespace P2PSim.Logging;
+
+/// <summary>
+/// Turns every <see cref="NodeEvent"/> into one log line. The wording is what a user reads
+/// in the console and in <c>Log_{port}.txt</c>.
+/// </summary>
+public static partial class NodeEventLog
+{
+    public static void Write(ILogger logger, NodeEvent e)
+    {
+        switch (e)
+        {
+            case PeerRegistered r:
+                LogInformationPeerRegistered(logger, r.Again ? "Registered again" : "Registered", r.Peer, r.RemoteAddress, r.PeerListSent.Count, new EndpointList(r.PeerListSent));
+                break;
+            case DeadNodeReceived d when d.Removed:
+                LogWarningDeadNodeRemoved(logger, d.Report, d.RemoteAddress, d.Report.Dead, d.PeersLeft);
+                break;
+            case DeadNodeReceived d:
+                LogInformationDeadNodeIgnored(logger, d.Report, d.RemoteAddress, d.Report.Dead);
+                break;
+            case PeerDeregistered p:
+                LogInformationPeerDeregistered(logger, p.Peer, p.PeersLeft);
+                break;
+            case RegisteredWithSeed r:
+                LogInformationRegisteredWithSeed(logger, r.Seed, r.PeerList.Count, new EndpointList(r.PeerList));
+                break;
+            case SeedRegistrationFailed f:
+                LogWarningRegistrationFailed(logger, f.Seed, f.Reason);
+                break;
+            case RegistrationFinished f when f.Seeds.Count >= f.Wanted:
+                LogInformationRegistrationFinished(logger, f.Seeds.Count, f.Configured, new EndpointList(f.Seeds));
+                break;
+            case RegistrationFinished f:
+                LogWarningRegistrationShort(logger, f.Seeds.Count, f.Wanted, f.Configured, new EndpointList(f.Seeds));
+                break;
+            case NeighboursChosen n:
+                LogInformationNeighboursChosen(logger, n.Known.Count, new EndpointList(n.Known), n.Chosen.Count, new EndpointList(n.Chosen));
+                break;
+            case NeighbourConnected n:
+                LogInformationNeighbourConnected(logger, n.Neighbour, n.Reconnected ? "reconnected" : n.Inbound ? "connected to us" : "connected", n.Neighbours);
+                break;
+            case NeighbourDialFailed f:
+                LogWarningNeighbourDialFailed(logger, f.Neighbour, f.Reason);
+                break;
+            case NeighbourConnectionLost l:
+                LogWarningConnectionLost(logger, l.Neighbour, l.Reason);
+                break;
+            case NeighbourLeft l:
+                LogInformationNeighbourLeft(logger, l.Neighbour, l.Neighbours);
+                break;
+            case GossipOriginated g:
+                LogInformationGossipOriginated(logger, g.Text, g.SentTo, new ShortId(g.Id));
+                break;
+            case GossipReceived g:
+                LogInformationGossipReceived(logger, g.Text, g.From, new LocalTime(g.At), g.Hops, g.ForwardedTo, new ShortId(g.Id));
+                break;
+            case DuplicateDropped d:
+                LogDebugDuplicateDropped(logger, new ShortId(d.Id), d.From);
+                break;
+            case LivenessMissed m:
+                LogInformationLivenessMissed(logger, m.Neighbour, m.Missed, m.Limit);
+                break;
+            case NeighbourDead d:
+                LogWarningNeighbourDead(logger, d.Neighbour, d.Missed, d.Reason);
+                break;
+            case DeadNodeReportSent s:
+                LogWarningDeadNodeReportSent(logger, s.Report, s.Seed);
+                break;
+            case SeedUnreachable u:
+                LogWarningSeedUnreachable(logger, u.What, u.Seed, u.Reason, u.WillRetry ? "will retry" : "giving up");
+                break;
+            case Leaving l:
+                LogInformationLeaving(logger, l.Neighbours, l.Seeds);
+                break;
+            case ProtocolViolation v:
+                LogWarningProtocolViolation(logger, v.RemoteAddress, v.Reason);
+                break;
+            default:
+                LogDebugOther(logger, e);
+                break;
+        }
+    }
+
+    
+    [LoggerMessage(Level = LogLevel.Information, Message = "{What} peer {Peer} (from {Remote}); sent it the peer list ({Count}): {Peers}")]
+    private static partial void LogInformationPeerRegistered(ILogger logger, string what, NodeEndpoint peer, string remote, int count, EndpointList peers);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Received \"{Report}\" from {Remote}: removed {Dead} from the peer list ({Left} peers left)")]
+    private static partial void LogWarningDeadNodeRemoved(ILogger logger, DeadNode report, string remote, NodeEndpoint dead, int left);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Received \"{Report}\" from {Remote}: {Dead} is not in the peer list (already removed or never registered)")]
+    private static partial void LogInformationDeadNodeIgnored(ILogger logger, DeadNode report, string remote, NodeEndpoint dead);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Peer {Peer} left cleanly; removed from the peer list ({Left} peers left)")]
+    private static partial void LogInformationPeerDeregistered(ILogger logger, NodeEndpoint peer, int left);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Registered with seed {Seed}; received its peer list ({Count}): {Peers}")]
+    private static partial void LogInformationRegisteredWithSeed(ILogger logger, NodeEndpoint seed, int count, EndpointList peers);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not register with seed {Seed}: {Reason}")]
+    private static partial void LogWarningRegistrationFailed(ILogger logger, NodeEndpoint seed, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Registered with {Count} of {Configured} seeds: {Seeds}")]
+    private static partial void LogInformationRegistrationFinished(ILogger logger, int count, int configured, EndpointList seeds);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Registered with only {Count} of the {Wanted} seeds needed ({Configured} configured): {Seeds}; retrying the others")]
+    private static partial void LogWarningRegistrationShort(ILogger logger, int count, int wanted, int configured, EndpointList seeds);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Peer list union ({KnownCount}): {Known}; chose {ChosenCount} neighbours: {Chosen}")]
+    private static partial void LogInformationNeighboursChosen(ILogger logger, int knownCount, EndpointList known, int chosenCount, EndpointList chosen);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Neighbour {Neighbour} {How}; {Count} neighbours")]
+    private static partial void LogInformationNeighbourConnected(ILogger logger, NodeEndpoint neighbour, string how, int count);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not connect to peer {Neighbour}: {Reason}; trying another")]
+    private static partial void LogWarningNeighbourDialFailed(ILogger logger, NodeEndpoint neighbour, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Lost the connection to neighbour {Neighbour} ({Reason}); retrying every liveness round")]
+    private static partial void LogWarningConnectionLost(ILogger logger, NodeEndpoint neighbour, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Neighbour {Neighbour} said goodbye (clean leave, not a death); {Count} neighbours")]
+    private static partial void LogInformationNeighbourLeft(ILogger logger, NodeEndpoint neighbour, int count);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Originated gossip \"{Text}\", sent to {Count} neighbours [{Id}]")]
+    private static partial void LogInformationGossipOriginated(ILogger logger, string text, int count, ShortId id);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Received gossip \"{Text}\" from {From} at {LocalTime} (hop {Hops}), forwarded to {Count} [{Id}]")]
+    private static partial void LogInformationGossipReceived(ILogger logger, string text, NodeEndpoint from, LocalTime localTime, int hops, int count, ShortId id);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Dropped duplicate [{Id}] from {From}")]
+    private static partial void LogDebugDuplicateDropped(ILogger logger, ShortId id, NodeEndpoint from);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Neighbour {Neighbour} missed liveness round {Missed} of {Limit}")]
+    private static partial void LogInformationLivenessMissed(ILogger logger, NodeEndpoint neighbour, int missed, int limit);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Neighbour {Neighbour} is dead after {Missed} missed liveness rounds ({Reason})")]
+    private static partial void LogWarningNeighbourDead(ILogger logger, NodeEndpoint neighbour, int missed, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Reporting \"{Report}\" to seed {Seed}")]
+    private static partial void LogWarningDeadNodeReportSent(ILogger logger, DeadNode report, NodeEndpoint seed);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not deliver {What} to seed {Seed}: {Reason}; {Next}")]
+    private static partial void LogWarningSeedUnreachable(ILogger logger, string what, NodeEndpoint seed, string reason, string next);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Leaving: goodbye to {Neighbours} neighbours and {Seeds} seeds")]
+    private static partial void LogInformationLeaving(ILogger logger, int neighbours, int seeds);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Rejected input from {Remote}: {Reason}; connection closed")]
+    private static partial void LogWarningProtocolViolation(ILogger logger, string remote, string reason);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "{Event}")]
+    private static partial void LogDebugOther(ILogger logger, NodeEvent @event);
+}
+
+/// <summary>A list of endpoints, formatted only when a line is written (at most 50 shown).</summary>
+public readonly struct EndpointList(IReadOnlyCollection<NodeEndpoint> endpoints)
+{
+    public override string ToString() =>
+        endpoints.Count == 0 ? "(none)" : string.Join(", ", endpoints.Take(50)) + (endpoints.Count > 50 ? $", ... ({endpoints.Count - 50} more)" : "");
+}
+
+/// <summary>The first hex digits of a message id, formatted only when a line is written.</summary>
+public readonly struct ShortId(P2PSim.Gossip.MessageId id)
+{
+    public override string ToString() => id.Short;
+}
+
+/// <summary>A time of day in local time, formatted only when a line is written.</summary>
+public readonly struct LocalTime(DateTimeOffset at)
+{
+    public override string ToString() => at.ToLocalTime().ToString("HH:mm:ss.fff", System.Globalization.CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,147 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Text;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using P2PSim.Configuration;
+
+namespace P2PSim.Logging;
+
+/// <summary>
+/// Writes one file per node, <c>Log_{port}.txt</c> in <c>Logs:Directory</c>: one timestamped
+/// line per event. Other categories are left to the console. Lines are buffered and flushed
+/// every half second and on dispose, so logging never waits for the disk on the hot path.
+/// </summary>
+[ProviderAlias("NodeFile")]
+public sealed class NodeFileLoggerProvider : ILoggerProvider
+{
+    private readonly ConcurrentDictionary<int, NodeFile> _files = new();
+    private readonly string _directory;
+    private readonly bool _enabled;
+    private readonly TimeProvider _time;
+    private readonly ITimer _flushTimer;
+
+    public NodeFileLoggerProvider(IOptions<LogOptions> options, TimeProvider time)
+    {
+        _enabled = options.Value.WriteFiles;
+        _directory = Path.GetFullPath(options.Value.Directory);
+        _time = time;
+        _flushTimer = time.CreateTimer(_ => Flush(), null, TimeSpan.FromMilliseconds(500), TimeSpan.FromMilliseconds(500));
+    }
+
+    public string Directory => _directory;
+
+    public ILogger CreateLogger(string categoryName)
+    {
+        if (!_enabled || NodeCategory.PortOf(categoryName) is not { } port)
+        {
+            return Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
+        }
+        var file = _files.GetOrAdd(port, p => new NodeFile(Path.Combine(_directory, $"Log_{p}.txt")));
+        return new FileLogger(file, _time);
+    }
+
+    public void Flush()
+    {
+        foreach (var file in _files.Values)
+        {
+            file.Flush();
+        }
+    }
+
+    public void Dispose()
+    {
+        _flushTimer.Dispose();
+        foreach (var file in _files.Values)
+        {
+            file.Dispose();
+        }
+        _files.Clear();
+    }
+
+    private sealed class NodeFile : IDisposable
+    {
+        private readonly object _gate = new();
+        private readonly string _path;
+        private StreamWriter? _writer;
+        private bool _disposed;
+
+        public NodeFile(string path) => _path = path;
+
+        public void Write(string line)
+        {
+            lock (_gate)
+            {
+                if (_disposed)
+                {
+                    return;
+                }
+                if (_writer is null)
+                {
+                    System.IO.Directory.CreateDirectory(Path.GetDirectoryName(_path)!);
+                    _writer = new StreamWriter(new FileStream(_path, FileMode.Create, FileAccess.Write, FileShare.ReadWrite), new UTF8Encoding(false), 64 * 1024);
+                }
+                _writer.Write(line);
+            }
+        }
+
+        public void Flush()
+        {
+            lock (_gate)
+            {
+                _writer?.Flush();
+            }
+        }
+
+        public void Dispose()
+        {
+            lock (_gate)
+            {
+                _disposed = true;
+                _writer?.Dispose();
+                _writer = null;
+            }
+        }
+    }
+
+    private sealed class FileLogger(NodeFile file, TimeProvider time) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => logLevel != LogLevel.None;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (!IsEnabled(logLevel))
+            {
+                return;
+            }
+            var line = new StringBuilder(160)
+                .Append(time.GetLocalNow().ToString("yyyy-MM-dd HH:mm:ss.fff", CultureInfo.InvariantCulture))
+                .Append(' ')
+                .Append(LevelTag.Of(logLevel))
+                .Append(' ')
+                .Append(formatter(state, exception));
+            if (exception is not null)
+            {
+                line.Append(" | ").Append(exception.GetType().Name).Append(": ").Append(exception.Message);
+            }
+            file.Write(line.Append('\n').ToString());
+        }
+    }
+}
+
+/// <summary>Short fixed-width level names for log lines.</summary>
+internal static class LevelTag
+{
+    public static string Of(LogLevel level) => level switch
+    {
+        LogLevel.Trace => "TRACE",
+        LogLevel.Debug => "DEBUG",
+        LogLevel.Information => "INFO ",
+        LogLevel.Warning => "WARN ",
+        LogLevel.Error => "ERROR",
+        LogLevel.Critical => "CRIT ",
+        _ => "     ",
+    };
+}

@@ -1,0 +1,54 @@
+using P2PSim.Nodes;
+using P2PSim.Protocol;
+
+namespace P2PSim.Transport;
+
+/// <summary>
+/// The seam between a node and the network. A node shell only ever talks to this: it never
+/// touches a socket. <see cref="TcpTransport"/> is the real one; the simulator drives the
+/// same state machines without any transport at all.
+/// </summary>
+public interface ITransport : IAsyncDisposable
+{
+    /// <summary>Where this node listens (the port read back after binding, so port 0 works).</summary>
+    NodeEndpoint LocalEndpoint { get; }
+
+    /// <summary>Starts accepting connections; everything that happens is reported to <paramref name="handler"/>.</summary>
+    void Start(ITransportHandler handler);
+
+    /// <summary>Connects to <paramref name="target"/> in the background; reports OnConnected or OnDialFailed.</summary>
+    void Dial(NodeEndpoint target);
+
+    /// <summary>Queues a message on a connection. False when the connection is gone or its queue is full (counted and logged).</summary>
+    bool Send(ConnectionId connection, Message message);
+
+    /// <summary>Closes a connection once: after its queue drains, or at once.</summary>
+    void Close(ConnectionId connection, string reason, bool afterFlush);
+
+    /// <summary>Graceful end: stop accepting, let queued frames drain for up to <paramref name="grace"/>, close every socket.</summary>
+    Task ShutdownAsync(TimeSpan grace);
+
+    /// <summary>Abrupt end, as a crashed process: every socket reset, nothing flushed.</summary>
+    void Abort();
+
+    /// <summary>Connections open right now (after their Hello).</summary>
+    int OpenConnections { get; }
+
+    /// <summary>Frames dropped because a connection's send queue was full.</summary>
+    long DroppedFrames { get; }
+}
+
+/// <summary>
+/// What a transport reports to its node. Calls for one connection arrive in order; the
+/// returned task applies back-pressure to that connection's reader.
+/// </summary>
+public interface ITransportHandler
+{
+    ValueTask OnConnectedAsync(ConnectionInfo connection);
+
+    ValueTask OnDialFailedAsync(NodeEndpoint target, string reason);
+
+    ValueTask OnMessageAsync(ConnectionId connection, Message message);
+
+    ValueTask OnClosedAsync(ConnectionId connection, string reason);
+}
