@@ -105,7 +105,7 @@ internal sealed class TransportOptionsValidator : IValidateOptions<TransportOpti
         var ms = TimeSpan.FromMilliseconds(1);
         var hour = TimeSpan.FromHours(1);
         return new SettingsChecks()
-            .Range($"{S}:MaxFrameBytes", o.MaxFrameBytes, 1024, 16 * 1024 * 1024)
+            .Range($"{S}:MaxFrameBytes", o.MaxFrameBytes, 64 * 1024, 16 * 1024 * 1024)
             .Interval($"{S}:HandshakeTimeout", o.HandshakeTimeout, ms, hour)
             .Interval($"{S}:IdleTimeout", o.IdleTimeout, ms, TimeSpan.FromDays(1))
             .Interval($"{S}:FrameTimeout", o.FrameTimeout, ms, hour)

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using P2PSim.Configuration;
+using P2PSim.Gossip;
 using P2PSim.Logging;
 using P2PSim.Nodes;
 using P2PSim.Protocol;
@@ -146,6 +147,10 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
         return await result.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>Has this peer originate one gossip message now (tests, experiments); returns its id.</summary>
+    public Task<MessageId> PublishAsync(CancellationToken cancellationToken = default) =>
+        InspectAsync(m => m is PeerMachine peer ? peer.Publish(_time.GetUtcNow()) : throw new InvalidOperationException("Only a peer publishes gossip."), cancellationToken);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var machine = _machine!;
@@ -232,7 +237,7 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
                 Run(machine, m => m.OnTimer(now), "timer");
                 break;
             case NodeInput.Inspect inspect:
-                inspect.Action(machine);
+                Run(machine, inspect.Action, "command");
                 break;
             case NodeInput.Stop when _stopDeadline is null:
                 _stopDeadline = now + _transportOptions.ShutdownGrace;

@@ -23,6 +23,7 @@ public sealed class PeerMachine : NodeMachine
     private readonly Queue<NodeEndpoint> _candidates = new();
     private readonly HashSet<NodeEndpoint> _dialing = new();
     private ulong _pingSequence;
+    private int _timedOriginated;
     private DateTimeOffset? _nextGossip;
     private DateTimeOffset? _nextLiveness;
     private DateTimeOffset? _wakeRequested;
@@ -142,6 +143,10 @@ public sealed class PeerMachine : NodeMachine
             if (message is PeerList list && _seedLinks.AwaitsReply(seed))
             {
                 _seedLinks.Release(seed);
+                if (_stopping)
+                {
+                    SendTo(connection, Goodbye.Instance); // the seed has just registered a peer that is leaving
+                }
                 CloseConnection(connection, "registration complete");
                 OnRegistered(seed, list.Peers, now);
             }
@@ -206,6 +211,8 @@ public sealed class PeerMachine : NodeMachine
             if (_nextGossip is { } gossipDue && now >= gossipDue)
             {
                 Originate(now);
+                _timedOriginated++;
+                _nextGossip = _timedOriginated < _options.MessagesPerPeer ? now + _options.GossipInterval : null;
             }
             if (_nextLiveness is { } livenessDue && now >= livenessDue)
             {
@@ -311,7 +318,7 @@ public sealed class PeerMachine : NodeMachine
         var known = _registration.Known.Where(p => p != Self).ToArray();
         var pool = known.Where(p => !_neighbours.ContainsKey(p)).ToArray();
         _random.Shuffle(pool);
-        var wanted = Math.Max(0, _options.MaxNeighbours - _neighbours.Count);
+        var wanted = Math.Max(0, _options.MaxNeighbours - DialedNeighbours);
         var chosen = pool.Take(wanted).ToArray();
         foreach (var extra in pool.Skip(wanted))
         {
@@ -329,7 +336,7 @@ public sealed class PeerMachine : NodeMachine
     /// <summary>A chosen neighbour could not be reached: try another known peer, so a joining peer always links to the overlay when any of it is reachable.</summary>
     private void DialNextCandidate()
     {
-        if (_stopping || _neighbours.Count + _dialing.Count >= _options.MaxNeighbours)
+        if (_stopping || DialedNeighbours >= _options.MaxNeighbours)
         {
             return;
         }
@@ -342,6 +349,12 @@ public sealed class PeerMachine : NodeMachine
             }
         }
     }
+
+    /// <summary>
+    /// Neighbours this peer dialed itself (connected, reconnecting or being dialed): what MaxNeighbours limits.
+    /// Peers that dialed it come on top, and do not link a joining peer to the existing overlay.
+    /// </summary>
+    private int DialedNeighbours => _neighbours.Values.Count(n => !n.Inbound) + _dialing.Count(p => !_neighbours.ContainsKey(p));
 
     private void DialNeighbour(NodeEndpoint peer)
     {
@@ -478,7 +491,7 @@ public sealed class PeerMachine : NodeMachine
 
     // ---- gossip ----
 
-    /// <summary>Originates one gossip message now, outside the <c>GossipInterval</c> schedule (experiments, tools).</summary>
+    /// <summary>Originates one gossip message now, on top of the <c>GossipInterval</c> schedule (experiments, tools).</summary>
     public MessageId Publish(DateTimeOffset now)
     {
         var id = Originate(now);
@@ -494,7 +507,6 @@ public sealed class PeerMachine : NodeMachine
         _messages.TryAdd(id, now, null);
         var sent = Broadcast(new Protocol.Gossip(text, 1), except: null);
         Report(new GossipOriginated(now, text, id, sent));
-        _nextGossip = Originated < _options.MessagesPerPeer ? now + _options.GossipInterval : null;
         return id;
     }
 
@@ -550,7 +562,10 @@ public sealed class PeerMachine : NodeMachine
         Earliest(ref due, _nextGossip);
         Earliest(ref due, _nextLiveness);
         Earliest(ref due, _seedLinks.NextDeadline);
-        Earliest(ref due, _registration.NextRetry);
+        if (!_stopping)
+        {
+            Earliest(ref due, _registration.NextRetry); // no registration retries while leaving (OnTimer skips them)
+        }
         if (due is { } at && at != _wakeRequested)
         {
             _wakeRequested = at;

@@ -31,6 +31,7 @@ internal sealed class TcpConnection
     private readonly CancellationTokenSource _lifetime;
     private readonly Hello _localHello;
     private readonly TaskCompletionSource _flushed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly DateTimeOffset _startedAt;
     private int _closeRequested;
     private string? _closeReason;
     private bool _abortive;
@@ -57,6 +58,7 @@ internal sealed class TcpConnection
             FullMode = BoundedChannelFullMode.Wait, // TryWrite then fails instead of blocking; we count and log
         });
         _lifetime = CancellationTokenSource.CreateLinkedTokenSource(transportStopping);
+        _startedAt = time.GetUtcNow();
     }
 
     public long Id { get; }
@@ -201,6 +203,11 @@ internal sealed class TcpConnection
                 // Decode every whole frame already buffered.
                 while (true)
                 {
+                    if (Info is null && end - start > ProtocolLimits.LengthPrefixSize && buffer[start + ProtocolLimits.LengthPrefixSize] != (byte)MessageType.Hello
+                        && Enum.IsDefined((MessageType)buffer[start + ProtocolLimits.LengthPrefixSize]))
+                    {
+                        return Reject($"first frame must be Hello, got {(MessageType)buffer[start + ProtocolLimits.LengthPrefixSize]}");
+                    }
                     var status = FrameCodec.TryRead(buffer.AsSpan(start, end - start), _options.MaxFrameBytes, out var message, out var consumed, out var error);
                     if (status == DecodeStatus.Invalid)
                     {
@@ -234,7 +241,8 @@ internal sealed class TcpConnection
                 }
                 if (needed > buffer.Length - start)
                 {
-                    var bigger = ArrayPool<byte>.Shared.Rent(needed);
+                    // Grow with the data that actually arrived (at most doubling), not with what the prefix claims.
+                    var bigger = ArrayPool<byte>.Shared.Rent(Math.Min(needed, Math.Max(buffer.Length * 2, InitialBufferSize)));
                     Buffer.BlockCopy(buffer, start, bigger, 0, end - start);
                     ArrayPool<byte>.Shared.Return(buffer);
                     buffer = bigger;
@@ -247,7 +255,8 @@ internal sealed class TcpConnection
                 string timeoutReason;
                 if (Info is null)
                 {
-                    limit = _options.HandshakeTimeout;
+                    // The whole Hello must arrive within the handshake timeout, counted from the connection's start.
+                    limit = _options.HandshakeTimeout - (now - _startedAt);
                     timeoutReason = $"no Hello within {Describe(_options.HandshakeTimeout)} (Transport:HandshakeTimeout)";
                 }
                 else if (end > start)
@@ -264,10 +273,6 @@ internal sealed class TcpConnection
                 if (limit <= TimeSpan.Zero)
                 {
                     return Reject(timeoutReason);
-                }
-                if (Info is null && end > start)
-                {
-                    frameStarted ??= now;
                 }
                 timeout.CancelAfter(limit);
                 int read;
