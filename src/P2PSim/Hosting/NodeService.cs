@@ -342,6 +342,7 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
     public override void Dispose()
     {
         _timer?.Dispose();
+        _transport?.Abort(); // no-op after a clean stop; releases the port when start-up failed half-way
         base.Dispose();
     }
 

@@ -1,4 +1,3 @@
-using System.Net.Sockets;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
@@ -39,8 +38,8 @@ public static class P2PSimApp
             }
             catch (Exception ex) when (IsSettingsMistake(ex))
             {
+                // Disposing the host releases whatever did start (listening sockets included).
                 await ReportBadSettingsAsync(errors, ex).ConfigureAwait(false);
-                await StopQuietlyAsync(host).ConfigureAwait(false);
                 return ExitBadSettings;
             }
             await host.WaitForShutdownAsync().ConfigureAwait(false);
@@ -93,17 +92,4 @@ public static class P2PSimApp
         InvalidDataException d when d.InnerException is { } inner => [$"{d.Message} {inner.Message}"],
         _ => [ex.Message],
     };
-
-    private static async Task StopQuietlyAsync(IHost host)
-    {
-        try
-        {
-            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-            await host.StopAsync(cts.Token).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is OperationCanceledException or SocketException or ObjectDisposedException)
-        {
-            // Half-started: whatever did start is torn down as far as it can be.
-        }
-    }
 }

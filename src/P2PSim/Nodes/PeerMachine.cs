@@ -191,7 +191,10 @@ public sealed class PeerMachine : NodeMachine
         {
             if (connection is { } open)
             {
-                CloseConnection(open, "registration timed out", afterFlush: false);
+                // The Register was handed over: a slow seed may still add this peer, which would then never
+                // hear a goodbye or a dead-node report from it. Withdraw the registration before closing.
+                SendTo(open, Goodbye.Instance);
+                CloseConnection(open, "registration timed out");
             }
             OnSeedFailed(seed, "no peer list before the registration timeout", now);
         }
@@ -424,10 +427,11 @@ public sealed class PeerMachine : NodeMachine
                 Report(new NeighbourLeft(now, from, _neighbours.Count));
                 break;
             default:
+                // A neighbour that breaks the protocol is dropped, not retried: it is misbehaving, not dead.
                 _neighbourByConnection.Remove(connection);
                 if (_neighbours.TryGetValue(from, out var offender) && offender.Connection == connection)
                 {
-                    offender.Connection = null;
+                    _neighbours.Remove(from);
                 }
                 Violation(connection, from.ToString(), $"a peer does not accept {message.Type} from a peer", now);
                 break;

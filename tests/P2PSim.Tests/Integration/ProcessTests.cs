@@ -1,0 +1,110 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using P2PSim.Tests.TestSupport;
+
+namespace P2PSim.Tests.Integration;
+
+/// <summary>The built executable, as a user runs it.</summary>
+[TestFixture]
+[NonParallelizable]
+public sealed class ProcessTests
+{
+    private string _workingDirectory = null!;
+
+    [SetUp]
+    public void CreateWorkingDirectory()
+    {
+        _workingDirectory = Path.Combine(Path.GetTempPath(), "p2psim-process", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(_workingDirectory);
+    }
+
+    [TearDown]
+    public void RemoveWorkingDirectory()
+    {
+        try
+        {
+            Directory.Delete(_workingDirectory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    [Test]
+    [CancelAfter(60_000)]
+    public async Task The_demo_writes_logs_shows_the_crash_and_prints_the_summary_then_exits_0_on_SIGINT(CancellationToken ct)
+    {
+        using var child = ChildProcess.Start(_workingDirectory,
+            "--Network:Seeds=2", "--Network:Peers=4", "--Network:SeedBasePort=0", "--Network:PeerBasePort=0",
+            "--Network:PeerJoinInterval=00:00:00.050", "--Peer:GossipInterval=00:00:00.100", "--Peer:MessagesPerPeer=5",
+            "--Peer:LivenessInterval=00:00:00.200", "--Demo:CrashAfter=00:00:01.500", "--Logs:Directory=node-logs");
+
+        await Eventually.HoldsAsync(
+            () => child.Stdout.Contains("from the peer list", StringComparison.Ordinal) && child.Stdout.Contains("Dead Node:", StringComparison.Ordinal)
+                ? null
+                : $"the crash was not reported to a seed yet; output so far:\n{Tail(child.Stdout)}\n{child.Stderr}",
+            TimeSpan.FromSeconds(30), ct);
+
+        var watch = Stopwatch.StartNew();
+        child.Interrupt();
+        var exited = await child.WaitForExitAsync(TimeSpan.FromSeconds(5), ct);
+        Assert.That(exited, Is.True, $"still running 5 s after SIGINT:\n{Tail(child.Stdout)}");
+        Assert.Multiple(() =>
+        {
+            Assert.That(child.ExitCode, Is.Zero, child.Stderr);
+            Assert.That(watch.Elapsed, Is.LessThan(TimeSpan.FromSeconds(5)));
+            Assert.That(child.Stdout, Does.Contain("P2PSim summary"));
+            Assert.That(child.Stdout, Does.Match(@"Delivery: (\d+) of \1 expected receipts \(100\.0 %\)"));
+            Assert.That(child.Stdout, Does.Contain("Crash: 127.0.0.1:"));
+            Assert.That(child.Stdout, Does.Contain("removed from all 2 seeds that had it"));
+            Assert.That(child.Stdout, Does.Not.Contain("FALSE DEATH"));
+            Assert.That(child.Stderr, Is.Empty);
+        });
+        var logs = Directory.GetFiles(Path.Combine(_workingDirectory, "node-logs"), "Log_*.txt");
+        Assert.That(logs, Has.Length.EqualTo(6), "one log file per node");
+        foreach (var log in logs)
+        {
+            Assert.That(File.ReadAllText(log), Does.Contain("Listening on 127.0.0.1:"), log);
+        }
+    }
+
+    [TestCase("--Network:Seeds=0", "Network:Seeds must be between 1 and 1000 (was 0)")]
+    [TestCase("--Network:Peers=-3", "Network:Peers must be between 0 and 100000 (was -3)")]
+    [TestCase("--Peer:GossipInterval=00:00:00", "Peer:GossipInterval must be between")]
+    [TestCase("--Network:Peers=lots", "Network:Peers")]
+    [TestCase("--Network:PeerBasePort=5001", "Network:PeerBasePort clashes with Network:SeedBasePort")]
+    [CancelAfter(30_000)]
+    public async Task An_invalid_setting_stops_start_up_with_one_clear_message_and_a_non_zero_exit_code(string argument, string message, CancellationToken ct)
+    {
+        using var child = ChildProcess.Start(_workingDirectory, "--Network:SeedBasePort=5000", argument);
+        Assert.That(await child.WaitForExitAsync(TimeSpan.FromSeconds(20), ct), Is.True, "it did not exit");
+        Assert.Multiple(() =>
+        {
+            Assert.That(child.ExitCode, Is.EqualTo(2));
+            Assert.That(child.Stderr, Does.Contain(message));
+            Assert.That(child.Stderr + child.Stdout, Does.Not.Contain("   at "), "no stack trace for a mistake in the settings");
+            Assert.That(Directory.Exists(Path.Combine(_workingDirectory, "logs")), Is.False, "nothing started");
+        });
+    }
+
+    [Test]
+    [CancelAfter(30_000)]
+    public async Task A_port_already_in_use_is_named_with_the_setting_to_change(CancellationToken ct)
+    {
+        using var squatter = new TcpListener(IPAddress.Loopback, 0);
+        squatter.Start();
+        var port = ((IPEndPoint)squatter.LocalEndpoint).Port;
+        using var child = ChildProcess.Start(_workingDirectory, "--Network:Seeds=1", $"--Network:SeedBasePort={port}", "--Network:PeerBasePort=0", "--Network:Peers=1");
+        Assert.That(await child.WaitForExitAsync(TimeSpan.FromSeconds(20), ct), Is.True, "it did not exit");
+        Assert.Multiple(() =>
+        {
+            Assert.That(child.ExitCode, Is.EqualTo(2));
+            Assert.That(child.Stderr, Does.Contain($"cannot listen on 127.0.0.1:{port}: the port is already in use"));
+            Assert.That(child.Stderr, Does.Contain("Network:SeedBasePort"));
+            Assert.That(child.Stderr + child.Stdout, Does.Not.Contain("   at "));
+        });
+    }
+
+    private static string Tail(string text) => text.Length > 3000 ? text[^3000..] : text;
+}

@@ -1,0 +1,113 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace P2PSim.Tests.TestSupport;
+
+/// <summary>The built P2PSim executable run as a child process, its output captured as it comes.</summary>
+public sealed class ChildProcess : IDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _stdout = new();
+    private readonly StringBuilder _stderr = new();
+
+    private ChildProcess(Process process)
+    {
+        _process = process;
+    }
+
+    public string Stdout
+    {
+        get
+        {
+            lock (_stdout)
+            {
+                return _stdout.ToString();
+            }
+        }
+    }
+
+    public string Stderr
+    {
+        get
+        {
+            lock (_stderr)
+            {
+                return _stderr.ToString();
+            }
+        }
+    }
+
+    public int ExitCode => _process.ExitCode;
+
+    /// <summary>Starts <c>dotnet P2PSim.dll args</c> in <paramref name="workingDirectory"/>.</summary>
+    public static ChildProcess Start(string workingDirectory, params string[] args)
+    {
+        var dll = typeof(P2PSim.Hosting.P2PSimApp).Assembly.Location;
+        var info = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+        {
+            WorkingDirectory = workingDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+        };
+        info.ArgumentList.Add(dll);
+        foreach (var arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+        info.Environment["DOTNET_ENVIRONMENT"] = "Production";
+        var process = new Process { StartInfo = info, EnableRaisingEvents = true };
+        var child = new ChildProcess(process);
+        process.OutputDataReceived += (_, e) => Append(child._stdout, e.Data);
+        process.ErrorDataReceived += (_, e) => Append(child._stderr, e.Data);
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return child;
+    }
+
+    /// <summary>Sends SIGINT, as Ctrl+C in a terminal does.</summary>
+    public void Interrupt()
+    {
+        using var kill = Process.Start(new ProcessStartInfo("kill", $"-INT {_process.Id}") { UseShellExecute = false })!;
+        kill.WaitForExit();
+    }
+
+    public async Task<bool> WaitForExitAsync(TimeSpan within, CancellationToken cancellationToken)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(within);
+        try
+        {
+            await _process.WaitForExitAsync(deadline.Token);
+            _process.WaitForExit(); // drains the redirected output
+            return true;
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return false;
+        }
+    }
+
+    public void Dispose()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+        }
+        _process.Dispose();
+    }
+
+    private static void Append(StringBuilder target, string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+        lock (target)
+        {
+            target.AppendLine(line);
+        }
+    }
+}
