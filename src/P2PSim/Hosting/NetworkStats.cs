@@ -245,7 +245,9 @@ public sealed class NetworkStats(TimeProvider time)
                 sb.AppendLine(inv, $"FALSE DEATH REPORT: {death.Node} was reported dead by {string.Join(", ", death.Reporters)} but had not crashed");
                 continue;
             }
-            var detected = death.FirstDetection is { } f ? $"first detected by {string.Join(", ", death.Reporters)} after {f.TotalSeconds:0.0} s" : "not detected";
+            var detected = death.FirstDetection is { } f
+                ? $"detected after {f.TotalSeconds:0.0} s, reported by {death.Reporters.Count} neighbour(s)"
+                : "not detected";
             var removed = death.AllSeedsRemovedAfter is { } r
                 ? $"removed from all {death.SeedsHolding.Count} seeds that had it after {r.TotalSeconds:0.0} s"
                 : $"removed from {death.SeedsRemoved} of {death.SeedsHolding.Count} seeds that had it";

@@ -90,13 +90,13 @@ public static partial class NodeEventLog
     [LoggerMessage(Level = LogLevel.Information, Message = "{What} peer {Peer} (from {Remote}); sent it the peer list ({Count}): {Peers}")]
     private static partial void LogInformationPeerRegistered(ILogger logger, string what, NodeEndpoint peer, string remote, int count, EndpointList peers);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Received \"{Report}\" from {Remote}: removed {Dead} from the peer list ({Left} peers left)")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Received \"{Report}\" from {Remote}: removed {Dead} from the peer list ({Left} left)")]
     private static partial void LogWarningDeadNodeRemoved(ILogger logger, DeadNode report, string remote, NodeEndpoint dead, int left);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Received \"{Report}\" from {Remote}: {Dead} is not in the peer list (already removed or never registered)")]
     private static partial void LogInformationDeadNodeIgnored(ILogger logger, DeadNode report, string remote, NodeEndpoint dead);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Peer {Peer} left cleanly; removed from the peer list ({Left} peers left)")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "Peer {Peer} left cleanly; removed from the peer list ({Left} left)")]
     private static partial void LogInformationPeerDeregistered(ILogger logger, NodeEndpoint peer, int left);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Registered with seed {Seed}; received its peer list ({Count}): {Peers}")]
