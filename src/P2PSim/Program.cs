@@ -1,2 +1,6 @@
 // P2PSim: a whole peer-to-peer gossip network in one process. Wiring only; see Hosting/.
-return await P2PSim.Hosting.P2PSimApp.RunAsync(args);
+using P2PSim.Hosting;
+
+return args.Length > 0 && args[0] == ExperimentCommand.Verb
+    ? await ExperimentCommand.RunAsync(args[1..])
+    : await P2PSimApp.RunAsync(args);

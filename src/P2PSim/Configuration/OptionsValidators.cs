@@ -89,7 +89,12 @@ internal sealed class PeerOptionsValidator(IOptions<TransportOptions> transport)
             .Range($"{S}:MessageListCapacity", o.MessageListCapacity, 16, 10_000_000)
             .Interval($"{S}:MessageListTtl", o.MessageListTtl, TimeSpan.FromSeconds(1), TimeSpan.FromDays(1))
             .Interval($"{S}:RegistrationTimeout", o.RegistrationTimeout, ms, hour)
-            .Interval($"{S}:RetryInterval", o.RetryInterval, ms, hour);
+            .Interval($"{S}:RetryInterval", o.RetryInterval, ms, hour)
+            .Range($"{S}:MinNeighbours", o.MinNeighbours, 0, 1000)
+            .Interval($"{S}:ReregisterInterval", o.ReregisterInterval, TimeSpan.Zero, TimeSpan.FromDays(1))
+            .That(o.ReregisterInterval == TimeSpan.Zero || o.ReregisterInterval >= o.RegistrationTimeout,
+                $"{S}:ReregisterInterval ({o.ReregisterInterval}) must be 00:00:00 (off) or at least {S}:RegistrationTimeout ({o.RegistrationTimeout}).")
+            .Interval($"{S}:HistoryWindow", o.HistoryWindow, TimeSpan.Zero, TimeSpan.FromDays(1));
         var idle = transport.Value.IdleTimeout;
         checks.That(o.LivenessInterval < idle,
             $"{S}:LivenessInterval ({o.LivenessInterval}) must be shorter than {TransportOptions.Section}:IdleTimeout ({idle}), or idle neighbour links are cut between liveness requests.");
@@ -110,6 +115,9 @@ internal sealed class TransportOptionsValidator : IValidateOptions<TransportOpti
             .Interval($"{S}:IdleTimeout", o.IdleTimeout, ms, TimeSpan.FromDays(1))
             .Interval($"{S}:FrameTimeout", o.FrameTimeout, ms, hour)
             .Range($"{S}:SendQueueCapacity", o.SendQueueCapacity, 1, 1_000_000)
+            .Range($"{S}:OwnGossipQueueCapacity", o.OwnGossipQueueCapacity, 1, 1_000_000)
+            .Range($"{S}:ControlQueueCapacity", o.ControlQueueCapacity, 4, 1_000_000)
+            .Range($"{S}:ReceiveQueueBytes", o.ReceiveQueueBytes, 4096, 256 * 1024 * 1024)
             .Range($"{S}:MaxInboundConnections", o.MaxInboundConnections, 1, 100_000)
             .Interval($"{S}:ShutdownGrace", o.ShutdownGrace, TimeSpan.Zero, TimeSpan.FromMinutes(1))
             .Result();
@@ -137,4 +145,26 @@ internal sealed class LogOptionsValidator : IValidateOptions<LogOptions>
         .That(!string.IsNullOrWhiteSpace(o.Directory) && o.Directory.IndexOfAny(Path.GetInvalidPathChars()) < 0,
             $"{LogOptions.Section}:Directory must be a folder path (was '{o.Directory}').")
         .Result();
+}
+
+internal sealed class ExperimentOptionsValidator : IValidateOptions<ExperimentOptions>
+{
+    public ValidateOptionsResult Validate(string? name, ExperimentOptions o)
+    {
+        const string S = ExperimentOptions.Section;
+        return new SettingsChecks()
+            .That(o.Network is "tcp" or "simulated", $"{S}:Network must be tcp or simulated (was '{o.Network}').")
+            .That(o.Workload is "burst" or "classic" or "crash", $"{S}:Workload must be burst, classic or crash (was '{o.Workload}').")
+            .Range($"{S}:Seeds", o.Seeds, 1, 1000)
+            .Range($"{S}:Peers", o.Peers, 1, o.Network == "tcp" ? 5000 : 1_000_000)
+            .Range($"{S}:Messages", o.Messages, 0, 10_000_000)
+            .Interval($"{S}:Spacing", o.Spacing, TimeSpan.Zero, TimeSpan.FromMinutes(10))
+            .That(o.CrashShare is >= 0 and <= 1, $"{S}:CrashShare must be between 0 and 1 (was {o.CrashShare}).")
+            .Interval($"{S}:Latency", o.Latency, TimeSpan.Zero, TimeSpan.FromMinutes(1))
+            .Interval($"{S}:Jitter", o.Jitter, TimeSpan.Zero, TimeSpan.FromMinutes(1))
+            .That(o.Loss is >= 0 and <= 1, $"{S}:Loss must be between 0 and 1 (was {o.Loss}).")
+            .Range($"{S}:JoinConcurrency", o.JoinConcurrency, 1, 100_000)
+            .That(!string.IsNullOrWhiteSpace(o.ReportPath), $"{S}:ReportPath must be a file path.")
+            .Result();
+    }
 }

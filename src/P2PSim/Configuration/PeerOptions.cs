@@ -31,4 +31,28 @@ public sealed class PeerOptions
 
     /// <summary>Pause before retrying seeds that could not be reached.</summary>
     public TimeSpan RetryInterval { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// Self-healing: when a neighbour dies, leaves or is dropped and fewer than this many neighbours
+    /// (connected or being reconnected) remain, the peer asks its seeds for fresh peer lists and dials
+    /// new peers, every liveness round until it has this many again. 0 turns repair off. A value above
+    /// <see cref="MaxNeighbours"/> acts as MaxNeighbours (a peer never dials more than that itself).
+    /// </summary>
+    public int MinNeighbours { get; set; } = 2;
+
+    /// <summary>
+    /// Time between two registrations with each registered seed, so a seed that restarted (and lost its
+    /// peer list) learns the peer again; the answers refresh the known peers. Zero: register once only.
+    /// </summary>
+    public TimeSpan ReregisterInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Catch-up: how long a peer keeps the texts of the messages it saw, to hand them to a neighbour that
+    /// missed them (Digest / Want on every new or re-established link), at most the newest 1024. Capped at
+    /// <see cref="MessageListTtl"/>. Zero turns catch-up off.
+    /// </summary>
+    public TimeSpan HistoryWindow { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>An independent copy (experiments adjust a copy per run).</summary>
+    public PeerOptions Clone() => (PeerOptions)MemberwiseClone();
 }

@@ -2,7 +2,7 @@ using P2PSim.Protocol;
 
 namespace P2PSim.Configuration;
 
-/// <summary>Section <c>Transport</c>: limits of every TCP connection.</summary>
+/// <summary>Section <c>Transport</c>: limits of every TCP connection (see Transport/TRANSPORT.md).</summary>
 public sealed class TransportOptions
 {
     public const string Section = "Transport";
@@ -16,13 +16,46 @@ public sealed class TransportOptions
     /// <summary>A connection that receives nothing for this long is closed. Must exceed Peer:LivenessInterval.</summary>
     public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromSeconds(60);
 
-    /// <summary>Once a frame has started, all of it must arrive within this time (stops trickling clients).</summary>
+    /// <summary>
+    /// Once a frame has started, all of it must arrive within this time (stops trickling clients);
+    /// also the longest one write to a connection may take before the connection counts as stalled.
+    /// </summary>
     public TimeSpan FrameTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>Frames queued for one connection before further frames are dropped (counted and logged).</summary>
+    /// <summary>
+    /// Frames of forwarded gossip (hops &gt; 1, the bulk of the traffic) queued per connection; when full,
+    /// a new forwarded gossip frame for that connection is dropped (counted and logged).
+    /// </summary>
     public int SendQueueCapacity { get; set; } = 4096;
 
-    /// <summary>Most simultaneous connections one node accepts; further ones are refused.</summary>
+    /// <summary>
+    /// Frames of this node's own new gossip (hops = 1) queued per connection; sent before forwarded gossip.
+    /// When full, a new own gossip frame for that connection is dropped (counted and logged).
+    /// </summary>
+    public int OwnGossipQueueCapacity { get; set; } = 1024;
+
+    /// <summary>
+    /// Control frames (everything but gossip: Hello, Ping, Pong, Goodbye, Register, PeerList, DeadNode, ...)
+    /// queued per connection; sent before any gossip. Never dropped: a connection whose control queue is
+    /// full has stopped reading and is closed.
+    /// </summary>
+    public int ControlQueueCapacity { get; set; } = 1024;
+
+    /// <summary>
+    /// Bytes of decoded frames one connection may hold for its node while the node is busy (each frame counts
+    /// at least 64). Within it the read loop keeps reading, so liveness frames are never stuck behind gossip in
+    /// the socket; beyond it the read loop waits (back-pressure on the sender), nothing is dropped.
+    /// </summary>
+    public int ReceiveQueueBytes { get; set; } = 256 * 1024;
+
+    /// <summary>
+    /// Answer a Ping from a peer with its Pong in the transport's read loop, ahead of any traffic waiting
+    /// for the node, and do not hand the Ping to the node (so there is exactly one Pong per Ping).
+    /// False: the node's state machine answers, after whatever the node still has to process.
+    /// </summary>
+    public bool EchoPings { get; set; } = true;
+
+    /// <summary>Most simultaneous inbound connections one node holds (handshaking or open); further ones are refused.</summary>
     public int MaxInboundConnections { get; set; } = 1024;
 
     /// <summary>Time a closing node gives its goodbyes to be delivered.</summary>

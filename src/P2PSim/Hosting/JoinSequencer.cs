@@ -38,6 +38,9 @@ public sealed class JoinSequencer(IOptions<NetworkOptions> network, IOptions<Pee
 
     public void Joined(int index) => Get(index).TrySetResult();
 
+    /// <summary>Completes when peer <paramref name="index"/> has joined (or gave up, or went down).</summary>
+    public Task WhenJoined(int index) => Get(index).Task;
+
     private TaskCompletionSource Get(int index)
     {
         lock (_gate)

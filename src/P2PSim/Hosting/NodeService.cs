@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net.Sockets;
 using System.Threading.Channels;
 using Microsoft.Extensions.Hosting;
@@ -21,6 +22,8 @@ namespace P2PSim.Hosting;
 public sealed partial class NodeService : BackgroundService, ITransportHandler
 {
     private const int InboxCapacity = 16 * 1024;
+    private const int LivenessLaneCapacity = 1024;
+    private static readonly NodeInput.Inspect Wake = new(static _ => { });
 
     private readonly NodeSpec _spec;
     private readonly PeerOptions _peerOptions;
@@ -31,11 +34,14 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
     private readonly NetworkStats _stats;
     private readonly RandomSource _random;
     private readonly JoinSequencer _joins;
+    private readonly INodeEventObserver[] _observers;
     private readonly Channel<NodeInput> _inbox = Channel.CreateBounded<NodeInput>(new BoundedChannelOptions(InboxCapacity)
     {
         SingleReader = true,
         FullMode = BoundedChannelFullMode.Wait, // readers of connections wait: back-pressure, never a silent drop
     });
+    private readonly ConcurrentQueue<NodeInput.Received> _livenessLane = new(); // Pongs: handled before the inbox backlog
+    private int _livenessLaneCount;
     private readonly TaskCompletionSource _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly List<NodeAction> _actions = [];
     private ITransport? _transport;
@@ -47,8 +53,10 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
     private DateTimeOffset? _stopDeadline;
 
     public NodeService(NodeSpec spec, IOptions<PeerOptions> peerOptions, IOptions<TransportOptions> transportOptions, TimeProvider time,
-        ILoggerFactory loggerFactory, NodeDirectory directory, NetworkStats stats, RandomSource random, JoinSequencer joins)
+        ILoggerFactory loggerFactory, NodeDirectory directory, NetworkStats stats, RandomSource random, JoinSequencer joins,
+        IEnumerable<INodeEventObserver> observers)
     {
+        _observers = observers.ToArray();
         _spec = spec;
         _peerOptions = peerOptions.Value;
         _transportOptions = transportOptions.Value;
@@ -70,6 +78,9 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
 
     /// <summary>True once the node crashed (demo, tests) or stopped.</summary>
     public bool IsDown => _finished.Task.IsCompleted;
+
+    /// <summary>The transport's counters: connections, refusals, frames dropped per send class, queue depths (null before start).</summary>
+    public TransportStats? TransportStats => _transport?.GetStats();
 
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -166,10 +177,12 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
             }
             await foreach (var input in _inbox.Reader.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
             {
+                HandleLivenessLane(machine);
                 if (!Handle(machine, input))
                 {
                     break;
                 }
+                HandleLivenessLane(machine);
                 if (Interlocked.Exchange(ref _timerDue, 0) == 1)
                 {
                     Run(machine, m => m.OnTimer(_time.GetUtcNow()), "timer");
@@ -211,6 +224,15 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
         }
     }
 
+    private void HandleLivenessLane(NodeMachine machine)
+    {
+        while (_livenessLane.TryDequeue(out var reply))
+        {
+            Interlocked.Decrement(ref _livenessLaneCount);
+            Handle(machine, reply);
+        }
+    }
+
     /// <summary>Handles one input; false ends the loop.</summary>
     private bool Handle(NodeMachine machine, NodeInput input)
     {
@@ -227,7 +249,7 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
                 Run(machine, m => m.OnDialFailed(f.Target, f.Reason, now), "failed dial");
                 break;
             case NodeInput.Received r:
-                Run(machine, m => m.OnMessage(r.Connection, r.Message, now), r.Message.Type.ToString());
+                Run(machine, m => m.OnMessage(r.Connection, r.Message, now), "message");
                 break;
             case NodeInput.Closed c:
                 Run(machine, m => m.OnClosed(c.Connection, c.Reason, now), "closed connection");
@@ -284,6 +306,10 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
             case Report r:
                 NodeEventLog.Write(_logger, r.Event);
                 _stats.Record(Endpoint, r.Event);
+                foreach (var observer in _observers)
+                {
+                    observer.OnNodeEvent(this, r.Event);
+                }
                 break;
             case Dial d:
                 transport.Dial(d.Target);
@@ -319,7 +345,24 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
 
     ValueTask ITransportHandler.OnDialFailedAsync(NodeEndpoint target, string reason) => Post(new NodeInput.DialFailed(target, reason));
 
-    ValueTask ITransportHandler.OnMessageAsync(ConnectionId connection, Message message) => Post(new NodeInput.Received(connection, message));
+    ValueTask ITransportHandler.OnMessageAsync(ConnectionId connection, Message message)
+    {
+        var input = new NodeInput.Received(connection, message);
+        // A liveness reply must not wait behind a gossip backlog, or a busy node declares its live neighbours dead:
+        // Pongs go to a short lane the loop empties before and after every inbox item (a Pong overtaking gossip of
+        // the same link changes nothing). The lane is bounded; beyond it a Pong waits in the inbox like the rest.
+        if (message is Pong)
+        {
+            if (Interlocked.Increment(ref _livenessLaneCount) <= LivenessLaneCapacity)
+            {
+                _livenessLane.Enqueue(input);
+                _inbox.Writer.TryWrite(Wake); // wakes an idle loop; a full inbox means the loop is busy and gets to the lane anyway
+                return ValueTask.CompletedTask;
+            }
+            Interlocked.Decrement(ref _livenessLaneCount);
+        }
+        return Post(input);
+    }
 
     ValueTask ITransportHandler.OnClosedAsync(ConnectionId connection, string reason) => Post(new NodeInput.Closed(connection, reason));
 

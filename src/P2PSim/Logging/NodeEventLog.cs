@@ -14,14 +14,38 @@ public static partial class NodeEventLog
     {
         switch (e)
         {
+            case PeerRegistered r when r.Again:
+                LogDebugPeerRegisteredAgain(logger, r.Peer, r.RemoteAddress, r.PeerListSent.Count);
+                break;
             case PeerRegistered r:
-                LogInformationPeerRegistered(logger, r.Again ? "Registered again" : "Registered", r.Peer, r.RemoteAddress, r.PeerListSent.Count, new EndpointList(r.PeerListSent));
+                LogInformationPeerRegistered(logger, "Registered", r.Peer, r.RemoteAddress, r.PeerListSent.Count, new EndpointList(r.PeerListSent));
+                break;
+            case DeadNodeReceived d when d.Removed && d.Confirmation is { } confirmation:
+                LogWarningDeadNodeConfirmed(logger, d.Report, d.RemoteAddress, d.Report.Dead, confirmation, d.PeersLeft);
                 break;
             case DeadNodeReceived d when d.Removed:
                 LogWarningDeadNodeRemoved(logger, d.Report, d.RemoteAddress, d.Report.Dead, d.PeersLeft);
                 break;
+            case DeadNodeReceived d when d.Confirmation is { } confirmation:
+                LogInformationDeadNodeGoneMeanwhile(logger, d.Report, d.RemoteAddress, d.Report.Dead, confirmation);
+                break;
             case DeadNodeReceived d:
                 LogInformationDeadNodeIgnored(logger, d.Report, d.RemoteAddress, d.Report.Dead);
+                break;
+            case DeadNodeChecking c when c.AlreadyChecking:
+                LogInformationDeadNodeAlreadyChecking(logger, c.Report, c.RemoteAddress, c.Report.Dead);
+                break;
+            case DeadNodeChecking c:
+                LogInformationDeadNodeChecking(logger, c.Report, c.RemoteAddress, c.Report.Dead);
+                break;
+            case DeadNodeRefuted r:
+                LogWarningDeadNodeRefuted(logger, r.Report, r.RemoteAddress, r.Report.Dead);
+                break;
+            case DeadNodeRejected r:
+                LogWarningDeadNodeRejected(logger, r.Report, r.RemoteAddress, r.Reason);
+                break;
+            case RequestRejected r:
+                LogWarningRequestRejected(logger, r.Request, r.Claimed, r.RemoteAddress, r.Reason);
                 break;
             case PeerDeregistered p:
                 LogInformationPeerDeregistered(logger, p.Peer, p.PeersLeft);
@@ -53,8 +77,37 @@ public static partial class NodeEventLog
             case NeighbourLeft l:
                 LogInformationNeighbourLeft(logger, l.Neighbour, l.Neighbours);
                 break;
+            case OverlayRepair r when r.Dialing.Count == 0 && r.Trigger == "liveness round":
+                LogDebugOverlayRepairAsking(logger, r.Neighbours, r.Minimum, r.SeedsAsked.Count);
+                break;
+            case OverlayRepair r:
+                LogInformationOverlayRepair(logger, r.Neighbours, r.Minimum, r.Trigger, new EndpointList(r.Dialing), r.SeedsAsked.Count);
+                break;
+            case SeedRefreshed r when r.FailedAttempts > 0:
+                LogInformationSeedBack(logger, r.Seed, r.FailedAttempts, r.PeerList.Count, new EndpointList(r.PeerList));
+                break;
+            case SeedRefreshed r:
+                LogDebugSeedRefreshed(logger, r.Seed, r.PeerList.Count);
+                break;
+            case ReregistrationFailed f:
+                LogWarningReregistrationFailed(logger, f.Seed, f.Reason, f.Failures,
+                    f.SeedsReachable == 0 ? "no registered seed is reachable" : $"{f.SeedsReachable} registered seeds reachable",
+                    f.RetryAt is { } at ? $"next try at {new LocalTime(at)}" : "not retrying on its own (Peer:ReregisterInterval is 0)");
+                break;
+            case CatchUpRequested c when c.Wanted > 0:
+                LogInformationCatchUpRequested(logger, c.Neighbour, c.Offered, c.Wanted);
+                break;
+            case CatchUpRequested c:
+                LogDebugCatchUpNothingMissing(logger, c.Neighbour, c.Offered);
+                break;
+            case CatchUpServed c:
+                LogInformationCatchUpServed(logger, c.Sent, c.Requested, c.Neighbour);
+                break;
             case GossipOriginated g:
                 LogInformationGossipOriginated(logger, g.Text, g.SentTo, new ShortId(g.Id));
+                break;
+            case GossipReceived g when g.CatchUp:
+                LogInformationGossipCaughtUp(logger, g.Text, g.From, new LocalTime(g.At), g.Hops, g.ForwardedTo, new ShortId(g.Id));
                 break;
             case GossipReceived g:
                 LogInformationGossipReceived(logger, g.Text, g.From, new LocalTime(g.At), g.Hops, g.ForwardedTo, new ShortId(g.Id));
@@ -89,6 +142,30 @@ public static partial class NodeEventLog
     
     [LoggerMessage(Level = LogLevel.Information, Message = "{What} peer {Peer} (from {Remote}); sent it the peer list ({Count}): {Peers}")]
     private static partial void LogInformationPeerRegistered(ILogger logger, string what, NodeEndpoint peer, string remote, int count, EndpointList peers);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Registered again peer {Peer} (from {Remote}); sent it the peer list ({Count})")]
+    private static partial void LogDebugPeerRegisteredAgain(ILogger logger, NodeEndpoint peer, string remote, int count);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Confirmed \"{Report}\" (reported from {Remote}): {Dead} does not answer ({Confirmation}); removed it from the peer list ({Left} left)")]
+    private static partial void LogWarningDeadNodeConfirmed(ILogger logger, DeadNode report, string remote, NodeEndpoint dead, string confirmation, int left);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Confirmed \"{Report}\" (reported from {Remote}): {Dead} does not answer ({Confirmation}), and it had already left the peer list")]
+    private static partial void LogInformationDeadNodeGoneMeanwhile(ILogger logger, DeadNode report, string remote, NodeEndpoint dead, string confirmation);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Received \"{Report}\" from {Remote}: checking {Dead} before removing it")]
+    private static partial void LogInformationDeadNodeChecking(ILogger logger, DeadNode report, string remote, NodeEndpoint dead);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Received \"{Report}\" from {Remote}: already checking {Dead}")]
+    private static partial void LogInformationDeadNodeAlreadyChecking(ILogger logger, DeadNode report, string remote, NodeEndpoint dead);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "False report \"{Report}\" from {Remote}: {Dead} answered the check; it stays in the peer list")]
+    private static partial void LogWarningDeadNodeRefuted(ILogger logger, DeadNode report, string remote, NodeEndpoint dead);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Rejected \"{Report}\" from {Remote}: {Reason}; the peer list is unchanged")]
+    private static partial void LogWarningDeadNodeRejected(ILogger logger, DeadNode report, string remote, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Rejected {Request} for {Claimed} from {Remote}: {Reason}; connection closed")]
+    private static partial void LogWarningRequestRejected(ILogger logger, P2PSim.Protocol.MessageType request, NodeEndpoint claimed, string remote, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Received \"{Report}\" from {Remote}: removed {Dead} from the peer list ({Left} left)")]
     private static partial void LogWarningDeadNodeRemoved(ILogger logger, DeadNode report, string remote, NodeEndpoint dead, int left);
@@ -125,6 +202,33 @@ public static partial class NodeEventLog
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Neighbour {Neighbour} said goodbye (clean leave, not a death); {Count} neighbours")]
     private static partial void LogInformationNeighbourLeft(ILogger logger, NodeEndpoint neighbour, int count);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Only {Neighbours} neighbours (minimum {Minimum}) after {Trigger}: dialing {Dialing}; asked {Seeds} seeds for fresh peer lists")]
+    private static partial void LogInformationOverlayRepair(ILogger logger, int neighbours, int minimum, string trigger, EndpointList dialing, int seeds);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Only {Neighbours} neighbours (minimum {Minimum}) and no other peer known: asked {Seeds} seeds for fresh peer lists")]
+    private static partial void LogDebugOverlayRepairAsking(ILogger logger, int neighbours, int minimum, int seeds);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Registered again with seed {Seed} after {Failures} failed attempts; received its peer list ({Count}): {Peers}")]
+    private static partial void LogInformationSeedBack(ILogger logger, NodeEndpoint seed, int failures, int count, EndpointList peers);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Registered again with seed {Seed}; received its peer list ({Count})")]
+    private static partial void LogDebugSeedRefreshed(ILogger logger, NodeEndpoint seed, int count);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not register again with seed {Seed}: {Reason} (attempt {Failures}); {Reachable}; keeping the neighbours and gossiping; {Next}")]
+    private static partial void LogWarningReregistrationFailed(ILogger logger, NodeEndpoint seed, string reason, int failures, string reachable, string next);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Catch-up: {Neighbour} offered {Offered} recent messages; asked for the {Wanted} not seen yet")]
+    private static partial void LogInformationCatchUpRequested(ILogger logger, NodeEndpoint neighbour, int offered, int wanted);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Catch-up: {Neighbour} offered {Offered} recent messages; all seen already")]
+    private static partial void LogDebugCatchUpNothingMissing(ILogger logger, NodeEndpoint neighbour, int offered);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Catch-up: sent {Sent} of the {Requested} messages {Neighbour} asked for")]
+    private static partial void LogInformationCatchUpServed(ILogger logger, int sent, int requested, NodeEndpoint neighbour);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Received gossip \"{Text}\" from {From} at {LocalTime} by catch-up (hop {Hops}), forwarded to {Count} [{Id}]")]
+    private static partial void LogInformationGossipCaughtUp(ILogger logger, string text, NodeEndpoint from, LocalTime localTime, int hops, int count, ShortId id);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Originated gossip \"{Text}\", sent to {Count} neighbours [{Id}]")]
     private static partial void LogInformationGossipOriginated(ILogger logger, string text, int count, ShortId id);

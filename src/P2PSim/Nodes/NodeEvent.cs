@@ -14,8 +14,24 @@ public abstract record NodeEvent(DateTimeOffset At);
 /// <summary>A peer registered (or registered again) and was sent the peer list.</summary>
 public sealed record PeerRegistered(DateTimeOffset At, NodeEndpoint Peer, string RemoteAddress, bool Again, IReadOnlyList<NodeEndpoint> PeerListSent) : NodeEvent(At);
 
-/// <summary>A dead-node report arrived; <paramref name="Removed"/> says whether the peer was in the list.</summary>
-public sealed record DeadNodeReceived(DateTimeOffset At, DeadNode Report, string RemoteAddress, bool Removed, int PeersLeft) : NodeEvent(At);
+/// <summary>
+/// The verdict on a dead-node report: <paramref name="Removed"/> says whether the peer was removed from the list.
+/// A listed peer is removed only once the seed's own check confirmed it: <paramref name="Confirmation"/> is why the
+/// check failed (for example "connection refused"); null when the reported peer was not in the list at all.
+/// </summary>
+public sealed record DeadNodeReceived(DateTimeOffset At, DeadNode Report, string RemoteAddress, bool Removed, int PeersLeft, string? Confirmation = null) : NodeEvent(At);
+
+/// <summary>A dead-node report was accepted and the seed is checking the reported peer itself (dialing it) before removing it.</summary>
+public sealed record DeadNodeChecking(DateTimeOffset At, DeadNode Report, string RemoteAddress, bool AlreadyChecking) : NodeEvent(At);
+
+/// <summary>The seed's check reached the reported peer: the report was false and the peer stays listed.</summary>
+public sealed record DeadNodeRefuted(DateTimeOffset At, DeadNode Report, string RemoteAddress) : NodeEvent(At);
+
+/// <summary>A dead-node report from a sender the seed does not take reports from (not a registered peer, or a forged endpoint); nothing changed.</summary>
+public sealed record DeadNodeRejected(DateTimeOffset At, DeadNode Report, string RemoteAddress, string Reason) : NodeEvent(At);
+
+/// <summary>A <c>Register</c> or <c>Goodbye</c> claiming an endpoint the connection does not come from was refused; the connection is closed.</summary>
+public sealed record RequestRejected(DateTimeOffset At, MessageType Request, NodeEndpoint Claimed, string RemoteAddress, string Reason) : NodeEvent(At);
 
 /// <summary>A registered peer said goodbye and was removed from the list.</summary>
 public sealed record PeerDeregistered(DateTimeOffset At, NodeEndpoint Peer, int PeersLeft) : NodeEvent(At);
@@ -46,13 +62,36 @@ public sealed record NeighbourConnectionLost(DateTimeOffset At, NodeEndpoint Nei
 /// <summary>A neighbour said goodbye (a clean leave, never reported as a death).</summary>
 public sealed record NeighbourLeft(DateTimeOffset At, NodeEndpoint Neighbour, int Neighbours) : NodeEvent(At);
 
+/// <summary>
+/// Self-healing: fewer than <paramref name="Minimum"/> neighbours (connected or reconnecting) were left after
+/// <paramref name="Trigger"/>, so the peer dialed <paramref name="Dialing"/> and asked <paramref name="SeedsAsked"/> for
+/// fresh peer lists; or (trigger "neighbours declared dead that the seeds still list") it dials former neighbours again.
+/// </summary>
+public sealed record OverlayRepair(DateTimeOffset At, string Trigger, int Neighbours, int Minimum, IReadOnlyList<NodeEndpoint> Dialing, IReadOnlyList<NodeEndpoint> SeedsAsked) : NodeEvent(At);
+
+/// <summary>A registered seed answered a registration again (periodic, or asked for fresh peers); after <paramref name="FailedAttempts"/> failed ones.</summary>
+public sealed record SeedRefreshed(DateTimeOffset At, NodeEndpoint Seed, IReadOnlyList<NodeEndpoint> PeerList, int FailedAttempts) : NodeEvent(At);
+
+/// <summary>
+/// Registering again with a seed the peer had registered with failed (the seed is down or restarting); the peer keeps its
+/// neighbours and keeps gossiping, and tries again at <paramref name="RetryAt"/> (null: not on its own).
+/// <paramref name="SeedsReachable"/> counts the registered seeds whose latest registration worked.
+/// </summary>
+public sealed record ReregistrationFailed(DateTimeOffset At, NodeEndpoint Seed, string Reason, int Failures, DateTimeOffset? RetryAt, int SeedsReachable) : NodeEvent(At);
+
 // ---- Peer: gossip ----
 
 /// <summary>This peer created a gossip message and sent it to <paramref name="SentTo"/> neighbours.</summary>
 public sealed record GossipOriginated(DateTimeOffset At, string Text, MessageId Id, int SentTo) : NodeEvent(At);
 
-/// <summary>First receipt of a gossip message; forwarded to <paramref name="ForwardedTo"/> neighbours.</summary>
-public sealed record GossipReceived(DateTimeOffset At, string Text, MessageId Id, NodeEndpoint From, int Hops, int ForwardedTo) : NodeEvent(At);
+/// <summary>First receipt of a gossip message; forwarded to <paramref name="ForwardedTo"/> neighbours. <paramref name="CatchUp"/>: it came because this peer asked for it (Want).</summary>
+public sealed record GossipReceived(DateTimeOffset At, string Text, MessageId Id, NodeEndpoint From, int Hops, int ForwardedTo, bool CatchUp = false) : NodeEvent(At);
+
+/// <summary>A neighbour's digest offered <paramref name="Offered"/> message ids; this peer asked for the <paramref name="Wanted"/> it had not seen.</summary>
+public sealed record CatchUpRequested(DateTimeOffset At, NodeEndpoint Neighbour, int Offered, int Wanted) : NodeEvent(At);
+
+/// <summary>A neighbour asked for <paramref name="Requested"/> messages; <paramref name="Sent"/> of them were still in the history and were sent.</summary>
+public sealed record CatchUpServed(DateTimeOffset At, NodeEndpoint Neighbour, int Requested, int Sent) : NodeEvent(At);
 
 /// <summary>A message seen before arrived again and was dropped.</summary>
 public sealed record DuplicateDropped(DateTimeOffset At, MessageId Id, NodeEndpoint From) : NodeEvent(At);

@@ -8,7 +8,10 @@ namespace P2PSim.Nodes;
 /// <summary>
 /// A peer: registers with a majority of seeds, connects to random peers from their lists,
 /// originates and forwards gossip once per message, checks its neighbours' liveness and
-/// reports dead ones to its seeds. Pure: see <see cref="NodeMachine"/>.
+/// reports dead ones to its seeds. It heals the overlay (dials new peers when fewer than
+/// <c>MinNeighbours</c> are left), registers again periodically (so a restarted seed relearns
+/// it), and catches up on missed messages over every new link (Digest / Want).
+/// Pure: see <see cref="NodeMachine"/>.
 /// </summary>
 public sealed class PeerMachine : NodeMachine
 {
@@ -16,6 +19,12 @@ public sealed class PeerMachine : NodeMachine
     private readonly PeerOptions _options;
     private readonly Random _random;
     private readonly MessageList _messages;
+    private readonly MessageHistory _history;
+    private readonly Dictionary<MessageId, (NodeEndpoint From, DateTimeOffset Until)> _requested = new();
+    private readonly Dictionary<NodeEndpoint, DateTimeOffset> _avoid = new();
+    private readonly Dictionary<NodeEndpoint, DateTimeOffset> _suspects = new();
+    private readonly HashSet<NodeEndpoint> _retrying = new();
+    private readonly Dictionary<NodeEndpoint, SeedRefresh> _refresh = new();
     private readonly Dictionary<NodeEndpoint, Neighbour> _neighbours = new();
     private readonly Dictionary<ConnectionId, NodeEndpoint> _neighbourByConnection = new();
     private readonly SeedLinks _seedLinks = new();
@@ -36,6 +45,8 @@ public sealed class PeerMachine : NodeMachine
         _options = options;
         _random = random;
         _messages = new MessageList(options.MessageListCapacity, options.MessageListTtl);
+        // Never offer or keep a message longer than the Message List remembers having seen it.
+        _history = new MessageHistory(ProtocolLimits.MaxDigestIds, options.HistoryWindow < options.MessageListTtl ? options.HistoryWindow : options.MessageListTtl);
         _registration = new Registration(seeds.Count);
     }
 
@@ -64,6 +75,12 @@ public sealed class PeerMachine : NodeMachine
 
     public MessageList Messages => _messages;
 
+    /// <summary>The recent messages with their texts, kept for neighbours that missed them.</summary>
+    public MessageHistory History => _history;
+
+    /// <summary>The peers this peer knows of: the union of the latest peer list from each seed.</summary>
+    public IReadOnlyCollection<NodeEndpoint> KnownPeers => _registration.Known();
+
     public override bool StopComplete => _stopping && _seedLinks.IsIdle;
 
     public override void Start(DateTimeOffset now)
@@ -91,9 +108,16 @@ public sealed class PeerMachine : NodeMachine
         }
         if (connection.Role == NodeRole.Seed)
         {
-            if (connection.Inbound || !_seedLinks.Attach(connection.Listen, connection.Id, out var pending))
+            if (connection.Inbound)
             {
-                CloseConnection(connection.Id, "unexpected connection from a seed", afterFlush: false);
+                // A seed checking a dead-node report about this peer: our Hello (already queued) is the answer.
+                // Close after it is flushed, so the seed sees a live peer rather than a failed dial.
+                CloseConnection(connection.Id, "a seed checked that this peer is alive");
+                return;
+            }
+            if (!_seedLinks.Attach(connection.Listen, connection.Id, out var pending))
+            {
+                CloseConnection(connection.Id, "unexpected connection to a seed", afterFlush: false);
                 return;
             }
             foreach (var message in pending)
@@ -124,6 +148,10 @@ public sealed class PeerMachine : NodeMachine
         {
             OnSeedFailed(target, reason, now);
         }
+        else if (_retrying.Remove(target))
+        {
+            _dialing.Remove(target); // still unreachable: tried again later while the seeds list it
+        }
         else if (_dialing.Remove(target) && !_neighbours.ContainsKey(target))
         {
             Report(new NeighbourDialFailed(now, target, reason));
@@ -148,7 +176,14 @@ public sealed class PeerMachine : NodeMachine
                     SendTo(connection, Goodbye.Instance); // the seed has just registered a peer that is leaving
                 }
                 CloseConnection(connection, "registration complete");
-                OnRegistered(seed, list.Peers, now);
+                if (_registration.IsRegistered(seed))
+                {
+                    OnRefreshed(seed, list.Peers, now);
+                }
+                else
+                {
+                    OnRegistered(seed, list.Peers, now);
+                }
             }
             else
             {
@@ -191,9 +226,12 @@ public sealed class PeerMachine : NodeMachine
         {
             if (connection is { } open)
             {
-                // The Register was handed over: a slow seed may still add this peer, which would then never
-                // hear a goodbye or a dead-node report from it. Withdraw the registration before closing.
-                SendTo(open, Goodbye.Instance);
+                if (!_registration.IsRegistered(seed))
+                {
+                    // The Register was handed over: a slow seed may still add this peer, which would then never
+                    // hear a goodbye or a dead-node report from it. Withdraw the registration before closing.
+                    SendTo(open, Goodbye.Instance);
+                }
                 CloseConnection(open, "registration timed out");
             }
             OnSeedFailed(seed, "no peer list before the registration timeout", now);
@@ -211,6 +249,17 @@ public sealed class PeerMachine : NodeMachine
                     RegisterWith(seed, now);
                 }
             }
+            foreach (var (seed, refresh) in _refresh)
+            {
+                if (refresh.Due is { } refreshDue && now >= refreshDue)
+                {
+                    refresh.Due = null; // the outcome schedules the next one
+                    if (!_seedLinks.AwaitsReply(seed))
+                    {
+                        RegisterWith(seed, now);
+                    }
+                }
+            }
             if (_nextGossip is { } gossipDue && now >= gossipDue)
             {
                 Originate(now);
@@ -220,6 +269,8 @@ public sealed class PeerMachine : NodeMachine
             if (_nextLiveness is { } livenessDue && now >= livenessDue)
             {
                 CheckLiveness(now);
+                Repair(now, "liveness round", AskSeeds.IfShort);
+                RetrySuspects(now);
                 _nextLiveness = livenessDue + _options.LivenessInterval;
                 if (_nextLiveness <= now)
                 {
@@ -271,15 +322,47 @@ public sealed class PeerMachine : NodeMachine
     private void OnRegistered(NodeEndpoint seed, IReadOnlyList<NodeEndpoint> peers, DateTimeOffset now)
     {
         Report(new RegisteredWithSeed(now, seed, peers));
-        foreach (var peer in peers)
-        {
-            _registration.Learn(peer);
-        }
+        _registration.Learn(seed, peers);
         _registration.Succeeded(seed);
+        _refresh[seed] = new SeedRefresh { Due = NextRefresh(now) };
         if (_registration.RoundFinished)
         {
             FinishRegistration(now);
         }
+        Repair(now, "a fresh peer list", AskSeeds.Never);
+    }
+
+    /// <summary>A seed this peer had registered with answered a registration again.</summary>
+    private void OnRefreshed(NodeEndpoint seed, IReadOnlyList<NodeEndpoint> peers, DateTimeOffset now)
+    {
+        var refresh = _refresh[seed];
+        Report(new SeedRefreshed(now, seed, peers, refresh.Failures));
+        refresh.Failures = 0;
+        refresh.Due = NextRefresh(now);
+        _registration.Learn(seed, peers);
+        Repair(now, "a fresh peer list", AskSeeds.Never);
+    }
+
+    private DateTimeOffset? NextRefresh(DateTimeOffset now) =>
+        _options.ReregisterInterval > TimeSpan.Zero && !_stopping ? now + _options.ReregisterInterval : null;
+
+    /// <summary>
+    /// Registering again with a seed failed: it may be down or restarting. Neighbours and gossip carry on; the seed is
+    /// tried again after RetryInterval, doubling with each failure up to ReregisterInterval.
+    /// </summary>
+    private void OnRefreshFailed(NodeEndpoint seed, string reason, DateTimeOffset now)
+    {
+        var refresh = _refresh[seed];
+        refresh.Failures++;
+        DateTimeOffset? retryAt = null;
+        if (_options.ReregisterInterval > TimeSpan.Zero)
+        {
+            var cap = Math.Max(_options.ReregisterInterval.Ticks, _options.RetryInterval.Ticks);
+            var backoff = _options.RetryInterval.Ticks * (double)(1L << Math.Min(refresh.Failures - 1, 30));
+            retryAt = now + TimeSpan.FromTicks((long)Math.Min(backoff, cap));
+        }
+        refresh.Due = retryAt;
+        Report(new ReregistrationFailed(now, seed, reason, refresh.Failures, retryAt, _refresh.Values.Count(r => r.Failures == 0)));
     }
 
     private void OnSeedFailed(NodeEndpoint seed, string reason, DateTimeOffset now)
@@ -292,6 +375,11 @@ public sealed class PeerMachine : NodeMachine
         }
         if (!wasRegistering || _stopping)
         {
+            return;
+        }
+        if (_registration.IsRegistered(seed))
+        {
+            OnRefreshFailed(seed, reason, now);
             return;
         }
         Report(new SeedRegistrationFailed(now, seed, reason));
@@ -318,7 +406,7 @@ public sealed class PeerMachine : NodeMachine
             return; // nothing to join through yet: the retry round will call again
         }
         Joined = true;
-        var known = _registration.Known.Where(p => p != Self).ToArray();
+        var known = _registration.Known().Where(p => p != Self).ToArray();
         var pool = known.Where(p => !_neighbours.ContainsKey(p)).ToArray();
         _random.Shuffle(pool);
         var wanted = Math.Max(0, _options.MaxNeighbours - DialedNeighbours);
@@ -345,7 +433,7 @@ public sealed class PeerMachine : NodeMachine
         }
         while (_candidates.TryDequeue(out var next))
         {
-            if (!_neighbours.ContainsKey(next) && !_dialing.Contains(next))
+            if (!_neighbours.ContainsKey(next) && !_dialing.Contains(next) && !_avoid.ContainsKey(next) && next != Self)
             {
                 DialNeighbour(next);
                 return;
@@ -367,6 +455,114 @@ public sealed class PeerMachine : NodeMachine
         }
     }
 
+    /// <summary>When the seeds are asked for fresh peer lists during a repair.</summary>
+    private enum AskSeeds
+    {
+        /// <summary>A neighbour was just lost: ask at once.</summary>
+        Always,
+
+        /// <summary>A periodic retry: ask only when the known peers cannot make up the shortfall.</summary>
+        IfShort,
+
+        /// <summary>A peer list just arrived: use it, do not ask again.</summary>
+        Never,
+    }
+
+    /// <summary>
+    /// Self-healing: with fewer than MinNeighbours neighbours (connected or reconnecting, plus new dials under way),
+    /// dial random known peers that are not neighbours, not this peer and not recently dead or gone, never
+    /// beyond MaxNeighbours dialed by this peer; and ask the registered seeds for fresh peer lists.
+    /// </summary>
+    private void Repair(DateTimeOffset now, string trigger, AskSeeds ask)
+    {
+        if (!Joined || _stopping || MinNeighbours <= 0)
+        {
+            return;
+        }
+        var needed = MinNeighbours - _neighbours.Count - _dialing.Count(p => !_neighbours.ContainsKey(p));
+        if (needed <= 0)
+        {
+            return;
+        }
+        foreach (var expired in _avoid.Where(a => a.Value <= now).Select(a => a.Key).ToArray())
+        {
+            _avoid.Remove(expired);
+        }
+        var pool = _registration.Known()
+            .Where(p => p != Self && !_neighbours.ContainsKey(p) && !_dialing.Contains(p) && !_avoid.ContainsKey(p))
+            .ToArray();
+        _random.Shuffle(pool);
+        var chosen = pool.Take(Math.Min(needed, Math.Max(0, _options.MaxNeighbours - DialedNeighbours))).ToArray();
+        _candidates.Clear();
+        foreach (var extra in pool.Skip(chosen.Length))
+        {
+            _candidates.Enqueue(extra);
+        }
+        foreach (var peer in chosen)
+        {
+            DialNeighbour(peer);
+        }
+        var asked = new List<NodeEndpoint>();
+        if (ask == AskSeeds.Always || (ask == AskSeeds.IfShort && chosen.Length < needed))
+        {
+            foreach (var seed in _registration.Registered)
+            {
+                // A seed that is failing is already retried on its own schedule.
+                if (!_seedLinks.AwaitsReply(seed) && (!_refresh.TryGetValue(seed, out var refresh) || refresh.Failures == 0))
+                {
+                    RegisterWith(seed, now);
+                    asked.Add(seed);
+                }
+            }
+        }
+        if (chosen.Length > 0 || asked.Count > 0)
+        {
+            Report(new OverlayRepair(now, trigger, _neighbours.Count, MinNeighbours, chosen, asked));
+        }
+    }
+
+    /// <summary>
+    /// A neighbour this peer declared dead but that the seeds still list after the avoid period was not dead: the link
+    /// between the two was (a partition). Dial it again, once per avoid period, until it is a neighbour again or the seeds
+    /// drop it, so the overlay a partition split joins up again when the network heals (and catches up over the link).
+    /// </summary>
+    private void RetrySuspects(DateTimeOffset now)
+    {
+        if (_suspects.Count == 0 || _stopping)
+        {
+            return;
+        }
+        List<NodeEndpoint>? dialing = null;
+        foreach (var (peer, due) in _suspects.ToArray())
+        {
+            if (_neighbours.ContainsKey(peer) || !_registration.IsListed(peer))
+            {
+                _suspects.Remove(peer); // back, or dropped by the seeds (truly dead)
+                continue;
+            }
+            if (now < due || _dialing.Contains(peer) || DialedNeighbours >= _options.MaxNeighbours)
+            {
+                continue;
+            }
+            _suspects[peer] = now + AvoidFor;
+            _retrying.Add(peer);
+            DialNeighbour(peer);
+            (dialing ??= []).Add(peer);
+        }
+        if (dialing is not null)
+        {
+            Report(new OverlayRepair(now, "neighbours declared dead that the seeds still list", _neighbours.Count, MinNeighbours, dialing, []));
+        }
+    }
+
+    /// <summary>The repair target: MinNeighbours, but never more than MaxNeighbours.</summary>
+    private int MinNeighbours => Math.Min(_options.MinNeighbours, _options.MaxNeighbours);
+
+    private TimeSpan AvoidFor => (_options.MaxMissedLiveness + 1) * _options.LivenessInterval;
+
+    /// <summary>A neighbour that died, left or misbehaved is not dialed by a repair for a while (the seeds drop it meanwhile).</summary>
+    private void Avoid(NodeEndpoint peer, DateTimeOffset now) => _avoid[peer] = now + AvoidFor;
+
     // ---- neighbours ----
 
     private void AddNeighbourConnection(ConnectionInfo connection, DateTimeOffset now)
@@ -387,6 +583,7 @@ public sealed class PeerMachine : NodeMachine
                 CloseConnection(current, "duplicate connection", afterFlush: false);
             }
             var reconnected = existing.Connection is null;
+            existing.ForgetOffered(now, always: true);
             existing.Connection = connection.Id;
             existing.Inbound = connection.Inbound;
             existing.Missed = 0;
@@ -396,11 +593,16 @@ public sealed class PeerMachine : NodeMachine
             {
                 Report(new NeighbourConnected(now, connection.Listen, connection.Inbound, Reconnected: true, _neighbours.Count));
             }
+            SendDigest(connection.Id, now);
             return;
         }
+        _avoid.Remove(connection.Listen);
+        _suspects.Remove(connection.Listen);
+        _retrying.Remove(connection.Listen);
         _neighbours[connection.Listen] = new Neighbour { Connection = connection.Id, Inbound = connection.Inbound };
         _neighbourByConnection[connection.Id] = connection.Listen;
         Report(new NeighbourConnected(now, connection.Listen, connection.Inbound, Reconnected: false, _neighbours.Count));
+        SendDigest(connection.Id, now);
     }
 
     private void OnNeighbourMessage(ConnectionId connection, NodeEndpoint from, Message message, DateTimeOffset now)
@@ -420,20 +622,35 @@ public sealed class PeerMachine : NodeMachine
                     neighbour.Missed = 0;
                 }
                 break;
+            case Digest digest:
+                OnDigest(connection, from, digest, now);
+                break;
+            case Want want:
+                OnWant(connection, from, want, now);
+                break;
             case Goodbye:
                 _neighbourByConnection.Remove(connection);
                 _neighbours.Remove(from);
                 CloseConnection(connection, "neighbour left");
                 Report(new NeighbourLeft(now, from, _neighbours.Count));
+                Avoid(from, now);
+                Repair(now, $"{from} left", AskSeeds.Always);
                 break;
             default:
                 // A neighbour that breaks the protocol is dropped, not retried: it is misbehaving, not dead.
                 _neighbourByConnection.Remove(connection);
+                var dropped = false;
                 if (_neighbours.TryGetValue(from, out var offender) && offender.Connection == connection)
                 {
                     _neighbours.Remove(from);
+                    dropped = true;
                 }
                 Violation(connection, from.ToString(), $"a peer does not accept {message.Type} from a peer", now);
+                if (dropped)
+                {
+                    Avoid(from, now);
+                    Repair(now, $"{from} was dropped", AskSeeds.Always);
+                }
                 break;
         }
     }
@@ -443,6 +660,7 @@ public sealed class PeerMachine : NodeMachine
         List<NodeEndpoint>? dead = null;
         foreach (var (endpoint, neighbour) in _neighbours)
         {
+            neighbour.ForgetOffered(now, always: false);
             var verdict = neighbour.Connection is null
                 ? LivenessRules.Unreachable(ref neighbour.Missed, _options.MaxMissedLiveness)
                 : LivenessRules.Round(ref neighbour.Missed, neighbour.Outstanding is not null, _options.MaxMissedLiveness);
@@ -491,6 +709,9 @@ public sealed class PeerMachine : NodeMachine
             SendToSeed(seed, report);
             Report(new DeadNodeReportSent(now, seed, report));
         }
+        Avoid(endpoint, now);
+        _suspects[endpoint] = now + AvoidFor;
+        Repair(now, $"{endpoint} died", AskSeeds.Always);
     }
 
     // ---- gossip ----
@@ -509,6 +730,7 @@ public sealed class PeerMachine : NodeMachine
         var text = GossipText.Create(now, Self, Originated);
         var id = MessageId.Of(text);
         _messages.TryAdd(id, now, null);
+        _history.Add(id, text, 0, now);
         var sent = Broadcast(new Protocol.Gossip(text, 1), except: null);
         Report(new GossipOriginated(now, text, id, sent));
         return id;
@@ -525,16 +747,87 @@ public sealed class PeerMachine : NodeMachine
         }
         Received++;
         var hops = gossip.Hops;
-        var forwarded = Broadcast(gossip with { Hops = hops == ushort.MaxValue ? hops : (ushort)(hops + 1) }, except: from);
-        Report(new GossipReceived(now, gossip.Text, id, from, hops, forwarded));
+        var catchUp = _requested.Remove(id, out var request) && request.From == from;
+        _history.Add(id, gossip.Text, hops, now);
+        var forwarded = Broadcast(gossip with { Hops = NextHop(hops) }, except: from, id, now);
+        Report(new GossipReceived(now, gossip.Text, id, from, hops, forwarded, catchUp));
     }
 
-    private int Broadcast(Message message, NodeEndpoint? except)
+    private static ushort NextHop(ushort hops) => hops == ushort.MaxValue ? hops : (ushort)(hops + 1);
+
+    // ---- catch-up ----
+
+    /// <summary>A link came up: offer the neighbour the ids of the recent messages (nothing when there are none).</summary>
+    private void SendDigest(ConnectionId connection, DateTimeOffset now)
+    {
+        if (!_history.Enabled)
+        {
+            return;
+        }
+        var ids = _history.RecentIds(now, ProtocolLimits.MaxDigestIds);
+        if (ids.Length > 0)
+        {
+            SendTo(connection, new Digest(ids));
+        }
+    }
+
+    /// <summary>
+    /// Ask for the offered messages this peer has not seen. An id already asked of another neighbour is not asked
+    /// again for one liveness interval (after that, the other neighbour is presumed not to answer).
+    /// </summary>
+    private void OnDigest(ConnectionId connection, NodeEndpoint from, Digest digest, DateTimeOffset now)
+    {
+        foreach (var stale in _requested.Where(r => r.Value.Until <= now).Select(r => r.Key).ToArray())
+        {
+            _requested.Remove(stale);
+        }
+        if (_neighbours.TryGetValue(from, out var neighbour) && neighbour.Connection == connection)
+        {
+            // What it holds need not be forwarded to it (the catch-up answers would all come back as duplicates).
+            neighbour.Offered = [.. digest.Ids];
+            neighbour.OfferedUntil = now + _options.LivenessInterval;
+        }
+        var wanted = new List<MessageId>();
+        foreach (var id in digest.Ids)
+        {
+            if (!_messages.Contains(id) && _requested.TryAdd(id, (from, now + _options.LivenessInterval)))
+            {
+                wanted.Add(id);
+            }
+        }
+        if (wanted.Count > 0)
+        {
+            SendTo(connection, new Want(wanted));
+        }
+        Report(new CatchUpRequested(now, from, digest.Ids.Count, wanted.Count));
+    }
+
+    /// <summary>Send the asked-for messages that are still in the history, as ordinary gossip one hop further on.</summary>
+    private void OnWant(ConnectionId connection, NodeEndpoint from, Want want, DateTimeOffset now)
+    {
+        var sent = 0;
+        var seen = new HashSet<MessageId>();
+        foreach (var id in want.Ids)
+        {
+            if (seen.Add(id) && _history.TryGet(id, out var entry))
+            {
+                SendTo(connection, new Protocol.Gossip(entry.Text, NextHop(entry.Hops)));
+                sent++;
+            }
+        }
+        Report(new CatchUpServed(now, from, want.Ids.Count, sent));
+    }
+
+    /// <summary>
+    /// Sends to every connected neighbour but <paramref name="except"/>, and (for a received message) but the
+    /// neighbours whose fresh digest says they already hold it.
+    /// </summary>
+    private int Broadcast(Message message, NodeEndpoint? except, MessageId? id = null, DateTimeOffset now = default)
     {
         var count = 0;
         foreach (var (endpoint, neighbour) in _neighbours)
         {
-            if (neighbour.Connection is { } connection && endpoint != except)
+            if (neighbour.Connection is { } connection && endpoint != except && !(id is { } held && neighbour.Holds(held, now)))
             {
                 SendTo(connection, message);
                 count++;
@@ -569,6 +862,10 @@ public sealed class PeerMachine : NodeMachine
         if (!_stopping)
         {
             Earliest(ref due, _registration.NextRetry); // no registration retries while leaving (OnTimer skips them)
+            foreach (var refresh in _refresh.Values)
+            {
+                Earliest(ref due, refresh.Due);
+            }
         }
         if (due is { } at && at != _wakeRequested)
         {
@@ -585,11 +882,33 @@ public sealed class PeerMachine : NodeMachine
         }
     }
 
+    /// <summary>Registering again with one registered seed: when next, and how many attempts in a row failed.</summary>
+    private sealed class SeedRefresh
+    {
+        public DateTimeOffset? Due;
+        public int Failures;
+    }
+
     private sealed class Neighbour
     {
         public ConnectionId? Connection;
         public bool Inbound;
         public int Missed;
         public ulong? Outstanding;
+
+        /// <summary>The ids of this neighbour's latest digest on the current link, trusted until <see cref="OfferedUntil"/>.</summary>
+        public HashSet<MessageId>? Offered;
+        public DateTimeOffset OfferedUntil;
+
+        public bool Holds(MessageId id, DateTimeOffset now) => Offered is { } offered && now < OfferedUntil && offered.Contains(id);
+
+        /// <summary>A new link, or an old digest: forget what it offered.</summary>
+        public void ForgetOffered(DateTimeOffset now, bool always)
+        {
+            if (always || now >= OfferedUntil)
+            {
+                Offered = null;
+            }
+        }
     }
 }

@@ -5,14 +5,14 @@ namespace P2PSim.Nodes;
 /// <summary>
 /// A peer's registration round: with n seeds it wants floor(n/2)+1 of them, tried in a random
 /// order; a seed that fails is replaced by the next untried one, and when all have been tried
-/// the failed ones are retried later until enough have answered. Also keeps the union of
-/// the peer lists received.
+/// the failed ones are retried later until enough have answered. Also keeps the known peers:
+/// the union of the latest peer list each seed sent.
 /// </summary>
 internal sealed class Registration(int seedCount)
 {
     private readonly HashSet<NodeEndpoint> _registered = new();
     private readonly List<NodeEndpoint> _failed = [];
-    private readonly HashSet<NodeEndpoint> _known = new();
+    private readonly Dictionary<NodeEndpoint, IReadOnlyList<NodeEndpoint>> _lists = new();
     private NodeEndpoint[] _order = [];
     private int _next;
     private int _inFlight;
@@ -23,12 +23,29 @@ internal sealed class Registration(int seedCount)
 
     public IReadOnlyCollection<NodeEndpoint> Registered => _registered;
 
-    public IReadOnlyCollection<NodeEndpoint> Known => _known;
+    /// <summary>
+    /// The peers in the latest peer list of any seed, computed on each call (a peer keeps only the lists, a
+    /// compact form; the union is needed rarely: on joining and when repairing the overlay).
+    /// </summary>
+    public HashSet<NodeEndpoint> Known()
+    {
+        var known = new HashSet<NodeEndpoint>();
+        foreach (var list in _lists.Values)
+        {
+            known.UnionWith(list);
+        }
+        return known;
+    }
+
+    /// <summary>Whether the latest peer list of any seed names <paramref name="peer"/>.</summary>
+    public bool IsListed(NodeEndpoint peer) => _lists.Values.Any(list => list.Contains(peer));
 
     /// <summary>No attempt is under way, and either enough seeds answered or every seed has been tried.</summary>
     public bool RoundFinished => _inFlight == 0 && (_registered.Count >= Wanted || _next >= _order.Length);
 
     public DateTimeOffset? NextRetry => _registered.Count < Wanted && _failed.Count > 0 ? _retryAt : null;
+
+    public bool IsRegistered(NodeEndpoint seed) => _registered.Contains(seed);
 
     public void Begin(NodeEndpoint[] order)
     {
@@ -64,14 +81,20 @@ internal sealed class Registration(int seedCount)
         return attempts;
     }
 
-    public void Learn(NodeEndpoint peer) => _known.Add(peer);
+    /// <summary>
+    /// <paramref name="seed"/> sent <paramref name="peers"/>: it replaces that seed's earlier list, so a peer
+    /// the seeds have all dropped is no longer known.
+    /// </summary>
+    public void Learn(NodeEndpoint seed, IReadOnlyList<NodeEndpoint> peers) => _lists[seed] = peers;
 
+    /// <summary>A first registration with <paramref name="seed"/> (one of the attempts taken) succeeded.</summary>
     public void Succeeded(NodeEndpoint seed)
     {
         _inFlight = Math.Max(0, _inFlight - 1);
         _registered.Add(seed);
     }
 
+    /// <summary>A first registration with <paramref name="seed"/> (one of the attempts taken) failed.</summary>
     public void Failed(NodeEndpoint seed, DateTimeOffset retryAt)
     {
         _inFlight = Math.Max(0, _inFlight - 1);

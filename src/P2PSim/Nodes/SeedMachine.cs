@@ -1,22 +1,39 @@
+using System.Net;
 using P2PSim.Protocol;
 
 namespace P2PSim.Nodes;
 
 /// <summary>
 /// A seed: keeps the Peer List (PL) of registered peers, answers a registration with the
-/// current PL, removes peers that are reported dead or say goodbye. Never hands a removed
+/// current PL, removes peers that say goodbye or are reported dead. Never hands a removed
 /// peer out again unless it registers anew.
+/// <para>
+/// It does not take one peer's word for a death: a report is accepted only from a registered
+/// peer, and the seed then dials the reported peer itself; only when that dial fails is the
+/// peer removed. A registration (or goodbye) whose claimed listening address is not the address
+/// the connection comes from is refused.
+/// </para>
 /// </summary>
 public sealed class SeedMachine(NodeEndpoint self, Random random, int maxPeersPerList = 1000) : NodeMachine(self)
 {
+    /// <summary>
+    /// A check whose dial has not come back after this long is presumed lost (a dial always ends in OnConnected or
+    /// OnDialFailed, within the transport's connect timeout): the next report about that peer starts a new one.
+    /// </summary>
+    public static readonly TimeSpan StaleCheckAfter = TimeSpan.FromMinutes(1);
+
     private readonly Dictionary<NodeEndpoint, DateTimeOffset> _peers = new();
     private readonly List<NodeEndpoint> _order = [];
     private readonly Dictionary<ConnectionId, ConnectionInfo> _connections = new();
+    private readonly Dictionary<NodeEndpoint, Check> _checks = new();
 
     public override NodeRole Role => NodeRole.Seed;
 
     /// <summary>The registered peers, in registration order.</summary>
     public IReadOnlyList<NodeEndpoint> PeerList => _order;
+
+    /// <summary>Peers reported dead that the seed is checking right now (dialing them).</summary>
+    public IReadOnlyCollection<NodeEndpoint> Checking => _checks.Keys;
 
     public override bool StopComplete => true;
 
@@ -24,10 +41,22 @@ public sealed class SeedMachine(NodeEndpoint self, Random random, int maxPeersPe
     {
     }
 
-    public override void OnConnected(ConnectionInfo connection, DateTimeOffset now) => _connections[connection.Id] = connection;
+    public override void OnConnected(ConnectionInfo connection, DateTimeOffset now)
+    {
+        if (!connection.Inbound)
+        {
+            OnCheckConnected(connection, now);
+            return;
+        }
+        _connections[connection.Id] = connection;
+    }
 
     public override void OnDialFailed(NodeEndpoint target, string reason, DateTimeOffset now)
     {
+        if (_checks.Remove(target, out var check))
+        {
+            Confirm(check, reason, now);
+        }
     }
 
     public override void OnClosed(ConnectionId connection, string reason, DateTimeOffset now) => _connections.Remove(connection);
@@ -55,11 +84,7 @@ public sealed class SeedMachine(NodeEndpoint self, Random random, int maxPeersPe
                 OnDeadNode(info, report, now);
                 break;
             case Goodbye:
-                if (Remove(info.Listen))
-                {
-                    Report(new PeerDeregistered(now, info.Listen, _order.Count));
-                }
-                CloseConnection(connection, "peer said goodbye");
+                OnGoodbye(info, now);
                 break;
             case Ping ping:
                 SendTo(connection, new Pong(ping.Sequence));
@@ -72,6 +97,12 @@ public sealed class SeedMachine(NodeEndpoint self, Random random, int maxPeersPe
 
     private void OnRegister(ConnectionInfo info, DateTimeOffset now)
     {
+        if (ForgedEndpoint(info) is { } forged)
+        {
+            Report(new RequestRejected(now, MessageType.Register, info.Listen, info.RemoteAddress, forged));
+            CloseConnection(info.Id, $"registration refused: {forged}", afterFlush: false);
+            return;
+        }
         var again = _peers.ContainsKey(info.Listen);
         var list = Sample(info.Listen);
         if (!again)
@@ -83,10 +114,70 @@ public sealed class SeedMachine(NodeEndpoint self, Random random, int maxPeersPe
         Report(new PeerRegistered(now, info.Listen, info.RemoteAddress, again, list));
     }
 
+    private void OnGoodbye(ConnectionInfo info, DateTimeOffset now)
+    {
+        if (ForgedEndpoint(info) is { } forged)
+        {
+            Report(new RequestRejected(now, MessageType.Goodbye, info.Listen, info.RemoteAddress, forged));
+            CloseConnection(info.Id, $"goodbye refused: {forged}", afterFlush: false);
+            return;
+        }
+        if (Remove(info.Listen))
+        {
+            Report(new PeerDeregistered(now, info.Listen, _order.Count));
+        }
+        CloseConnection(info.Id, "peer said goodbye");
+    }
+
+    // ---- dead-node reports: accepted from registered peers only, and checked before a removal ----
+
     private void OnDeadNode(ConnectionInfo info, DeadNode report, DateTimeOffset now)
     {
-        var removed = Remove(report.Dead);
-        Report(new DeadNodeReceived(now, report, info.RemoteAddress, removed, _order.Count));
+        var refusal = info.Role != NodeRole.Peer ? $"the sender is a {info.Role.ToString().ToLowerInvariant()}, not a peer"
+            : !_peers.ContainsKey(info.Listen) ? $"the sender {info.Listen} is not a registered peer"
+            : ForgedEndpoint(info);
+        if (refusal is not null)
+        {
+            Report(new DeadNodeRejected(now, report, info.RemoteAddress, refusal));
+            return;
+        }
+        if (!_peers.ContainsKey(report.Dead))
+        {
+            Report(new DeadNodeReceived(now, report, info.RemoteAddress, Removed: false, _order.Count));
+            return;
+        }
+        if (_checks.TryGetValue(report.Dead, out var running) && now - running.Started < StaleCheckAfter)
+        {
+            Report(new DeadNodeChecking(now, report, info.RemoteAddress, AlreadyChecking: true));
+            return;
+        }
+        _checks[report.Dead] = new Check(report, info.RemoteAddress, now);
+        Emit(new Dial(report.Dead));
+        Report(new DeadNodeChecking(now, report, info.RemoteAddress, AlreadyChecking: false));
+    }
+
+    /// <summary>The seed's own dial to a reported peer connected: a peer there means the report was false.</summary>
+    private void OnCheckConnected(ConnectionInfo connection, DateTimeOffset now)
+    {
+        if (!_checks.Remove(connection.Listen, out var check))
+        {
+            CloseConnection(connection.Id, "no check pending for this endpoint", afterFlush: false);
+            return;
+        }
+        if (connection.Role == NodeRole.Peer)
+        {
+            Report(new DeadNodeRefuted(now, check.Report, check.RemoteAddress));
+            CloseConnection(connection.Id, "check done: the peer answered");
+            return;
+        }
+        CloseConnection(connection.Id, "check done: not a peer");
+        Confirm(check, $"a {connection.Role.ToString().ToLowerInvariant()}, not a peer, listens there", now);
+    }
+
+    private void Confirm(Check check, string reason, DateTimeOffset now)
+    {
+        var removed = Remove(check.Report.Dead);
+        Report(new DeadNodeReceived(now, check.Report, check.RemoteAddress, removed, _order.Count, reason));
     }
 
     private bool Remove(NodeEndpoint peer)
@@ -99,6 +190,34 @@ public sealed class SeedMachine(NodeEndpoint self, Random random, int maxPeersPe
         return true;
     }
 
+    /// <summary>
+    /// Why the endpoint a connection claims (its Hello's listening endpoint) cannot be its own, or null when it can:
+    /// the claimed IP address must be the one the connection comes from (ports differ: the client port is ephemeral).
+    /// </summary>
+    private static string? ForgedEndpoint(ConnectionInfo info)
+    {
+        if (!TryParseAddress(info.RemoteAddress, out var remote))
+        {
+            return $"cannot tell where the connection comes from ('{info.RemoteAddress}')";
+        }
+        var claimed = Normalize(info.Listen.Address);
+        return claimed.Equals(remote) ? null : $"claims to listen on {info.Listen} but connects from {remote}";
+    }
+
+    /// <summary>Reads the IP address of an <c>ip:port</c> (IPv6 as <c>[addr]:port</c>) or a bare address.</summary>
+    internal static bool TryParseAddress(string text, out IPAddress address)
+    {
+        if (IPEndPoint.TryParse(text, out var endPoint))
+        {
+            address = Normalize(endPoint.Address);
+            return true;
+        }
+        address = IPAddress.None;
+        return false;
+    }
+
+    private static IPAddress Normalize(IPAddress address) => address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
+
     /// <summary>The PL for one registrant: every other peer, or a random sample of them when there are too many.</summary>
     private NodeEndpoint[] Sample(NodeEndpoint registrant)
     {
@@ -110,4 +229,7 @@ public sealed class SeedMachine(NodeEndpoint self, Random random, int maxPeersPe
         random.Shuffle(others);
         return others[..maxPeersPerList];
     }
+
+    /// <summary>A dead-node report being checked: the first report, the address it came from, and when the check began.</summary>
+    private sealed record Check(DeadNode Report, string RemoteAddress, DateTimeOffset Started);
 }

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.Net;
 using System.Text;
+using P2PSim.Gossip;
 
 namespace P2PSim.Protocol;
 
@@ -103,6 +104,8 @@ public static class FrameCodec
         DeadNode d => EndpointSize(d.Dead) + 8 + EndpointSize(d.Reporter),
         Gossip g => 2 + 2 + CheckedTextLength(g.Text),
         Ping or Pong => 8,
+        Digest d => 2 + (CheckedIdCount(d.Ids.Count) * ProtocolLimits.MessageIdSize),
+        Want w => 2 + (CheckedIdCount(w.Ids.Count) * ProtocolLimits.MessageIdSize),
         _ => throw new ArgumentException($"Cannot encode {message.GetType().Name}.", nameof(message)),
     };
 
@@ -115,6 +118,10 @@ public static class FrameCodec
         }
         return bytes;
     }
+
+    private static int CheckedIdCount(int count) => count <= ProtocolLimits.MaxDigestIds
+        ? count
+        : throw new ArgumentException($"A Digest or Want holds at most {ProtocolLimits.MaxDigestIds} message ids (got {count}).", nameof(count));
 
     private static int EndpointSize(NodeEndpoint endpoint) => 1 + AddressBytes(endpoint.Address) + 2;
 
@@ -156,6 +163,12 @@ public static class FrameCodec
             case Pong pong:
                 w.UInt64(pong.Sequence);
                 break;
+            case Digest d:
+                w.Ids(d.Ids);
+                break;
+            case Want want:
+                w.Ids(want.Ids);
+                break;
         }
     }
 
@@ -173,6 +186,8 @@ public static class FrameCodec
             MessageType.Ping => r.TryUInt64(out var seq) ? new Ping(seq) : null,
             MessageType.Pong => r.TryUInt64(out var seq2) ? new Pong(seq2) : null,
             MessageType.Goodbye => Goodbye.Instance,
+            MessageType.Digest => r.TryIds(out var held) ? new Digest(held) : null,
+            MessageType.Want => r.TryIds(out var wanted) ? new Want(wanted) : null,
             _ => null,
         };
         error = r.Error ?? (message is null ? "truncated payload" : null);
@@ -256,6 +271,18 @@ public static class FrameCodec
             endpoint.Address.TryWriteBytes(_span.Slice(_position, size), out _);
             _position += size;
             UInt16((ushort)endpoint.Port);
+        }
+
+        public void Ids(IReadOnlyList<MessageId> ids)
+        {
+            UInt16((ushort)ids.Count);
+            foreach (var id in ids)
+            {
+                UInt64(id.A);
+                UInt64(id.B);
+                UInt64(id.C);
+                UInt64(id.D);
+            }
         }
 
         public void Text(string text)
@@ -347,6 +374,34 @@ public static class FrameCodec
                 return false;
             }
             endpoint = new NodeEndpoint(address, port);
+            return true;
+        }
+
+        public bool TryIds(out MessageId[] ids)
+        {
+            ids = [];
+            if (!TryUInt16(out var count))
+            {
+                return false;
+            }
+            if (count > ProtocolLimits.MaxDigestIds)
+            {
+                Error = $"{count} message ids exceed the limit of {ProtocolLimits.MaxDigestIds}";
+                return false;
+            }
+            if (Remaining < count * ProtocolLimits.MessageIdSize)
+            {
+                return false;
+            }
+            ids = new MessageId[count];
+            for (var i = 0; i < count; i++)
+            {
+                TryUInt64(out var a);
+                TryUInt64(out var b);
+                TryUInt64(out var c);
+                TryUInt64(out var d);
+                ids[i] = new MessageId(a, b, c, d);
+            }
             return true;
         }
 

@@ -13,6 +13,8 @@ public enum MessageType : byte
     Ping = 6,
     Pong = 7,
     Goodbye = 8,
+    Digest = 9,
+    Want = 10,
 }
 
 /// <summary>What a node is, announced in its <see cref="Hello"/>.</summary>
@@ -42,4 +44,10 @@ public static class ProtocolLimits
 
     /// <summary>Most endpoints in one peer list frame.</summary>
     public const int MaxPeerListEntries = 10_000;
+
+    /// <summary>Most message ids in one <see cref="Digest"/> or <see cref="Want"/> frame.</summary>
+    public const int MaxDigestIds = 1024;
+
+    /// <summary>Bytes of one message id on the wire (a SHA-256).</summary>
+    public const int MessageIdSize = 32;
 }

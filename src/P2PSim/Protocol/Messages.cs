@@ -1,3 +1,5 @@
+using P2PSim.Gossip;
+
 namespace P2PSim.Protocol;
 
 /// <summary>One typed message of the wire protocol. Every frame carries exactly one.</summary>
@@ -69,4 +71,28 @@ public sealed record Goodbye : Message
 {
     public static readonly Goodbye Instance = new();
     public override MessageType Type => MessageType.Goodbye;
+}
+
+/// <summary>
+/// Catch-up, peer to peer: the ids of the gossip messages the sender holds from its recent
+/// history (<c>Peer:HistoryWindow</c>), sent when a neighbour link comes up. The receiver asks
+/// for the ones it has not seen with a <see cref="Want"/>.
+/// </summary>
+public sealed record Digest(IReadOnlyList<MessageId> Ids) : Message
+{
+    public override MessageType Type => MessageType.Digest;
+
+    public bool Equals(Digest? other) => other is not null && Ids.SequenceEqual(other.Ids);
+
+    public override int GetHashCode() => Ids.Count;
+}
+
+/// <summary>Catch-up, answer to a <see cref="Digest"/>: send me these messages (the holder answers with <see cref="Gossip"/> frames).</summary>
+public sealed record Want(IReadOnlyList<MessageId> Ids) : Message
+{
+    public override MessageType Type => MessageType.Want;
+
+    public bool Equals(Want? other) => other is not null && Ids.SequenceEqual(other.Ids);
+
+    public override int GetHashCode() => Ids.Count;
 }

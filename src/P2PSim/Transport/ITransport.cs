@@ -19,7 +19,11 @@ public interface ITransport : IAsyncDisposable
     /// <summary>Connects to <paramref name="target"/> in the background; reports OnConnected or OnDialFailed.</summary>
     void Dial(NodeEndpoint target);
 
-    /// <summary>Queues a message on a connection. False when the connection is gone or its queue is full (counted and logged).</summary>
+    /// <summary>
+    /// Queues a message on a connection, in the queue of its <see cref="SendClass"/>. False when the connection
+    /// is gone or closing, when the message cannot be encoded (logged), or when its queue is full: a full gossip
+    /// queue drops the frame (counted in <see cref="Drops"/>, logged), a full control queue closes the connection.
+    /// </summary>
     bool Send(ConnectionId connection, Message message);
 
     /// <summary>Closes a connection once: after its queue drains, or at once.</summary>
@@ -34,13 +38,20 @@ public interface ITransport : IAsyncDisposable
     /// <summary>Connections open right now (after their Hello).</summary>
     int OpenConnections { get; }
 
-    /// <summary>Frames dropped because a connection's send queue was full.</summary>
+    /// <summary>Frames dropped because a connection's send queue was full (all classes).</summary>
     long DroppedFrames { get; }
+
+    /// <summary>Frames dropped because a connection's send queue was full, per class.</summary>
+    FrameDrops Drops { get; }
+
+    /// <summary>A snapshot of every counter (connections, refusals, drops, queue depths).</summary>
+    TransportStats GetStats();
 }
 
 /// <summary>
 /// What a transport reports to its node. Calls for one connection arrive in order; the
-/// returned task applies back-pressure to that connection's reader.
+/// returned task applies back-pressure to that connection's reader. Once the transport is
+/// shutting down past its grace period (or aborted) it stops waiting for these tasks.
 /// </summary>
 public interface ITransportHandler
 {

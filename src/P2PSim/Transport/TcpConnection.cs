@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Net.Sockets;
-using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using P2PSim.Configuration;
 using P2PSim.Nodes;
@@ -11,13 +10,20 @@ namespace P2PSim.Transport;
 
 /// <summary>
 /// One TCP connection. It owns its socket: one read loop decodes frames and one write loop
-/// drains a bounded send queue; nothing else writes the socket. The first frame each way is
-/// a Hello. Every read has a deadline (handshake, idle, or frame-in-progress). It closes
-/// exactly once and keeps the first reason.
+/// drains the prioritised, bounded send queues (<see cref="SendQueues"/>); nothing else writes
+/// the socket. The first frame each way is a Hello. Every read has a deadline (handshake, idle,
+/// or frame-in-progress), every write too. It closes exactly once and keeps the first reason.
+/// See TRANSPORT.md.
 /// </summary>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "RunAsync disposes the socket, stream and token source when the connection ends.")]
 internal sealed class TcpConnection
 {
+    /// <summary>After the first drop on a connection, one warning per this many further drops of the same class.</summary>
+    public const int DropLogEvery = 1000;
+
+    /// <summary>Largest frame body accepted before the handshake: a Hello is at most 23 bytes.</summary>
+    public const int MaxHelloFrameBytes = 64;
+
     private const int InitialBufferSize = 8 * 1024;
     private const int MaxWriteBatchBytes = 64 * 1024;
 
@@ -27,21 +33,26 @@ internal sealed class TcpConnection
     private readonly TransportOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
-    private readonly Channel<Message> _outbound;
+    private readonly SendQueues _queues;
+    private readonly ReceiveQueue _received;
     private readonly CancellationTokenSource _lifetime;
+    private readonly CancellationToken _lifetimeToken;
+    private readonly object _lifetimeGate = new();
     private readonly Hello _localHello;
-    private readonly TaskCompletionSource _flushed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly DateTimeOffset _startedAt;
+    private readonly long[] _drops = new long[3];
+    private bool _lifetimeDisposed;
     private int _closeRequested;
     private string? _closeReason;
-    private bool _abortive;
-    private long _dropped;
+    private volatile bool _abortive;
+    private volatile ConnectionInfo? _info;
 
     public TcpConnection(long id, Socket socket, NodeEndpoint? dialTarget, Hello localHello, TcpTransport owner,
         TransportOptions options, TimeProvider time, ILogger logger, CancellationToken transportStopping)
     {
         Id = id;
         _socket = socket;
+        RemoteAddress = socket.RemoteEndPoint?.ToString() ?? "unknown"; // throws on a socket already reset: the caller handles it
         _socket.NoDelay = true;
         _stream = new NetworkStream(socket, ownsSocket: false);
         DialTarget = dialTarget;
@@ -50,14 +61,10 @@ internal sealed class TcpConnection
         _options = options;
         _time = time;
         _logger = logger;
-        RemoteAddress = socket.RemoteEndPoint?.ToString() ?? "unknown";
-        _outbound = Channel.CreateBounded<Message>(new BoundedChannelOptions(options.SendQueueCapacity)
-        {
-            SingleReader = true,
-            SingleWriter = false,
-            FullMode = BoundedChannelFullMode.Wait, // TryWrite then fails instead of blocking; we count and log
-        });
+        _queues = new SendQueues(options.ControlQueueCapacity, options.OwnGossipQueueCapacity, options.SendQueueCapacity);
+        _received = new ReceiveQueue(options.ReceiveQueueBytes);
         _lifetime = CancellationTokenSource.CreateLinkedTokenSource(transportStopping);
+        _lifetimeToken = _lifetime.Token;
         _startedAt = time.GetUtcNow();
     }
 
@@ -71,64 +78,61 @@ internal sealed class TcpConnection
     public NodeEndpoint? DialTarget { get; }
 
     /// <summary>Set once the remote's Hello arrived.</summary>
-    public ConnectionInfo? Info { get; private set; }
+    public ConnectionInfo? Info => _info;
 
     public bool IsClosing => Volatile.Read(ref _closeRequested) != 0;
 
+    /// <summary>Frames waiting in this connection's send queues.</summary>
+    public int QueuedFrames => _queues.Count;
+
+    /// <summary>Most frames ever waiting in this connection's send queues at once.</summary>
+    public int PeakQueuedFrames => _queues.Peak;
+
+    /// <summary>Frames read from this connection that the node has not taken yet.</summary>
+    public int ReceivedWaiting => _received.Count;
+
+    /// <summary>The reason this connection closed (or is closing) for; null while open.</summary>
+    public string? CloseReason => Volatile.Read(ref _closeReason);
+
+    /// <summary>Queues a frame in its class's queue. See <see cref="ITransport.Send"/>.</summary>
     public bool TrySend(Message message)
     {
         if (IsClosing)
         {
             return false;
         }
-        if (_outbound.Writer.TryWrite(message))
+        if (!CanEncode(message))
         {
-            return true;
+            return false;
         }
-        if (!IsClosing)
+        var sendClass = SendClasses.Of(message);
+        switch (_queues.TryEnqueue(message, sendClass))
         {
-            var dropped = Interlocked.Increment(ref _dropped);
-            _owner.CountDrop();
-            _logger.LogWarningSendQueueFull(RemoteAddress, _options.SendQueueCapacity, message.Type, dropped);
+            case SendQueues.Outcome.Queued:
+                return true;
+            case SendQueues.Outcome.Full:
+                OnQueueFull(message, sendClass);
+                return false;
+            default:
+                return false; // closing: the node hears OnClosed
         }
-        return false;
     }
 
     /// <summary>Closes once. After a flush: queued frames are sent, then FIN, then we wait (bounded) for the remote's FIN.</summary>
     public void Close(string reason, bool afterFlush)
     {
+        Interlocked.CompareExchange(ref _closeReason, reason, null);
         if (Interlocked.CompareExchange(ref _closeRequested, 1, 0) != 0)
         {
             if (!afterFlush)
             {
-                try
-                {
-                    _lifetime.Cancel(); // an abort overrides a graceful close in progress
-                }
-                catch (ObjectDisposedException)
-                {
-                }
+                CancelLifetime(null); // an abort overrides a graceful close in progress
             }
             return;
         }
-        _closeReason = reason;
-        _outbound.Writer.TryComplete();
-        try
-        {
-            if (!afterFlush)
-            {
-                _lifetime.Cancel();
-            }
-            else
-            {
-                // Never wait for the remote longer than the grace period.
-                _lifetime.CancelAfter(_options.ShutdownGrace);
-            }
-        }
-        catch (ObjectDisposedException)
-        {
-            // The connection already ended on its own.
-        }
+        _queues.Complete();
+        // After a flush, never wait for the remote longer than the grace period.
+        CancelLifetime(afterFlush ? _options.ShutdownGrace : null);
     }
 
     /// <summary>Resets the connection (RST), as a crashed process would.</summary>
@@ -139,10 +143,7 @@ internal sealed class TcpConnection
         {
             _socket.LingerState = new LingerOption(true, 0);
         }
-        catch (SocketException)
-        {
-        }
-        catch (ObjectDisposedException)
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
         {
         }
         Close(reason, afterFlush: false);
@@ -151,23 +152,86 @@ internal sealed class TcpConnection
     /// <summary>Runs the connection to its end: handshake, frames, close. Never throws.</summary>
     public async Task RunAsync()
     {
-        if (DialTarget is not null)
-        {
-            _outbound.Writer.TryWrite(_localHello);
-        }
-        var writer = WriteLoopAsync();
         string reason;
         try
         {
-            reason = await ReadLoopAsync().ConfigureAwait(false);
+            if (DialTarget is not null)
+            {
+                _queues.TryEnqueue(_localHello, SendClass.Control);
+            }
+            var writer = WriteLoopAsync();
+            var dispatcher = DispatchLoopAsync();
+            bool deliverRest;
+            try
+            {
+                (reason, deliverRest) = await ReadLoopAsync().ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                _logger.LogErrorConnectionFailed(Id, RemoteAddress, ex);
+                (reason, deliverRest) = ($"internal error: {ex.Message}", false);
+            }
+            if (!deliverRest)
+            {
+                Close(reason, afterFlush: false); // from here on nothing more is handed to the node
+            }
+            // The remote closed (or reset) the connection: what arrived before that still reaches the node (a
+            // Goodbye, say), then the node hears that the connection closed.
+            _received.Complete();
+            await dispatcher.ConfigureAwait(false); // never throws
+            Close(reason, afterFlush: false);
+            await writer.ConfigureAwait(false); // never throws
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             _logger.LogErrorConnectionFailed(Id, RemoteAddress, ex);
             reason = $"internal error: {ex.Message}";
+            Close(reason, afterFlush: false);
         }
-        Close(reason, afterFlush: false);
-        await writer.ConfigureAwait(false);
+        finally
+        {
+            _received.Complete();
+            ReleaseResources();
+            _owner.Release(this);
+        }
+        reason = CloseReason ?? reason;
+        _logger.LogDebugConnectionClosed(Id, RemoteAddress, reason);
+        if (_drops[(int)SendClass.OwnGossip] + _drops[(int)SendClass.ForwardedGossip] > 0)
+        {
+            _logger.LogWarningConnectionDropSummary(RemoteAddress, Info?.Listen.ToString() ?? "?",
+                Interlocked.Read(ref _drops[(int)SendClass.OwnGossip]), Interlocked.Read(ref _drops[(int)SendClass.ForwardedGossip]), reason);
+        }
+        await _owner.OnConnectionEndedAsync(this, reason).ConfigureAwait(false); // never throws
+    }
+
+    /// <summary>Hands the frames the read loop queued to the node, one at a time, in order. Never throws.</summary>
+    private async Task DispatchLoopAsync()
+    {
+        try
+        {
+            while (await _received.WaitToReadAsync().ConfigureAwait(false))
+            {
+                while (_received.TryDequeue(out var message))
+                {
+                    if (IsClosing)
+                    {
+                        _received.Clear(); // the node already let go of this connection; what still arrives is not delivered
+                        break;
+                    }
+                    await _owner.OnFrameAsync(this, message).ConfigureAwait(false);
+                }
+            }
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            _logger.LogErrorConnectionFailed(Id, RemoteAddress, ex);
+            Close($"internal error while delivering: {ex.Message}", afterFlush: false);
+            _received.Clear();
+        }
+    }
+
+    private void ReleaseResources()
+    {
         try
         {
             if (!_abortive)
@@ -175,27 +239,101 @@ internal sealed class TcpConnection
                 _socket.Shutdown(SocketShutdown.Both);
             }
         }
-        catch (SocketException)
-        {
-        }
-        catch (ObjectDisposedException)
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
         {
         }
         _socket.Dispose();
-        await _stream.DisposeAsync().ConfigureAwait(false);
-        _lifetime.Dispose();
-        _logger.LogDebugConnectionClosed(Id, RemoteAddress, _closeReason ?? reason);
-        await _owner.OnConnectionEndedAsync(this, _closeReason ?? reason).ConfigureAwait(false);
+        _stream.Dispose();
+        lock (_lifetimeGate)
+        {
+            _lifetimeDisposed = true;
+            _lifetime.Dispose();
+        }
     }
 
-    private async Task<string> ReadLoopAsync()
+    /// <summary>Cancels the lifetime now (null) or after a delay; safe against a concurrent end of the connection.</summary>
+    private void CancelLifetime(TimeSpan? after)
+    {
+        lock (_lifetimeGate)
+        {
+            if (_lifetimeDisposed)
+            {
+                return; // the connection already ended
+            }
+            try
+            {
+                if (after is { } delay)
+                {
+                    _lifetime.CancelAfter(delay);
+                }
+                else
+                {
+                    _lifetime.Cancel();
+                }
+            }
+            catch (ObjectDisposedException)
+            {
+            }
+            catch (AggregateException ex)
+            {
+                // A callback failed; cancellation itself happened. Nothing of ours registers throwing callbacks.
+                _logger.LogErrorConnectionFailed(Id, RemoteAddress, ex);
+            }
+        }
+    }
+
+    private bool CanEncode(Message message)
+    {
+        string? problem;
+        try
+        {
+            var body = FrameCodec.FrameSize(message) - ProtocolLimits.LengthPrefixSize;
+            problem = body > _options.MaxFrameBytes
+                ? $"its body of {body} bytes exceeds Transport:MaxFrameBytes ({_options.MaxFrameBytes})"
+                : null;
+        }
+        catch (ArgumentException ex)
+        {
+            problem = ex.Message;
+        }
+        if (problem is null)
+        {
+            return true;
+        }
+        _logger.LogErrorUnsendable(message.Type, RemoteAddress, problem);
+        return false;
+    }
+
+    private void OnQueueFull(Message message, SendClass sendClass)
+    {
+        var dropped = Interlocked.Increment(ref _drops[(int)sendClass]);
+        _owner.CountDrop(sendClass);
+        var capacity = _queues.Capacity(sendClass);
+        if (sendClass == SendClass.Control)
+        {
+            // A control frame is never dropped quietly: a connection that cannot take one more is hopeless.
+            var reason = $"control send queue full ({capacity} frames, Transport:ControlQueueCapacity): the remote has stopped reading; a {message.Type} frame could not be queued";
+            _logger.LogWarningControlQueueFull(RemoteAddress, Info?.Listen.ToString() ?? "?", capacity, message.Type);
+            Close(reason, afterFlush: false);
+            return;
+        }
+        if (dropped == 1 || dropped % DropLogEvery == 0)
+        {
+            _logger.LogWarningSendQueueFull(RemoteAddress, Info?.Listen.ToString() ?? "?", sendClass, capacity,
+                sendClass == SendClass.OwnGossip ? "Transport:OwnGossipQueueCapacity" : "Transport:SendQueueCapacity",
+                message.Type, dropped, DropLogEvery);
+        }
+    }
+
+    /// <summary>Reads and decodes until the connection ends; says why, and whether the frames still queued go to the node.</summary>
+    private async Task<(string Reason, bool DeliverRest)> ReadLoopAsync()
     {
         var buffer = ArrayPool<byte>.Shared.Rent(InitialBufferSize);
         var start = 0;
         var end = 0;
         DateTimeOffset? frameStarted = null;
         using var timeout = new CancellationTokenSource(Timeout.InfiniteTimeSpan, _time);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(_lifetime.Token, timeout.Token);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(_lifetimeToken, timeout.Token);
         try
         {
             while (true)
@@ -206,12 +344,14 @@ internal sealed class TcpConnection
                     if (Info is null && end - start > ProtocolLimits.LengthPrefixSize && buffer[start + ProtocolLimits.LengthPrefixSize] != (byte)MessageType.Hello
                         && Enum.IsDefined((MessageType)buffer[start + ProtocolLimits.LengthPrefixSize]))
                     {
-                        return Reject($"first frame must be Hello, got {(MessageType)buffer[start + ProtocolLimits.LengthPrefixSize]}");
+                        return (Reject($"first frame must be Hello, got {(MessageType)buffer[start + ProtocolLimits.LengthPrefixSize]}"), false);
                     }
-                    var status = FrameCodec.TryRead(buffer.AsSpan(start, end - start), _options.MaxFrameBytes, out var message, out var consumed, out var error);
+                    // Before the handshake only a Hello is accepted, so nothing larger is ever buffered.
+                    var maxFrame = Info is null ? Math.Min(MaxHelloFrameBytes, _options.MaxFrameBytes) : _options.MaxFrameBytes;
+                    var status = FrameCodec.TryRead(buffer.AsSpan(start, end - start), maxFrame, out var message, out var consumed, out var error);
                     if (status == DecodeStatus.Invalid)
                     {
-                        return Reject(error!);
+                        return (Reject(Info is null && error!.Contains("exceeds the maximum", StringComparison.Ordinal) ? $"{error} before the Hello" : error!), false);
                     }
                     if (status == DecodeStatus.Incomplete)
                     {
@@ -219,10 +359,18 @@ internal sealed class TcpConnection
                     }
                     start += consumed;
                     frameStarted = null;
-                    var problem = await DispatchAsync(message!).ConfigureAwait(false);
+                    string? problem;
+                    try
+                    {
+                        problem = await DispatchAsync(message!, consumed).ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException) when (_lifetimeToken.IsCancellationRequested)
+                    {
+                        return (CloseReason ?? "closed", false); // closed while waiting for room in the receive queue
+                    }
                     if (problem is not null)
                     {
-                        return problem;
+                        return (problem, false);
                     }
                 }
                 if (start == end)
@@ -272,7 +420,7 @@ internal sealed class TcpConnection
                 }
                 if (limit <= TimeSpan.Zero)
                 {
-                    return Reject(timeoutReason);
+                    return (Reject(timeoutReason), false);
                 }
                 timeout.CancelAfter(limit);
                 int read;
@@ -280,37 +428,33 @@ internal sealed class TcpConnection
                 {
                     read = await _stream.ReadAsync(buffer.AsMemory(end), linked.Token).ConfigureAwait(false);
                 }
-                catch (OperationCanceledException) when (timeout.IsCancellationRequested && !_lifetime.IsCancellationRequested)
+                catch (OperationCanceledException) when (timeout.IsCancellationRequested && !_lifetimeToken.IsCancellationRequested)
                 {
-                    return Reject(timeoutReason);
+                    return (Reject(timeoutReason), false);
                 }
                 catch (OperationCanceledException)
                 {
-                    return _closeReason ?? "closed";
+                    return (CloseReason ?? "closed", false);
                 }
-                catch (IOException ex)
+                catch (Exception ex) when (ex is IOException or SocketException)
                 {
-                    return _closeReason ?? Describe(ex);
-                }
-                catch (SocketException ex)
-                {
-                    return _closeReason ?? Describe(ex);
+                    return (CloseReason ?? Describe(ex), true);
                 }
                 catch (ObjectDisposedException)
                 {
-                    return _closeReason ?? "closed";
+                    return (CloseReason ?? "closed", false);
                 }
                 if (!timeout.TryReset())
                 {
-                    return Reject(timeoutReason);
+                    return (Reject(timeoutReason), false);
                 }
                 if (read == 0)
                 {
                     if (end > start)
                     {
-                        return Reject($"connection closed in the middle of a frame ({end - start} bytes of it received)");
+                        return (Reject($"connection closed in the middle of a frame ({end - start} bytes of it received)"), true);
                     }
-                    return _closeReason ?? "closed by the remote";
+                    return (CloseReason ?? "closed by the remote", true);
                 }
                 end += read;
             }
@@ -321,8 +465,12 @@ internal sealed class TcpConnection
         }
     }
 
-    /// <summary>Handles one decoded frame; returns a reason to close, or null to go on.</summary>
-    private async ValueTask<string?> DispatchAsync(Message message)
+    /// <summary>
+    /// Handles one decoded frame in the read loop; returns a reason to close, or null to go on. The Hello is
+    /// handled here, a Ping answered here, a Pong handed to the node at once; everything else is queued for
+    /// the dispatch loop, in order.
+    /// </summary>
+    private async ValueTask<string?> DispatchAsync(Message message, int frameBytes)
     {
         if (Info is null)
         {
@@ -336,10 +484,10 @@ internal sealed class TcpConnection
             }
             if (DialTarget is null)
             {
-                _outbound.Writer.TryWrite(_localHello);
+                _queues.TryEnqueue(_localHello, SendClass.Control);
             }
-            Info = new ConnectionInfo(ConnectionId, DialTarget ?? hello.Listen, hello.Role, DialTarget is null, RemoteAddress);
-            _logger.LogDebugConnectionUp(Id, RemoteAddress, hello.Role, Info.Listen, DialTarget is null ? "inbound" : "outbound");
+            _info = new ConnectionInfo(ConnectionId, DialTarget ?? hello.Listen, hello.Role, DialTarget is null, RemoteAddress);
+            _logger.LogDebugConnectionUp(Id, RemoteAddress, hello.Role, _info.Listen, DialTarget is null ? "inbound" : "outbound");
             await _owner.OnHandshakeAsync(this).ConfigureAwait(false);
             return null;
         }
@@ -351,62 +499,92 @@ internal sealed class TcpConnection
         {
             return null; // the node already let go of this connection; what still arrives is not delivered
         }
-        await _owner.OnFrameAsync(this, message).ConfigureAwait(false);
-        return null;
+        switch (message)
+        {
+            case Ping ping when _options.EchoPings && Info.Role == NodeRole.Peer:
+                // A transport-level echo: the Pong goes out ahead of every queued gossip frame and does not
+                // wait for whatever the node still has to process. The node never sees this Ping.
+                var pong = new Pong(ping.Sequence);
+                if (_queues.TryEnqueue(pong, SendClass.Control) == SendQueues.Outcome.Full)
+                {
+                    OnQueueFull(pong, SendClass.Control);
+                }
+                else
+                {
+                    _owner.CountEcho();
+                }
+                return null;
+            case Pong:
+                // A liveness reply overtakes the frames still waiting for the node (it only resets a miss count).
+                await _owner.OnFrameAsync(this, message).ConfigureAwait(false);
+                return null;
+            default:
+                await _received.EnqueueAsync(message, ReceiveQueue.Cost(frameBytes), _lifetimeToken).ConfigureAwait(false);
+                return null;
+        }
     }
 
     private async Task WriteLoopAsync()
     {
         var batch = new ArrayBufferWriter<byte>(InitialBufferSize);
-        using var timeout = new CancellationTokenSource(Timeout.InfiniteTimeSpan, _time);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(_lifetime.Token, timeout.Token);
-        var reader = _outbound.Reader;
+        var stalled = $"sending stalled for {Describe(_options.FrameTimeout)} (Transport:FrameTimeout)";
         try
         {
-            while (await reader.WaitToReadAsync(_lifetime.Token).ConfigureAwait(false))
+            using var timeout = new CancellationTokenSource(Timeout.InfiniteTimeSpan, _time);
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(_lifetimeToken, timeout.Token);
+            try
             {
-                while (batch.WrittenCount < MaxWriteBatchBytes && reader.TryRead(out var message))
+                while (await _queues.WaitToReadAsync(_lifetimeToken).ConfigureAwait(false))
                 {
-                    FrameCodec.Write(batch, message);
+                    // Most urgent first, re-checked for every frame: a Pong queued now overtakes the gossip still queued.
+                    while (batch.WrittenCount < MaxWriteBatchBytes && _queues.TryDequeue(out var message))
+                    {
+                        FrameCodec.Write(batch, message);
+                    }
+                    if (batch.WrittenCount == 0)
+                    {
+                        continue;
+                    }
+                    timeout.CancelAfter(_options.FrameTimeout);
+                    await _stream.WriteAsync(batch.WrittenMemory, linked.Token).ConfigureAwait(false);
+                    if (!timeout.TryReset())
+                    {
+                        Close(stalled, afterFlush: false);
+                        return;
+                    }
+                    if (batch.Capacity > 4 * MaxWriteBatchBytes)
+                    {
+                        batch = new ArrayBufferWriter<byte>(InitialBufferSize);
+                    }
+                    else
+                    {
+                        batch.ResetWrittenCount();
+                    }
                 }
-                timeout.CancelAfter(_options.FrameTimeout);
-                await _stream.WriteAsync(batch.WrittenMemory, linked.Token).ConfigureAwait(false);
-                if (!timeout.TryReset())
-                {
-                    Close($"sending stalled for {Describe(_options.FrameTimeout)} (Transport:FrameTimeout)", afterFlush: false);
-                    return;
-                }
-                if (batch.Capacity > 4 * MaxWriteBatchBytes)
-                {
-                    batch = new ArrayBufferWriter<byte>(InitialBufferSize);
-                }
-                else
-                {
-                    batch.ResetWrittenCount();
-                }
+                // The queues were completed and drained: half-close, so the remote reads everything and then EOF.
+                _socket.Shutdown(SocketShutdown.Send);
             }
-            // The queue was completed and drained: half-close, so the remote reads everything and then EOF.
-            _socket.Shutdown(SocketShutdown.Send);
-        }
-        catch (OperationCanceledException) when (timeout.IsCancellationRequested && !_lifetime.IsCancellationRequested)
-        {
-            Close($"sending stalled for {Describe(_options.FrameTimeout)} (Transport:FrameTimeout)", afterFlush: false);
+            catch (OperationCanceledException) when (timeout.IsCancellationRequested && !_lifetimeToken.IsCancellationRequested)
+            {
+                Close(stalled, afterFlush: false);
+            }
         }
         catch (Exception ex) when (ex is OperationCanceledException or IOException or SocketException or ObjectDisposedException)
         {
             Close(ex is OperationCanceledException ? "closed" : Describe(ex), afterFlush: false);
         }
-        finally
+        catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            _flushed.TrySetResult();
+            _logger.LogErrorConnectionFailed(Id, RemoteAddress, ex);
+            Close($"internal error while sending: {ex.Message}", afterFlush: false);
         }
     }
 
     private string Reject(string reason)
     {
         _logger.LogWarningRejectedInput(RemoteAddress, reason);
-        _closeReason ??= $"rejected input: {reason}";
-        return _closeReason;
+        var kept = $"rejected input: {reason}";
+        return Interlocked.CompareExchange(ref _closeReason, kept, null) ?? kept;
     }
 
     private static string Describe(TimeSpan span) =>

@@ -10,25 +10,35 @@ namespace P2PSim.Transport;
 /// <summary>
 /// The real transport: one listening socket per node on loopback (or the configured host),
 /// one <see cref="TcpConnection"/> per accepted or dialed connection. Binding and accepting
-/// are separate steps, so a port clash fails start-up and port 0 is read back.
+/// are separate steps, so a port clash fails start-up and port 0 is read back. See TRANSPORT.md.
 /// </summary>
 public sealed class TcpTransport : ITransport
 {
+    /// <summary>At most one "refused a connection" line per this interval; the line counts the ones in between.</summary>
+    internal static readonly TimeSpan RefusalLogInterval = TimeSpan.FromSeconds(1);
+
     private readonly TransportOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly Socket _listener;
     private readonly CancellationTokenSource _stopping = new();
+    private readonly CancellationToken _stoppingToken;
     private readonly ConcurrentDictionary<long, TcpConnection> _connections = new();
     private readonly ConcurrentDictionary<long, Task> _running = new();
     private readonly NodeRole _role;
+    private readonly long[] _dropped = new long[3];
     private ITransportHandler? _handler;
     private Hello? _hello;
     private Task _acceptLoop = Task.CompletedTask;
     private long _nextId;
-    private long _dropped;
+    private long _refused;
+    private long _refusedSinceLog;
+    private DateTimeOffset _lastRefusalLog = DateTimeOffset.MinValue;
+    private long _echoed;
+    private int _peakQueued;
     private int _inbound;
     private int _stopped;
+    private int _disposed;
 
     /// <summary>
     /// Binds the listening socket now (throws <see cref="SocketException"/> if the port is taken).
@@ -39,6 +49,7 @@ public sealed class TcpTransport : ITransport
         _role = role;
         _options = options;
         _time = time;
+        _stoppingToken = _stopping.Token;
         _listener = new Socket(bindTo.Address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
         {
@@ -58,7 +69,27 @@ public sealed class TcpTransport : ITransport
 
     public int OpenConnections => _connections.Values.Count(c => c.Info is not null && !c.IsClosing);
 
-    public long DroppedFrames => Interlocked.Read(ref _dropped);
+    /// <summary>Accepted connections holding a slot of Transport:MaxInboundConnections right now.</summary>
+    public int InboundConnections => Volatile.Read(ref _inbound);
+
+    public long DroppedFrames => Drops.Total;
+
+    public FrameDrops Drops => new(
+        Interlocked.Read(ref _dropped[(int)SendClass.Control]),
+        Interlocked.Read(ref _dropped[(int)SendClass.OwnGossip]),
+        Interlocked.Read(ref _dropped[(int)SendClass.ForwardedGossip]));
+
+    public TransportStats GetStats()
+    {
+        var queued = 0;
+        var peak = Volatile.Read(ref _peakQueued);
+        foreach (var connection in _connections.Values)
+        {
+            queued += connection.QueuedFrames;
+            peak = Math.Max(peak, connection.PeakQueuedFrames);
+        }
+        return new TransportStats(OpenConnections, InboundConnections, Interlocked.Read(ref _refused), Drops, queued, peak, Interlocked.Read(ref _echoed));
+    }
 
     public void Start(ITransportHandler handler)
     {
@@ -96,15 +127,15 @@ public sealed class TcpTransport : ITransport
         {
             connection.Close("node shutting down", afterFlush: true);
         }
-        var all = Task.WhenAll(_running.Values.Append(_acceptLoop));
         try
         {
-            await all.WaitAsync(grace, _time).ConfigureAwait(false);
+            await Task.WhenAll(_running.Values.Append(_acceptLoop)).WaitAsync(grace, _time).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {
             // Whatever did not finish in the grace period is cut off.
         }
+        // From here on nothing waits for the node any more (its loop may be the one waiting for us).
         await _stopping.CancelAsync().ConfigureAwait(false);
         foreach (var connection in _connections.Values)
         {
@@ -119,120 +150,246 @@ public sealed class TcpTransport : ITransport
         {
             return;
         }
-        _stopping.Cancel();
         _listener.Dispose();
+        // Reset every socket first, so no connection ends with a clean FIN because it saw the transport stop.
         foreach (var connection in _connections.Values)
         {
             connection.Abort("node crashed");
+        }
+        _stopping.Cancel();
+        foreach (var connection in _connections.Values)
+        {
+            connection.Abort("node crashed"); // one that was still being set up when the loop above ran
         }
     }
 
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
         await ShutdownAsync(TimeSpan.Zero).ConfigureAwait(false);
+        // After an Abort, ShutdownAsync returned at once: wait for the connections to finish before disposing what they use.
+        await Task.WhenAll(_running.Values.Append(_acceptLoop)).ConfigureAwait(false);
         _stopping.Dispose();
     }
 
-    internal void CountDrop() => Interlocked.Increment(ref _dropped);
+    internal void CountDrop(SendClass sendClass) => Interlocked.Increment(ref _dropped[(int)sendClass]);
 
-    internal ValueTask OnHandshakeAsync(TcpConnection connection) => _handler!.OnConnectedAsync(connection.Info!);
+    internal void CountEcho() => Interlocked.Increment(ref _echoed);
 
-    internal ValueTask OnFrameAsync(TcpConnection connection, Message message) => _handler!.OnMessageAsync(connection.ConnectionId, message);
+    internal ValueTask OnHandshakeAsync(TcpConnection connection) => CallHandlerAsync(_handler!.OnConnectedAsync(connection.Info!));
 
-    internal async ValueTask OnConnectionEndedAsync(TcpConnection connection, string reason)
+    internal ValueTask OnFrameAsync(TcpConnection connection, Message message) => CallHandlerAsync(_handler!.OnMessageAsync(connection.ConnectionId, message));
+
+    /// <summary>Called exactly once when a connection has ended and released its socket: frees its slot.</summary>
+    internal void Release(TcpConnection connection)
     {
-        _connections.TryRemove(connection.Id, out _);
+        if (!_connections.TryRemove(connection.Id, out _))
+        {
+            return;
+        }
+        InterlockedMax(ref _peakQueued, connection.PeakQueuedFrames);
         if (connection.DialTarget is null)
         {
             Interlocked.Decrement(ref _inbound);
         }
-        if (Volatile.Read(ref _stopped) != 0 && _stopping.IsCancellationRequested)
+    }
+
+    /// <summary>Tells the node a connection ended (or a dial failed). Never throws.</summary>
+    internal async ValueTask OnConnectionEndedAsync(TcpConnection connection, string reason)
+    {
+        if (_stoppingToken.IsCancellationRequested)
         {
             return; // a crashed or fully stopped node hears nothing more
         }
-        if (connection.Info is not null)
+        try
         {
-            await _handler!.OnClosedAsync(connection.ConnectionId, reason).ConfigureAwait(false);
+            if (connection.Info is not null)
+            {
+                await CallHandlerAsync(_handler!.OnClosedAsync(connection.ConnectionId, reason)).ConfigureAwait(false);
+            }
+            else if (connection.DialTarget is { } target)
+            {
+                _logger.LogDebugDialFailed(target, reason);
+                await CallHandlerAsync(_handler!.OnDialFailedAsync(target, reason)).ConfigureAwait(false);
+            }
         }
-        else if (connection.DialTarget is { } target)
+        catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            _logger.LogDebugDialFailed(target, reason);
-            await _handler!.OnDialFailedAsync(target, reason).ConfigureAwait(false);
+            _logger.LogErrorConnectionFailed(connection.Id, connection.RemoteAddress, ex);
+        }
+    }
+
+    /// <summary>
+    /// Waits for the node to take an event (back-pressure on the reader), but never past the transport's stop:
+    /// during shutdown the node's loop is busy waiting for the transport and would never take it.
+    /// </summary>
+    private ValueTask CallHandlerAsync(ValueTask pending)
+    {
+        if (pending.IsCompletedSuccessfully)
+        {
+            return ValueTask.CompletedTask;
+        }
+        return WaitAsync(pending.AsTask());
+
+        async ValueTask WaitAsync(Task task)
+        {
+            try
+            {
+                await task.WaitAsync(_stoppingToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (_stoppingToken.IsCancellationRequested)
+            {
+                // Abandoned: observe whatever it ends with, so nothing goes unobserved.
+                _ = task.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            }
         }
     }
 
     private async Task AcceptLoopAsync()
     {
-        while (!_stopping.IsCancellationRequested)
+        await Task.Yield();
+        while (!_stoppingToken.IsCancellationRequested)
         {
             Socket socket;
             try
             {
-                socket = await _listener.AcceptAsync(_stopping.Token).ConfigureAwait(false);
+                socket = await _listener.AcceptAsync(_stoppingToken).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException
                 || (ex is SocketException && Volatile.Read(ref _stopped) != 0))
             {
                 return;
             }
-            catch (SocketException ex)
+            catch (SocketException ex) when (ex.SocketErrorCode is SocketError.ConnectionReset or SocketError.ConnectionAborted
+                or SocketError.TooManyOpenSockets or SocketError.NoBufferSpaceAvailable)
             {
                 // Transient accept errors (e.g. a connection reset before accept) cost nothing.
-                if (ex.SocketErrorCode is SocketError.ConnectionReset or SocketError.ConnectionAborted or SocketError.TooManyOpenSockets)
-                {
-                    continue;
-                }
+                continue;
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
                 _logger.LogErrorAcceptFailed(LocalEndpoint, ex);
                 return;
             }
-            if (Interlocked.Increment(ref _inbound) > _options.MaxInboundConnections)
+            try
             {
-                Interlocked.Decrement(ref _inbound);
-                _logger.LogWarningInboundLimit(socket.RemoteEndPoint?.ToString() ?? "unknown", _options.MaxInboundConnections, _options.MaxInboundConnections);
-                socket.Dispose();
-                continue;
+                Accept(socket);
             }
-            var id = Interlocked.Increment(ref _nextId);
-            var connection = new TcpConnection(id, socket, null, _hello!, this, _options, _time, _logger, _stopping.Token);
-            _connections[id] = connection;
-            Track(id, connection.RunAsync());
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                _logger.LogErrorAcceptFailed(LocalEndpoint, ex);
+                socket.Dispose();
+                return;
+            }
         }
     }
 
-    private async Task DialAsync(long id, NodeEndpoint target)
+    private void Accept(Socket socket)
     {
-        await Task.Yield();
-        var socket = new Socket(target.Address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-        try
+        var held = Interlocked.Increment(ref _inbound);
+        if (held > _options.MaxInboundConnections)
         {
-            using var timeout = new CancellationTokenSource(_options.HandshakeTimeout, _time);
-            using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, _stopping.Token);
-            await socket.ConnectAsync(target.ToIPEndPoint(), linked.Token).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is SocketException or OperationCanceledException or ObjectDisposedException)
-        {
-            socket.Dispose();
-            if (_stopping.IsCancellationRequested)
+            Interlocked.Decrement(ref _inbound);
+            var refused = Interlocked.Increment(ref _refused);
+            _refusedSinceLog++;
+            var now = _time.GetUtcNow();
+            if (now - _lastRefusalLog >= RefusalLogInterval)
             {
-                return;
+                string remote;
+                try
+                {
+                    remote = socket.RemoteEndPoint?.ToString() ?? "unknown";
+                }
+                catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+                {
+                    remote = "unknown";
+                }
+                _logger.LogWarningInboundLimit(remote, held - 1, _options.MaxInboundConnections, refused, _refusedSinceLog - 1);
+                _lastRefusalLog = now;
+                _refusedSinceLog = 0;
             }
-            var reason = ex switch
-            {
-                SocketException { SocketErrorCode: SocketError.ConnectionRefused } => "connection refused",
-                SocketException se => se.Message,
-                _ => "connect timed out (Transport:HandshakeTimeout)",
-            };
-            _logger.LogDebugDialFailed(target, reason);
-            await _handler!.OnDialFailedAsync(target, reason).ConfigureAwait(false);
+            socket.Dispose();
             return;
         }
-        var connection = new TcpConnection(id, socket, target, _hello!, this, _options, _time, _logger, _stopping.Token);
+        var id = Interlocked.Increment(ref _nextId);
+        TcpConnection connection;
+        try
+        {
+            connection = new TcpConnection(id, socket, null, _hello!, this, _options, _time, _logger, _stoppingToken);
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            // Reset before we even looked at it: free the slot, nothing else to do.
+            Interlocked.Decrement(ref _inbound);
+            socket.Dispose();
+            return;
+        }
         _connections[id] = connection;
         if (Volatile.Read(ref _stopped) != 0)
         {
             connection.Close("node shutting down", afterFlush: false);
         }
-        await connection.RunAsync().ConfigureAwait(false);
+        Track(id, connection.RunAsync());
+    }
+
+    private async Task DialAsync(long id, NodeEndpoint target)
+    {
+        await Task.Yield();
+        string? failure = null;
+        Socket? socket = null;
+        try
+        {
+            socket = new Socket(target.Address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+            using (var timeout = new CancellationTokenSource(_options.HandshakeTimeout, _time))
+            using (var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, _stoppingToken))
+            {
+                await socket.ConnectAsync(target.ToIPEndPoint(), linked.Token).ConfigureAwait(false);
+            }
+            var connection = new TcpConnection(id, socket, target, _hello!, this, _options, _time, _logger, _stoppingToken);
+            socket = null; // the connection owns it now
+            _connections[id] = connection;
+            if (Volatile.Read(ref _stopped) != 0)
+            {
+                connection.Close("node shutting down", afterFlush: false);
+            }
+            await connection.RunAsync().ConfigureAwait(false);
+            return;
+        }
+        catch (Exception ex) when (ex is SocketException or OperationCanceledException or ObjectDisposedException)
+        {
+            failure = ex switch
+            {
+                SocketException { SocketErrorCode: SocketError.ConnectionRefused } => "connection refused",
+                SocketException se => se.Message,
+                ObjectDisposedException => "connection reset while it was being set up",
+                _ => "connect timed out (Transport:HandshakeTimeout)",
+            };
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            _logger.LogErrorDialFailed(target, ex);
+            failure = $"internal error: {ex.Message}";
+        }
+        finally
+        {
+            socket?.Dispose();
+        }
+        if (_stoppingToken.IsCancellationRequested)
+        {
+            return;
+        }
+        _logger.LogDebugDialFailed(target, failure);
+        try
+        {
+            await CallHandlerAsync(_handler!.OnDialFailedAsync(target, failure)).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            _logger.LogErrorDialFailed(target, ex);
+        }
     }
 
     private void Track(long id, Task task)
@@ -243,10 +400,25 @@ public sealed class TcpTransport : ITransport
             {
                 var (running, key) = ((ConcurrentDictionary<long, Task>, long))state!;
                 running.TryRemove(key, out _);
+                _ = t.Exception; // RunAsync and DialAsync never throw; observe anyway
             },
             (_running, id),
             CancellationToken.None,
             TaskContinuationOptions.ExecuteSynchronously,
             TaskScheduler.Default);
+    }
+
+    private static void InterlockedMax(ref int target, int value)
+    {
+        var current = Volatile.Read(ref target);
+        while (value > current)
+        {
+            var seen = Interlocked.CompareExchange(ref target, value, current);
+            if (seen == current)
+            {
+                return;
+            }
+            current = seen;
+        }
     }
 }

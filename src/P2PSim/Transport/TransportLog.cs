@@ -11,11 +11,23 @@ internal static partial class TransportLog
     [LoggerMessage(Level = LogLevel.Warning, Message = "Rejected input from {Remote}: {Reason}; connection closed")]
     public static partial void LogWarningRejectedInput(this ILogger logger, string remote, string reason);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Refused a connection from {Remote}: {Open} connections are open, the limit is {Limit} (Transport:MaxInboundConnections)")]
-    public static partial void LogWarningInboundLimit(this ILogger logger, string remote, int open, int limit);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Refused a connection from {Remote}: {Held} inbound connections are held, the limit is {Limit} (Transport:MaxInboundConnections); {Refused} refused in all, {Unlogged} more since the last such line")]
+    public static partial void LogWarningInboundLimit(this ILogger logger, string remote, int held, int limit, long refused, long unlogged);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Send queue to {Remote} is full ({Capacity} frames): dropped a {Type} frame ({Dropped} dropped on this connection so far)")]
-    public static partial void LogWarningSendQueueFull(this ILogger logger, string remote, int capacity, P2PSim.Protocol.MessageType type, long dropped);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Send queue for {Class} to {Remote} (peer {Listen}) is full ({Capacity} frames, {Setting}): dropped a {Type} frame; {Dropped} {Class} frames dropped on this connection so far (logged on the first drop and every {Every}th)")]
+    public static partial void LogWarningSendQueueFull(this ILogger logger, string remote, string listen, SendClass @class, int capacity, string setting, P2PSim.Protocol.MessageType type, long dropped, int every);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Control send queue to {Remote} (peer {Listen}) is full ({Capacity} frames, Transport:ControlQueueCapacity) with a {Type} frame to send: the remote has stopped reading; closing the connection")]
+    public static partial void LogWarningControlQueueFull(this ILogger logger, string remote, string listen, int capacity, P2PSim.Protocol.MessageType type);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Connection with {Remote} (peer {Listen}) closed ({Reason}) after dropping {Own} own and {Forwarded} forwarded gossip frames because its send queues were full")]
+    public static partial void LogWarningConnectionDropSummary(this ILogger logger, string remote, string listen, long own, long forwarded, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Cannot send a {Type} frame to {Remote}: {Problem}; the frame is not sent")]
+    public static partial void LogErrorUnsendable(this ILogger logger, P2PSim.Protocol.MessageType type, string remote, string problem);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Dialing {Target} failed unexpectedly")]
+    public static partial void LogErrorDialFailed(this ILogger logger, P2PSim.Protocol.NodeEndpoint target, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Connection {Id} with {Remote} closed: {Reason}")]
     public static partial void LogDebugConnectionClosed(this ILogger logger, long id, string remote, string reason);

@@ -221,13 +221,21 @@ public sealed class PeerConnectionTests
     }
 
     [Test]
-    public void An_inbound_connection_from_a_seed_is_refused()
+    public void An_inbound_connection_from_a_seed_is_closed_after_the_hello_is_flushed_and_costs_nothing_else()
     {
-        var peer = new MachineProbe<PeerMachine>(NewPeer(PeerAt(1), [SeedAt(1)], QuietShortIntervals()), T0);
-        peer.Start();
+        // A seed checking a dead-node report dials the peer and says nothing: the Hello is the answer, so the close
+        // must not abort it (an aborted handshake would look to the seed like a dead peer).
+        var peer = PeerScenarios.JoinedPeerWith(PeerAt(1), Peers(2), seedCount: 1);
 
         var connection = peer.Connect(SeedAt(1), NodeRole.Seed, inbound: true);
+        var actions = peer.Take();
+        peer.Machine.OnClosed(connection, "closed", peer.Now);
+        var closed = peer.Take();
 
-        Assert.That(peer.Take().Closes().Single().Connection, Is.EqualTo(connection));
+        Assert.That(actions.Closes(), Is.EqualTo(new[] { new Close(connection, "a seed checked that this peer is alive", AfterFlush: true) }));
+        Assert.That(actions.Sends(), Is.Empty);
+        Assert.That(actions.OfType<Report>(), Is.Empty, "nothing worth a log line");
+        Assert.That(closed, Is.Empty);
+        Assert.That(peer.Machine.ConnectedNeighbours, Is.EqualTo(new[] { PeerAt(2) }));
     }
 }

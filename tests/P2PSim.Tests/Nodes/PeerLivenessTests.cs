@@ -14,9 +14,19 @@ public sealed class PeerLivenessTests
     /// <summary>When the k-th liveness round of a peer that joined at T0 is due.</summary>
     private static DateTimeOffset Round(int k) => T0 + (k * Interval);
 
-    /// <summary>PeerAt(1), registered with 2 of 3 seeds, connected to PeerAt(2) and PeerAt(3), no gossip.</summary>
+    /// <summary>
+    /// PeerAt(1), registered with 2 of 3 seeds, connected to PeerAt(2) and PeerAt(3), no gossip. These tests see liveness
+    /// alone: MinNeighbours is 1, so losing one neighbour does not start an overlay repair, and there is no periodic
+    /// re-registration (both are covered in <see cref="OverlayRepairTests"/> and <see cref="ReregistrationTests"/>).
+    /// </summary>
     private static MachineProbe<PeerMachine> WatchingPeer() =>
-        PeerScenarios.JoinedPeerWith(PeerAt(1), Peers(2, 3), seedCount: 3);
+        PeerScenarios.JoinedPeerWith(PeerAt(1), Peers(2, 3), LivenessOnly(), seedCount: 3);
+
+    private static P2PSim.Configuration.PeerOptions LivenessOnly() => QuietShortIntervals(o =>
+    {
+        o.MinNeighbours = 1;
+        o.ReregisterInterval = TimeSpan.Zero;
+    });
 
     private static NodeEndpoint NeighbourOn(MachineProbe<PeerMachine> peer, ConnectionId connection) =>
         peer.Connections.Single(c => c.Value == connection).Key;
@@ -243,7 +253,7 @@ public sealed class PeerLivenessTests
     [Test]
     public void A_dead_node_report_to_an_unreachable_seed_is_retried_then_given_up()
     {
-        var peer = PeerScenarios.JoinedPeerWith(PeerAt(1), Peers(2), seedCount: 1);
+        var peer = PeerScenarios.JoinedPeerWith(PeerAt(1), Peers(2), LivenessOnly(), seedCount: 1);
         for (var k = 1; k <= Limit; k++)
         {
             peer.TimerAt(Round(k));

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Net;
+using P2PSim.Gossip;
 using P2PSim.Protocol;
 
 namespace P2PSim.Tests.Protocol;
@@ -34,6 +35,13 @@ public class FrameCodecTests
         yield return Case("Ping max", new Ping(ulong.MaxValue));
         yield return Case("Pong", new Pong(0x0102030405060708));
         yield return Case("Goodbye", Goodbye.Instance);
+        yield return Case("Digest empty", new Digest([]));
+        yield return Case("Digest one id", new Digest([MessageId.Of("1700000000123:127.0.0.1:5001:7")]));
+        yield return Case("Digest extreme ids", new Digest([new MessageId(0, 0, 0, 0), new MessageId(ulong.MaxValue, 1, ulong.MaxValue - 1, 0x0102030405060708)]));
+        yield return Case("Digest at the id limit", new Digest([.. Ids(ProtocolLimits.MaxDigestIds)]));
+        yield return Case("Want empty", new Want([]));
+        yield return Case("Want three ids", new Want([.. Ids(3)]));
+        yield return Case("Want at the id limit", new Want([.. Ids(ProtocolLimits.MaxDigestIds)]));
 
         static TestCaseData Case(string name, Message message) => new TestCaseData(message).SetName($"{{m}}({name})");
     }
@@ -58,9 +66,12 @@ public class FrameCodecTests
         }
     }
 
-    /// <summary>Every message but the 10,000-entry peer list (feeding that byte by byte is quadratic and adds nothing).</summary>
+    private static IEnumerable<MessageId> Ids(int count) =>
+        Enumerable.Range(1, count).Select(i => MessageId.Of($"1700000000000:127.0.0.1:5001:{i}"));
+
+    /// <summary>Every message but the 10,000-entry peer list and the full digests (feeding those byte by byte is quadratic and adds nothing).</summary>
     private static IEnumerable<TestCaseData> EverySmallMessage() =>
-        EveryMessage().Where(c => c.Arguments[0] is not PeerList { Peers.Count: > 100 });
+        EveryMessage().Where(c => c.Arguments[0] is not (PeerList { Peers.Count: > 100 } or Digest { Ids.Count: > 100 } or Want { Ids.Count: > 100 }));
 
     [TestCaseSource(nameof(EverySmallMessage))]
     public void Frame_fed_one_byte_at_a_time_is_incomplete_until_the_last_byte(Message message)
@@ -206,7 +217,7 @@ public class FrameCodecTests
     }
 
     [TestCase((byte)0)]
-    [TestCase((byte)9)]
+    [TestCase((byte)11)]
     [TestCase((byte)200)]
     [TestCase((byte)255)]
     public void Unknown_type_byte_is_invalid_as_soon_as_it_arrives(byte type)
@@ -248,6 +259,10 @@ public class FrameCodecTests
         yield return new TestCaseData(MessageType.DeadNode, new byte[] { 4, 127, 0, 0, 1, 0x13, 0x89, 0, 0, 0, 0, 0, 0, 0, 1 }).SetName("{m}(DeadNode without reporter)");
         yield return new TestCaseData(MessageType.Gossip, new byte[] { 0, 1, 0, 10, 0x61, 0x62, 0x63 }).SetName("{m}(Gossip text length 10, 3 bytes)");
         yield return new TestCaseData(MessageType.Pong, new byte[] { 0, 0, 0, 0, 0, 0, 0 }).SetName("{m}(Pong with 7 of 8 bytes)");
+        yield return new TestCaseData(MessageType.Digest, Array.Empty<byte>()).SetName("{m}(Digest without a count)");
+        yield return new TestCaseData(MessageType.Digest, (byte[])[0, 2, .. new byte[32]]).SetName("{m}(Digest of 2 ids with 1)");
+        yield return new TestCaseData(MessageType.Want, new byte[] { 0 }).SetName("{m}(Want half a count)");
+        yield return new TestCaseData(MessageType.Want, (byte[])[0, 1, .. new byte[31]]).SetName("{m}(Want id of 31 bytes)");
     }
 
     [TestCaseSource(nameof(TruncatedPayloads))]
@@ -267,9 +282,16 @@ public class FrameCodecTests
     [TestCase(MessageType.Goodbye, 3)]
     [TestCase(MessageType.Ping, 1)]
     [TestCase(MessageType.Pong, 8)]
+    [TestCase(MessageType.Digest, 1)]
+    [TestCase(MessageType.Want, 31)]
     public void Trailing_bytes_after_the_payload_are_invalid(MessageType type, int extra)
     {
-        var payload = type is MessageType.Ping or MessageType.Pong ? new byte[8 + extra] : new byte[extra];
+        var payload = type switch
+        {
+            MessageType.Ping or MessageType.Pong => new byte[8 + extra],
+            MessageType.Digest or MessageType.Want => [0, 1, .. new byte[32 + extra]], // one id, then the extra bytes
+            _ => new byte[extra],
+        };
 
         var status = FrameCodec.TryRead(Frame(type, payload), Max, out var message, out _, out var error);
 
@@ -405,6 +427,55 @@ public class FrameCodecTests
             (string?)"malformed PeerList frame: peer list claims 10001 entries; the limit is 10000")));
     }
 
+    [TestCase(MessageType.Digest)]
+    [TestCase(MessageType.Want)]
+    public void Id_count_over_the_limit_is_invalid_before_reading_ids(MessageType type)
+    {
+        var count = ProtocolLimits.MaxDigestIds + 1;
+        byte[] payload = [(byte)(count >> 8), (byte)count];
+
+        var status = FrameCodec.TryRead(Frame(type, payload), Max, out _, out _, out var error);
+
+        Assert.That((status, error), Is.EqualTo((DecodeStatus.Invalid,
+            (string?)$"malformed {type} frame: 1025 message ids exceed the limit of 1024")));
+    }
+
+    [TestCase(ushort.MaxValue)]
+    [TestCase(1025)]
+    public void Id_count_over_the_limit_is_invalid_even_with_all_the_bytes(int count)
+    {
+        byte[] payload = [(byte)(count >> 8), (byte)count, .. new byte[count * 32]];
+
+        var status = FrameCodec.TryRead(Frame(MessageType.Want, payload), 4 * 1024 * 1024, out var message, out _, out var error);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(status, Is.EqualTo(DecodeStatus.Invalid));
+            Assert.That(error, Is.EqualTo($"malformed Want frame: {count} message ids exceed the limit of 1024"));
+            Assert.That(message, Is.Null);
+        }
+    }
+
+    [Test]
+    public void Encoding_a_digest_or_want_over_the_limit_throws()
+    {
+        var tooMany = Ids(ProtocolLimits.MaxDigestIds + 1).ToArray();
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(() => FrameCodec.Encode(new Digest(tooMany)), Throws.ArgumentException);
+            Assert.That(() => FrameCodec.Encode(new Want(tooMany)), Throws.ArgumentException);
+        }
+    }
+
+    [Test]
+    public void The_largest_digest_fits_the_smallest_allowed_frame_limit()
+    {
+        var largest = new Digest([.. Ids(ProtocolLimits.MaxDigestIds)]);
+
+        Assert.That(FrameCodec.FrameSize(largest) - 4, Is.EqualTo(1 + 2 + (1024 * 32)).And.LessThan(64 * 1024), "Transport:MaxFrameBytes is at least 64 KiB");
+    }
+
     [Test]
     public void Encoding_a_peer_list_over_the_limit_throws()
     {
@@ -454,6 +525,31 @@ public class FrameCodecTests
     }
 
     [Test]
+    public void Digest_has_the_documented_bytes()
+    {
+        var digest = new Digest([MessageId.Of("1700000000123:127.0.0.1:5001:7")]);
+
+        Assert.That(FrameCodec.Encode(digest), Is.EqualTo(Hex(
+            "00 00 00 23 09 00 01 D9 01 27 EF 27 46 CE 03 73 1B 6D 3D 1B 9E FF 00 18 EF 99 28 05 A5 38 08 1C 65 4E 2E 0B FB CA 24")));
+    }
+
+    [Test]
+    public void Want_has_the_layout_of_a_digest_with_its_own_type()
+    {
+        var ids = Ids(2).ToArray();
+
+        var want = FrameCodec.Encode(new Want(ids));
+        var digest = FrameCodec.Encode(new Digest(ids));
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(want[4], Is.EqualTo(10));
+            Assert.That(want.AsSpan(5).ToArray(), Is.EqualTo(digest.AsSpan(5).ToArray()));
+            Assert.That(FrameCodec.Encode(new Want([])), Is.EqualTo(Hex("00 00 00 03 0A 00 00")));
+        }
+    }
+
+    [Test]
     public void Bodiless_messages_are_one_byte_frames()
     {
         using (Assert.EnterMultipleScope())
@@ -481,6 +577,7 @@ public class FrameCodecTests
         {
             ["Hello"] = 1, ["Register"] = 2, ["PeerList"] = 3, ["DeadNode"] = 4,
             ["Gossip"] = 5, ["Ping"] = 6, ["Pong"] = 7, ["Goodbye"] = 8,
+            ["Digest"] = 9, ["Want"] = 10,
         }));
     }
 

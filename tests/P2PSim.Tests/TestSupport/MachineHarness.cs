@@ -1,3 +1,4 @@
+using System.Net;
 using P2PSim.Nodes;
 using P2PSim.Protocol;
 
@@ -6,13 +7,15 @@ namespace P2PSim.Tests.TestSupport;
 /// <summary>
 /// A tiny synchronous in-memory wire for node state machines, with a fake clock.
 /// <list type="bullet">
-/// <item>Dial: both ends get OnConnected at once (fresh ConnectionIds), or the dialer gets OnDialFailed when the target is unknown, crashed or frozen.</item>
+/// <item>Dial: both ends get OnConnected at once (fresh ConnectionIds), or the dialer gets OnDialFailed when the target is unknown, crashed or frozen, or on the other side of a <see cref="Partition"/>.</item>
 /// <item>Send: the other end gets OnMessage (dropped when the link is gone or the receiver is frozen).</item>
 /// <item>Close: both ends get OnClosed.</item>
 /// <item>WakeAt: remembered per node; <see cref="AdvanceTo"/> fires timers in time order.</item>
 /// <item>Report: recorded in <see cref="Events"/>.</item>
 /// </list>
 /// Actions are carried out in the order they were produced (FIFO), until nothing is left (<see cref="Pump"/>).
+/// Faults: <see cref="Crash"/>, <see cref="Freeze"/>, <see cref="Disconnect"/>, <see cref="Partition"/> / <see cref="Heal"/>,
+/// and <see cref="Replace{T}"/> (a node restarted with no state on the same endpoint).
 /// </summary>
 internal sealed class MachineHarness(DateTimeOffset start)
 {
@@ -22,6 +25,7 @@ internal sealed class MachineHarness(DateTimeOffset start)
     private readonly List<Node> _order = [];
     private readonly Dictionary<ConnectionId, HalfLink> _links = new();
     private readonly Queue<(Node Owner, NodeAction Action)> _work = new();
+    private readonly HashSet<(NodeEndpoint, NodeEndpoint)> _blocked = new();
     private long _nextConnection;
     private int _nextEphemeralPort = 50_000;
 
@@ -61,6 +65,17 @@ internal sealed class MachineHarness(DateTimeOffset start)
         Pump();
     }
 
+    /// <summary>Feeds an input to a running node now (for example <c>PeerMachine.Publish</c>) and carries out what follows.</summary>
+    public TResult Act<TMachine, TResult>(TMachine machine, Func<TMachine, DateTimeOffset, TResult> step)
+        where TMachine : NodeMachine
+    {
+        var node = NodeOf(machine.Self);
+        var result = step(machine, Now);
+        Collect(node);
+        Pump();
+        return result;
+    }
+
     /// <summary>An abrupt crash: the node's connections break (the other ends see OnClosed), it never acts again, dials to it fail.</summary>
     public void Crash(NodeEndpoint endpoint)
     {
@@ -78,6 +93,46 @@ internal sealed class MachineHarness(DateTimeOffset start)
         }
         Pump();
     }
+
+    /// <summary>
+    /// A restarted node: whatever ran at <paramref name="machine"/>'s endpoint crashes (its connections break) and
+    /// <paramref name="machine"/> takes its place, with none of its state. Call <see cref="Start"/> to start it.
+    /// </summary>
+    public T Replace<T>(T machine)
+        where T : NodeMachine
+    {
+        var old = NodeOf(machine.Self);
+        if (!old.Crashed)
+        {
+            Crash(machine.Self);
+        }
+        var node = new Node(machine);
+        _nodes[machine.Self] = node;
+        _order[_order.IndexOf(old)] = node;
+        return machine;
+    }
+
+    /// <summary>
+    /// Splits the network: every link between a node of <paramref name="sideA"/> and one of <paramref name="sideB"/>
+    /// breaks (both ends see OnClosed) and dials across fail until <see cref="Heal"/>. Links within a side stay up.
+    /// </summary>
+    public void Partition(IEnumerable<NodeEndpoint> sideA, IEnumerable<NodeEndpoint> sideB)
+    {
+        var b = sideB.ToArray();
+        foreach (var a in sideA)
+        {
+            foreach (var other in b)
+            {
+                _blocked.Add((a, other));
+                _blocked.Add((other, a));
+                Disconnect(a, other);
+                Disconnect(other, a);
+            }
+        }
+    }
+
+    /// <summary>Ends every partition: dials across succeed again (broken links come back only when a node redials).</summary>
+    public void Heal() => _blocked.Clear();
 
     /// <summary>A hung node: its connections stay open but it receives and answers nothing; dials to it fail.</summary>
     public void Freeze(NodeEndpoint endpoint) => NodeOf(endpoint).Frozen = true;
@@ -189,9 +244,9 @@ internal sealed class MachineHarness(DateTimeOffset start)
 
     private void DoDial(Node dialer, NodeEndpoint target)
     {
-        if (!_nodes.TryGetValue(target, out var acceptor) || acceptor.Down)
+        if (!_nodes.TryGetValue(target, out var acceptor) || acceptor.Down || _blocked.Contains((dialer.Machine.Self, target)))
         {
-            dialer.Machine.OnDialFailed(target, "connection refused", Now);
+            dialer.Machine.OnDialFailed(target, acceptor is { Down: false } ? "network unreachable" : "connection refused", Now);
             Collect(dialer);
             return;
         }
@@ -199,7 +254,7 @@ internal sealed class MachineHarness(DateTimeOffset start)
         var acceptorId = new ConnectionId(++_nextConnection);
         _links[dialerId] = new HalfLink(dialer, acceptor, acceptorId);
         _links[acceptorId] = new HalfLink(acceptor, dialer, dialerId);
-        var ephemeral = $"{dialer.Machine.Self.Address}:{_nextEphemeralPort++}";
+        var ephemeral = new IPEndPoint(dialer.Machine.Self.Address, _nextEphemeralPort++).ToString();
         acceptor.Machine.OnConnected(new ConnectionInfo(acceptorId, dialer.Machine.Self, dialer.Machine.Role, Inbound: true, ephemeral), Now);
         dialer.Machine.OnConnected(new ConnectionInfo(dialerId, target, acceptor.Machine.Role, Inbound: false, target.ToString()), Now);
         Collect(acceptor);

@@ -1,0 +1,161 @@
+namespace P2PSim.Experiments;
+
+/// <summary>
+/// The outcome of one experiment, the same shape for a simulated and a real (TCP) network so
+/// the two can be read side by side. Times are milliseconds (virtual time in a simulation).
+/// Everything except <see cref="Resources"/> is a function of the inputs: two simulated runs
+/// with the same settings and run seed give identical values (compare with
+/// <see cref="ReportWriter.ToDeterministicJson"/>). Null means "not defined for this run".
+/// </summary>
+/// <param name="NetworkKind">"simulated" or "tcp".</param>
+/// <param name="Workload">burst, classic or crash.</param>
+/// <param name="WorkloadDescription">The workload's parameters in words.</param>
+/// <param name="Seeds">Seed nodes.</param>
+/// <param name="Peers">Peer nodes.</param>
+/// <param name="RunSeed">The seed every random choice of the run derives from.</param>
+/// <param name="Protocol">The peer settings that shape the numbers.</param>
+/// <param name="Links">The simulated link model (null for a real network).</param>
+/// <param name="Overlay">The overlay as it stood when every peer had joined.</param>
+/// <param name="Delivery">Who got what, and how fast.</param>
+/// <param name="Traffic">What it cost on the wire.</param>
+/// <param name="Crash">Failure detection (crash workload only).</param>
+/// <param name="DurationMs">Time the run covered, from the first node start to the end (virtual in a simulation).</param>
+/// <param name="EventsProcessed">Simulation events handled (null for a real network).</param>
+/// <param name="Resources">What the run cost the machine it ran on: varies between runs, never part of a determinism comparison.</param>
+public sealed record ExperimentReport(
+    string NetworkKind,
+    string Workload,
+    string WorkloadDescription,
+    int Seeds,
+    int Peers,
+    int RunSeed,
+    ProtocolSettings Protocol,
+    LinkSettings? Links,
+    OverlayReport Overlay,
+    DeliveryReport Delivery,
+    TrafficReport Traffic,
+    CrashReport? Crash,
+    double DurationMs,
+    long? EventsProcessed,
+    ResourceReport? Resources);
+
+/// <summary>Peer settings that shape the results.</summary>
+public sealed record ProtocolSettings(
+    int MaxNeighbours,
+    int MessagesPerPeer,
+    double GossipIntervalMs,
+    double LivenessIntervalMs,
+    int MaxMissedLiveness,
+    int MaxPeersPerList);
+
+/// <summary>The simulated link model.</summary>
+public sealed record LinkSettings(
+    double LatencyMs,
+    double JitterMs,
+    double LossProbability,
+    string LossScope);
+
+/// <summary>
+/// The overlay once every peer has joined: each peer's degree is its number of connected
+/// neighbours (dialed and accepted). <paramref name="Connected"/> is a breadth-first search
+/// over the undirected neighbour graph. <paramref name="Fingerprint"/> is a hash of the sorted
+/// edge list (by peer index): equal fingerprints mean the same overlay.
+/// </summary>
+public sealed record OverlayReport(
+    int DegreeMin,
+    double DegreeMean,
+    int DegreeMax,
+    int Edges,
+    bool Connected,
+    int Components,
+    int PeersNotJoined,
+    double BuildTimeMs,
+    string Fingerprint);
+
+/// <summary>
+/// Delivery. A message's expected receivers are the peers alive throughout the run (never
+/// crashed) that had joined when it was originated, its origin excluded. A delivery is a first
+/// receipt (<c>GossipReceived</c>) by an expected receiver.
+/// </summary>
+/// <param name="MessagesPublished">Messages originated (<c>GossipOriginated</c>).</param>
+/// <param name="ExpectedDeliveries">Sum over messages of the expected receivers.</param>
+/// <param name="Deliveries">Expected deliveries that happened.</param>
+/// <param name="Reliability">Deliveries / ExpectedDeliveries.</param>
+/// <param name="MessagesReachingAll">Messages every expected receiver got.</param>
+/// <param name="ReachAllP50Ms">Over messages reaching all: origination to the last expected receipt, p50.</param>
+/// <param name="ReachAllP99Ms">Same, p99.</param>
+/// <param name="ReachAllMaxMs">Same, maximum.</param>
+/// <param name="ReceiptLatencyP50Ms">Over every first receipt: origination to receipt, p50.</param>
+/// <param name="ReceiptLatencyP99Ms">Same, p99.</param>
+/// <param name="LastDeliveryHop">The largest hop count of any first receipt (1 = a direct neighbour of the origin).</param>
+public sealed record DeliveryReport(
+    int MessagesPublished,
+    long ExpectedDeliveries,
+    long Deliveries,
+    double? Reliability,
+    int MessagesReachingAll,
+    double? ReachAllP50Ms,
+    double? ReachAllP99Ms,
+    double? ReachAllMaxMs,
+    double? ReceiptLatencyP50Ms,
+    double? ReceiptLatencyP99Ms,
+    int LastDeliveryHop);
+
+/// <summary>
+/// Wire cost. <paramref name="FirstReceipts"/> counts every <c>GossipReceived</c> (every
+/// peer's first receipt of every message, by any peer, expected or not; the origin never
+/// receives its own message): it is the "receivers" of RMR.
+/// </summary>
+/// <param name="PayloadTransmissions">Gossip frames sent, originals and forwards.</param>
+/// <param name="FirstReceipts">First receipts of gossip messages.</param>
+/// <param name="TransmissionsPerDelivery">PayloadTransmissions / FirstReceipts.</param>
+/// <param name="Rmr">Relative message redundancy: PayloadTransmissions / FirstReceipts - 1.</param>
+/// <param name="DuplicatesDropped">Gossip copies that arrived at a peer that had seen them.</param>
+/// <param name="MessagesSent">Frames of every type sent.</param>
+/// <param name="BytesSent">Wire bytes of those frames.</param>
+/// <param name="PayloadBytes">Wire bytes of the gossip frames.</param>
+/// <param name="MessagesLost">Frames the (simulated) network lost.</param>
+public sealed record TrafficReport(
+    long PayloadTransmissions,
+    long FirstReceipts,
+    double? TransmissionsPerDelivery,
+    double? Rmr,
+    long DuplicatesDropped,
+    long MessagesSent,
+    long BytesSent,
+    long PayloadBytes,
+    long MessagesLost);
+
+/// <summary>
+/// Failure detection. A crashed peer is detected at a seed when that seed removes it on a
+/// dead-node report. Its detection time runs from the crash to the moment the last of the
+/// seeds that listed it at the crash removed it; peers some listing seed never removed are
+/// left out of the times and counted in <paramref name="SeedRemovalsMissing"/>.
+/// </summary>
+/// <param name="CrashedPeers">Peers that crashed.</param>
+/// <param name="CrashAtMs">When they crashed (all at once), from the start of the run.</param>
+/// <param name="DetectedEverywhere">Crashed peers removed by every seed that listed them.</param>
+/// <param name="SeedRemovalsMissing">(crashed peer, listing seed) pairs with no removal by the end.</param>
+/// <param name="DetectionP50Ms">Detection time p50 over the peers detected everywhere.</param>
+/// <param name="DetectionMaxMs">Detection time maximum.</param>
+/// <param name="LivePeersReportedDead">Distinct peers that never crashed but reached a seed in a dead-node report.</param>
+public sealed record CrashReport(
+    int CrashedPeers,
+    double CrashAtMs,
+    int DetectedEverywhere,
+    int SeedRemovalsMissing,
+    double? DetectionP50Ms,
+    double? DetectionMaxMs,
+    int LivePeersReportedDead);
+
+/// <summary>
+/// What the run cost the process: wall-clock time, processor time, the process's peak
+/// working set (since the process started, so it includes anything run before in the same
+/// process), and the live managed heap at the end of the run with the whole network still
+/// in memory (after a full collection).
+/// </summary>
+public sealed record ResourceReport(
+    double WallSeconds,
+    double CpuSeconds,
+    long PeakWorkingSetBytes,
+    long ManagedHeapBytes);

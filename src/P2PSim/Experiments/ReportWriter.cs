@@ -1,0 +1,174 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+
+namespace P2PSim.Experiments;
+
+/// <summary>
+/// Writes reports for people (an aligned text table, one column per report, so a simulated
+/// and a TCP run can be read side by side) and for tools (JSON through the source-generated
+/// <see cref="ExperimentJsonContext"/>: fixed field order, camelCase).
+/// </summary>
+public static class ReportWriter
+{
+    private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
+
+    private static readonly Row[] Rows =
+    [
+        new("Run", null),
+        new("network", r => r.NetworkKind),
+        new("workload", r => r.Workload),
+        new("seeds / peers", r => $"{Count(r.Seeds)} / {Count(r.Peers)}"),
+        new("run seed", r => r.RunSeed.ToString(Invariant)),
+        new("max neighbours / max PL", r => $"{r.Protocol.MaxNeighbours} / {Count(r.Protocol.MaxPeersPerList)}"),
+        new("liveness interval x misses", r => $"{Duration(r.Protocol.LivenessIntervalMs)} x {r.Protocol.MaxMissedLiveness}"),
+        new("latency / jitter", r => r.Links is { } l ? $"{Duration(l.LatencyMs)} / {Duration(l.JitterMs)}" : "-"),
+        new("loss", r => r.Links is { } l ? $"{Percent(l.LossProbability)} ({l.LossScope})" : "-"),
+        new("duration", r => Duration(r.DurationMs)),
+        new("events", r => r.EventsProcessed is { } e ? Count(e) : "-"),
+        new("Overlay", null),
+        new("degree min / mean / max", r => $"{r.Overlay.DegreeMin} / {r.Overlay.DegreeMean.ToString("0.00", Invariant)} / {r.Overlay.DegreeMax}"),
+        new("edges", r => Count(r.Overlay.Edges)),
+        new("connected", r => r.Overlay.Connected ? "yes" : $"NO ({Count(r.Overlay.Components)} components)"),
+        new("peers not joined", r => Count(r.Overlay.PeersNotJoined)),
+        new("time to build", r => Duration(r.Overlay.BuildTimeMs)),
+        new("fingerprint", r => r.Overlay.Fingerprint),
+        new("Delivery", null),
+        new("messages published", r => Count(r.Delivery.MessagesPublished)),
+        new("deliveries / expected", r => $"{Count(r.Delivery.Deliveries)} / {Count(r.Delivery.ExpectedDeliveries)}"),
+        new("reliability", r => Percent(r.Delivery.Reliability, "0.000")),
+        new("messages reaching all", r => Count(r.Delivery.MessagesReachingAll)),
+        new("reach all p50 / p99 / max", r => $"{Duration(r.Delivery.ReachAllP50Ms)} / {Duration(r.Delivery.ReachAllP99Ms)} / {Duration(r.Delivery.ReachAllMaxMs)}"),
+        new("receipt latency p50 / p99", r => $"{Duration(r.Delivery.ReceiptLatencyP50Ms)} / {Duration(r.Delivery.ReceiptLatencyP99Ms)}"),
+        new("last delivery hop", r => Count(r.Delivery.LastDeliveryHop)),
+        new("Traffic", null),
+        new("payload transmissions", r => Count(r.Traffic.PayloadTransmissions)),
+        new("first receipts", r => Count(r.Traffic.FirstReceipts)),
+        new("transmissions / delivery", r => Number(r.Traffic.TransmissionsPerDelivery)),
+        new("RMR", r => Number(r.Traffic.Rmr)),
+        new("duplicates dropped", r => Count(r.Traffic.DuplicatesDropped)),
+        new("messages sent", r => Count(r.Traffic.MessagesSent)),
+        new("bytes sent", r => Bytes(r.Traffic.BytesSent)),
+        new("messages lost", r => Count(r.Traffic.MessagesLost)),
+        new("Crash", null),
+        new("crashed peers", r => r.Crash is { } c ? $"{Count(c.CrashedPeers)} at {Duration(c.CrashAtMs)}" : "-"),
+        new("detected at every seed", r => r.Crash is { } c ? Count(c.DetectedEverywhere) : "-"),
+        new("seed removals missing", r => r.Crash is { } c ? Count(c.SeedRemovalsMissing) : "-"),
+        new("detection p50 / max", r => r.Crash is { } c ? $"{Duration(c.DetectionP50Ms)} / {Duration(c.DetectionMaxMs)}" : "-"),
+        new("live peers reported dead", r => r.Crash is { } c ? Count(c.LivePeersReportedDead) : "-"),
+        new("Resources", null),
+        new("wall clock", r => r.Resources is { } x ? $"{x.WallSeconds.ToString("0.00", Invariant)} s" : "-"),
+        new("cpu", r => r.Resources is { } x ? $"{x.CpuSeconds.ToString("0.00", Invariant)} s" : "-"),
+        new("peak working set", r => r.Resources is { } x ? Bytes(x.PeakWorkingSetBytes) : "-"),
+        new("managed heap (live)", r => r.Resources is { } x ? Bytes(x.ManagedHeapBytes) : "-"),
+        new("heap per peer", r => r.Resources is { } x && r.Peers > 0 ? Bytes(x.ManagedHeapBytes / r.Peers) : "-"),
+    ];
+
+    /// <summary>Writes one report as an aligned table.</summary>
+    public static void WriteText(TextWriter output, ExperimentReport report) => WriteText(output, [report]);
+
+    /// <summary>Writes reports side by side: one row per measure, one column per report.</summary>
+    public static void WriteText(TextWriter output, IReadOnlyList<ExperimentReport> reports)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        ArgumentNullException.ThrowIfNull(reports);
+        var cells = new string[Rows.Length][];
+        var labelWidth = 0;
+        var widths = new int[reports.Count];
+        for (var c = 0; c < reports.Count; c++)
+        {
+            widths[c] = Header(reports[c], c).Length;
+        }
+        for (var i = 0; i < Rows.Length; i++)
+        {
+            var row = Rows[i];
+            labelWidth = Math.Max(labelWidth, row.Label.Length + (row.Value is null ? 0 : 2));
+            if (row.Value is null)
+            {
+                continue;
+            }
+            cells[i] = new string[reports.Count];
+            for (var c = 0; c < reports.Count; c++)
+            {
+                cells[i][c] = row.Value(reports[c]);
+                widths[c] = Math.Max(widths[c], cells[i][c].Length);
+            }
+        }
+        var line = new StringBuilder();
+        line.Append(' ', labelWidth);
+        for (var c = 0; c < reports.Count; c++)
+        {
+            line.Append("  ").Append(Header(reports[c], c).PadLeft(widths[c]));
+        }
+        output.WriteLine(line.ToString().TrimEnd());
+        for (var i = 0; i < Rows.Length; i++)
+        {
+            line.Clear();
+            if (Rows[i].Value is null)
+            {
+                output.WriteLine(Rows[i].Label);
+                continue;
+            }
+            line.Append("  ").Append(Rows[i].Label.PadRight(labelWidth - 2));
+            for (var c = 0; c < reports.Count; c++)
+            {
+                line.Append("  ").Append(cells[i][c].PadLeft(widths[c]));
+            }
+            output.WriteLine(line.ToString().TrimEnd());
+        }
+        for (var c = 0; c < reports.Count; c++)
+        {
+            output.WriteLine(reports.Count == 1
+                ? $"Workload: {reports[c].WorkloadDescription}"
+                : $"[{c + 1}] workload: {reports[c].WorkloadDescription}");
+        }
+    }
+
+    /// <summary>The report as indented JSON, resources included.</summary>
+    public static string ToJson(ExperimentReport report) =>
+        JsonSerializer.Serialize(report, ExperimentJsonContext.Default.ExperimentReport);
+
+    /// <summary>Several reports as one JSON array.</summary>
+    public static string ToJson(IReadOnlyList<ExperimentReport> reports)
+    {
+        ArgumentNullException.ThrowIfNull(reports);
+        return JsonSerializer.Serialize(reports.ToArray(), ExperimentJsonContext.Default.ExperimentReportArray);
+    }
+
+    /// <summary>The report as JSON without <see cref="ExperimentReport.Resources"/>: equal for two runs with the same inputs.</summary>
+    public static string ToDeterministicJson(ExperimentReport report)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        return ToJson(report with { Resources = null });
+    }
+
+    /// <summary>Writes the report as JSON (UTF-8) to <paramref name="output"/>.</summary>
+    public static void WriteJson(Stream output, ExperimentReport report) =>
+        JsonSerializer.Serialize(output, report, ExperimentJsonContext.Default.ExperimentReport);
+
+    private static string Header(ExperimentReport report, int column) => $"[{column + 1}] {report.NetworkKind}";
+
+    private static string Count(long value) => value.ToString("N0", Invariant);
+
+    private static string Number(double? value) => value is { } v ? v.ToString("0.000", Invariant) : "-";
+
+    private static string Percent(double? value, string format = "0.##") =>
+        value is { } v ? (v * 100).ToString(format, Invariant) + " %" : "-";
+
+    private static string Duration(double? milliseconds) => milliseconds switch
+    {
+        null => "-",
+        >= 10_000 => (milliseconds.Value / 1000).ToString("0.00", Invariant) + " s",
+        _ => milliseconds.Value.ToString("0.###", Invariant) + " ms",
+    };
+
+    private static string Bytes(long bytes) => bytes switch
+    {
+        >= 1L << 30 => (bytes / (double)(1L << 30)).ToString("0.00", Invariant) + " GiB",
+        >= 1L << 20 => (bytes / (double)(1L << 20)).ToString("0.0", Invariant) + " MiB",
+        >= 1L << 10 => (bytes / (double)(1L << 10)).ToString("0.0", Invariant) + " KiB",
+        _ => bytes.ToString(Invariant) + " B",
+    };
+
+    private sealed record Row(string Label, Func<ExperimentReport, string>? Value);
+}

@@ -1,0 +1,77 @@
+namespace P2PSim.Gossip;
+
+/// <summary>
+/// The texts of the gossip messages a peer received or originated recently, by id: what it
+/// hands a neighbour that missed them (catch-up: <c>Digest</c> / <c>Want</c>, see PROTOCOL.md).
+/// Bounded two ways: an entry is kept for <c>window</c> after it was added, and at
+/// <c>capacity</c> entries the oldest is dropped. A zero window keeps nothing (catch-up off).
+/// Pure: time is passed in.
+/// </summary>
+public sealed class MessageHistory
+{
+    private readonly Dictionary<MessageId, Entry> _entries = new();
+    private readonly Queue<MessageId> _byAge = new();
+
+    public MessageHistory(int capacity, TimeSpan window)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(capacity);
+        ArgumentOutOfRangeException.ThrowIfLessThan(window, TimeSpan.Zero);
+        Capacity = capacity;
+        Window = window;
+    }
+
+    /// <summary>A remembered message: its text, the hop count it arrived with (0: originated here), and when it was added.</summary>
+    public readonly record struct Entry(string Text, ushort Hops, DateTimeOffset At);
+
+    public int Capacity { get; }
+
+    public TimeSpan Window { get; }
+
+    /// <summary>False when the window is zero: nothing is kept.</summary>
+    public bool Enabled => Window > TimeSpan.Zero && Capacity > 0;
+
+    public int Count => _entries.Count;
+
+    /// <summary>
+    /// Remembers a message first seen at <paramref name="now"/> (times must not go backwards).
+    /// False when it is already held or the history is off.
+    /// </summary>
+    public bool Add(MessageId id, string text, ushort hops, DateTimeOffset now)
+    {
+        if (!Enabled)
+        {
+            return false;
+        }
+        Expire(now);
+        if (!_entries.TryAdd(id, new Entry(text, hops, now)))
+        {
+            return false;
+        }
+        _byAge.Enqueue(id);
+        while (_entries.Count > Capacity && _byAge.TryDequeue(out var oldest))
+        {
+            _entries.Remove(oldest);
+        }
+        return true;
+    }
+
+    public bool TryGet(MessageId id, out Entry entry) => _entries.TryGetValue(id, out entry);
+
+    /// <summary>Drops every entry added <see cref="Window"/> or longer before <paramref name="now"/>.</summary>
+    public void Expire(DateTimeOffset now)
+    {
+        while (_byAge.TryPeek(out var oldest) && now - _entries[oldest].At >= Window)
+        {
+            _byAge.Dequeue();
+            _entries.Remove(oldest);
+        }
+    }
+
+    /// <summary>The ids held at <paramref name="now"/>, oldest first; at most the newest <paramref name="max"/> of them.</summary>
+    public MessageId[] RecentIds(DateTimeOffset now, int max)
+    {
+        Expire(now);
+        var skip = Math.Max(0, _byAge.Count - Math.Max(0, max));
+        return _byAge.Skip(skip).ToArray();
+    }
+}

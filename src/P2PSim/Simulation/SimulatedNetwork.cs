@@ -1,0 +1,514 @@
+using P2PSim.Nodes;
+using P2PSim.Protocol;
+
+namespace P2PSim.Simulation;
+
+/// <summary>
+/// A single-threaded, deterministic discrete-event simulation of a P2PSim network: the same
+/// <see cref="SeedMachine"/> and <see cref="PeerMachine"/> the TCP shell drives, wired to an
+/// in-memory network with virtual time. Each event is one call into one machine; the
+/// machine's actions are carried out at once (a dial, send or close arrives one latency
+/// later; a wake request becomes a timer event). Nothing depends on wall-clock time or on
+/// thread scheduling, so a run is a function of its inputs and seeds.
+/// <para>
+/// Connections: a dial reaches its target after one latency; if the target runs, both sides
+/// get <see cref="NodeMachine.OnConnected"/> then (the acceptor first, seeing the dialer's
+/// listening endpoint and role, <c>Inbound = true</c>), else the dialer gets
+/// <see cref="NodeMachine.OnDialFailed"/>. A close reaches the other side after one latency,
+/// behind whatever was sent before it (aborts are not distinguished from flushed closes).
+/// A node does not hear about closes it made itself. <see cref="Crash"/> stops a node at once
+/// and resets its connections: the other ends learn it one latency later.
+/// </para>
+/// <para>
+/// Not thread-safe. An <see cref="INodeEventSink"/> is called in the middle of an event and
+/// must not call back into the network; <see cref="Schedule"/> a callback instead.
+/// </para>
+/// </summary>
+public sealed class SimulatedNetwork
+{
+    /// <summary>Virtual time zero: 2000-01-01T00:00:00Z.</summary>
+    public static readonly DateTimeOffset Epoch = new(2000, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    private const string ClosedByRemote = "connection closed by the remote";
+    private const string ResetByCrash = "connection reset (the remote stopped abruptly)";
+    private const string Refused = "connection refused";
+    private const string NoSuchHost = "no node listens there";
+
+    private readonly SimulatedNetworkOptions _options;
+    private readonly Random _random;
+    private readonly INodeEventSink? _sink;
+    private readonly EventScheduler<SimEvent> _queue;
+    private readonly List<SimNode> _nodes = [];
+    private NodeMachine[] _machines = new NodeMachine[64];
+    private bool[] _crashed = new bool[64];
+    private readonly Dictionary<NodeEndpoint, int> _byEndpoint = new();
+    private readonly List<NodeAction> _actions = [];
+    private readonly long _latency;
+    private readonly long _jitter;
+    private readonly long _minimumTimerDelay;
+    private readonly double _loss;
+    private readonly bool _lossOnAll;
+    private SimLink[] _links = new SimLink[1024];
+    private int _linkCount;
+    private long _now;
+    private Message? _lastSized;
+    private int _lastSize;
+    private int _timerNode = -1;
+    private bool _busy;
+
+    /// <param name="options">The link model.</param>
+    /// <param name="seed">Seed of the network's own random numbers (jitter and loss draws).</param>
+    /// <param name="sink">Receives every node event; may be null.</param>
+    public SimulatedNetwork(SimulatedNetworkOptions options, int seed, INodeEventSink? sink = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        _options = options;
+        _random = new Random(seed);
+        _sink = sink;
+        _queue = new EventScheduler<SimEvent>(4096);
+        _latency = options.Latency.Ticks;
+        _jitter = options.Jitter.Ticks;
+        _minimumTimerDelay = options.MinimumTimerDelay.Ticks;
+        _loss = options.LossProbability;
+        _lossOnAll = options.LossScope == LossScope.AllMessages;
+    }
+
+    public SimulatedNetworkOptions Options => _options;
+
+    /// <summary>The current virtual time.</summary>
+    public DateTimeOffset Now => new(Epoch.UtcTicks + _now, TimeSpan.Zero);
+
+    /// <summary>Virtual time since <see cref="Epoch"/>.</summary>
+    public TimeSpan Elapsed => new(_now);
+
+    public NetworkCounters Counters { get; } = new();
+
+    /// <summary>Events handled so far (stale timers included).</summary>
+    public long EventsProcessed { get; private set; }
+
+    /// <summary>Events waiting (stale timers included).</summary>
+    public int PendingEvents => _queue.Count;
+
+    public int NodeCount => _nodes.Count;
+
+    /// <summary>Adds a node (not started yet: it refuses connections until <see cref="Start"/>). Returns its index.</summary>
+    public int Add(NodeMachine machine)
+    {
+        ArgumentNullException.ThrowIfNull(machine);
+        var index = _nodes.Count;
+        if (!_byEndpoint.TryAdd(machine.Self, index))
+        {
+            throw new ArgumentException($"Another node already listens on {machine.Self}.", nameof(machine));
+        }
+        _nodes.Add(new SimNode(index, machine));
+        if (index == _machines.Length)
+        {
+            Array.Resize(ref _machines, index * 2);
+            Array.Resize(ref _crashed, index * 2);
+        }
+        // Dense copies of what every delivery checks, so the hot path touches fewer objects.
+        _machines[index] = machine;
+        return index;
+    }
+
+    public NodeMachine Machine(int node) => _nodes[node].Machine;
+
+    public NodeEndpoint Endpoint(int node) => _nodes[node].Endpoint;
+
+    public bool TryGetNode(NodeEndpoint endpoint, out int node) => _byEndpoint.TryGetValue(endpoint, out node);
+
+    /// <summary>Started and not crashed.</summary>
+    public bool IsRunning(int node) => _nodes[node].Running;
+
+    public bool IsCrashed(int node) => _nodes[node].Crashed;
+
+    /// <summary>Dials the node issued whose outcome it has not been told yet.</summary>
+    public int PendingDials(int node) => _nodes[node].PendingDials;
+
+    /// <summary>Starts a node now: it begins to accept connections and its <see cref="NodeMachine.Start"/> runs.</summary>
+    public void Start(int node)
+    {
+        var n = _nodes[node];
+        if (n.Started)
+        {
+            throw new InvalidOperationException($"Node {n.Endpoint} was already started.");
+        }
+        EnterDriverCall();
+        try
+        {
+            n.Started = true;
+            n.Machine.Start(Now);
+            Drain(node);
+        }
+        finally
+        {
+            _busy = false;
+            _actions.Clear();
+        }
+    }
+
+    /// <summary>Feeds an input to a running node now (for example <c>PeerMachine.Publish</c>) and carries out its actions.</summary>
+    public void Apply(int node, Action<NodeMachine, DateTimeOffset> input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var n = _nodes[node];
+        if (!n.Running)
+        {
+            throw new InvalidOperationException($"Node {n.Endpoint} is not running.");
+        }
+        EnterDriverCall();
+        try
+        {
+            input(n.Machine, Now);
+            Drain(node);
+        }
+        finally
+        {
+            _busy = false;
+            _actions.Clear();
+        }
+    }
+
+    /// <summary>
+    /// Stops a node abruptly, like a killed process: it handles nothing more, what was on its
+    /// way to it is lost, and the other end of each of its connections is told one latency later.
+    /// </summary>
+    public void Crash(int node)
+    {
+        var n = _nodes[node];
+        if (n.Crashed)
+        {
+            return;
+        }
+        EnterDriverCall();
+        n.Crashed = true;
+        _crashed[node] = true;
+        n.TimerGeneration++;
+        foreach (var end in n.OpenEnds)
+        {
+            _links[end >> 1].SetClosed(end & 1);
+            Counters.ConnectionsClosed++;
+            NotifyClosed(end >> 1, 1 - (end & 1), ResetByCrash);
+        }
+        n.OpenEnds.Clear();
+        _busy = false;
+    }
+
+    /// <summary>Runs <paramref name="action"/> on the simulation thread at virtual time <paramref name="at"/> (not earlier than now).</summary>
+    public void Schedule(DateTimeOffset at, Action action)
+    {
+        ArgumentNullException.ThrowIfNull(action);
+        var ticks = Math.Max(_now, at.UtcTicks - Epoch.UtcTicks);
+        _queue.Enqueue(ticks, new SimEvent(SimEventKind.Callback, -1, 0, action));
+    }
+
+    /// <summary>The time of the next event, if any.</summary>
+    public bool TryPeekNext(out DateTimeOffset at)
+    {
+        if (_queue.TryPeekTime(out var ticks))
+        {
+            at = new DateTimeOffset(Epoch.UtcTicks + ticks, TimeSpan.Zero);
+            return true;
+        }
+        at = default;
+        return false;
+    }
+
+    /// <summary>Handles the next event; false when nothing is scheduled.</summary>
+    public bool Step()
+    {
+        if (!_queue.TryDequeue(out var time, out var e))
+        {
+            return false;
+        }
+        EnterDriverCall();
+        _now = time;
+        EventsProcessed++;
+        try
+        {
+            switch (e.Kind)
+            {
+                case SimEventKind.Deliver:
+                    OnDeliver(e);
+                    break;
+                case SimEventKind.Timer:
+                    OnTimer(e);
+                    break;
+                case SimEventKind.Closed:
+                    OnClosed(e);
+                    break;
+                case SimEventKind.DialArrive:
+                    OnDialArrive(e);
+                    break;
+                case SimEventKind.Callback:
+                    _busy = false;
+                    ((Action)e.Payload!).Invoke();
+                    break;
+            }
+        }
+        finally
+        {
+            _busy = false;
+            _timerNode = -1;
+            _actions.Clear();
+        }
+        return true;
+    }
+
+    /// <summary>Handles every event due at or before <paramref name="at"/>, then moves the clock to it.</summary>
+    public void AdvanceTo(DateTimeOffset at)
+    {
+        var ticks = at.UtcTicks - Epoch.UtcTicks;
+        while (_queue.TryPeekTime(out var next) && next <= ticks)
+        {
+            Step();
+        }
+        _now = Math.Max(_now, ticks);
+    }
+
+    // ---- events ----
+
+    private void OnDeliver(in SimEvent e)
+    {
+        var message = (Message)e.Payload!;
+        Counters.MessagesInFlight--;
+        if (message.Type == MessageType.Gossip)
+        {
+            Counters.PayloadsInFlight--;
+        }
+        var node = e.Node;
+        var end = (int)e.Arg;
+        if (_crashed[node] || !_links[end >> 1].IsOpen(end & 1))
+        {
+            Counters.MessagesDropped++;
+            return;
+        }
+        Counters.MessagesDelivered++;
+        _machines[node].OnMessage(new ConnectionId(end + 1L), message, Now);
+        Drain(node);
+    }
+
+    private void OnTimer(in SimEvent e)
+    {
+        var n = _nodes[e.Node];
+        if (!n.Running || n.TimerGeneration != (int)e.Arg)
+        {
+            return;
+        }
+        _timerNode = n.Index;
+        n.Machine.OnTimer(Now);
+        Drain(n.Index);
+        _timerNode = -1;
+    }
+
+    private void OnClosed(in SimEvent e)
+    {
+        var n = _nodes[e.Node];
+        var end = (int)e.Arg;
+        ref var link = ref _links[end >> 1];
+        if (n.Crashed || !link.IsOpen(end & 1))
+        {
+            return;
+        }
+        link.SetClosed(end & 1);
+        n.RemoveEnd(end);
+        Counters.ConnectionsClosed++;
+        n.Machine.OnClosed(new ConnectionId(end + 1L), (string)e.Payload!, Now);
+        Drain(n.Index);
+    }
+
+    private void OnDialArrive(in SimEvent e)
+    {
+        var dialer = _nodes[e.Node];
+        if (dialer.Crashed)
+        {
+            return;
+        }
+        dialer.PendingDials--;
+        var targetIndex = (int)e.Arg;
+        if (targetIndex < 0 || !_nodes[targetIndex].Running)
+        {
+            Counters.DialsFailed++;
+            var target = targetIndex < 0 ? (NodeEndpoint)e.Payload! : _nodes[targetIndex].Endpoint;
+            dialer.Machine.OnDialFailed(target, targetIndex < 0 ? NoSuchHost : Refused, Now);
+            Drain(dialer.Index);
+            return;
+        }
+        var acceptor = _nodes[targetIndex];
+        if (_linkCount == _links.Length)
+        {
+            Array.Resize(ref _links, _links.Length * 2);
+        }
+        var linkIndex = _linkCount++;
+        _links[linkIndex] = new SimLink
+        {
+            Dialer = dialer.Index,
+            Acceptor = acceptor.Index,
+            DialerOpen = true,
+            AcceptorOpen = true,
+            LastArrivalAtAcceptor = _now,
+            LastArrivalAtDialer = _now,
+        };
+        var dialerEnd = linkIndex * 2;
+        var acceptorEnd = dialerEnd + 1;
+        dialer.OpenEnds.Add(dialerEnd);
+        acceptor.OpenEnds.Add(acceptorEnd);
+        Counters.ConnectionsOpened++;
+        var now = Now;
+        acceptor.Machine.OnConnected(new ConnectionInfo(new ConnectionId(acceptorEnd + 1L), dialer.Endpoint, dialer.Role, Inbound: true, dialer.AddressText), now);
+        Drain(acceptor.Index);
+        if (_links[linkIndex].DialerOpen)
+        {
+            dialer.Machine.OnConnected(new ConnectionInfo(new ConnectionId(dialerEnd + 1L), acceptor.Endpoint, acceptor.Role, Inbound: false, acceptor.AddressText), now);
+            Drain(dialer.Index);
+        }
+    }
+
+    // ---- actions ----
+
+    private void Drain(int node)
+    {
+        var actions = _actions;
+        _machines[node].DrainOutboxInto(actions);
+        for (var i = 0; i < actions.Count; i++)
+        {
+            switch (actions[i])
+            {
+                case Send send:
+                    DoSend(node, send.Connection, send.Message);
+                    break;
+                case Report report:
+                    _sink?.OnNodeEvent(node, report.Event);
+                    break;
+                case WakeAt wake:
+                    DoWake(_nodes[node], wake.Due);
+                    break;
+                case Dial dial:
+                    DoDial(_nodes[node], dial.Target);
+                    break;
+                case Close close:
+                    DoClose(_nodes[node], close.Connection);
+                    break;
+                default:
+                    throw new InvalidOperationException($"The simulator does not know the action {actions[i].GetType().Name}.");
+            }
+        }
+        actions.Clear();
+    }
+
+    private void DoSend(int sender, ConnectionId connection, Message message)
+    {
+        var end = EndOf(sender, connection);
+        ref var link = ref _links[end >> 1];
+        if (!link.IsOpen(end & 1))
+        {
+            Counters.SendsOnClosed++;
+            return;
+        }
+        if (!ReferenceEquals(message, _lastSized))
+        {
+            // A broadcast hands the same message object to every neighbour: size it once.
+            _lastSize = FrameCodec.FrameSize(message);
+            _lastSized = message;
+        }
+        var size = _lastSize;
+        var isPayload = message.Type == MessageType.Gossip;
+        Counters.MessagesSent++;
+        Counters.BytesSent += size;
+        if (isPayload)
+        {
+            Counters.PayloadTransmissions++;
+            Counters.PayloadBytes += size;
+        }
+        if (_loss > 0 && (isPayload || _lossOnAll) && _random.NextDouble() < _loss)
+        {
+            Counters.MessagesLost++;
+            return;
+        }
+        var side = 1 - (end & 1);
+        var receiver = link.Node(side);
+        if (_crashed[receiver] || !link.IsOpen(side))
+        {
+            Counters.MessagesDropped++; // would be dropped on arrival anyway
+            return;
+        }
+        var delay = _latency;
+        if (_jitter > 0)
+        {
+            delay += (long)(_random.NextDouble() * _jitter);
+        }
+        var arrival = link.NextArrival(side, _now + delay);
+        Counters.MessagesInFlight++;
+        if (isPayload)
+        {
+            Counters.PayloadsInFlight++;
+        }
+        _queue.Enqueue(arrival, new SimEvent(SimEventKind.Deliver, receiver, end ^ 1, message));
+    }
+
+    private void DoClose(SimNode node, ConnectionId connection)
+    {
+        var end = EndOf(node.Index, connection);
+        ref var link = ref _links[end >> 1];
+        if (!link.IsOpen(end & 1))
+        {
+            return;
+        }
+        link.SetClosed(end & 1);
+        node.RemoveEnd(end);
+        Counters.ConnectionsClosed++;
+        NotifyClosed(end >> 1, 1 - (end & 1), ClosedByRemote);
+    }
+
+    /// <summary>Tells end <paramref name="side"/> of link <paramref name="linkIndex"/>, one latency from now and behind what is in flight, that the connection is gone.</summary>
+    private void NotifyClosed(int linkIndex, int side, string reason)
+    {
+        ref var link = ref _links[linkIndex];
+        var other = _nodes[link.Node(side)];
+        if (!link.IsOpen(side) || other.Crashed)
+        {
+            return;
+        }
+        var arrival = link.NextArrival(side, _now + _latency);
+        _queue.Enqueue(arrival, new SimEvent(SimEventKind.Closed, other.Index, (linkIndex * 2) + side, reason));
+    }
+
+    private void DoWake(SimNode node, DateTimeOffset due)
+    {
+        var ticks = due.UtcTicks - Epoch.UtcTicks;
+        if (ticks <= _now)
+        {
+            ticks = _timerNode == node.Index ? _now + _minimumTimerDelay : _now;
+        }
+        var generation = ++node.TimerGeneration;
+        _queue.Enqueue(ticks, new SimEvent(SimEventKind.Timer, node.Index, generation, null));
+    }
+
+    private void DoDial(SimNode dialer, NodeEndpoint target)
+    {
+        Counters.DialsAttempted++;
+        dialer.PendingDials++;
+        var known = _byEndpoint.TryGetValue(target, out var targetIndex);
+        _queue.Enqueue(_now + _latency, new SimEvent(SimEventKind.DialArrive, dialer.Index, known ? targetIndex : -1, known ? null : target));
+    }
+
+    private int EndOf(int node, ConnectionId connection)
+    {
+        var end = connection.Value - 1;
+        if (end < 0 || end >= _linkCount * 2L || _links[end >> 1].Node((int)(end & 1)) != node)
+        {
+            throw new InvalidOperationException($"Node {_nodes[node].Endpoint} used connection {connection}, which is not one of its own.");
+        }
+        return (int)end;
+    }
+
+    private void EnterDriverCall()
+    {
+        if (_busy)
+        {
+            throw new InvalidOperationException("The simulated network was called from inside a node event; schedule a callback instead.");
+        }
+        _busy = true;
+    }
+}

@@ -1,0 +1,138 @@
+using P2PSim.Experiments;
+using P2PSim.Gossip;
+using P2PSim.Nodes;
+using P2PSim.Protocol;
+using P2PSim.Simulation;
+
+namespace P2PSim.Tests.Experiments;
+
+[TestFixture]
+public sealed class ExperimentRecorderTests
+{
+    private static readonly DateTimeOffset T0 = SimulatedNetwork.Epoch;
+    private static readonly NodeEndpoint[] Peers = Enumerable.Range(0, 4).Select(SimulatedAddresses.Peer).ToArray();
+
+    private static DateTimeOffset Ms(double ms) => T0 + TimeSpan.FromMilliseconds(ms);
+
+    private static ExperimentRecorder JoinedRecorder()
+    {
+        var recorder = new ExperimentRecorder(Peers, seedCount: 2, T0);
+        for (var p = 0; p < Peers.Length; p++)
+        {
+            recorder.PeerJoined(p, T0);
+        }
+        return recorder;
+    }
+
+    private static MessageId Originate(ExperimentRecorder recorder, int origin, DateTimeOffset at, string text)
+    {
+        var id = MessageId.Of(text);
+        recorder.RecordPeerEvent(origin, new GossipOriginated(at, text, id, SentTo: 3));
+        return id;
+    }
+
+    private static void Receive(ExperimentRecorder recorder, int peer, MessageId id, DateTimeOffset at, int hops) =>
+        recorder.RecordPeerEvent(peer, new GossipReceived(at, "text", id, Peers[0], hops, ForwardedTo: 2));
+
+    private static DeadNodeReceived Dead(int peer, DateTimeOffset at, bool removed = true) =>
+        new(at, new DeadNode(Peers[peer], at.ToUnixTimeMilliseconds(), Peers[0]), "reporter", removed, PeersLeft: 3);
+
+    [Test]
+    public void Delivery_numbers_follow_from_first_receipts()
+    {
+        var recorder = JoinedRecorder();
+        var m1 = Originate(recorder, 0, Ms(10), "m1");
+        Receive(recorder, 1, m1, Ms(11), hops: 1);
+        Receive(recorder, 2, m1, Ms(12), hops: 2);
+        Receive(recorder, 3, m1, Ms(15), hops: 3);
+        recorder.RecordPeerEvent(2, new DuplicateDropped(Ms(13), m1, Peers[3]));
+        var m2 = Originate(recorder, 1, Ms(20), "m2");
+        Receive(recorder, 0, m2, Ms(21), hops: 1);
+
+        var delivery = recorder.BuildDelivery();
+        var traffic = recorder.BuildTraffic(payloadTransmissions: 12, messagesSent: 20, bytesSent: 1000, payloadBytes: 600, messagesLost: 0);
+
+        Assert.That(delivery.MessagesPublished, Is.EqualTo(2));
+        Assert.That(delivery.ExpectedDeliveries, Is.EqualTo(6), "3 receivers for each of 2 messages");
+        Assert.That(delivery.Deliveries, Is.EqualTo(4));
+        Assert.That(delivery.Reliability, Is.EqualTo(4.0 / 6));
+        Assert.That(delivery.MessagesReachingAll, Is.EqualTo(1));
+        Assert.That(delivery.ReachAllMaxMs, Is.EqualTo(5.0), "m1: origin at 10 ms, last receipt at 15 ms");
+        Assert.That(delivery.ReceiptLatencyP50Ms, Is.EqualTo(1.0), "latencies 1, 1, 2, 5 ms");
+        Assert.That(delivery.ReceiptLatencyP99Ms, Is.EqualTo(5.0));
+        Assert.That(delivery.LastDeliveryHop, Is.EqualTo(3));
+        Assert.That(traffic.FirstReceipts, Is.EqualTo(4));
+        Assert.That(traffic.TransmissionsPerDelivery, Is.EqualTo(3.0));
+        Assert.That(traffic.Rmr, Is.EqualTo(2.0));
+        Assert.That(traffic.DuplicatesDropped, Is.EqualTo(1));
+    }
+
+    [Test]
+    public void A_peer_that_joined_after_a_message_was_originated_is_not_expected_to_get_it()
+    {
+        var recorder = new ExperimentRecorder(Peers, seedCount: 1, T0);
+        recorder.PeerJoined(0, Ms(0));
+        recorder.PeerJoined(1, Ms(0));
+        recorder.PeerJoined(2, Ms(0));
+        var m = Originate(recorder, 0, Ms(5), "m");
+        recorder.PeerJoined(3, Ms(6));
+        Receive(recorder, 1, m, Ms(6), 1);
+        Receive(recorder, 2, m, Ms(7), 1);
+        Receive(recorder, 3, m, Ms(8), 2); // a bonus: counted as a receipt, not as an expected delivery
+
+        var delivery = recorder.BuildDelivery();
+
+        Assert.That(delivery.ExpectedDeliveries, Is.EqualTo(2));
+        Assert.That(delivery.Deliveries, Is.EqualTo(2));
+        Assert.That(delivery.Reliability, Is.EqualTo(1.0));
+        Assert.That(recorder.FirstReceipts, Is.EqualTo(3));
+    }
+
+    [Test]
+    public void Crashed_peers_are_not_expected_to_receive_and_detection_waits_for_every_listing_seed()
+    {
+        var recorder = JoinedRecorder();
+        recorder.MarkVictim(2);
+        recorder.MarkVictim(3);
+        var m = Originate(recorder, 0, Ms(0), "m");
+        Receive(recorder, 1, m, Ms(1), 1);
+        Receive(recorder, 3, m, Ms(1), 1);
+
+        recorder.PeerCrashed(2, Ms(100), listingSeeds: [0]);
+        recorder.PeerCrashed(3, Ms(100), listingSeeds: [0, 1]);
+        recorder.RecordSeedEvent(0, Dead(3, Ms(30_100)));
+        Assert.That(recorder.AllCrashesDetected, Is.False);
+        recorder.RecordSeedEvent(0, Dead(3, Ms(35_000), removed: false)); // a second report: already gone
+        recorder.RecordSeedEvent(1, Dead(3, Ms(40_100)));
+        recorder.RecordSeedEvent(1, Dead(1, Ms(40_200))); // peer 1 never crashed
+
+        var delivery = recorder.BuildDelivery();
+        var crash = recorder.BuildCrash()!;
+
+        Assert.That(delivery.ExpectedDeliveries, Is.EqualTo(1), "only peer 1 is alive throughout besides the origin");
+        Assert.That(delivery.Deliveries, Is.EqualTo(1));
+        Assert.That(crash.CrashedPeers, Is.EqualTo(2));
+        Assert.That(crash.CrashAtMs, Is.EqualTo(100.0));
+        Assert.That(crash.DetectedEverywhere, Is.EqualTo(1));
+        Assert.That(crash.SeedRemovalsMissing, Is.EqualTo(1), "peer 2 was never removed by seed 0");
+        Assert.That(crash.DetectionP50Ms, Is.EqualTo(40_000.0));
+        Assert.That(crash.DetectionMaxMs, Is.EqualTo(40_000.0));
+        Assert.That(crash.LivePeersReportedDead, Is.EqualTo(1));
+        Assert.That(recorder.AllCrashesDetected, Is.False);
+    }
+
+    [Test]
+    public void Without_crashes_there_is_no_crash_section()
+    {
+        Assert.That(JoinedRecorder().BuildCrash(), Is.Null);
+    }
+
+    [Test]
+    public void Victims_must_be_named_before_the_first_message()
+    {
+        var recorder = JoinedRecorder();
+        Originate(recorder, 0, Ms(0), "m");
+
+        Assert.That(() => recorder.MarkVictim(1), Throws.InvalidOperationException);
+    }
+}

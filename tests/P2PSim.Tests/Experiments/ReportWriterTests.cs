@@ -1,0 +1,69 @@
+using System.Text.Json;
+using P2PSim.Experiments;
+
+namespace P2PSim.Tests.Experiments;
+
+[TestFixture]
+public sealed class ReportWriterTests
+{
+    private static readonly string[] TopLevelFields =
+    [
+        "networkKind", "workload", "workloadDescription", "seeds", "peers", "runSeed", "protocol", "links",
+        "overlay", "delivery", "traffic", "crash", "durationMs", "eventsProcessed", "resources",
+    ];
+
+    private static ExperimentReport Sample(ResourceReport? resources = null) => new(
+        NetworkKind: "simulated",
+        Workload: "burst",
+        WorkloadDescription: "2 messages",
+        Seeds: 3,
+        Peers: 10,
+        RunSeed: 7,
+        Protocol: new ProtocolSettings(4, 0, 5000, 13000, 3, 1000),
+        Links: new LinkSettings(1, 0, 0, "GossipOnly"),
+        Overlay: new OverlayReport(4, 7.5, 9, 37, true, 1, 0, 40, "00ff"),
+        Delivery: new DeliveryReport(2, 18, 18, 1.0, 2, 3, 4, 4, 2, 4, 3),
+        Traffic: new TrafficReport(120, 18, 6.666, 5.666, 102, 150, 9000, 7000, 0),
+        Crash: null,
+        DurationMs: 250,
+        EventsProcessed: 1234,
+        Resources: resources ?? new ResourceReport(1.5, 1.2, 100 << 20, 10 << 20));
+
+    [Test]
+    public void Json_has_a_fixed_field_order_in_camel_case()
+    {
+        var json = ReportWriter.ToJson(Sample());
+
+        using var document = JsonDocument.Parse(json);
+        var names = document.RootElement.EnumerateObject().Select(p => p.Name).ToList();
+        Assert.That(names, Is.EqualTo(TopLevelFields));
+        Assert.That(document.RootElement.GetProperty("delivery").GetProperty("reliability").GetDouble(), Is.EqualTo(1.0));
+    }
+
+    [Test]
+    public void The_deterministic_json_leaves_out_only_the_resources()
+    {
+        var a = ReportWriter.ToDeterministicJson(Sample(new ResourceReport(1, 1, 1, 1)));
+        var b = ReportWriter.ToDeterministicJson(Sample(new ResourceReport(2, 2, 2, 2)));
+
+        Assert.That(a, Is.EqualTo(b));
+        Assert.That(a, Does.Contain("\"resources\": null"));
+        Assert.That(ReportWriter.ToJson(Sample()), Does.Contain("\"wallSeconds\": 1.5"));
+    }
+
+    [Test]
+    public void The_text_table_aligns_every_value_column()
+    {
+        var writer = new StringWriter();
+
+        ReportWriter.WriteText(writer, [Sample(), Sample() with { NetworkKind = "tcp", Links = null, EventsProcessed = null }]);
+
+        var lines = writer.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.TrimEnd('\r')).ToList();
+        Assert.That(lines[0], Does.Contain("[1] simulated").And.Contain("[2] tcp"));
+        var reliability = lines.Single(l => l.TrimStart().StartsWith("reliability", StringComparison.Ordinal));
+        Assert.That(reliability, Does.Contain("100.000 %"));
+        var rows = lines.Where(l => l.StartsWith("  ", StringComparison.Ordinal)).ToList();
+        Assert.That(rows.Select(l => l.Length).Distinct().Count(), Is.EqualTo(1), "right-aligned columns end at the same place:\n" + writer);
+        Assert.That(lines, Has.Some.Contains("RMR"));
+    }
+}
