@@ -52,6 +52,9 @@ public sealed class PeerMachine : NodeMachine
 
     public override NodeRole Role => NodeRole.Peer;
 
+    /// <summary>Known peers kept in reserve to replace failed neighbour dials.</summary>
+    private int SpareCandidates => 4 * _options.MaxNeighbours;
+
     /// <summary>The seeds that answered this peer's registration.</summary>
     public IReadOnlyCollection<NodeEndpoint> RegisteredSeeds => _registration.Registered;
 
@@ -411,7 +414,8 @@ public sealed class PeerMachine : NodeMachine
         _random.Shuffle(pool);
         var wanted = Math.Max(0, _options.MaxNeighbours - DialedNeighbours);
         var chosen = pool.Take(wanted).ToArray();
-        foreach (var extra in pool.Skip(wanted))
+        // Spare candidates replace failed dials; a few suffice (repair asks the seeds for more).
+        foreach (var extra in pool.Skip(wanted).Take(SpareCandidates))
         {
             _candidates.Enqueue(extra);
         }
@@ -494,7 +498,7 @@ public sealed class PeerMachine : NodeMachine
         _random.Shuffle(pool);
         var chosen = pool.Take(Math.Min(needed, Math.Max(0, _options.MaxNeighbours - DialedNeighbours))).ToArray();
         _candidates.Clear();
-        foreach (var extra in pool.Skip(chosen.Length))
+        foreach (var extra in pool.Skip(chosen.Length).Take(SpareCandidates))
         {
             _candidates.Enqueue(extra);
         }

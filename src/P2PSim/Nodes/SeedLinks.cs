@@ -24,12 +24,13 @@ internal sealed class SeedLinks
             DateTimeOffset? next = null;
             foreach (var link in _links.Values)
             {
-                foreach (var at in new[] { link.ReplyDeadline, link.RetryAt })
+                if (link.ReplyDeadline is { } reply && (next is null || reply < next))
                 {
-                    if (at is { } a && (next is null || a < next))
-                    {
-                        next = a;
-                    }
+                    next = reply;
+                }
+                if (link.RetryAt is { } retry && (next is null || retry < next))
+                {
+                    next = retry;
                 }
             }
             return next;

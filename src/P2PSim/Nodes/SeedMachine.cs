@@ -221,13 +221,34 @@ public sealed class SeedMachine(NodeEndpoint self, Random random, int maxPeersPe
     /// <summary>The PL for one registrant: every other peer, or a random sample of them when there are too many.</summary>
     private NodeEndpoint[] Sample(NodeEndpoint registrant)
     {
-        var others = _order.Where(p => p != registrant).ToArray();
-        if (others.Length <= maxPeersPerList)
+        var others = _order.Count - (_peers.ContainsKey(registrant) ? 1 : 0);
+        if (others <= maxPeersPerList)
         {
-            return others;
+            var all = new NodeEndpoint[others];
+            var i = 0;
+            foreach (var peer in _order)
+            {
+                if (peer != registrant)
+                {
+                    all[i++] = peer;
+                }
+            }
+            return all;
         }
-        random.Shuffle(others);
-        return others[..maxPeersPerList];
+        // Many peers: draw distinct random positions instead of copying and shuffling the whole list,
+        // so a registration costs O(maxPeersPerList), not O(peers).
+        var picked = new HashSet<int>();
+        var sample = new NodeEndpoint[maxPeersPerList];
+        var n = 0;
+        while (n < sample.Length)
+        {
+            var index = random.Next(_order.Count);
+            if (_order[index] != registrant && picked.Add(index))
+            {
+                sample[n++] = _order[index];
+            }
+        }
+        return sample;
     }
 
     /// <summary>A dead-node report being checked: the first report, the address it came from, and when the check began.</summary>
