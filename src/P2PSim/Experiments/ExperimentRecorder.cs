@@ -133,6 +133,11 @@ public sealed class ExperimentRecorder
 
     public void RecordSeedEvent(int seed, NodeEvent nodeEvent)
     {
+        if (nodeEvent is DeadNodeRefuted refuted && _peerIndex.TryGetValue(refuted.Report.Dead, out var alive) && !_victim[alive])
+        {
+            _liveReportedDead.Add(alive); // reported dead, though the seed's own check found it alive
+            return;
+        }
         if (nodeEvent is not DeadNodeReceived dead || !_peerIndex.TryGetValue(dead.Report.Dead, out var peer))
         {
             return;

@@ -111,8 +111,8 @@ public sealed record DeliveryReport(
 /// <param name="TransmissionsPerDelivery">PayloadTransmissions / FirstReceipts.</param>
 /// <param name="Rmr">Relative message redundancy: PayloadTransmissions / FirstReceipts - 1.</param>
 /// <param name="DuplicatesDropped">Gossip copies that arrived at a peer that had seen them.</param>
-/// <param name="MessagesSent">Frames of every type sent.</param>
-/// <param name="BytesSent">Wire bytes of those frames.</param>
+/// <param name="MessagesSent">Frames of every type sent (-1: not counted, on a tcp network).</param>
+/// <param name="BytesSent">Wire bytes of those frames (-1: not counted, on a tcp network).</param>
 /// <param name="PayloadBytes">Wire bytes of the gossip frames.</param>
 /// <param name="MessagesLost">Frames the (simulated) network lost.</param>
 public sealed record TrafficReport(
@@ -158,4 +158,5 @@ public sealed record ResourceReport(
     double WallSeconds,
     double CpuSeconds,
     long PeakWorkingSetBytes,
-    long ManagedHeapBytes);
+    long ManagedHeapBytes,
+    int? OpenFileDescriptors = null);

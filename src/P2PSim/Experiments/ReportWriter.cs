@@ -47,8 +47,9 @@ public static class ReportWriter
         new("transmissions / delivery", r => Number(r.Traffic.TransmissionsPerDelivery)),
         new("RMR", r => Number(r.Traffic.Rmr)),
         new("duplicates dropped", r => Count(r.Traffic.DuplicatesDropped)),
-        new("messages sent", r => Count(r.Traffic.MessagesSent)),
-        new("bytes sent", r => Bytes(r.Traffic.BytesSent)),
+        new("messages sent (all types)", r => r.Traffic.MessagesSent < 0 ? "not counted on tcp" : Count(r.Traffic.MessagesSent)),
+        new("bytes sent (all types)", r => r.Traffic.BytesSent < 0 ? "not counted on tcp" : Bytes(r.Traffic.BytesSent)),
+        new("payload bytes", r => Bytes(r.Traffic.PayloadBytes)),
         new("messages lost", r => Count(r.Traffic.MessagesLost)),
         new("Crash", null),
         new("crashed peers", r => r.Crash is { } c ? $"{Count(c.CrashedPeers)} at {Duration(c.CrashAtMs)}" : "-"),
@@ -62,6 +63,7 @@ public static class ReportWriter
         new("peak working set", r => r.Resources is { } x ? Bytes(x.PeakWorkingSetBytes) : "-"),
         new("managed heap (live)", r => r.Resources is { } x ? Bytes(x.ManagedHeapBytes) : "-"),
         new("heap per peer", r => r.Resources is { } x && r.Peers > 0 ? Bytes(x.ManagedHeapBytes / r.Peers) : "-"),
+        new("open files (sockets)", r => r.Resources?.OpenFileDescriptors is { } f ? Count(f) : "-"),
     ];
 
     /// <summary>Writes one report as an aligned table.</summary>

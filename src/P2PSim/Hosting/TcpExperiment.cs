@@ -88,12 +88,10 @@ public sealed class TcpExperiment(SimulatedExperimentOptions options, TimeProvid
             Report();
             var duration = _time.GetUtcNow() - start;
             var openFiles = OpenFileDescriptors();
-            var traffic = _observer.Read(r => r.BuildTraffic(_observer.PayloadTransmissions, 0,
-                0, _observer.PayloadBytes, 0));
+            var traffic = _observer.Read(r => r.BuildTraffic(_observer.PayloadTransmissions, -1, -1, _observer.PayloadBytes, 0));
             var delivery = _observer.Read(r => r.BuildDelivery());
             var crashReport = _observer.Read(r => r.BuildCrash());
-            var resources = meter.Finish();
-            _ = openFiles;
+            var resources = meter.Finish() with { OpenFileDescriptors = openFiles };
             using var stopping = new CancellationTokenSource(TimeSpan.FromSeconds(60));
             await host.StopAsync(stopping.Token).ConfigureAwait(false);
             return new ExperimentReport(
@@ -261,9 +259,6 @@ public sealed class TcpExperiment(SimulatedExperimentOptions options, TimeProvid
             await Task.Delay(Poll, _time, cancellationToken).ConfigureAwait(false);
         }
     }
-
-    private static long TransportTotal(IEnumerable<NodeService> peers, IEnumerable<NodeService> seeds, Func<Transport.TransportStats, long> pick) =>
-        peers.Concat(seeds).Sum(n => n.TransportStats is { } t ? pick(t) : 0);
 
     private static int? OpenFileDescriptors()
     {
