@@ -118,6 +118,8 @@ internal sealed class TransportOptionsValidator : IValidateOptions<TransportOpti
             .Range($"{S}:OwnGossipQueueCapacity", o.OwnGossipQueueCapacity, 1, 1_000_000)
             .Range($"{S}:ControlQueueCapacity", o.ControlQueueCapacity, 4, 1_000_000)
             .Range($"{S}:ReceiveQueueBytes", o.ReceiveQueueBytes, 4096, 256 * 1024 * 1024)
+            .That(o.SocketBufferBytes == 0 || o.SocketBufferBytes is >= 4096 and <= 16 * 1024 * 1024,
+                $"{S}:SocketBufferBytes must be 0 (the system default) or between 4096 and {16 * 1024 * 1024} (was {o.SocketBufferBytes}).")
             .Range($"{S}:MaxInboundConnections", o.MaxInboundConnections, 1, 100_000)
             .Interval($"{S}:ShutdownGrace", o.ShutdownGrace, TimeSpan.Zero, TimeSpan.FromMinutes(1))
             .Result();

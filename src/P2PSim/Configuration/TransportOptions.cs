@@ -55,6 +55,13 @@ public sealed class TransportOptions
     /// </summary>
     public bool EchoPings { get; set; } = true;
 
+    /// <summary>
+    /// Kernel send and receive buffer of every connection socket, in bytes; 0 leaves the operating system's
+    /// default (on Linux loopback it grows to megabytes). Frames in kernel buffers are beyond the send priorities:
+    /// a smaller buffer keeps more of a backlog in the prioritised queues, and makes a slow reader's queue fill sooner.
+    /// </summary>
+    public int SocketBufferBytes { get; set; }
+
     /// <summary>Most simultaneous inbound connections one node holds (handshaking or open); further ones are refused.</summary>
     public int MaxInboundConnections { get; set; } = 1024;
 

@@ -34,6 +34,7 @@ public readonly record struct FrameDrops(long Control, long OwnGossip, long Forw
 /// <param name="Dropped">Frames dropped because a send queue was full, per class.</param>
 /// <param name="QueuedFrames">Frames waiting in send queues right now, over all connections.</param>
 /// <param name="PeakQueuedFrames">Most frames any one connection ever had queued.</param>
+/// <param name="ReceivedWaiting">Frames read from connections that the node has not taken yet, over all connections.</param>
 /// <param name="PingsEchoed">Pings answered by the transport itself (Transport:EchoPings).</param>
 public sealed record TransportStats(
     int OpenConnections,
@@ -42,6 +43,7 @@ public sealed record TransportStats(
     FrameDrops Dropped,
     int QueuedFrames,
     int PeakQueuedFrames,
+    int ReceivedWaiting,
     long PingsEchoed);
 
 public static class SendClasses
@@ -58,6 +60,9 @@ public static class SendClasses
 /// <summary>
 /// The outbound queues of one connection: one bounded FIFO per <see cref="SendClass"/>, any number of
 /// writers, one reader (the connection's write loop) that always takes from the most urgent non-empty queue.
+/// A Goodbye is a control frame (never dropped, counted against the control capacity) that is sent after
+/// everything queued before it: it ends the link, and the remote drops the link as soon as it reads it, so a
+/// gossip frame it overtook would be lost.
 /// </summary>
 internal sealed class SendQueues
 {
@@ -69,7 +74,9 @@ internal sealed class SendQueues
     }
 
     private readonly object _gate = new();
-    private readonly Queue<Message>[] _queues = [new(), new(), new()];
+    private const int Trailer = 3; // Goodbye: after everything else
+
+    private readonly Queue<Message>[] _queues = [new(), new(), new(), new()];
     private readonly int[] _capacities;
     private TaskCompletionSource<bool>? _waiter;
     private bool _completed;
@@ -82,6 +89,8 @@ internal sealed class SendQueues
     }
 
     public int Capacity(SendClass sendClass) => _capacities[(int)sendClass];
+
+    private static int QueueOf(Message message, SendClass sendClass) => message is Goodbye ? Trailer : (int)sendClass;
 
     /// <summary>Frames waiting right now.</summary>
     public int Count
@@ -111,7 +120,7 @@ internal sealed class SendQueues
     {
         lock (_gate)
         {
-            return _queues[(int)sendClass].Count;
+            return _queues[(int)sendClass].Count + (sendClass == SendClass.Control ? _queues[Trailer].Count : 0);
         }
     }
 
@@ -124,8 +133,9 @@ internal sealed class SendQueues
             {
                 return Outcome.Closed;
             }
-            var queue = _queues[(int)sendClass];
-            if (queue.Count >= _capacities[(int)sendClass])
+            var queue = _queues[QueueOf(message, sendClass)];
+            var used = sendClass == SendClass.Control ? _queues[(int)SendClass.Control].Count + _queues[Trailer].Count : queue.Count;
+            if (used >= _capacities[(int)sendClass])
             {
                 return Outcome.Full;
             }

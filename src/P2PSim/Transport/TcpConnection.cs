@@ -171,6 +171,7 @@ internal sealed class TcpConnection
                 _logger.LogErrorConnectionFailed(Id, RemoteAddress, ex);
                 (reason, deliverRest) = ($"internal error: {ex.Message}", false);
             }
+            Interlocked.CompareExchange(ref _closeReason, reason, null); // the first reason is kept, even while the rest is delivered
             if (!deliverRest)
             {
                 Close(reason, afterFlush: false); // from here on nothing more is handed to the node
@@ -332,8 +333,9 @@ internal sealed class TcpConnection
         var start = 0;
         var end = 0;
         DateTimeOffset? frameStarted = null;
+        // One deadline source, re-armed for every read. The linked source is made per read: TryReset drops every
+        // registration on the deadline, so a link made once would stop hearing it after the first read.
         using var timeout = new CancellationTokenSource(Timeout.InfiniteTimeSpan, _time);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(_lifetimeToken, timeout.Token);
         try
         {
             while (true)
@@ -377,20 +379,21 @@ internal sealed class TcpConnection
                 {
                     start = end = 0;
                 }
-                // Make room: compact, and grow up to the frame's declared size (already checked against the maximum).
+                // Make room: compact when little room is left for the rest of the frame.
                 var needed = end - start >= ProtocolLimits.LengthPrefixSize
                     ? ProtocolLimits.LengthPrefixSize + BinaryPrimitives.ReadInt32BigEndian(buffer.AsSpan(start))
                     : InitialBufferSize;
-                if (start > 0 && buffer.Length - end < Math.Min(needed, InitialBufferSize))
+                if (start > 0 && buffer.Length - end < Math.Min(needed - (end - start), InitialBufferSize))
                 {
                     Buffer.BlockCopy(buffer, start, buffer, 0, end - start);
                     end -= start;
                     start = 0;
                 }
-                if (needed > buffer.Length - start)
+                if (end == buffer.Length)
                 {
-                    // Grow with the data that actually arrived (at most doubling), not with what the prefix claims.
-                    var bigger = ArrayPool<byte>.Shared.Rent(Math.Min(needed, Math.Max(buffer.Length * 2, InitialBufferSize)));
+                    // Full of one unfinished frame: grow, at most doubling and never past the frame's declared size (already
+                    // checked against the maximum). Memory follows the bytes that arrived, not what a length prefix claims.
+                    var bigger = ArrayPool<byte>.Shared.Rent(Math.Min(needed, buffer.Length * 2));
                     Buffer.BlockCopy(buffer, start, bigger, 0, end - start);
                     ArrayPool<byte>.Shared.Return(buffer);
                     buffer = bigger;
@@ -426,6 +429,7 @@ internal sealed class TcpConnection
                 int read;
                 try
                 {
+                    using var linked = CancellationTokenSource.CreateLinkedTokenSource(_lifetimeToken, timeout.Token);
                     read = await _stream.ReadAsync(buffer.AsMemory(end), linked.Token).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException) when (timeout.IsCancellationRequested && !_lifetimeToken.IsCancellationRequested)
@@ -530,8 +534,8 @@ internal sealed class TcpConnection
         var stalled = $"sending stalled for {Describe(_options.FrameTimeout)} (Transport:FrameTimeout)";
         try
         {
+            // Re-armed for every write; linked per write (see the read loop for why).
             using var timeout = new CancellationTokenSource(Timeout.InfiniteTimeSpan, _time);
-            using var linked = CancellationTokenSource.CreateLinkedTokenSource(_lifetimeToken, timeout.Token);
             try
             {
                 while (await _queues.WaitToReadAsync(_lifetimeToken).ConfigureAwait(false))
@@ -546,7 +550,10 @@ internal sealed class TcpConnection
                         continue;
                     }
                     timeout.CancelAfter(_options.FrameTimeout);
-                    await _stream.WriteAsync(batch.WrittenMemory, linked.Token).ConfigureAwait(false);
+                    using (var linked = CancellationTokenSource.CreateLinkedTokenSource(_lifetimeToken, timeout.Token))
+                    {
+                        await _stream.WriteAsync(batch.WrittenMemory, linked.Token).ConfigureAwait(false);
+                    }
                     if (!timeout.TryReset())
                     {
                         Close(stalled, afterFlush: false);

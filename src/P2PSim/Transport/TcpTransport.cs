@@ -53,6 +53,7 @@ public sealed class TcpTransport : ITransport
         _listener = new Socket(bindTo.Address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
         {
+            SizeBuffers(_listener); // accepted sockets inherit them
             _listener.Bind(bindTo.ToIPEndPoint());
             _listener.Listen(1024);
         }
@@ -82,13 +83,15 @@ public sealed class TcpTransport : ITransport
     public TransportStats GetStats()
     {
         var queued = 0;
+        var waiting = 0;
         var peak = Volatile.Read(ref _peakQueued);
         foreach (var connection in _connections.Values)
         {
             queued += connection.QueuedFrames;
+            waiting += connection.ReceivedWaiting;
             peak = Math.Max(peak, connection.PeakQueuedFrames);
         }
-        return new TransportStats(OpenConnections, InboundConnections, Interlocked.Read(ref _refused), Drops, queued, peak, Interlocked.Read(ref _echoed));
+        return new TransportStats(OpenConnections, InboundConnections, Interlocked.Read(ref _refused), Drops, queued, peak, waiting, Interlocked.Read(ref _echoed));
     }
 
     public void Start(ITransportHandler handler)
@@ -343,6 +346,7 @@ public sealed class TcpTransport : ITransport
         try
         {
             socket = new Socket(target.Address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+            SizeBuffers(socket);
             using (var timeout = new CancellationTokenSource(_options.HandshakeTimeout, _time))
             using (var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, _stoppingToken))
             {
@@ -406,6 +410,15 @@ public sealed class TcpTransport : ITransport
             CancellationToken.None,
             TaskContinuationOptions.ExecuteSynchronously,
             TaskScheduler.Default);
+    }
+
+    private void SizeBuffers(Socket socket)
+    {
+        if (_options.SocketBufferBytes > 0)
+        {
+            socket.SendBufferSize = _options.SocketBufferBytes;
+            socket.ReceiveBufferSize = _options.SocketBufferBytes;
+        }
     }
 
     private static void InterlockedMax(ref int target, int value)

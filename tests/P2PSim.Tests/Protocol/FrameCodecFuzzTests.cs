@@ -87,6 +87,7 @@ public sealed class FrameCodecFuzzTests
                 if (message is null || error is not null || consumed < ProtocolLimits.LengthPrefixSize + 1 || consumed > input.Length)
                 {
                     Assert.Fail($"Complete with message {message}, error {error}, consumed {consumed} of {input.Length}");
+                    return status;
                 }
                 var declared = BinaryPrimitives.ReadInt32BigEndian(input);
                 if (consumed != ProtocolLimits.LengthPrefixSize + declared || declared > max)
