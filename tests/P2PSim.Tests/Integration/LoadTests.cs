@@ -34,7 +34,7 @@ public sealed class LoadTests
         await using var network = await TestNetwork.StartAsync(2, PeerCount, new Dictionary<string, string?>
         {
             ["Peer:MessagesPerPeer"] = "0",
-            ["Peer:LivenessInterval"] = "00:00:00.200",
+            ["Peer:LivenessInterval"] = "00:00:00.400", // 1.2 s to declare a death: short next to the flood, tolerant of a loaded CI machine
             ["Peer:MaxMissedLiveness"] = "3",
         }, ct);
         await network.WaitForOverlayAsync(ct);
