@@ -40,7 +40,7 @@ public sealed class SimulatedExperiment
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         _options = options;
-        _peerOptions = CopyFor(options.Peer, options.Workload);
+        _peerOptions = options.PeerOptionsForRun();
     }
 
     /// <summary>The network of the last run (for inspection after <see cref="Run"/>).</summary>
@@ -438,20 +438,6 @@ public sealed class SimulatedExperiment
         BurstWorkload b => (long)b.Messages * _options.Peers,
         CrashWorkload c => (long)c.Messages * _options.Peers,
         _ => (long)_peerOptions.MessagesPerPeer * _options.Peers * _options.Peers,
-    };
-
-    /// <summary>A private copy of the peer options; a burst drives gossip itself, so the peers' own timed gossip is off.</summary>
-    private static PeerOptions CopyFor(PeerOptions source, Workload workload) => new()
-    {
-        MaxNeighbours = source.MaxNeighbours,
-        GossipInterval = source.GossipInterval,
-        MessagesPerPeer = workload is ClassicWorkload ? source.MessagesPerPeer : 0,
-        LivenessInterval = source.LivenessInterval,
-        MaxMissedLiveness = source.MaxMissedLiveness,
-        MessageListCapacity = source.MessageListCapacity,
-        MessageListTtl = source.MessageListTtl,
-        RegistrationTimeout = source.RegistrationTimeout,
-        RetryInterval = source.RetryInterval,
     };
 
     /// <summary>Routes node events to the recorder: seeds are nodes 0..S-1, peers S.. onwards.</summary>

@@ -46,6 +46,17 @@ public sealed record SimulatedExperimentOptions
     /// <summary>Least wall-clock time between two progress callbacks.</summary>
     public TimeSpan ProgressInterval { get; init; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// A private copy of <see cref="Peer"/> for one run (every setting carried over); burst and crash
+    /// drive gossip themselves, so there the peers' own timed gossip is off.
+    /// </summary>
+    public PeerOptions PeerOptionsForRun()
+    {
+        var copy = Peer.Clone();
+        copy.MessagesPerPeer = Workload is ClassicWorkload ? Peer.MessagesPerPeer : 0;
+        return copy;
+    }
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting.</summary>
     public void Validate()
     {

@@ -25,7 +25,7 @@ public sealed class TcpExperiment(SimulatedExperimentOptions options, TimeProvid
     {
         options.Validate();
         var meter = new ResourceMeter();
-        var peerOptions = PeerOptionsFor(options.Peer, options.Workload);
+        var peerOptions = options.PeerOptionsForRun();
         var master = new Random(options.RunSeed);
         var workloadRandom = new Random(master.Next());
         var host = BuildHost(peerOptions, master.Next());
@@ -282,14 +282,6 @@ public sealed class TcpExperiment(SimulatedExperimentOptions options, TimeProvid
         CrashWorkload c => (long)c.Messages * options.Peers,
         _ => (long)peer.MessagesPerPeer * options.Peers * options.Peers,
     };
-
-    /// <summary>A burst drives gossip itself, so the peers' own timed gossip is off.</summary>
-    private static PeerOptions PeerOptionsFor(PeerOptions source, Workload workload)
-    {
-        var copy = source.Clone();
-        copy.MessagesPerPeer = workload is ClassicWorkload ? source.MessagesPerPeer : 0;
-        return copy;
-    }
 
     /// <summary>Hands node events to the recorder under one lock (they come from every node's loop), buffering those before it exists.</summary>
     private sealed class Observer : INodeEventObserver
