@@ -23,6 +23,9 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
 {
     private const int InboxCapacity = 16 * 1024;
     private const int LivenessLaneCapacity = 1024;
+
+    /// <summary>Inputs handled between two flushes of the frames they produced, when the inbox holds a backlog.</summary>
+    private const int FlushEvery = 64;
     private static readonly NodeInput.Inspect Wake = new(static _ => { });
 
     private readonly NodeSpec _spec;
@@ -175,24 +178,41 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
             {
                 _inbox.Writer.TryWrite(new NodeInput.Begin());
             }
-            await foreach (var input in _inbox.Reader.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
+            var reader = _inbox.Reader;
+            var running = true;
+            while (running && await reader.WaitToReadAsync(CancellationToken.None).ConfigureAwait(false))
             {
-                HandleLivenessLane(machine);
-                if (!Handle(machine, input))
+                // Everything queued now is handled before the frames it produced are flushed: one write per
+                // connection for the whole batch (bounded, so a long backlog still sends as it goes).
+                var handled = 0;
+                while (running && reader.TryRead(out var input))
                 {
-                    break;
+                    HandleLivenessLane(machine);
+                    if (!Handle(machine, input))
+                    {
+                        running = false;
+                        break;
+                    }
+                    HandleLivenessLane(machine);
+                    if (Interlocked.Exchange(ref _timerDue, 0) == 1)
+                    {
+                        Step(machine, StepKind.Timer, null);
+                    }
+                    if (_stopDeadline is { } deadline && (machine.StopComplete || _time.GetUtcNow() >= deadline))
+                    {
+                        _transport!.Flush();
+                        await _transport.ShutdownAsync(_transportOptions.ShutdownGrace).ConfigureAwait(false);
+                        running = false;
+                        break;
+                    }
+                    SignalJoinedOnce(machine);
+                    if (++handled == FlushEvery)
+                    {
+                        _transport!.Flush();
+                        handled = 0;
+                    }
                 }
-                HandleLivenessLane(machine);
-                if (Interlocked.Exchange(ref _timerDue, 0) == 1)
-                {
-                    Run(machine, m => m.OnTimer(_time.GetUtcNow()), "timer");
-                }
-                if (_stopDeadline is { } deadline && (machine.StopComplete || _time.GetUtcNow() >= deadline))
-                {
-                    await _transport!.ShutdownAsync(_transportOptions.ShutdownGrace).ConfigureAwait(false);
-                    break;
-                }
-                SignalJoinedOnce(machine);
+                _transport!.Flush();
             }
         }
         finally
@@ -236,55 +256,82 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
     /// <summary>Handles one input; false ends the loop.</summary>
     private bool Handle(NodeMachine machine, NodeInput input)
     {
-        var now = _time.GetUtcNow();
         switch (input)
         {
-            case NodeInput.Begin:
-                Run(machine, m => m.Start(now), "start");
-                break;
-            case NodeInput.Connected c:
-                Run(machine, m => m.OnConnected(c.Connection, now), "connection");
-                break;
-            case NodeInput.DialFailed f:
-                Run(machine, m => m.OnDialFailed(f.Target, f.Reason, now), "failed dial");
-                break;
-            case NodeInput.Received r:
-                Run(machine, m => m.OnMessage(r.Connection, r.Message, now), "message");
-                break;
-            case NodeInput.Closed c:
-                Run(machine, m => m.OnClosed(c.Connection, c.Reason, now), "closed connection");
-                break;
-            case NodeInput.Timer:
-                Interlocked.Exchange(ref _timerDue, 0);
-                Run(machine, m => m.OnTimer(now), "timer");
-                break;
-            case NodeInput.Inspect inspect:
-                Run(machine, inspect.Action, "command");
-                break;
             case NodeInput.Stop when _stopDeadline is null:
+                var now = _time.GetUtcNow();
                 _stopDeadline = now + _transportOptions.ShutdownGrace;
                 _timer?.Change(_transportOptions.ShutdownGrace, Timeout.InfiniteTimeSpan);
-                Run(machine, m => m.Stop(now), "stop");
+                Step(machine, StepKind.Stop, input);
+                break;
+            case NodeInput.Stop:
                 break;
             case NodeInput.Crash:
                 LogWarningCrashing(_logger, Endpoint);
-                _stats.RecordCrash(Endpoint, now);
+                _stats.RecordCrash(Endpoint, _time.GetUtcNow());
                 _transport!.Abort();
                 _joins.Joined(_spec.Index);
                 return false;
+            case NodeInput.Timer:
+                Interlocked.Exchange(ref _timerDue, 0);
+                Step(machine, StepKind.Timer, input);
+                break;
+            default:
+                Step(machine, StepKind.Input, input);
+                break;
         }
         return true;
     }
 
-    private void Run(NodeMachine machine, Action<NodeMachine> step, string what)
+    private enum StepKind
     {
+        Input,
+        Timer,
+        Stop,
+    }
+
+    /// <summary>One call into the machine, then its actions. A failing step is logged and costs nothing else.</summary>
+    private void Step(NodeMachine machine, StepKind kind, NodeInput? input)
+    {
+        var now = _time.GetUtcNow();
         try
         {
-            step(machine);
+            switch (kind)
+            {
+                case StepKind.Timer:
+                    machine.OnTimer(now);
+                    break;
+                case StepKind.Stop:
+                    machine.Stop(now);
+                    break;
+                default:
+                    switch (input)
+                    {
+                        case NodeInput.Received r:
+                            machine.OnMessage(r.Connection, r.Message, now);
+                            break;
+                        case NodeInput.Connected c:
+                            machine.OnConnected(c.Connection, now);
+                            break;
+                        case NodeInput.Closed c:
+                            machine.OnClosed(c.Connection, c.Reason, now);
+                            break;
+                        case NodeInput.DialFailed f:
+                            machine.OnDialFailed(f.Target, f.Reason, now);
+                            break;
+                        case NodeInput.Begin:
+                            machine.Start(now);
+                            break;
+                        case NodeInput.Inspect inspect:
+                            inspect.Action(machine);
+                            break;
+                    }
+                    break;
+            }
         }
         catch (Exception ex)
         {
-            LogErrorStepFailed(_logger, what, ex);
+            LogErrorStepFailed(_logger, Describe(kind, input), ex);
         }
         _actions.Clear();
         machine.DrainOutboxInto(_actions);
@@ -295,13 +342,28 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
         _actions.Clear();
     }
 
+    private static string Describe(StepKind kind, NodeInput? input) => kind switch
+    {
+        StepKind.Timer => "timer",
+        StepKind.Stop => "stop",
+        _ => input switch
+        {
+            NodeInput.Received => "message",
+            NodeInput.Connected => "connection",
+            NodeInput.Closed => "closed connection",
+            NodeInput.DialFailed => "failed dial",
+            NodeInput.Begin => "start",
+            _ => "command",
+        },
+    };
+
     private void Execute(NodeAction action)
     {
         var transport = _transport!;
         switch (action)
         {
             case Send s:
-                transport.Send(s.Connection, s.Message);
+                transport.Queue(s.Connection, s.Message); // on the wire at the end of the batch (Flush)
                 break;
             case Report r:
                 NodeEventLog.Write(_logger, r.Event);

@@ -26,6 +26,15 @@ public interface ITransport : IAsyncDisposable
     /// </summary>
     bool Send(ConnectionId connection, Message message);
 
+    /// <summary>
+    /// As <see cref="Send"/>, but the frame waits in its queue until the next <see cref="Flush"/>: a node that sends
+    /// many frames in one step (a broadcast, a batch of forwards) has each connection write them with one syscall.
+    /// </summary>
+    bool Queue(ConnectionId connection, Message message);
+
+    /// <summary>Puts on the wire what <see cref="Queue"/> left waiting, one write per connection.</summary>
+    void Flush();
+
     /// <summary>Closes a connection once: after its queue drains, or at once.</summary>
     void Close(ConnectionId connection, string reason, bool afterFlush);
 

@@ -7,7 +7,14 @@ namespace P2PSim.Transport;
 /// The frames one connection has read and decoded but the node has not taken yet, in arrival order,
 /// bounded in bytes (Transport:ReceiveQueueBytes). It lets the read loop keep reading while the node
 /// is busy, so a Ping is answered and a Pong handed on at once instead of waiting in the socket behind
-/// gossip. One writer (the read loop), one reader (the dispatch loop).
+/// gossip. One writer (the read loop), one reader (the dispatcher).
+/// <para>
+/// The common case costs nothing: while no frame is waiting and no delivery is under way, <see cref="AdmitAsync"/>
+/// tells the read loop to hand the frame to the node itself, on its own thread. Only when the node makes it wait
+/// does the queue fill; the read loop then starts a dispatcher (<see cref="BeginDispatching"/>), which delivers the
+/// queued frames one at a time, in order, and lets go (<see cref="TryTakeNext"/> returns false) once it has emptied
+/// the queue. Admitting and letting go happen under one lock, so no frame is ever left behind.
+/// </para>
 /// </summary>
 internal sealed class ReceiveQueue(long budgetBytes)
 {
@@ -16,10 +23,10 @@ internal sealed class ReceiveQueue(long budgetBytes)
 
     private readonly object _gate = new();
     private readonly Queue<(Message Message, int Cost)> _items = new();
-    private TaskCompletionSource? _readWaiter;
     private TaskCompletionSource? _spaceWaiter;
     private long _bytes;
     private long _peakBytes;
+    private bool _dispatching;
     private bool _completed;
 
     public static int Cost(int frameBytes) => Math.Max(frameBytes, MinCost);
@@ -47,49 +54,59 @@ internal sealed class ReceiveQueue(long budgetBytes)
         }
     }
 
-    /// <summary>Adds a frame, waiting while the budget is used up (a frame is always admitted into an empty queue).</summary>
-    public async ValueTask EnqueueAsync(Message message, int cost, CancellationToken cancellationToken)
+    /// <summary>
+    /// Takes a frame from the read loop. True: nothing is waiting and no delivery is under way, so the caller hands
+    /// <paramref name="message"/> to the node itself. False: the frame was queued behind the ones waiting (or
+    /// dropped, once completed); while the budget is used up this waits for room (a frame always fits into an
+    /// empty queue).
+    /// </summary>
+    public async ValueTask<bool> AdmitAsync(Message message, int cost, CancellationToken cancellationToken)
     {
         while (true)
         {
-            Task? wait = null;
-            TaskCompletionSource? wake = null;
+            Task wait;
             lock (_gate)
             {
                 if (_completed)
                 {
-                    return;
+                    return false;
+                }
+                if (!_dispatching && _items.Count == 0)
+                {
+                    return true;
                 }
                 if (_items.Count == 0 || _bytes + cost <= budgetBytes)
                 {
                     _items.Enqueue((message, cost));
                     _bytes += cost;
                     _peakBytes = Math.Max(_peakBytes, _bytes);
-                    wake = _readWaiter;
-                    _readWaiter = null;
+                    return false;
                 }
-                else
-                {
-                    _spaceWaiter ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                    wait = _spaceWaiter.Task;
-                }
-            }
-            if (wait is null)
-            {
-                wake?.TrySetResult();
-                return;
+                _spaceWaiter ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                wait = _spaceWaiter.Task;
             }
             await wait.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
     }
 
-    public bool TryDequeue([NotNullWhen(true)] out Message? message)
+    /// <summary>An inline delivery is still under way: frames read from now on queue up until the dispatcher has delivered them.</summary>
+    public void BeginDispatching()
+    {
+        lock (_gate)
+        {
+            _dispatching = true;
+        }
+    }
+
+    /// <summary>The dispatcher's next frame; false (and the dispatcher is done) once the queue is empty.</summary>
+    public bool TryTakeNext([NotNullWhen(true)] out Message? message)
     {
         TaskCompletionSource? wake;
         lock (_gate)
         {
             if (!_items.TryDequeue(out var item))
             {
+                _dispatching = false;
                 message = null;
                 return false;
             }
@@ -102,43 +119,16 @@ internal sealed class ReceiveQueue(long budgetBytes)
         return true;
     }
 
-    /// <summary>True when a frame is waiting; false once completed and empty.</summary>
-    public async ValueTask<bool> WaitToReadAsync()
-    {
-        while (true)
-        {
-            Task wait;
-            lock (_gate)
-            {
-                if (_items.Count > 0)
-                {
-                    return true;
-                }
-                if (_completed)
-                {
-                    return false;
-                }
-                _readWaiter ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                wait = _readWaiter.Task;
-            }
-            await wait.ConfigureAwait(false);
-        }
-    }
-
-    /// <summary>Nothing more will be added; the reader still gets what is queued.</summary>
+    /// <summary>Nothing more will be added; the dispatcher still gets what is queued.</summary>
     public void Complete()
     {
-        TaskCompletionSource? wakeReader;
         TaskCompletionSource? wakeWriter;
         lock (_gate)
         {
             _completed = true;
-            wakeReader = _readWaiter;
             wakeWriter = _spaceWaiter;
-            _readWaiter = null;
             _spaceWaiter = null;
         }
-        wakeReader?.TrySetResult();
         wakeWriter?.TrySetResult();
     }
 

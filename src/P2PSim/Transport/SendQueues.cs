@@ -1,4 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
+using System.Threading.Tasks.Sources;
 using P2PSim.Protocol;
 
 namespace P2PSim.Transport;
@@ -63,8 +64,15 @@ public static class SendClasses
 /// A Goodbye is a control frame (never dropped, counted against the control capacity) that is sent after
 /// everything queued before it: it ends the link, and the remote drops the link as soon as it reads it, so a
 /// gossip frame it overtook would be lost.
+/// <para>
+/// Waking the write loop: <see cref="TryEnqueue(Message, SendClass)"/> resumes an idle write loop at once, on the
+/// caller's thread (the frame is on the wire when it returns, unless the socket is full). With <c>wake: false</c>
+/// the frame only waits; <see cref="Wake"/> resumes the loop later, so a node that queues many frames in one step
+/// sends them with one write (see <see cref="ITransport.Flush"/>). Waiting allocates nothing: the loop awaits one
+/// reusable value-task source.
+/// </para>
 /// </summary>
-internal sealed class SendQueues
+internal sealed class SendQueues : IValueTaskSource<bool>
 {
     public enum Outcome
     {
@@ -78,8 +86,11 @@ internal sealed class SendQueues
 
     private readonly Queue<Message>[] _queues = [new(), new(), new(), new()];
     private readonly int[] _capacities;
-    private TaskCompletionSource<bool>? _waiter;
+    private ManualResetValueTaskSourceCore<bool> _signal; // continuations run on the thread that wakes the loop
+    private bool _waiting;
     private bool _completed;
+    private bool _cancelled;
+    private CancellationToken _bound;
     private int _count;
     private int _peak;
 
@@ -124,9 +135,23 @@ internal sealed class SendQueues
         }
     }
 
-    public Outcome TryEnqueue(Message message, SendClass sendClass)
+    /// <summary>
+    /// Ties the queues to the connection's lifetime once: when <paramref name="lifetime"/> is cancelled, a waiting
+    /// (or the next) <see cref="WaitToReadAsync"/> with that token throws, without registering anything per wait.
+    /// </summary>
+    public void Bind(CancellationToken lifetime)
     {
-        TaskCompletionSource<bool>? wake;
+        _bound = lifetime;
+        // Cancellation resumes the loop on the thread pool, never inline in whoever cancels (it may hold a lock).
+        lifetime.UnsafeRegister(static q => ThreadPool.UnsafeQueueUserWorkItem(static x => x.Cancel(), (SendQueues)q!, preferLocal: false), this);
+    }
+
+    public Outcome TryEnqueue(Message message, SendClass sendClass) => TryEnqueue(message, sendClass, wake: true);
+
+    /// <summary>Queues a frame; with <paramref name="wake"/> an idle write loop resumes now, on this thread.</summary>
+    public Outcome TryEnqueue(Message message, SendClass sendClass, bool wake)
+    {
+        bool resume;
         lock (_gate)
         {
             if (_completed)
@@ -142,23 +167,27 @@ internal sealed class SendQueues
             queue.Enqueue(message);
             _count++;
             _peak = Math.Max(_peak, _count);
-            wake = _waiter;
-            _waiter = null;
+            resume = wake && TakeWaiter();
         }
-        if (wake is not null)
+        if (resume)
         {
-            if (sendClass == SendClass.Control)
-            {
-                // An idle write loop resumes right here, on this thread, and puts the frame on the wire now: a
-                // Ping or Pong does not wait in the thread pool's queue behind the work of a busy process.
-                wake.TrySetResult(true);
-            }
-            else
-            {
-                ThreadPool.UnsafeQueueUserWorkItem(static w => w.TrySetResult(true), wake, preferLocal: true);
-            }
+            _signal.SetResult(true);
         }
         return Outcome.Queued;
+    }
+
+    /// <summary>Resumes an idle write loop (on this thread) if frames are waiting for it.</summary>
+    public void Wake()
+    {
+        bool resume;
+        lock (_gate)
+        {
+            resume = _count > 0 && TakeWaiter();
+        }
+        if (resume)
+        {
+            _signal.SetResult(true);
+        }
     }
 
     /// <summary>Takes the oldest frame of the most urgent non-empty class.</summary>
@@ -179,47 +208,89 @@ internal sealed class SendQueues
         return false;
     }
 
-    /// <summary>True when a frame is waiting; false once completed and drained.</summary>
-    public async ValueTask<bool> WaitToReadAsync(CancellationToken cancellationToken)
+    /// <summary>True when a frame is waiting; false once completed and drained. One waiter at a time (the write loop).</summary>
+    public ValueTask<bool> WaitToReadAsync(CancellationToken cancellationToken)
     {
-        while (true)
+        lock (_gate)
         {
-            TaskCompletionSource<bool> waiter;
-            lock (_gate)
+            if (_count > 0)
             {
-                if (_count > 0)
-                {
-                    return true;
-                }
-                if (_completed)
-                {
-                    return false;
-                }
-                _waiter ??= new TaskCompletionSource<bool>();
-                waiter = _waiter;
+                return new ValueTask<bool>(true);
             }
-            // Cancellation resumes the loop on the thread pool, never inline in whoever cancels (it may hold a lock).
-            using (cancellationToken.UnsafeRegister(
-                static w => ThreadPool.UnsafeQueueUserWorkItem(static x => x.TrySetCanceled(), (TaskCompletionSource<bool>)w!, preferLocal: false), waiter))
+            if (_completed)
             {
-                await waiter.Task.ConfigureAwait(false);
+                return new ValueTask<bool>(false);
             }
+            if (_cancelled || cancellationToken.IsCancellationRequested)
+            {
+                return ValueTask.FromCanceled<bool>(cancellationToken.IsCancellationRequested ? cancellationToken : new CancellationToken(true));
+            }
+            _signal.Reset();
+            _waiting = true;
+        }
+        var wait = new ValueTask<bool>(this, _signal.Version);
+        if (!cancellationToken.CanBeCanceled || cancellationToken == _bound)
+        {
+            return wait;
+        }
+        return WaitWithTokenAsync(wait, cancellationToken);
+    }
+
+    private async ValueTask<bool> WaitWithTokenAsync(ValueTask<bool> wait, CancellationToken cancellationToken)
+    {
+        using (cancellationToken.UnsafeRegister(
+            static q => ThreadPool.UnsafeQueueUserWorkItem(static x => x.Cancel(), (SendQueues)q!, preferLocal: false), this))
+        {
+            return await wait.ConfigureAwait(false);
         }
     }
 
     /// <summary>No more frames are accepted; what is queued can still be read.</summary>
     public void Complete()
     {
-        TaskCompletionSource<bool>? wake;
+        bool resume;
+        bool framesLeft;
         lock (_gate)
         {
             _completed = true;
-            wake = _waiter;
-            _waiter = null;
+            framesLeft = _count > 0; // only the write loop takes frames, and it is waiting: this stays true until it runs
+            resume = TakeWaiter();
         }
-        if (wake is not null)
+        if (resume)
         {
-            ThreadPool.UnsafeQueueUserWorkItem(static w => w.TrySetResult(false), wake, preferLocal: true);
+            ThreadPool.UnsafeQueueUserWorkItem(static state => state.Queues._signal.SetResult(state.FramesLeft), (Queues: this, FramesLeft: framesLeft), preferLocal: true);
         }
     }
+
+    private void Cancel()
+    {
+        bool resume;
+        lock (_gate)
+        {
+            _cancelled = true;
+            resume = TakeWaiter();
+        }
+        if (resume)
+        {
+            _signal.SetException(new OperationCanceledException("The connection is closing."));
+        }
+    }
+
+    /// <summary>Under the lock: true when the write loop is waiting (it is then no longer marked as waiting).</summary>
+    private bool TakeWaiter()
+    {
+        if (!_waiting)
+        {
+            return false;
+        }
+        _waiting = false;
+        return true;
+    }
+
+    bool IValueTaskSource<bool>.GetResult(short token) => _signal.GetResult(token);
+
+    ValueTaskSourceStatus IValueTaskSource<bool>.GetStatus(short token) => _signal.GetStatus(token);
+
+    void IValueTaskSource<bool>.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+        _signal.OnCompleted(continuation, state, token, flags);
 }

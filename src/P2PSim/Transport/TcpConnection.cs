@@ -24,7 +24,7 @@ internal sealed class TcpConnection
     /// <summary>Largest frame body accepted before the handshake: a Hello is at most 23 bytes.</summary>
     public const int MaxHelloFrameBytes = 64;
 
-    private const int InitialBufferSize = 8 * 1024;
+    private const int InitialBufferSize = 2 * 1024;
     private const int MaxWriteBatchBytes = 64 * 1024;
 
     private readonly Socket _socket;
@@ -41,6 +41,15 @@ internal sealed class TcpConnection
     private readonly Hello _localHello;
     private readonly DateTimeOffset _startedAt;
     private readonly long[] _drops = new long[3];
+    private Task _dispatcher = Task.CompletedTask;
+    private long _readDeadline = long.MaxValue; // UTC ticks; checked by the transport's heartbeat (CheckDeadlines)
+    private long _writeDeadline = long.MaxValue;
+    private volatile string? _readTimeoutReason;
+    private readonly string _handshakeTimeoutReason;
+    private readonly string _frameTimeoutReason;
+    private readonly string _idleTimeoutReason;
+    private readonly string _stalledReason;
+    private int _flushPending;
     private bool _lifetimeDisposed;
     private int _closeRequested;
     private string? _closeReason;
@@ -65,6 +74,11 @@ internal sealed class TcpConnection
         _received = new ReceiveQueue(options.ReceiveQueueBytes);
         _lifetime = CancellationTokenSource.CreateLinkedTokenSource(transportStopping);
         _lifetimeToken = _lifetime.Token;
+        _queues.Bind(_lifetimeToken);
+        _handshakeTimeoutReason = $"no Hello within {Describe(options.HandshakeTimeout)} (Transport:HandshakeTimeout)";
+        _frameTimeoutReason = $"frame not completed within {Describe(options.FrameTimeout)} (Transport:FrameTimeout)";
+        _stalledReason = $"sending stalled for {Describe(options.FrameTimeout)} (Transport:FrameTimeout)";
+        _idleTimeoutReason = $"nothing received for {Describe(options.IdleTimeout)} (Transport:IdleTimeout)";
         _startedAt = time.GetUtcNow();
     }
 
@@ -94,8 +108,13 @@ internal sealed class TcpConnection
     /// <summary>The reason this connection closed (or is closing) for; null while open.</summary>
     public string? CloseReason => Volatile.Read(ref _closeReason);
 
-    /// <summary>Queues a frame in its class's queue. See <see cref="ITransport.Send"/>.</summary>
-    public bool TrySend(Message message)
+    /// <summary>Queues a frame in its class's queue and puts it on the wire now. See <see cref="ITransport.Send"/>.</summary>
+    public bool TrySend(Message message) => TrySend(message, wake: true);
+
+    /// <summary>
+    /// Queues a frame; with <paramref name="wake"/> false it waits for <see cref="Flush"/> (see <see cref="ITransport.Queue"/>).
+    /// </summary>
+    public bool TrySend(Message message, bool wake)
     {
         if (IsClosing)
         {
@@ -106,7 +125,7 @@ internal sealed class TcpConnection
             return false;
         }
         var sendClass = SendClasses.Of(message);
-        switch (_queues.TryEnqueue(message, sendClass))
+        switch (_queues.TryEnqueue(message, sendClass, wake))
         {
             case SendQueues.Outcome.Queued:
                 return true;
@@ -115,6 +134,35 @@ internal sealed class TcpConnection
                 return false;
             default:
                 return false; // closing: the node hears OnClosed
+        }
+    }
+
+    /// <summary>Marks the connection for the next flush; true the first time since the last one (the caller lists it then).</summary>
+    public bool MarkForFlush() => Interlocked.Exchange(ref _flushPending, 1) == 0;
+
+    /// <summary>Resumes the write loop, on this thread, for the frames queued without a wake.</summary>
+    public void Flush()
+    {
+        Volatile.Write(ref _flushPending, 0);
+        _queues.Wake();
+    }
+
+    /// <summary>
+    /// Called by the transport's heartbeat: closes the connection when its pending read (handshake, frame in
+    /// progress, idle) or write has passed its deadline. No timer is armed per read or write.
+    /// </summary>
+    public void CheckDeadlines(long nowTicks)
+    {
+        var read = Volatile.Read(ref _readDeadline);
+        if (nowTicks >= read && Interlocked.CompareExchange(ref _readDeadline, long.MaxValue, read) == read)
+        {
+            var reason = Reject(_readTimeoutReason ?? "read timed out");
+            Close(reason, afterFlush: false);
+        }
+        var write = Volatile.Read(ref _writeDeadline);
+        if (nowTicks >= write && Interlocked.CompareExchange(ref _writeDeadline, long.MaxValue, write) == write)
+        {
+            Close(_stalledReason, afterFlush: false);
         }
     }
 
@@ -160,7 +208,6 @@ internal sealed class TcpConnection
                 _queues.TryEnqueue(_localHello, SendClass.Control);
             }
             var writer = WriteLoopAsync();
-            var dispatcher = DispatchLoopAsync();
             bool deliverRest;
             try
             {
@@ -179,7 +226,7 @@ internal sealed class TcpConnection
             // The remote closed (or reset) the connection: what arrived before that still reaches the node (a
             // Goodbye, say), then the node hears that the connection closed.
             _received.Complete();
-            await dispatcher.ConfigureAwait(false); // never throws
+            await _dispatcher.ConfigureAwait(false); // never throws
             Close(reason, afterFlush: false);
             await writer.ConfigureAwait(false); // never throws
         }
@@ -205,22 +252,23 @@ internal sealed class TcpConnection
         await _owner.OnConnectionEndedAsync(this, reason).ConfigureAwait(false); // never throws
     }
 
-    /// <summary>Hands the frames the read loop queued to the node, one at a time, in order. Never throws.</summary>
-    private async Task DispatchLoopAsync()
+    /// <summary>
+    /// The node made an inline delivery wait: deliver the frames read meanwhile, one at a time, in order, once it is
+    /// done; ends when the queue is empty (the read loop delivers inline again from then on). Never throws.
+    /// </summary>
+    private async Task DispatchQueuedAsync(ValueTask pending)
     {
         try
         {
-            while (await _received.WaitToReadAsync().ConfigureAwait(false))
+            await pending.ConfigureAwait(false);
+            while (_received.TryTakeNext(out var message))
             {
-                while (_received.TryDequeue(out var message))
+                if (IsClosing)
                 {
-                    if (IsClosing)
-                    {
-                        _received.Clear(); // the node already let go of this connection; what still arrives is not delivered
-                        break;
-                    }
-                    await _owner.OnFrameAsync(this, message).ConfigureAwait(false);
+                    _received.Clear(); // the node already let go of this connection; what still arrives is not delivered
+                    continue;
                 }
+                await _owner.OnFrameAsync(this, message).ConfigureAwait(false);
             }
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
@@ -228,6 +276,9 @@ internal sealed class TcpConnection
             _logger.LogErrorConnectionFailed(Id, RemoteAddress, ex);
             Close($"internal error while delivering: {ex.Message}", afterFlush: false);
             _received.Clear();
+            while (_received.TryTakeNext(out _))
+            {
+            }
         }
     }
 
@@ -333,9 +384,6 @@ internal sealed class TcpConnection
         var start = 0;
         var end = 0;
         DateTimeOffset? frameStarted = null;
-        // One deadline source, re-armed for every read. The linked source is made per read: TryReset drops every
-        // registration on the deadline, so a link made once would stop hearing it after the first read.
-        using var timeout = new CancellationTokenSource(Timeout.InfiniteTimeSpan, _time);
         try
         {
             while (true)
@@ -408,33 +456,30 @@ internal sealed class TcpConnection
                 {
                     // The whole Hello must arrive within the handshake timeout, counted from the connection's start.
                     limit = _options.HandshakeTimeout - (now - _startedAt);
-                    timeoutReason = $"no Hello within {Describe(_options.HandshakeTimeout)} (Transport:HandshakeTimeout)";
+                    timeoutReason = _handshakeTimeoutReason;
                 }
                 else if (end > start)
                 {
                     frameStarted ??= now;
                     limit = _options.FrameTimeout - (now - frameStarted.Value);
-                    timeoutReason = $"frame not completed within {Describe(_options.FrameTimeout)} (Transport:FrameTimeout)";
+                    timeoutReason = _frameTimeoutReason;
                 }
                 else
                 {
                     limit = _options.IdleTimeout;
-                    timeoutReason = $"nothing received for {Describe(_options.IdleTimeout)} (Transport:IdleTimeout)";
+                    timeoutReason = _idleTimeoutReason;
                 }
                 if (limit <= TimeSpan.Zero)
                 {
                     return (Reject(timeoutReason), false);
                 }
-                timeout.CancelAfter(limit);
+                // The heartbeat (CheckDeadlines) closes the connection if this read is still pending at the deadline.
+                _readTimeoutReason = timeoutReason;
+                Volatile.Write(ref _readDeadline, (now + limit).UtcTicks);
                 int read;
                 try
                 {
-                    using var linked = CancellationTokenSource.CreateLinkedTokenSource(_lifetimeToken, timeout.Token);
-                    read = await _stream.ReadAsync(buffer.AsMemory(end), linked.Token).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException) when (timeout.IsCancellationRequested && !_lifetimeToken.IsCancellationRequested)
-                {
-                    return (Reject(timeoutReason), false);
+                    read = await _stream.ReadAsync(buffer.AsMemory(end), _lifetimeToken).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException)
                 {
@@ -448,9 +493,9 @@ internal sealed class TcpConnection
                 {
                     return (CloseReason ?? "closed", false);
                 }
-                if (!timeout.TryReset())
+                finally
                 {
-                    return (Reject(timeoutReason), false);
+                    Volatile.Write(ref _readDeadline, long.MaxValue);
                 }
                 if (read == 0)
                 {
@@ -471,8 +516,8 @@ internal sealed class TcpConnection
 
     /// <summary>
     /// Handles one decoded frame in the read loop; returns a reason to close, or null to go on. The Hello is
-    /// handled here, a Ping answered here, a Pong handed to the node at once; everything else is queued for
-    /// the dispatch loop, in order.
+    /// handled here, a Ping answered here, a Pong handed to the node at once; everything else goes to the node
+    /// in order: on this thread while nothing is waiting, else through the receive queue.
     /// </summary>
     private async ValueTask<string?> DispatchAsync(Message message, int frameBytes)
     {
@@ -523,58 +568,50 @@ internal sealed class TcpConnection
                 await _owner.OnFrameAsync(this, message).ConfigureAwait(false);
                 return null;
             default:
-                await _received.EnqueueAsync(message, ReceiveQueue.Cost(frameBytes), _lifetimeToken).ConfigureAwait(false);
+                if (await _received.AdmitAsync(message, ReceiveQueue.Cost(frameBytes), _lifetimeToken).ConfigureAwait(false))
+                {
+                    // Nothing waiting: hand it over on this thread. Only if the node makes us wait do later frames queue.
+                    var delivery = _owner.OnFrameAsync(this, message);
+                    if (!delivery.IsCompletedSuccessfully)
+                    {
+                        _received.BeginDispatching();
+                        _dispatcher = DispatchQueuedAsync(delivery);
+                    }
+                }
                 return null;
         }
     }
 
     private async Task WriteLoopAsync()
     {
-        var batch = new ArrayBufferWriter<byte>(InitialBufferSize);
-        var stalled = $"sending stalled for {Describe(_options.FrameTimeout)} (Transport:FrameTimeout)";
+        using var batch = new PooledBufferWriter();
         try
         {
-            // Re-armed for every write; linked per write (see the read loop for why).
-            using var timeout = new CancellationTokenSource(Timeout.InfiniteTimeSpan, _time);
-            try
+            while (await _queues.WaitToReadAsync(_lifetimeToken).ConfigureAwait(false))
             {
-                while (await _queues.WaitToReadAsync(_lifetimeToken).ConfigureAwait(false))
+                // Most urgent first, re-checked for every frame: a Pong queued now overtakes the gossip still queued.
+                while (batch.WrittenCount < MaxWriteBatchBytes && _queues.TryDequeue(out var message))
                 {
-                    // Most urgent first, re-checked for every frame: a Pong queued now overtakes the gossip still queued.
-                    while (batch.WrittenCount < MaxWriteBatchBytes && _queues.TryDequeue(out var message))
-                    {
-                        FrameCodec.Write(batch, message);
-                    }
-                    if (batch.WrittenCount == 0)
-                    {
-                        continue;
-                    }
-                    timeout.CancelAfter(_options.FrameTimeout);
-                    using (var linked = CancellationTokenSource.CreateLinkedTokenSource(_lifetimeToken, timeout.Token))
-                    {
-                        await _stream.WriteAsync(batch.WrittenMemory, linked.Token).ConfigureAwait(false);
-                    }
-                    if (!timeout.TryReset())
-                    {
-                        Close(stalled, afterFlush: false);
-                        return;
-                    }
-                    if (batch.Capacity > 4 * MaxWriteBatchBytes)
-                    {
-                        batch = new ArrayBufferWriter<byte>(InitialBufferSize);
-                    }
-                    else
-                    {
-                        batch.ResetWrittenCount();
-                    }
+                    FrameCodec.Write(batch, message);
                 }
-                // The queues were completed and drained: half-close, so the remote reads everything and then EOF.
-                _socket.Shutdown(SocketShutdown.Send);
+                if (batch.WrittenCount == 0)
+                {
+                    continue;
+                }
+                // The heartbeat (CheckDeadlines) closes the connection if this write is still pending at the deadline.
+                Volatile.Write(ref _writeDeadline, (_time.GetUtcNow() + _options.FrameTimeout).UtcTicks);
+                try
+                {
+                    await _stream.WriteAsync(batch.WrittenMemory, _lifetimeToken).ConfigureAwait(false);
+                }
+                finally
+                {
+                    Volatile.Write(ref _writeDeadline, long.MaxValue);
+                }
+                batch.Reset(); // the buffer goes back to the pool: an idle connection holds none
             }
-            catch (OperationCanceledException) when (timeout.IsCancellationRequested && !_lifetimeToken.IsCancellationRequested)
-            {
-                Close(stalled, afterFlush: false);
-            }
+            // The queues were completed and drained: half-close, so the remote reads everything and then EOF.
+            _socket.Shutdown(SocketShutdown.Send);
         }
         catch (Exception ex) when (ex is OperationCanceledException or IOException or SocketException or ObjectDisposedException)
         {

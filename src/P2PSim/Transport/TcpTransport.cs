@@ -27,6 +27,8 @@ public sealed class TcpTransport : ITransport
     private readonly ConcurrentDictionary<long, Task> _running = new();
     private readonly NodeRole _role;
     private readonly long[] _dropped = new long[3];
+    private readonly ConcurrentQueue<TcpConnection> _toFlush = new();
+    private readonly ITimer _heartbeat;
     private ITransportHandler? _handler;
     private Hello? _hello;
     private Task _acceptLoop = Task.CompletedTask;
@@ -64,6 +66,20 @@ public sealed class TcpTransport : ITransport
         }
         LocalEndpoint = NodeEndpoint.From((System.Net.IPEndPoint)_listener.LocalEndPoint!);
         _logger = loggerFor(LocalEndpoint);
+        HeartbeatInterval = HeartbeatFor(options);
+        _heartbeat = time.CreateTimer(static t => ((TcpTransport)t!).CheckDeadlines(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+    }
+
+    /// <summary>
+    /// How often the deadlines of every connection (handshake, frame, idle, write) are checked: an eighth of the
+    /// shortest timeout, between 10 ms and 1 s. A timeout fires at most this much late; nothing is armed per read.
+    /// </summary>
+    public TimeSpan HeartbeatInterval { get; }
+
+    internal static TimeSpan HeartbeatFor(TransportOptions options)
+    {
+        var shortest = new[] { options.HandshakeTimeout, options.FrameTimeout, options.IdleTimeout }.Min();
+        return TimeSpan.FromTicks(Math.Clamp(shortest.Ticks / 8, TimeSpan.FromMilliseconds(10).Ticks, TimeSpan.FromSeconds(1).Ticks));
     }
 
     public NodeEndpoint LocalEndpoint { get; }
@@ -100,6 +116,7 @@ public sealed class TcpTransport : ITransport
         _hello = new Hello(ProtocolLimits.Version, _role, LocalEndpoint);
         _logger.LogInformationListening(LocalEndpoint);
         _acceptLoop = AcceptLoopAsync();
+        _heartbeat.Change(HeartbeatInterval, HeartbeatInterval);
     }
 
     public void Dial(NodeEndpoint target)
@@ -110,6 +127,27 @@ public sealed class TcpTransport : ITransport
 
     public bool Send(ConnectionId connection, Message message) =>
         _connections.TryGetValue(connection.Value, out var c) && c.Info is not null && c.TrySend(message);
+
+    public bool Queue(ConnectionId connection, Message message)
+    {
+        if (!_connections.TryGetValue(connection.Value, out var c) || c.Info is null || !c.TrySend(message, wake: false))
+        {
+            return false;
+        }
+        if (c.MarkForFlush())
+        {
+            _toFlush.Enqueue(c);
+        }
+        return true;
+    }
+
+    public void Flush()
+    {
+        while (_toFlush.TryDequeue(out var connection))
+        {
+            connection.Flush();
+        }
+    }
 
     public void Close(ConnectionId connection, string reason, bool afterFlush)
     {
@@ -126,6 +164,7 @@ public sealed class TcpTransport : ITransport
             return;
         }
         _listener.Dispose();
+        Flush();
         foreach (var connection in _connections.Values)
         {
             connection.Close("node shutting down", afterFlush: true);
@@ -145,6 +184,7 @@ public sealed class TcpTransport : ITransport
             connection.Close("node shutting down", afterFlush: false);
         }
         await Task.WhenAll(_running.Values.Append(_acceptLoop)).ConfigureAwait(false);
+        _heartbeat.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
     }
 
     public void Abort()
@@ -164,6 +204,7 @@ public sealed class TcpTransport : ITransport
         {
             connection.Abort("node crashed"); // one that was still being set up when the loop above ran
         }
+        _heartbeat.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
     }
 
     public async ValueTask DisposeAsync()
@@ -175,7 +216,24 @@ public sealed class TcpTransport : ITransport
         await ShutdownAsync(TimeSpan.Zero).ConfigureAwait(false);
         // After an Abort, ShutdownAsync returned at once: wait for the connections to finish before disposing what they use.
         await Task.WhenAll(_running.Values.Append(_acceptLoop)).ConfigureAwait(false);
+        await _heartbeat.DisposeAsync().ConfigureAwait(false);
         _stopping.Dispose();
+    }
+
+    private void CheckDeadlines()
+    {
+        try
+        {
+            var now = _time.GetUtcNow().UtcTicks;
+            foreach (var connection in _connections.Values)
+            {
+                connection.CheckDeadlines(now);
+            }
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            _logger.LogErrorConnectionFailed(0, "heartbeat", ex);
+        }
     }
 
     internal void CountDrop(SendClass sendClass) => Interlocked.Increment(ref _dropped[(int)sendClass]);

@@ -118,22 +118,46 @@ public sealed class QueueTests
 
     [Test]
     [CancelAfter(5_000)]
-    public async Task The_receive_queue_keeps_order_and_its_byte_budget_and_always_admits_one_frame(CancellationToken ct)
+    public async Task The_receive_queue_hands_a_frame_to_the_reader_itself_while_nothing_waits(CancellationToken ct)
     {
         var queue = new ReceiveQueue(budgetBytes: 1000);
-        await queue.EnqueueAsync(Own(1), 600, ct);
-        await queue.EnqueueAsync(Own(2), 300, ct);
-        var third = queue.EnqueueAsync(Own(3), 200, ct).AsTask();
+        Assert.That(await queue.AdmitAsync(Own(1), 100, ct), Is.True, "idle: the read loop delivers it on its own thread");
+        Assert.That(await queue.AdmitAsync(Own(2), 100, ct), Is.True);
+        Assert.That(queue.Count, Is.Zero);
+
+        // The node made a delivery wait: from now on frames queue, in order, until the dispatcher has emptied the queue.
+        queue.BeginDispatching();
+        Assert.That(await queue.AdmitAsync(Own(3), 100, ct), Is.False);
+        Assert.That(await queue.AdmitAsync(Own(4), 100, ct), Is.False);
+        Assert.That(queue.TryTakeNext(out var third), Is.True);
+        Assert.That(await queue.AdmitAsync(Own(5), 100, ct), Is.False, "still dispatching: behind the frames waiting");
+        Assert.That(queue.TryTakeNext(out var fourth), Is.True);
+        Assert.That(queue.TryTakeNext(out var fifth), Is.True);
+        Assert.That(new[] { third, fourth, fifth }, Is.EqualTo(new[] { Own(3), Own(4), Own(5) }));
+        Assert.That(queue.TryTakeNext(out _), Is.False, "empty: the dispatcher lets go");
+        Assert.That(await queue.AdmitAsync(Own(6), 100, ct), Is.True, "and the read loop delivers inline again");
+    }
+
+    [Test]
+    [CancelAfter(5_000)]
+    public async Task The_receive_queue_keeps_its_byte_budget_and_always_admits_one_frame(CancellationToken ct)
+    {
+        var queue = new ReceiveQueue(budgetBytes: 1000);
+        queue.BeginDispatching();
+        Assert.That(await queue.AdmitAsync(Own(1), 600, ct), Is.False);
+        Assert.That(await queue.AdmitAsync(Own(2), 300, ct), Is.False);
+        var third = queue.AdmitAsync(Own(3), 200, ct).AsTask();
         Assert.That(third.IsCompleted, Is.False, "over the budget: the read loop waits");
 
-        Assert.That(queue.TryDequeue(out var first), Is.True);
-        await third;
-        Assert.That(queue.TryDequeue(out var second), Is.True);
-        Assert.That(queue.TryDequeue(out var last), Is.True);
+        Assert.That(queue.TryTakeNext(out var first), Is.True);
+        Assert.That(await third, Is.False, "queued once there was room");
+        Assert.That(queue.TryTakeNext(out var second), Is.True);
+        Assert.That(queue.TryTakeNext(out var last), Is.True);
         Assert.That(new[] { first, second, last }, Is.EqualTo(new[] { Own(1), Own(2), Own(3) }));
 
         // A frame larger than the whole budget still gets through an empty queue (otherwise the link would hang).
-        await queue.EnqueueAsync(Own(4), 5000, ct);
+        queue.BeginDispatching();
+        Assert.That(await queue.AdmitAsync(Own(4), 5000, ct), Is.False);
         Assert.That(queue.Count, Is.EqualTo(1));
         Assert.That(queue.PeakBytes, Is.EqualTo(5000));
         Assert.That(ReceiveQueue.Cost(5), Is.EqualTo(ReceiveQueue.MinCost));
@@ -141,23 +165,24 @@ public sealed class QueueTests
 
     [Test]
     [CancelAfter(5_000)]
-    public async Task The_receive_queue_releases_a_waiting_reader_on_completion_and_on_clear(CancellationToken ct)
+    public async Task The_receive_queue_releases_a_waiting_read_loop_on_clear_and_on_completion(CancellationToken ct)
     {
         var queue = new ReceiveQueue(budgetBytes: 100);
-        var reading = queue.WaitToReadAsync().AsTask();
-        await queue.EnqueueAsync(Own(1), 100, ct);
-        Assert.That(await reading, Is.True);
-
-        var blocked = queue.EnqueueAsync(Own(2), 100, ct).AsTask();
+        queue.BeginDispatching();
+        await queue.AdmitAsync(Own(1), 100, ct);
+        var blocked = queue.AdmitAsync(Own(2), 100, ct).AsTask();
+        Assert.That(blocked.IsCompleted, Is.False);
         Assert.That(queue.Clear(), Is.EqualTo(1));
         await blocked;
         Assert.That(queue.Count, Is.EqualTo(1), "the waiting frame went in once there was room");
 
+        var waiting = queue.AdmitAsync(Own(3), 100, ct).AsTask();
         queue.Complete();
-        Assert.That(await queue.WaitToReadAsync(), Is.True, "what is queued is still handed out");
-        queue.TryDequeue(out _);
-        Assert.That(await queue.WaitToReadAsync(), Is.False);
-        await queue.EnqueueAsync(Own(3), 10, ct);
-        Assert.That(queue.Count, Is.Zero, "nothing is added after completion");
+        Assert.That(await waiting, Is.False, "completion releases the read loop; the frame is not taken");
+        Assert.That(queue.TryTakeNext(out var left), Is.True, "what is queued is still handed out");
+        Assert.That(left, Is.EqualTo(Own(2)));
+        Assert.That(queue.TryTakeNext(out _), Is.False);
+        Assert.That(await queue.AdmitAsync(Own(4), 10, ct), Is.False, "nothing is added or delivered after completion");
+        Assert.That(queue.Count, Is.Zero);
     }
 }
