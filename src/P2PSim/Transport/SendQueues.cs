@@ -37,6 +37,8 @@ public readonly record struct FrameDrops(long Control, long OwnGossip, long Forw
 /// <param name="PeakQueuedFrames">Most frames any one connection ever had queued.</param>
 /// <param name="ReceivedWaiting">Frames read from connections that the node has not taken yet, over all connections.</param>
 /// <param name="PingsEchoed">Pings answered by the transport itself (Transport:EchoPings).</param>
+/// <param name="Sent">Frames and wire bytes written to sockets so far (every type, Hello included), over every connection this transport had.</param>
+/// <param name="Received">Frames and wire bytes decoded from sockets so far, over every connection this transport had.</param>
 public sealed record TransportStats(
     int OpenConnections,
     int InboundConnections,
@@ -45,7 +47,38 @@ public sealed record TransportStats(
     int QueuedFrames,
     int PeakQueuedFrames,
     int ReceivedWaiting,
-    long PingsEchoed);
+    long PingsEchoed,
+    WireCounts Sent = default,
+    WireCounts Received = default);
+
+/// <summary>Frames and their wire bytes (length prefix included), in all and for gossip alone.</summary>
+public readonly record struct WireCounts(long Frames, long Bytes, long GossipFrames, long GossipBytes)
+{
+    public static WireCounts operator +(WireCounts a, WireCounts b) =>
+        new(a.Frames + b.Frames, a.Bytes + b.Bytes, a.GossipFrames + b.GossipFrames, a.GossipBytes + b.GossipBytes);
+}
+
+/// <summary>Counts one direction of one connection; written by one loop, read by anyone (tearing-free reads of each field).</summary>
+internal sealed class WireCounter
+{
+    private long _frames;
+    private long _bytes;
+    private long _gossipFrames;
+    private long _gossipBytes;
+
+    public void Add(Message message, int bytes)
+    {
+        Volatile.Write(ref _frames, _frames + 1);
+        Volatile.Write(ref _bytes, _bytes + bytes);
+        if (message is Protocol.Gossip)
+        {
+            Volatile.Write(ref _gossipFrames, _gossipFrames + 1);
+            Volatile.Write(ref _gossipBytes, _gossipBytes + bytes);
+        }
+    }
+
+    public WireCounts Read() => new(Volatile.Read(ref _frames), Volatile.Read(ref _bytes), Volatile.Read(ref _gossipFrames), Volatile.Read(ref _gossipBytes));
+}
 
 public static class SendClasses
 {

@@ -42,6 +42,8 @@ internal sealed class TcpConnection
     private readonly DateTimeOffset _startedAt;
     private readonly long[] _drops = new long[3];
     private Task _dispatcher = Task.CompletedTask;
+    private readonly WireCounter _sent = new();
+    private readonly WireCounter _receivedCount = new();
     private long _readDeadline = long.MaxValue; // UTC ticks; checked by the transport's heartbeat (CheckDeadlines)
     private long _writeDeadline = long.MaxValue;
     private volatile string? _readTimeoutReason;
@@ -104,6 +106,12 @@ internal sealed class TcpConnection
 
     /// <summary>Frames read from this connection that the node has not taken yet.</summary>
     public int ReceivedWaiting => _received.Count;
+
+    /// <summary>Frames and bytes this connection wrote so far.</summary>
+    public WireCounts Sent => _sent.Read();
+
+    /// <summary>Frames and bytes this connection decoded so far.</summary>
+    public WireCounts Received => _receivedCount.Read();
 
     /// <summary>The reason this connection closed (or is closing) for; null while open.</summary>
     public string? CloseReason => Volatile.Read(ref _closeReason);
@@ -409,6 +417,7 @@ internal sealed class TcpConnection
                     }
                     start += consumed;
                     frameStarted = null;
+                    _receivedCount.Add(message!, consumed);
                     string? problem;
                     try
                     {
@@ -592,7 +601,9 @@ internal sealed class TcpConnection
                 // Most urgent first, re-checked for every frame: a Pong queued now overtakes the gossip still queued.
                 while (batch.WrittenCount < MaxWriteBatchBytes && _queues.TryDequeue(out var message))
                 {
+                    var before = batch.WrittenCount;
                     FrameCodec.Write(batch, message);
+                    _sent.Add(message, batch.WrittenCount - before);
                 }
                 if (batch.WrittenCount == 0)
                 {

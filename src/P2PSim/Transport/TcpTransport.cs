@@ -28,6 +28,9 @@ public sealed class TcpTransport : ITransport
     private readonly NodeRole _role;
     private readonly long[] _dropped = new long[3];
     private readonly ConcurrentQueue<TcpConnection> _toFlush = new();
+    private readonly object _endedGate = new();
+    private WireCounts _endedSent;
+    private WireCounts _endedReceived;
     private readonly ITimer _heartbeat;
     private ITransportHandler? _handler;
     private Hello? _hello;
@@ -101,13 +104,20 @@ public sealed class TcpTransport : ITransport
         var queued = 0;
         var waiting = 0;
         var peak = Volatile.Read(ref _peakQueued);
+        WireCounts sent, received;
+        lock (_endedGate)
+        {
+            (sent, received) = (_endedSent, _endedReceived);
+        }
         foreach (var connection in _connections.Values)
         {
             queued += connection.QueuedFrames;
             waiting += connection.ReceivedWaiting;
             peak = Math.Max(peak, connection.PeakQueuedFrames);
+            sent += connection.Sent;
+            received += connection.Received;
         }
-        return new TransportStats(OpenConnections, InboundConnections, Interlocked.Read(ref _refused), Drops, queued, peak, waiting, Interlocked.Read(ref _echoed));
+        return new TransportStats(OpenConnections, InboundConnections, Interlocked.Read(ref _refused), Drops, queued, peak, waiting, Interlocked.Read(ref _echoed), sent, received);
     }
 
     public void Start(ITransportHandler handler)
@@ -250,6 +260,11 @@ public sealed class TcpTransport : ITransport
         if (!_connections.TryRemove(connection.Id, out _))
         {
             return;
+        }
+        lock (_endedGate)
+        {
+            _endedSent += connection.Sent;
+            _endedReceived += connection.Received;
         }
         InterlockedMax(ref _peakQueued, connection.PeakQueuedFrames);
         if (connection.DialTarget is null)

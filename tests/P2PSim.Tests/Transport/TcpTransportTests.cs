@@ -40,6 +40,39 @@ public sealed class TcpTransportTests
 
     [Test]
     [CancelAfter(30_000)]
+    public async Task Frames_and_bytes_are_counted_on_both_ends_and_kept_after_the_connection_ends(CancellationToken ct)
+    {
+        await using var a = TestTransport.Start();
+        await using var b = TestTransport.Start();
+        a.Transport.Dial(b.Endpoint);
+        var id = (await a.Handler.NextAsync<TransportEvent.Connected>(ct)).Info.Id;
+        await b.Handler.NextAsync<TransportEvent.Connected>(ct);
+
+        var frames = new List<Message> { new Hello(ProtocolLimits.Version, NodeRole.Peer, a.Endpoint) };
+        for (var i = 0; i < 20; i++)
+        {
+            var gossip = Forwarded(i, 10 + i);
+            frames.Add(gossip);
+            Assert.That(i % 2 == 0 ? a.Transport.Send(id, gossip) : a.Transport.Queue(id, gossip), Is.True);
+        }
+        a.Transport.Flush();
+        frames.Add(Goodbye.Instance);
+        a.Transport.Send(id, Goodbye.Instance);
+        await b.Handler.NextAsync<TransportEvent.Received>(ct, r => r.Message is Goodbye);
+
+        var gossipFrames = frames.OfType<P2PSim.Protocol.Gossip>().ToList();
+        var expected = new WireCounts(frames.Count, frames.Sum(FrameCodec.FrameSize), gossipFrames.Count, gossipFrames.Sum(FrameCodec.FrameSize));
+        Assert.That(a.Transport.GetStats().Sent, Is.EqualTo(expected), "everything a wrote, its Hello included");
+        await TransportWait.UntilAsync(() => b.Transport.GetStats().Received == expected, "b decoded exactly what a wrote", ct);
+
+        a.Transport.Close(id, "done", afterFlush: false);
+        await TransportWait.UntilAsync(() => a.Transport.GetStats().OpenConnections == 0 && b.Transport.GetStats().InboundConnections == 0, "both ends released", ct);
+        Assert.That(a.Transport.GetStats().Sent, Is.EqualTo(expected), "an ended connection's counts stay in the totals");
+        Assert.That(b.Transport.GetStats().Received, Is.EqualTo(expected));
+    }
+
+    [Test]
+    [CancelAfter(30_000)]
     public async Task Two_transports_connect_and_deliver_every_frame_in_order(CancellationToken ct)
     {
         await using var a = TestTransport.Start();
