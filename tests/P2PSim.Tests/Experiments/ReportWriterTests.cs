@@ -69,4 +69,23 @@ public sealed class ReportWriterTests
         Assert.That(rows.Select(l => l.Length).Distinct().Count(), Is.EqualTo(1), "right-aligned columns end at the same place:\n" + writer);
         Assert.That(lines, Has.Some.Contains("RMR"));
     }
+
+    [Test]
+    public void A_long_run_shows_at_most_20_connectivity_rows_always_including_the_lowest()
+    {
+        var samples = Enumerable.Range(0, 50)
+            .Select(i => new ConnectivitySample(i * 1000, 10, i == 33 ? 3 : 1, i == 33 ? 4 : 10, i == 33 ? 0.4 : 1))
+            .ToArray();
+        var report = Sample() with { Connectivity = new ConnectivityReport(1000, 0.4, 33_000, 3, samples) };
+        var writer = new StringWriter();
+
+        ReportWriter.WriteText(writer, report);
+
+        var text = writer.ToString();
+        var section = text[text.IndexOf("Connectivity over time", StringComparison.Ordinal)..].Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.That(section[0], Does.Contain("of 50 samples"));
+        Assert.That(section.Length - 2, Is.InRange(2, ReportWriter.MaxConnectivityRows), "title, header, rows");
+        Assert.That(section, Has.Some.Contains("33.00 s").And.Contains("40.0 %"));
+        Assert.That(text, Does.Contain("40.0 % at 33.00 s"), "the summary row names the lowest share");
+    }
 }
