@@ -15,7 +15,7 @@ namespace P2PSim.Experiments;
 /// <param name="RunSeed">The seed every random choice of the run derives from.</param>
 /// <param name="Protocol">The peer settings that shape the numbers.</param>
 /// <param name="Links">The simulated link model (null for a real network).</param>
-/// <param name="Overlay">The overlay as it stood when every peer had joined.</param>
+/// <param name="Overlay">The overlay as it stood when the first peers had joined (all of them, but for the peers churn holds back).</param>
 /// <param name="Delivery">Who got what, and how fast.</param>
 /// <param name="Traffic">What it cost on the wire.</param>
 /// <param name="Crash">Failure detection (when peers crashed: the crash and churn workloads).</param>
@@ -60,7 +60,7 @@ public sealed record LinkSettings(
     string LossScope);
 
 /// <summary>
-/// The overlay once every peer has joined: each peer's degree is its number of connected
+/// The overlay once the first peers have joined: each peer's degree is its number of connected
 /// neighbours (dialed and accepted). <paramref name="Connected"/> is a breadth-first search
 /// over the undirected neighbour graph. <paramref name="Fingerprint"/> is a hash of the sorted
 /// edge list (by peer index): equal fingerprints mean the same overlay.
