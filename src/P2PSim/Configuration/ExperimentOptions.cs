@@ -8,7 +8,7 @@ public sealed class ExperimentOptions
     /// <summary><c>tcp</c>: real nodes on loopback TCP, as in the demo. <c>simulated</c>: the same state machines on an in-memory network in virtual time.</summary>
     public string Network { get; set; } = "tcp";
 
-    /// <summary><c>burst</c>, <c>classic</c> or <c>crash</c>.</summary>
+    /// <summary><c>burst</c>, <c>classic</c>, <c>crash</c>, <c>seedcrash</c>, <c>churn</c> or <c>partition</c> (simulated only).</summary>
     public string Workload { get; set; } = "burst";
 
     public int Seeds { get; set; } = 3;
@@ -18,14 +18,41 @@ public sealed class ExperimentOptions
     /// <summary>Seed of every random choice of the run; printed in the report.</summary>
     public int RunSeed { get; set; } = 1;
 
-    /// <summary>burst and crash: messages published, one at a time, from random live peers.</summary>
+    /// <summary>Every workload but classic: messages published, one at a time, from random live peers.</summary>
     public int Messages { get; set; } = 100;
 
-    /// <summary>burst and crash: time between two published messages.</summary>
+    /// <summary>Every workload but classic: time between two published messages.</summary>
     public TimeSpan Spacing { get; set; } = TimeSpan.FromMilliseconds(100);
 
-    /// <summary>crash: share of the peers that crash abruptly halfway through the burst.</summary>
+    /// <summary>Time between two samples of the overlay (connectivity over time); zero: <c>Peer:LivenessInterval</c>.</summary>
+    public TimeSpan SampleInterval { get; set; } = TimeSpan.Zero;
+
+    /// <summary>crash: share of the peers that crash abruptly halfway through the burst (0.3: a mass crash).</summary>
     public double CrashShare { get; set; } = 0.1;
+
+    /// <summary>seedcrash: seeds that crash halfway through the burst.</summary>
+    public int SeedCrashes { get; set; } = 1;
+
+    /// <summary>seedcrash: time from the crash until the seeds restart, empty, on their ports; zero: they stay down.</summary>
+    public TimeSpan SeedRestartAfter { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>churn: share of the peers that leave during the run.</summary>
+    public double ChurnLeaveShare { get; set; } = 0.1;
+
+    /// <summary>churn: share of the leavers that crash instead of saying goodbye.</summary>
+    public double ChurnCrashShare { get; set; } = 0.5;
+
+    /// <summary>churn: share of the peers held back at the start that join during the run.</summary>
+    public double ChurnJoinShare { get; set; } = 0.1;
+
+    /// <summary>churn: time between two churn events (a leave or a join); zero: spread evenly over the burst.</summary>
+    public TimeSpan ChurnInterval { get; set; } = TimeSpan.Zero;
+
+    /// <summary>partition: share of the peers cut off from the rest.</summary>
+    public double PartitionShare { get; set; } = 0.5;
+
+    /// <summary>partition: how long the network stays split; must be shorter than <c>Peer:HistoryWindow</c>.</summary>
+    public TimeSpan PartitionDuration { get; set; } = TimeSpan.FromSeconds(20);
 
     /// <summary>simulated: one-way latency of every link.</summary>
     public TimeSpan Latency { get; set; } = TimeSpan.FromMilliseconds(1);

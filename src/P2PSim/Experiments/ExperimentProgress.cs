@@ -1,7 +1,7 @@
 namespace P2PSim.Experiments;
 
 /// <summary>A snapshot handed to the progress callback of a running experiment.</summary>
-/// <param name="Phase">"join", "workload", "drain" or "detection".</param>
+/// <param name="Phase">"join", "workload", "drain" or "recovery".</param>
 /// <param name="PeersJoined">Peers whose join finished.</param>
 /// <param name="Peers">Peers in the run.</param>
 /// <param name="MessagesPublished">Messages originated so far.</param>

@@ -10,9 +10,10 @@ namespace P2PSim.Experiments;
 /// when peers joined and crashed and hands it every event, in time order, from one thread.
 /// Events are folded in as they come (nothing per event is kept except one latency per first
 /// receipt), so a run of 100,000 peers does not hold millions of event objects.
-/// <para>Order of calls: construct, <see cref="MarkVictim"/> for every peer that will crash (before
-/// the first message is originated), then events, <see cref="PeerJoined"/> and <see cref="PeerCrashed"/>
-/// as they happen, then the <c>Build...</c> methods.</para>
+/// <para>Order of calls: construct, <see cref="MarkVictim"/> for every peer that will crash and
+/// <see cref="MarkLeaver"/> for every peer that will leave cleanly (before the first message is
+/// originated), then events, <see cref="PeerJoined"/>, <see cref="PeerCrashed"/>, <see cref="PeerLeft"/>,
+/// <see cref="SeedCrashed"/> and <see cref="SeedRestarted"/> as they happen, then the <c>Build...</c> methods.</para>
 /// </summary>
 public sealed class ExperimentRecorder
 {
@@ -26,10 +27,23 @@ public sealed class ExperimentRecorder
     private readonly Dictionary<NodeEndpoint, int> _peerIndex;
     private readonly long[] _joinedAt;
     private readonly bool[] _victim;
+    private readonly bool[] _leaver;
+    private readonly SeedListTracker _seedLists;
     private readonly Dictionary<MessageId, int> _messageIndex = new();
     private readonly List<MessageTrack> _messages = [];
     private readonly Dictionary<int, Victim> _crashed = new();
     private readonly HashSet<int> _liveReportedDead = new();
+    private readonly HashSet<int> _liveRemoved = new();
+    private readonly HashSet<int> _leaversReportedDead = new();
+    private long _expected;
+    private bool _expectedStale = true;
+    private long _lastDelivery = NotYet;
+
+    /// <summary>
+    /// Receipts that came in before their message's origination. On tcp the origin hands its frames to the transport
+    /// before it reports the origination, so a fast receiver can be heard first; they are counted once it is.
+    /// </summary>
+    private readonly Dictionary<MessageId, List<(int Peer, GossipReceived Receipt)>> _beforeOrigin = new();
     private long[] _latencies;
     private int _latencyCount;
     private int _maxHops;
@@ -41,20 +55,30 @@ public sealed class ExperimentRecorder
     /// <param name="start">When the run started (times in the report count from here).</param>
     /// <param name="receiptCapacityHint">Expected first receipts (messages x peers), to size the latency buffer once.</param>
     public ExperimentRecorder(IReadOnlyList<NodeEndpoint> peers, int seedCount, DateTimeOffset start, long receiptCapacityHint = 0)
+        : this(peers?.Count ?? throw new ArgumentNullException(nameof(peers)), seedCount, start, receiptCapacityHint)
     {
-        ArgumentNullException.ThrowIfNull(peers);
-        _seedCount = seedCount;
-        _start = start.UtcTicks;
-        _peerIndex = new Dictionary<NodeEndpoint, int>(peers.Count);
         for (var i = 0; i < peers.Count; i++)
         {
             _peerIndex.Add(peers[i], i);
         }
-        _joinedAt = new long[peers.Count];
+    }
+
+    /// <summary>For peers whose endpoints are known only once they listen (port 0): tell each with <see cref="SetPeerEndpoint"/>.</summary>
+    public ExperimentRecorder(int peerCount, int seedCount, DateTimeOffset start, long receiptCapacityHint = 0)
+    {
+        _seedCount = seedCount;
+        _start = start.UtcTicks;
+        _peerIndex = new Dictionary<NodeEndpoint, int>(peerCount);
+        _joinedAt = new long[peerCount];
         Array.Fill(_joinedAt, NotYet);
-        _victim = new bool[peers.Count];
+        _victim = new bool[peerCount];
+        _leaver = new bool[peerCount];
+        _seedLists = new SeedListTracker(seedCount);
         _latencies = new long[(int)Math.Clamp(receiptCapacityHint, 16, MaxPreallocatedReceipts)];
     }
+
+    /// <summary>Peer <paramref name="peer"/> listens on <paramref name="endpoint"/> (dead-node reports name peers by endpoint).</summary>
+    public void SetPeerEndpoint(int peer, NodeEndpoint endpoint) => _peerIndex[endpoint] = peer;
 
     public int PeerCount => _joinedAt.Length;
 
@@ -66,26 +90,113 @@ public sealed class ExperimentRecorder
 
     public long DuplicatesDropped { get; private set; }
 
-    /// <summary>Receipts of messages whose origination was never recorded (should stay 0).</summary>
+    /// <summary>Receipts of messages whose origination has not been recorded (yet): 0 at the end of a run.</summary>
     public long UnattributedReceipts { get; private set; }
 
     /// <summary>True once every crashed peer has been removed by every seed that listed it at its crash.</summary>
     public bool AllCrashesDetected => _removalsPending == 0;
 
+    /// <summary>Expected deliveries that happened so far (see <see cref="DeliveryReport"/>).</summary>
+    public long Deliveries { get; private set; }
+
+    /// <summary>Expected deliveries of the messages originated so far, for the joins recorded so far.</summary>
+    public long ExpectedDeliveries
+    {
+        get
+        {
+            if (_expectedStale)
+            {
+                _expected = CountExpected(reachAll: null);
+                _expectedStale = false;
+            }
+            return _expected;
+        }
+    }
+
+    /// <summary>Every expected receiver has every message originated so far.</summary>
+    public bool AllDelivered => Deliveries >= ExpectedDeliveries;
+
+    /// <summary>The latest expected delivery so far; null before the first.</summary>
+    public DateTimeOffset? LastDeliveryAt => _lastDelivery == NotYet ? null : new DateTimeOffset(_lastDelivery, TimeSpan.Zero);
+
+    /// <summary>First receipts that came through catch-up (the peer asked for them with a Want).</summary>
+    public long CatchUpReceipts { get; private set; }
+
+    /// <summary>Peers that left cleanly so far.</summary>
+    public int PeersLeft { get; private set; }
+
+    /// <summary>Distinct peers that never crashed nor left but reached a seed in a dead-node report.</summary>
+    public int LivePeersReportedDead => _liveReportedDead.Count;
+
+    /// <summary>Of <see cref="LivePeersReportedDead"/>, those some seed removed.</summary>
+    public int LivePeersRemoved => _liveRemoved.Count;
+
+    /// <summary>Distinct peers that left cleanly and reached a seed in a dead-node report anyway.</summary>
+    public int LeaversReportedDead => _leaversReportedDead.Count;
+
+    /// <summary>Every seed's peer-list size now, followed from the seeds' events.</summary>
+    public int[] SeedListSizes => _seedLists.Sizes;
+
+    /// <summary>True when every restarted seed lists as many peers as at its crash (and when none restarted).</summary>
+    public bool AllSeedsRelearned => _seedLists.AllRelearned;
+
+    /// <summary>When the last restarted seed got its peer list back to its size at the crash; null while one has not.</summary>
+    public DateTimeOffset? SeedsRelearnedAt => _seedLists.RelearnedAt;
+
     /// <summary>Declares that <paramref name="peer"/> will crash: it is not expected to receive anything.</summary>
     public void MarkVictim(int peer)
     {
-        if (_messages.Count > 0)
-        {
-            throw new InvalidOperationException("Victims must be marked before the first message is originated.");
-        }
+        ThrowIfMessages("Victims");
         _victim[peer] = true;
+        _expectedStale = true;
+    }
+
+    /// <summary>Declares that <paramref name="peer"/> will leave cleanly during the run: it is not expected to receive anything.</summary>
+    public void MarkLeaver(int peer)
+    {
+        ThrowIfMessages("Leavers");
+        _leaver[peer] = true;
+        _expectedStale = true;
     }
 
     public bool IsVictim(int peer) => _victim[peer];
 
+    /// <summary>True when the peer was marked to crash or to leave: it is not an expected receiver.</summary>
+    public bool Departs(int peer) => _victim[peer] || _leaver[peer];
+
+    /// <summary>True once the peer's join was recorded.</summary>
+    public bool HasJoined(int peer) => _joinedAt[peer] != NotYet;
+
     /// <summary>The peer finished joining at <paramref name="at"/>: it is expected to receive messages originated from then on.</summary>
-    public void PeerJoined(int peer, DateTimeOffset at) => _joinedAt[peer] = at.UtcTicks;
+    public void PeerJoined(int peer, DateTimeOffset at)
+    {
+        _joinedAt[peer] = at.UtcTicks;
+        _expectedStale = true;
+    }
+
+    /// <summary>A peer marked with <see cref="MarkLeaver"/> left (said goodbye).</summary>
+    public void PeerLeft(int peer, DateTimeOffset at)
+    {
+        if (!_leaver[peer])
+        {
+            throw new InvalidOperationException($"Peer {peer} left without being marked as a leaver first.");
+        }
+        PeersLeft++;
+    }
+
+    /// <summary>Seed <paramref name="seed"/> crashed: a restart has to get back to its peer-list size now.</summary>
+    public void SeedCrashed(int seed) => _seedLists.Crashed(seed);
+
+    /// <summary>Seed <paramref name="seed"/> came back empty. Call before the new seed handles anything.</summary>
+    public void SeedRestarted(int seed, DateTimeOffset at) => _seedLists.Restarted(seed, at);
+
+    private void ThrowIfMessages(string what)
+    {
+        if (_messages.Count > 0)
+        {
+            throw new InvalidOperationException($"{what} must be marked before the first message is originated.");
+        }
+    }
 
     /// <summary>The peer crashed; <paramref name="listingSeeds"/> are the seeds that had it in their peer list at that moment.</summary>
     public void PeerCrashed(int peer, DateTimeOffset at, IEnumerable<int> listingSeeds)
@@ -126,6 +237,15 @@ public sealed class ExperimentRecorder
                 {
                     _messageIndex.Add(originated.Id, _messages.Count);
                     _messages.Add(new MessageTrack(peer, originated.At.UtcTicks));
+                    _expectedStale = true;
+                    if (_beforeOrigin.Remove(originated.Id, out var early))
+                    {
+                        foreach (var (receiver, receipt) in early)
+                        {
+                            UnattributedReceipts--;
+                            Attribute(receiver, receipt, _messageIndex[originated.Id]);
+                        }
+                    }
                 }
                 break;
         }
@@ -133,9 +253,10 @@ public sealed class ExperimentRecorder
 
     public void RecordSeedEvent(int seed, NodeEvent nodeEvent)
     {
-        if (nodeEvent is DeadNodeRefuted refuted && _peerIndex.TryGetValue(refuted.Report.Dead, out var alive) && !_victim[alive])
+        _seedLists.Record(seed, nodeEvent);
+        if (nodeEvent is DeadNodeRefuted refuted && _peerIndex.TryGetValue(refuted.Report.Dead, out var alive))
         {
-            _liveReportedDead.Add(alive); // reported dead, though the seed's own check found it alive
+            FalseReport(alive, removed: false); // reported dead, though the seed's own check found it alive
             return;
         }
         if (nodeEvent is not DeadNodeReceived dead || !_peerIndex.TryGetValue(dead.Report.Dead, out var peer))
@@ -144,10 +265,7 @@ public sealed class ExperimentRecorder
         }
         if (!_crashed.TryGetValue(peer, out var victim))
         {
-            if (!_victim[peer])
-            {
-                _liveReportedDead.Add(peer);
-            }
+            FalseReport(peer, dead.Removed);
             return;
         }
         if (dead.Removed && victim.Pending.Remove(seed))
@@ -160,14 +278,47 @@ public sealed class ExperimentRecorder
         }
     }
 
+    /// <summary>A dead-node report about a peer that had not crashed: about a live peer, or about one that left cleanly.</summary>
+    private void FalseReport(int peer, bool removed)
+    {
+        if (_victim[peer])
+        {
+            return; // will crash: a report before its crash is not told apart
+        }
+        if (_leaver[peer])
+        {
+            _leaversReportedDead.Add(peer);
+            return;
+        }
+        _liveReportedDead.Add(peer);
+        if (removed)
+        {
+            _liveRemoved.Add(peer);
+        }
+    }
+
     private void OnReceived(int peer, GossipReceived received)
     {
         FirstReceipts++;
+        if (received.CatchUp)
+        {
+            CatchUpReceipts++;
+        }
         if (!_messageIndex.TryGetValue(received.Id, out var index))
         {
             UnattributedReceipts++;
+            if (!_beforeOrigin.TryGetValue(received.Id, out var early))
+            {
+                _beforeOrigin[received.Id] = early = [];
+            }
+            early.Add((peer, received));
             return;
         }
+        Attribute(peer, received, index);
+    }
+
+    private void Attribute(int peer, GossipReceived received, int index)
+    {
         var at = received.At.UtcTicks;
         var span = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_messages);
         ref var message = ref span[index];
@@ -180,43 +331,21 @@ public sealed class ExperimentRecorder
             Array.Resize(ref _latencies, (int)Math.Min(Array.MaxLength, _latencies.Length * 2L));
         }
         _latencies[_latencyCount++] = at - message.OriginAt;
-        if (!_victim[peer] && peer != message.Origin && _joinedAt[peer] <= message.OriginAt)
+        if (!Departs(peer) && peer != message.Origin && _joinedAt[peer] <= message.OriginAt)
         {
             message.Delivered++;
             message.LastDelivery = Math.Max(message.LastDelivery, at);
+            Deliveries++;
+            _lastDelivery = _lastDelivery == NotYet ? at : Math.Max(_lastDelivery, at);
         }
     }
 
     /// <summary>Delivery numbers (see <see cref="DeliveryReport"/> for the definitions).</summary>
     public DeliveryReport BuildDelivery()
     {
-        // Expected receivers of a message: peers alive throughout, joined by its origination, not its origin.
-        var joinTimes = new List<long>(_joinedAt.Length);
-        for (var p = 0; p < _joinedAt.Length; p++)
-        {
-            if (!_victim[p] && _joinedAt[p] != NotYet)
-            {
-                joinTimes.Add(_joinedAt[p]);
-            }
-        }
-        joinTimes.Sort();
-        long expected = 0;
-        long delivered = 0;
         var reachAll = new List<long>();
-        foreach (var m in _messages)
-        {
-            var expectedHere = CountAtOrBefore(joinTimes, m.OriginAt);
-            if (!_victim[m.Origin] && _joinedAt[m.Origin] <= m.OriginAt)
-            {
-                expectedHere--;
-            }
-            expected += expectedHere;
-            delivered += m.Delivered;
-            if (m.Delivered >= expectedHere)
-            {
-                reachAll.Add(expectedHere > 0 ? m.LastDelivery - m.OriginAt : 0);
-            }
-        }
+        var expected = CountExpected(reachAll);
+        var delivered = Deliveries;
         var (allP50, allP99, allMax) = Statistics.Summarise(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(reachAll));
         var (receiptP50, receiptP99, _) = Statistics.Summarise(_latencies.AsSpan(0, _latencyCount));
         return new DeliveryReport(
@@ -276,6 +405,39 @@ public sealed class ExperimentRecorder
 
     /// <summary>Seeds this recorder was told about.</summary>
     public int SeedCount => _seedCount;
+
+    /// <summary>
+    /// Expected deliveries over every message: its expected receivers are the peers never marked to crash or
+    /// leave that had joined by its origination, its origin excluded. Fills <paramref name="reachAll"/> (when
+    /// given) with origination-to-last-expected-receipt of every message that reached all of them.
+    /// </summary>
+    private long CountExpected(List<long>? reachAll)
+    {
+        var joinTimes = new List<long>(_joinedAt.Length);
+        for (var p = 0; p < _joinedAt.Length; p++)
+        {
+            if (!Departs(p) && _joinedAt[p] != NotYet)
+            {
+                joinTimes.Add(_joinedAt[p]);
+            }
+        }
+        joinTimes.Sort();
+        long expected = 0;
+        foreach (var m in _messages)
+        {
+            var expectedHere = CountAtOrBefore(joinTimes, m.OriginAt);
+            if (!Departs(m.Origin) && _joinedAt[m.Origin] <= m.OriginAt)
+            {
+                expectedHere--;
+            }
+            expected += expectedHere;
+            if (reachAll is not null && m.Delivered >= expectedHere)
+            {
+                reachAll.Add(expectedHere > 0 ? m.LastDelivery - m.OriginAt : 0);
+            }
+        }
+        return expected;
+    }
 
     private static int CountAtOrBefore(List<long> sorted, long value)
     {

@@ -8,17 +8,19 @@ namespace P2PSim.Experiments;
 /// <see cref="ReportWriter.ToDeterministicJson"/>). Null means "not defined for this run".
 /// </summary>
 /// <param name="NetworkKind">"simulated" or "tcp".</param>
-/// <param name="Workload">burst, classic or crash.</param>
+/// <param name="Workload">burst, classic, crash, seedcrash, churn or partition.</param>
 /// <param name="WorkloadDescription">The workload's parameters in words.</param>
 /// <param name="Seeds">Seed nodes.</param>
 /// <param name="Peers">Peer nodes.</param>
 /// <param name="RunSeed">The seed every random choice of the run derives from.</param>
 /// <param name="Protocol">The peer settings that shape the numbers.</param>
 /// <param name="Links">The simulated link model (null for a real network).</param>
-/// <param name="Overlay">The overlay as it stood when every peer had joined.</param>
+/// <param name="Overlay">The overlay as it stood when the first peers had joined (all of them, but for the peers churn holds back).</param>
 /// <param name="Delivery">Who got what, and how fast.</param>
 /// <param name="Traffic">What it cost on the wire.</param>
-/// <param name="Crash">Failure detection (crash workload only).</param>
+/// <param name="Crash">Failure detection (when peers crashed: the crash and churn workloads).</param>
+/// <param name="Faults">False death reports, catch-up, and what the seedcrash, churn and partition workloads did.</param>
+/// <param name="Connectivity">The overlay sampled at a fixed interval through the workload.</param>
 /// <param name="DurationMs">Time the run covered, from the first node start to the end (virtual in a simulation).</param>
 /// <param name="EventsProcessed">Simulation events handled (null for a real network).</param>
 /// <param name="Resources">What the run cost the machine it ran on: varies between runs, never part of a determinism comparison.</param>
@@ -35,6 +37,8 @@ public sealed record ExperimentReport(
     DeliveryReport Delivery,
     TrafficReport Traffic,
     CrashReport? Crash,
+    FaultReport Faults,
+    ConnectivityReport Connectivity,
     double DurationMs,
     long? EventsProcessed,
     ResourceReport? Resources);
@@ -56,7 +60,7 @@ public sealed record LinkSettings(
     string LossScope);
 
 /// <summary>
-/// The overlay once every peer has joined: each peer's degree is its number of connected
+/// The overlay once the first peers have joined: each peer's degree is its number of connected
 /// neighbours (dialed and accepted). <paramref name="Connected"/> is a breadth-first search
 /// over the undirected neighbour graph. <paramref name="Fingerprint"/> is a hash of the sorted
 /// edge list (by peer index): equal fingerprints mean the same overlay.
@@ -73,9 +77,9 @@ public sealed record OverlayReport(
     string Fingerprint);
 
 /// <summary>
-/// Delivery. A message's expected receivers are the peers alive throughout the run (never
-/// crashed) that had joined when it was originated, its origin excluded. A delivery is a first
-/// receipt (<c>GossipReceived</c>) by an expected receiver.
+/// Delivery. A message's expected receivers are the peers that had joined when it was originated
+/// and were still running at the end of the run (never crashed, never left), its origin excluded.
+/// A delivery is a first receipt (<c>GossipReceived</c>, by gossip or by catch-up) by an expected receiver.
 /// </summary>
 /// <param name="MessagesPublished">Messages originated (<c>GossipOriginated</c>).</param>
 /// <param name="ExpectedDeliveries">Sum over messages of the expected receivers.</param>
@@ -133,12 +137,12 @@ public sealed record TrafficReport(
 /// left out of the times and counted in <paramref name="SeedRemovalsMissing"/>.
 /// </summary>
 /// <param name="CrashedPeers">Peers that crashed.</param>
-/// <param name="CrashAtMs">When they crashed (all at once), from the start of the run.</param>
+/// <param name="CrashAtMs">When the first of them crashed (the crash workload crashes them all at once), from the start of the run.</param>
 /// <param name="DetectedEverywhere">Crashed peers removed by every seed that listed them.</param>
 /// <param name="SeedRemovalsMissing">(crashed peer, listing seed) pairs with no removal by the end.</param>
 /// <param name="DetectionP50Ms">Detection time p50 over the peers detected everywhere.</param>
 /// <param name="DetectionMaxMs">Detection time maximum.</param>
-/// <param name="LivePeersReportedDead">Distinct peers that never crashed but reached a seed in a dead-node report.</param>
+/// <param name="LivePeersReportedDead">Distinct peers that never crashed nor left but reached a seed in a dead-node report (as in <see cref="FaultReport"/>).</param>
 public sealed record CrashReport(
     int CrashedPeers,
     double CrashAtMs,

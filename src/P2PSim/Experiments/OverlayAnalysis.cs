@@ -9,7 +9,8 @@ namespace P2PSim.Experiments;
 /// </summary>
 public static class OverlayAnalysis
 {
-    public sealed record Result(int DegreeMin, double DegreeMean, int DegreeMax, int Edges, int Components, string Fingerprint)
+    /// <param name="LargestComponent">Peers in the largest connected component.</param>
+    public sealed record Result(int DegreeMin, double DegreeMean, int DegreeMax, int Edges, int Components, string Fingerprint, int LargestComponent)
     {
         /// <summary>One component (an empty overlay counts as connected).</summary>
         public bool Connected => Components <= 1;
@@ -22,7 +23,7 @@ public static class OverlayAnalysis
         var n = neighbours.Count;
         if (n == 0)
         {
-            return new Result(0, 0, 0, 0, 0, Fingerprint([]));
+            return new Result(0, 0, 0, 0, 0, Fingerprint([]), 0);
         }
         var degrees = new int[n];
         var keys = new List<long>();
@@ -51,16 +52,18 @@ public static class OverlayAnalysis
                 edges.Add(key);
             }
         }
+        var (components, largest) = CountComponents(n, edges);
         return new Result(
             degrees.Min(),
             Statistics.Mean(degrees) ?? 0,
             degrees.Max(),
             edges.Count,
-            CountComponents(n, edges),
-            Fingerprint(edges));
+            components,
+            Fingerprint(edges),
+            largest);
     }
 
-    private static int CountComponents(int n, List<long> edges)
+    private static (int Components, int Largest) CountComponents(int n, List<long> edges)
     {
         // Compressed adjacency of the undirected graph, then breadth-first search from each unvisited peer.
         var start = new int[n + 1];
@@ -84,6 +87,7 @@ public static class OverlayAnalysis
         var seen = new bool[n];
         var queue = new Queue<int>();
         var components = 0;
+        var largest = 0;
         for (var root = 0; root < n; root++)
         {
             if (seen[root])
@@ -93,8 +97,10 @@ public static class OverlayAnalysis
             components++;
             seen[root] = true;
             queue.Enqueue(root);
+            var size = 0;
             while (queue.TryDequeue(out var v))
             {
+                size++;
                 for (var k = start[v]; k < start[v + 1]; k++)
                 {
                     var w = adjacent[k];
@@ -105,8 +111,9 @@ public static class OverlayAnalysis
                     }
                 }
             }
+            largest = Math.Max(largest, size);
         }
-        return components;
+        return (components, largest);
     }
 
     /// <summary>FNV-1a (64-bit) over the sorted edge keys, as 16 hex digits.</summary>

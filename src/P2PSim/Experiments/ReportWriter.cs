@@ -57,6 +57,22 @@ public static class ReportWriter
         new("seed removals missing", r => r.Crash is { } c ? Count(c.SeedRemovalsMissing) : "-"),
         new("detection p50 / max", r => r.Crash is { } c ? $"{Duration(c.DetectionP50Ms)} / {Duration(c.DetectionMaxMs)}" : "-"),
         new("live peers reported dead", r => r.Crash is { } c ? Count(c.LivePeersReportedDead) : "-"),
+        new("Faults", null),
+        new("false death reports", r => $"{Count(r.Faults.LivePeersReportedDead)} live, {Count(r.Faults.LeaversReportedDead)} left cleanly"),
+        new("live peers removed by seeds", r => Count(r.Faults.LivePeersRemoved)),
+        new("receipts by catch-up", r => Count(r.Faults.CatchUpReceipts)),
+        new("churn: left / crashed", r => r.Faults.Churn is { } c ? $"{Count(c.PeersLeftCleanly)} / {Count(c.PeersCrashed)}" : "-"),
+        new("churn: joined late", r => r.Faults.Churn is { } c ? $"{Count(c.PeersJoinedLate)} of {Count(c.PeersHeldBack)}, one change every {Duration(c.IntervalMs)}" : "-"),
+        new("seeds crashed", r => r.Faults.SeedCrash is { } c ? $"{string.Join(",", c.SeedsCrashed)} at {Duration(c.CrashAtMs)}, back at {Duration(c.RestartAtMs)}" : "-"),
+        new("seed peer lists before / end", r => r.Faults.SeedCrash is { } c ? $"{string.Join(",", c.PeerListsBeforeCrash)} / {string.Join(",", c.PeerListsAtEnd)}" : "-"),
+        new("restarted seeds relearned", r => r.Faults.SeedCrash is { RestartAtMs: not null } c ? (c.RelearnedAfterMs is { } ms ? $"after {Duration(ms)}" : "NOT within the run") : "-"),
+        new("partition: peers cut off", r => r.Faults.Partition is { } p ? $"{Count(p.SideA)} of {Count(p.SideA + p.SideB)}, {Duration(p.StartMs)} to {Duration(p.HealMs)}" : "-"),
+        new("messages during partition", r => r.Faults.Partition is { } p ? Count(p.MessagesDuringPartition) : "-"),
+        new("caught up after heal", r => r.Faults.Partition is { } p ? (p.CaughtUpAfterHealMs is { } ms ? $"after {Duration(ms)}" : "NOT all") : "-"),
+        new("Connectivity", null),
+        new("samples", r => $"{Count(r.Connectivity.Samples.Length)}, every {Duration(r.Connectivity.SampleIntervalMs)}"),
+        new("min largest component", r => r.Connectivity.MinLargestComponentShare is { } m ? $"{Percent(m, "0.0")} at {Duration(r.Connectivity.MinAtMs)}" : "-"),
+        new("most components", r => Count(r.Connectivity.MaxComponents)),
         new("Resources", null),
         new("wall clock", r => r.Resources is { } x ? $"{x.WallSeconds.ToString("0.00", Invariant)} s" : "-"),
         new("cpu", r => r.Resources is { } x ? $"{x.CpuSeconds.ToString("0.00", Invariant)} s" : "-"),
@@ -123,6 +139,53 @@ public static class ReportWriter
             output.WriteLine(reports.Count == 1
                 ? $"Workload: {reports[c].WorkloadDescription}"
                 : $"[{c + 1}] workload: {reports[c].WorkloadDescription}");
+        }
+        for (var c = 0; c < reports.Count; c++)
+        {
+            WriteConnectivity(output, reports[c], reports.Count == 1 ? "" : $" [{c + 1}]");
+        }
+    }
+
+    /// <summary>Most rows of the connectivity table in the text report (the JSON has every sample).</summary>
+    public const int MaxConnectivityRows = 20;
+
+    /// <summary>
+    /// The overlay samples as a short table: all of them when they fit in <see cref="MaxConnectivityRows"/>,
+    /// otherwise evenly spaced ones plus the one with the lowest share.
+    /// </summary>
+    private static void WriteConnectivity(TextWriter output, ExperimentReport report, string tag)
+    {
+        var samples = report.Connectivity.Samples;
+        if (samples.Length == 0)
+        {
+            return;
+        }
+        var shown = new SortedSet<int>();
+        if (samples.Length <= MaxConnectivityRows)
+        {
+            shown.UnionWith(Enumerable.Range(0, samples.Length));
+        }
+        else
+        {
+            for (var i = 0; i < MaxConnectivityRows - 1; i++)
+            {
+                shown.Add((int)((long)i * (samples.Length - 1) / (MaxConnectivityRows - 2)));
+            }
+            var lowest = 0;
+            for (var i = 1; i < samples.Length; i++)
+            {
+                lowest = samples[i].LargestComponentShare < samples[lowest].LargestComponentShare ? i : lowest;
+            }
+            shown.Add(lowest);
+        }
+        output.WriteLine(shown.Count == samples.Length
+            ? $"Connectivity over time{tag}:"
+            : $"Connectivity over time{tag}: {shown.Count} of {samples.Length} samples (evenly spaced, and the lowest; the JSON has all):");
+        output.WriteLine($"{"time",12}  {"live peers",10}  {"components",10}  {"in largest",10}");
+        foreach (var i in shown)
+        {
+            var x = samples[i];
+            output.WriteLine($"{Duration(x.AtMs),12}  {Count(x.LivePeers),10}  {Count(x.Components),10}  {Percent(x.LargestComponentShare, "0.0"),10}");
         }
     }
 

@@ -43,12 +43,15 @@ public sealed record SimulatedExperimentOptions
     /// <summary>Longest the run waits, after the last message, for gossip still on its way.</summary>
     public TimeSpan DrainTimeout { get; init; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>Time between two overlay samples (connectivity over time). Zero, the default: <c>Peer.LivenessInterval</c>.</summary>
+    public TimeSpan SampleInterval { get; init; } = TimeSpan.Zero;
+
     /// <summary>Least wall-clock time between two progress callbacks.</summary>
     public TimeSpan ProgressInterval { get; init; } = TimeSpan.FromSeconds(1);
 
     /// <summary>
-    /// A private copy of <see cref="Peer"/> for one run (every setting carried over); burst and crash
-    /// drive gossip themselves, so there the peers' own timed gossip is off.
+    /// A private copy of <see cref="Peer"/> for one run (every setting carried over); every workload but classic
+    /// drives gossip itself, so there the peers' own timed gossip is off.
     /// </summary>
     public PeerOptions PeerOptionsForRun()
     {
@@ -91,6 +94,20 @@ public sealed record SimulatedExperimentOptions
         if (JoinSpacing < TimeSpan.Zero || JoinTimeout <= TimeSpan.Zero || DrainTimeout <= TimeSpan.Zero || ProgressInterval < TimeSpan.Zero)
         {
             throw new ArgumentException($"{nameof(JoinSpacing)} must not be negative; {nameof(JoinTimeout)} and {nameof(DrainTimeout)} must be positive.");
+        }
+        if (SampleInterval < TimeSpan.Zero)
+        {
+            throw new ArgumentException($"{nameof(SampleInterval)} must not be negative (got {SampleInterval}).");
+        }
+        if (Workload is SeedCrashWorkload { Seeds: var crashing } && crashing > Seeds)
+        {
+            throw new ArgumentException($"{nameof(SeedCrashWorkload)}.{nameof(SeedCrashWorkload.Seeds)} ({crashing}) must not exceed {nameof(Seeds)} ({Seeds}).");
+        }
+        if (Workload is PartitionWorkload { Duration: var split } && split >= Peer.HistoryWindow)
+        {
+            throw new ArgumentException(
+                $"{nameof(PartitionWorkload)}.{nameof(PartitionWorkload.Duration)} ({split}) must be shorter than {nameof(Peer)}.{nameof(PeerOptions.HistoryWindow)} ({Peer.HistoryWindow}), "
+                + "or what one side published falls out of the history before the other side can catch up on it.");
         }
     }
 }

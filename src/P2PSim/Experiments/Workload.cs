@@ -1,43 +1,65 @@
 namespace P2PSim.Experiments;
 
-/// <summary>What the peers do once the overlay is built. One of the records below.</summary>
+/// <summary>What the peers do once the overlay is built. One of the records below or in <c>FaultWorkloads.cs</c>.</summary>
 public abstract record Workload
 {
-    /// <summary>Short name for reports: burst, classic or crash.</summary>
+    /// <summary>Short name for reports: burst, classic, crash, seedcrash, churn or partition.</summary>
     public abstract string Name { get; }
 
     /// <summary>One line for the text report.</summary>
     public abstract string Describe();
 
     internal abstract void Validate();
+
+    private protected static void CheckShare(string name, double value)
+    {
+        if (double.IsNaN(value) || value is < 0 or > 1)
+        {
+            throw new ArgumentException($"{name} must be between 0 and 1 (got {value}).");
+        }
+    }
 }
 
 /// <summary>
-/// <see cref="Messages"/> gossip messages, published one at a time, every <see cref="Spacing"/>,
-/// each from a peer picked at random among the running ones. The peers' own timed gossip is
-/// switched off (<c>MessagesPerPeer = 0</c>). Measures dissemination on a quiet overlay.
+/// A burst of <see cref="Messages"/> gossip messages, published one at a time, every <see cref="Spacing"/>,
+/// each from a peer picked at random among the running ones, with the peers' own timed gossip switched off
+/// (<c>MessagesPerPeer = 0</c>). The fault workloads are bursts with something going wrong halfway:
+/// their faults start just before message <c>Messages / 2</c> (at <see cref="FaultOffset"/>).
 /// </summary>
-public sealed record BurstWorkload : Workload
+public abstract record PublishingWorkload : Workload
 {
     public int Messages { get; init; } = 100;
 
     public TimeSpan Spacing { get; init; } = TimeSpan.FromMilliseconds(100);
 
-    public override string Name => "burst";
+    /// <summary>How long the burst lasts: <c>Messages x Spacing</c>.</summary>
+    public TimeSpan BurstLength => Spacing * Messages;
 
-    public override string Describe() => $"{Messages} messages, one every {Spacing.TotalMilliseconds:0.###} ms from random live peers";
+    /// <summary>When the faults of the workload start, from the first message: half a spacing before message Messages/2.</summary>
+    public TimeSpan FaultOffset => Messages == 0 ? TimeSpan.Zero : TimeSpan.FromTicks(Math.Max(0, (Spacing * (Messages / 2)).Ticks - (Spacing.Ticks / 2)));
+
+    private protected string DescribeBurst() => $"{Messages} messages, one every {Spacing.TotalMilliseconds:0.###} ms";
 
     internal override void Validate()
     {
+        var type = GetType().Name;
         if (Messages < 0)
         {
-            throw new ArgumentException($"{nameof(BurstWorkload)}.{nameof(Messages)} must not be negative (got {Messages}).");
+            throw new ArgumentException($"{type}.{nameof(Messages)} must not be negative (got {Messages}).");
         }
         if (Spacing < TimeSpan.Zero)
         {
-            throw new ArgumentException($"{nameof(BurstWorkload)}.{nameof(Spacing)} must not be negative (got {Spacing}).");
+            throw new ArgumentException($"{type}.{nameof(Spacing)} must not be negative (got {Spacing}).");
         }
     }
+}
+
+/// <summary>A burst on a quiet overlay: measures dissemination alone.</summary>
+public sealed record BurstWorkload : PublishingWorkload
+{
+    public override string Name => "burst";
+
+    public override string Describe() => $"{DescribeBurst()} from random live peers";
 }
 
 /// <summary>
@@ -58,38 +80,23 @@ public sealed record ClassicWorkload : Workload
 }
 
 /// <summary>
-/// A burst with failures: halfway through the burst (just before message Messages/2 is
-/// published) a random <see cref="CrashShare"/> of the peers stops abruptly, with no goodbye.
-/// The run continues until every crashed peer has been removed by every seed that listed it,
-/// or until detection can no longer happen in time.
+/// A burst with failures: halfway through the burst a random <see cref="CrashShare"/> of the peers stops
+/// abruptly, all at once, with no goodbye (0.3 is a mass crash). The run continues until every crashed peer
+/// has been removed by every seed that listed it and every live peer has every message, or until detection
+/// can no longer happen in time.
 /// </summary>
-public sealed record CrashWorkload : Workload
+public sealed record CrashWorkload : PublishingWorkload
 {
     /// <summary>Share of the peers that crash, in [0, 1]. Default 10%.</summary>
     public double CrashShare { get; init; } = 0.1;
 
-    public int Messages { get; init; } = 100;
-
-    public TimeSpan Spacing { get; init; } = TimeSpan.FromMilliseconds(100);
-
     public override string Name => "crash";
 
-    public override string Describe() =>
-        $"{Messages} messages, one every {Spacing.TotalMilliseconds:0.###} ms; {CrashShare:P0} of peers crash after message {Messages / 2}";
+    public override string Describe() => $"{DescribeBurst()}; {CrashShare:P0} of peers crash after message {Messages / 2}";
 
     internal override void Validate()
     {
-        if (double.IsNaN(CrashShare) || CrashShare is < 0 or > 1)
-        {
-            throw new ArgumentException($"{nameof(CrashWorkload)}.{nameof(CrashShare)} must be between 0 and 1 (got {CrashShare}).");
-        }
-        if (Messages < 0)
-        {
-            throw new ArgumentException($"{nameof(CrashWorkload)}.{nameof(Messages)} must not be negative (got {Messages}).");
-        }
-        if (Spacing < TimeSpan.Zero)
-        {
-            throw new ArgumentException($"{nameof(CrashWorkload)}.{nameof(Spacing)} must not be negative (got {Spacing}).");
-        }
+        base.Validate();
+        CheckShare($"{nameof(CrashWorkload)}.{nameof(CrashShare)}", CrashShare);
     }
 }

@@ -33,7 +33,7 @@ public static class ExperimentCommand
             peer = configuration.GetSection(PeerOptions.Section).Get<PeerOptions>() ?? new PeerOptions();
             var transport = configuration.GetSection(TransportOptions.Section).Get<TransportOptions>() ?? new TransportOptions();
             var failures = new List<string>();
-            failures.AddRange(new ExperimentOptionsValidator().Validate(null, experiment).Failures ?? []);
+            failures.AddRange(new ExperimentOptionsValidator(peer).Validate(null, experiment).Failures ?? []);
             failures.AddRange(new PeerOptionsValidator(Options.Create(transport)).Validate(null, peer).Failures ?? []);
             if (failures.Count > 0)
             {
@@ -96,10 +96,22 @@ public static class ExperimentCommand
         {
             "classic" => new ClassicWorkload(),
             "crash" => new CrashWorkload { Messages = e.Messages, Spacing = e.Spacing, CrashShare = e.CrashShare },
+            "seedcrash" => new SeedCrashWorkload { Messages = e.Messages, Spacing = e.Spacing, Seeds = e.SeedCrashes, RestartAfter = e.SeedRestartAfter },
+            "churn" => new ChurnWorkload
+            {
+                Messages = e.Messages,
+                Spacing = e.Spacing,
+                LeaveShare = e.ChurnLeaveShare,
+                CrashShare = e.ChurnCrashShare,
+                JoinShare = e.ChurnJoinShare,
+                Interval = e.ChurnInterval,
+            },
+            "partition" => new PartitionWorkload { Messages = e.Messages, Spacing = e.Spacing, Share = e.PartitionShare, Duration = e.PartitionDuration },
             _ => new BurstWorkload { Messages = e.Messages, Spacing = e.Spacing },
         },
         Network = new SimulatedNetworkOptions { Latency = e.Latency, Jitter = e.Jitter, LossProbability = e.Loss },
         JoinConcurrency = e.JoinConcurrency,
+        SampleInterval = e.SampleInterval,
     };
 
     private static string ReportPath(ExperimentOptions e) => e.ReportPath

@@ -36,11 +36,21 @@ public sealed class NodeDirectory
 
     public IReadOnlyList<NodeEndpoint> SeedEndpoints => Seeds.Select(s => s.Endpoint).ToArray();
 
+    /// <summary>Adds a node that started; one started again under the same role and index (a restart) takes the old one's place.</summary>
     internal void Add(NodeService node)
     {
         lock (_gate)
         {
-            (node.Role == NodeRole.Seed ? _seeds : _peers).Add(node);
+            var list = node.Role == NodeRole.Seed ? _seeds : _peers;
+            var same = list.FindIndex(n => n.Index == node.Index);
+            if (same >= 0)
+            {
+                list[same] = node;
+            }
+            else
+            {
+                list.Add(node);
+            }
         }
     }
 }

@@ -26,7 +26,7 @@ public sealed class NetworkCounters
     /// <summary>Messages dropped by the loss model.</summary>
     public long MessagesLost { get; internal set; }
 
-    /// <summary>Messages that arrived at a crashed node or a connection end already closed.</summary>
+    /// <summary>Messages that arrived at a crashed node, at a connection end already closed, or on a connection a partition cut.</summary>
     public long MessagesDropped { get; internal set; }
 
     /// <summary>Sends on a connection end the sender had already closed (ignored).</summary>

@@ -12,6 +12,9 @@ internal struct SimLink
     public bool DialerOpen;
     public bool AcceptorOpen;
 
+    /// <summary>A partition reset this connection: nothing on it arrives any more (both ends are being told).</summary>
+    public bool Cut;
+
     /// <summary>Latest arrival scheduled towards the acceptor (ticks).</summary>
     public long LastArrivalAtAcceptor;
 

@@ -16,12 +16,18 @@ internal sealed class SimNode(int index, NodeMachine machine)
 
     public NodeRole Role { get; } = machine.Role;
 
-    /// <summary>Started and not crashed: accepts connections and handles events.</summary>
-    public bool Running => Started && !Crashed;
+    /// <summary>Started, not crashed, not stopped: accepts connections and handles events.</summary>
+    public bool Running => Started && !Crashed && !Stopped;
 
     public bool Started;
 
     public bool Crashed;
+
+    /// <summary>Stop was called: it says goodbye and still handles events until <see cref="Stopped"/>.</summary>
+    public bool Stopping;
+
+    /// <summary>Went down after a clean stop.</summary>
+    public bool Stopped;
 
     /// <summary>Bumped by every wake request and by a crash; a timer event of an older generation is stale.</summary>
     public int TimerGeneration;

@@ -17,14 +17,16 @@ namespace P2PSim.Simulation;
 /// <see cref="NodeMachine.OnDialFailed"/>. A close reaches the other side after one latency,
 /// behind whatever was sent before it (aborts are not distinguished from flushed closes).
 /// A node does not hear about closes it made itself. <see cref="Crash"/> stops a node at once
-/// and resets its connections: the other ends learn it one latency later.
+/// and resets its connections: the other ends learn it one latency later. Faults beyond a
+/// crash (a clean <see cref="Stop"/>, a <see cref="Restart"/> on the same endpoint, a
+/// <see cref="Partition"/> and <see cref="Heal"/>) are in <c>SimulatedNetwork.Faults.cs</c>.
 /// </para>
 /// <para>
 /// Not thread-safe. An <see cref="INodeEventSink"/> is called in the middle of an event and
 /// must not call back into the network; <see cref="Schedule"/> a callback instead.
 /// </para>
 /// </summary>
-public sealed class SimulatedNetwork
+public sealed partial class SimulatedNetwork
 {
     /// <summary>Virtual time zero: 2000-01-01T00:00:00Z.</summary>
     public static readonly DateTimeOffset Epoch = new(2000, 1, 1, 0, 0, 0, TimeSpan.Zero);
@@ -33,6 +35,8 @@ public sealed class SimulatedNetwork
     private const string ResetByCrash = "connection reset (the remote stopped abruptly)";
     private const string Refused = "connection refused";
     private const string NoSuchHost = "no node listens there";
+    private const string Unreachable = "network unreachable (partition)";
+    private const string ResetByPartition = "connection reset (network partition)";
 
     private readonly SimulatedNetworkOptions _options;
     private readonly Random _random;
@@ -41,6 +45,9 @@ public sealed class SimulatedNetwork
     private readonly List<SimNode> _nodes = [];
     private NodeMachine[] _machines = new NodeMachine[64];
     private bool[] _crashed = new bool[64];
+    private bool[] _stopping = new bool[64];
+    private byte[] _side = new byte[64];
+    private bool _partitioned;
     private readonly Dictionary<NodeEndpoint, int> _byEndpoint = new();
     private readonly List<NodeAction> _actions = [];
     private readonly long _latency;
@@ -96,16 +103,23 @@ public sealed class SimulatedNetwork
     public int Add(NodeMachine machine)
     {
         ArgumentNullException.ThrowIfNull(machine);
-        var index = _nodes.Count;
-        if (!_byEndpoint.TryAdd(machine.Self, index))
+        if (!_byEndpoint.TryAdd(machine.Self, _nodes.Count))
         {
             throw new ArgumentException($"Another node already listens on {machine.Self}.", nameof(machine));
         }
+        return AddNode(machine);
+    }
+
+    private int AddNode(NodeMachine machine)
+    {
+        var index = _nodes.Count;
         _nodes.Add(new SimNode(index, machine));
         if (index == _machines.Length)
         {
             Array.Resize(ref _machines, index * 2);
             Array.Resize(ref _crashed, index * 2);
+            Array.Resize(ref _stopping, index * 2);
+            Array.Resize(ref _side, index * 2);
         }
         // Dense copies of what every delivery checks, so the hot path touches fewer objects.
         _machines[index] = machine;
@@ -118,7 +132,7 @@ public sealed class SimulatedNetwork
 
     public bool TryGetNode(NodeEndpoint endpoint, out int node) => _byEndpoint.TryGetValue(endpoint, out node);
 
-    /// <summary>Started and not crashed.</summary>
+    /// <summary>Started, and neither crashed nor stopped (a node still saying goodbye runs).</summary>
     public bool IsRunning(int node) => _nodes[node].Running;
 
     public bool IsCrashed(int node) => _nodes[node].Crashed;
@@ -168,31 +182,6 @@ public sealed class SimulatedNetwork
             _busy = false;
             _actions.Clear();
         }
-    }
-
-    /// <summary>
-    /// Stops a node abruptly, like a killed process: it handles nothing more, what was on its
-    /// way to it is lost, and the other end of each of its connections is told one latency later.
-    /// </summary>
-    public void Crash(int node)
-    {
-        var n = _nodes[node];
-        if (n.Crashed)
-        {
-            return;
-        }
-        EnterDriverCall();
-        n.Crashed = true;
-        _crashed[node] = true;
-        n.TimerGeneration++;
-        foreach (var end in n.OpenEnds)
-        {
-            _links[end >> 1].SetClosed(end & 1);
-            Counters.ConnectionsClosed++;
-            NotifyClosed(end >> 1, 1 - (end & 1), ResetByCrash);
-        }
-        n.OpenEnds.Clear();
-        _busy = false;
     }
 
     /// <summary>Runs <paramref name="action"/> on the simulation thread at virtual time <paramref name="at"/> (not earlier than now).</summary>
@@ -279,7 +268,8 @@ public sealed class SimulatedNetwork
         }
         var node = e.Node;
         var end = (int)e.Arg;
-        if (_crashed[node] || !_links[end >> 1].IsOpen(end & 1))
+        ref var link = ref _links[end >> 1];
+        if (_crashed[node] || !link.IsOpen(end & 1) || link.Cut)
         {
             Counters.MessagesDropped++;
             return;
@@ -321,17 +311,18 @@ public sealed class SimulatedNetwork
     private void OnDialArrive(in SimEvent e)
     {
         var dialer = _nodes[e.Node];
-        if (dialer.Crashed)
+        if (dialer.Crashed || dialer.Stopped)
         {
             return;
         }
         dialer.PendingDials--;
         var targetIndex = (int)e.Arg;
-        if (targetIndex < 0 || !_nodes[targetIndex].Running)
+        if (targetIndex < 0 || !_nodes[targetIndex].Running || Blocked(dialer.Index, targetIndex))
         {
             Counters.DialsFailed++;
             var target = targetIndex < 0 ? (NodeEndpoint)e.Payload! : _nodes[targetIndex].Endpoint;
-            dialer.Machine.OnDialFailed(target, targetIndex < 0 ? NoSuchHost : Refused, Now);
+            var reason = targetIndex < 0 ? NoSuchHost : _nodes[targetIndex].Running ? Unreachable : Refused;
+            dialer.Machine.OnDialFailed(target, reason, Now);
             Drain(dialer.Index);
             return;
         }
@@ -395,6 +386,10 @@ public sealed class SimulatedNetwork
             }
         }
         actions.Clear();
+        if (_stopping[node])
+        {
+            FinishStopWhenComplete(_nodes[node]);
+        }
     }
 
     private void DoSend(int sender, ConnectionId connection, Message message)
@@ -428,7 +423,7 @@ public sealed class SimulatedNetwork
         }
         var side = 1 - (end & 1);
         var receiver = link.Node(side);
-        if (_crashed[receiver] || !link.IsOpen(side))
+        if (_crashed[receiver] || !link.IsOpen(side) || link.Cut)
         {
             Counters.MessagesDropped++; // would be dropped on arrival anyway
             return;

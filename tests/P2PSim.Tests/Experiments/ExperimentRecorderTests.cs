@@ -135,4 +135,62 @@ public sealed class ExperimentRecorderTests
 
         Assert.That(() => recorder.MarkVictim(1), Throws.InvalidOperationException);
     }
+
+    [Test]
+    public void A_receipt_heard_before_its_origination_still_counts()
+    {
+        var recorder = JoinedRecorder();
+        var id = MessageId.Of("early");
+        Receive(recorder, 1, id, Ms(11), hops: 1);
+        Assert.That(recorder.UnattributedReceipts, Is.EqualTo(1));
+
+        Originate(recorder, 0, Ms(10), "early");
+        Receive(recorder, 2, id, Ms(12), hops: 2);
+        Receive(recorder, 3, id, Ms(13), hops: 2);
+
+        Assert.That(recorder.UnattributedReceipts, Is.Zero);
+        Assert.That(recorder.BuildDelivery().Deliveries, Is.EqualTo(3));
+        Assert.That(recorder.AllDelivered, Is.True);
+    }
+
+    [Test]
+    public void A_leaver_is_not_expected_and_a_report_of_its_death_is_a_false_one_of_its_own_kind()
+    {
+        var recorder = new ExperimentRecorder(Peers, seedCount: 2, T0);
+        recorder.MarkLeaver(3);
+        for (var p = 0; p < Peers.Length; p++)
+        {
+            recorder.PeerJoined(p, T0);
+        }
+        Originate(recorder, 0, Ms(10), "m1");
+        recorder.PeerLeft(3, Ms(20));
+
+        recorder.RecordSeedEvent(0, Dead(3, Ms(30), removed: false));
+        recorder.RecordSeedEvent(1, Dead(2, Ms(30), removed: true));
+
+        Assert.That(recorder.ExpectedDeliveries, Is.EqualTo(2), "peers 1 and 2; not the leaver");
+        Assert.That(recorder.PeersLeft, Is.EqualTo(1));
+        Assert.That((recorder.LeaversReportedDead, recorder.LivePeersReportedDead, recorder.LivePeersRemoved), Is.EqualTo((1, 1, 1)));
+        Assert.That(() => recorder.PeerLeft(1, Ms(40)), Throws.InvalidOperationException);
+    }
+
+    [Test]
+    public void A_restarted_seed_relearns_when_it_lists_as_many_peers_as_at_its_crash()
+    {
+        var recorder = new ExperimentRecorder(Peers, seedCount: 2, T0);
+        PeerRegistered Registered(int peer, double ms, bool again = false) => new(Ms(ms), Peers[peer], "x", again, []);
+        recorder.RecordSeedEvent(0, Registered(0, 1));
+        recorder.RecordSeedEvent(0, Registered(1, 2));
+        recorder.RecordSeedEvent(0, Registered(1, 3, again: true));
+        recorder.SeedCrashed(0);
+        recorder.SeedRestarted(0, Ms(100));
+        Assert.That(recorder.AllSeedsRelearned, Is.False);
+
+        recorder.RecordSeedEvent(0, Registered(1, 150));
+        recorder.RecordSeedEvent(0, Registered(0, 170));
+
+        Assert.That(recorder.SeedListSizes[0], Is.EqualTo(2));
+        Assert.That(recorder.AllSeedsRelearned, Is.True);
+        Assert.That(recorder.SeedsRelearnedAt, Is.EqualTo(Ms(170)));
+    }
 }

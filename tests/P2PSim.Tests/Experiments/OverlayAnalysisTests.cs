@@ -26,6 +26,7 @@ public sealed class OverlayAnalysisTests
         var result = OverlayAnalysis.Analyse(oneSided);
 
         Assert.That(result.Components, Is.EqualTo(2));
+        Assert.That(result.LargestComponent, Is.EqualTo(2));
         Assert.That(result.Connected, Is.False);
         Assert.That(result.Edges, Is.EqualTo(2));
         Assert.That(result.DegreeMin, Is.Zero);
@@ -40,6 +41,16 @@ public sealed class OverlayAnalysisTests
 
         Assert.That(OverlayAnalysis.Analyse(a).Fingerprint, Is.EqualTo(OverlayAnalysis.Analyse(b).Fingerprint));
         Assert.That(OverlayAnalysis.Analyse(a).Fingerprint, Is.Not.EqualTo(OverlayAnalysis.Analyse(c).Fingerprint));
+    }
+
+    [Test]
+    public void The_largest_component_is_counted_in_peers()
+    {
+        int[][] split = [[1], [0, 2], [1], [4], [3], []];
+
+        var result = OverlayAnalysis.Analyse(split);
+
+        Assert.That((result.Components, result.LargestComponent), Is.EqualTo((3, 3)));
     }
 
     [Test]

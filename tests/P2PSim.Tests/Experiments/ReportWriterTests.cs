@@ -9,7 +9,7 @@ public sealed class ReportWriterTests
     private static readonly string[] TopLevelFields =
     [
         "networkKind", "workload", "workloadDescription", "seeds", "peers", "runSeed", "protocol", "links",
-        "overlay", "delivery", "traffic", "crash", "durationMs", "eventsProcessed", "resources",
+        "overlay", "delivery", "traffic", "crash", "faults", "connectivity", "durationMs", "eventsProcessed", "resources",
     ];
 
     private static ExperimentReport Sample(ResourceReport? resources = null) => new(
@@ -25,6 +25,8 @@ public sealed class ReportWriterTests
         Delivery: new DeliveryReport(2, 18, 18, 1.0, 2, 3, 4, 4, 2, 4, 3),
         Traffic: new TrafficReport(120, 18, 6.666, 5.666, 102, 150, 9000, 7000, 0),
         Crash: null,
+        Faults: new FaultReport(0, 0, 0, 0, null, null, null),
+        Connectivity: new ConnectivityReport(100, 1, 0, 1, [new ConnectivitySample(0, 10, 1, 10, 1)]),
         DurationMs: 250,
         EventsProcessed: 1234,
         Resources: resources ?? new ResourceReport(1.5, 1.2, 100 << 20, 10 << 20));
@@ -62,8 +64,28 @@ public sealed class ReportWriterTests
         Assert.That(lines[0], Does.Contain("[1] simulated").And.Contain("[2] tcp"));
         var reliability = lines.Single(l => l.TrimStart().StartsWith("reliability", StringComparison.Ordinal));
         Assert.That(reliability, Does.Contain("100.000 %"));
-        var rows = lines.Where(l => l.StartsWith("  ", StringComparison.Ordinal)).ToList();
+        var table = lines.TakeWhile(l => !l.StartsWith("[1] workload", StringComparison.Ordinal)).ToList();
+        var rows = table.Where(l => l.StartsWith("  ", StringComparison.Ordinal)).ToList();
         Assert.That(rows.Select(l => l.Length).Distinct().Count(), Is.EqualTo(1), "right-aligned columns end at the same place:\n" + writer);
         Assert.That(lines, Has.Some.Contains("RMR"));
+    }
+
+    [Test]
+    public void A_long_run_shows_at_most_20_connectivity_rows_always_including_the_lowest()
+    {
+        var samples = Enumerable.Range(0, 50)
+            .Select(i => new ConnectivitySample(i * 1000, 10, i == 33 ? 3 : 1, i == 33 ? 4 : 10, i == 33 ? 0.4 : 1))
+            .ToArray();
+        var report = Sample() with { Connectivity = new ConnectivityReport(1000, 0.4, 33_000, 3, samples) };
+        var writer = new StringWriter();
+
+        ReportWriter.WriteText(writer, report);
+
+        var text = writer.ToString();
+        var section = text[text.IndexOf("Connectivity over time", StringComparison.Ordinal)..].Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.That(section[0], Does.Contain("of 50 samples"));
+        Assert.That(section.Length - 2, Is.InRange(2, ReportWriter.MaxConnectivityRows), "title, header, rows");
+        Assert.That(section, Has.Some.Contains("33.00 s").And.Contains("40.0 %"));
+        Assert.That(text, Does.Contain("40.0 % at 33.00 s"), "the summary row names the lowest share");
     }
 }

@@ -1,0 +1,251 @@
+using P2PSim.Configuration;
+
+namespace P2PSim.Experiments;
+
+/// <summary>
+/// Runs one experiment on any <see cref="IExperimentNetwork"/>: the workloads are written once, here. The steps:
+/// decide the <see cref="WorkloadPlan"/>; mark the peers that will crash or leave; let the first peers join and
+/// measure the overlay; sample the overlay from then on; carry out the plan's steps at their times (or, for
+/// classic, wait for the peers' own gossip); let the gossip land (drain); after faults, wait until the network has
+/// recovered (every expected receipt, every crash detected, every restarted seed back to its peer-list size) or
+/// until it can no longer do so in time; report.
+/// </summary>
+internal sealed class WorkloadRunner(IExperimentNetwork net, SimulatedExperimentOptions options, PeerOptions peer, Random random)
+{
+    public async ValueTask<ExperimentReport> RunAsync(CancellationToken cancellationToken)
+    {
+        var plan = WorkloadPlan.For(options, random);
+        net.Write(r =>
+        {
+            foreach (var v in plan.Victims)
+            {
+                r.MarkVictim(v);
+            }
+            foreach (var l in plan.Leavers)
+            {
+                r.MarkLeaver(l);
+            }
+        });
+        net.Phase = "join";
+        var join = await net.JoinAsync(plan.InitialPeers, cancellationToken).ConfigureAwait(false);
+        var overlay = Overlay(await net.SnapshotAsync(cancellationToken).ConfigureAwait(false), join);
+
+        var sampler = new ConnectivitySampler(net.Start, options.SampleInterval > TimeSpan.Zero ? options.SampleInterval : peer.LivenessInterval);
+        net.Phase = "workload";
+        net.StartSampling(sampler);
+        var log = new FaultLog();
+        if (options.Workload is ClassicWorkload)
+        {
+            var target = (long)join.Gossiping * peer.MessagesPerPeer;
+            var deadline = net.Now + (peer.GossipInterval * (peer.MessagesPerPeer + 1)) + options.DrainTimeout;
+            await net.WaitUntilAsync(() => net.Read(static r => r.MessagesPublished) >= target, deadline, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            await RunStepsAsync(plan, log, cancellationToken).ConfigureAwait(false);
+        }
+        net.Phase = "drain";
+        await net.WaitForGossipAsync(net.Now + options.DrainTimeout, cancellationToken).ConfigureAwait(false);
+        if (log.RecoverBy is { } recoverBy)
+        {
+            net.Phase = "recovery";
+            await net.WaitUntilAsync(() => net.Read(static r => r.AllDelivered && r.AllCrashesDetected && r.AllSeedsRelearned), recoverBy, cancellationToken).ConfigureAwait(false);
+            await net.WaitForGossipAsync(net.Now + options.DrainTimeout, cancellationToken).ConfigureAwait(false);
+        }
+        await net.StopSamplingAsync(cancellationToken).ConfigureAwait(false);
+        return Report(plan, overlay, log, sampler.Build());
+    }
+
+    private async ValueTask RunStepsAsync(WorkloadPlan plan, FaultLog log, CancellationToken cancellationToken)
+    {
+        var start = net.Now;
+        foreach (var step in plan.Steps)
+        {
+            await net.DelayUntilAsync(start + step.At, cancellationToken).ConfigureAwait(false);
+            var now = net.Now;
+            switch (step.Kind)
+            {
+                case StepKind.Publish:
+                    if (PickOrigin(plan.OriginsStay) is { } origin)
+                    {
+                        await net.PublishAsync(origin, cancellationToken).ConfigureAwait(false);
+                        log.MessagesDuringPartition += log.PartitionAt is not null && log.HealAt is null ? 1 : 0;
+                    }
+                    break;
+                case StepKind.CrashPeers:
+                    await net.CrashPeersAsync(step.Targets, cancellationToken).ConfigureAwait(false);
+                    log.PeersCrashed += step.Targets.Length;
+                    log.PeerChange(now, DetectionWindow);
+                    break;
+                case StepKind.LeavePeer:
+                    await net.StopPeerAsync(step.Targets[0], cancellationToken).ConfigureAwait(false);
+                    log.PeerChange(now, DetectionWindow);
+                    break;
+                case StepKind.JoinPeer:
+                    await net.StartPeerAsync(step.Targets[0], cancellationToken).ConfigureAwait(false);
+                    log.PeerChange(now, DetectionWindow);
+                    break;
+                case StepKind.CrashSeeds:
+                    log.SeedListsBeforeCrash = net.Read(static r => r.SeedListSizes);
+                    await net.CrashSeedsAsync(step.Targets, cancellationToken).ConfigureAwait(false);
+                    log.SeedsCrashed = step.Targets;
+                    log.SeedCrashAt = now;
+                    log.RecoverAfter(now, TimeSpan.Zero);
+                    break;
+                case StepKind.RestartSeeds:
+                    await net.RestartSeedsAsync(step.Targets, cancellationToken).ConfigureAwait(false);
+                    log.SeedRestartAt = now;
+                    log.RecoverAfter(now, RelearnWindow);
+                    break;
+                case StepKind.Partition:
+                    if (!net.CanPartition)
+                    {
+                        throw new NotSupportedException($"The {net.Kind} network cannot be partitioned; run the partition workload on the simulated network.");
+                    }
+                    await net.PartitionAsync(step.Targets, step.Others, cancellationToken).ConfigureAwait(false);
+                    (log.PartitionAt, log.SideA, log.SideB) = (now, step.Targets.Length, step.Others.Length);
+                    break;
+                case StepKind.Heal:
+                    await net.HealAsync(cancellationToken).ConfigureAwait(false);
+                    log.HealAt = now;
+                    log.RecoverAfter(now, DetectionWindow + ((peer.MaxMissedLiveness + 1) * peer.LivenessInterval));
+                    break;
+            }
+        }
+    }
+
+    /// <summary>A random live peer that has joined (and, with <paramref name="staying"/>, will neither crash nor leave); null when there is none.</summary>
+    private int? PickOrigin(bool staying)
+    {
+        var peers = net.PeerCount;
+        bool Fits(int p) => net.IsLive(p) && net.Read(r => r.HasJoined(p) && (!staying || !r.Departs(p)));
+        for (var attempt = 0; attempt < 64 && peers > 0; attempt++)
+        {
+            var p = random.Next(peers);
+            if (Fits(p))
+            {
+                return p;
+            }
+        }
+        for (var p = 0; p < peers; p++)
+        {
+            if (Fits(p))
+            {
+                return p;
+            }
+        }
+        return null;
+    }
+
+    /// <summary>Longest a crash detection can take: a connection-loss notice, MaxMissedLiveness + 1 rounds, and report delivery with retries.</summary>
+    private TimeSpan DetectionWindow =>
+        (peer.LivenessInterval * (peer.MaxMissedLiveness + 2)) + peer.RegistrationTimeout + (peer.RetryInterval * 3);
+
+    /// <summary>Longest a restarted seed waits for every peer to register again: two re-registration rounds (retries back off up to one).</summary>
+    private TimeSpan RelearnWindow =>
+        peer.ReregisterInterval > TimeSpan.Zero ? (peer.ReregisterInterval * 2) + peer.RegistrationTimeout + peer.RetryInterval : TimeSpan.Zero;
+
+    private static OverlayReport Overlay(OverlaySnapshot snapshot, JoinOutcome join)
+    {
+        var shape = OverlayAnalysis.Analyse(snapshot.Neighbours);
+        return new OverlayReport(shape.DegreeMin, shape.DegreeMean, shape.DegreeMax, shape.Edges, shape.Connected, shape.Components,
+            join.NotJoined, join.BuildTime.TotalMilliseconds, shape.Fingerprint);
+    }
+
+    private ExperimentReport Report(WorkloadPlan plan, OverlayReport overlay, FaultLog log, ConnectivityReport connectivity)
+    {
+        var facts = net.Facts();
+        var (delivery, traffic, crash, faults) = net.Read(r => (
+            r.BuildDelivery(),
+            r.BuildTraffic(facts.PayloadTransmissions, facts.MessagesSent, facts.BytesSent, facts.PayloadBytes, facts.MessagesLost),
+            r.BuildCrash(),
+            Faults(r, plan, log)));
+        return new ExperimentReport(
+            NetworkKind: net.Kind,
+            Workload: options.Workload.Name,
+            WorkloadDescription: options.Workload.Describe(),
+            Seeds: net.SeedCount,
+            Peers: net.PeerCount,
+            RunSeed: options.RunSeed,
+            Protocol: new ProtocolSettings(peer.MaxNeighbours, peer.MessagesPerPeer, peer.GossipInterval.TotalMilliseconds,
+                peer.LivenessInterval.TotalMilliseconds, peer.MaxMissedLiveness, options.MaxPeersPerList),
+            Links: facts.Links,
+            Overlay: overlay,
+            Delivery: delivery,
+            Traffic: traffic,
+            Crash: crash,
+            Faults: faults,
+            Connectivity: connectivity,
+            DurationMs: Ms(net.Now),
+            EventsProcessed: facts.EventsProcessed,
+            Resources: null);
+    }
+
+    private FaultReport Faults(ExperimentRecorder r, WorkloadPlan plan, FaultLog log)
+    {
+        ChurnReport? churn = null;
+        if (options.Workload is ChurnWorkload)
+        {
+            var late = Enumerable.Range(plan.InitialPeers, net.PeerCount - plan.InitialPeers).Count(r.HasJoined);
+            churn = new ChurnReport(net.PeerCount - plan.InitialPeers, late, r.PeersLeft, log.PeersCrashed,
+                plan.ChurnInterval.TotalMilliseconds, log.LastPeerChange is { } last ? Ms(last) : null);
+        }
+        SeedCrashReport? seedCrash = null;
+        if (log.SeedCrashAt is { } crashedAt)
+        {
+            var relearned = log.SeedRestartAt is { } restart && r.SeedsRelearnedAt is { } back ? (back - restart).TotalMilliseconds : (double?)null;
+            seedCrash = new SeedCrashReport(log.SeedsCrashed, Ms(crashedAt), log.SeedRestartAt is { } at ? Ms(at) : null,
+                log.SeedListsBeforeCrash, r.SeedListSizes, relearned);
+        }
+        PartitionReport? partition = null;
+        if (log.PartitionAt is { } split)
+        {
+            var heal = log.HealAt ?? net.Now;
+            double? caughtUp = r.AllDelivered && r.LastDeliveryAt is { } lastDelivery ? Math.Max(0, (lastDelivery - heal).TotalMilliseconds) : null;
+            partition = new PartitionReport(log.SideA, log.SideB, Ms(split), Ms(heal), log.MessagesDuringPartition, caughtUp);
+        }
+        return new FaultReport(r.LivePeersReportedDead, r.LivePeersRemoved, r.LeaversReportedDead, r.CatchUpReceipts, churn, seedCrash, partition);
+    }
+
+    private double Ms(DateTimeOffset at) => (at - net.Start).TotalMilliseconds;
+
+    /// <summary>What the steps did and when, for the report and for how long to wait for recovery.</summary>
+    private sealed class FaultLog
+    {
+        public DateTimeOffset? RecoverBy { get; private set; }
+
+        public DateTimeOffset? LastPeerChange { get; private set; }
+
+        public int PeersCrashed { get; set; }
+
+        public int[] SeedsCrashed { get; set; } = [];
+
+        public int[] SeedListsBeforeCrash { get; set; } = [];
+
+        public DateTimeOffset? SeedCrashAt { get; set; }
+
+        public DateTimeOffset? SeedRestartAt { get; set; }
+
+        public DateTimeOffset? PartitionAt { get; set; }
+
+        public DateTimeOffset? HealAt { get; set; }
+
+        public int SideA { get; set; }
+
+        public int SideB { get; set; }
+
+        public int MessagesDuringPartition { get; set; }
+
+        public void PeerChange(DateTimeOffset at, TimeSpan window)
+        {
+            LastPeerChange = at;
+            RecoverAfter(at, window);
+        }
+
+        public void RecoverAfter(DateTimeOffset at, TimeSpan window)
+        {
+            var by = at + window;
+            RecoverBy = RecoverBy is { } earlier && earlier > by ? earlier : by;
+        }
+    }
+}

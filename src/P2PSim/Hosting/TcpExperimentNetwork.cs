@@ -1,0 +1,370 @@
+using System.Globalization;
+using System.Net;
+using System.Threading.Channels;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using P2PSim.Configuration;
+using P2PSim.Experiments;
+using P2PSim.Nodes;
+using P2PSim.Protocol;
+
+namespace P2PSim.Hosting;
+
+/// <summary>
+/// <see cref="IExperimentNetwork"/> on real nodes: one Generic Host runs the seeds and the first peers, exactly as
+/// in the demo (every node a hosted service on its own loopback port, port 0); peers that join later and seeds
+/// that restart are started as further <see cref="NodeService"/>s of the same services (a restarted seed binds its
+/// old port again). Time is wall-clock time from the <see cref="TimeProvider"/>; waits poll every 50 ms. A
+/// partition is not supported: the transport has no way to cut links between groups of nodes.
+/// </summary>
+internal sealed class TcpExperimentNetwork : IExperimentNetwork, IAsyncDisposable
+{
+    private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(50);
+
+    private readonly SimulatedExperimentOptions _options;
+    private readonly PeerOptions _peer;
+    private readonly TimeProvider _time;
+    private readonly int _hostSeed;
+    private readonly ResourceMeter _meter;
+    private readonly Action<ExperimentProgress>? _progress;
+    private readonly ExperimentObserver _observer;
+    private readonly NodeService?[] _peers;
+    private readonly int[] _leaving;
+    private readonly List<NodeService> _started = []; // outside the host: late joiners, restarted seeds
+    private readonly List<Task> _leaves = [];        // clean stops under way
+    private NodeService[] _seeds = [];
+    private IHost? _host;
+    private JoinSequencer? _joins;
+    private ITimer? _ticker;
+    private CancellationTokenSource? _stopSampling;
+    private Task? _sampling;
+    private DateTimeOffset? _lastSample;
+    private int _joined;
+    private string _phase = "join";
+
+    public TcpExperimentNetwork(SimulatedExperimentOptions options, PeerOptions peer, TimeProvider time, int hostSeed, ResourceMeter meter,
+        Action<ExperimentProgress>? progress)
+    {
+        _options = options;
+        _peer = peer;
+        _time = time;
+        _hostSeed = hostSeed;
+        _meter = meter;
+        _progress = progress;
+        _peers = new NodeService?[options.Peers];
+        _leaving = new int[options.Peers];
+        Start = time.GetUtcNow();
+        _observer = new ExperimentObserver(new ExperimentRecorder(options.Peers, options.Seeds, Start, SimulatedExperimentNetwork.ReceiptHint(options, peer)));
+    }
+
+    public string Kind => "tcp";
+
+    public int SeedCount => _options.Seeds;
+
+    public int PeerCount => _peers.Length;
+
+    public DateTimeOffset Start { get; }
+
+    public DateTimeOffset Now => _time.GetUtcNow();
+
+    public bool CanPartition => false;
+
+    public string Phase
+    {
+        get => Volatile.Read(ref _phase);
+        set
+        {
+            Volatile.Write(ref _phase, value);
+            Report();
+        }
+    }
+
+    public T Read<T>(Func<ExperimentRecorder, T> read) => _observer.Read(read);
+
+    public void Write(Action<ExperimentRecorder> write) => _observer.Write(write);
+
+    public async ValueTask<JoinOutcome> JoinAsync(int peers, CancellationToken cancellationToken)
+    {
+        _host = BuildHost(peers);
+        await _host.StartAsync(cancellationToken).ConfigureAwait(false);
+        var directory = _host.Services.GetRequiredService<NodeDirectory>();
+        _joins = _host.Services.GetRequiredService<JoinSequencer>();
+        _seeds = [.. directory.Seeds];
+        var started = directory.Peers;
+        for (var s = 0; s < _seeds.Length; s++)
+        {
+            _observer.Map(_seeds[s], s);
+        }
+        for (var p = 0; p < started.Count; p++)
+        {
+            _peers[p] = started[p];
+            _observer.Map(started[p], p);
+        }
+        Write(r =>
+        {
+            for (var p = 0; p < started.Count; p++)
+            {
+                r.SetPeerEndpoint(p, started[p].Endpoint);
+            }
+        });
+        _ticker = _time.CreateTimer(_ => Report(), null, _options.ProgressInterval, _options.ProgressInterval);
+        var joins = Enumerable.Range(0, started.Count).Select(RecordJoinWhenDone).ToArray();
+        await Task.WhenAll(joins).WaitAsync(_options.JoinTimeout * Math.Max(1, peers), _time, cancellationToken).ConfigureAwait(false);
+        var buildTime = Now - Start;
+        var notJoined = 0;
+        foreach (var node in started)
+        {
+            notJoined += await node.InspectAsync(m => ((PeerMachine)m).Settled, cancellationToken).ConfigureAwait(false) ? 0 : 1;
+        }
+        return new JoinOutcome(buildTime, notJoined, started.Count);
+    }
+
+    public async ValueTask StartPeerAsync(int peer, CancellationToken cancellationToken)
+    {
+        var node = ActivatorUtilities.CreateInstance<NodeService>(Services, new NodeSpec(NodeRole.Peer, peer, new NodeEndpoint(IPAddress.Loopback, 0)));
+        _observer.Map(node, peer);
+        _started.Add(node);
+        await node.StartAsync(cancellationToken).ConfigureAwait(false);
+        Write(r => r.SetPeerEndpoint(peer, node.Endpoint));
+        Volatile.Write(ref _peers[peer], node);
+        _ = RecordJoinWhenDone(peer); // a continuation that only writes to the recorder; nothing waits for it
+    }
+
+    public bool IsLive(int peer) => Volatile.Read(ref _peers[peer]) is { IsDown: false } && Volatile.Read(ref _leaving[peer]) == 0;
+
+    public async ValueTask PublishAsync(int peer, CancellationToken cancellationToken) =>
+        await Peer(peer).PublishAsync(cancellationToken).ConfigureAwait(false);
+
+    public async ValueTask CrashPeersAsync(IReadOnlyList<int> peers, CancellationToken cancellationToken)
+    {
+        var lists = new HashSet<NodeEndpoint>?[_seeds.Length];
+        for (var s = 0; s < _seeds.Length; s++)
+        {
+            lists[s] = _seeds[s].IsDown ? null
+                : (await _seeds[s].InspectAsync(m => ((SeedMachine)m).PeerList.ToArray(), cancellationToken).ConfigureAwait(false)).ToHashSet();
+        }
+        var at = Now;
+        await Task.WhenAll(peers.Select(p => Peer(p).CrashAsync(cancellationToken))).ConfigureAwait(false);
+        Write(r =>
+        {
+            foreach (var p in peers)
+            {
+                r.PeerCrashed(p, at, Enumerable.Range(0, lists.Length).Where(s => lists[s]?.Contains(Peer(p).Endpoint) == true).ToArray());
+            }
+        });
+    }
+
+    public ValueTask StopPeerAsync(int peer, CancellationToken cancellationToken)
+    {
+        Volatile.Write(ref _leaving[peer], 1);
+        var at = Now;
+        _leaves.Add(Peer(peer).StopAsync(CancellationToken.None)); // the node bounds its goodbyes by Transport:ShutdownGrace
+        Write(r => r.PeerLeft(peer, at));
+        return ValueTask.CompletedTask;
+    }
+
+    public async ValueTask CrashSeedsAsync(IReadOnlyList<int> seeds, CancellationToken cancellationToken)
+    {
+        await Task.WhenAll(seeds.Select(s => _seeds[s].CrashAsync(cancellationToken))).ConfigureAwait(false);
+        Write(r =>
+        {
+            foreach (var s in seeds)
+            {
+                r.SeedCrashed(s);
+            }
+        });
+    }
+
+    public async ValueTask RestartSeedsAsync(IReadOnlyList<int> seeds, CancellationToken cancellationToken)
+    {
+        foreach (var s in seeds)
+        {
+            var node = ActivatorUtilities.CreateInstance<NodeService>(Services, new NodeSpec(NodeRole.Seed, s, _seeds[s].Endpoint));
+            var at = Now;
+            Write(r => r.SeedRestarted(s, at));
+            _observer.Map(node, s);
+            _started.Add(node);
+            await node.StartAsync(cancellationToken).ConfigureAwait(false);
+            _seeds[s] = node;
+        }
+    }
+
+    public ValueTask PartitionAsync(IReadOnlyList<int> sideA, IReadOnlyList<int> sideB, CancellationToken cancellationToken) =>
+        throw new NotSupportedException("The tcp network cannot be partitioned: the transport has no way to cut links between groups of nodes.");
+
+    public ValueTask HealAsync(CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
+    public async ValueTask DelayUntilAsync(DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        var wait = at - Now;
+        if (wait > TimeSpan.Zero)
+        {
+            await Task.Delay(wait, _time, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    public async ValueTask<bool> WaitUntilAsync(Func<bool> done, DateTimeOffset deadline, CancellationToken cancellationToken)
+    {
+        while (!done())
+        {
+            if (Now >= deadline)
+            {
+                return false;
+            }
+            await Task.Delay(Poll, _time, cancellationToken).ConfigureAwait(false);
+        }
+        return true;
+    }
+
+    public async ValueTask WaitForGossipAsync(DateTimeOffset deadline, CancellationToken cancellationToken) =>
+        await WaitUntilAsync(() => Read(static r => r.AllDelivered), deadline, cancellationToken).ConfigureAwait(false);
+
+    public async ValueTask<OverlaySnapshot> SnapshotAsync(CancellationToken cancellationToken)
+    {
+        var index = new Dictionary<NodeEndpoint, int>();
+        for (var p = 0; p < _peers.Length; p++)
+        {
+            if (Volatile.Read(ref _peers[p]) is { } node)
+            {
+                index[node.Endpoint] = p;
+            }
+        }
+        var answers = await Task.WhenAll(Enumerable.Range(0, _peers.Length).Where(IsLive).Select(async p =>
+        {
+            try
+            {
+                var neighbours = await Peer(p).InspectAsync(m => ((PeerMachine)m).ConnectedNeighbours.ToArray(), cancellationToken).ConfigureAwait(false);
+                return (Peer: p, Neighbours: neighbours.Where(index.ContainsKey).Select(e => index[e]).ToArray());
+            }
+            catch (ChannelClosedException)
+            {
+                return (Peer: -1, Neighbours: Array.Empty<int>()); // went down meanwhile
+            }
+        })).ConfigureAwait(false);
+        var live = answers.Where(a => a.Peer >= 0 && IsLive(a.Peer)).ToDictionary(a => a.Peer, a => a.Neighbours);
+        return OverlaySnapshot.Build([.. live.Keys.Order()], _peers.Length, p => live[p]);
+    }
+
+    public void StartSampling(ConnectivitySampler sampler)
+    {
+        _stopSampling = new CancellationTokenSource();
+        _sampling = SampleAsync(sampler, _stopSampling.Token);
+    }
+
+    public async ValueTask StopSamplingAsync(CancellationToken cancellationToken)
+    {
+        if (_stopSampling is null || _sampling is null)
+        {
+            return;
+        }
+        await _stopSampling.CancelAsync().ConfigureAwait(false);
+        await _sampling.ConfigureAwait(false);
+        _stopSampling.Dispose();
+        _stopSampling = null;
+    }
+
+    public NetworkFacts Facts() => new(null, _observer.PayloadTransmissions, -1, -1, _observer.PayloadBytes, 0, null);
+
+    public async ValueTask DisposeAsync()
+    {
+        _ticker?.Dispose();
+        await StopSamplingAsync(CancellationToken.None).ConfigureAwait(false);
+        using var stopping = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await Task.WhenAll(_leaves).WaitAsync(stopping.Token).ConfigureAwait(false);
+        await Task.WhenAll(_started.Select(n => n.StopAsync(stopping.Token))).ConfigureAwait(false);
+        if (_host is not null)
+        {
+            await _host.StopAsync(stopping.Token).ConfigureAwait(false);
+            _host.Dispose();
+        }
+        foreach (var node in _started)
+        {
+            node.Dispose();
+        }
+    }
+
+    private IServiceProvider Services => _host?.Services ?? throw new InvalidOperationException("The network has not been started (JoinAsync).");
+
+    private NodeService Peer(int peer) => Volatile.Read(ref _peers[peer]) ?? throw new InvalidOperationException($"Peer {peer} has not been started.");
+
+    /// <summary>Records the peer's join once the join sequencer says it joined (unless it went down instead).</summary>
+    private Task RecordJoinWhenDone(int peer) => _joins!.WhenJoined(peer).ContinueWith(_ =>
+    {
+        if (!Peer(peer).IsDown)
+        {
+            var at = Now;
+            Write(r => r.PeerJoined(peer, at));
+        }
+        Interlocked.Increment(ref _joined);
+    }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+
+    private async Task SampleAsync(ConnectivitySampler sampler, CancellationToken stop)
+    {
+        var next = Now;
+        try
+        {
+            while (true)
+            {
+                var at = Now;
+                sampler.Add(at, await SnapshotAsync(stop).ConfigureAwait(false));
+                _lastSample = at;
+                next += sampler.Interval;
+                var wait = next - Now;
+                if (wait > TimeSpan.Zero)
+                {
+                    await Task.Delay(wait, _time, stop).ConfigureAwait(false);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            // Stopped: one last sample of the overlay as the run ends.
+        }
+        if (_lastSample is not { } last || Now - last > Poll)
+        {
+            sampler.Add(Now, await SnapshotAsync(CancellationToken.None).ConfigureAwait(false));
+        }
+    }
+
+    private void Report() => _progress?.Invoke(new ExperimentProgress(Phase, Volatile.Read(ref _joined), _peers.Length,
+        Read(static r => r.MessagesPublished), Read(static r => r.FirstReceipts), Now - Start, _meter.WallElapsed, 0));
+
+    private IHost BuildHost(int peers)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var peer = _peer;
+        var config = new Dictionary<string, string?>
+        {
+            ["Network:Seeds"] = _options.Seeds.ToString(inv),
+            ["Network:Peers"] = peers.ToString(inv),
+            ["Network:SeedBasePort"] = "0",
+            ["Network:PeerBasePort"] = "0",
+            ["Network:PeerJoinInterval"] = _options.JoinSpacing.ToString("c", inv),
+            ["Network:RandomSeed"] = _hostSeed.ToString(inv),
+            ["Peer:MaxNeighbours"] = peer.MaxNeighbours.ToString(inv),
+            ["Peer:GossipInterval"] = peer.GossipInterval.ToString("c", inv),
+            ["Peer:MessagesPerPeer"] = peer.MessagesPerPeer.ToString(inv),
+            ["Peer:LivenessInterval"] = peer.LivenessInterval.ToString("c", inv),
+            ["Peer:MaxMissedLiveness"] = peer.MaxMissedLiveness.ToString(inv),
+            ["Peer:MessageListCapacity"] = peer.MessageListCapacity.ToString(inv),
+            ["Peer:MessageListTtl"] = peer.MessageListTtl.ToString("c", inv),
+            ["Peer:RegistrationTimeout"] = peer.RegistrationTimeout.ToString("c", inv),
+            ["Peer:RetryInterval"] = peer.RetryInterval.ToString("c", inv),
+            ["Peer:MinNeighbours"] = peer.MinNeighbours.ToString(inv),
+            ["Peer:ReregisterInterval"] = peer.ReregisterInterval.ToString("c", inv),
+            ["Peer:HistoryWindow"] = peer.HistoryWindow.ToString("c", inv),
+            ["Transport:MaxInboundConnections"] = Math.Max(1024, _options.Peers + 16).ToString(inv),
+            ["Demo:CrashAfter"] = "00:00:00",
+            ["Logs:WriteFiles"] = "false",
+        };
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, ContentRootPath = Directory.GetCurrentDirectory() });
+        builder.Configuration.AddInMemoryCollection(config);
+        builder.Logging.ClearProviders();
+        builder.Services.AddSingleton(_time);
+        builder.Services.AddSingleton<INodeEventObserver>(_observer);
+        builder.Services.AddP2PSim(builder.Configuration);
+        return builder.Build();
+    }
+}

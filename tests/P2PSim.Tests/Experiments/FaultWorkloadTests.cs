@@ -1,0 +1,184 @@
+using P2PSim.Configuration;
+using P2PSim.Experiments;
+using P2PSim.Nodes;
+using P2PSim.Simulation;
+
+namespace P2PSim.Tests.Experiments;
+
+/// <summary>The fault workloads on the simulated network: mass crash, seed crash and restart, churn, partition and heal.</summary>
+[TestFixture]
+public sealed class FaultWorkloadTests
+{
+    /// <summary>Short intervals, so detection, re-registration and catch-up happen within a few virtual seconds.</summary>
+    private static PeerOptions Quick() => new()
+    {
+        LivenessInterval = TimeSpan.FromSeconds(1),
+        RegistrationTimeout = TimeSpan.FromMilliseconds(500),
+        RetryInterval = TimeSpan.FromMilliseconds(200),
+        ReregisterInterval = TimeSpan.FromSeconds(2),
+        HistoryWindow = TimeSpan.FromSeconds(30),
+    };
+
+    private static SimulatedExperimentOptions Options(Workload workload, int peers = 60, int seeds = 3, int runSeed = 1) => new()
+    {
+        Seeds = seeds,
+        Peers = peers,
+        RunSeed = runSeed,
+        Workload = workload,
+        Peer = Quick(),
+        SampleInterval = TimeSpan.FromMilliseconds(500),
+    };
+
+    private static ExperimentReport Run(SimulatedExperimentOptions options) => new SimulatedExperiment(options).Run();
+
+    [Test]
+    public void A_mass_crash_of_30_percent_keeps_every_live_peer_informed_is_detected_everywhere_and_blames_nobody_alive()
+    {
+        // Two seeds: every peer registers with both, so every report reaches every seed that listed the dead peer.
+        var report = Run(Options(new CrashWorkload { CrashShare = 0.3, Messages = 20 }, peers: 80, seeds: 2));
+
+        var crash = report.Crash!;
+        Assert.Multiple(() =>
+        {
+            Assert.That(crash.CrashedPeers, Is.EqualTo(24));
+            Assert.That(crash.DetectedEverywhere, Is.EqualTo(24));
+            Assert.That(crash.SeedRemovalsMissing, Is.Zero);
+            Assert.That(report.Faults.LivePeersReportedDead, Is.Zero);
+            Assert.That(report.Delivery.Reliability, Is.EqualTo(1.0), "delivery among the 56 live peers");
+            Assert.That(report.Delivery.ExpectedDeliveries, Is.InRange(20 * 55, 20 * 56), "every message: the 56 survivors but its origin");
+            Assert.That(report.Connectivity.Samples[^1].LivePeers, Is.EqualTo(56));
+            Assert.That(report.Connectivity.Samples[^1].LargestComponentShare, Is.EqualTo(1.0), "the survivors end up in one overlay");
+        });
+    }
+
+    [Test]
+    public void A_crashed_seed_that_restarts_relearns_every_peer_while_gossip_goes_on()
+    {
+        var options = Options(new SeedCrashWorkload { Messages = 30, Seeds = 1, RestartAfter = TimeSpan.FromSeconds(1) });
+        var experiment = new SimulatedExperiment(options);
+
+        var report = experiment.Run();
+
+        var seedCrash = report.Faults.SeedCrash!;
+        var restarted = seedCrash.SeedsCrashed.Single();
+        Assert.That(experiment.Network!.TryGetNode(SimulatedAddresses.Seed(restarted), out var node), Is.True);
+        var machineList = ((SeedMachine)experiment.Network.Machine(node)).PeerList.Count;
+        Assert.Multiple(() =>
+        {
+            Assert.That(report.Delivery.Reliability, Is.EqualTo(1.0));
+            Assert.That(seedCrash.RestartAtMs - seedCrash.CrashAtMs, Is.EqualTo(1000).Within(0.001));
+            Assert.That(seedCrash.PeerListsBeforeCrash[restarted], Is.GreaterThan(0));
+            Assert.That(seedCrash.PeerListsAtEnd, Is.EqualTo(seedCrash.PeerListsBeforeCrash), "every seed lists its peers again");
+            Assert.That(machineList, Is.EqualTo(seedCrash.PeerListsAtEnd[restarted]), "the list sizes followed from events are the seed's own");
+            Assert.That(seedCrash.RelearnedAfterMs, Is.Not.Null.And.LessThanOrEqualTo(2 * Quick().ReregisterInterval.TotalMilliseconds + 500));
+            Assert.That(report.Faults.LivePeersReportedDead, Is.Zero);
+        });
+    }
+
+    [Test]
+    public void Seeds_that_stay_down_do_not_stop_the_gossip()
+    {
+        var report = Run(Options(new SeedCrashWorkload { Messages = 20, Seeds = 2, RestartAfter = TimeSpan.Zero }));
+
+        var seedCrash = report.Faults.SeedCrash!;
+        Assert.That(report.Delivery.Reliability, Is.EqualTo(1.0));
+        Assert.That(seedCrash.SeedsCrashed, Has.Length.EqualTo(2));
+        Assert.That(seedCrash.RestartAtMs, Is.Null);
+        Assert.That(seedCrash.RelearnedAfterMs, Is.Null);
+    }
+
+    [Test]
+    public void Under_churn_every_peer_that_stays_gets_every_message_published_while_it_was_joined()
+    {
+        var churn = new ChurnWorkload { Messages = 40, LeaveShare = 0.2, CrashShare = 0.5, JoinShare = 0.2 };
+
+        var report = Run(Options(churn, peers: 80));
+
+        var c = report.Faults.Churn!;
+        Assert.Multiple(() =>
+        {
+            Assert.That((c.PeersLeftCleanly, c.PeersCrashed), Is.EqualTo((8, 8)));
+            Assert.That((c.PeersJoinedLate, c.PeersHeldBack), Is.EqualTo((16, 16)));
+            Assert.That(c.IntervalMs, Is.EqualTo(4000.0 / 33).Within(0.001), "32 changes spread over a 4 s burst");
+            Assert.That(report.Crash!.CrashedPeers, Is.EqualTo(8));
+            Assert.That(report.Delivery.Reliability, Is.EqualTo(1.0));
+            Assert.That(report.Delivery.ExpectedDeliveries, Is.LessThan(40L * 63), "leavers and late joiners are not expected for every message");
+            Assert.That(report.Faults.LivePeersReportedDead, Is.Zero);
+            Assert.That(report.Faults.LeaversReportedDead, Is.Zero, "a clean leave is never reported as a death");
+            Assert.That(report.Connectivity.Samples[0].LivePeers, Is.EqualTo(64), "the held-back peers are not in the overlay yet");
+            Assert.That(report.Connectivity.Samples[^1].LivePeers, Is.EqualTo(64), "16 left, 16 joined");
+            Assert.That(report.Connectivity.Samples[^1].Components, Is.EqualTo(1));
+        });
+    }
+
+    [Test]
+    public void After_a_partition_heals_catch_up_delivers_what_each_side_missed()
+    {
+        var partition = new PartitionWorkload { Messages = 40, Share = 0.5, Duration = TimeSpan.FromMilliseconds(1500) };
+
+        var report = Run(Options(partition));
+
+        var p = report.Faults.Partition!;
+        var during = report.Connectivity.Samples.Where(s => s.AtMs > p.StartMs && s.AtMs < p.HealMs).ToArray();
+        Assert.Multiple(() =>
+        {
+            Assert.That((p.SideA, p.SideB), Is.EqualTo((30, 30)));
+            Assert.That(p.MessagesDuringPartition, Is.GreaterThan(10), "both sides publish while split");
+            Assert.That(during, Is.Not.Empty);
+            Assert.That(during.Select(s => s.Components), Has.All.GreaterThanOrEqualTo(2), "the cut splits the overlay");
+            Assert.That(report.Connectivity.MinLargestComponentShare, Is.LessThanOrEqualTo(0.5));
+            Assert.That(report.Connectivity.Samples[^1].Components, Is.EqualTo(1), "one overlay again after the heal");
+            Assert.That(report.Delivery.Reliability, Is.EqualTo(1.0), "every live peer has every message");
+            Assert.That(report.Faults.CatchUpReceipts, Is.GreaterThan(0), "the re-established links carried the missed messages");
+            Assert.That(p.CaughtUpAfterHealMs, Is.Not.Null.And.LessThan(3 * Quick().LivenessInterval.TotalMilliseconds));
+            Assert.That(report.Faults.LivePeersReportedDead, Is.Zero, "healed before anyone was declared dead");
+        });
+    }
+
+    [Test]
+    public void A_partition_long_enough_for_deaths_is_reported_honestly_and_still_heals_completely()
+    {
+        // 6 s: the cross links count as dead after 3 missed 1 s rounds, their reports reach the seeds, which still
+        // reach both sides and refute them. Nobody is removed; after the heal the peers dial their suspects again.
+        var partition = new PartitionWorkload { Messages = 20, Share = 0.5, Duration = TimeSpan.FromSeconds(6) };
+
+        var report = Run(Options(partition));
+
+        Assert.That(report.Faults.LivePeersReportedDead, Is.GreaterThan(0), "reports across the cut are false, and counted");
+        Assert.That(report.Faults.LivePeersRemoved, Is.Zero, "the seeds checked them and removed nobody");
+        Assert.That(report.Delivery.Reliability, Is.EqualTo(1.0));
+        Assert.That(report.Connectivity.Samples[^1].Components, Is.EqualTo(1));
+    }
+
+    private static readonly Workload[] NewWorkloads =
+    [
+        new CrashWorkload { CrashShare = 0.3, Messages = 10 },
+        new SeedCrashWorkload { Messages = 10, RestartAfter = TimeSpan.FromSeconds(1) },
+        new ChurnWorkload { Messages = 10, LeaveShare = 0.2, JoinShare = 0.2 },
+        new PartitionWorkload { Messages = 10, Duration = TimeSpan.FromSeconds(1) },
+    ];
+
+    [TestCaseSource(nameof(NewWorkloads))]
+    public void Two_runs_with_one_seed_give_the_same_report(Workload workload)
+    {
+        var options = Options(workload, peers: 40, runSeed: 5) with { Network = new SimulatedNetworkOptions { Jitter = TimeSpan.FromMilliseconds(2) } };
+
+        var first = ReportWriter.ToDeterministicJson(Run(options));
+        var second = ReportWriter.ToDeterministicJson(Run(options));
+
+        Assert.That(second, Is.EqualTo(first));
+    }
+
+    [Test]
+    public void Fault_settings_that_cannot_work_are_refused_with_the_setting_named()
+    {
+        Assert.That(() => new SimulatedExperiment(Options(new PartitionWorkload { Duration = TimeSpan.FromMinutes(1) })),
+            Throws.ArgumentException.With.Message.Contains("HistoryWindow"));
+        Assert.That(() => new SimulatedExperiment(Options(new SeedCrashWorkload { Seeds = 4 })),
+            Throws.ArgumentException.With.Message.Contains("SeedCrashWorkload.Seeds"));
+        Assert.That(() => new SimulatedExperiment(Options(new ChurnWorkload { LeaveShare = 0.5, JoinShare = 0.5 })),
+            Throws.ArgumentException.With.Message.Contains("LeaveShare + JoinShare"));
+        Assert.That(() => new SimulatedExperiment(Options(new PartitionWorkload { Share = 1 })),
+            Throws.ArgumentException.With.Message.Contains("PartitionWorkload.Share"));
+    }
+}

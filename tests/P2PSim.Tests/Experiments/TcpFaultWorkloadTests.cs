@@ -1,0 +1,79 @@
+using P2PSim.Configuration;
+using P2PSim.Experiments;
+using P2PSim.Hosting;
+
+namespace P2PSim.Tests.Experiments;
+
+/// <summary>The fault workloads on real nodes over loopback: a seed restarted on its old port, and churn.</summary>
+[TestFixture]
+[NonParallelizable]
+public sealed class TcpFaultWorkloadTests
+{
+    private static PeerOptions Quick() => new()
+    {
+        LivenessInterval = TimeSpan.FromMilliseconds(500),
+        RegistrationTimeout = TimeSpan.FromMilliseconds(500),
+        RetryInterval = TimeSpan.FromMilliseconds(200),
+        ReregisterInterval = TimeSpan.FromSeconds(1),
+        HistoryWindow = TimeSpan.FromSeconds(30),
+    };
+
+    private static SimulatedExperimentOptions Options(Workload workload, int peers) => new()
+    {
+        Seeds = 3,
+        Peers = peers,
+        RunSeed = 3,
+        Workload = workload,
+        Peer = Quick(),
+        SampleInterval = TimeSpan.FromMilliseconds(250),
+        DrainTimeout = TimeSpan.FromSeconds(20),
+    };
+
+    [Test]
+    [CancelAfter(60_000)]
+    public async Task A_seed_restarted_on_its_port_relearns_every_peer_while_gossip_goes_on(CancellationToken ct)
+    {
+        var workload = new SeedCrashWorkload { Messages = 20, Spacing = TimeSpan.FromMilliseconds(50), RestartAfter = TimeSpan.FromMilliseconds(500) };
+
+        var report = await new TcpExperiment(Options(workload, peers: 20)).RunAsync(cancellationToken: ct);
+
+        var seedCrash = report.Faults.SeedCrash!;
+        Assert.Multiple(() =>
+        {
+            Assert.That(report.Delivery.Reliability, Is.EqualTo(1.0));
+            Assert.That(seedCrash.RestartAtMs, Is.Not.Null);
+            Assert.That(seedCrash.RelearnedAfterMs, Is.Not.Null, "the new seed on the old port heard every peer again");
+            Assert.That(seedCrash.PeerListsAtEnd, Is.EqualTo(seedCrash.PeerListsBeforeCrash));
+            Assert.That(report.Faults.LivePeersReportedDead, Is.Zero);
+        });
+    }
+
+    [Test]
+    [CancelAfter(60_000)]
+    public async Task Under_churn_on_tcp_every_peer_that_stays_gets_every_message(CancellationToken ct)
+    {
+        var workload = new ChurnWorkload { Messages = 30, Spacing = TimeSpan.FromMilliseconds(50), LeaveShare = 0.2, JoinShare = 0.2 };
+
+        var report = await new TcpExperiment(Options(workload, peers: 30)).RunAsync(cancellationToken: ct);
+
+        var churn = report.Faults.Churn!;
+        Assert.Multiple(() =>
+        {
+            Assert.That(report.Delivery.Reliability, Is.EqualTo(1.0));
+            Assert.That((churn.PeersLeftCleanly, churn.PeersCrashed), Is.EqualTo((3, 3)));
+            Assert.That(churn.PeersJoinedLate, Is.EqualTo(6));
+            Assert.That(report.Crash!.DetectedEverywhere + report.Crash.SeedRemovalsMissing, Is.GreaterThan(0));
+            Assert.That(report.Faults.LivePeersReportedDead, Is.Zero);
+            Assert.That(report.Faults.LeaversReportedDead, Is.Zero);
+            Assert.That(report.Connectivity.Samples, Is.Not.Empty);
+            Assert.That(report.Connectivity.Samples[^1].LivePeers, Is.EqualTo(30 - 6));
+        });
+    }
+
+    [Test]
+    public void A_partition_on_tcp_is_refused()
+    {
+        Assert.That(() => new TcpExperiment(Options(new PartitionWorkload(), peers: 10)).RunAsync(),
+            Throws.InstanceOf<NotSupportedException>().With.Message.Contains("simulated network only"));
+    }
+}
