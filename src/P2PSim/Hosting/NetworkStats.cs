@@ -33,18 +33,40 @@ public sealed class NetworkStats(TimeProvider time)
         public NodeRole Role { get; } = role;
         public int Originated { get; internal set; }
         public long Received { get; internal set; }
-        public long Duplicates { get; internal set; }
+        private long _duplicates;
+
+        /// <summary>Duplicates dropped: the bulk of all events, so counted without the stats lock.</summary>
+        public long Duplicates => Interlocked.Read(ref _duplicates);
+
+        internal void AddDuplicate() => Interlocked.Increment(ref _duplicates);
         public DateTimeOffset? JoinedAt { get; internal set; }
         public DateTimeOffset? GoneAt { get; internal set; }
         public string? GoneHow { get; internal set; }
     }
 
-    public void Register(NodeEndpoint node, NodeRole role)
+    /// <summary>Adds a node; the counters it returns are that node's (see <see cref="Record(NodeCounters, NodeEvent)"/>).</summary>
+    public NodeCounters Register(NodeEndpoint node, NodeRole role)
     {
         lock (_gate)
         {
-            _nodes.TryAdd(node, new NodeCounters(node, role));
+            if (!_nodes.TryGetValue(node, out var counters))
+            {
+                counters = new NodeCounters(node, role);
+                _nodes.Add(node, counters);
+            }
+            return counters;
         }
+    }
+
+    /// <summary>As <see cref="Record(NodeEndpoint, NodeEvent)"/>, for a node holding its counters: a dropped duplicate takes no lock.</summary>
+    public void Record(NodeCounters node, NodeEvent e)
+    {
+        if (e is DuplicateDropped)
+        {
+            node.AddDuplicate();
+            return;
+        }
+        Record(node.Endpoint, e);
     }
 
     public void Record(NodeEndpoint node, NodeEvent e)
@@ -71,7 +93,7 @@ public sealed class NetworkStats(TimeProvider time)
                     receivers[node] = receivers.GetValueOrDefault(node) + 1;
                     break;
                 case DuplicateDropped:
-                    counters.Duplicates++;
+                    counters.AddDuplicate();
                     break;
                 case NeighbourConnected n:
                     counters.JoinedAt ??= n.At;

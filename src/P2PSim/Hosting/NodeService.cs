@@ -51,6 +51,7 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
     private NodeMachine? _machine;
     private ILogger _logger;
     private ITimer? _timer;
+    private NetworkStats.NodeCounters? _counters;
     private int _timerDue;
     private bool _joinedSignalled;
     private DateTimeOffset? _stopDeadline;
@@ -109,7 +110,7 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
             ? new SeedMachine(_transport.LocalEndpoint, _random.For("seed", _spec.Index))
             : new PeerMachine(_transport.LocalEndpoint, _directory.SeedEndpoints, _peerOptions, _random.For("peer", _spec.Index));
         _timer = _time.CreateTimer(static state => ((NodeService)state!).OnTimerFired(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-        _stats.Register(_transport.LocalEndpoint, _spec.Role);
+        _counters = _stats.Register(_transport.LocalEndpoint, _spec.Role);
         _directory.Add(this);
         _transport.Start(this);
         await base.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -367,7 +368,7 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
                 break;
             case Report r:
                 NodeEventLog.Write(_logger, r.Event);
-                _stats.Record(Endpoint, r.Event);
+                _stats.Record(_counters!, r.Event);
                 foreach (var observer in _observers)
                 {
                     observer.OnNodeEvent(this, r.Event);
