@@ -78,6 +78,7 @@ public sealed class SimulatedExperiment
         var o = _options;
         var master = new Random(o.RunSeed);
         var workloadRandom = new Random(master.Next());
+        var nodeSeed = NodeRandom.NextSeed(master); // each node's Random derived as on tcp (Network:RandomSeed)
         _network = new SimulatedNetwork(o.Network, master.Next(), new Sink(this));
         var network = _network;
 
@@ -86,7 +87,7 @@ public sealed class SimulatedExperiment
         for (var s = 0; s < o.Seeds; s++)
         {
             seedEndpoints[s] = SimulatedAddresses.Seed(s);
-            _seeds[s] = new SeedMachine(seedEndpoints[s], new Random(master.Next()), o.MaxPeersPerList);
+            _seeds[s] = new SeedMachine(seedEndpoints[s], NodeRandom.For(nodeSeed, NodeRole.Seed, s), o.MaxPeersPerList);
             network.Add(_seeds[s]);
         }
         var peerEndpoints = new NodeEndpoint[o.Peers];
@@ -94,7 +95,7 @@ public sealed class SimulatedExperiment
         for (var p = 0; p < o.Peers; p++)
         {
             peerEndpoints[p] = SimulatedAddresses.Peer(p);
-            _peers[p] = new PeerMachine(peerEndpoints[p], seedEndpoints, _peerOptions, new Random(master.Next()));
+            _peers[p] = new PeerMachine(peerEndpoints[p], seedEndpoints, _peerOptions, NodeRandom.For(nodeSeed, NodeRole.Peer, p));
             network.Add(_peers[p]);
         }
         _recorder = new ExperimentRecorder(peerEndpoints, o.Seeds, network.Now, ReceiptHint());

@@ -28,7 +28,7 @@ public sealed class TcpExperiment(SimulatedExperimentOptions options, TimeProvid
         var peerOptions = options.PeerOptionsForRun();
         var master = new Random(options.RunSeed);
         var workloadRandom = new Random(master.Next());
-        var host = BuildHost(peerOptions, master.Next());
+        var host = BuildHost(peerOptions, NodeRandom.NextSeed(master)); // node Randoms derived as in SimulatedExperiment
         using (host)
         {
             var start = _time.GetUtcNow();

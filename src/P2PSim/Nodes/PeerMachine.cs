@@ -47,7 +47,7 @@ public sealed class PeerMachine : NodeMachine
         _messages = new MessageList(options.MessageListCapacity, options.MessageListTtl);
         // Never offer or keep a message longer than the Message List remembers having seen it.
         _history = new MessageHistory(ProtocolLimits.MaxDigestIds, options.HistoryWindow < options.MessageListTtl ? options.HistoryWindow : options.MessageListTtl);
-        _registration = new Registration(seeds.Count);
+        _registration = new Registration(seeds);
     }
 
     public override NodeRole Role => NodeRole.Peer;
