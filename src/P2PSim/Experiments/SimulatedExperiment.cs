@@ -87,7 +87,7 @@ public sealed class SimulatedExperiment
         for (var s = 0; s < o.Seeds; s++)
         {
             seedEndpoints[s] = SimulatedAddresses.Seed(s);
-            _seeds[s] = new SeedMachine(seedEndpoints[s], NodeRandom.For(nodeSeed, NodeRole.Seed, s), o.MaxPeersPerList);
+            _seeds[s] = new SeedMachine(seedEndpoints[s], NodeRandom.For(nodeSeed, NodeRole.Seed, s), o.MaxPeersPerList, seedEndpoints);
             network.Add(_seeds[s]);
         }
         var peerEndpoints = new NodeEndpoint[o.Peers];

@@ -36,11 +36,49 @@ public sealed class NodeDirectory
 
     public IReadOnlyList<NodeEndpoint> SeedEndpoints => Seeds.Select(s => s.Endpoint).ToArray();
 
+    /// <summary>
+    /// The seeds' endpoints as a live list: each read sees every seed that has bound by then. A seed gets it at
+    /// construction, before the seeds after it have bound (with port 0 their ports are not known yet); it is complete
+    /// once every seed has started, which is before any peer starts.
+    /// </summary>
+    public IReadOnlyList<NodeEndpoint> LiveSeedEndpoints => _liveSeeds ??= new LiveSeedList(this);
+
+    private LiveSeedList? _liveSeeds;
+
     internal void Add(NodeService node)
     {
         lock (_gate)
         {
             (node.Role == NodeRole.Seed ? _seeds : _peers).Add(node);
         }
+    }
+
+    private sealed class LiveSeedList(NodeDirectory directory) : IReadOnlyList<NodeEndpoint>
+    {
+        public int Count
+        {
+            get
+            {
+                lock (directory._gate)
+                {
+                    return directory._seeds.Count;
+                }
+            }
+        }
+
+        public NodeEndpoint this[int index]
+        {
+            get
+            {
+                lock (directory._gate)
+                {
+                    return directory._seeds[index].Endpoint;
+                }
+            }
+        }
+
+        public IEnumerator<NodeEndpoint> GetEnumerator() => directory.SeedEndpoints.GetEnumerator();
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
     }
 }

@@ -51,7 +51,9 @@ internal static class NodeTestKit
     public static PeerMachine NewPeer(NodeEndpoint self, IReadOnlyList<NodeEndpoint> seeds, PeerOptions? options = null, int randomSeed = 1) =>
         new(self, seeds, options ?? ShortIntervals(), new Random(randomSeed));
 
-    public static SeedMachine NewSeed(NodeEndpoint self, int randomSeed = 1) => new(self, new Random(randomSeed));
+    /// <summary>A seed; with <paramref name="seeds"/> (the configured seeds) it relays confirmed deaths to the others and takes their relays.</summary>
+    public static SeedMachine NewSeed(NodeEndpoint self, int randomSeed = 1, IReadOnlyList<NodeEndpoint>? seeds = null) =>
+        new(self, new Random(randomSeed), seeds: seeds);
 
     public static NodeEndpoint[] DialTargets(this IEnumerable<NodeAction> actions) =>
         actions.OfType<Dial>().Select(d => d.Target).ToArray();
