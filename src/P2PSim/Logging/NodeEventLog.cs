@@ -116,6 +116,15 @@ public static partial class NodeEventLog
                     f.SeedsReachable == 0 ? "no registered seed is reachable" : $"{f.SeedsReachable} registered seeds reachable",
                     f.RetryAt is { } at ? $"next try at {new LocalTime(at)}" : "not retrying on its own (Peer:ReregisterInterval is 0)");
                 break;
+            case SeedFailover f:
+                LogWarningSeedFailover(logger, f.Seed, f.Reason, f.Reachable, f.Wanted, new EndpointList(f.Unreachable));
+                break;
+            case DeadNodeReportRedirected r when r.Substitute is { } substitute:
+                LogWarningDeadNodeReportRedirected(logger, r.Report, r.FailedSeed, substitute);
+                break;
+            case DeadNodeReportRedirected r:
+                LogWarningDeadNodeReportStuck(logger, r.Report, r.FailedSeed);
+                break;
             case CatchUpRequested c when c.Wanted > 0:
                 LogInformationCatchUpRequested(logger, c.Neighbour, c.Offered, c.Wanted);
                 break;
@@ -260,6 +269,15 @@ public static partial class NodeEventLog
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not register again with seed {Seed}: {Reason} (attempt {Failures}); {Reachable}; keeping the neighbours and gossiping; {Next}")]
     private static partial void LogWarningReregistrationFailed(ILogger logger, NodeEndpoint seed, string reason, int failures, string reachable, string next);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Switching seeds: registering with seed {Seed} because {Reason}; {Reachable} of the {Wanted} seeds wanted answer (unreachable: {Unreachable})")]
+    private static partial void LogWarningSeedFailover(ILogger logger, NodeEndpoint seed, string reason, int reachable, int wanted, EndpointList unreachable);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not deliver \"{Report}\" to seed {Seed}; sending it to seed {Substitute} instead")]
+    private static partial void LogWarningDeadNodeReportRedirected(ILogger logger, DeadNode report, NodeEndpoint seed, NodeEndpoint substitute);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not deliver \"{Report}\" to seed {Seed}, and no other configured seed is left to send it to")]
+    private static partial void LogWarningDeadNodeReportStuck(ILogger logger, DeadNode report, NodeEndpoint seed);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Catch-up: {Neighbour} offered {Offered} recent messages; asked for the {Wanted} not seen yet")]
     private static partial void LogInformationCatchUpRequested(ILogger logger, NodeEndpoint neighbour, int offered, int wanted);

@@ -92,6 +92,20 @@ public sealed record SeedRefreshed(DateTimeOffset At, NodeEndpoint Seed, IReadOn
 /// </summary>
 public sealed record ReregistrationFailed(DateTimeOffset At, NodeEndpoint Seed, string Reason, int Failures, DateTimeOffset? RetryAt, int SeedsReachable) : NodeEvent(At);
 
+/// <summary>
+/// Failover: the peer registers with <paramref name="Seed"/>, a configured seed it was not registered with, because
+/// <paramref name="Reason"/>. <paramref name="Unreachable"/>: its registered seeds that failed
+/// <see cref="PeerMachine.FailoverAfterFailures"/> or more re-registrations in a row; <paramref name="Reachable"/> of the
+/// <paramref name="Wanted"/> seeds it wants (a majority) answer.
+/// </summary>
+public sealed record SeedFailover(DateTimeOffset At, NodeEndpoint Seed, string Reason, IReadOnlyList<NodeEndpoint> Unreachable, int Reachable, int Wanted) : NodeEvent(At);
+
+/// <summary>
+/// A dead-node report could not be delivered to <paramref name="FailedSeed"/>; it goes to <paramref name="Substitute"/>
+/// instead (null: no other configured seed is left to try).
+/// </summary>
+public sealed record DeadNodeReportRedirected(DateTimeOffset At, DeadNode Report, NodeEndpoint FailedSeed, NodeEndpoint? Substitute) : NodeEvent(At);
+
 // ---- Peer: gossip ----
 
 /// <summary>This peer created a gossip message and sent it to <paramref name="SentTo"/> neighbours.</summary>

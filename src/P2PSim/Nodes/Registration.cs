@@ -70,6 +70,12 @@ internal sealed class Registration
 
     public DateTimeOffset? NextRetry => _registered.Count < Wanted && _failed.Count > 0 ? _retryAt : null;
 
+    /// <summary>
+    /// The round is still at work: an attempt is under way, or fewer than <see cref="Wanted"/> seeds answered and the
+    /// failed ones are being retried. (It then tries every configured seed in turn by itself.)
+    /// </summary>
+    public bool Busy => _inFlight > 0 || (_registered.Count < Wanted && _failed.Count > 0);
+
     public bool IsRegistered(NodeEndpoint seed) => _registered.Contains(seed);
 
     public void Begin(NodeEndpoint[] order)
@@ -123,6 +129,16 @@ internal sealed class Registration
     {
         _inFlight = Math.Max(0, _inFlight - 1);
         _registered.Add(seed);
+    }
+
+    /// <summary>
+    /// A registration with <paramref name="seed"/> made outside the round (a failover, while the round is not
+    /// <see cref="Busy"/>) succeeded: the seed counts as registered from now on.
+    /// </summary>
+    public void Adopt(NodeEndpoint seed)
+    {
+        _registered.Add(seed);
+        _failed.Remove(seed);
     }
 
     /// <summary>A first registration with <paramref name="seed"/> (one of the attempts taken) failed.</summary>
