@@ -150,16 +150,26 @@ public sealed class TcpExperiment(SimulatedExperimentOptions options, TimeProvid
         return builder.Build();
     }
 
-    private static async Task<OverlayReport> MeasureOverlayAsync(IReadOnlyList<NodeService> peers, TimeSpan buildTime, CancellationToken cancellationToken)
+    private async Task<OverlayReport> MeasureOverlayAsync(IReadOnlyList<NodeService> peers, TimeSpan buildTime, CancellationToken cancellationToken)
     {
         var index = peers.Select((p, i) => (p.Endpoint, i)).ToDictionary(x => x.Endpoint, x => x.i);
         var neighbours = new IReadOnlyList<int>[peers.Count];
         var notJoined = 0;
-        for (var i = 0; i < peers.Count; i++)
+        // A link is up at its dialer a moment before its acceptor has handled it (the acceptor answers the Hello first):
+        // measure once both ends list every link, as on the simulated network, or after a few seconds.
+        for (var deadline = _time.GetUtcNow() + TimeSpan.FromSeconds(5); ; await Task.Delay(Poll, _time, cancellationToken).ConfigureAwait(false))
         {
-            var (settled, list) = await peers[i].InspectAsync(m => (((PeerMachine)m).Settled, ((PeerMachine)m).ConnectedNeighbours.ToArray()), cancellationToken).ConfigureAwait(false);
-            notJoined += settled ? 0 : 1;
-            neighbours[i] = list.Where(index.ContainsKey).Select(e => index[e]).ToArray();
+            notJoined = 0;
+            for (var i = 0; i < peers.Count; i++)
+            {
+                var (settled, list) = await peers[i].InspectAsync(m => (((PeerMachine)m).Settled, ((PeerMachine)m).ConnectedNeighbours.ToArray()), cancellationToken).ConfigureAwait(false);
+                notJoined += settled ? 0 : 1;
+                neighbours[i] = list.Where(index.ContainsKey).Select(e => index[e]).ToArray();
+            }
+            if (_time.GetUtcNow() >= deadline || neighbours.Select((n, i) => n.All(j => neighbours[j].Contains(i))).All(ok => ok))
+            {
+                break;
+            }
         }
         var shape = OverlayAnalysis.Analyse(neighbours);
         return new OverlayReport(shape.DegreeMin, shape.DegreeMean, shape.DegreeMax, shape.Edges, shape.Connected, shape.Components, notJoined, buildTime.TotalMilliseconds, shape.Fingerprint);

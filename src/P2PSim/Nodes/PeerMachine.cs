@@ -787,8 +787,10 @@ public sealed class PeerMachine : NodeMachine
         var id = MessageId.Of(text);
         _messages.TryAdd(id, now, null);
         _history.Add(id, text, 0, now);
-        var sent = Broadcast(new Protocol.Gossip(text, 1), except: null);
-        Report(new GossipOriginated(now, text, id, sent));
+        // Reported before the copies go out: a driver that carries out actions in order (the TCP shell) then never lets a
+        // neighbour's receipt of the message be observed before its origination.
+        Report(new GossipOriginated(now, text, id, _neighbours.Values.Count(n => n.Connection is not null)));
+        Broadcast(new Protocol.Gossip(text, 1), except: null);
         return id;
     }
 
