@@ -39,45 +39,33 @@ public sealed class NodeDirectory
     /// <summary>
     /// The seeds' endpoints as a live list: each read sees every seed that has bound by then. A seed gets it at
     /// construction, before the seeds after it have bound (with port 0 their ports are not known yet); it is complete
-    /// once every seed has started, which is before any peer starts.
+    /// once every seed has started, which is before any peer starts. Reads take no lock and allocate nothing.
     /// </summary>
-    public IReadOnlyList<NodeEndpoint> LiveSeedEndpoints => _liveSeeds ??= new LiveSeedList(this);
+    public IReadOnlyList<NodeEndpoint> LiveSeedEndpoints { get; }
 
-    private LiveSeedList? _liveSeeds;
+    private volatile NodeEndpoint[] _seedEndpoints = [];
+
+    public NodeDirectory() => LiveSeedEndpoints = new LiveSeedList(this);
 
     internal void Add(NodeService node)
     {
         lock (_gate)
         {
             (node.Role == NodeRole.Seed ? _seeds : _peers).Add(node);
+            if (node.Role == NodeRole.Seed)
+            {
+                _seedEndpoints = [.. _seedEndpoints, node.Endpoint];
+            }
         }
     }
 
     private sealed class LiveSeedList(NodeDirectory directory) : IReadOnlyList<NodeEndpoint>
     {
-        public int Count
-        {
-            get
-            {
-                lock (directory._gate)
-                {
-                    return directory._seeds.Count;
-                }
-            }
-        }
+        public int Count => directory._seedEndpoints.Length;
 
-        public NodeEndpoint this[int index]
-        {
-            get
-            {
-                lock (directory._gate)
-                {
-                    return directory._seeds[index].Endpoint;
-                }
-            }
-        }
+        public NodeEndpoint this[int index] => directory._seedEndpoints[index];
 
-        public IEnumerator<NodeEndpoint> GetEnumerator() => directory.SeedEndpoints.GetEnumerator();
+        public IEnumerator<NodeEndpoint> GetEnumerator() => ((IEnumerable<NodeEndpoint>)directory._seedEndpoints).GetEnumerator();
 
         System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
     }
