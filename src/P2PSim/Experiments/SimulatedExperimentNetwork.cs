@@ -36,6 +36,7 @@ internal sealed class SimulatedExperimentNetwork : IExperimentNetwork
     private TimeSpan _lastProgress;
     private int _untilCheck = CheckEvery;
     private int _joined;
+    private readonly NodeEndpoint[] _seedEndpoints;
     private string _phase = "join";
 
     public SimulatedExperimentNetwork(SimulatedExperimentOptions options, PeerOptions peer, Random master, ResourceMeter meter,
@@ -45,14 +46,16 @@ internal sealed class SimulatedExperimentNetwork : IExperimentNetwork
         _meter = meter;
         _progress = progress;
         _cancellation = cancellationToken;
+        var nodeSeed = NodeRandom.NextSeed(master); // each node's Random derived as on tcp (Network:RandomSeed)
         _network = new SimulatedNetwork(options.Network, master.Next(), new Sink(this));
         var seedEndpoints = new NodeEndpoint[options.Seeds];
+        _seedEndpoints = seedEndpoints;
         _seeds = new SeedMachine[options.Seeds];
         _seedNode = new int[options.Seeds];
         for (var s = 0; s < options.Seeds; s++)
         {
             seedEndpoints[s] = SimulatedAddresses.Seed(s);
-            _seeds[s] = new SeedMachine(seedEndpoints[s], new Random(master.Next()), options.MaxPeersPerList);
+            _seeds[s] = new SeedMachine(seedEndpoints[s], NodeRandom.For(nodeSeed, NodeRole.Seed, s), options.MaxPeersPerList, seedEndpoints);
             _seedNode[s] = _network.Add(_seeds[s]);
             _nodeOwner.Add(-(s + 1));
         }
@@ -61,7 +64,7 @@ internal sealed class SimulatedExperimentNetwork : IExperimentNetwork
         for (var p = 0; p < options.Peers; p++)
         {
             peerEndpoints[p] = SimulatedAddresses.Peer(p);
-            _peers[p] = new PeerMachine(peerEndpoints[p], seedEndpoints, peer, new Random(master.Next()));
+            _peers[p] = new PeerMachine(peerEndpoints[p], seedEndpoints, peer, NodeRandom.For(nodeSeed, NodeRole.Peer, p));
             _network.Add(_peers[p]);
             _nodeOwner.Add(p);
         }
@@ -209,7 +212,7 @@ internal sealed class SimulatedExperimentNetwork : IExperimentNetwork
     {
         foreach (var s in seeds)
         {
-            _seeds[s] = new SeedMachine(SimulatedAddresses.Seed(s), new Random(_restartRandom.Next()), _options.MaxPeersPerList);
+            _seeds[s] = new SeedMachine(SimulatedAddresses.Seed(s), new Random(_restartRandom.Next()), _options.MaxPeersPerList, _seedEndpoints);
             _seedNode[s] = _network.Restart(_seedNode[s], _seeds[s]);
             _nodeOwner.Add(-(s + 1));
             _recorder.SeedRestarted(s, _network.Now);

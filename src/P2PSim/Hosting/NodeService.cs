@@ -107,7 +107,7 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
                 $"{_spec.Role} {_spec.Index} cannot listen on {_spec.BindTo}: {why}. Choose other ports with {_spec.PortSetting} (0 lets the system pick free ports).", ex);
         }
         _machine = _spec.Role == NodeRole.Seed
-            ? new SeedMachine(_transport.LocalEndpoint, _random.For("seed", _spec.Index))
+            ? new SeedMachine(_transport.LocalEndpoint, _random.For("seed", _spec.Index), seeds: _directory.LiveSeedEndpoints)
             : new PeerMachine(_transport.LocalEndpoint, _directory.SeedEndpoints, _peerOptions, _random.For("peer", _spec.Index));
         _timer = _time.CreateTimer(static state => ((NodeService)state!).OnTimerFired(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         _counters = _stats.Register(_transport.LocalEndpoint, _spec.Role);

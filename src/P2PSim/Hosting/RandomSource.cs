@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using P2PSim.Configuration;
+using P2PSim.Nodes;
 
 namespace P2PSim.Hosting;
 
@@ -17,19 +18,6 @@ public sealed class RandomSource
 
     public int Seed { get; }
 
-    /// <summary>The generator of one consumer, e.g. <c>"peer", 3</c>.</summary>
-    public Random For(string purpose, int index) => new(unchecked((Seed * 961) + (StableHash(purpose) * 31) + index));
-
-    private static int StableHash(string text)
-    {
-        unchecked
-        {
-            var hash = 17;
-            foreach (var c in text)
-            {
-                hash = (hash * 31) + c;
-            }
-            return hash;
-        }
-    }
+    /// <summary>The generator of one consumer, e.g. <c>"peer", 3</c> (derived as on the simulated network: <see cref="NodeRandom"/>).</summary>
+    public Random For(string purpose, int index) => NodeRandom.For(Seed, purpose, index);
 }

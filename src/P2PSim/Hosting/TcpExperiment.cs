@@ -1,4 +1,5 @@
 using P2PSim.Experiments;
+using P2PSim.Nodes;
 
 namespace P2PSim.Hosting;
 
@@ -23,7 +24,7 @@ public sealed class TcpExperiment(SimulatedExperimentOptions options, TimeProvid
         var peer = options.PeerOptionsForRun();
         var master = new Random(options.RunSeed);
         var workloadRandom = new Random(master.Next());
-        var network = new TcpExperimentNetwork(options, peer, _time, master.Next(), meter, progress);
+        var network = new TcpExperimentNetwork(options, peer, _time, NodeRandom.NextSeed(master), meter, progress); // node Randoms derived as on the simulated network
         await using (network.ConfigureAwait(false))
         {
             var report = await new WorkloadRunner(network, options, peer, workloadRandom).RunAsync(cancellationToken).ConfigureAwait(false);

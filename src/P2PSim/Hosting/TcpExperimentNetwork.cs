@@ -118,7 +118,34 @@ internal sealed class TcpExperimentNetwork : IExperimentNetwork, IAsyncDisposabl
         {
             notJoined += await node.InspectAsync(m => ((PeerMachine)m).Settled, cancellationToken).ConfigureAwait(false) ? 0 : 1;
         }
+        await UntilLinksAreTwoSidedAsync(cancellationToken).ConfigureAwait(false);
         return new JoinOutcome(buildTime, notJoined, started.Count);
+    }
+
+    /// <summary>
+    /// A link is up at its dialer a moment before its acceptor's node has handled it (the acceptor's transport answers the
+    /// Hello first): the overlay is measured once both ends list every link, as on the simulated network, or after 5 s.
+    /// </summary>
+    private async Task UntilLinksAreTwoSidedAsync(CancellationToken cancellationToken)
+    {
+        var deadline = Now + TimeSpan.FromSeconds(5);
+        while (Now < deadline)
+        {
+            var snapshot = await SnapshotAsync(cancellationToken).ConfigureAwait(false);
+            var listed = new HashSet<(int, int)>();
+            for (var i = 0; i < snapshot.Peers.Length; i++)
+            {
+                foreach (var j in snapshot.Neighbours[i])
+                {
+                    listed.Add((i, j)); // positions in snapshot.Peers
+                }
+            }
+            if (listed.All(link => listed.Contains((link.Item2, link.Item1))))
+            {
+                return;
+            }
+            await Task.Delay(TimeSpan.FromMilliseconds(50), _time, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     public async ValueTask StartPeerAsync(int peer, CancellationToken cancellationToken)

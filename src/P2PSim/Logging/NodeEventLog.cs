@@ -20,6 +20,28 @@ public static partial class NodeEventLog
             case PeerRegistered r:
                 LogInformationPeerRegistered(logger, "Registered", r.Peer, r.RemoteAddress, r.PeerListSent.Count, new EndpointList(r.PeerListSent));
                 break;
+            case DeadNodeReceived d when d.RelayedBy is { } by && d.Removed && d.Confirmation is { } confirmation:
+                LogWarningRelayedDeadNodeConfirmed(logger, d.Report, by, d.Report.Dead, confirmation, d.PeersLeft);
+                break;
+            case DeadNodeReceived d when d.RelayedBy is { } by && d.Confirmation is { } confirmation:
+                LogInformationRelayedDeadNodeGoneMeanwhile(logger, d.Report, by, d.Report.Dead, confirmation);
+                break;
+            case DeadNodeReceived d when d.RelayedBy is { } by:
+                LogInformationRelayedDeadNodeIgnored(logger, d.Report, by, d.Report.Dead);
+                break;
+            case DeadNodeChecking c when c.RelayedBy is { } by:
+                LogInformationRelayedDeadNodeChecking(logger, c.Report, by, c.AlreadyChecking ? "already checking" : "checking", c.Report.Dead);
+                break;
+            case DeadNodeRefuted r when r.RelayedBy is { } by:
+                LogWarningRelayedDeadNodeRefuted(logger, r.Report, by, r.Report.Dead);
+                break;
+            case DeadNodeRelayed r:
+                LogInformationDeadNodeRelayed(logger, r.Report, r.Seeds.Count, new EndpointList(r.Seeds));
+                break;
+            case DeadNodeRelayFailed f:
+                LogWarningDeadNodeRelayFailed(logger, f.Reports.Count, f.Seed, f.Reason,
+                    f.RetryAt is { } retryAt ? $"next try at {new LocalTime(retryAt)}" : "skipping that seed");
+                break;
             case DeadNodeReceived d when d.Removed && d.Confirmation is { } confirmation:
                 LogWarningDeadNodeConfirmed(logger, d.Report, d.RemoteAddress, d.Report.Dead, confirmation, d.PeersLeft);
                 break;
@@ -94,6 +116,15 @@ public static partial class NodeEventLog
                     f.SeedsReachable == 0 ? "no registered seed is reachable" : $"{f.SeedsReachable} registered seeds reachable",
                     f.RetryAt is { } at ? $"next try at {new LocalTime(at)}" : "not retrying on its own (Peer:ReregisterInterval is 0)");
                 break;
+            case SeedFailover f:
+                LogWarningSeedFailover(logger, f.Seed, f.Reason, f.Reachable, f.Wanted, new EndpointList(f.Unreachable));
+                break;
+            case DeadNodeReportRedirected r when r.Substitute is { } substitute:
+                LogWarningDeadNodeReportRedirected(logger, r.Report, r.FailedSeed, substitute);
+                break;
+            case DeadNodeReportRedirected r:
+                LogWarningDeadNodeReportStuck(logger, r.Report, r.FailedSeed);
+                break;
             case CatchUpRequested c when c.Wanted > 0:
                 LogInformationCatchUpRequested(logger, c.Neighbour, c.Offered, c.Wanted);
                 break;
@@ -161,6 +192,27 @@ public static partial class NodeEventLog
     [LoggerMessage(Level = LogLevel.Warning, Message = "False report \"{Report}\" from {Remote}: {Dead} answered the check; it stays in the peer list")]
     private static partial void LogWarningDeadNodeRefuted(ILogger logger, DeadNode report, string remote, NodeEndpoint dead);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Confirmed \"{Report}\" (relayed by seed {Seed}): {Dead} does not answer ({Confirmation}); removed it from the peer list ({Left} left)")]
+    private static partial void LogWarningRelayedDeadNodeConfirmed(ILogger logger, DeadNode report, NodeEndpoint seed, NodeEndpoint dead, string confirmation, int left);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Confirmed \"{Report}\" (relayed by seed {Seed}): {Dead} does not answer ({Confirmation}), and it had already left the peer list")]
+    private static partial void LogInformationRelayedDeadNodeGoneMeanwhile(ILogger logger, DeadNode report, NodeEndpoint seed, NodeEndpoint dead, string confirmation);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Received \"{Report}\" relayed by seed {Seed}: {Dead} is not in the peer list (already removed or never registered here)")]
+    private static partial void LogInformationRelayedDeadNodeIgnored(ILogger logger, DeadNode report, NodeEndpoint seed, NodeEndpoint dead);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Received \"{Report}\" relayed by seed {Seed}: {What} {Dead} before removing it")]
+    private static partial void LogInformationRelayedDeadNodeChecking(ILogger logger, DeadNode report, NodeEndpoint seed, string what, NodeEndpoint dead);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "False report \"{Report}\" relayed by seed {Seed}: {Dead} answered the check; it stays in the peer list")]
+    private static partial void LogWarningRelayedDeadNodeRefuted(ILogger logger, DeadNode report, NodeEndpoint seed, NodeEndpoint dead);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Relaying the confirmed \"{Report}\" to the {Count} other seeds: {Seeds}")]
+    private static partial void LogInformationDeadNodeRelayed(ILogger logger, DeadNode report, int count, EndpointList seeds);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not relay {Count} dead-node reports to seed {Seed}: {Reason}; {Next}")]
+    private static partial void LogWarningDeadNodeRelayFailed(ILogger logger, int count, NodeEndpoint seed, string reason, string next);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "Rejected \"{Report}\" from {Remote}: {Reason}; the peer list is unchanged")]
     private static partial void LogWarningDeadNodeRejected(ILogger logger, DeadNode report, string remote, string reason);
 
@@ -217,6 +269,15 @@ public static partial class NodeEventLog
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not register again with seed {Seed}: {Reason} (attempt {Failures}); {Reachable}; keeping the neighbours and gossiping; {Next}")]
     private static partial void LogWarningReregistrationFailed(ILogger logger, NodeEndpoint seed, string reason, int failures, string reachable, string next);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Switching seeds: registering with seed {Seed} because {Reason}; {Reachable} of the {Wanted} seeds wanted answer (unreachable: {Unreachable})")]
+    private static partial void LogWarningSeedFailover(ILogger logger, NodeEndpoint seed, string reason, int reachable, int wanted, EndpointList unreachable);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not deliver \"{Report}\" to seed {Seed}; sending it to seed {Substitute} instead")]
+    private static partial void LogWarningDeadNodeReportRedirected(ILogger logger, DeadNode report, NodeEndpoint seed, NodeEndpoint substitute);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not deliver \"{Report}\" to seed {Seed}, and no other configured seed is left to send it to")]
+    private static partial void LogWarningDeadNodeReportStuck(ILogger logger, DeadNode report, NodeEndpoint seed);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Catch-up: {Neighbour} offered {Offered} recent messages; asked for the {Wanted} not seen yet")]
     private static partial void LogInformationCatchUpRequested(ILogger logger, NodeEndpoint neighbour, int offered, int wanted);

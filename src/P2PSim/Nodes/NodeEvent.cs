@@ -18,14 +18,27 @@ public sealed record PeerRegistered(DateTimeOffset At, NodeEndpoint Peer, string
 /// The verdict on a dead-node report: <paramref name="Removed"/> says whether the peer was removed from the list.
 /// A listed peer is removed only once the seed's own check confirmed it: <paramref name="Confirmation"/> is why the
 /// check failed (for example "connection refused"); null when the reported peer was not in the list at all.
+/// <paramref name="RelayedBy"/>: the seed that relayed the report (null: a peer reported it to this seed).
 /// </summary>
-public sealed record DeadNodeReceived(DateTimeOffset At, DeadNode Report, string RemoteAddress, bool Removed, int PeersLeft, string? Confirmation = null) : NodeEvent(At);
+public sealed record DeadNodeReceived(DateTimeOffset At, DeadNode Report, string RemoteAddress, bool Removed, int PeersLeft, string? Confirmation = null, NodeEndpoint? RelayedBy = null) : NodeEvent(At);
 
-/// <summary>A dead-node report was accepted and the seed is checking the reported peer itself (dialing it) before removing it.</summary>
-public sealed record DeadNodeChecking(DateTimeOffset At, DeadNode Report, string RemoteAddress, bool AlreadyChecking) : NodeEvent(At);
+/// <summary>
+/// A dead-node report was accepted and the seed is checking the reported peer itself (dialing it) before removing it.
+/// <paramref name="RelayedBy"/>: the seed that relayed the report (null: a peer reported it to this seed).
+/// </summary>
+public sealed record DeadNodeChecking(DateTimeOffset At, DeadNode Report, string RemoteAddress, bool AlreadyChecking, NodeEndpoint? RelayedBy = null) : NodeEvent(At);
 
 /// <summary>The seed's check reached the reported peer: the report was false and the peer stays listed.</summary>
-public sealed record DeadNodeRefuted(DateTimeOffset At, DeadNode Report, string RemoteAddress) : NodeEvent(At);
+public sealed record DeadNodeRefuted(DateTimeOffset At, DeadNode Report, string RemoteAddress, NodeEndpoint? RelayedBy = null) : NodeEvent(At);
+
+/// <summary>A death a peer reported was confirmed here; the report is being relayed to <paramref name="Seeds"/>, the other configured seeds.</summary>
+public sealed record DeadNodeRelayed(DateTimeOffset At, DeadNode Report, IReadOnlyList<NodeEndpoint> Seeds) : NodeEvent(At);
+
+/// <summary>
+/// Relayed reports could not be delivered to <paramref name="Seed"/>; tried again at <paramref name="RetryAt"/>, or (null)
+/// given up: that seed is skipped.
+/// </summary>
+public sealed record DeadNodeRelayFailed(DateTimeOffset At, NodeEndpoint Seed, IReadOnlyList<DeadNode> Reports, string Reason, DateTimeOffset? RetryAt) : NodeEvent(At);
 
 /// <summary>A dead-node report from a sender the seed does not take reports from (not a registered peer, or a forged endpoint); nothing changed.</summary>
 public sealed record DeadNodeRejected(DateTimeOffset At, DeadNode Report, string RemoteAddress, string Reason) : NodeEvent(At);
@@ -78,6 +91,20 @@ public sealed record SeedRefreshed(DateTimeOffset At, NodeEndpoint Seed, IReadOn
 /// <paramref name="SeedsReachable"/> counts the registered seeds whose latest registration worked.
 /// </summary>
 public sealed record ReregistrationFailed(DateTimeOffset At, NodeEndpoint Seed, string Reason, int Failures, DateTimeOffset? RetryAt, int SeedsReachable) : NodeEvent(At);
+
+/// <summary>
+/// Failover: the peer registers with <paramref name="Seed"/>, a configured seed it was not registered with, because
+/// <paramref name="Reason"/>. <paramref name="Unreachable"/>: its registered seeds that failed
+/// <see cref="PeerMachine.FailoverAfterFailures"/> or more re-registrations in a row; <paramref name="Reachable"/> of the
+/// <paramref name="Wanted"/> seeds it wants (a majority) answer.
+/// </summary>
+public sealed record SeedFailover(DateTimeOffset At, NodeEndpoint Seed, string Reason, IReadOnlyList<NodeEndpoint> Unreachable, int Reachable, int Wanted) : NodeEvent(At);
+
+/// <summary>
+/// A dead-node report could not be delivered to <paramref name="FailedSeed"/>; it goes to <paramref name="Substitute"/>
+/// instead (null: no other configured seed is left to try).
+/// </summary>
+public sealed record DeadNodeReportRedirected(DateTimeOffset At, DeadNode Report, NodeEndpoint FailedSeed, NodeEndpoint? Substitute) : NodeEvent(At);
 
 // ---- Peer: gossip ----
 

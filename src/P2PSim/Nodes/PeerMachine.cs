@@ -15,6 +15,13 @@ namespace P2PSim.Nodes;
 /// </summary>
 public sealed class PeerMachine : NodeMachine
 {
+    /// <summary>
+    /// Consecutive failed re-registrations after which a registered seed counts as unreachable: the peer then registers
+    /// with another configured seed (a failover) so that a majority of the seeds is reachable again where possible.
+    /// Two, so that one lost connection or one slow answer does not make a peer switch.
+    /// </summary>
+    public const int FailoverAfterFailures = 2;
+
     private readonly IReadOnlyList<NodeEndpoint> _seeds;
     private readonly PeerOptions _options;
     private readonly Random _random;
@@ -31,6 +38,9 @@ public sealed class PeerMachine : NodeMachine
     private readonly Registration _registration;
     private readonly Queue<NodeEndpoint> _candidates = new();
     private readonly HashSet<NodeEndpoint> _dialing = new();
+    private readonly HashSet<NodeEndpoint> _failover = new();
+    private readonly Dictionary<NodeEndpoint, DateTimeOffset> _failoverPausedUntil = new();
+    private readonly Dictionary<DeadNode, ReportDelivery> _reports = new();
     private ulong _pingSequence;
     private int _timedOriginated;
     private DateTimeOffset? _nextGossip;
@@ -47,7 +57,7 @@ public sealed class PeerMachine : NodeMachine
         _messages = new MessageList(options.MessageListCapacity, options.MessageListTtl);
         // Never offer or keep a message longer than the Message List remembers having seen it.
         _history = new MessageHistory(ProtocolLimits.MaxDigestIds, options.HistoryWindow < options.MessageListTtl ? options.HistoryWindow : options.MessageListTtl);
-        _registration = new Registration(seeds.Count);
+        _registration = new Registration(seeds);
     }
 
     public override NodeRole Role => NodeRole.Peer;
@@ -126,6 +136,7 @@ public sealed class PeerMachine : NodeMachine
             foreach (var message in pending)
             {
                 SendTo(connection.Id, message);
+                MarkDelivered(message, connection.Listen);
             }
             if (!_seedLinks.AwaitsReply(connection.Listen))
             {
@@ -326,8 +337,16 @@ public sealed class PeerMachine : NodeMachine
     {
         Report(new RegisteredWithSeed(now, seed, peers));
         _registration.Learn(seed, peers);
-        _registration.Succeeded(seed);
+        if (_failover.Remove(seed))
+        {
+            _registration.Adopt(seed);
+        }
+        else
+        {
+            _registration.Succeeded(seed);
+        }
         _refresh[seed] = new SeedRefresh { Due = NextRefresh(now) };
+        SendOwedReports(seed, now);
         if (_registration.RoundFinished)
         {
             FinishRegistration(now);
@@ -340,6 +359,10 @@ public sealed class PeerMachine : NodeMachine
     {
         var refresh = _refresh[seed];
         Report(new SeedRefreshed(now, seed, peers, refresh.Failures));
+        if (refresh.Failures > 0)
+        {
+            SendOwedReports(seed, now);
+        }
         refresh.Failures = 0;
         refresh.Due = NextRefresh(now);
         _registration.Learn(seed, peers);
@@ -366,23 +389,48 @@ public sealed class PeerMachine : NodeMachine
         }
         refresh.Due = retryAt;
         Report(new ReregistrationFailed(now, seed, reason, refresh.Failures, retryAt, _refresh.Values.Count(r => r.Failures == 0)));
+        EnsureReachableSeeds(now);
     }
 
     private void OnSeedFailed(NodeEndpoint seed, string reason, DateTimeOffset now)
     {
         var wasRegistering = _seedLinks.AwaitsReply(seed);
-        var undelivered = _seedLinks.Fail(seed, now + _options.RetryInterval, allowRetry: !_stopping, out var retrying);
+        var registered = _registration.IsRegistered(seed);
+        // Messages for a seed this peer is not registered with (a failover's report) are not retried there: a seed
+        // takes reports only from its registered peers. They go to another seed instead (below).
+        var undelivered = _seedLinks.Fail(seed, now + _options.RetryInterval, allowRetry: !_stopping && registered, out var retrying);
         if (undelivered.Count > 0)
         {
             Report(new SeedUnreachable(now, seed, string.Join(", ", undelivered.Select(m => m.Type)), reason, retrying));
+        }
+        var failoverFailed = wasRegistering && _failover.Remove(seed);
+        if (failoverFailed)
+        {
+            _failoverPausedUntil[seed] = now + FailoverPause;
+            if (!_stopping)
+            {
+                Report(new SeedRegistrationFailed(now, seed, reason));
+            }
+        }
+        if (!_stopping)
+        {
+            foreach (var report in undelivered.OfType<DeadNode>())
+            {
+                Redirect(report, seed, now);
+            }
         }
         if (!wasRegistering || _stopping)
         {
             return;
         }
-        if (_registration.IsRegistered(seed))
+        if (registered)
         {
             OnRefreshFailed(seed, reason, now);
+            return;
+        }
+        if (failoverFailed)
+        {
+            EnsureReachableSeeds(now);
             return;
         }
         Report(new SeedRegistrationFailed(now, seed, reason));
@@ -708,10 +756,14 @@ public sealed class PeerMachine : NodeMachine
         }
         Report(new NeighbourDead(now, endpoint, neighbour.Missed, reason));
         var report = new DeadNode(endpoint, now.ToUnixTimeMilliseconds(), Self);
+        foreach (var (old, _) in _reports.Where(r => r.Value.Until <= now).ToArray())
+        {
+            _reports.Remove(old);
+        }
+        _reports[report] = new ReportDelivery(now + AvoidFor);
         foreach (var seed in _registration.Registered)
         {
-            SendToSeed(seed, report);
-            Report(new DeadNodeReportSent(now, seed, report));
+            SendReport(seed, report, now);
         }
         Avoid(endpoint, now);
         _suspects[endpoint] = now + AvoidFor;
@@ -735,8 +787,10 @@ public sealed class PeerMachine : NodeMachine
         var id = MessageId.Of(text);
         _messages.TryAdd(id, now, null);
         _history.Add(id, text, 0, now);
-        var sent = Broadcast(new Protocol.Gossip(text, 1), except: null);
-        Report(new GossipOriginated(now, text, id, sent));
+        // Reported before the copies go out: a driver that carries out actions in order (the TCP shell) then never lets a
+        // neighbour's receipt of the message be observed before its origination.
+        Report(new GossipOriginated(now, text, id, _neighbours.Values.Count(n => n.Connection is not null)));
+        Broadcast(new Protocol.Gossip(text, 1), except: null);
         return id;
     }
 
@@ -847,6 +901,7 @@ public sealed class PeerMachine : NodeMachine
         if (_seedLinks.Connection(seed) is { } connection)
         {
             SendTo(connection, message);
+            MarkDelivered(message, seed);
             return;
         }
         _seedLinks.Enqueue(seed, message);
@@ -854,6 +909,159 @@ public sealed class PeerMachine : NodeMachine
         {
             _seedLinks.MarkDialing(seed);
             Emit(new Dial(seed));
+        }
+    }
+
+    // ---- failover: other configured seeds when registered ones are unreachable ----
+
+    /// <summary>How long a seed whose failover registration failed is left alone before it may be tried again.</summary>
+    private TimeSpan FailoverPause => _options.ReregisterInterval > _options.RetryInterval ? _options.ReregisterInterval : _options.RetryInterval;
+
+    /// <summary>Registered seeds whose latest <see cref="FailoverAfterFailures"/> or more re-registrations failed.</summary>
+    private List<NodeEndpoint> UnreachableSeeds()
+    {
+        var unreachable = new List<NodeEndpoint>();
+        foreach (var seed in _seeds)
+        {
+            if (_refresh.TryGetValue(seed, out var refresh) && refresh.Failures >= FailoverAfterFailures && !unreachable.Contains(seed))
+            {
+                unreachable.Add(seed);
+            }
+        }
+        return unreachable;
+    }
+
+    /// <summary>
+    /// Configured seeds this peer could register with now, in configured order (so a seeded random pick among them is the
+    /// same on every network): not registered, not being registered with, not paused after a failed failover.
+    /// </summary>
+    private List<NodeEndpoint> FailoverCandidates(DateTimeOffset now, ReportDelivery? forReport = null)
+    {
+        var candidates = new List<NodeEndpoint>();
+        foreach (var seed in _seeds)
+        {
+            if (seed != Self && !_registration.IsRegistered(seed) && !_failover.Contains(seed) && !_seedLinks.AwaitsReply(seed)
+                && !(_failoverPausedUntil.TryGetValue(seed, out var until) && now < until)
+                && !(forReport?.Handed.Contains(seed) ?? false) && !candidates.Contains(seed))
+            {
+                candidates.Add(seed);
+            }
+        }
+        return candidates;
+    }
+
+    /// <summary>
+    /// Fewer than a majority of the seeds answer (registered seeds that failed <see cref="FailoverAfterFailures"/>
+    /// re-registrations in a row do not count): register with random other configured seeds until a majority is
+    /// reachable again, or none is left to try. The unreachable seeds stay registered and are retried as before, so the
+    /// peer is back with them as soon as they answer. Not while the first registration round is still at work (it tries
+    /// every configured seed in turn by itself).
+    /// </summary>
+    private void EnsureReachableSeeds(DateTimeOffset now)
+    {
+        if (_stopping || !Joined || _registration.Busy)
+        {
+            return;
+        }
+        var unreachable = UnreachableSeeds();
+        var reachable = _registration.Registered.Count - unreachable.Count;
+        var needed = _registration.Wanted - reachable - _failover.Count;
+        if (needed <= 0 || unreachable.Count == 0)
+        {
+            return;
+        }
+        var candidates = FailoverCandidates(now);
+        while (needed-- > 0 && candidates.Count > 0)
+        {
+            var seed = candidates[_random.Next(candidates.Count)];
+            candidates.Remove(seed);
+            StartFailover(seed, $"{unreachable.Count} registered seeds failed {FailoverAfterFailures} or more re-registrations in a row", unreachable, reachable, now);
+        }
+    }
+
+    private void StartFailover(NodeEndpoint seed, string reason, IReadOnlyList<NodeEndpoint> unreachable, int reachable, DateTimeOffset now)
+    {
+        _failover.Add(seed);
+        _failoverPausedUntil.Remove(seed);
+        Report(new SeedFailover(now, seed, reason, unreachable, reachable, _registration.Wanted));
+        RegisterWith(seed, now);
+    }
+
+    /// <summary>Hands a dead-node report to <paramref name="seed"/> and notes that it did.</summary>
+    private void SendReport(NodeEndpoint seed, DeadNode report, DateTimeOffset now)
+    {
+        if (_reports.TryGetValue(report, out var delivery))
+        {
+            delivery.Handed.Add(seed);
+        }
+        SendToSeed(seed, report);
+        Report(new DeadNodeReportSent(now, seed, report));
+    }
+
+    private void MarkDelivered(Message message, NodeEndpoint seed)
+    {
+        if (message is DeadNode report && _reports.TryGetValue(report, out var delivery))
+        {
+            delivery.Delivered.Add(seed);
+        }
+    }
+
+    /// <summary>
+    /// A dead-node report could not be delivered to <paramref name="failed"/>: send it to one more configured seed that
+    /// has not had it, at random; one seed that lists the dead peer is enough, it relays the confirmed death to the
+    /// others. A seed this peer is not registered with is registered with first, on the same connection (a seed takes
+    /// reports only from its registered peers). A seed that fails in turn is replaced the same way, each seed at most once.
+    /// </summary>
+    private void Redirect(DeadNode report, NodeEndpoint failed, DateTimeOffset now)
+    {
+        if (!_reports.TryGetValue(report, out var delivery) || now >= delivery.Until || !delivery.Failed.Add(failed))
+        {
+            return;
+        }
+        var candidates = new List<NodeEndpoint>();
+        var unreachable = UnreachableSeeds();
+        foreach (var seed in _seeds)
+        {
+            // Registered seeds that have not had it (registered since) or whose failover registration is under way.
+            if ((_registration.IsRegistered(seed) || _failover.Contains(seed)) && !delivery.Handed.Contains(seed) && !unreachable.Contains(seed) && !candidates.Contains(seed))
+            {
+                candidates.Add(seed);
+            }
+        }
+        if (candidates.Count == 0 && !_registration.Busy)
+        {
+            candidates = FailoverCandidates(now, delivery);
+        }
+        if (candidates.Count == 0)
+        {
+            if (delivery.Handed.All(delivery.Failed.Contains))
+            {
+                Report(new DeadNodeReportRedirected(now, report, failed, null)); // no seed at all has it (others do: quiet)
+            }
+            return;
+        }
+        var substitute = candidates[_random.Next(candidates.Count)];
+        Report(new DeadNodeReportRedirected(now, report, failed, substitute));
+        if (!_registration.IsRegistered(substitute) && !_failover.Contains(substitute))
+        {
+            StartFailover(substitute, $"a dead-node report could not be delivered to {failed}", unreachable, _registration.Registered.Count - unreachable.Count, now);
+        }
+        SendReport(substitute, report, now);
+    }
+
+    /// <summary>
+    /// <paramref name="seed"/> answers again (a first registration, or a registered seed back after failures): hand it the
+    /// recent reports that some seed failed to get and that it has not had.
+    /// </summary>
+    private void SendOwedReports(NodeEndpoint seed, DateTimeOffset now)
+    {
+        foreach (var (report, delivery) in _reports.ToArray())
+        {
+            if (now < delivery.Until && delivery.Failed.Count > 0 && !delivery.Delivered.Contains(seed)
+                && (delivery.Failed.Contains(seed) || !delivery.Handed.Contains(seed)) && !_seedLinks.HasPending(seed, report))
+            {
+                SendReport(seed, report, now);
+            }
         }
     }
 
@@ -884,6 +1092,18 @@ public sealed class PeerMachine : NodeMachine
         {
             current = c;
         }
+    }
+
+    /// <summary>Where one dead-node report went: handed to, delivered to (on an open connection), failed at; kept until <see cref="Until"/>.</summary>
+    private sealed class ReportDelivery(DateTimeOffset until)
+    {
+        public DateTimeOffset Until { get; } = until;
+
+        public HashSet<NodeEndpoint> Handed { get; } = new();
+
+        public HashSet<NodeEndpoint> Delivered { get; } = new();
+
+        public HashSet<NodeEndpoint> Failed { get; } = new();
     }
 
     /// <summary>Registering again with one registered seed: when next, and how many attempts in a row failed.</summary>

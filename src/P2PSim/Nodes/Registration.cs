@@ -8,42 +8,73 @@ namespace P2PSim.Nodes;
 /// the failed ones are retried later until enough have answered. Also keeps the known peers:
 /// the union of the latest peer list each seed sent.
 /// </summary>
-internal sealed class Registration(int seedCount)
+internal sealed class Registration
 {
     private readonly HashSet<NodeEndpoint> _registered = new();
     private readonly List<NodeEndpoint> _failed = [];
-    private readonly Dictionary<NodeEndpoint, IReadOnlyList<NodeEndpoint>> _lists = new();
+    private readonly Dictionary<NodeEndpoint, int> _position = new();
+    private readonly IReadOnlyList<NodeEndpoint>?[] _lists;
     private NodeEndpoint[] _order = [];
     private int _next;
     private int _inFlight;
     private DateTimeOffset? _retryAt;
 
+    /// <param name="seeds">The configured seeds, in their configured order: the order <see cref="Known"/> visits their lists in.</param>
+    public Registration(IReadOnlyList<NodeEndpoint> seeds)
+    {
+        for (var i = 0; i < seeds.Count; i++)
+        {
+            _position.TryAdd(seeds[i], i);
+        }
+        _lists = new IReadOnlyList<NodeEndpoint>?[seeds.Count];
+        Wanted = seeds.Count == 0 ? 0 : (seeds.Count / 2) + 1;
+    }
+
     /// <summary>floor(n/2)+1: a majority, so any two peers share a seed.</summary>
-    public int Wanted { get; } = seedCount == 0 ? 0 : (seedCount / 2) + 1;
+    public int Wanted { get; }
 
     public IReadOnlyCollection<NodeEndpoint> Registered => _registered;
 
     /// <summary>
     /// The peers in the latest peer list of any seed, computed on each call (a peer keeps only the lists, a
     /// compact form; the union is needed rarely: on joining and when repairing the overlay).
+    /// <para>
+    /// The order is a function of the lists alone, never of when they arrived or of hash codes: the seeds in their
+    /// configured order, each list in the order its seed sent it, a peer named by several lists where it first
+    /// appears. A peer's random choices are positions in this list, so the same lists and the same seeded
+    /// <see cref="Random"/> give the same neighbours on the real and on the simulated network.
+    /// </para>
     /// </summary>
-    public HashSet<NodeEndpoint> Known()
+    public List<NodeEndpoint> Known()
     {
-        var known = new HashSet<NodeEndpoint>();
-        foreach (var list in _lists.Values)
+        var known = new List<NodeEndpoint>();
+        var seen = new HashSet<NodeEndpoint>();
+        foreach (var list in _lists)
         {
-            known.UnionWith(list);
+            foreach (var peer in list ?? [])
+            {
+                if (seen.Add(peer))
+                {
+                    known.Add(peer);
+                }
+            }
         }
         return known;
     }
 
     /// <summary>Whether the latest peer list of any seed names <paramref name="peer"/>.</summary>
-    public bool IsListed(NodeEndpoint peer) => _lists.Values.Any(list => list.Contains(peer));
+    public bool IsListed(NodeEndpoint peer) => _lists.Any(list => list is not null && list.Contains(peer));
 
     /// <summary>No attempt is under way, and either enough seeds answered or every seed has been tried.</summary>
     public bool RoundFinished => _inFlight == 0 && (_registered.Count >= Wanted || _next >= _order.Length);
 
     public DateTimeOffset? NextRetry => _registered.Count < Wanted && _failed.Count > 0 ? _retryAt : null;
+
+    /// <summary>
+    /// The round is still at work: an attempt is under way, or fewer than <see cref="Wanted"/> seeds answered and the
+    /// failed ones are being retried. (It then tries every configured seed in turn by itself.)
+    /// </summary>
+    public bool Busy => _inFlight > 0 || (_registered.Count < Wanted && _failed.Count > 0);
 
     public bool IsRegistered(NodeEndpoint seed) => _registered.Contains(seed);
 
@@ -85,13 +116,29 @@ internal sealed class Registration(int seedCount)
     /// <paramref name="seed"/> sent <paramref name="peers"/>: it replaces that seed's earlier list, so a peer
     /// the seeds have all dropped is no longer known.
     /// </summary>
-    public void Learn(NodeEndpoint seed, IReadOnlyList<NodeEndpoint> peers) => _lists[seed] = peers;
+    public void Learn(NodeEndpoint seed, IReadOnlyList<NodeEndpoint> peers)
+    {
+        if (_position.TryGetValue(seed, out var position))
+        {
+            _lists[position] = peers;
+        }
+    }
 
     /// <summary>A first registration with <paramref name="seed"/> (one of the attempts taken) succeeded.</summary>
     public void Succeeded(NodeEndpoint seed)
     {
         _inFlight = Math.Max(0, _inFlight - 1);
         _registered.Add(seed);
+    }
+
+    /// <summary>
+    /// A registration with <paramref name="seed"/> made outside the round (a failover, while the round is not
+    /// <see cref="Busy"/>) succeeded: the seed counts as registered from now on.
+    /// </summary>
+    public void Adopt(NodeEndpoint seed)
+    {
+        _registered.Add(seed);
+        _failed.Remove(seed);
     }
 
     /// <summary>A first registration with <paramref name="seed"/> (one of the attempts taken) failed.</summary>

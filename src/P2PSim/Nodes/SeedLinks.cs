@@ -49,6 +49,9 @@ internal sealed class SeedLinks
 
     public bool HasPending(NodeEndpoint seed) => _links.TryGetValue(seed, out var link) && link.Pending.Count > 0;
 
+    /// <summary>Whether <paramref name="message"/> waits to be sent to <paramref name="seed"/> (queued, or kept for a retry).</summary>
+    public bool HasPending(NodeEndpoint seed, Message message) => _links.TryGetValue(seed, out var link) && link.Pending.Contains(message);
+
     public void MarkDialing(NodeEndpoint seed) => Get(seed).Dialing = true;
 
     public void Enqueue(NodeEndpoint seed, Message message) => Get(seed).Pending.Add(message);

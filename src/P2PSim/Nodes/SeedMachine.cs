@@ -13,8 +13,22 @@ namespace P2PSim.Nodes;
 /// peer removed. A registration (or goodbye) whose claimed listening address is not the address
 /// the connection comes from is refused.
 /// </para>
+/// <para>
+/// Seeds cooperate on deaths: a seed that confirmed a death reported by a peer relays the report to
+/// the other configured seeds, so a dead peer leaves every seed that lists it, not only the seeds its
+/// neighbours registered with. A relayed report is checked like a peer's (never removed on another
+/// seed's word) and never relayed further.
+/// </para>
 /// </summary>
-public sealed class SeedMachine(NodeEndpoint self, Random random, int maxPeersPerList = 1000) : NodeMachine(self)
+/// <param name="self">This seed's listening endpoint.</param>
+/// <param name="random">Sampling of large peer lists.</param>
+/// <param name="maxPeersPerList">Most peers in one peer list.</param>
+/// <param name="seeds">
+/// The configured seeds (this one may be among them): where confirmed deaths are relayed to and whom relayed reports are
+/// taken from. Null or empty: no relaying. The driver may complete the list while the seeds start (the TCP shell learns a
+/// seed's port only when it binds); it must not change once peers run.
+/// </param>
+public sealed class SeedMachine(NodeEndpoint self, Random random, int maxPeersPerList = 1000, IReadOnlyList<NodeEndpoint>? seeds = null) : NodeMachine(self)
 {
     /// <summary>
     /// A check whose dial has not come back after this long is presumed lost (a dial always ends in OnConnected or
@@ -22,10 +36,19 @@ public sealed class SeedMachine(NodeEndpoint self, Random random, int maxPeersPe
     /// </summary>
     public static readonly TimeSpan StaleCheckAfter = TimeSpan.FromMinutes(1);
 
+    /// <summary>
+    /// Pause before a relay to a seed that could not be reached is tried again; at most
+    /// <see cref="SeedLinks.MaxDeliveryAttempts"/> attempts in all, then that seed is skipped.
+    /// </summary>
+    public static readonly TimeSpan RelayRetryInterval = TimeSpan.FromSeconds(2);
+
     private readonly Dictionary<NodeEndpoint, DateTimeOffset> _peers = new();
     private readonly List<NodeEndpoint> _order = [];
     private readonly Dictionary<ConnectionId, ConnectionInfo> _connections = new();
     private readonly Dictionary<NodeEndpoint, Check> _checks = new();
+    private readonly IReadOnlyList<NodeEndpoint> _seeds = seeds ?? [];
+    private readonly SeedLinks _relays = new();
+    private DateTimeOffset? _wakeRequested;
 
     public override NodeRole Role => NodeRole.Seed;
 
@@ -45,7 +68,14 @@ public sealed class SeedMachine(NodeEndpoint self, Random random, int maxPeersPe
     {
         if (!connection.Inbound)
         {
-            OnCheckConnected(connection, now);
+            if (_relays.IsDialing(connection.Listen))
+            {
+                OnRelayConnected(connection, now);
+            }
+            else
+            {
+                OnCheckConnected(connection, now);
+            }
             return;
         }
         _connections[connection.Id] = connection;
@@ -53,7 +83,11 @@ public sealed class SeedMachine(NodeEndpoint self, Random random, int maxPeersPe
 
     public override void OnDialFailed(NodeEndpoint target, string reason, DateTimeOffset now)
     {
-        if (_checks.Remove(target, out var check))
+        if (_relays.IsDialing(target))
+        {
+            OnRelayFailed(target, reason, now);
+        }
+        else if (_checks.Remove(target, out var check))
         {
             Confirm(check, reason, now);
         }
@@ -63,6 +97,12 @@ public sealed class SeedMachine(NodeEndpoint self, Random random, int maxPeersPe
 
     public override void OnTimer(DateTimeOffset now)
     {
+        _wakeRequested = null;
+        foreach (var seed in _relays.DueForRetry(now))
+        {
+            Emit(new Dial(seed));
+        }
+        ScheduleWake();
     }
 
     public override void Stop(DateTimeOffset now)
@@ -97,7 +137,8 @@ public sealed class SeedMachine(NodeEndpoint self, Random random, int maxPeersPe
 
     private void OnRegister(ConnectionInfo info, DateTimeOffset now)
     {
-        if (ForgedEndpoint(info) is { } forged)
+        var refusal = IsSeed(info.Listen) ? $"claims to listen on {info.Listen}, the endpoint of a seed" : ForgedEndpoint(info);
+        if (refusal is { } forged)
         {
             Report(new RequestRejected(now, MessageType.Register, info.Listen, info.RemoteAddress, forged));
             CloseConnection(info.Id, $"registration refused: {forged}", afterFlush: false);
@@ -133,6 +174,11 @@ public sealed class SeedMachine(NodeEndpoint self, Random random, int maxPeersPe
 
     private void OnDeadNode(ConnectionInfo info, DeadNode report, DateTimeOffset now)
     {
+        if (info.Role == NodeRole.Seed)
+        {
+            OnRelayedDeadNode(info, report, now);
+            return;
+        }
         var refusal = info.Role != NodeRole.Peer ? $"the sender is a {info.Role.ToString().ToLowerInvariant()}, not a peer"
             : !_peers.ContainsKey(info.Listen) ? $"the sender {info.Listen} is not a registered peer"
             : ForgedEndpoint(info);
@@ -141,19 +187,45 @@ public sealed class SeedMachine(NodeEndpoint self, Random random, int maxPeersPe
             Report(new DeadNodeRejected(now, report, info.RemoteAddress, refusal));
             return;
         }
+        CheckReported(report, info.RemoteAddress, relayedBy: null, now);
+    }
+
+    /// <summary>
+    /// Another seed confirmed a death and relays the report: taken only from a configured seed connecting from its own
+    /// address, and checked here like a peer's report. It is never relayed on (the sender relayed it to every seed).
+    /// </summary>
+    private void OnRelayedDeadNode(ConnectionInfo info, DeadNode report, DateTimeOffset now)
+    {
+        var refusal = info.Listen == Self ? "the sender claims to be this seed"
+            : !IsSeed(info.Listen) ? $"the sender {info.Listen} is a seed that is not configured"
+            : ForgedEndpoint(info);
+        if (refusal is not null)
+        {
+            Report(new DeadNodeRejected(now, report, info.RemoteAddress, refusal));
+            return;
+        }
+        CheckReported(report, info.RemoteAddress, relayedBy: info.Listen, now);
+    }
+
+    /// <summary>An accepted report (from a registered peer, or relayed by <paramref name="relayedBy"/>): check the peer, unless a check already runs.</summary>
+    private void CheckReported(DeadNode report, string remoteAddress, NodeEndpoint? relayedBy, DateTimeOffset now)
+    {
         if (!_peers.ContainsKey(report.Dead))
         {
-            Report(new DeadNodeReceived(now, report, info.RemoteAddress, Removed: false, _order.Count));
+            Report(new DeadNodeReceived(now, report, remoteAddress, Removed: false, _order.Count, RelayedBy: relayedBy));
             return;
         }
         if (_checks.TryGetValue(report.Dead, out var running) && now - running.Started < StaleCheckAfter)
         {
-            Report(new DeadNodeChecking(now, report, info.RemoteAddress, AlreadyChecking: true));
+            running.Add(relayedBy);
+            Report(new DeadNodeChecking(now, report, remoteAddress, AlreadyChecking: true, relayedBy));
             return;
         }
-        _checks[report.Dead] = new Check(report, info.RemoteAddress, now);
+        var check = new Check(report, remoteAddress, now, relayedBy);
+        check.Add(relayedBy);
+        _checks[report.Dead] = check;
         Emit(new Dial(report.Dead));
-        Report(new DeadNodeChecking(now, report, info.RemoteAddress, AlreadyChecking: false));
+        Report(new DeadNodeChecking(now, report, remoteAddress, AlreadyChecking: false, relayedBy));
     }
 
     /// <summary>The seed's own dial to a reported peer connected: a peer there means the report was false.</summary>
@@ -166,7 +238,7 @@ public sealed class SeedMachine(NodeEndpoint self, Random random, int maxPeersPe
         }
         if (connection.Role == NodeRole.Peer)
         {
-            Report(new DeadNodeRefuted(now, check.Report, check.RemoteAddress));
+            Report(new DeadNodeRefuted(now, check.Report, check.RemoteAddress, check.RelayedBy));
             CloseConnection(connection.Id, "check done: the peer answered");
             return;
         }
@@ -177,7 +249,102 @@ public sealed class SeedMachine(NodeEndpoint self, Random random, int maxPeersPe
     private void Confirm(Check check, string reason, DateTimeOffset now)
     {
         var removed = Remove(check.Report.Dead);
-        Report(new DeadNodeReceived(now, check.Report, check.RemoteAddress, removed, _order.Count, reason));
+        Report(new DeadNodeReceived(now, check.Report, check.RemoteAddress, removed, _order.Count, reason, check.RelayedBy));
+        if (check.FromPeer)
+        {
+            Relay(check, now);
+        }
+    }
+
+    // ---- relaying confirmed deaths to the other seeds ----
+
+    /// <summary>Whether <paramref name="endpoint"/> is one of the configured seeds other than this one.</summary>
+    private bool IsSeed(NodeEndpoint endpoint)
+    {
+        if (endpoint == Self)
+        {
+            return false;
+        }
+        foreach (var seed in _seeds)
+        {
+            if (seed == endpoint)
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /// <summary>
+    /// A death a peer reported is confirmed: hand the report to every other configured seed (but those that relayed it
+    /// here), each on a short-lived connection of its own, all at once, so an unreachable seed delays nobody.
+    /// </summary>
+    private void Relay(Check check, DateTimeOffset now)
+    {
+        List<NodeEndpoint>? targets = null;
+        foreach (var seed in _seeds)
+        {
+            if (seed != Self && !check.RelayedHereBy(seed) && !(targets?.Contains(seed) ?? false))
+            {
+                (targets ??= []).Add(seed);
+            }
+        }
+        if (targets is null)
+        {
+            return;
+        }
+        foreach (var seed in targets)
+        {
+            _relays.Enqueue(seed, check.Report);
+            if (!_relays.IsConnectedOrDialing(seed))
+            {
+                _relays.MarkDialing(seed);
+                Emit(new Dial(seed));
+            }
+        }
+        Report(new DeadNodeRelayed(now, check.Report, targets));
+    }
+
+    private void OnRelayConnected(ConnectionInfo connection, DateTimeOffset now)
+    {
+        var seed = connection.Listen;
+        if (connection.Role != NodeRole.Seed)
+        {
+            CloseConnection(connection.Id, "relay: not a seed", afterFlush: false);
+            OnRelayFailed(seed, $"a {connection.Role.ToString().ToLowerInvariant()}, not a seed, listens there", now, allowRetry: false);
+            return;
+        }
+        if (!_relays.Attach(seed, connection.Id, out var pending))
+        {
+            CloseConnection(connection.Id, "unexpected connection to a seed", afterFlush: false);
+            return;
+        }
+        foreach (var message in pending)
+        {
+            SendTo(connection.Id, message);
+        }
+        _relays.Release(seed);
+        CloseConnection(connection.Id, "relay delivered");
+        ScheduleWake();
+    }
+
+    private void OnRelayFailed(NodeEndpoint seed, string reason, DateTimeOffset now, bool allowRetry = true)
+    {
+        var undelivered = _relays.Fail(seed, now + RelayRetryInterval, allowRetry, out var retrying);
+        if (undelivered.Count > 0)
+        {
+            Report(new DeadNodeRelayFailed(now, seed, undelivered.OfType<DeadNode>().ToArray(), reason, retrying ? now + RelayRetryInterval : null));
+        }
+        ScheduleWake();
+    }
+
+    private void ScheduleWake()
+    {
+        if (_relays.NextDeadline is { } due && due != _wakeRequested)
+        {
+            _wakeRequested = due;
+            Emit(new WakeAt(due));
+        }
     }
 
     private bool Remove(NodeEndpoint peer)
@@ -251,6 +418,39 @@ public sealed class SeedMachine(NodeEndpoint self, Random random, int maxPeersPe
         return sample;
     }
 
-    /// <summary>A dead-node report being checked: the first report, the address it came from, and when the check began.</summary>
-    private sealed record Check(DeadNode Report, string RemoteAddress, DateTimeOffset Started);
+    /// <summary>
+    /// A dead-node report being checked: the first report, the address it came from, the seed that relayed it (null: a
+    /// peer sent it), and when the check began; then who else reported the same death while it ran.
+    /// </summary>
+    private sealed class Check(DeadNode report, string remoteAddress, DateTimeOffset started, NodeEndpoint? relayedBy)
+    {
+        private List<NodeEndpoint>? _relayers;
+
+        public DeadNode Report { get; } = report;
+
+        public string RemoteAddress { get; } = remoteAddress;
+
+        public DateTimeOffset Started { get; } = started;
+
+        public NodeEndpoint? RelayedBy { get; } = relayedBy;
+
+        /// <summary>A peer reported it (first or later): a confirmation is relayed to the other seeds.</summary>
+        public bool FromPeer { get; private set; }
+
+        /// <summary>Counts one more report: from a peer (<paramref name="relayer"/> null) or relayed by a seed.</summary>
+        public void Add(NodeEndpoint? relayer)
+        {
+            if (relayer is not { } seed)
+            {
+                FromPeer = true;
+            }
+            else if (!RelayedHereBy(seed))
+            {
+                (_relayers ??= []).Add(seed);
+            }
+        }
+
+        /// <summary>Whether <paramref name="seed"/> relayed this death here (so it knows, and needs no relay back).</summary>
+        public bool RelayedHereBy(NodeEndpoint seed) => _relayers?.Contains(seed) ?? false;
+    }
 }

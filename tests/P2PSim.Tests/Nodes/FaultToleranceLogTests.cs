@@ -45,6 +45,27 @@ public sealed class FaultToleranceLogTests
         yield return Case(new GossipReceived(T0, "1:127.0.0.1:10002:1", MessageId.Of("1:127.0.0.1:10002:1"), PeerAt(2), 2, 1, CatchUp: true), LogLevel.Information,
             "Received gossip \"1:127.0.0.1:10002:1\" from 127.0.0.1:10002 at");
 
+        // Seeds cooperating on deaths.
+        yield return Case(new DeadNodeChecking(T0, Report, "127.0.0.1:50000", false, SeedAt(2)), LogLevel.Information,
+            "Received \"Dead Node:127.0.0.1:10003:1700000000123:127.0.0.1\" relayed by seed 127.0.0.1:9002: checking 127.0.0.1:10003 before removing it");
+        yield return Case(new DeadNodeChecking(T0, Report, "127.0.0.1:50000", true, SeedAt(2)), LogLevel.Information, "relayed by seed 127.0.0.1:9002: already checking 127.0.0.1:10003");
+        yield return Case(new DeadNodeReceived(T0, Report, "127.0.0.1:50000", true, 4, "connection refused", SeedAt(2)), LogLevel.Warning,
+            "Confirmed \"Dead Node:127.0.0.1:10003:1700000000123:127.0.0.1\" (relayed by seed 127.0.0.1:9002): 127.0.0.1:10003 does not answer (connection refused); removed it from the peer list (4 left)");
+        yield return Case(new DeadNodeReceived(T0, Report, "127.0.0.1:50000", false, 4, "connection refused", SeedAt(2)), LogLevel.Information, "(relayed by seed 127.0.0.1:9002): 127.0.0.1:10003 does not answer (connection refused), and it had already left");
+        yield return Case(new DeadNodeReceived(T0, Report, "127.0.0.1:50000", false, 4, null, SeedAt(2)), LogLevel.Information, "relayed by seed 127.0.0.1:9002: 127.0.0.1:10003 is not in the peer list");
+        yield return Case(new DeadNodeRefuted(T0, Report, "127.0.0.1:50000", SeedAt(2)), LogLevel.Warning, "False report \"Dead Node:127.0.0.1:10003:1700000000123:127.0.0.1\" relayed by seed 127.0.0.1:9002: 127.0.0.1:10003 answered the check");
+        yield return Case(new DeadNodeRelayed(T0, Report, Seeds(3).Skip(1).ToArray()), LogLevel.Information,
+            "Relaying the confirmed \"Dead Node:127.0.0.1:10003:1700000000123:127.0.0.1\" to the 2 other seeds: 127.0.0.1:9002, 127.0.0.1:9003");
+        yield return Case(new DeadNodeRelayFailed(T0, SeedAt(2), [Report], "connection refused", T0.AddSeconds(2)), LogLevel.Warning,
+            "Could not relay 1 dead-node reports to seed 127.0.0.1:9002: connection refused; next try at");
+        yield return Case(new DeadNodeRelayFailed(T0, SeedAt(2), [Report], "connection refused", null), LogLevel.Warning, "connection refused; skipping that seed");
+        // A peer whose seeds went away.
+        yield return Case(new SeedFailover(T0, SeedAt(3), "1 registered seeds failed 2 or more re-registrations in a row", [SeedAt(1)], 1, 2), LogLevel.Warning,
+            "Switching seeds: registering with seed 127.0.0.1:9003 because 1 registered seeds failed 2 or more re-registrations in a row; 1 of the 2 seeds wanted answer (unreachable: 127.0.0.1:9001)");
+        yield return Case(new DeadNodeReportRedirected(T0, Report, SeedAt(1), SeedAt(3)), LogLevel.Warning,
+            "Could not deliver \"Dead Node:127.0.0.1:10003:1700000000123:127.0.0.1\" to seed 127.0.0.1:9001; sending it to seed 127.0.0.1:9003 instead");
+        yield return Case(new DeadNodeReportRedirected(T0, Report, SeedAt(1), null), LogLevel.Warning, "to seed 127.0.0.1:9001, and no other configured seed is left to send it to");
+
         static TestCaseData Case(NodeEvent e, LogLevel level, string text) => new TestCaseData(e, level, text).SetName($"{{m}}({e.GetType().Name}, {level})");
     }
 

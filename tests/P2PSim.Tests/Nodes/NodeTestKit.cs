@@ -51,7 +51,27 @@ internal static class NodeTestKit
     public static PeerMachine NewPeer(NodeEndpoint self, IReadOnlyList<NodeEndpoint> seeds, PeerOptions? options = null, int randomSeed = 1) =>
         new(self, seeds, options ?? ShortIntervals(), new Random(randomSeed));
 
-    public static SeedMachine NewSeed(NodeEndpoint self, int randomSeed = 1) => new(self, new Random(randomSeed));
+    /// <summary>A seed; with <paramref name="seeds"/> (the configured seeds) it relays confirmed deaths to the others and takes their relays.</summary>
+    public static SeedMachine NewSeed(NodeEndpoint self, int randomSeed = 1, IReadOnlyList<NodeEndpoint>? seeds = null) =>
+        new(self, new Random(randomSeed), seeds: seeds);
+
+    /// <summary>
+    /// A random seed with which a peer at <paramref name="self"/>, configured with <paramref name="seedCount"/> seeds,
+    /// registers with exactly the seeds <paramref name="wanted"/> (its first choice: a seed's Random decides it at start).
+    /// </summary>
+    public static int RandomSeedRegisteringWith(NodeEndpoint self, int seedCount, params NodeEndpoint[] wanted)
+    {
+        for (var randomSeed = 1; randomSeed < 10_000; randomSeed++)
+        {
+            var peer = NewPeer(self, Seeds(seedCount), QuietShortIntervals(), randomSeed);
+            peer.Start(T0);
+            if (peer.DrainOutbox().DialTargets().ToHashSet().SetEquals(wanted))
+            {
+                return randomSeed;
+            }
+        }
+        throw new InvalidOperationException($"no random seed makes {self} pick {string.Join(", ", wanted)}");
+    }
 
     public static NodeEndpoint[] DialTargets(this IEnumerable<NodeAction> actions) =>
         actions.OfType<Dial>().Select(d => d.Target).ToArray();

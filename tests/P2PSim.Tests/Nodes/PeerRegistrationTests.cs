@@ -378,4 +378,45 @@ public sealed class PeerRegistrationTests
         peer.Machine.OnClosed(connection, "closed", peer.Now);
         Assert.That(peer.Take().DialTargets(), Is.EqualTo(new[] { untried }));
     }
+    // ---- the known peers: an order that depends on the lists only ----
+
+    /// <summary>A peer with three seeds (it registers with two), whose seeds answer in <paramref name="answerOrder"/>.</summary>
+    private static (IReadOnlyCollection<NodeEndpoint> Known, NodeEndpoint[] Chosen) JoinWithAnswersIn(Func<NodeEndpoint[], IEnumerable<NodeEndpoint>> answerOrder)
+    {
+        var peer = new MachineProbe<PeerMachine>(NewPeer(PeerAt(1), Seeds(3), QuietShortIntervals(o => o.MaxNeighbours = 3), randomSeed: 5), T0);
+        var seeds = peer.Start().DialTargets();
+        var lists = new Dictionary<NodeEndpoint, PeerList>
+        {
+            [SeedAt(1)] = new(Peers(9, 4, 7, 2)),
+            [SeedAt(2)] = new(Peers(7, 8, 3, 9)),
+            [SeedAt(3)] = new(Peers(5, 2, 6, 8)),
+        };
+        var actions = new List<NodeAction>();
+        foreach (var seed in answerOrder(seeds))
+        {
+            peer.ConnectSeed(seed);
+            peer.Receive(seed, lists[seed]);
+            actions.AddRange(peer.Take());
+        }
+        return (peer.Machine.KnownPeers, actions.ReportsOf<NeighboursChosen>().Single().Chosen.ToArray());
+    }
+
+    [Test]
+    public void The_known_peers_are_the_lists_in_configured_seed_order_first_occurrence_first_whatever_order_the_answers_came_in()
+    {
+        var inOrder = JoinWithAnswersIn(seeds => seeds);
+        var reversed = JoinWithAnswersIn(seeds => seeds.Reverse());
+
+        Assert.That(reversed.Known, Is.EqualTo(inOrder.Known), "same lists, same order");
+        Assert.That(reversed.Chosen, Is.EqualTo(inOrder.Chosen), "same Random, same positions: the same neighbours");
+        Assert.That(inOrder.Chosen, Has.Length.EqualTo(3));
+        // The two seeds it registered with, in configured order; each list in the order sent; a repeated peer where it first appears.
+        var expected = new List<NodeEndpoint>();
+        foreach (var seed in new MachineProbe<PeerMachine>(NewPeer(PeerAt(1), Seeds(3), QuietShortIntervals(), randomSeed: 5), T0).Start().DialTargets().OrderBy(s => s.Port))
+        {
+            var list = seed.Port switch { 9001 => Peers(9, 4, 7, 2), 9002 => Peers(7, 8, 3, 9), _ => Peers(5, 2, 6, 8) };
+            expected.AddRange(list.Where(p => !expected.Contains(p)));
+        }
+        Assert.That(inOrder.Known, Is.EqualTo(expected));
+    }
 }

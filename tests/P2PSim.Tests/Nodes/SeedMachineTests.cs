@@ -350,7 +350,7 @@ public sealed class SeedMachineTests
         _seed.Receive(impostor, ReportOf(PeerAt(1), PeerAt(2)));
         var actions = _seed.Take();
 
-        Assert.That(actions.ReportsOf<DeadNodeRejected>().Single().Reason, Is.EqualTo("the sender is a seed, not a peer"));
+        Assert.That(actions.ReportsOf<DeadNodeRejected>().Single().Reason, Is.EqualTo("the sender 127.0.0.1:10002 is a seed that is not configured"));
         Assert.That(actions.DialTargets(), Is.Empty);
         Assert.That(_seed.Machine.PeerList, Is.EqualTo(new[] { PeerAt(1), PeerAt(2) }));
     }
