@@ -179,6 +179,10 @@ public sealed class PeerMachine : NodeMachine
         if (_neighbourByConnection.TryGetValue(connection, out var from))
         {
             OnNeighbourMessage(connection, from, message, now);
+            if (message is Protocol.Gossip or Ping or Pong)
+            {
+                return; // the bulk of all traffic: none of it moves a deadline, so the wake-up stays as it is
+            }
         }
         else if (_seedLinks.SeedOf(connection) is { } seed)
         {
@@ -784,19 +788,20 @@ public sealed class PeerMachine : NodeMachine
     {
         Originated++;
         var text = GossipText.Create(now, Self, Originated);
-        var id = MessageId.Of(text);
+        var gossip = new Protocol.Gossip(text, 1);
+        var id = gossip.Id; // hashed once here; every copy made from this object carries it
         _messages.TryAdd(id, now, null);
         _history.Add(id, text, 0, now);
         // Reported before the copies go out: a driver that carries out actions in order (the TCP shell) then never lets a
         // neighbour's receipt of the message be observed before its origination.
         Report(new GossipOriginated(now, text, id, _neighbours.Values.Count(n => n.Connection is not null)));
-        Broadcast(new Protocol.Gossip(text, 1), except: null);
+        Broadcast(gossip, except: null);
         return id;
     }
 
     private void OnGossip(NodeEndpoint from, Protocol.Gossip gossip, DateTimeOffset now)
     {
-        var id = MessageId.Of(gossip.Text);
+        var id = gossip.Id;
         if (!_messages.TryAdd(id, now, from))
         {
             Duplicates++;

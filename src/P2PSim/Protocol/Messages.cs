@@ -51,7 +51,24 @@ public sealed record DeadNode(NodeEndpoint Dead, long TimestampUnixMs, NodeEndpo
 /// </summary>
 public sealed record Gossip(string Text, ushort Hops) : Message
 {
+    private IdHolder? _id;
+
     public override MessageType Type => MessageType.Gossip;
+
+    /// <summary>
+    /// The message id (SHA-256 of <see cref="Text"/>), computed once per object and kept: copies made with
+    /// <c>with { Hops = ... }</c> carry it along, so a node forwarding a message, or a simulation in which every copy
+    /// descends from the original, hashes each text once. A decoded frame is a new object and hashes anew.
+    /// </summary>
+    public MessageId Id => (_id ??= new IdHolder(MessageId.Of(Text))).Value;
+
+    /// <summary>Equal when text and hops are (the cached id is not part of the value).</summary>
+    public bool Equals(Gossip? other) => other is not null && Hops == other.Hops && string.Equals(Text, other.Text, StringComparison.Ordinal);
+
+    public override int GetHashCode() => HashCode.Combine(Text, Hops);
+
+    /// <summary>A reference, so the id is published whole: a reader sees no id or all of it.</summary>
+    private sealed record IdHolder(MessageId Value);
 }
 
 /// <summary>Liveness request; the neighbour answers with a <see cref="Pong"/> carrying the same sequence.</summary>
