@@ -363,13 +363,14 @@ public sealed class ExperimentRecorder
     }
 
     /// <summary>Wire-cost numbers, from the network's own counts.</summary>
-    public TrafficReport BuildTraffic(long payloadTransmissions, long messagesSent, long bytesSent, long payloadBytes, long messagesLost) =>
+    /// <param name="duplicatesDropped">The network's own count (machines that count duplicates without reporting them); null: the events'.</param>
+    public TrafficReport BuildTraffic(long payloadTransmissions, long messagesSent, long bytesSent, long payloadBytes, long messagesLost, long? duplicatesDropped = null) =>
         new(
             PayloadTransmissions: payloadTransmissions,
             FirstReceipts: FirstReceipts,
             TransmissionsPerDelivery: Statistics.TransmissionsPerDelivery(payloadTransmissions, FirstReceipts),
             Rmr: Statistics.Rmr(payloadTransmissions, FirstReceipts),
-            DuplicatesDropped: DuplicatesDropped,
+            DuplicatesDropped: duplicatesDropped ?? DuplicatesDropped,
             MessagesSent: messagesSent,
             BytesSent: bytesSent,
             PayloadBytes: payloadBytes,

@@ -115,8 +115,8 @@ public sealed record DeliveryReport(
 /// <param name="TransmissionsPerDelivery">PayloadTransmissions / FirstReceipts.</param>
 /// <param name="Rmr">Relative message redundancy: PayloadTransmissions / FirstReceipts - 1.</param>
 /// <param name="DuplicatesDropped">Gossip copies that arrived at a peer that had seen them.</param>
-/// <param name="MessagesSent">Frames of every type sent (-1: not counted, on a tcp network).</param>
-/// <param name="BytesSent">Wire bytes of those frames (-1: not counted, on a tcp network).</param>
+/// <param name="MessagesSent">Frames of every type sent (tcp: written by the transports, Hello and Goodbye included; simulated: the Hello exchange is not modelled).</param>
+/// <param name="BytesSent">Wire bytes of those frames, length prefixes included.</param>
 /// <param name="PayloadBytes">Wire bytes of the gossip frames.</param>
 /// <param name="MessagesLost">Frames the (simulated) network lost.</param>
 public sealed record TrafficReport(

@@ -110,4 +110,5 @@ public sealed record NetworkFacts(
     long BytesSent,
     long PayloadBytes,
     long MessagesLost,
-    long? EventsProcessed);
+    long? EventsProcessed,
+    long? DuplicatesDropped = null);

@@ -64,7 +64,8 @@ internal sealed class SimulatedExperimentNetwork : IExperimentNetwork
         for (var p = 0; p < options.Peers; p++)
         {
             peerEndpoints[p] = SimulatedAddresses.Peer(p);
-            _peers[p] = new PeerMachine(peerEndpoints[p], seedEndpoints, peer, NodeRandom.For(nodeSeed, NodeRole.Peer, p));
+            // Duplicates are counted by the machines, not reported one event each (see Facts).
+            _peers[p] = new PeerMachine(peerEndpoints[p], seedEndpoints, peer, NodeRandom.For(nodeSeed, NodeRole.Peer, p), reportDuplicates: false);
             _network.Add(_peers[p]);
             _nodeOwner.Add(p);
         }
@@ -273,7 +274,8 @@ internal sealed class SimulatedExperimentNetwork : IExperimentNetwork
         var o = _options.Network;
         return new NetworkFacts(
             new LinkSettings(o.Latency.TotalMilliseconds, o.Jitter.TotalMilliseconds, o.LossProbability, o.LossScope.ToString()),
-            c.PayloadTransmissions, c.MessagesSent, c.BytesSent, c.PayloadBytes, c.MessagesLost, _network.EventsProcessed);
+            c.PayloadTransmissions, c.MessagesSent, c.BytesSent, c.PayloadBytes, c.MessagesLost, _network.EventsProcessed,
+            DuplicatesDropped: _peers.Sum(p => p.Duplicates));
     }
 
     // ---- the event loop ----

@@ -10,7 +10,8 @@ namespace P2PSim.Gossip;
 public sealed class MessageHistory
 {
     private readonly Dictionary<MessageId, Entry> _entries = new();
-    private readonly Queue<MessageId> _byAge = new();
+    private readonly Queue<(MessageId Id, long AddedAt)> _byAge = new();
+    private long _nextExpiry = long.MaxValue; // UTC ticks when the oldest entry leaves the window: most calls need not look
 
     public MessageHistory(int capacity, TimeSpan window)
     {
@@ -47,11 +48,12 @@ public sealed class MessageHistory
         {
             return false;
         }
-        _byAge.Enqueue(id);
+        _byAge.Enqueue((id, now.UtcTicks));
         while (_entries.Count > Capacity && _byAge.TryDequeue(out var oldest))
         {
-            _entries.Remove(oldest);
+            _entries.Remove(oldest.Id);
         }
+        NoteHead();
         return true;
     }
 
@@ -60,18 +62,26 @@ public sealed class MessageHistory
     /// <summary>Drops every entry added <see cref="Window"/> or longer before <paramref name="now"/>.</summary>
     public void Expire(DateTimeOffset now)
     {
-        while (_byAge.TryPeek(out var oldest) && now - _entries[oldest].At >= Window)
+        if (now.UtcTicks < _nextExpiry)
+        {
+            return;
+        }
+        while (_byAge.TryPeek(out var oldest) && now.UtcTicks - oldest.AddedAt >= Window.Ticks)
         {
             _byAge.Dequeue();
-            _entries.Remove(oldest);
+            _entries.Remove(oldest.Id);
         }
+        NoteHead();
     }
+
+    private void NoteHead() =>
+        _nextExpiry = _byAge.TryPeek(out var head) ? Saturating.Add(head.AddedAt, Window.Ticks) : long.MaxValue;
 
     /// <summary>The ids held at <paramref name="now"/>, oldest first; at most the newest <paramref name="max"/> of them.</summary>
     public MessageId[] RecentIds(DateTimeOffset now, int max)
     {
         Expire(now);
         var skip = Math.Max(0, _byAge.Count - Math.Max(0, max));
-        return _byAge.Skip(skip).ToArray();
+        return _byAge.Skip(skip).Select(e => e.Id).ToArray();
     }
 }

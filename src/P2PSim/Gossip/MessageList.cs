@@ -11,6 +11,7 @@ public sealed class MessageList(int capacity, TimeSpan timeToLive)
 {
     private readonly Dictionary<MessageId, Entry> _entries = new();
     private readonly Queue<(MessageId Id, DateTimeOffset SeenAt)> _byAge = new();
+    private long _nextExpiry = long.MaxValue; // UTC ticks when the oldest entry expires: most calls need not look at the queue
 
     /// <summary>When and from whom a message first arrived (null sender: originated here).</summary>
     public readonly record struct Entry(DateTimeOffset FirstSeen, NodeEndpoint? From);
@@ -40,16 +41,25 @@ public sealed class MessageList(int capacity, TimeSpan timeToLive)
             _entries.Remove(oldest.Id);
             Evicted++;
         }
+        NoteHead();
         return true;
     }
 
     /// <summary>Removes every entry older than the time to live.</summary>
     public void Expire(DateTimeOffset now)
     {
+        if (now.UtcTicks < _nextExpiry)
+        {
+            return;
+        }
         while (_byAge.TryPeek(out var oldest) && now - oldest.SeenAt >= timeToLive)
         {
             _byAge.Dequeue();
             _entries.Remove(oldest.Id);
         }
+        NoteHead();
     }
+
+    private void NoteHead() =>
+        _nextExpiry = _byAge.TryPeek(out var head) ? Saturating.Add(head.SeenAt.UtcTicks, timeToLive.Ticks) : long.MaxValue;
 }

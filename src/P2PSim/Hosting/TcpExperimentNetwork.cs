@@ -35,6 +35,7 @@ internal sealed class TcpExperimentNetwork : IExperimentNetwork, IAsyncDisposabl
     private readonly List<NodeService> _started = []; // outside the host: late joiners, restarted seeds
     private readonly List<Task> _leaves = [];        // clean stops under way
     private NodeService[] _seeds = [];
+    private NodeService[] _hostNodes = []; // every node the host started, kept for their transport counts after a restart replaced one
     private IHost? _host;
     private JoinSequencer? _joins;
     private ITimer? _ticker;
@@ -93,6 +94,7 @@ internal sealed class TcpExperimentNetwork : IExperimentNetwork, IAsyncDisposabl
         _joins = _host.Services.GetRequiredService<JoinSequencer>();
         _seeds = [.. directory.Seeds];
         var started = directory.Peers;
+        _hostNodes = [.. _seeds, .. started];
         for (var s = 0; s < _seeds.Length; s++)
         {
             _observer.Map(_seeds[s], s);
@@ -292,7 +294,22 @@ internal sealed class TcpExperimentNetwork : IExperimentNetwork, IAsyncDisposabl
         _stopSampling = null;
     }
 
-    public NetworkFacts Facts() => new(null, _observer.PayloadTransmissions, -1, -1, _observer.PayloadBytes, 0, null);
+    /// <summary>
+    /// Frames and bytes as every node's transport wrote them (Hello to Goodbye, of nodes that crashed or stopped too);
+    /// payload transmissions as the nodes handed gossip to their transports (what the simulator counts).
+    /// </summary>
+    public NetworkFacts Facts()
+    {
+        var sent = default(P2PSim.Transport.WireCounts);
+        foreach (var node in _hostNodes.Concat(_started))
+        {
+            if (node.TransportStats is { } stats)
+            {
+                sent += stats.Sent;
+            }
+        }
+        return new(null, _observer.PayloadTransmissions, sent.Frames, sent.Bytes, _observer.PayloadBytes, 0, null);
+    }
 
     public async ValueTask DisposeAsync()
     {

@@ -25,6 +25,7 @@ public sealed class PeerMachine : NodeMachine
     private readonly IReadOnlyList<NodeEndpoint> _seeds;
     private readonly PeerOptions _options;
     private readonly Random _random;
+    private readonly bool _reportDuplicates;
     private readonly MessageList _messages;
     private readonly MessageHistory _history;
     private readonly Dictionary<MessageId, (NodeEndpoint From, DateTimeOffset Until)> _requested = new();
@@ -48,9 +49,15 @@ public sealed class PeerMachine : NodeMachine
     private DateTimeOffset? _wakeRequested;
     private bool _stopping;
 
-    public PeerMachine(NodeEndpoint self, IReadOnlyList<NodeEndpoint> seeds, PeerOptions options, Random random)
+    /// <param name="reportDuplicates">
+    /// False: a dropped duplicate is only counted (<see cref="Duplicates"/>), not reported as a <see cref="DuplicateDropped"/>
+    /// event. Duplicates are most of all traffic in a flood; a simulation of 100,000 peers that reads the count from the
+    /// machines saves an event per copy. The TCP shell logs them (at Debug) and keeps the default.
+    /// </param>
+    public PeerMachine(NodeEndpoint self, IReadOnlyList<NodeEndpoint> seeds, PeerOptions options, Random random, bool reportDuplicates = true)
         : base(self)
     {
+        _reportDuplicates = reportDuplicates;
         _seeds = seeds;
         _options = options;
         _random = random;
@@ -666,7 +673,7 @@ public sealed class PeerMachine : NodeMachine
         switch (message)
         {
             case Protocol.Gossip gossip:
-                OnGossip(from, gossip, now);
+                OnGossip(connection, from, gossip, now);
                 break;
             case Ping ping:
                 SendTo(connection, new Pong(ping.Sequence));
@@ -799,20 +806,23 @@ public sealed class PeerMachine : NodeMachine
         return id;
     }
 
-    private void OnGossip(NodeEndpoint from, Protocol.Gossip gossip, DateTimeOffset now)
+    private void OnGossip(ConnectionId arrivedOn, NodeEndpoint from, Protocol.Gossip gossip, DateTimeOffset now)
     {
         var id = gossip.Id;
         if (!_messages.TryAdd(id, now, from))
         {
             Duplicates++;
-            Report(new DuplicateDropped(now, id, from));
+            if (_reportDuplicates)
+            {
+                Report(new DuplicateDropped(now, id, from));
+            }
             return;
         }
         Received++;
         var hops = gossip.Hops;
         var catchUp = _requested.Remove(id, out var request) && request.From == from;
         _history.Add(id, gossip.Text, hops, now);
-        var forwarded = Broadcast(gossip with { Hops = NextHop(hops) }, except: from, id, now);
+        var forwarded = Broadcast(gossip with { Hops = NextHop(hops) }, except: arrivedOn, id, now);
         Report(new GossipReceived(now, gossip.Text, id, from, hops, forwarded, catchUp));
     }
 
@@ -885,12 +895,16 @@ public sealed class PeerMachine : NodeMachine
     /// Sends to every connected neighbour but <paramref name="except"/>, and (for a received message) but the
     /// neighbours whose fresh digest says they already hold it.
     /// </summary>
-    private int Broadcast(Message message, NodeEndpoint? except, MessageId? id = null, DateTimeOffset now = default)
+    /// <remarks>
+    /// The neighbour a message came from is skipped by its connection: a frame's connection maps to exactly one neighbour,
+    /// whose current connection it is (every change to one is made to the other), and comparing ids touches no address.
+    /// </remarks>
+    private int Broadcast(Message message, ConnectionId? except, MessageId? id = null, DateTimeOffset now = default)
     {
         var count = 0;
-        foreach (var (endpoint, neighbour) in _neighbours)
+        foreach (var neighbour in _neighbours.Values)
         {
-            if (neighbour.Connection is { } connection && endpoint != except && !(id is { } held && neighbour.Holds(held, now)))
+            if (neighbour.Connection is { } connection && connection != except && !(id is { } held && neighbour.Holds(held, now)))
             {
                 SendTo(connection, message);
                 count++;

@@ -54,6 +54,10 @@ public sealed class AgreementTests
             // Flooding forwards each first receipt to every neighbour but its sender: the copies sent follow from the overlay.
             Assert.That(tcp.Traffic.PayloadTransmissions, Is.EqualTo(simulated.Traffic.PayloadTransmissions), "payload transmissions");
             Assert.That(tcp.Traffic.Rmr, Is.EqualTo(simulated.Traffic.Rmr), "RMR");
+            Assert.That(tcp.Traffic.DuplicatesDropped, Is.EqualTo(simulated.Traffic.DuplicatesDropped), "duplicates (tcp: events; simulated: the machines' counts)");
+            // tcp counts what its transports wrote: every gossip frame plus the Hellos, registrations, peer lists and pings.
+            Assert.That(tcp.Traffic.MessagesSent, Is.GreaterThan(tcp.Traffic.PayloadTransmissions), "tcp frames of all types");
+            Assert.That(tcp.Traffic.BytesSent, Is.GreaterThan(tcp.Traffic.PayloadBytes), "tcp bytes of all types");
         });
     }
 }
