@@ -364,7 +364,9 @@ public sealed class ExperimentRecorder
 
     /// <summary>Wire-cost numbers, from the network's own counts.</summary>
     /// <param name="duplicatesDropped">The network's own count (machines that count duplicates without reporting them); null: the events'.</param>
-    public TrafficReport BuildTraffic(long payloadTransmissions, long messagesSent, long bytesSent, long payloadBytes, long messagesLost, long? duplicatesDropped = null) =>
+    /// <param name="sendQueueDrops">Frames the transports dropped at full send queues (tcp); null where there are none.</param>
+    public TrafficReport BuildTraffic(long payloadTransmissions, long messagesSent, long bytesSent, long payloadBytes, long messagesLost,
+        long? duplicatesDropped = null, FrameDropsReport? sendQueueDrops = null) =>
         new(
             PayloadTransmissions: payloadTransmissions,
             FirstReceipts: FirstReceipts,
@@ -374,7 +376,8 @@ public sealed class ExperimentRecorder
             MessagesSent: messagesSent,
             BytesSent: bytesSent,
             PayloadBytes: payloadBytes,
-            MessagesLost: messagesLost);
+            MessagesLost: messagesLost,
+            SendQueueDrops: sendQueueDrops);
 
     /// <summary>Failure-detection numbers; null when no peer crashed.</summary>
     public CrashReport? BuildCrash()

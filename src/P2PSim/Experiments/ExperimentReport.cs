@@ -119,6 +119,7 @@ public sealed record DeliveryReport(
 /// <param name="BytesSent">Wire bytes of those frames, length prefixes included.</param>
 /// <param name="PayloadBytes">Wire bytes of the gossip frames.</param>
 /// <param name="MessagesLost">Frames the (simulated) network lost.</param>
+/// <param name="SendQueueDrops">tcp: frames dropped at full send queues, per class, and the most frames one connection ever had queued; null on a simulated network.</param>
 public sealed record TrafficReport(
     long PayloadTransmissions,
     long FirstReceipts,
@@ -128,7 +129,18 @@ public sealed record TrafficReport(
     long MessagesSent,
     long BytesSent,
     long PayloadBytes,
-    long MessagesLost);
+    long MessagesLost,
+    FrameDropsReport? SendQueueDrops = null);
+
+/// <summary>
+/// Frames a node's transport refused because that connection's send queue of the frame's class was full (tcp only:
+/// the simulator has no send queues). Control frames are never dropped: a connection whose control queue is full is
+/// closed instead, and counted here. See Transport/TRANSPORT.md.
+/// </summary>
+public sealed record FrameDropsReport(long Control, long OwnGossip, long ForwardedGossip, int PeakQueuedFrames)
+{
+    public long Total => Control + OwnGossip + ForwardedGossip;
+}
 
 /// <summary>
 /// Failure detection. A crashed peer is detected at a seed when that seed removes it on a

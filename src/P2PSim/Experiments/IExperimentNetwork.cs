@@ -111,4 +111,5 @@ public sealed record NetworkFacts(
     long PayloadBytes,
     long MessagesLost,
     long? EventsProcessed,
-    long? DuplicatesDropped = null);
+    long? DuplicatesDropped = null,
+    FrameDropsReport? SendQueueDrops = null);

@@ -51,6 +51,8 @@ public static class ReportWriter
         new("bytes sent (all types)", r => r.Traffic.BytesSent < 0 ? "not counted on tcp" : Bytes(r.Traffic.BytesSent)),
         new("payload bytes", r => Bytes(r.Traffic.PayloadBytes)),
         new("messages lost", r => Count(r.Traffic.MessagesLost)),
+        new("send queue drops (ctl/own/fwd)", r => r.Traffic.SendQueueDrops is { } d ? $"{Count(d.Control)} / {Count(d.OwnGossip)} / {Count(d.ForwardedGossip)}" : "-"),
+        new("most frames queued on a link", r => r.Traffic.SendQueueDrops is { } d ? Count(d.PeakQueuedFrames) : "-"),
         new("Crash", null),
         new("crashed peers", r => r.Crash is { } c ? $"{Count(c.CrashedPeers)} at {Duration(c.CrashAtMs)}" : "-"),
         new("detected at every seed", r => r.Crash is { } c ? Count(c.DetectedEverywhere) : "-"),

@@ -157,7 +157,7 @@ internal sealed class WorkloadRunner(IExperimentNetwork net, SimulatedExperiment
         var facts = net.Facts();
         var (delivery, traffic, crash, faults) = net.Read(r => (
             r.BuildDelivery(),
-            r.BuildTraffic(facts.PayloadTransmissions, facts.MessagesSent, facts.BytesSent, facts.PayloadBytes, facts.MessagesLost, facts.DuplicatesDropped),
+            r.BuildTraffic(facts.PayloadTransmissions, facts.MessagesSent, facts.BytesSent, facts.PayloadBytes, facts.MessagesLost, facts.DuplicatesDropped, facts.SendQueueDrops),
             r.BuildCrash(),
             Faults(r, plan, log)));
         return new ExperimentReport(

@@ -301,14 +301,21 @@ internal sealed class TcpExperimentNetwork : IExperimentNetwork, IAsyncDisposabl
     public NetworkFacts Facts()
     {
         var sent = default(P2PSim.Transport.WireCounts);
+        long control = 0, own = 0, forwarded = 0;
+        var peak = 0;
         foreach (var node in _hostNodes.Concat(_started))
         {
             if (node.TransportStats is { } stats)
             {
                 sent += stats.Sent;
+                control += stats.Dropped.Control;
+                own += stats.Dropped.OwnGossip;
+                forwarded += stats.Dropped.ForwardedGossip;
+                peak = Math.Max(peak, stats.PeakQueuedFrames);
             }
         }
-        return new(null, _observer.PayloadTransmissions, sent.Frames, sent.Bytes, _observer.PayloadBytes, 0, null);
+        return new(null, _observer.PayloadTransmissions, sent.Frames, sent.Bytes, _observer.PayloadBytes, 0, null,
+            SendQueueDrops: new FrameDropsReport(control, own, forwarded, peak));
     }
 
     public async ValueTask DisposeAsync()

@@ -468,13 +468,15 @@ public sealed class PeerMachine : NodeMachine
             return; // nothing to join through yet: the retry round will call again
         }
         Joined = true;
-        var known = _registration.Known().Where(p => p != Self).ToArray();
-        var pool = known.Where(p => !_neighbours.ContainsKey(p)).ToArray();
-        _random.Shuffle(pool);
+        var known = _registration.Known();
+        known.Remove(Self);
+        var pool = _neighbours.Count == 0 ? known.ToArray() : known.Where(p => !_neighbours.ContainsKey(p)).ToArray();
         var wanted = Math.Max(0, _options.MaxNeighbours - DialedNeighbours);
-        var chosen = pool.Take(wanted).ToArray();
-        // Spare candidates replace failed dials; a few suffice (repair asks the seeds for more).
-        foreach (var extra in pool.Skip(wanted).Take(SpareCandidates))
+        // Only the neighbours and the spare candidates are drawn (spares replace failed dials; a few suffice, repair asks
+        // the seeds for more): a partial shuffle of the first ones, not of the whole union (up to 1000 per seed).
+        var drawn = PartialShuffle(pool, wanted + SpareCandidates);
+        var chosen = drawn[..Math.Min(wanted, drawn.Length)];
+        foreach (var extra in drawn[chosen.Length..])
         {
             _candidates.Enqueue(extra);
         }
@@ -485,6 +487,22 @@ public sealed class PeerMachine : NodeMachine
         }
         _nextGossip = _options.MessagesPerPeer > 0 ? now + _options.GossipInterval : null;
         _nextLiveness = now + _options.LivenessInterval;
+    }
+
+    /// <summary>
+    /// The first <paramref name="count"/> positions of a Fisher-Yates shuffle of <paramref name="items"/> (shuffled in
+    /// place): each is a uniform random choice among the items not drawn before, as <see cref="Random.Shuffle{T}(T[])"/>
+    /// would draw them, without drawing the rest.
+    /// </summary>
+    private NodeEndpoint[] PartialShuffle(NodeEndpoint[] items, int count)
+    {
+        var n = Math.Min(count, items.Length);
+        for (var i = 0; i < n; i++)
+        {
+            var j = _random.Next(i, items.Length);
+            (items[i], items[j]) = (items[j], items[i]);
+        }
+        return items[..n];
     }
 
     /// <summary>A chosen neighbour could not be reached: try another known peer, so a joining peer always links to the overlay when any of it is reachable.</summary>

@@ -402,18 +402,27 @@ public sealed class SeedMachine(NodeEndpoint self, Random random, int maxPeersPe
             }
             return all;
         }
-        // Many peers: draw distinct random positions instead of copying and shuffling the whole list,
-        // so a registration costs O(maxPeersPerList), not O(peers).
-        var picked = new HashSet<int>();
+        // Many peers: a partial Fisher-Yates shuffle of the list itself, undone afterwards, so a registration costs
+        // O(maxPeersPerList) and allocates only the sample, whatever the number of peers.
+        var order = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_order);
         var sample = new NodeEndpoint[maxPeersPerList];
-        var n = 0;
-        while (n < sample.Length)
+        var swapped = maxPeersPerList < 1024 ? stackalloc int[maxPeersPerList + 1] : new int[maxPeersPerList + 1];
+        var taken = 0;
+        var position = 0;
+        while (taken < sample.Length)
         {
-            var index = random.Next(_order.Count);
-            if (_order[index] != registrant && picked.Add(index))
+            var pick = random.Next(position, order.Length);
+            (order[position], order[pick]) = (order[pick], order[position]);
+            swapped[position] = pick;
+            if (order[position] != registrant)
             {
-                sample[n++] = _order[index];
+                sample[taken++] = order[position];
             }
+            position++;
+        }
+        for (var undo = position - 1; undo >= 0; undo--)
+        {
+            (order[undo], order[swapped[undo]]) = (order[swapped[undo]], order[undo]);
         }
         return sample;
     }

@@ -58,6 +58,8 @@ public sealed class AgreementTests
             // tcp counts what its transports wrote: every gossip frame plus the Hellos, registrations, peer lists and pings.
             Assert.That(tcp.Traffic.MessagesSent, Is.GreaterThan(tcp.Traffic.PayloadTransmissions), "tcp frames of all types");
             Assert.That(tcp.Traffic.BytesSent, Is.GreaterThan(tcp.Traffic.PayloadBytes), "tcp bytes of all types");
+            Assert.That(tcp.Traffic.SendQueueDrops?.Total, Is.Zero, "a quiet burst fills no send queue");
+            Assert.That(simulated.Traffic.SendQueueDrops, Is.Null, "the simulator has no send queues");
         });
     }
 }

@@ -57,6 +57,39 @@ public sealed class SeedMachineTests
     }
 
     [Test]
+    public void Beyond_the_peer_list_limit_a_registration_gets_a_random_sample_of_distinct_others_and_the_list_keeps_its_order()
+    {
+        var seed = new MachineProbe<SeedMachine>(new SeedMachine(SeedAt(2), new Random(7), maxPeersPerList: 10), T0);
+        seed.Start();
+        var registered = Enumerable.Range(1, 50).Select(PeerAt).ToArray();
+        foreach (var peer in registered)
+        {
+            var connection = seed.Connect(peer, NodeRole.Peer, inbound: true, remoteAddress: "127.0.0.1:50000");
+            seed.Receive(connection, Register.Instance);
+            seed.Take();
+        }
+
+        var samples = new List<NodeEndpoint[]>();
+        for (var i = 0; i < 20; i++)
+        {
+            var again = seed.Connect(PeerAt(7), NodeRole.Peer, inbound: true, remoteAddress: "127.0.0.1:50001");
+            seed.Receive(again, Register.Instance);
+            samples.Add(((PeerList)seed.Take().Sends().Single().Message).Peers.ToArray());
+        }
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(samples, Has.All.Length.EqualTo(10), "at most maxPeersPerList");
+            Assert.That(samples, Has.All.Matches<NodeEndpoint[]>(s => s.Distinct().Count() == s.Length), "no peer twice");
+            Assert.That(samples.SelectMany(s => s), Has.None.EqualTo(PeerAt(7)), "never the registrant itself");
+            Assert.That(samples.SelectMany(s => s).Distinct(), Is.SubsetOf(registered));
+            Assert.That(samples.Select(s => string.Join(",", s)).Distinct().Count(), Is.GreaterThan(15), "a fresh random sample each time");
+            Assert.That(samples.SelectMany(s => s).Distinct().Count(), Is.GreaterThan(40), "drawn from the whole list, not from its start");
+            Assert.That(seed.Machine.PeerList, Is.EqualTo(registered), "sampling leaves the peer list in registration order");
+        });
+    }
+
+    [Test]
     public void A_registration_again_is_not_duplicated_and_still_lists_only_the_others()
     {
         Registers(PeerAt(1));
