@@ -468,8 +468,7 @@ public sealed class PeerMachine : NodeMachine
             return; // nothing to join through yet: the retry round will call again
         }
         Joined = true;
-        var known = _registration.Known();
-        known.Remove(Self);
+        var known = _registration.Known(exclude: Self);
         var pool = _neighbours.Count == 0 ? known.ToArray() : known.Where(p => !_neighbours.ContainsKey(p)).ToArray();
         var wanted = Math.Max(0, _options.MaxNeighbours - DialedNeighbours);
         // Only the neighbours and the spare candidates are drawn (spares replace failed dials; a few suffice, repair asks

@@ -45,10 +45,19 @@ internal sealed class Registration
     /// <see cref="Random"/> give the same neighbours on the real and on the simulated network.
     /// </para>
     /// </summary>
-    public List<NodeEndpoint> Known()
+    public List<NodeEndpoint> Known(NodeEndpoint? exclude = null)
     {
-        var known = new List<NodeEndpoint>();
-        var seen = new HashSet<NodeEndpoint>();
+        var total = 0;
+        foreach (var list in _lists)
+        {
+            total += list?.Count ?? 0;
+        }
+        var known = new List<NodeEndpoint>(total);
+        var seen = new HashSet<NodeEndpoint>(total);
+        if (exclude is { } excluded)
+        {
+            seen.Add(excluded);
+        }
         foreach (var list in _lists)
         {
             foreach (var peer in list ?? [])
