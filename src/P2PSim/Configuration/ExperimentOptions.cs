@@ -63,8 +63,8 @@ public sealed class ExperimentOptions
     /// <summary>simulated: probability that a gossip message is lost on a link.</summary>
     public double Loss { get; set; }
 
-    /// <summary>simulated: peers joining at the same time (1 = strictly one by one, as on tcp).</summary>
-    public int JoinConcurrency { get; set; } = 1;
+    /// <summary>simulated: peers joining at the same time (1 = strictly one by one, as on tcp; 0 = one per thousand peers, at least 1).</summary>
+    public int JoinConcurrency { get; set; }
 
     /// <summary>Where the JSON report is written; <c>{network}</c>, <c>{workload}</c>, <c>{peers}</c> and <c>{seed}</c> are filled in.</summary>
     public string ReportPath { get; set; } = "experiments/{network}-{workload}-{peers}-seed{seed}.json";

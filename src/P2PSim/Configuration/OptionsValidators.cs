@@ -182,7 +182,7 @@ internal sealed class ExperimentOptionsValidator(PeerOptions? peer = null) : IVa
             .Interval($"{S}:Latency", o.Latency, TimeSpan.Zero, minute)
             .Interval($"{S}:Jitter", o.Jitter, TimeSpan.Zero, minute)
             .That(o.Loss is >= 0 and <= 1, $"{S}:Loss must be between 0 and 1 (was {o.Loss}).")
-            .Range($"{S}:JoinConcurrency", o.JoinConcurrency, 1, 100_000)
+            .Range($"{S}:JoinConcurrency", o.JoinConcurrency, 0, 100_000)
             .That(!string.IsNullOrWhiteSpace(o.ReportPath), $"{S}:ReportPath must be a file path.");
         if (peer is not null && o.Workload == "partition")
         {

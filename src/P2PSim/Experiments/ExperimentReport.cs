@@ -64,6 +64,7 @@ public sealed record LinkSettings(
 /// neighbours (dialed and accepted). <paramref name="Connected"/> is a breadth-first search
 /// over the undirected neighbour graph. <paramref name="Fingerprint"/> is a hash of the sorted
 /// edge list (by peer index): equal fingerprints mean the same overlay.
+/// <paramref name="JoinedAtOnce"/> is how many peers joined at the same time (1: one by one; tcp always).
 /// </summary>
 public sealed record OverlayReport(
     int DegreeMin,
@@ -74,7 +75,8 @@ public sealed record OverlayReport(
     int Components,
     int PeersNotJoined,
     double BuildTimeMs,
-    string Fingerprint);
+    string Fingerprint,
+    int JoinedAtOnce = 1);
 
 /// <summary>
 /// Delivery. A message's expected receivers are the peers that had joined when it was originated
@@ -175,4 +177,11 @@ public sealed record ResourceReport(
     double CpuSeconds,
     long PeakWorkingSetBytes,
     long ManagedHeapBytes,
-    int? OpenFileDescriptors = null);
+    int? OpenFileDescriptors = null,
+    GcReport? Collections = null);
+
+/// <summary>
+/// The garbage collector during the run: collections of each generation (a gen 2 collection counts in gen 0 and 1
+/// too), the time the program stood still for them, and the bytes allocated in the process since it started (GiB).
+/// </summary>
+public sealed record GcReport(int Gen0, int Gen1, int Gen2, double PauseSeconds, double AllocatedGiB);

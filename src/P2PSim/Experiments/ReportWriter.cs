@@ -32,6 +32,7 @@ public static class ReportWriter
         new("connected", r => r.Overlay.Connected ? "yes" : $"NO ({Count(r.Overlay.Components)} components)"),
         new("peers not joined", r => Count(r.Overlay.PeersNotJoined)),
         new("time to build", r => Duration(r.Overlay.BuildTimeMs)),
+        new("peers joining at once", r => Count(r.Overlay.JoinedAtOnce)),
         new("fingerprint", r => r.Overlay.Fingerprint),
         new("Delivery", null),
         new("messages published", r => Count(r.Delivery.MessagesPublished)),
@@ -82,6 +83,8 @@ public static class ReportWriter
         new("managed heap (live)", r => r.Resources is { } x ? Bytes(x.ManagedHeapBytes) : "-"),
         new("heap per peer", r => r.Resources is { } x && r.Peers > 0 ? Bytes(x.ManagedHeapBytes / r.Peers) : "-"),
         new("open files (sockets)", r => r.Resources?.OpenFileDescriptors is { } f ? Count(f) : "-"),
+        new("collections gen0/1/2", r => r.Resources?.Collections is { } g ? $"{Count(g.Gen0)} / {Count(g.Gen1)} / {Count(g.Gen2)}" : "-"),
+        new("GC pauses / allocated", r => r.Resources?.Collections is { } g ? $"{g.PauseSeconds.ToString("0.00", Invariant)} s / {g.AllocatedGiB.ToString("0.0", Invariant)} GiB" : "-"),
     ];
 
     /// <summary>Writes one report as an aligned table.</summary>

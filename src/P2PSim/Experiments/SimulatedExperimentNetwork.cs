@@ -107,18 +107,19 @@ internal sealed class SimulatedExperimentNetwork : IExperimentNetwork
     public void Write(Action<ExperimentRecorder> write) => write(_recorder);
 
     /// <summary>
-    /// Peers join, at most <see cref="SimulatedExperimentOptions.JoinConcurrency"/> at a time (the first one always
+    /// Peers join, at most <see cref="SimulatedExperimentOptions.EffectiveJoinConcurrency"/> at a time (the first one always
     /// alone). A join is finished when the peer has its peer lists and every neighbour dial it made has connected or failed.
     /// </summary>
     public ValueTask<JoinOutcome> JoinAsync(int peers, CancellationToken cancellationToken)
     {
         var start = _network.Now;
         var notJoined = 0;
-        var joining = new List<(int Peer, DateTimeOffset Deadline)>(_options.JoinConcurrency);
+        var concurrency = _options.EffectiveJoinConcurrency;
+        var joining = new List<(int Peer, DateTimeOffset Deadline)>(concurrency);
         var next = 0;
         while (next < peers || joining.Count > 0)
         {
-            var slots = _joined == 0 ? 1 : _options.JoinConcurrency;
+            var slots = _joined == 0 ? 1 : concurrency;
             while (joining.Count < slots && next < peers)
             {
                 _network.Start(PeerNode(next));
@@ -150,7 +151,7 @@ internal sealed class SimulatedExperimentNetwork : IExperimentNetwork
         {
             gossiping += _peers[p].Joined ? 1 : 0;
         }
-        return ValueTask.FromResult(new JoinOutcome(_network.Now - start, notJoined, gossiping));
+        return ValueTask.FromResult(new JoinOutcome(_network.Now - start, notJoined, gossiping, concurrency));
     }
 
     public ValueTask StartPeerAsync(int peer, CancellationToken cancellationToken)

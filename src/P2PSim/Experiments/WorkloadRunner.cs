@@ -149,7 +149,7 @@ internal sealed class WorkloadRunner(IExperimentNetwork net, SimulatedExperiment
     {
         var shape = OverlayAnalysis.Analyse(snapshot.Neighbours);
         return new OverlayReport(shape.DegreeMin, shape.DegreeMean, shape.DegreeMax, shape.Edges, shape.Connected, shape.Components,
-            join.NotJoined, join.BuildTime.TotalMilliseconds, shape.Fingerprint);
+            join.NotJoined, join.BuildTime.TotalMilliseconds, shape.Fingerprint, join.JoinedAtOnce);
     }
 
     private ExperimentReport Report(WorkloadPlan plan, OverlayReport overlay, FaultLog log, ConnectivityReport connectivity)

@@ -42,6 +42,10 @@ public sealed class PeerMachine : NodeMachine
     private readonly HashSet<NodeEndpoint> _failover = new();
     private readonly Dictionary<NodeEndpoint, DateTimeOffset> _failoverPausedUntil = new();
     private readonly Dictionary<DeadNode, ReportDelivery> _reports = new();
+    private ConnectionId[] _targetConnections = [];
+    private Neighbour[] _targetNeighbours = [];
+    private bool _targetsStale;
+    private DateTimeOffset _offersUntil; // no neighbour's digest says anything about a message after this
     private ulong _pingSequence;
     private int _timedOriginated;
     private DateTimeOffset? _nextGossip;
@@ -226,6 +230,7 @@ public sealed class PeerMachine : NodeMachine
             {
                 neighbour.Connection = null;
                 neighbour.Outstanding = null;
+                _targetsStale = true;
                 if (!_stopping)
                 {
                     Report(new NeighbourConnectionLost(now, endpoint, reason));
@@ -328,6 +333,7 @@ public sealed class PeerMachine : NodeMachine
         Report(new Leaving(now, connected, _registration.Registered.Count));
         _neighbours.Clear();
         _neighbourByConnection.Clear();
+        _targetsStale = true;
         _seedLinks.DropRetries();
         foreach (var seed in _registration.Registered)
         {
@@ -665,6 +671,7 @@ public sealed class PeerMachine : NodeMachine
             var reconnected = existing.Connection is null;
             existing.ForgetOffered(now, always: true);
             existing.Connection = connection.Id;
+            _targetsStale = true;
             existing.Inbound = connection.Inbound;
             existing.Missed = 0;
             existing.Outstanding = null;
@@ -680,6 +687,7 @@ public sealed class PeerMachine : NodeMachine
         _suspects.Remove(connection.Listen);
         _retrying.Remove(connection.Listen);
         _neighbours[connection.Listen] = new Neighbour { Connection = connection.Id, Inbound = connection.Inbound };
+        _targetsStale = true;
         _neighbourByConnection[connection.Id] = connection.Listen;
         Report(new NeighbourConnected(now, connection.Listen, connection.Inbound, Reconnected: false, _neighbours.Count));
         SendDigest(connection.Id, now);
@@ -711,6 +719,7 @@ public sealed class PeerMachine : NodeMachine
             case Goodbye:
                 _neighbourByConnection.Remove(connection);
                 _neighbours.Remove(from);
+                _targetsStale = true;
                 CloseConnection(connection, "neighbour left");
                 Report(new NeighbourLeft(now, from, _neighbours.Count));
                 Avoid(from, now);
@@ -723,6 +732,7 @@ public sealed class PeerMachine : NodeMachine
                 if (_neighbours.TryGetValue(from, out var offender) && offender.Connection == connection)
                 {
                     _neighbours.Remove(from);
+                    _targetsStale = true;
                     dropped = true;
                 }
                 Violation(connection, from.ToString(), $"a peer does not accept {message.Type} from a peer", now);
@@ -773,6 +783,7 @@ public sealed class PeerMachine : NodeMachine
     {
         var neighbour = _neighbours[endpoint];
         _neighbours.Remove(endpoint);
+        _targetsStale = true;
         _dialing.Remove(endpoint);
         var reason = neighbour.Connection is null
             ? "connection lost and could not be re-established"
@@ -876,6 +887,10 @@ public sealed class PeerMachine : NodeMachine
             // What it holds need not be forwarded to it (the catch-up answers would all come back as duplicates).
             neighbour.Offered = [.. digest.Ids];
             neighbour.OfferedUntil = now + _options.LivenessInterval;
+            if (neighbour.OfferedUntil > _offersUntil)
+            {
+                _offersUntil = neighbour.OfferedUntil;
+            }
         }
         var wanted = new List<MessageId>();
         foreach (var id in digest.Ids)
@@ -915,19 +930,45 @@ public sealed class PeerMachine : NodeMachine
     /// <remarks>
     /// The neighbour a message came from is skipped by its connection: a frame's connection maps to exactly one neighbour,
     /// whose current connection it is (every change to one is made to the other), and comparing ids touches no address.
+    /// The connected neighbours are kept in two arrays, rebuilt (in the neighbours' order) only after one of them
+    /// changed: a broadcast reads no neighbour object unless some neighbour's digest may still say it holds the message.
     /// </remarks>
     private int Broadcast(Message message, ConnectionId? except, MessageId? id = null, DateTimeOffset now = default)
     {
-        var count = 0;
-        foreach (var neighbour in _neighbours.Values)
+        if (_targetsStale)
         {
-            if (neighbour.Connection is { } connection && connection != except && !(id is { } held && neighbour.Holds(held, now)))
+            RebuildTargets();
+        }
+        var checkOffers = id is not null && now < _offersUntil;
+        var count = 0;
+        for (var i = 0; i < _targetConnections.Length; i++)
+        {
+            var connection = _targetConnections[i];
+            if (connection == except || (checkOffers && _targetNeighbours[i].Holds(id!.Value, now)))
             {
-                SendTo(connection, message);
-                count++;
+                continue;
             }
+            SendTo(connection, message);
+            count++;
         }
         return count;
+    }
+
+    private void RebuildTargets()
+    {
+        var connections = new List<ConnectionId>(_neighbours.Count);
+        var neighbours = new List<Neighbour>(_neighbours.Count);
+        foreach (var neighbour in _neighbours.Values)
+        {
+            if (neighbour.Connection is { } connection)
+            {
+                connections.Add(connection);
+                neighbours.Add(neighbour);
+            }
+        }
+        _targetConnections = [.. connections];
+        _targetNeighbours = [.. neighbours];
+        _targetsStale = false;
     }
 
     // ---- seeds ----
