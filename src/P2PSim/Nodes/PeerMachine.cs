@@ -68,7 +68,7 @@ public sealed class PeerMachine : NodeMachine
         _messages = new MessageList(options.MessageListCapacity, options.MessageListTtl);
         // Never offer or keep a message longer than the Message List remembers having seen it.
         _history = new MessageHistory(ProtocolLimits.MaxDigestIds, options.HistoryWindow < options.MessageListTtl ? options.HistoryWindow : options.MessageListTtl);
-        _registration = new Registration(seeds);
+        _registration = new Registration(seeds, random);
     }
 
     public override NodeRole Role => NodeRole.Peer;
@@ -492,6 +492,7 @@ public sealed class PeerMachine : NodeMachine
         }
         _nextGossip = _options.MessagesPerPeer > 0 ? now + _options.GossipInterval : null;
         _nextLiveness = now + _options.LivenessInterval;
+        _registration.Compact(); // the whole lists were needed for the choice above only (and it draws after it)
     }
 
     /// <summary>
@@ -624,6 +625,7 @@ public sealed class PeerMachine : NodeMachine
             if (_neighbours.ContainsKey(peer) || !_registration.IsListed(peer))
             {
                 _suspects.Remove(peer); // back, or dropped by the seeds (truly dead)
+                _registration.Unwatch(peer);
                 continue;
             }
             if (now < due || _dialing.Contains(peer) || DialedNeighbours >= _options.MaxNeighbours)
@@ -684,7 +686,10 @@ public sealed class PeerMachine : NodeMachine
             return;
         }
         _avoid.Remove(connection.Listen);
-        _suspects.Remove(connection.Listen);
+        if (_suspects.Remove(connection.Listen))
+        {
+            _registration.Unwatch(connection.Listen);
+        }
         _retrying.Remove(connection.Listen);
         _neighbours[connection.Listen] = new Neighbour { Connection = connection.Id, Inbound = connection.Inbound };
         _targetsStale = true;
@@ -806,6 +811,7 @@ public sealed class PeerMachine : NodeMachine
         }
         Avoid(endpoint, now);
         _suspects[endpoint] = now + AvoidFor;
+        _registration.Watch(endpoint);
         Repair(now, $"{endpoint} died", AskSeeds.Always);
     }
 

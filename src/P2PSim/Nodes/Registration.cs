@@ -14,19 +14,33 @@ internal sealed class Registration
     private readonly List<NodeEndpoint> _failed = [];
     private readonly Dictionary<NodeEndpoint, int> _position = new();
     private readonly IReadOnlyList<NodeEndpoint>?[] _lists;
+    private readonly bool[] _truncated;
+    private readonly Dictionary<NodeEndpoint, bool[]> _watched = new();
+    private readonly Random? _random;
+    private bool _compact;
     private NodeEndpoint[] _order = [];
     private int _next;
     private int _inFlight;
     private DateTimeOffset? _retryAt;
 
+    /// <summary>
+    /// Once the peer has joined (<see cref="Compact"/>), it keeps of each seed's latest peer list a random sample of at
+    /// most this many: repairs draw new neighbours from it (and ask the seeds again when it runs short). A list of up to
+    /// 1000 endpoints per seed per peer was the largest part of a peer's memory, and of what a collection has to trace.
+    /// </summary>
+    public const int RetainedPerSeed = 64;
+
     /// <param name="seeds">The configured seeds, in their configured order: the order <see cref="Known"/> visits their lists in.</param>
-    public Registration(IReadOnlyList<NodeEndpoint> seeds)
+    /// <param name="random">Draws the retained samples after <see cref="Compact"/>; null keeps whole lists.</param>
+    public Registration(IReadOnlyList<NodeEndpoint> seeds, Random? random = null)
     {
+        _random = random;
         for (var i = 0; i < seeds.Count; i++)
         {
             _position.TryAdd(seeds[i], i);
         }
         _lists = new IReadOnlyList<NodeEndpoint>?[seeds.Count];
+        _truncated = new bool[seeds.Count];
         Wanted = seeds.Count == 0 ? 0 : (seeds.Count / 2) + 1;
     }
 
@@ -71,8 +85,71 @@ internal sealed class Registration
         return known;
     }
 
-    /// <summary>Whether the latest peer list of any seed names <paramref name="peer"/>.</summary>
-    public bool IsListed(NodeEndpoint peer) => _lists.Any(list => list is not null && list.Contains(peer));
+    /// <summary>
+    /// Whether the latest peer list of any seed names <paramref name="peer"/>. For a <see cref="Watch"/>ed peer this is
+    /// noted from every whole list as it arrives, so it holds after the lists were cut down to samples.
+    /// </summary>
+    public bool IsListed(NodeEndpoint peer) => _watched.TryGetValue(peer, out var listed)
+        ? listed.Any(l => l)
+        : _lists.Any(list => list is not null && list.Contains(peer));
+
+    /// <summary>
+    /// Follow whether the seeds list <paramref name="peer"/> (a former neighbour declared dead): from now on each list
+    /// that arrives says so. Until a seed's next list, one whose latest list was cut to a sample counts as listing it.
+    /// </summary>
+    public void Watch(NodeEndpoint peer)
+    {
+        if (_watched.ContainsKey(peer))
+        {
+            return;
+        }
+        var listed = new bool[_lists.Length];
+        for (var i = 0; i < _lists.Length; i++)
+        {
+            listed[i] = _lists[i] is { } list && (_truncated[i] || list.Contains(peer));
+        }
+        _watched[peer] = listed;
+    }
+
+    public void Unwatch(NodeEndpoint peer) => _watched.Remove(peer);
+
+    /// <summary>The peer has joined: from now on only a random sample of each list is kept (<see cref="RetainedPerSeed"/>).</summary>
+    public void Compact()
+    {
+        if (_random is null || _compact)
+        {
+            return;
+        }
+        _compact = true;
+        for (var i = 0; i < _lists.Length; i++)
+        {
+            if (_lists[i] is { } list)
+            {
+                _lists[i] = Retain(list, out _truncated[i]);
+            }
+        }
+    }
+
+    /// <summary>A random sample of <see cref="RetainedPerSeed"/> entries (Floyd's algorithm: one draw each), or the list itself if shorter.</summary>
+    private IReadOnlyList<NodeEndpoint> Retain(IReadOnlyList<NodeEndpoint> list, out bool truncated)
+    {
+        truncated = list.Count > RetainedPerSeed;
+        if (!truncated)
+        {
+            return list;
+        }
+        var picked = new HashSet<int>(RetainedPerSeed);
+        var sample = new NodeEndpoint[RetainedPerSeed];
+        var n = 0;
+        for (var j = list.Count - RetainedPerSeed; j < list.Count; j++)
+        {
+            var t = _random!.Next(j + 1);
+            var index = picked.Add(t) ? t : j;
+            picked.Add(index);
+            sample[n++] = list[index];
+        }
+        return sample;
+    }
 
     /// <summary>No attempt is under way, and either enough seeds answered or every seed has been tried.</summary>
     public bool RoundFinished => _inFlight == 0 && (_registered.Count >= Wanted || _next >= _order.Length);
@@ -127,9 +204,22 @@ internal sealed class Registration
     /// </summary>
     public void Learn(NodeEndpoint seed, IReadOnlyList<NodeEndpoint> peers)
     {
-        if (_position.TryGetValue(seed, out var position))
+        if (!_position.TryGetValue(seed, out var position))
+        {
+            return;
+        }
+        foreach (var (peer, listed) in _watched)
+        {
+            listed[position] = peers.Contains(peer);
+        }
+        if (_compact)
+        {
+            _lists[position] = Retain(peers, out _truncated[position]);
+        }
+        else
         {
             _lists[position] = peers;
+            _truncated[position] = false;
         }
     }
 
