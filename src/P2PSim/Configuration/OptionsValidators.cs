@@ -73,6 +73,16 @@ internal sealed class NetworkOptionsValidator : IValidateOptions<NetworkOptions>
     }
 }
 
+/// <summary>The demo's network must fit into the files this process may open (see <see cref="OpenFileLimit"/>).</summary>
+internal sealed class OpenFilesValidator(IOptions<PeerOptions> peer) : IValidateOptions<NetworkOptions>
+{
+    public ValidateOptionsResult Validate(string? name, NetworkOptions o)
+    {
+        var tooMany = OpenFileLimit.Check($"{NetworkOptions.Section}:Peers", o.Peers, o.Seeds, peer.Value.MaxNeighbours, OpenFileLimit.Current());
+        return tooMany is null ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(tooMany);
+    }
+}
+
 internal sealed class PeerOptionsValidator(IOptions<TransportOptions> transport) : IValidateOptions<PeerOptions>
 {
     public ValidateOptionsResult Validate(string? name, PeerOptions o)
@@ -184,6 +194,11 @@ internal sealed class ExperimentOptionsValidator(PeerOptions? peer = null) : IVa
             .That(o.Loss is >= 0 and <= 1, $"{S}:Loss must be between 0 and 1 (was {o.Loss}).")
             .Range($"{S}:JoinConcurrency", o.JoinConcurrency, 0, 100_000)
             .That(!string.IsNullOrWhiteSpace(o.ReportPath), $"{S}:ReportPath must be a file path.");
+        if (peer is not null && o.Network == "tcp")
+        {
+            var tooMany = OpenFileLimit.Check($"{S}:Peers", o.Peers, o.Seeds, peer.MaxNeighbours, OpenFileLimit.Current());
+            checks.That(tooMany is null, tooMany ?? "");
+        }
         if (peer is not null && o.Workload == "partition")
         {
             checks.That(o.PartitionDuration < peer.HistoryWindow,

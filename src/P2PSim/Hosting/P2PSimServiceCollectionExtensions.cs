@@ -22,6 +22,7 @@ public static class P2PSimServiceCollectionExtensions
     {
         services.TryAddSingleton(TimeProvider.System);
         AddValidatedOptions<NetworkOptions, NetworkOptionsValidator>(services, configuration, NetworkOptions.Section);
+        services.AddSingleton<IValidateOptions<NetworkOptions>, OpenFilesValidator>();
         AddValidatedOptions<PeerOptions, PeerOptionsValidator>(services, configuration, PeerOptions.Section);
         AddValidatedOptions<TransportOptions, TransportOptionsValidator>(services, configuration, TransportOptions.Section);
         AddValidatedOptions<DemoOptions, DemoOptionsValidator>(services, configuration, DemoOptions.Section);
