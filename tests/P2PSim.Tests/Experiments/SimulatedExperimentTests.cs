@@ -53,6 +53,8 @@ public sealed class SimulatedExperimentTests
         Assert.That(report.Traffic.DuplicatesDropped, Is.EqualTo(report.Traffic.PayloadTransmissions - report.Traffic.FirstReceipts));
         Assert.That(report.Crash, Is.Null);
         Assert.That(report.Resources, Is.Not.Null);
+        Assert.That(report.Resources!.ManagedHeapBytes, Is.GreaterThan(200 * 4096), "the live heap is measured with the network still in memory");
+        Assert.That(report.Resources.Collections, Is.Not.Null);
         Assert.That(progress, Is.Not.Empty);
         Assert.That(progress[^1].PeersJoined, Is.EqualTo(200));
     }
