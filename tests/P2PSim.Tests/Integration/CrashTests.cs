@@ -23,17 +23,7 @@ public sealed class CrashTests
 
         await victim.CrashAsync(ct);
 
-        await Eventually.HoldsAsync(async () =>
-        {
-            foreach (var seed in network.Seeds)
-            {
-                if ((await TestNetwork.InspectSeedAsync(seed, m => m.PeerList.ToArray(), ct)).Contains(victimEndpoint))
-                {
-                    return $"seed {seed.Endpoint} still lists {victimEndpoint}";
-                }
-            }
-            return null;
-        }, TimeSpan.FromSeconds(10), ct);
+        await Eventually.HoldsAsync(() => network.SeedStillListingAsync(victimEndpoint, ct), TimeSpan.FromSeconds(10), ct);
 
         var death = network.Stats.ComputeDeaths().Single();
         Assert.Multiple(() =>
@@ -84,14 +74,7 @@ public sealed class CrashTests
                     return $"{peer.Endpoint} still lists {leaverEndpoint} as a neighbour";
                 }
             }
-            foreach (var seed in network.Seeds)
-            {
-                if ((await TestNetwork.InspectSeedAsync(seed, m => m.PeerList.ToArray(), ct)).Contains(leaverEndpoint))
-                {
-                    return $"seed {seed.Endpoint} still lists {leaverEndpoint}";
-                }
-            }
-            return null;
+            return await network.SeedStillListingAsync(leaverEndpoint, ct);
         }, TimeSpan.FromSeconds(5), ct);
 
         // An absence can only be shown by waiting out the window in which a death would have been detected.

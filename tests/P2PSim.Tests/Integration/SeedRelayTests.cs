@@ -21,17 +21,7 @@ public sealed class SeedRelayTests
 
         await victim.CrashAsync(ct);
 
-        await Eventually.HoldsAsync(async () =>
-        {
-            foreach (var seed in network.Seeds)
-            {
-                if ((await TestNetwork.InspectSeedAsync(seed, m => m.PeerList.ToArray(), ct)).Contains(victimEndpoint))
-                {
-                    return $"seed {seed.Endpoint} still lists {victimEndpoint}";
-                }
-            }
-            return null;
-        }, Liveness * (MaxMissed + 1) * 3, ct);
+        await Eventually.HoldsAsync(() => network.SeedStillListingAsync(victimEndpoint, ct), Liveness * (MaxMissed + 1) * 3, ct);
         // Every seed but the first to confirm hears of the death from another seed (the seeds' ports were known only
         // once each bound, so this also shows the seeds learned each other's real endpoints).
         await Eventually.HoldsAsync(() =>

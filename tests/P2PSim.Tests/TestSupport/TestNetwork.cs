@@ -77,6 +77,19 @@ public sealed class TestNetwork : IAsyncDisposable
     public static Task<T> InspectSeedAsync<T>(NodeService seed, Func<SeedMachine, T> read, CancellationToken cancellationToken) =>
         seed.InspectAsync(m => read((SeedMachine)m), cancellationToken);
 
+    /// <summary>A seed that still lists <paramref name="peer"/>, said as a reason for <see cref="Eventually"/>; null when none does.</summary>
+    public async Task<string?> SeedStillListingAsync(NodeEndpoint peer, CancellationToken cancellationToken)
+    {
+        foreach (var seed in Seeds)
+        {
+            if ((await InspectSeedAsync(seed, m => m.PeerList.ToArray(), cancellationToken).ConfigureAwait(false)).Contains(peer))
+            {
+                return $"seed {seed.Endpoint} still lists {peer}";
+            }
+        }
+        return null;
+    }
+
     /// <summary>Waits until every peer has joined and every neighbour dial has settled.</summary>
     public Task WaitForOverlayAsync(CancellationToken cancellationToken, TimeSpan? within = null) =>
         Eventually.HoldsAsync(async () =>
