@@ -416,6 +416,8 @@ internal sealed class TcpExperimentNetwork : IExperimentNetwork, IAsyncDisposabl
         builder.Services.AddSingleton(_time);
         builder.Services.AddSingleton<INodeEventObserver>(_observer);
         builder.Services.AddP2PSim(builder.Configuration);
-        return builder.Build();
+        var host = builder.Build();
+        host.Services.GetRequiredService<NetworkStats>().TrackDelivery = false; // the recorder keeps the delivery account
+        return host;
     }
 }
