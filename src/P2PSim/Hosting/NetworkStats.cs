@@ -49,7 +49,7 @@ public sealed class NetworkStats(TimeProvider time)
         public string? GoneHow { get; internal set; }
     }
 
-    /// <summary>Adds a node; the counters it returns are that node's (see <see cref="Record(NodeCounters, NodeEvent)"/>).</summary>
+    /// <summary>Adds a node; the counters it returns are that node's (see <see cref="Record"/>).</summary>
     public NodeCounters Register(NodeEndpoint node, NodeRole role)
     {
         lock (_gate)
@@ -71,31 +71,23 @@ public sealed class NetworkStats(TimeProvider time)
     public bool TrackDelivery { get; set; } = true;
 
     /// <summary>
-    /// As <see cref="Record(NodeEndpoint, NodeEvent)"/>, for a node holding its counters: a dropped duplicate (and, when
-    /// delivery is not tracked, a first receipt) takes no lock.
+    /// Counts an event of the node <paramref name="counters"/> belong to (from <see cref="Register"/>). A dropped
+    /// duplicate (and, when delivery is not tracked, a first receipt) takes no lock.
     /// </summary>
-    public void Record(NodeCounters node, NodeEvent e)
+    public void Record(NodeCounters counters, NodeEvent e)
     {
         switch (e)
         {
             case DuplicateDropped:
-                node.AddDuplicate();
+                counters.AddDuplicate();
                 return;
             case GossipReceived when !TrackDelivery:
-                node.AddReceived();
+                counters.AddReceived();
                 return;
         }
-        Record(node.Endpoint, e);
-    }
-
-    public void Record(NodeEndpoint node, NodeEvent e)
-    {
+        var node = counters.Endpoint;
         lock (_gate)
         {
-            if (!_nodes.TryGetValue(node, out var counters))
-            {
-                return;
-            }
             switch (e)
             {
                 case GossipOriginated g:
@@ -105,9 +97,6 @@ public sealed class NetworkStats(TimeProvider time)
                         _messages[g.Id] = new Origination(node, g.At, g.Text);
                     }
                     break;
-                case GossipReceived when !TrackDelivery:
-                    counters.AddReceived();
-                    break;
                 case GossipReceived g:
                     counters.AddReceived();
                     if (!_receipts.TryGetValue(g.Id, out var receivers))
@@ -116,9 +105,6 @@ public sealed class NetworkStats(TimeProvider time)
                         _receipts[g.Id] = receivers;
                     }
                     receivers[node] = receivers.GetValueOrDefault(node) + 1;
-                    break;
-                case DuplicateDropped:
-                    counters.AddDuplicate();
                     break;
                 case NeighbourConnected n:
                     counters.JoinedAt ??= n.At;

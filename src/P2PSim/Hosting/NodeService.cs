@@ -197,7 +197,7 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
                     HandleLivenessLane(machine);
                     if (Interlocked.Exchange(ref _timerDue, 0) == 1)
                     {
-                        Step(machine, StepKind.Timer, null);
+                        Step(machine, NodeInput.Timer.Instance);
                     }
                     if (_stopDeadline is { } deadline && (machine.StopComplete || _time.GetUtcNow() >= deadline))
                     {
@@ -260,10 +260,9 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
         switch (input)
         {
             case NodeInput.Stop when _stopDeadline is null:
-                var now = _time.GetUtcNow();
-                _stopDeadline = now + _transportOptions.ShutdownGrace;
+                _stopDeadline = _time.GetUtcNow() + _transportOptions.ShutdownGrace;
                 _timer?.Change(_transportOptions.ShutdownGrace, Timeout.InfiniteTimeSpan);
-                Step(machine, StepKind.Stop, input);
+                Step(machine, input);
                 break;
             case NodeInput.Stop:
                 break;
@@ -275,64 +274,52 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
                 return false;
             case NodeInput.Timer:
                 Interlocked.Exchange(ref _timerDue, 0);
-                Step(machine, StepKind.Timer, input);
+                Step(machine, input);
                 break;
             default:
-                Step(machine, StepKind.Input, input);
+                Step(machine, input);
                 break;
         }
         return true;
     }
 
-    private enum StepKind
-    {
-        Input,
-        Timer,
-        Stop,
-    }
-
     /// <summary>One call into the machine, then its actions. A failing step is logged and costs nothing else.</summary>
-    private void Step(NodeMachine machine, StepKind kind, NodeInput? input)
+    private void Step(NodeMachine machine, NodeInput input)
     {
         var now = _time.GetUtcNow();
         try
         {
-            switch (kind)
+            switch (input)
             {
-                case StepKind.Timer:
+                case NodeInput.Received r:
+                    machine.OnMessage(r.Connection, r.Message, now);
+                    break;
+                case NodeInput.Timer:
                     machine.OnTimer(now);
                     break;
-                case StepKind.Stop:
+                case NodeInput.Connected c:
+                    machine.OnConnected(c.Connection, now);
+                    break;
+                case NodeInput.Closed c:
+                    machine.OnClosed(c.Connection, c.Reason, now);
+                    break;
+                case NodeInput.DialFailed f:
+                    machine.OnDialFailed(f.Target, f.Reason, now);
+                    break;
+                case NodeInput.Begin:
+                    machine.Start(now);
+                    break;
+                case NodeInput.Stop:
                     machine.Stop(now);
                     break;
-                default:
-                    switch (input)
-                    {
-                        case NodeInput.Received r:
-                            machine.OnMessage(r.Connection, r.Message, now);
-                            break;
-                        case NodeInput.Connected c:
-                            machine.OnConnected(c.Connection, now);
-                            break;
-                        case NodeInput.Closed c:
-                            machine.OnClosed(c.Connection, c.Reason, now);
-                            break;
-                        case NodeInput.DialFailed f:
-                            machine.OnDialFailed(f.Target, f.Reason, now);
-                            break;
-                        case NodeInput.Begin:
-                            machine.Start(now);
-                            break;
-                        case NodeInput.Inspect inspect:
-                            inspect.Action(machine);
-                            break;
-                    }
+                case NodeInput.Inspect inspect:
+                    inspect.Action(machine);
                     break;
             }
         }
         catch (Exception ex)
         {
-            LogErrorStepFailed(_logger, Describe(kind, input), ex);
+            LogErrorStepFailed(_logger, Describe(input), ex);
         }
         _actions.Clear();
         machine.DrainOutboxInto(_actions);
@@ -343,19 +330,16 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
         _actions.Clear();
     }
 
-    private static string Describe(StepKind kind, NodeInput? input) => kind switch
+    private static string Describe(NodeInput input) => input switch
     {
-        StepKind.Timer => "timer",
-        StepKind.Stop => "stop",
-        _ => input switch
-        {
-            NodeInput.Received => "message",
-            NodeInput.Connected => "connection",
-            NodeInput.Closed => "closed connection",
-            NodeInput.DialFailed => "failed dial",
-            NodeInput.Begin => "start",
-            _ => "command",
-        },
+        NodeInput.Received => "message",
+        NodeInput.Timer => "timer",
+        NodeInput.Connected => "connection",
+        NodeInput.Closed => "closed connection",
+        NodeInput.DialFailed => "failed dial",
+        NodeInput.Begin => "start",
+        NodeInput.Stop => "stop",
+        _ => "command",
     };
 
     private void Execute(NodeAction action)

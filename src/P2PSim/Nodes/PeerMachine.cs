@@ -835,7 +835,7 @@ public sealed class PeerMachine : NodeMachine
         _history.Add(id, text, 0, now);
         // Reported before the copies go out: a driver that carries out actions in order (the TCP shell) then never lets a
         // neighbour's receipt of the message be observed before its origination.
-        Report(new GossipOriginated(now, text, id, _neighbours.Values.Count(n => n.Connection is not null)));
+        Report(new GossipOriginated(now, text, id, Targets().Length));
         Broadcast(gossip, except: null);
         return id;
     }
@@ -941,15 +941,12 @@ public sealed class PeerMachine : NodeMachine
     /// </remarks>
     private int Broadcast(Message message, ConnectionId? except, MessageId? id = null, DateTimeOffset now = default)
     {
-        if (_targetsStale)
-        {
-            RebuildTargets();
-        }
+        var targets = Targets();
         var checkOffers = id is not null && now < _offersUntil;
         var count = 0;
-        for (var i = 0; i < _targetConnections.Length; i++)
+        for (var i = 0; i < targets.Length; i++)
         {
-            var connection = _targetConnections[i];
+            var connection = targets[i];
             if (connection == except || (checkOffers && _targetNeighbours[i].Holds(id!.Value, now)))
             {
                 continue;
@@ -958,6 +955,16 @@ public sealed class PeerMachine : NodeMachine
             count++;
         }
         return count;
+    }
+
+    /// <summary>The connections of the connected neighbours, in the neighbours' order (see <see cref="Broadcast"/>).</summary>
+    private ConnectionId[] Targets()
+    {
+        if (_targetsStale)
+        {
+            RebuildTargets();
+        }
+        return _targetConnections;
     }
 
     private void RebuildTargets()

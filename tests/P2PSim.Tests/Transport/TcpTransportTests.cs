@@ -38,15 +38,22 @@ public sealed class TcpTransportTests
         return (remote, connected.Info.Id, listener);
     }
 
+    /// <summary><paramref name="a"/> dials <paramref name="b"/>; returns a's connection once both ends have it.</summary>
+    private static async Task<ConnectionId> ConnectAsync(TestTransport a, TestTransport b, CancellationToken ct)
+    {
+        a.Transport.Dial(b.Endpoint);
+        var id = (await a.Handler.NextAsync<TransportEvent.Connected>(ct)).Info.Id;
+        await b.Handler.NextAsync<TransportEvent.Connected>(ct);
+        return id;
+    }
+
     [Test]
     [CancelAfter(30_000)]
     public async Task Frames_and_bytes_are_counted_on_both_ends_and_kept_after_the_connection_ends(CancellationToken ct)
     {
         await using var a = TestTransport.Start();
         await using var b = TestTransport.Start();
-        a.Transport.Dial(b.Endpoint);
-        var id = (await a.Handler.NextAsync<TransportEvent.Connected>(ct)).Info.Id;
-        await b.Handler.NextAsync<TransportEvent.Connected>(ct);
+        var id = await ConnectAsync(a, b, ct);
 
         var frames = new List<Message> { new Hello(ProtocolLimits.Version, NodeRole.Peer, a.Endpoint) };
         for (var i = 0; i < 20; i++)
@@ -406,9 +413,7 @@ public sealed class TcpTransportTests
     {
         await using var a = TestTransport.Start();
         await using var b = TestTransport.Start();
-        a.Transport.Dial(b.Endpoint);
-        var id = (await a.Handler.NextAsync<TransportEvent.Connected>(ct)).Info.Id;
-        await b.Handler.NextAsync<TransportEvent.Connected>(ct);
+        var id = await ConnectAsync(a, b, ct);
         for (var i = 0; i < 500; i++)
         {
             a.Transport.Send(id, Forwarded(i, 100));
@@ -489,9 +494,7 @@ public sealed class TcpTransportTests
     {
         await using var a = TestTransport.Start();
         var b = TestTransport.Start(configure: o => o.ReceiveQueueBytes = 4096);
-        a.Transport.Dial(b.Endpoint);
-        var id = (await a.Handler.NextAsync<TransportEvent.Connected>(ct)).Info.Id;
-        await b.Handler.NextAsync<TransportEvent.Connected>(ct);
+        var id = await ConnectAsync(a, b, ct);
         b.Handler.Frozen = true; // b's node loop is stuck (or busy in ShutdownAsync itself, as the real node is)
         for (var i = 0; i < 3000; i++)
         {
