@@ -127,6 +127,13 @@ internal sealed class MachineProbe<TMachine>(TMachine machine, DateTimeOffset no
 
     public ConnectionId ConnectSeed(NodeEndpoint seed) => Connect(seed, NodeRole.Seed);
 
+    /// <summary>A peer connects to this (seed) machine from <paramref name="remoteAddress"/> and registers; returns what the machine did.</summary>
+    public NodeAction[] PeerRegisters(NodeEndpoint peer, string remoteAddress)
+    {
+        Receive(Connect(peer, NodeRole.Peer, inbound: true, remoteAddress), Register.Instance);
+        return Take();
+    }
+
     public ConnectionId ConnectPeer(NodeEndpoint peer, bool inbound = false) => Connect(peer, NodeRole.Peer, inbound);
 
     public void Receive(NodeEndpoint from, Message message) => Machine.OnMessage(Connections[from], message, Now);

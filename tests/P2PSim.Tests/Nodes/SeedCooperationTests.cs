@@ -22,12 +22,7 @@ public sealed class SeedCooperationTests
         _seed.Start();
     }
 
-    private void Registers(NodeEndpoint peer)
-    {
-        var connection = _seed.Connect(peer, NodeRole.Peer, inbound: true, remoteAddress: $"127.0.0.1:{40_000 + peer.Port}");
-        _seed.Receive(connection, Register.Instance);
-        _seed.Take();
-    }
+    private void Registers(NodeEndpoint peer) => _seed.PeerRegisters(peer, $"127.0.0.1:{40_000 + peer.Port}");
 
     private static DeadNode ReportOf(NodeEndpoint dead, NodeEndpoint reporter) => new(dead, T0.ToUnixTimeMilliseconds(), reporter);
 

@@ -20,12 +20,7 @@ public sealed class SeedMachineTests
     }
 
     /// <summary>A peer connects from an ephemeral port and registers; returns what the seed did.</summary>
-    private NodeAction[] Registers(NodeEndpoint peer, int ephemeralPort = 50_000)
-    {
-        var connection = _seed.Connect(peer, NodeRole.Peer, inbound: true, remoteAddress: $"127.0.0.1:{ephemeralPort}");
-        _seed.Receive(connection, Register.Instance);
-        return _seed.Take();
-    }
+    private NodeAction[] Registers(NodeEndpoint peer, int ephemeralPort = 50_000) => _seed.PeerRegisters(peer, $"127.0.0.1:{ephemeralPort}");
 
     [Test]
     public void A_registration_adds_the_listening_endpoint_not_the_ephemeral_client_address()
@@ -64,17 +59,13 @@ public sealed class SeedMachineTests
         var registered = Enumerable.Range(1, 50).Select(PeerAt).ToArray();
         foreach (var peer in registered)
         {
-            var connection = seed.Connect(peer, NodeRole.Peer, inbound: true, remoteAddress: "127.0.0.1:50000");
-            seed.Receive(connection, Register.Instance);
-            seed.Take();
+            seed.PeerRegisters(peer, "127.0.0.1:50000");
         }
 
         var samples = new List<NodeEndpoint[]>();
         for (var i = 0; i < 20; i++)
         {
-            var again = seed.Connect(PeerAt(7), NodeRole.Peer, inbound: true, remoteAddress: "127.0.0.1:50001");
-            seed.Receive(again, Register.Instance);
-            samples.Add(((PeerList)seed.Take().Sends().Single().Message).Peers.ToArray());
+            samples.Add(((PeerList)seed.PeerRegisters(PeerAt(7), "127.0.0.1:50001").Sends().Single().Message).Peers.ToArray());
         }
 
         Assert.Multiple(() =>
