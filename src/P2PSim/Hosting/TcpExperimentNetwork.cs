@@ -146,7 +146,7 @@ internal sealed class TcpExperimentNetwork : IExperimentNetwork, IAsyncDisposabl
             {
                 return;
             }
-            await Task.Delay(TimeSpan.FromMilliseconds(50), _time, cancellationToken).ConfigureAwait(false);
+            await Task.Delay(Poll, _time, cancellationToken).ConfigureAwait(false);
         }
     }
 
