@@ -9,30 +9,22 @@ namespace P2PSim.Nodes;
 /// </summary>
 public abstract class NodeMachine(NodeEndpoint self)
 {
-    private readonly List<NodeAction> _outbox = [];
-
     /// <summary>This node's listening endpoint (its identity).</summary>
     public NodeEndpoint Self { get; } = self;
 
     public abstract NodeRole Role { get; }
 
+    /// <summary>Where this node and its parts put their actions.</summary>
+    protected Outbox Out { get; } = new();
+
     /// <summary>Actions produced since the last drain, in order.</summary>
-    public IReadOnlyList<NodeAction> Outbox => _outbox;
+    public IReadOnlyList<NodeAction> PendingActions => Out.Pending;
 
     /// <summary>Hands over the pending actions and clears the outbox.</summary>
-    public NodeAction[] DrainOutbox()
-    {
-        var actions = _outbox.ToArray();
-        _outbox.Clear();
-        return actions;
-    }
+    public NodeAction[] DrainOutbox() => Out.Drain();
 
     /// <summary>Copies the pending actions into <paramref name="target"/> and clears the outbox (allocation-free drain).</summary>
-    public void DrainOutboxInto(List<NodeAction> target)
-    {
-        target.AddRange(_outbox);
-        _outbox.Clear();
-    }
+    public void DrainOutboxInto(List<NodeAction> target) => Out.DrainInto(target);
 
     public abstract void Start(DateTimeOffset now);
 
@@ -52,18 +44,13 @@ public abstract class NodeMachine(NodeEndpoint self)
     /// <summary>After <see cref="Stop"/>: every goodbye has been handed over.</summary>
     public abstract bool StopComplete { get; }
 
-    protected void Emit(NodeAction action) => _outbox.Add(action);
+    protected void Emit(NodeAction action) => Out.Add(action);
 
-    protected void Report(NodeEvent e) => _outbox.Add(new Report(e));
+    protected void Report(NodeEvent e) => Out.Report(e);
 
-    protected void SendTo(ConnectionId connection, Message message) => _outbox.Add(new Send(connection, message));
+    protected void SendTo(ConnectionId connection, Message message) => Out.Send(connection, message);
 
-    protected void CloseConnection(ConnectionId connection, string reason, bool afterFlush = true) =>
-        _outbox.Add(new Close(connection, reason, afterFlush));
+    protected void CloseConnection(ConnectionId connection, string reason, bool afterFlush = true) => Out.Close(connection, reason, afterFlush);
 
-    protected void Violation(ConnectionId connection, string remote, string reason, DateTimeOffset now)
-    {
-        Report(new ProtocolViolation(now, remote, reason));
-        CloseConnection(connection, reason, afterFlush: false);
-    }
+    protected void Violation(ConnectionId connection, string remote, string reason, DateTimeOffset now) => Out.Violation(connection, remote, reason, now);
 }

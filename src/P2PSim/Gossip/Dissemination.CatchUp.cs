@@ -1,0 +1,104 @@
+using P2PSim.Nodes;
+using P2PSim.Protocol;
+
+namespace P2PSim.Gossip;
+
+/// <summary>
+/// Catch-up (anti-entropy): whenever a link comes up each end offers the ids of its recent messages (Digest); the other
+/// asks for those it has not seen (Want) and gets them as ordinary gossip. A neighbour's fresh digest also says what
+/// need not be forwarded to it.
+/// </summary>
+internal sealed partial class Dissemination
+{
+    private readonly Dictionary<MessageId, (NodeEndpoint From, DateTimeOffset Until)> _requested = new();
+    private readonly Dictionary<NodeEndpoint, Offer> _offers = new();
+    private DateTimeOffset _offersUntil; // no neighbour's digest says anything about a message after this
+
+    /// <summary>On every liveness round: digests older than one interval no longer say what a neighbour holds.</summary>
+    public void ForgetStaleOffers(DateTimeOffset now)
+    {
+        foreach (var offer in _offers.Values)
+        {
+            if (now >= offer.Until)
+            {
+                offer.Forget();
+            }
+        }
+    }
+
+    /// <summary>A link came up: offer the neighbour the ids of the recent messages (nothing when there are none).</summary>
+    private void SendDigest(ConnectionId connection, DateTimeOffset now)
+    {
+        if (!_history.Enabled)
+        {
+            return;
+        }
+        var ids = _history.RecentIds(now, ProtocolLimits.MaxDigestIds);
+        if (ids.Length > 0)
+        {
+            _out.Send(connection, new Digest(ids));
+        }
+    }
+
+    /// <summary>
+    /// Ask for the offered messages this peer has not seen. An id already asked of another neighbour is not asked
+    /// again for one liveness interval (after that, the other neighbour is presumed not to answer).
+    /// </summary>
+    public void OnDigest(ConnectionId connection, NodeEndpoint from, Digest digest, DateTimeOffset now)
+    {
+        foreach (var stale in _requested.Where(r => r.Value.Until <= now).Select(r => r.Key).ToArray())
+        {
+            _requested.Remove(stale);
+        }
+        if (_table.IsCurrent(from, connection) && _offers.TryGetValue(from, out var offer))
+        {
+            // What it holds need not be forwarded to it (the catch-up answers would all come back as duplicates).
+            offer.Ids = [.. digest.Ids];
+            offer.Until = now + _options.LivenessInterval;
+            if (offer.Until > _offersUntil)
+            {
+                _offersUntil = offer.Until;
+            }
+        }
+        var wanted = new List<MessageId>();
+        foreach (var id in digest.Ids)
+        {
+            if (!_messages.Contains(id) && _requested.TryAdd(id, (from, now + _options.LivenessInterval)))
+            {
+                wanted.Add(id);
+            }
+        }
+        if (wanted.Count > 0)
+        {
+            _out.Send(connection, new Want(wanted));
+        }
+        _out.Report(new CatchUpRequested(now, from, digest.Ids.Count, wanted.Count));
+    }
+
+    /// <summary>Send the asked-for messages that are still in the history, as ordinary gossip one hop further on.</summary>
+    public void OnWant(ConnectionId connection, NodeEndpoint from, Want want, DateTimeOffset now)
+    {
+        var sent = 0;
+        var seen = new HashSet<MessageId>();
+        foreach (var id in want.Ids)
+        {
+            if (seen.Add(id) && _history.TryGet(id, out var entry))
+            {
+                _out.Send(connection, new Protocol.Gossip(entry.Text, NextHop(entry.Hops)));
+                sent++;
+            }
+        }
+        _out.Report(new CatchUpServed(now, from, want.Ids.Count, sent));
+    }
+
+    /// <summary>The ids of a neighbour's latest digest on the current link, trusted until <see cref="Until"/>.</summary>
+    private sealed class Offer
+    {
+        public HashSet<MessageId>? Ids;
+        public DateTimeOffset Until;
+
+        public bool Holds(MessageId id, DateTimeOffset now) => Ids is { } ids && now < Until && ids.Contains(id);
+
+        public void Forget() => Ids = null;
+    }
+}
