@@ -46,9 +46,8 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
     private readonly ConcurrentQueue<NodeInput.Received> _livenessLane = new(); // Pongs: handled before the inbox backlog
     private int _livenessLaneCount;
     private readonly TaskCompletionSource _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly List<NodeAction> _actions = [];
     private ITransport? _transport;
-    private NodeMachine? _machine;
+    private NodeRuntime? _runtime;
     private ILogger _logger;
     private ITimer? _timer;
     private NetworkStats.NodeCounters? _counters;
@@ -106,9 +105,10 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
             throw new StartupException(
                 $"{_spec.Role} {_spec.Index} cannot listen on {_spec.BindTo}: {why}. Choose other ports with {_spec.PortSetting} (0 lets the system pick free ports).", ex);
         }
-        _machine = _spec.Role == NodeRole.Seed
+        NodeMachine machine = _spec.Role == NodeRole.Seed
             ? new SeedMachine(_transport.LocalEndpoint, _random.For("seed", _spec.Index), seeds: _directory.LiveSeedEndpoints)
             : new PeerMachine(_transport.LocalEndpoint, _directory.SeedEndpoints, _peerOptions, _random.For("peer", _spec.Index));
+        _runtime = new NodeRuntime(machine, new Host(this), _transportOptions.EchoPings);
         _timer = _time.CreateTimer(static state => ((NodeService)state!).OnTimerFired(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         _counters = _stats.Register(_transport.LocalEndpoint, _spec.Role);
         _directory.Add(this);
@@ -168,7 +168,8 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var machine = _machine!;
+        var runtime = _runtime!;
+        var machine = runtime.Machine;
         try
         {
             if (_spec.Role == NodeRole.Peer)
@@ -188,16 +189,16 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
                 var handled = 0;
                 while (running && reader.TryRead(out var input))
                 {
-                    HandleLivenessLane(machine);
-                    if (!Handle(machine, input))
+                    HandleLivenessLane();
+                    if (!Handle(input))
                     {
                         running = false;
                         break;
                     }
-                    HandleLivenessLane(machine);
+                    HandleLivenessLane();
                     if (Interlocked.Exchange(ref _timerDue, 0) == 1)
                     {
-                        Step(machine, NodeInput.Timer.Instance);
+                        Step(NodeInput.Timer.Instance);
                     }
                     if (_stopDeadline is { } deadline && (machine.StopComplete || _time.GetUtcNow() >= deadline))
                     {
@@ -245,24 +246,24 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
         }
     }
 
-    private void HandleLivenessLane(NodeMachine machine)
+    private void HandleLivenessLane()
     {
         while (_livenessLane.TryDequeue(out var reply))
         {
             Interlocked.Decrement(ref _livenessLaneCount);
-            Handle(machine, reply);
+            Handle(reply);
         }
     }
 
     /// <summary>Handles one input; false ends the loop.</summary>
-    private bool Handle(NodeMachine machine, NodeInput input)
+    private bool Handle(NodeInput input)
     {
         switch (input)
         {
             case NodeInput.Stop when _stopDeadline is null:
                 _stopDeadline = _time.GetUtcNow() + _transportOptions.ShutdownGrace;
                 _timer?.Change(_transportOptions.ShutdownGrace, Timeout.InfiniteTimeSpan);
-                Step(machine, input);
+                Step(input);
                 break;
             case NodeInput.Stop:
                 break;
@@ -274,46 +275,47 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
                 return false;
             case NodeInput.Timer:
                 Interlocked.Exchange(ref _timerDue, 0);
-                Step(machine, input);
+                Step(input);
                 break;
             default:
-                Step(machine, input);
+                Step(input);
                 break;
         }
         return true;
     }
 
-    /// <summary>One call into the machine, then its actions. A failing step is logged and costs nothing else.</summary>
-    private void Step(NodeMachine machine, NodeInput input)
+    /// <summary>One input to the machine, through the runtime, which carries out its actions. A failing step is logged and costs nothing else.</summary>
+    private void Step(NodeInput input)
     {
+        var runtime = _runtime!;
         var now = _time.GetUtcNow();
         try
         {
             switch (input)
             {
                 case NodeInput.Received r:
-                    machine.OnMessage(r.Connection, r.Message, now);
+                    runtime.OnMessage(r.Connection, r.Message, now); // the transport already applied AnswerAtOnce
                     break;
                 case NodeInput.Timer:
-                    machine.OnTimer(now);
+                    runtime.OnTimer(now);
                     break;
                 case NodeInput.Connected c:
-                    machine.OnConnected(c.Connection, now);
+                    runtime.OnConnected(c.Connection, now);
                     break;
                 case NodeInput.Closed c:
-                    machine.OnClosed(c.Connection, c.Reason, now);
+                    runtime.OnClosed(c.Connection, c.Reason, now);
                     break;
                 case NodeInput.DialFailed f:
-                    machine.OnDialFailed(f.Target, f.Reason, now);
+                    runtime.OnDialFailed(f.Target, f.Reason, now);
                     break;
                 case NodeInput.Begin:
-                    machine.Start(now);
+                    runtime.Start(now);
                     break;
                 case NodeInput.Stop:
-                    machine.Stop(now);
+                    runtime.Stop(now);
                     break;
                 case NodeInput.Inspect inspect:
-                    inspect.Action(machine);
+                    runtime.Apply((machine, _) => inspect.Action(machine), now);
                     break;
             }
         }
@@ -321,13 +323,6 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
         {
             LogErrorStepFailed(_logger, Describe(input), ex);
         }
-        _actions.Clear();
-        machine.DrainOutboxInto(_actions);
-        foreach (var action in _actions)
-        {
-            Execute(action);
-        }
-        _actions.Clear();
     }
 
     private static string Describe(NodeInput input) => input switch
@@ -342,32 +337,33 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
         _ => "command",
     };
 
-    private void Execute(NodeAction action)
+    /// <summary>The node's side of the real network, for its runtime: the transport, the timer, the logs and statistics.</summary>
+    private sealed class Host(NodeService node) : INodeHost
     {
-        var transport = _transport!;
-        switch (action)
+        public void Dial(NodeEndpoint target) => node._transport!.Dial(target);
+
+        public void Send(ConnectionId connection, Message message) => node._transport!.Queue(connection, message); // on the wire at the end of the batch (Flush)
+
+        public void Close(ConnectionId connection, string reason, bool afterFlush) => node._transport!.Close(connection, reason, afterFlush);
+
+        public void WakeAt(DateTimeOffset due)
         {
-            case Send s:
-                transport.Queue(s.Connection, s.Message); // on the wire at the end of the batch (Flush)
-                break;
-            case Report r:
-                NodeEventLog.Write(_logger, r.Event);
-                _stats.Record(_counters!, r.Event);
-                foreach (var observer in _observers)
-                {
-                    observer.OnNodeEvent(this, r.Event);
-                }
-                break;
-            case Dial d:
-                transport.Dial(d.Target);
-                break;
-            case Close c:
-                transport.Close(c.Connection, c.Reason, c.AfterFlush);
-                break;
-            case WakeAt w when _stopDeadline is null:
-                var delay = w.Due - _time.GetUtcNow();
-                _timer?.Change(delay > TimeSpan.Zero ? delay : TimeSpan.Zero, Timeout.InfiniteTimeSpan);
-                break;
+            if (node._stopDeadline is not null)
+            {
+                return; // the shutdown deadline owns the timer now
+            }
+            var delay = due - node._time.GetUtcNow();
+            node._timer?.Change(delay > TimeSpan.Zero ? delay : TimeSpan.Zero, Timeout.InfiniteTimeSpan);
+        }
+
+        public void Report(NodeEvent e)
+        {
+            NodeEventLog.Write(node._logger, e);
+            node._stats.Record(node._counters!, e);
+            foreach (var observer in node._observers)
+            {
+                observer.OnNodeEvent(node, e);
+            }
         }
     }
 
@@ -395,10 +391,11 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
     ValueTask ITransportHandler.OnMessageAsync(ConnectionId connection, Message message)
     {
         var input = new NodeInput.Received(connection, message);
-        // A liveness reply must not wait behind a gossip backlog, or a busy node declares its live neighbours dead:
-        // Pongs go to a short lane the loop empties before and after every inbox item (a Pong overtaking gossip of
-        // the same link changes nothing). The lane is bounded; beyond it a Pong waits in the inbox like the rest.
-        if (message is Pong)
+        // Liveness first (NodeRuntime.GoesFirst): a liveness reply must not wait behind a gossip backlog, or a busy node
+        // declares its live neighbours dead. Pongs go to a short lane the loop empties before and after every inbox item
+        // (a Pong overtaking gossip of the same link changes nothing). The lane is bounded; beyond it a Pong waits in the
+        // inbox like the rest.
+        if (NodeRuntime.GoesFirst(message))
         {
             if (Interlocked.Increment(ref _livenessLaneCount) <= LivenessLaneCapacity)
             {
@@ -412,6 +409,11 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
     }
 
     ValueTask ITransportHandler.OnClosedAsync(ConnectionId connection, string reason) => Post(new NodeInput.Closed(connection, reason));
+
+    Message? ITransportHandler.AnswerAtOnce(ConnectionInfo connection, Message message) =>
+        NodeRuntime.AnswerAtOnce(message, connection.Role, _transportOptions.EchoPings);
+
+    bool ITransportHandler.GoesFirst(Message message) => NodeRuntime.GoesFirst(message);
 
     private async ValueTask Post(NodeInput input)
     {

@@ -54,13 +54,12 @@ public sealed partial class SimulatedNetwork
         {
             n.Stopping = true;
             _stopping[node] = true;
-            n.Machine.Stop(Now);
-            Drain(node);
+            n.Runtime.Stop(Now);
+            AfterStep(node);
         }
         finally
         {
             _busy = false;
-            _actions.Clear();
         }
         if (!n.Stopped)
         {

@@ -43,13 +43,13 @@ public sealed partial class SimulatedNetwork
     private readonly INodeEventSink? _sink;
     private readonly EventScheduler<SimEvent> _queue;
     private readonly List<SimNode> _nodes = [];
-    private NodeMachine[] _machines = new NodeMachine[64];
+    private NodeRuntime[] _runtimes = new NodeRuntime[64];
+    private NodeRole[] _roles = new NodeRole[64];
     private bool[] _crashed = new bool[64];
     private bool[] _stopping = new bool[64];
     private byte[] _side = new byte[64];
     private bool _partitioned;
     private readonly Dictionary<NodeEndpoint, int> _byEndpoint = new();
-    private readonly List<NodeAction> _actions = [];
     private readonly long _latency;
     private readonly long _jitter;
     private readonly long _minimumTimerDelay;
@@ -113,16 +113,20 @@ public sealed partial class SimulatedNetwork
     private int AddNode(NodeMachine machine)
     {
         var index = _nodes.Count;
-        _nodes.Add(new SimNode(index, machine));
-        if (index == _machines.Length)
+        var node = new SimNode(index, machine);
+        node.Runtime = new NodeRuntime(machine, new NodeHost(this, index), _options.EchoPings);
+        _nodes.Add(node);
+        if (index == _runtimes.Length)
         {
-            Array.Resize(ref _machines, index * 2);
+            Array.Resize(ref _runtimes, index * 2);
+            Array.Resize(ref _roles, index * 2);
             Array.Resize(ref _crashed, index * 2);
             Array.Resize(ref _stopping, index * 2);
             Array.Resize(ref _side, index * 2);
         }
         // Dense copies of what every delivery checks, so the hot path touches fewer objects.
-        _machines[index] = machine;
+        _runtimes[index] = node.Runtime;
+        _roles[index] = machine.Role;
         return index;
     }
 
@@ -152,13 +156,12 @@ public sealed partial class SimulatedNetwork
         try
         {
             n.Started = true;
-            n.Machine.Start(Now);
-            Drain(node);
+            n.Runtime.Start(Now);
+            AfterStep(node);
         }
         finally
         {
             _busy = false;
-            _actions.Clear();
         }
     }
 
@@ -174,13 +177,12 @@ public sealed partial class SimulatedNetwork
         EnterDriverCall();
         try
         {
-            input(n.Machine, Now);
-            Drain(node);
+            n.Runtime.Apply(input, Now);
+            AfterStep(node);
         }
         finally
         {
             _busy = false;
-            _actions.Clear();
         }
     }
 
@@ -240,7 +242,6 @@ public sealed partial class SimulatedNetwork
         {
             _busy = false;
             _timerNode = -1;
-            _actions.Clear();
         }
         return true;
     }
@@ -275,8 +276,8 @@ public sealed partial class SimulatedNetwork
             return;
         }
         Counters.MessagesDelivered++;
-        _machines[node].OnMessage(new ConnectionId(end + 1L), message, Now);
-        Drain(node);
+        _runtimes[node].OnMessage(new ConnectionId(end + 1L), message, _roles[link.Node(1 - (end & 1))], Now);
+        AfterStep(node);
     }
 
     private void OnTimer(in SimEvent e)
@@ -287,8 +288,8 @@ public sealed partial class SimulatedNetwork
             return;
         }
         _timerNode = n.Index;
-        n.Machine.OnTimer(Now);
-        Drain(n.Index);
+        n.Runtime.OnTimer(Now);
+        AfterStep(n.Index);
         _timerNode = -1;
     }
 
@@ -304,8 +305,8 @@ public sealed partial class SimulatedNetwork
         link.SetClosed(end & 1);
         n.RemoveEnd(end);
         Counters.ConnectionsClosed++;
-        n.Machine.OnClosed(new ConnectionId(end + 1L), (string)e.Payload!, Now);
-        Drain(n.Index);
+        n.Runtime.OnClosed(new ConnectionId(end + 1L), (string)e.Payload!, Now);
+        AfterStep(n.Index);
     }
 
     private void OnDialArrive(in SimEvent e)
@@ -322,8 +323,8 @@ public sealed partial class SimulatedNetwork
             Counters.DialsFailed++;
             var target = targetIndex < 0 ? (NodeEndpoint)e.Payload! : _nodes[targetIndex].Endpoint;
             var reason = targetIndex < 0 ? NoSuchHost : _nodes[targetIndex].Running ? Unreachable : Refused;
-            dialer.Machine.OnDialFailed(target, reason, Now);
-            Drain(dialer.Index);
+            dialer.Runtime.OnDialFailed(target, reason, Now);
+            AfterStep(dialer.Index);
             return;
         }
         var acceptor = _nodes[targetIndex];
@@ -347,49 +348,38 @@ public sealed partial class SimulatedNetwork
         acceptor.OpenEnds.Add(acceptorEnd);
         Counters.ConnectionsOpened++;
         var now = Now;
-        acceptor.Machine.OnConnected(new ConnectionInfo(new ConnectionId(acceptorEnd + 1L), dialer.Endpoint, dialer.Role, Inbound: true, dialer.AddressText), now);
-        Drain(acceptor.Index);
+        acceptor.Runtime.OnConnected(new ConnectionInfo(new ConnectionId(acceptorEnd + 1L), dialer.Endpoint, dialer.Role, Inbound: true, dialer.AddressText), now);
+        AfterStep(acceptor.Index);
         if (_links[linkIndex].DialerOpen)
         {
-            dialer.Machine.OnConnected(new ConnectionInfo(new ConnectionId(dialerEnd + 1L), acceptor.Endpoint, acceptor.Role, Inbound: false, acceptor.AddressText), now);
-            Drain(dialer.Index);
+            dialer.Runtime.OnConnected(new ConnectionInfo(new ConnectionId(dialerEnd + 1L), acceptor.Endpoint, acceptor.Role, Inbound: false, acceptor.AddressText), now);
+            AfterStep(dialer.Index);
         }
     }
 
     // ---- actions ----
 
-    private void Drain(int node)
+    /// <summary>After each input to a node: a stopping node goes down once it owes nothing more.</summary>
+    private void AfterStep(int node)
     {
-        var actions = _actions;
-        _machines[node].DrainOutboxInto(actions);
-        for (var i = 0; i < actions.Count; i++)
-        {
-            switch (actions[i])
-            {
-                case Send send:
-                    DoSend(node, send.Connection, send.Message);
-                    break;
-                case Report report:
-                    _sink?.OnNodeEvent(node, report.Event);
-                    break;
-                case WakeAt wake:
-                    DoWake(_nodes[node], wake.Due);
-                    break;
-                case Dial dial:
-                    DoDial(_nodes[node], dial.Target);
-                    break;
-                case Close close:
-                    DoClose(_nodes[node], close.Connection);
-                    break;
-                default:
-                    throw new InvalidOperationException($"The simulator does not know the action {actions[i].GetType().Name}.");
-            }
-        }
-        actions.Clear();
         if (_stopping[node])
         {
             FinishStopWhenComplete(_nodes[node]);
         }
+    }
+
+    /// <summary>One node's side of the network, for its <see cref="NodeRuntime"/>: every action lands here, tagged with the node.</summary>
+    private sealed class NodeHost(SimulatedNetwork network, int node) : INodeHost
+    {
+        public void Dial(NodeEndpoint target) => network.DoDial(network._nodes[node], target);
+
+        public void Send(ConnectionId connection, Message message) => network.DoSend(node, connection, message);
+
+        public void Close(ConnectionId connection, string reason, bool afterFlush) => network.DoClose(network._nodes[node], connection);
+
+        public void WakeAt(DateTimeOffset due) => network.DoWake(network._nodes[node], due);
+
+        public void Report(NodeEvent e) => network._sink?.OnNodeEvent(node, e);
     }
 
     private void DoSend(int sender, ConnectionId connection, Message message)

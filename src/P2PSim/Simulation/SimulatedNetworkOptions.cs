@@ -31,6 +31,12 @@ public sealed record SimulatedNetworkOptions
     public LossScope LossScope { get; init; } = LossScope.GossipOnly;
 
     /// <summary>
+    /// A Ping from a peer is answered by the node's runtime at once, as the TCP transport does with
+    /// <c>Transport:EchoPings</c> (see <c>Nodes/NodeRuntime</c>); false hands it to the machine. Default true.
+    /// </summary>
+    public bool EchoPings { get; init; } = true;
+
+    /// <summary>
     /// A timer a node asks for, while handling its own timer, at or before the current time
     /// fires this much later instead, so a machine that keeps asking for "now" cannot stall
     /// virtual time. Default 1 ms.

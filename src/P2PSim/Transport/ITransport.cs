@@ -71,4 +71,17 @@ public interface ITransportHandler
     ValueTask OnMessageAsync(ConnectionId connection, Message message);
 
     ValueTask OnClosedAsync(ConnectionId connection, string reason);
+
+    /// <summary>
+    /// Called on the connection's read loop for every frame after the Hello, before the frame is queued for the node:
+    /// a reply to send at once, ahead of every frame queued on the connection (the frame then goes no further), or
+    /// null. The node's rule (<c>Nodes/NodeRuntime.AnswerAtOnce</c>: a peer's Ping gets its Pong); must be thread-safe.
+    /// </summary>
+    Message? AnswerAtOnce(ConnectionInfo connection, Message message);
+
+    /// <summary>
+    /// Whether a frame is handed over at once, ahead of the frames of its connection still waiting for the node
+    /// (<c>Nodes/NodeRuntime.GoesFirst</c>: liveness replies). Must be thread-safe.
+    /// </summary>
+    bool GoesFirst(Message message);
 }

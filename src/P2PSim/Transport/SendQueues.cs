@@ -36,7 +36,7 @@ public readonly record struct FrameDrops(long Control, long OwnGossip, long Forw
 /// <param name="QueuedFrames">Frames waiting in send queues right now, over all connections.</param>
 /// <param name="PeakQueuedFrames">Most frames any one connection ever had queued.</param>
 /// <param name="ReceivedWaiting">Frames read from connections that the node has not taken yet, over all connections.</param>
-/// <param name="PingsEchoed">Pings answered by the transport itself (Transport:EchoPings).</param>
+/// <param name="PingsEchoed">Frames answered by the transport itself on the node's behalf (a peer's Ping, with Transport:EchoPings).</param>
 /// <param name="Sent">Frames and wire bytes written to sockets so far (every type, Hello included), over every connection this transport had.</param>
 /// <param name="Received">Frames and wire bytes decoded from sockets so far, over every connection this transport had.</param>
 public sealed record TransportStats(

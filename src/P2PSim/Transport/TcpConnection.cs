@@ -525,8 +525,9 @@ internal sealed class TcpConnection
 
     /// <summary>
     /// Handles one decoded frame in the read loop; returns a reason to close, or null to go on. The Hello is
-    /// handled here, a Ping answered here, a Pong handed to the node at once; everything else goes to the node
-    /// in order: on this thread while nothing is waiting, else through the receive queue.
+    /// handled here; a frame the handler answers at once (a Ping) is answered here, one it wants first (a Pong)
+    /// handed to the node at once; everything else goes to the node in order: on this thread while nothing is
+    /// waiting, else through the receive queue.
     /// </summary>
     private async ValueTask<string?> DispatchAsync(Message message, int frameBytes)
     {
@@ -557,38 +558,37 @@ internal sealed class TcpConnection
         {
             return null; // the node already let go of this connection; what still arrives is not delivered
         }
-        switch (message)
+        if (_owner.AnswerAtOnce(this, message) is { } reply)
         {
-            case Ping ping when _options.EchoPings && Info.Role == NodeRole.Peer:
-                // A transport-level echo: the Pong goes out ahead of every queued gossip frame and does not
-                // wait for whatever the node still has to process. The node never sees this Ping.
-                var pong = new Pong(ping.Sequence);
-                if (_queues.TryEnqueue(pong, SendClass.Control) == SendQueues.Outcome.Full)
-                {
-                    OnQueueFull(pong, SendClass.Control);
-                }
-                else
-                {
-                    _owner.CountEcho();
-                }
-                return null;
-            case Pong:
-                // A liveness reply overtakes the frames still waiting for the node (it only resets a miss count).
-                await _owner.OnFrameAsync(this, message).ConfigureAwait(false);
-                return null;
-            default:
-                if (await _received.AdmitAsync(message, ReceiveQueue.Cost(frameBytes), _lifetimeToken).ConfigureAwait(false))
-                {
-                    // Nothing waiting: hand it over on this thread. Only if the node makes us wait do later frames queue.
-                    var delivery = _owner.OnFrameAsync(this, message);
-                    if (!delivery.IsCompletedSuccessfully)
-                    {
-                        _received.BeginDispatching();
-                        _dispatcher = DispatchQueuedAsync(delivery);
-                    }
-                }
-                return null;
+            // Answered here (a Ping's Pong): the reply goes out ahead of every queued gossip frame and does not wait
+            // for whatever the node still has to process. The node never sees the frame.
+            if (_queues.TryEnqueue(reply, SendClass.Control) == SendQueues.Outcome.Full)
+            {
+                OnQueueFull(reply, SendClass.Control);
+            }
+            else
+            {
+                _owner.CountEcho();
+            }
+            return null;
         }
+        if (_owner.GoesFirst(message))
+        {
+            // A liveness reply overtakes the frames still waiting for the node (it only resets a miss count).
+            await _owner.OnFrameAsync(this, message).ConfigureAwait(false);
+            return null;
+        }
+        if (await _received.AdmitAsync(message, ReceiveQueue.Cost(frameBytes), _lifetimeToken).ConfigureAwait(false))
+        {
+            // Nothing waiting: hand it over on this thread. Only if the node makes us wait do later frames queue.
+            var delivery = _owner.OnFrameAsync(this, message);
+            if (!delivery.IsCompletedSuccessfully)
+            {
+                _received.BeginDispatching();
+                _dispatcher = DispatchQueuedAsync(delivery);
+            }
+        }
+        return null;
     }
 
     private async Task WriteLoopAsync()

@@ -252,6 +252,10 @@ public sealed class TcpTransport : ITransport
 
     internal ValueTask OnHandshakeAsync(TcpConnection connection) => CallHandlerAsync(_handler!.OnConnectedAsync(connection.Info!));
 
+    internal Message? AnswerAtOnce(TcpConnection connection, Message message) => _handler!.AnswerAtOnce(connection.Info!, message);
+
+    internal bool GoesFirst(Message message) => _handler!.GoesFirst(message);
+
     internal ValueTask OnFrameAsync(TcpConnection connection, Message message) => CallHandlerAsync(_handler!.OnMessageAsync(connection.ConnectionId, message));
 
     /// <summary>Called exactly once when a connection has ended and released its socket: frees its slot.</summary>

@@ -16,7 +16,7 @@ public sealed class SimulatedNetworkFaultTests
     private SimulatedNetwork _network = null!;
 
     [SetUp]
-    public void SetUp() => _network = new SimulatedNetwork(new SimulatedNetworkOptions { Latency = Latency }, seed: 1);
+    public void SetUp() => _network = new SimulatedNetwork(new SimulatedNetworkOptions { Latency = Latency, EchoPings = false }, seed: 1);
 
     private (int Index, ScriptedMachine Machine) Started(NodeEndpoint endpoint, NodeRole role = NodeRole.Peer)
     {

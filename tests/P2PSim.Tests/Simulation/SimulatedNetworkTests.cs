@@ -14,11 +14,12 @@ public sealed class SimulatedNetworkTests
     private SimulatedNetwork _network = null!;
     private List<(int Node, NodeEvent Event)> _events = null!;
 
+    /// <summary>The scripted machines send Pings as plain frames, so the runtime's ping echo is off in these driver tests (but one).</summary>
     [SetUp]
     public void SetUp()
     {
         _events = [];
-        _network = NewNetwork(new SimulatedNetworkOptions { Latency = Latency });
+        _network = NewNetwork(new SimulatedNetworkOptions { Latency = Latency, EchoPings = false });
     }
 
     private SimulatedNetwork NewNetwork(SimulatedNetworkOptions options, int seed = 1) =>
@@ -71,6 +72,25 @@ public sealed class SimulatedNetworkTests
     }
 
     [Test]
+    public void With_ping_echo_a_peers_Ping_is_answered_by_the_runtime_and_a_seeds_Ping_reaches_the_machine()
+    {
+        var network = NewNetwork(new SimulatedNetworkOptions { Latency = Latency });
+        var a = AddStarted(network, SimulatedAddresses.Peer(0));
+        var b = AddStarted(network, SimulatedAddresses.Peer(1));
+        var seed = AddStarted(network, SimulatedAddresses.Seed(0), NodeRole.Seed);
+        var (aEnd, _) = Connect(network, a, b);
+        var (seedEnd, _) = Connect(network, seed, b);
+
+        network.Apply(a.Index, (m, _) => ((ScriptedMachine)m).DoSend(aEnd, new Ping(7)));
+        network.Apply(seed.Index, (m, _) => ((ScriptedMachine)m).DoSend(seedEnd, new Ping(8)));
+        RunAll(network);
+
+        Assert.That(b.Machine.Received.Select(r => r.Message), Is.EqualTo(new Message[] { new Ping(8) }), "only the seed's Ping reaches the peer's machine");
+        Assert.That(a.Machine.Received.Select(r => r.Message), Is.EqualTo(new Message[] { new Pong(7) }), "the peer's Ping was answered, once");
+        Assert.That(seed.Machine.Received, Is.Empty, "the machine, which did not answer, decides about the seed's Ping");
+    }
+
+    [Test]
     public void A_dial_to_a_crashed_or_unknown_endpoint_fails_after_one_latency()
     {
         var a = AddStarted(_network, SimulatedAddresses.Peer(0));
@@ -107,7 +127,7 @@ public sealed class SimulatedNetworkTests
     [Test]
     public void Messages_arrive_after_the_latency_in_the_order_sent_even_with_jitter()
     {
-        var network = NewNetwork(new SimulatedNetworkOptions { Latency = Latency, Jitter = Latency * 5 }, seed: 3);
+        var network = NewNetwork(new SimulatedNetworkOptions { Latency = Latency, Jitter = Latency * 5, EchoPings = false }, seed: 3);
         var a = AddStarted(network, SimulatedAddresses.Peer(0));
         var b = AddStarted(network, SimulatedAddresses.Peer(1));
         var (aEnd, _) = Connect(network, a, b);
@@ -231,7 +251,7 @@ public sealed class SimulatedNetworkTests
     [Test]
     public void Loss_of_gossip_only_drops_payloads_and_keeps_control_traffic()
     {
-        var network = NewNetwork(new SimulatedNetworkOptions { Latency = Latency, LossProbability = 1.0 });
+        var network = NewNetwork(new SimulatedNetworkOptions { Latency = Latency, LossProbability = 1.0, EchoPings = false });
         var a = AddStarted(network, SimulatedAddresses.Peer(0));
         var b = AddStarted(network, SimulatedAddresses.Peer(1));
         var (aEnd, _) = Connect(network, a, b);

@@ -53,6 +53,13 @@ public sealed class RecordingHandler : ITransportHandler
 
     public ValueTask OnClosedAsync(ConnectionId connection, string reason) => Record(new TransportEvent.Closed(connection, reason), held: false);
 
+    /// <summary>Whether the node's ping rule applies (<c>Transport:EchoPings</c>), as in a real node.</summary>
+    public bool EchoPings { get; init; } = true;
+
+    public Message? AnswerAtOnce(ConnectionInfo connection, Message message) => NodeRuntime.AnswerAtOnce(message, connection.Role, EchoPings);
+
+    public bool GoesFirst(Message message) => NodeRuntime.GoesFirst(message);
+
     private async ValueTask Record(TransportEvent e, bool held)
     {
         if (Frozen)
@@ -143,7 +150,7 @@ public sealed class TestTransport : IAsyncDisposable
         configure?.Invoke(options);
         var log = new CapturingLogger();
         var transport = new TcpTransport(NodeEndpoint.Loopback(0), role, options, TimeProvider.System, _ => log);
-        var handler = new RecordingHandler();
+        var handler = new RecordingHandler { EchoPings = options.EchoPings };
         transport.Start(handler);
         return new TestTransport(transport, handler, log, options);
     }

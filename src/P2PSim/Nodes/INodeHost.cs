@@ -1,0 +1,26 @@
+using P2PSim.Protocol;
+
+namespace P2PSim.Nodes;
+
+/// <summary>
+/// What a <see cref="NodeRuntime"/> needs from whoever runs the node: a network, one timer, and somewhere to put
+/// events. The TCP shell (<c>Hosting/NodeService</c>), the simulator (<c>Simulation/SimulatedNetwork</c>) and the
+/// in-memory test wires implement it; none of them interprets a <see cref="NodeAction"/> itself.
+/// </summary>
+public interface INodeHost
+{
+    /// <summary>Open a connection; the outcome comes back as <see cref="NodeRuntime.OnConnected"/> or <see cref="NodeRuntime.OnDialFailed"/>.</summary>
+    void Dial(NodeEndpoint target);
+
+    /// <summary>Queue a frame on a connection.</summary>
+    void Send(ConnectionId connection, Message message);
+
+    /// <summary>Close a connection once: after what is queued on it has been sent, or at once.</summary>
+    void Close(ConnectionId connection, string reason, bool afterFlush);
+
+    /// <summary>Call <see cref="NodeRuntime.OnTimer"/> at <paramref name="due"/>; replaces any earlier request.</summary>
+    void WakeAt(DateTimeOffset due);
+
+    /// <summary>Something worth a log line and a metric happened.</summary>
+    void Report(NodeEvent e);
+}
