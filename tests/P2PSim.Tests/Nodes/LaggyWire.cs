@@ -12,6 +12,7 @@ namespace P2PSim.Tests.Nodes;
 /// </summary>
 internal sealed class LaggyWire(DateTimeOffset start, int randomSeed, TimeSpan maxDelay)
 {
+    private readonly TimeSpan _maxDelay = maxDelay;
     private readonly Random _random = new(randomSeed);
     private readonly PriorityQueue<Action, (DateTimeOffset At, long Order)> _agenda = new();
     private readonly Dictionary<NodeEndpoint, Node> _nodes = new();
@@ -29,16 +30,16 @@ internal sealed class LaggyWire(DateTimeOffset start, int randomSeed, TimeSpan m
     public T Add<T>(T machine)
         where T : NodeMachine
     {
-        _nodes.Add(machine.Self, new Node(machine));
+        _nodes.Add(machine.Self, new Node(machine, this));
         return machine;
     }
 
     /// <summary>Messages to and from <paramref name="endpoint"/> take <paramref name="extra"/> longer (a busy node: connections still open quickly).</summary>
     public void SlowDown(NodeEndpoint endpoint, TimeSpan extra) => _nodes[endpoint].ExtraDelay = extra;
 
-    public void Start(NodeMachine machine) => Do(_nodes[machine.Self], m => m.Start(Now));
+    public void Start(NodeMachine machine) => Do(_nodes[machine.Self], r => r.Start(Now));
 
-    public void Stop(NodeMachine machine) => Do(_nodes[machine.Self], m => m.Stop(Now));
+    public void Stop(NodeMachine machine) => Do(_nodes[machine.Self], r => r.Stop(Now));
 
     /// <summary>The process dies: its connections are reset (the other ends notice after one hop), dials to it fail.</summary>
     public void Crash(NodeEndpoint endpoint)
@@ -77,7 +78,7 @@ internal sealed class LaggyWire(DateTimeOffset start, int randomSeed, TimeSpan m
             {
                 Now = timer.Wake!.Value > Now ? timer.Wake.Value : Now;
                 timer.Wake = null;
-                Do(timer, m => m.OnTimer(Now));
+                Do(timer, r => r.OnTimer(Now));
             }
             else
             {
@@ -87,54 +88,45 @@ internal sealed class LaggyWire(DateTimeOffset start, int randomSeed, TimeSpan m
         }
     }
 
-    private TimeSpan Hop() => TimeSpan.FromTicks(1 + (long)(_random.NextDouble() * maxDelay.Ticks));
+    private TimeSpan Hop() => TimeSpan.FromTicks(1 + (long)(_random.NextDouble() * _maxDelay.Ticks));
 
     private void At(DateTimeOffset at, Action action) => _agenda.Enqueue(action, (at, _order++));
 
-    private void Do(Node node, Action<NodeMachine> step)
+    private static void Do(Node node, Action<NodeRuntime> step)
     {
-        if (node.Crashed)
+        if (!node.Crashed)
         {
-            return;
-        }
-        step(node.Machine);
-        foreach (var action in node.Machine.DrainOutbox())
-        {
-            Execute(node, action);
+            step(node.Runtime);
         }
     }
 
-    private void Execute(Node node, NodeAction action)
+    private void DoSend(Node node, ConnectionId connection, Message message)
     {
-        switch (action)
+        if (!node.Links.TryGetValue(connection, out var half))
         {
-            case Report report:
-                Events.Add((node.Machine.Self, report.Event));
-                break;
-            case WakeAt wake:
-                node.Wake = wake.Due;
-                break;
-            case Dial dial:
-                At(Now + maxDelay, () => Connect(node, dial.Target));
-                break;
-            case Send send when node.Links.TryGetValue(send.Connection, out var half):
-                var remote = half.Remote;
-                var remoteId = half.RemoteId;
-                half.LastArrival = Later(Now + Hop() + node.ExtraDelay + remote.ExtraDelay, half.LastArrival);
-                At(half.LastArrival, () =>
-                {
-                    if (remote.Links.ContainsKey(remoteId))
-                    {
-                        Do(remote, m => m.OnMessage(remoteId, send.Message, Now));
-                    }
-                });
-                break;
-            case Close close when node.Links.Remove(close.Connection, out var closing):
-                At(Now, () => Do(node, m => m.OnClosed(close.Connection, close.Reason, Now)));
-                var arrival = Now + Hop();
-                At(close.AfterFlush ? Later(arrival, closing.LastArrival) : arrival, () => ClosedByRemote(closing.Remote, closing.RemoteId, close.Reason));
-                break;
+            return;
         }
+        var remote = half.Remote;
+        var remoteId = half.RemoteId;
+        half.LastArrival = Later(Now + Hop() + node.ExtraDelay + remote.ExtraDelay, half.LastArrival);
+        At(half.LastArrival, () =>
+        {
+            if (remote.Links.ContainsKey(remoteId))
+            {
+                Do(remote, r => r.OnMessage(remoteId, message, node.Machine.Role, Now));
+            }
+        });
+    }
+
+    private void DoClose(Node node, ConnectionId connection, string reason, bool afterFlush)
+    {
+        if (!node.Links.Remove(connection, out var closing))
+        {
+            return;
+        }
+        At(Now, () => Do(node, r => r.OnClosed(connection, reason, Now)));
+        var arrival = Now + Hop();
+        At(afterFlush ? Later(arrival, closing.LastArrival) : arrival, () => ClosedByRemote(closing.Remote, closing.RemoteId, reason));
     }
 
     private void Connect(Node dialer, NodeEndpoint target)
@@ -145,7 +137,7 @@ internal sealed class LaggyWire(DateTimeOffset start, int randomSeed, TimeSpan m
         }
         if (!_nodes.TryGetValue(target, out var acceptor) || acceptor.Crashed)
         {
-            Do(dialer, m => m.OnDialFailed(target, "connection refused", Now));
+            Do(dialer, r => r.OnDialFailed(target, "connection refused", Now));
             return;
         }
         var dialerId = new ConnectionId(++_nextConnection);
@@ -159,14 +151,14 @@ internal sealed class LaggyWire(DateTimeOffset start, int randomSeed, TimeSpan m
         {
             if (acceptor.Links.ContainsKey(acceptorId))
             {
-                Do(acceptor, m => m.OnConnected(new ConnectionInfo(acceptorId, dialer.Machine.Self, dialer.Machine.Role, Inbound: true, $"{dialer.Machine.Self.Address}:{40_000 + dialerId.Value}"), Now));
+                Do(acceptor, r => r.OnConnected(new ConnectionInfo(acceptorId, dialer.Machine.Self, dialer.Machine.Role, Inbound: true, $"{dialer.Machine.Self.Address}:{40_000 + dialerId.Value}"), Now));
             }
         });
         At(dialerReady, () =>
         {
             if (dialer.Links.ContainsKey(dialerId))
             {
-                Do(dialer, m => m.OnConnected(new ConnectionInfo(dialerId, target, acceptor.Machine.Role, Inbound: false, target.ToString()), Now));
+                Do(dialer, r => r.OnConnected(new ConnectionInfo(dialerId, target, acceptor.Machine.Role, Inbound: false, target.ToString()), Now));
             }
         });
     }
@@ -175,15 +167,37 @@ internal sealed class LaggyWire(DateTimeOffset start, int randomSeed, TimeSpan m
     {
         if (node.Links.Remove(id))
         {
-            Do(node, m => m.OnClosed(id, reason, Now));
+            Do(node, r => r.OnClosed(id, reason, Now));
         }
     }
 
     private static DateTimeOffset Later(DateTimeOffset a, DateTimeOffset b) => a > b ? a : b;
 
-    private sealed class Node(NodeMachine machine)
+    /// <summary>One node: its machine, run by a runtime that carries its actions out on this wire.</summary>
+    private sealed class Node : INodeHost
     {
-        public NodeMachine Machine { get; } = machine;
+        private readonly LaggyWire _wire;
+
+        public Node(NodeMachine machine, LaggyWire wire)
+        {
+            Machine = machine;
+            _wire = wire;
+            Runtime = new NodeRuntime(machine, this);
+        }
+
+        public NodeMachine Machine { get; }
+
+        public NodeRuntime Runtime { get; }
+
+        void INodeHost.Dial(NodeEndpoint target) => _wire.At(_wire.Now + _wire._maxDelay, () => _wire.Connect(this, target));
+
+        void INodeHost.Send(ConnectionId connection, Message message) => _wire.DoSend(this, connection, message);
+
+        void INodeHost.Close(ConnectionId connection, string reason, bool afterFlush) => _wire.DoClose(this, connection, reason, afterFlush);
+
+        void INodeHost.WakeAt(DateTimeOffset due) => Wake = due;
+
+        void INodeHost.Report(NodeEvent e) => _wire.Events.Add((Machine.Self, e));
 
         public Dictionary<ConnectionId, HalfLink> Links { get; } = new();
 

@@ -13,7 +13,8 @@ namespace P2PSim.Tests.TestSupport;
 /// <item>WakeAt: remembered per node; <see cref="AdvanceTo"/> fires timers in time order.</item>
 /// <item>Report: recorded in <see cref="Events"/>.</item>
 /// </list>
-/// Actions are carried out in the order they were produced (FIFO), until nothing is left (<see cref="Pump"/>).
+/// Each node runs in a <see cref="NodeRuntime"/> (which interprets its actions, as on every network); this wire defers
+/// what the runtime asks of it and carries it out in the order it was asked (FIFO), until nothing is left (<see cref="Pump"/>).
 /// Faults: <see cref="Crash"/>, <see cref="Freeze"/>, <see cref="Disconnect"/>, <see cref="Partition"/> / <see cref="Heal"/>,
 /// and <see cref="Replace{T}"/> (a node restarted with no state on the same endpoint).
 /// </summary>
@@ -24,7 +25,7 @@ internal sealed class MachineHarness(DateTimeOffset start)
     private readonly Dictionary<NodeEndpoint, Node> _nodes = new();
     private readonly List<Node> _order = [];
     private readonly Dictionary<ConnectionId, HalfLink> _links = new();
-    private readonly Queue<(Node Owner, NodeAction Action)> _work = new();
+    private readonly Queue<(Node Owner, Action Work)> _work = new();
     private readonly HashSet<(NodeEndpoint, NodeEndpoint)> _blocked = new();
     private long _nextConnection;
     private int _nextEphemeralPort = 50_000;
@@ -43,7 +44,7 @@ internal sealed class MachineHarness(DateTimeOffset start)
     public T Add<T>(T machine)
         where T : NodeMachine
     {
-        var node = new Node(machine);
+        var node = new Node(machine, this);
         _nodes.Add(machine.Self, node);
         _order.Add(node);
         return machine;
@@ -51,17 +52,13 @@ internal sealed class MachineHarness(DateTimeOffset start)
 
     public void Start(NodeMachine machine)
     {
-        var node = NodeOf(machine.Self);
-        node.Machine.Start(Now);
-        Collect(node);
+        NodeOf(machine.Self).Runtime.Start(Now);
         Pump();
     }
 
     public void Stop(NodeMachine machine)
     {
-        var node = NodeOf(machine.Self);
-        node.Machine.Stop(Now);
-        Collect(node);
+        NodeOf(machine.Self).Runtime.Stop(Now);
         Pump();
     }
 
@@ -69,9 +66,7 @@ internal sealed class MachineHarness(DateTimeOffset start)
     public TResult Act<TMachine, TResult>(TMachine machine, Func<TMachine, DateTimeOffset, TResult> step)
         where TMachine : NodeMachine
     {
-        var node = NodeOf(machine.Self);
-        var result = step(machine, Now);
-        Collect(node);
+        var result = NodeOf(machine.Self).Runtime.Apply((m, now) => step((TMachine)m, now), Now);
         Pump();
         return result;
     }
@@ -87,8 +82,7 @@ internal sealed class MachineHarness(DateTimeOffset start)
             _links.Remove(half.RemoteId);
             if (!half.Remote.Down)
             {
-                half.Remote.Machine.OnClosed(half.RemoteId, "connection reset by peer", Now);
-                Collect(half.Remote);
+                half.Remote.Runtime.OnClosed(half.RemoteId, "connection reset by peer", Now);
             }
         }
         Pump();
@@ -106,7 +100,7 @@ internal sealed class MachineHarness(DateTimeOffset start)
         {
             Crash(machine.Self);
         }
-        var node = new Node(machine);
+        var node = new Node(machine, this);
         _nodes[machine.Self] = node;
         _order[_order.IndexOf(old)] = node;
         return machine;
@@ -181,8 +175,7 @@ internal sealed class MachineHarness(DateTimeOffset start)
                 Now = next.Wake.Value;
             }
             next.Wake = null;
-            next.Machine.OnTimer(Now);
-            Collect(next);
+            next.Runtime.OnTimer(Now);
             Pump();
         }
         if (until > Now)
@@ -205,40 +198,25 @@ internal sealed class MachineHarness(DateTimeOffset start)
             }
             if (!item.Owner.Down)
             {
-                Execute(item.Owner, item.Action);
+                item.Work();
             }
         }
     }
 
-    private void Execute(Node owner, NodeAction action)
+    private void DoSend(Node owner, ConnectionId connection, Message message)
     {
-        switch (action)
+        if (_links.TryGetValue(connection, out var link) && link.Owner == owner && !link.Remote.Down)
         {
-            case Dial dial:
-                DoDial(owner, dial.Target);
-                break;
-            case Send send:
-                if (_links.TryGetValue(send.Connection, out var link) && link.Owner == owner && !link.Remote.Down)
-                {
-                    Delivered.Add((owner.Machine.Self, link.Remote.Machine.Self, send.Message));
-                    link.Remote.Machine.OnMessage(link.RemoteId, send.Message, Now);
-                    Collect(link.Remote);
-                }
-                break;
-            case Close close:
-                if (_links.TryGetValue(close.Connection, out var closing) && closing.Owner == owner)
-                {
-                    CloseLink(close.Connection, closing, close.Reason);
-                }
-                break;
-            case WakeAt wake:
-                owner.Wake = wake.Due;
-                break;
-            case Report report:
-                Events.Add((owner.Machine.Self, report.Event));
-                break;
-            default:
-                throw new InvalidOperationException($"Unknown action {action}");
+            Delivered.Add((owner.Machine.Self, link.Remote.Machine.Self, message));
+            link.Remote.Runtime.OnMessage(link.RemoteId, message, owner.Machine.Role, Now);
+        }
+    }
+
+    private void DoClose(Node owner, ConnectionId connection, string reason)
+    {
+        if (_links.TryGetValue(connection, out var closing) && closing.Owner == owner)
+        {
+            CloseLink(connection, closing, reason);
         }
     }
 
@@ -246,8 +224,7 @@ internal sealed class MachineHarness(DateTimeOffset start)
     {
         if (!_nodes.TryGetValue(target, out var acceptor) || acceptor.Down || _blocked.Contains((dialer.Machine.Self, target)))
         {
-            dialer.Machine.OnDialFailed(target, acceptor is { Down: false } ? "network unreachable" : "connection refused", Now);
-            Collect(dialer);
+            dialer.Runtime.OnDialFailed(target, acceptor is { Down: false } ? "network unreachable" : "connection refused", Now);
             return;
         }
         var dialerId = new ConnectionId(++_nextConnection);
@@ -255,39 +232,49 @@ internal sealed class MachineHarness(DateTimeOffset start)
         _links[dialerId] = new HalfLink(dialer, acceptor, acceptorId);
         _links[acceptorId] = new HalfLink(acceptor, dialer, dialerId);
         var ephemeral = new IPEndPoint(dialer.Machine.Self.Address, _nextEphemeralPort++).ToString();
-        acceptor.Machine.OnConnected(new ConnectionInfo(acceptorId, dialer.Machine.Self, dialer.Machine.Role, Inbound: true, ephemeral), Now);
-        dialer.Machine.OnConnected(new ConnectionInfo(dialerId, target, acceptor.Machine.Role, Inbound: false, target.ToString()), Now);
-        Collect(acceptor);
-        Collect(dialer);
+        acceptor.Runtime.OnConnected(new ConnectionInfo(acceptorId, dialer.Machine.Self, dialer.Machine.Role, Inbound: true, ephemeral), Now);
+        dialer.Runtime.OnConnected(new ConnectionInfo(dialerId, target, acceptor.Machine.Role, Inbound: false, target.ToString()), Now);
     }
 
     private void CloseLink(ConnectionId id, HalfLink half, string reason)
     {
         _links.Remove(id);
         _links.Remove(half.RemoteId);
-        half.Owner.Machine.OnClosed(id, reason, Now);
-        Collect(half.Owner);
+        half.Owner.Runtime.OnClosed(id, reason, Now);
         if (!half.Remote.Down)
         {
-            half.Remote.Machine.OnClosed(half.RemoteId, reason, Now);
-            Collect(half.Remote);
-        }
-    }
-
-    private void Collect(Node node)
-    {
-        foreach (var action in node.Machine.DrainOutbox())
-        {
-            _work.Enqueue((node, action));
+            half.Remote.Runtime.OnClosed(half.RemoteId, reason, Now);
         }
     }
 
     private Node NodeOf(NodeEndpoint endpoint) =>
         _nodes.TryGetValue(endpoint, out var node) ? node : throw new ArgumentException($"No node at {endpoint}", nameof(endpoint));
 
-    private sealed class Node(NodeMachine machine)
+    /// <summary>One node: its machine, run by a runtime whose requests this wire defers to the work queue.</summary>
+    private sealed class Node : INodeHost
     {
-        public NodeMachine Machine { get; } = machine;
+        private readonly MachineHarness _wire;
+
+        public Node(NodeMachine machine, MachineHarness wire)
+        {
+            Machine = machine;
+            _wire = wire;
+            Runtime = new NodeRuntime(machine, this);
+        }
+
+        public NodeMachine Machine { get; }
+
+        public NodeRuntime Runtime { get; }
+
+        void INodeHost.Dial(NodeEndpoint target) => _wire._work.Enqueue((this, () => _wire.DoDial(this, target)));
+
+        void INodeHost.Send(ConnectionId connection, Message message) => _wire._work.Enqueue((this, () => _wire.DoSend(this, connection, message)));
+
+        void INodeHost.Close(ConnectionId connection, string reason, bool afterFlush) => _wire._work.Enqueue((this, () => _wire.DoClose(this, connection, reason)));
+
+        void INodeHost.WakeAt(DateTimeOffset due) => _wire._work.Enqueue((this, () => Wake = due));
+
+        void INodeHost.Report(NodeEvent e) => _wire._work.Enqueue((this, () => _wire.Events.Add((Machine.Self, e))));
 
         public DateTimeOffset? Wake { get; set; }
 

@@ -125,6 +125,7 @@ public sealed class TcpTransportTests
             // The remote does not read: the kernel buffers fill, then the forwarded-gossip queue, then frames drop.
             var forwardedAccepted = 0;
             var n = 0;
+            var quietLooks = 0;
             await TransportWait.UntilAsync(() =>
             {
                 var accepted = 0;
@@ -133,7 +134,10 @@ public sealed class TcpTransportTests
                     accepted++;
                 }
                 forwardedAccepted += accepted;
-                return accepted == 0; // the write loop took nothing since the last look: it is stuck
+                quietLooks = accepted == 0 ? quietLooks + 1 : 0;
+                // The write loop took nothing over several looks in a row: it is stuck on the full socket (one quiet
+                // look can be a write loop that a busy machine did not schedule for 25 ms).
+                return quietLooks >= 8;
             }, "the write loop is stuck", ct);
             while (local.Transport.Drops.ForwardedGossip < 2500)
             {
