@@ -48,7 +48,7 @@ public sealed class SeedMachine(NodeEndpoint self, Random random, int maxPeersPe
     private readonly Dictionary<NodeEndpoint, Check> _checks = new();
     private readonly IReadOnlyList<NodeEndpoint> _seeds = seeds ?? [];
     private readonly SeedLinks _relays = new();
-    private DateTimeOffset? _wakeRequested;
+    private WakeScheduler? _wake;
 
     public override NodeRole Role => NodeRole.Seed;
 
@@ -95,9 +95,12 @@ public sealed class SeedMachine(NodeEndpoint self, Random random, int maxPeersPe
 
     public override void OnClosed(ConnectionId connection, string reason, DateTimeOffset now) => _connections.Remove(connection);
 
+    /// <summary>The node's one timer (relay retries are its only deadlines).</summary>
+    private WakeScheduler Wake => _wake ??= new WakeScheduler(Out);
+
     public override void OnTimer(DateTimeOffset now)
     {
-        _wakeRequested = null;
+        Wake.Fired();
         foreach (var seed in _relays.DueForRetry(now))
         {
             Emit(new Dial(seed));
@@ -338,14 +341,7 @@ public sealed class SeedMachine(NodeEndpoint self, Random random, int maxPeersPe
         ScheduleWake();
     }
 
-    private void ScheduleWake()
-    {
-        if (_relays.NextDeadline is { } due && due != _wakeRequested)
-        {
-            _wakeRequested = due;
-            Emit(new WakeAt(due));
-        }
-    }
+    private void ScheduleWake() => Wake.Request(_relays.NextDeadline);
 
     private bool Remove(NodeEndpoint peer)
     {
