@@ -1,5 +1,5 @@
 using System.Text.Json;
-using P2PSim.Hosting;
+using P2PSim.Experiments;
 
 namespace P2PSim.Tests.Experiments;
 

@@ -1,6 +1,5 @@
 using P2PSim.Configuration;
 using P2PSim.Experiments;
-using P2PSim.Hosting;
 
 namespace P2PSim.Tests.Experiments;
 

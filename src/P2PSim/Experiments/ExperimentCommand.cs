@@ -2,10 +2,10 @@ using System.Globalization;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 using P2PSim.Configuration;
-using P2PSim.Experiments;
+using P2PSim.Hosting;
 using P2PSim.Simulation;
 
-namespace P2PSim.Hosting;
+namespace P2PSim.Experiments;
 
 /// <summary>
 /// <c>P2PSim experiment [--Section:Key=value ...]</c>: builds a network (real TCP or simulated),

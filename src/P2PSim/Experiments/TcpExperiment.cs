@@ -1,7 +1,7 @@
-using P2PSim.Experiments;
+using P2PSim.Hosting;
 using P2PSim.Nodes;
 
-namespace P2PSim.Hosting;
+namespace P2PSim.Experiments;
 
 /// <summary>
 /// Runs one experiment on the real network (<see cref="TcpExperimentNetwork"/>: every seed and peer a hosted service

@@ -6,11 +6,11 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using P2PSim.Configuration;
-using P2PSim.Experiments;
+using P2PSim.Hosting;
 using P2PSim.Nodes;
 using P2PSim.Protocol;
 
-namespace P2PSim.Hosting;
+namespace P2PSim.Experiments;
 
 /// <summary>
 /// <see cref="IExperimentNetwork"/> on real nodes: one Generic Host runs the seeds and the first peers, exactly as
