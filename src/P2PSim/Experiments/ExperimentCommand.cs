@@ -1,9 +1,6 @@
 using System.Globalization;
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.Options;
-using P2PSim.Configuration;
 using P2PSim.Hosting;
-using P2PSim.Simulation;
 
 namespace P2PSim.Experiments;
 
@@ -20,8 +17,7 @@ public static class ExperimentCommand
     {
         output ??= Console.Out;
         errors ??= Console.Error;
-        ExperimentOptions experiment;
-        PeerOptions peer;
+        ExperimentOptions options;
         try
         {
             var configuration = new ConfigurationBuilder()
@@ -29,25 +25,23 @@ public static class ExperimentCommand
                 .AddJsonFile("appsettings.json", optional: true)
                 .AddCommandLine(args)
                 .Build();
-            experiment = configuration.GetSection(ExperimentOptions.Section).Get<ExperimentOptions>() ?? new ExperimentOptions();
-            peer = configuration.GetSection(PeerOptions.Section).Get<PeerOptions>() ?? new PeerOptions();
-            var transport = configuration.GetSection(TransportOptions.Section).Get<TransportOptions>() ?? new TransportOptions();
-            var failures = new List<string>();
-            failures.AddRange(new ExperimentOptionsValidator(peer).Validate(null, experiment).Failures ?? []);
-            failures.AddRange(new PeerOptionsValidator(Options.Create(transport)).Validate(null, peer).Failures ?? []);
-            if (failures.Count > 0)
-            {
-                await errors.WriteLineAsync("P2PSim experiment cannot start: invalid settings.").ConfigureAwait(false);
-                foreach (var failure in failures)
-                {
-                    await errors.WriteLineAsync($"  - {failure}").ConfigureAwait(false);
-                }
-                return P2PSimApp.ExitBadSettings;
-            }
+            options = ExperimentOptions.From(configuration);
         }
         catch (Exception ex) when (ex is InvalidOperationException or InvalidDataException or FormatException)
         {
-            await errors.WriteLineAsync($"P2PSim experiment cannot start: {ex.Message}").ConfigureAwait(false);
+            // A value that does not convert: the binder names the setting and the value, the inner exception what would do.
+            var why = ex.InnerException is FormatException or ArgumentException ? $"{ex.Message} {ex.InnerException.Message}" : ex.Message;
+            await errors.WriteLineAsync($"P2PSim experiment cannot start: {why}").ConfigureAwait(false);
+            return P2PSimApp.ExitBadSettings;
+        }
+        var checks = new ExperimentOptionsValidator().Validate(null, options);
+        if (checks.Failed)
+        {
+            await errors.WriteLineAsync("P2PSim experiment cannot start: invalid settings.").ConfigureAwait(false);
+            foreach (var failure in checks.Failures ?? [checks.FailureMessage])
+            {
+                await errors.WriteLineAsync($"  - {failure}").ConfigureAwait(false);
+            }
             return P2PSimApp.ExitBadSettings;
         }
 
@@ -60,16 +54,16 @@ public static class ExperimentCommand
         Console.CancelKeyPress += onCancel;
         try
         {
-            var options = ToRunOptions(experiment, peer);
-            await output.WriteLineAsync($"P2PSim experiment: {experiment.Network} network, {options.Seeds} seeds, {options.Peers} peers, workload {options.Workload.Describe()}, run seed {options.RunSeed}").ConfigureAwait(false);
+            var simulated = options.Network == NetworkKind.Simulated;
+            await output.WriteLineAsync($"P2PSim experiment: {options.NetworkName} network, {options.Seeds} seeds, {options.Peers} peers, workload {options.WorkloadToRun().Describe()}, run seed {options.RunSeed}").ConfigureAwait(false);
             void Progress(ExperimentProgress p) => output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"  [{p.WallElapsed.TotalSeconds,6:0.0} s] {p.Phase,-9} peers joined {p.PeersJoined}/{p.Peers}, messages {p.MessagesPublished}, first receipts {p.FirstReceipts}{(experiment.Network == "simulated" ? $", virtual {p.VirtualElapsed.TotalSeconds:0.0} s" : "")}"));
-            var report = experiment.Network == "simulated"
+                $"  [{p.WallElapsed.TotalSeconds,6:0.0} s] {p.Phase,-9} peers joined {p.PeersJoined}/{p.Peers}, messages {p.MessagesPublished}, first receipts {p.FirstReceipts}{(simulated ? $", virtual {p.VirtualElapsed.TotalSeconds:0.0} s" : "")}"));
+            var report = simulated
                 ? await Task.Run(() => new SimulatedExperiment(options).Run(Progress, cancel.Token), cancel.Token).ConfigureAwait(false)
                 : await new TcpExperiment(options).RunAsync(Progress, cancel.Token).ConfigureAwait(false);
             await output.WriteLineAsync().ConfigureAwait(false);
             ReportWriter.WriteText(output, report);
-            var path = ReportPath(experiment);
+            var path = ReportPath(options);
             Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
             await File.WriteAllTextAsync(path, ReportWriter.ToJson(report), cancel.Token).ConfigureAwait(false);
             await output.WriteLineAsync($"Report written to {Path.GetFullPath(path)}").ConfigureAwait(false);
@@ -86,37 +80,9 @@ public static class ExperimentCommand
         }
     }
 
-    public static SimulatedExperimentOptions ToRunOptions(ExperimentOptions e, PeerOptions peer) => new()
-    {
-        Seeds = e.Seeds,
-        Peers = e.Peers,
-        RunSeed = e.RunSeed,
-        Peer = peer,
-        Workload = e.Workload switch
-        {
-            "classic" => new ClassicWorkload(),
-            "crash" => new CrashWorkload { Messages = e.Messages, Spacing = e.Spacing, CrashShare = e.CrashShare },
-            "seedcrash" => new SeedCrashWorkload { Messages = e.Messages, Spacing = e.Spacing, Seeds = e.SeedCrashes, RestartAfter = e.SeedRestartAfter },
-            "churn" => new ChurnWorkload
-            {
-                Messages = e.Messages,
-                Spacing = e.Spacing,
-                LeaveShare = e.ChurnLeaveShare,
-                CrashShare = e.ChurnCrashShare,
-                JoinShare = e.ChurnJoinShare,
-                Interval = e.ChurnInterval,
-            },
-            "partition" => new PartitionWorkload { Messages = e.Messages, Spacing = e.Spacing, Share = e.PartitionShare, Duration = e.PartitionDuration },
-            _ => new BurstWorkload { Messages = e.Messages, Spacing = e.Spacing },
-        },
-        Network = new SimulatedNetworkOptions { Latency = e.Latency, Jitter = e.Jitter, LossProbability = e.Loss },
-        JoinConcurrency = e.JoinConcurrency,
-        SampleInterval = e.SampleInterval,
-    };
-
     private static string ReportPath(ExperimentOptions e) => e.ReportPath
-        .Replace("{network}", e.Network, StringComparison.Ordinal)
-        .Replace("{workload}", e.Workload, StringComparison.Ordinal)
+        .Replace("{network}", e.NetworkName, StringComparison.Ordinal)
+        .Replace("{workload}", e.WorkloadName, StringComparison.Ordinal)
         .Replace("{peers}", e.Peers.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal)
         .Replace("{seed}", e.RunSeed.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal);
 }

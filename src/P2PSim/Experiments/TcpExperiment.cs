@@ -9,25 +9,35 @@ namespace P2PSim.Experiments;
 /// report as a <see cref="SimulatedExperiment"/>. Time here is wall-clock time. The partition workload is not
 /// supported on tcp.
 /// </summary>
-public sealed class TcpExperiment(SimulatedExperimentOptions options, TimeProvider? time = null)
+public sealed class TcpExperiment
 {
-    private readonly TimeProvider _time = time ?? TimeProvider.System;
+    private readonly ExperimentOptions _options;
+    private readonly Workload _workload;
+    private readonly TimeProvider _time;
+
+    /// <summary>
+    /// Checks the options for the tcp network (whatever their <see cref="ExperimentOptions.Network"/>); throws
+    /// <see cref="ArgumentException"/> naming every invalid setting, a partition workload among them.
+    /// </summary>
+    public TcpExperiment(ExperimentOptions options, TimeProvider? time = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options with { Network = NetworkKind.Tcp };
+        _options.Validate();
+        _workload = _options.WorkloadToRun();
+        _time = time ?? TimeProvider.System;
+    }
 
     public async Task<ExperimentReport> RunAsync(Action<ExperimentProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        options.Validate();
-        if (options.Workload is PartitionWorkload)
-        {
-            throw new NotSupportedException("The partition workload runs on the simulated network only: the tcp transport cannot cut links between groups of nodes.");
-        }
         var meter = new ResourceMeter();
-        var peer = options.PeerOptionsForRun();
-        var master = new Random(options.RunSeed);
+        var peer = _options.PeerOptionsForRun();
+        var master = new Random(_options.RunSeed);
         var workloadRandom = new Random(master.Next());
-        var network = new TcpExperimentNetwork(options, peer, _time, NodeRandom.NextSeed(master), meter, progress); // node Randoms derived as on the simulated network
+        var network = new TcpExperimentNetwork(_options, _workload, peer, _time, NodeRandom.NextSeed(master), meter, progress); // node Randoms derived as on the simulated network
         await using (network.ConfigureAwait(false))
         {
-            var report = await new WorkloadRunner(network, options, peer, workloadRandom).RunAsync(cancellationToken).ConfigureAwait(false);
+            var report = await new WorkloadRunner(network, _options, _workload, peer, workloadRandom).RunAsync(cancellationToken).ConfigureAwait(false);
             var openFiles = OpenFileDescriptors();
             return report with { Resources = meter.Finish() with { OpenFileDescriptors = openFiles } };
         }

@@ -23,7 +23,7 @@ internal sealed class TcpExperimentNetwork : IExperimentNetwork, IAsyncDisposabl
 {
     private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(50);
 
-    private readonly SimulatedExperimentOptions _options;
+    private readonly ExperimentOptions _options;
     private readonly PeerOptions _peer;
     private readonly TimeProvider _time;
     private readonly int _hostSeed;
@@ -45,7 +45,7 @@ internal sealed class TcpExperimentNetwork : IExperimentNetwork, IAsyncDisposabl
     private int _joined;
     private string _phase = "join";
 
-    public TcpExperimentNetwork(SimulatedExperimentOptions options, PeerOptions peer, TimeProvider time, int hostSeed, ResourceMeter meter,
+    public TcpExperimentNetwork(ExperimentOptions options, Workload workload, PeerOptions peer, TimeProvider time, int hostSeed, ResourceMeter meter,
         Action<ExperimentProgress>? progress)
     {
         _options = options;
@@ -57,7 +57,7 @@ internal sealed class TcpExperimentNetwork : IExperimentNetwork, IAsyncDisposabl
         _peers = new NodeService?[options.Peers];
         _leaving = new int[options.Peers];
         Start = time.GetUtcNow();
-        _observer = new ExperimentObserver(new ExperimentRecorder(options.Peers, options.Seeds, Start, SimulatedExperimentNetwork.ReceiptHint(options, peer)));
+        _observer = new ExperimentObserver(new ExperimentRecorder(options.Peers, options.Seeds, Start, SimulatedExperimentNetwork.ReceiptHint(workload, options.Peers, peer)));
     }
 
     public string Kind => "tcp";

@@ -17,12 +17,14 @@ public sealed class AgreementTests
     [CancelAfter(120_000)]
     public async Task Tcp_and_simulated_report_the_same_reliability_and_the_same_overlay(int runSeed, CancellationToken ct)
     {
-        var options = new SimulatedExperimentOptions
+        var options = new ExperimentOptions
         {
             Seeds = 3,
             Peers = 200,
             RunSeed = runSeed,
-            Workload = new BurstWorkload { Messages = 20, Spacing = TimeSpan.FromMilliseconds(50) },
+            Workload = WorkloadKind.Burst,
+            Messages = 20,
+            Spacing = TimeSpan.FromMilliseconds(50),
             Peer = new PeerOptions(),
         };
 
