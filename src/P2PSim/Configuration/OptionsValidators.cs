@@ -44,7 +44,7 @@ internal sealed class SettingsChecks
     {
         if (result.Failed)
         {
-            _failures.AddRange(result.Failures ?? [result.FailureMessage]);
+            _failures.AddRange(result.Failures ?? []);
         }
         return this;
     }

@@ -38,7 +38,7 @@ public static class ExperimentCommand
         if (checks.Failed)
         {
             await errors.WriteLineAsync("P2PSim experiment cannot start: invalid settings.").ConfigureAwait(false);
-            foreach (var failure in checks.Failures ?? [checks.FailureMessage])
+            foreach (var failure in checks.Failures ?? [])
             {
                 await errors.WriteLineAsync($"  - {failure}").ConfigureAwait(false);
             }

@@ -1,5 +1,6 @@
 using P2PSim.Hosting;
 using P2PSim.Nodes;
+using P2PSim.Transport;
 
 namespace P2PSim.Experiments;
 
@@ -28,6 +29,12 @@ public sealed class TcpExperiment
         _time = time ?? TimeProvider.System;
     }
 
+    /// <summary>
+    /// Every node's transport counters as the last run ended (connections refused, pings the transport answered itself,
+    /// frames sent and received, ...), seeds and peers, those that crashed or left included; empty before a run.
+    /// </summary>
+    public IReadOnlyList<TransportStats> Transports { get; private set; } = [];
+
     public async Task<ExperimentReport> RunAsync(Action<ExperimentProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         var meter = new ResourceMeter();
@@ -38,6 +45,7 @@ public sealed class TcpExperiment
         await using (network.ConfigureAwait(false))
         {
             var report = await new WorkloadRunner(network, _options, _workload, peer, workloadRandom).RunAsync(cancellationToken).ConfigureAwait(false);
+            Transports = network.TransportStats();
             var openFiles = OpenFileDescriptors();
             return report with { Resources = meter.Finish() with { OpenFileDescriptors = openFiles } };
         }
