@@ -1,4 +1,5 @@
-// P2PSim: a whole peer-to-peer gossip network in one process. Wiring only; see Hosting/.
+// P2PSim: a whole peer-to-peer gossip network in one process. Wiring only; see Hosting/ (the demo) and Experiments/.
+using P2PSim.Experiments;
 using P2PSim.Hosting;
 
 RuntimeTuning.Apply(); // before the first socket exists

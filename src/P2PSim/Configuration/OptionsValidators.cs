@@ -39,6 +39,16 @@ internal sealed class SettingsChecks
         return this;
     }
 
+    /// <summary>Adds the failures of another validator (settings checked by it, named as it names them).</summary>
+    public SettingsChecks Include(ValidateOptionsResult result)
+    {
+        if (result.Failed)
+        {
+            _failures.AddRange(result.Failures ?? []);
+        }
+        return this;
+    }
+
     public ValidateOptionsResult Result() => _failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(_failures);
 }
 
@@ -157,54 +167,4 @@ internal sealed class LogOptionsValidator : IValidateOptions<LogOptions>
         .That(!string.IsNullOrWhiteSpace(o.Directory) && o.Directory.IndexOfAny(Path.GetInvalidPathChars()) < 0,
             $"{LogOptions.Section}:Directory must be a folder path (was '{o.Directory}').")
         .Result();
-}
-
-/// <summary>The experiment settings; given the peer settings too, also the ones that depend on them.</summary>
-internal sealed class ExperimentOptionsValidator(PeerOptions? peer = null) : IValidateOptions<ExperimentOptions>
-{
-    public const string Workloads = "burst, classic, crash, seedcrash, churn or partition";
-
-    public ValidateOptionsResult Validate(string? name, ExperimentOptions o)
-    {
-        const string S = ExperimentOptions.Section;
-        var minute = TimeSpan.FromMinutes(1);
-        var checks = new SettingsChecks()
-            .That(o.Network is "tcp" or "simulated", $"{S}:Network must be tcp or simulated (was '{o.Network}').")
-            .That(o.Workload is "burst" or "classic" or "crash" or "seedcrash" or "churn" or "partition", $"{S}:Workload must be {Workloads} (was '{o.Workload}').")
-            .That(o.Workload != "partition" || o.Network != "tcp",
-                $"{S}:Workload partition runs on the simulated network only (add {S}:Network=simulated): the tcp transport cannot cut links between groups of nodes.")
-            .Range($"{S}:Seeds", o.Seeds, 1, 1000)
-            .Range($"{S}:Peers", o.Peers, o.Workload == "partition" ? 2 : 1, o.Network == "tcp" ? 5000 : 1_000_000)
-            .Range($"{S}:Messages", o.Messages, 0, 10_000_000)
-            .Interval($"{S}:Spacing", o.Spacing, TimeSpan.Zero, TimeSpan.FromMinutes(10))
-            .Interval($"{S}:SampleInterval", o.SampleInterval, TimeSpan.Zero, TimeSpan.FromHours(1))
-            .That(o.CrashShare is >= 0 and <= 1, $"{S}:CrashShare must be between 0 and 1 (was {o.CrashShare}).")
-            .Range($"{S}:SeedCrashes", o.SeedCrashes, 1, o.Workload == "seedcrash" ? Math.Max(1, o.Seeds) : 1000)
-            .Interval($"{S}:SeedRestartAfter", o.SeedRestartAfter, TimeSpan.Zero, TimeSpan.FromHours(1))
-            .That(o.ChurnLeaveShare is >= 0 and <= 1, $"{S}:ChurnLeaveShare must be between 0 and 1 (was {o.ChurnLeaveShare}).")
-            .That(o.ChurnCrashShare is >= 0 and <= 1, $"{S}:ChurnCrashShare must be between 0 and 1 (was {o.ChurnCrashShare}).")
-            .That(o.ChurnJoinShare is >= 0 and <= 1, $"{S}:ChurnJoinShare must be between 0 and 1 (was {o.ChurnJoinShare}).")
-            .That(o.ChurnLeaveShare + o.ChurnJoinShare < 1,
-                $"{S}:ChurnLeaveShare + {S}:ChurnJoinShare must be below 1, so some peers stay throughout (was {o.ChurnLeaveShare + o.ChurnJoinShare}).")
-            .Interval($"{S}:ChurnInterval", o.ChurnInterval, TimeSpan.Zero, TimeSpan.FromHours(1))
-            .That(o.PartitionShare is > 0 and < 1, $"{S}:PartitionShare must be between 0 and 1, both excluded (was {o.PartitionShare}).")
-            .Interval($"{S}:PartitionDuration", o.PartitionDuration, TimeSpan.FromMilliseconds(1), TimeSpan.FromDays(1))
-            .Interval($"{S}:Latency", o.Latency, TimeSpan.Zero, minute)
-            .Interval($"{S}:Jitter", o.Jitter, TimeSpan.Zero, minute)
-            .That(o.Loss is >= 0 and <= 1, $"{S}:Loss must be between 0 and 1 (was {o.Loss}).")
-            .Range($"{S}:JoinConcurrency", o.JoinConcurrency, 0, 100_000)
-            .That(!string.IsNullOrWhiteSpace(o.ReportPath), $"{S}:ReportPath must be a file path.");
-        if (peer is not null && o.Network == "tcp")
-        {
-            var tooMany = OpenFileLimit.Check($"{S}:Peers", o.Peers, o.Seeds, peer.MaxNeighbours, OpenFileLimit.Current());
-            checks.That(tooMany is null, tooMany ?? "");
-        }
-        if (peer is not null && o.Workload == "partition")
-        {
-            checks.That(o.PartitionDuration < peer.HistoryWindow,
-                $"{S}:PartitionDuration ({o.PartitionDuration}) must be shorter than {PeerOptions.Section}:HistoryWindow ({peer.HistoryWindow}), "
-                + "or what one side published falls out of the history before the other side can catch up on it.");
-        }
-        return checks.Result();
-    }
 }

@@ -67,4 +67,7 @@ public sealed class TransportOptions
 
     /// <summary>Time a closing node gives its goodbyes to be delivered.</summary>
     public TimeSpan ShutdownGrace { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>An independent copy (a tcp experiment adjusts a copy per run).</summary>
+    public TransportOptions Clone() => (TransportOptions)MemberwiseClone();
 }

@@ -3,7 +3,7 @@ namespace P2PSim.Experiments;
 /// <summary>
 /// A network under experiment, as the workloads (<see cref="WorkloadRunner"/>) see it. Two implementations:
 /// <see cref="SimulatedExperimentNetwork"/> (virtual time; every call has completed when it returns, so a run
-/// stays single-threaded and deterministic) and <c>Hosting.TcpExperimentNetwork</c> (real nodes on loopback,
+/// stays single-threaded and deterministic) and <see cref="TcpExperimentNetwork"/> (real nodes on loopback,
 /// wall-clock time). Peers are numbered 0 to <see cref="PeerCount"/> - 1, seeds 0 to <see cref="SeedCount"/> - 1.
 /// <para>
 /// The network owns the <see cref="ExperimentRecorder"/> and feeds it every node event; it also records in it

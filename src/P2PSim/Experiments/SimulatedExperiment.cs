@@ -9,7 +9,7 @@ namespace P2PSim.Experiments;
 /// network in virtual time (<see cref="SimulatedExperimentNetwork"/>), driven through the workload by the same
 /// <see cref="WorkloadRunner"/> as a tcp run. Deterministic: the report (resources aside) depends only on the options.
 /// <code>
-/// var report = new SimulatedExperiment(new SimulatedExperimentOptions { Peers = 10_000, RunSeed = 7 })
+/// var report = new SimulatedExperiment(new ExperimentOptions { Peers = 10_000, RunSeed = 7 })
 ///     .Run(progress: p => Console.WriteLine($"{p.Phase} {p.PeersJoined}/{p.Peers}"));
 /// ReportWriter.WriteText(Console.Out, report);
 /// File.WriteAllText("report.json", ReportWriter.ToJson(report));
@@ -17,23 +17,26 @@ namespace P2PSim.Experiments;
 /// </summary>
 public sealed class SimulatedExperiment
 {
-    private readonly SimulatedExperimentOptions _options;
+    private readonly ExperimentOptions _options;
+    private readonly Workload _workload;
     private readonly PeerOptions _peerOptions;
     private SimulatedExperimentNetwork? _driver;
 
-    public SimulatedExperiment(SimulatedExperimentOptions options)
+    /// <summary>Checks the options for the simulated network (whatever their <see cref="ExperimentOptions.Network"/>); throws <see cref="ArgumentException"/> naming every invalid setting.</summary>
+    public SimulatedExperiment(ExperimentOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        options.Validate();
-        _options = options;
-        _peerOptions = options.PeerOptionsForRun();
+        _options = options with { Network = NetworkKind.Simulated };
+        _options.Validate();
+        _workload = _options.WorkloadToRun();
+        _peerOptions = _options.PeerOptionsForRun();
     }
 
     /// <summary>The network of the last run (for inspection after <see cref="Run"/>).</summary>
     public SimulatedNetwork? Network => _driver?.Network;
 
     /// <summary>Runs the experiment once. Call once per instance.</summary>
-    /// <param name="progress">Called on this thread at most every <see cref="SimulatedExperimentOptions.ProgressInterval"/> of wall time, and at the start of each phase.</param>
+    /// <param name="progress">Called on this thread at most once a second of wall time, and at the start of each phase.</param>
     /// <param name="cancellationToken">Checked every few thousand events.</param>
     public ExperimentReport Run(Action<ExperimentProgress>? progress = null, CancellationToken cancellationToken = default)
     {
@@ -51,8 +54,8 @@ public sealed class SimulatedExperiment
             var meter = new ResourceMeter();
             var master = new Random(_options.RunSeed);
             var workloadRandom = new Random(master.Next());
-            _driver = new SimulatedExperimentNetwork(_options, _peerOptions, master, meter, progress, cancellationToken);
-            var run = new WorkloadRunner(_driver, _options, _peerOptions, workloadRandom).RunAsync(cancellationToken);
+            _driver = new SimulatedExperimentNetwork(_options, _workload, _peerOptions, master, meter, progress, cancellationToken);
+            var run = new WorkloadRunner(_driver, _options, _workload, _peerOptions, workloadRandom).RunAsync(cancellationToken);
             // Every call into the simulated network has completed when it returns, so the whole run has too:
             // nothing here waits on another thread.
             if (!run.IsCompleted)

@@ -18,7 +18,8 @@ internal sealed class SimulatedExperimentNetwork : IExperimentNetwork
 
     private const int CheckEvery = 4096;
 
-    private readonly SimulatedExperimentOptions _options;
+    private readonly ExperimentOptions _options;
+    private readonly SimulatedNetworkOptions _links;
     private readonly SimulatedNetwork _network;
     private readonly ExperimentRecorder _recorder;
     private readonly SeedMachine[] _seeds;
@@ -39,15 +40,16 @@ internal sealed class SimulatedExperimentNetwork : IExperimentNetwork
     private readonly NodeEndpoint[] _seedEndpoints;
     private string _phase = "join";
 
-    public SimulatedExperimentNetwork(SimulatedExperimentOptions options, PeerOptions peer, Random master, ResourceMeter meter,
+    public SimulatedExperimentNetwork(ExperimentOptions options, Workload workload, PeerOptions peer, Random master, ResourceMeter meter,
         Action<ExperimentProgress>? progress, CancellationToken cancellationToken)
     {
         _options = options;
+        _links = options.LinkModel();
         _meter = meter;
         _progress = progress;
         _cancellation = cancellationToken;
         var nodeSeed = NodeRandom.NextSeed(master); // each node's Random derived as on tcp (Network:RandomSeed)
-        _network = new SimulatedNetwork(options.Network, master.Next(), new Sink(this));
+        _network = new SimulatedNetwork(_links, master.Next(), new Sink(this));
         var seedEndpoints = new NodeEndpoint[options.Seeds];
         _seedEndpoints = seedEndpoints;
         _seeds = new SeedMachine[options.Seeds];
@@ -70,7 +72,7 @@ internal sealed class SimulatedExperimentNetwork : IExperimentNetwork
             _nodeOwner.Add(p);
         }
         _restartRandom = new Random(master.Next());
-        _recorder = new ExperimentRecorder(peerEndpoints, options.Seeds, _network.Now, ReceiptHint(options, peer));
+        _recorder = new ExperimentRecorder(peerEndpoints, options.Seeds, _network.Now, ReceiptHint(workload, options.Peers, peer));
         foreach (var node in _seedNode)
         {
             _network.Start(node);
@@ -107,7 +109,7 @@ internal sealed class SimulatedExperimentNetwork : IExperimentNetwork
     public void Write(Action<ExperimentRecorder> write) => write(_recorder);
 
     /// <summary>
-    /// Peers join, at most <see cref="SimulatedExperimentOptions.EffectiveJoinConcurrency"/> at a time (the first one always
+    /// Peers join, at most <see cref="ExperimentOptions.EffectiveJoinConcurrency"/> at a time (the first one always
     /// alone). A join is finished when the peer has its peer lists and every neighbour dial it made has connected or failed.
     /// </summary>
     public ValueTask<JoinOutcome> JoinAsync(int peers, CancellationToken cancellationToken)
@@ -272,7 +274,7 @@ internal sealed class SimulatedExperimentNetwork : IExperimentNetwork
     public NetworkFacts Facts()
     {
         var c = _network.Counters;
-        var o = _options.Network;
+        var o = _links;
         return new NetworkFacts(
             new LinkSettings(o.Latency.TotalMilliseconds, o.Jitter.TotalMilliseconds, o.LossProbability, o.LossScope.ToString()),
             c.PayloadTransmissions, c.MessagesSent, c.BytesSent, c.PayloadBytes, c.MessagesLost, _network.EventsProcessed,
@@ -398,10 +400,10 @@ internal sealed class SimulatedExperimentNetwork : IExperimentNetwork
             _network.Elapsed, wall, _network.EventsProcessed));
     }
 
-    internal static long ReceiptHint(SimulatedExperimentOptions options, PeerOptions peer) => options.Workload switch
+    internal static long ReceiptHint(Workload workload, int peers, PeerOptions peer) => workload switch
     {
-        PublishingWorkload b => (long)b.Messages * options.Peers,
-        _ => (long)peer.MessagesPerPeer * options.Peers * options.Peers,
+        PublishingWorkload b => (long)b.Messages * peers,
+        _ => (long)peer.MessagesPerPeer * peers * peers,
     };
 
     /// <summary>Routes node events to the recorder by who owns the node.</summary>

@@ -1,23 +1,17 @@
 namespace P2PSim.Experiments;
 
-/// <summary>What the peers do once the overlay is built. One of the records below or in <c>FaultWorkloads.cs</c>.</summary>
-public abstract record Workload
+/// <summary>
+/// What the peers do once the overlay is built, as the <see cref="WorkloadRunner"/> carries it out: one of the records
+/// below or in <c>FaultWorkloads.cs</c>, built (and its settings checked) from an <see cref="ExperimentOptions"/> by
+/// <see cref="ExperimentOptions.WorkloadToRun"/>, where the defaults live too.
+/// </summary>
+internal abstract record Workload
 {
     /// <summary>Short name for reports: burst, classic, crash, seedcrash, churn or partition.</summary>
     public abstract string Name { get; }
 
     /// <summary>One line for the text report.</summary>
     public abstract string Describe();
-
-    internal abstract void Validate();
-
-    private protected static void CheckShare(string name, double value)
-    {
-        if (double.IsNaN(value) || value is < 0 or > 1)
-        {
-            throw new ArgumentException($"{name} must be between 0 and 1 (got {value}).");
-        }
-    }
 }
 
 /// <summary>
@@ -26,11 +20,11 @@ public abstract record Workload
 /// (<c>MessagesPerPeer = 0</c>). The fault workloads are bursts with something going wrong halfway:
 /// their faults start just before message <c>Messages / 2</c> (at <see cref="FaultOffset"/>).
 /// </summary>
-public abstract record PublishingWorkload : Workload
+internal abstract record PublishingWorkload : Workload
 {
-    public int Messages { get; init; } = 100;
+    public required int Messages { get; init; }
 
-    public TimeSpan Spacing { get; init; } = TimeSpan.FromMilliseconds(100);
+    public required TimeSpan Spacing { get; init; }
 
     /// <summary>How long the burst lasts: <c>Messages x Spacing</c>.</summary>
     public TimeSpan BurstLength => Spacing * Messages;
@@ -39,23 +33,10 @@ public abstract record PublishingWorkload : Workload
     public TimeSpan FaultOffset => Messages == 0 ? TimeSpan.Zero : TimeSpan.FromTicks(Math.Max(0, (Spacing * (Messages / 2)).Ticks - (Spacing.Ticks / 2)));
 
     private protected string DescribeBurst() => $"{Messages} messages, one every {Spacing.TotalMilliseconds:0.###} ms";
-
-    internal override void Validate()
-    {
-        var type = GetType().Name;
-        if (Messages < 0)
-        {
-            throw new ArgumentException($"{type}.{nameof(Messages)} must not be negative (got {Messages}).");
-        }
-        if (Spacing < TimeSpan.Zero)
-        {
-            throw new ArgumentException($"{type}.{nameof(Spacing)} must not be negative (got {Spacing}).");
-        }
-    }
 }
 
 /// <summary>A burst on a quiet overlay: measures dissemination alone.</summary>
-public sealed record BurstWorkload : PublishingWorkload
+internal sealed record BurstWorkload : PublishingWorkload
 {
     public override string Name => "burst";
 
@@ -68,15 +49,11 @@ public sealed record BurstWorkload : PublishingWorkload
 /// out while later peers are still joining; a peer is only expected to receive messages
 /// originated after its join).
 /// </summary>
-public sealed record ClassicWorkload : Workload
+internal sealed record ClassicWorkload : Workload
 {
     public override string Name => "classic";
 
     public override string Describe() => "every peer gossips MessagesPerPeer messages on its own GossipInterval timer";
-
-    internal override void Validate()
-    {
-    }
 }
 
 /// <summary>
@@ -85,18 +62,12 @@ public sealed record ClassicWorkload : Workload
 /// has been removed by every seed that listed it and every live peer has every message, or until detection
 /// can no longer happen in time.
 /// </summary>
-public sealed record CrashWorkload : PublishingWorkload
+internal sealed record CrashWorkload : PublishingWorkload
 {
-    /// <summary>Share of the peers that crash, in [0, 1]. Default 10%.</summary>
-    public double CrashShare { get; init; } = 0.1;
+    /// <summary>Share of the peers that crash, in [0, 1].</summary>
+    public required double CrashShare { get; init; }
 
     public override string Name => "crash";
 
     public override string Describe() => $"{DescribeBurst()}; {CrashShare:P0} of peers crash after message {Messages / 2}";
-
-    internal override void Validate()
-    {
-        base.Validate();
-        CheckShare($"{nameof(CrashWorkload)}.{nameof(CrashShare)}", CrashShare);
-    }
 }

@@ -32,7 +32,7 @@ internal enum StepKind
 internal sealed record PlanStep(TimeSpan At, StepKind Kind, int[] Targets, int[] Others);
 
 /// <summary>
-/// Everything a workload will do, decided before the run from the options and the workload's own
+/// Everything a workload will do, decided before the run from its settings and the workload's own
 /// <see cref="Random"/> (so a simulated run is repeatable, and a tcp run follows the same script). Pure.
 /// </summary>
 /// <param name="InitialPeers">Peers 0 to InitialPeers - 1 build the overlay; the rest are held back and join during the run.</param>
@@ -43,20 +43,19 @@ internal sealed record PlanStep(TimeSpan At, StepKind Kind, int[] Targets, int[]
 /// <param name="ChurnInterval">Time between two churn steps (churn only).</param>
 internal sealed record WorkloadPlan(int InitialPeers, int[] Victims, int[] Leavers, IReadOnlyList<PlanStep> Steps, bool OriginsStay, TimeSpan ChurnInterval)
 {
-    public static WorkloadPlan For(SimulatedExperimentOptions options, Random random)
+    public static WorkloadPlan For(Workload workload, int seeds, int peers, Random random)
     {
-        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(workload);
         ArgumentNullException.ThrowIfNull(random);
-        var peers = options.Peers;
-        return options.Workload switch
+        return workload switch
         {
             ClassicWorkload => new WorkloadPlan(peers, [], [], [], false, TimeSpan.Zero),
             BurstWorkload b => Burst(b, peers, [], []),
             CrashWorkload c => Crash(c, peers, random),
-            SeedCrashWorkload s => SeedCrash(s, options.Seeds, peers, random),
+            SeedCrashWorkload s => SeedCrash(s, seeds, peers, random),
             ChurnWorkload c => Churn(c, peers, random),
             PartitionWorkload p => Partition(p, peers, random),
-            _ => throw new NotSupportedException($"Unknown workload {options.Workload.GetType().Name}."),
+            _ => throw new NotSupportedException($"Unknown workload {workload.GetType().Name}."),
         };
     }
 

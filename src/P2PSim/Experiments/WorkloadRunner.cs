@@ -10,11 +10,11 @@ namespace P2PSim.Experiments;
 /// recovered (every expected receipt, every crash detected, every restarted seed back to its peer-list size) or
 /// until it can no longer do so in time; report.
 /// </summary>
-internal sealed class WorkloadRunner(IExperimentNetwork net, SimulatedExperimentOptions options, PeerOptions peer, Random random)
+internal sealed class WorkloadRunner(IExperimentNetwork net, ExperimentOptions options, Workload workload, PeerOptions peer, Random random)
 {
     public async ValueTask<ExperimentReport> RunAsync(CancellationToken cancellationToken)
     {
-        var plan = WorkloadPlan.For(options, random);
+        var plan = WorkloadPlan.For(workload, net.SeedCount, net.PeerCount, random);
         net.Write(r =>
         {
             foreach (var v in plan.Victims)
@@ -34,7 +34,7 @@ internal sealed class WorkloadRunner(IExperimentNetwork net, SimulatedExperiment
         net.Phase = "workload";
         net.StartSampling(sampler);
         var log = new FaultLog();
-        if (options.Workload is ClassicWorkload)
+        if (workload is ClassicWorkload)
         {
             var target = (long)join.Gossiping * peer.MessagesPerPeer;
             var deadline = net.Now + (peer.GossipInterval * (peer.MessagesPerPeer + 1)) + options.DrainTimeout;
@@ -162,8 +162,8 @@ internal sealed class WorkloadRunner(IExperimentNetwork net, SimulatedExperiment
             Faults(r, plan, log)));
         return new ExperimentReport(
             NetworkKind: net.Kind,
-            Workload: options.Workload.Name,
-            WorkloadDescription: options.Workload.Describe(),
+            Workload: workload.Name,
+            WorkloadDescription: workload.Describe(),
             Seeds: net.SeedCount,
             Peers: net.PeerCount,
             RunSeed: options.RunSeed,
@@ -184,7 +184,7 @@ internal sealed class WorkloadRunner(IExperimentNetwork net, SimulatedExperiment
     private FaultReport Faults(ExperimentRecorder r, WorkloadPlan plan, FaultLog log)
     {
         ChurnReport? churn = null;
-        if (options.Workload is ChurnWorkload)
+        if (workload is ChurnWorkload)
         {
             var late = Enumerable.Range(plan.InitialPeers, net.PeerCount - plan.InitialPeers).Count(r.HasJoined);
             churn = new ChurnReport(net.PeerCount - plan.InitialPeers, late, r.PeersLeft, log.PeersCrashed,

@@ -1,6 +1,5 @@
 using P2PSim.Configuration;
 using P2PSim.Experiments;
-using P2PSim.Hosting;
 
 namespace P2PSim.Tests.Experiments;
 
@@ -18,12 +17,14 @@ public sealed class AgreementTests
     [CancelAfter(120_000)]
     public async Task Tcp_and_simulated_report_the_same_reliability_and_the_same_overlay(int runSeed, CancellationToken ct)
     {
-        var options = new SimulatedExperimentOptions
+        var options = new ExperimentOptions
         {
             Seeds = 3,
             Peers = 200,
             RunSeed = runSeed,
-            Workload = new BurstWorkload { Messages = 20, Spacing = TimeSpan.FromMilliseconds(50) },
+            Workload = WorkloadKind.Burst,
+            Messages = 20,
+            Spacing = TimeSpan.FromMilliseconds(50),
             Peer = new PeerOptions(),
         };
 

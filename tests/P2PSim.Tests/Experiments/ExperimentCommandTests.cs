@@ -1,5 +1,5 @@
 using System.Text.Json;
-using P2PSim.Hosting;
+using P2PSim.Experiments;
 
 namespace P2PSim.Tests.Experiments;
 
@@ -34,7 +34,6 @@ public sealed class ExperimentCommandTests
         Assert.That(errors, Does.Contain("Experiment:PartitionDuration").And.Contain("Peer:HistoryWindow"));
     }
 
-    [TestCase("--Experiment:Workload=storm", "Experiment:Workload must be burst, classic, crash, seedcrash, churn or partition")]
     [TestCase("--Experiment:ChurnLeaveShare=0.95", "Experiment:ChurnLeaveShare + Experiment:ChurnJoinShare must be below 1")]
     [TestCase("--Experiment:SeedCrashes=4", "Experiment:SeedCrashes must be between 1 and 3")]
     public async Task Bad_fault_settings_are_refused(string setting, string message)
@@ -45,6 +44,37 @@ public sealed class ExperimentCommandTests
 
         Assert.That(exit, Is.EqualTo(2));
         Assert.That(errors, Does.Contain(message));
+    }
+
+    [TestCase("--Experiment:Workload=storm", "'storm' at 'Experiment:Workload'", "Use burst, classic, crash, seedcrash, churn or partition.")]
+    [TestCase("--Experiment:Network=1", "'1' at 'Experiment:Network'", "Use tcp or simulated.")]
+    [TestCase("--Experiment:Network=tcp,simulated", "at 'Experiment:Network'", "Use tcp or simulated.")]
+    public async Task A_network_or_workload_that_is_no_name_is_refused_with_the_setting_and_the_names_to_use(string setting, string named, string names)
+    {
+        var (exit, _, errors) = await RunAsync(setting);
+
+        Assert.That(exit, Is.EqualTo(2));
+        Assert.That(errors, Does.Contain(named).And.Contain(names));
+        Assert.That(errors, Does.Not.Contain("   at "), "no stack trace");
+    }
+
+    [Test]
+    public async Task Network_and_workload_names_are_taken_in_any_case_and_written_in_lower_case()
+    {
+        var folder = Directory.CreateTempSubdirectory("p2psim-names-");
+        try
+        {
+            var (exit, output, errors) = await RunAsync("--Experiment:Network=Simulated", "--Experiment:Workload=SeedCrash", "--Experiment:Peers=10",
+                "--Experiment:Messages=4", "--Peer:ReregisterInterval=00:00:05", $"--Experiment:ReportPath={folder.FullName}/{{network}}-{{workload}}.json");
+
+            Assert.That(exit, Is.Zero, errors);
+            Assert.That(output, Does.StartWith("P2PSim experiment: simulated network"));
+            Assert.That(File.Exists(Path.Combine(folder.FullName, "simulated-seedcrash.json")), Is.True);
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
     }
 
     [Test]

@@ -19,7 +19,7 @@ public sealed class FaultWorkloadTests
         HistoryWindow = TimeSpan.FromSeconds(30),
     };
 
-    private static SimulatedExperimentOptions Options(Workload workload, int peers = 60, int seeds = 3, int runSeed = 1) => new()
+    private static ExperimentOptions Options(WorkloadKind workload, int peers = 60, int seeds = 3, int runSeed = 1) => new()
     {
         Seeds = seeds,
         Peers = peers,
@@ -29,13 +29,13 @@ public sealed class FaultWorkloadTests
         SampleInterval = TimeSpan.FromMilliseconds(500),
     };
 
-    private static ExperimentReport Run(SimulatedExperimentOptions options) => new SimulatedExperiment(options).Run();
+    private static ExperimentReport Run(ExperimentOptions options) => new SimulatedExperiment(options).Run();
 
     [Test]
     public void A_mass_crash_of_30_percent_keeps_every_live_peer_informed_is_detected_everywhere_and_blames_nobody_alive()
     {
         // Two seeds: every peer registers with both, so every report reaches every seed that listed the dead peer.
-        var report = Run(Options(new CrashWorkload { CrashShare = 0.3, Messages = 20 }, peers: 80, seeds: 2));
+        var report = Run(Options(WorkloadKind.Crash, peers: 80, seeds: 2) with { CrashShare = 0.3, Messages = 20 });
 
         var crash = report.Crash!;
         Assert.Multiple(() =>
@@ -54,7 +54,7 @@ public sealed class FaultWorkloadTests
     [Test]
     public void A_crashed_seed_that_restarts_relearns_every_peer_while_gossip_goes_on()
     {
-        var options = Options(new SeedCrashWorkload { Messages = 30, Seeds = 1, RestartAfter = TimeSpan.FromSeconds(1) });
+        var options = Options(WorkloadKind.SeedCrash) with { Messages = 30, SeedCrashes = 1, SeedRestartAfter = TimeSpan.FromSeconds(1) };
         var experiment = new SimulatedExperiment(options);
 
         var report = experiment.Run();
@@ -80,7 +80,7 @@ public sealed class FaultWorkloadTests
     [Test]
     public void Seeds_that_stay_down_do_not_stop_the_gossip()
     {
-        var report = Run(Options(new SeedCrashWorkload { Messages = 20, Seeds = 2, RestartAfter = TimeSpan.Zero }));
+        var report = Run(Options(WorkloadKind.SeedCrash) with { Messages = 20, SeedCrashes = 2, SeedRestartAfter = TimeSpan.Zero });
 
         var seedCrash = report.Faults.SeedCrash!;
         Assert.That(report.Delivery.Reliability, Is.EqualTo(1.0));
@@ -92,9 +92,9 @@ public sealed class FaultWorkloadTests
     [Test]
     public void Under_churn_every_peer_that_stays_gets_every_message_published_while_it_was_joined()
     {
-        var churn = new ChurnWorkload { Messages = 40, LeaveShare = 0.2, CrashShare = 0.5, JoinShare = 0.2 };
+        var churn = Options(WorkloadKind.Churn, peers: 80) with { Messages = 40, ChurnLeaveShare = 0.2, ChurnCrashShare = 0.5, ChurnJoinShare = 0.2 };
 
-        var report = Run(Options(churn, peers: 80));
+        var report = Run(churn);
 
         var c = report.Faults.Churn!;
         Assert.Multiple(() =>
@@ -116,9 +116,9 @@ public sealed class FaultWorkloadTests
     [Test]
     public void After_a_partition_heals_catch_up_delivers_what_each_side_missed()
     {
-        var partition = new PartitionWorkload { Messages = 40, Share = 0.5, Duration = TimeSpan.FromMilliseconds(1500) };
+        var partition = Options(WorkloadKind.Partition) with { Messages = 40, PartitionShare = 0.5, PartitionDuration = TimeSpan.FromMilliseconds(1500) };
 
-        var report = Run(Options(partition));
+        var report = Run(partition);
 
         var p = report.Faults.Partition!;
         var during = report.Connectivity.Samples.Where(s => s.AtMs > p.StartMs && s.AtMs < p.HealMs).ToArray();
@@ -142,9 +142,9 @@ public sealed class FaultWorkloadTests
     {
         // 6 s: the cross links count as dead after 3 missed 1 s rounds, their reports reach the seeds, which still
         // reach both sides and refute them. Nobody is removed; after the heal the peers dial their suspects again.
-        var partition = new PartitionWorkload { Messages = 20, Share = 0.5, Duration = TimeSpan.FromSeconds(6) };
+        var partition = Options(WorkloadKind.Partition) with { Messages = 20, PartitionShare = 0.5, PartitionDuration = TimeSpan.FromSeconds(6) };
 
-        var report = Run(Options(partition));
+        var report = Run(partition);
 
         Assert.That(report.Faults.LivePeersReportedDead, Is.GreaterThan(0), "reports across the cut are false, and counted");
         Assert.That(report.Faults.LivePeersRemoved, Is.Zero, "the seeds checked them and removed nobody");
@@ -152,18 +152,18 @@ public sealed class FaultWorkloadTests
         Assert.That(report.Connectivity.Samples[^1].Components, Is.EqualTo(1));
     }
 
-    private static readonly Workload[] NewWorkloads =
+    private static readonly TestCaseData[] FaultRuns =
     [
-        new CrashWorkload { CrashShare = 0.3, Messages = 10 },
-        new SeedCrashWorkload { Messages = 10, RestartAfter = TimeSpan.FromSeconds(1) },
-        new ChurnWorkload { Messages = 10, LeaveShare = 0.2, JoinShare = 0.2 },
-        new PartitionWorkload { Messages = 10, Duration = TimeSpan.FromSeconds(1) },
+        new TestCaseData(Options(WorkloadKind.Crash, peers: 40, runSeed: 5) with { CrashShare = 0.3, Messages = 10 }).SetArgDisplayNames("crash"),
+        new TestCaseData(Options(WorkloadKind.SeedCrash, peers: 40, runSeed: 5) with { Messages = 10, SeedRestartAfter = TimeSpan.FromSeconds(1) }).SetArgDisplayNames("seedcrash"),
+        new TestCaseData(Options(WorkloadKind.Churn, peers: 40, runSeed: 5) with { Messages = 10, ChurnLeaveShare = 0.2, ChurnJoinShare = 0.2 }).SetArgDisplayNames("churn"),
+        new TestCaseData(Options(WorkloadKind.Partition, peers: 40, runSeed: 5) with { Messages = 10, PartitionDuration = TimeSpan.FromSeconds(1) }).SetArgDisplayNames("partition"),
     ];
 
-    [TestCaseSource(nameof(NewWorkloads))]
-    public void Two_runs_with_one_seed_give_the_same_report(Workload workload)
+    [TestCaseSource(nameof(FaultRuns))]
+    public void Two_runs_with_one_seed_give_the_same_report(ExperimentOptions run)
     {
-        var options = Options(workload, peers: 40, runSeed: 5) with { Network = new SimulatedNetworkOptions { Jitter = TimeSpan.FromMilliseconds(2) } };
+        var options = run with { Jitter = TimeSpan.FromMilliseconds(2) };
 
         var first = ReportWriter.ToDeterministicJson(Run(options));
         var second = ReportWriter.ToDeterministicJson(Run(options));
@@ -174,13 +174,13 @@ public sealed class FaultWorkloadTests
     [Test]
     public void Fault_settings_that_cannot_work_are_refused_with_the_setting_named()
     {
-        Assert.That(() => new SimulatedExperiment(Options(new PartitionWorkload { Duration = TimeSpan.FromMinutes(1) })),
-            Throws.ArgumentException.With.Message.Contains("HistoryWindow"));
-        Assert.That(() => new SimulatedExperiment(Options(new SeedCrashWorkload { Seeds = 4 })),
-            Throws.ArgumentException.With.Message.Contains("SeedCrashWorkload.Seeds"));
-        Assert.That(() => new SimulatedExperiment(Options(new ChurnWorkload { LeaveShare = 0.5, JoinShare = 0.5 })),
-            Throws.ArgumentException.With.Message.Contains("LeaveShare + JoinShare"));
-        Assert.That(() => new SimulatedExperiment(Options(new PartitionWorkload { Share = 1 })),
-            Throws.ArgumentException.With.Message.Contains("PartitionWorkload.Share"));
+        Assert.That(() => new SimulatedExperiment(Options(WorkloadKind.Partition) with { PartitionDuration = TimeSpan.FromMinutes(1) }),
+            Throws.ArgumentException.With.Message.Contains("Experiment:PartitionDuration").And.Message.Contains("Peer:HistoryWindow"));
+        Assert.That(() => new SimulatedExperiment(Options(WorkloadKind.SeedCrash) with { SeedCrashes = 4 }),
+            Throws.ArgumentException.With.Message.Contains("Experiment:SeedCrashes must be between 1 and 3"));
+        Assert.That(() => new SimulatedExperiment(Options(WorkloadKind.Churn) with { ChurnLeaveShare = 0.5, ChurnJoinShare = 0.5 }),
+            Throws.ArgumentException.With.Message.Contains("Experiment:ChurnLeaveShare + Experiment:ChurnJoinShare must be below 1"));
+        Assert.That(() => new SimulatedExperiment(Options(WorkloadKind.Partition) with { PartitionShare = 1 }),
+            Throws.ArgumentException.With.Message.Contains("Experiment:PartitionShare"));
     }
 }

@@ -1,6 +1,5 @@
 using P2PSim.Configuration;
 using P2PSim.Experiments;
-using P2PSim.Simulation;
 
 namespace P2PSim.Tests.Experiments;
 
@@ -22,27 +21,31 @@ public sealed class GoldenReportTests
         HistoryWindow = TimeSpan.FromSeconds(30),
     };
 
-    private static readonly Dictionary<string, SimulatedExperimentOptions> Runs = new()
+    private static readonly Dictionary<string, ExperimentOptions> Runs = new()
     {
         ["burst"] = new()
         {
             Peers = 120,
             RunSeed = 5,
-            Workload = new BurstWorkload { Messages = 20 },
-            Network = new SimulatedNetworkOptions { Jitter = TimeSpan.FromMilliseconds(2), LossProbability = 0.02 },
+            Workload = WorkloadKind.Burst,
+            Messages = 20,
+            Jitter = TimeSpan.FromMilliseconds(2),
+            Loss = 0.02,
         },
         ["classic"] = new()
         {
             Peers = 30,
             RunSeed = 6,
-            Workload = new ClassicWorkload(),
+            Workload = WorkloadKind.Classic,
             Peer = new PeerOptions { MessagesPerPeer = 3, GossipInterval = TimeSpan.FromSeconds(1), LivenessInterval = TimeSpan.FromSeconds(2) },
         },
         ["crash"] = new()
         {
             Peers = 80,
             RunSeed = 7,
-            Workload = new CrashWorkload { CrashShare = 0.3, Messages = 20 },
+            Workload = WorkloadKind.Crash,
+            CrashShare = 0.3,
+            Messages = 20,
             Peer = Quick(),
             SampleInterval = TimeSpan.FromMilliseconds(500),
         },
@@ -50,7 +53,10 @@ public sealed class GoldenReportTests
         {
             Peers = 60,
             RunSeed = 8,
-            Workload = new SeedCrashWorkload { Messages = 30, Seeds = 1, RestartAfter = TimeSpan.FromSeconds(1) },
+            Workload = WorkloadKind.SeedCrash,
+            Messages = 30,
+            SeedCrashes = 1,
+            SeedRestartAfter = TimeSpan.FromSeconds(1),
             Peer = Quick(),
             SampleInterval = TimeSpan.FromMilliseconds(500),
         },
@@ -58,7 +64,10 @@ public sealed class GoldenReportTests
         {
             Peers = 60,
             RunSeed = 9,
-            Workload = new ChurnWorkload { Messages = 40, LeaveShare = 0.2, JoinShare = 0.2 },
+            Workload = WorkloadKind.Churn,
+            Messages = 40,
+            ChurnLeaveShare = 0.2,
+            ChurnJoinShare = 0.2,
             Peer = Quick(),
             SampleInterval = TimeSpan.FromMilliseconds(500),
         },
@@ -66,7 +75,10 @@ public sealed class GoldenReportTests
         {
             Peers = 60,
             RunSeed = 10,
-            Workload = new PartitionWorkload { Messages = 40, Share = 0.5, Duration = TimeSpan.FromSeconds(5) },
+            Workload = WorkloadKind.Partition,
+            Messages = 40,
+            PartitionShare = 0.5,
+            PartitionDuration = TimeSpan.FromSeconds(5),
             Peer = Quick(),
             SampleInterval = TimeSpan.FromMilliseconds(500),
         },

@@ -19,7 +19,7 @@ public sealed class ScaleMeasurementTests
     [TestCase(100_000, TestName = "Burst_over_100000_peers")]
     public void A_burst_over_many_peers_reaches_everyone(int peers)
     {
-        var report = new SimulatedExperiment(new SimulatedExperimentOptions { Peers = peers, RunSeed = 1 })
+        var report = new SimulatedExperiment(new ExperimentOptions { Peers = peers, RunSeed = 1 })
             .Run(p => TestContext.Progress.WriteLine(
                 $"{p.Phase,-9} joined {p.PeersJoined,7}/{p.Peers}  messages {p.MessagesPublished,3}  receipts {p.FirstReceipts,10}  virtual {p.VirtualElapsed}  wall {p.WallElapsed:mm\\:ss}"));
 

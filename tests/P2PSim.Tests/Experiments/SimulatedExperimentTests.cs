@@ -1,23 +1,24 @@
 using P2PSim.Configuration;
 using P2PSim.Experiments;
-using P2PSim.Simulation;
 
 namespace P2PSim.Tests.Experiments;
 
 [TestFixture]
 public sealed class SimulatedExperimentTests
 {
-    private static ExperimentReport Run(SimulatedExperimentOptions options) => new SimulatedExperiment(options).Run();
+    private static ExperimentReport Run(ExperimentOptions options) => new SimulatedExperiment(options).Run();
 
     [Test]
     public void Two_runs_with_the_same_seed_give_the_same_report_and_another_seed_another_overlay()
     {
-        var options = new SimulatedExperimentOptions
+        var options = new ExperimentOptions
         {
             Peers = 60,
             RunSeed = 11,
-            Workload = new BurstWorkload { Messages = 10 },
-            Network = new SimulatedNetworkOptions { Jitter = TimeSpan.FromMilliseconds(3), LossProbability = 0.05 },
+            Workload = WorkloadKind.Burst,
+            Messages = 10,
+            Jitter = TimeSpan.FromMilliseconds(3),
+            Loss = 0.05,
         };
 
         var first = Run(options);
@@ -33,11 +34,12 @@ public sealed class SimulatedExperimentTests
     {
         var progress = new List<ExperimentProgress>();
 
-        var report = new SimulatedExperiment(new SimulatedExperimentOptions
+        var report = new SimulatedExperiment(new ExperimentOptions
         {
             Peers = 200,
             RunSeed = 3,
-            Workload = new BurstWorkload { Messages = 30 },
+            Workload = WorkloadKind.Burst,
+            Messages = 30,
         }).Run(progress.Add);
 
         Assert.That(report.Overlay.Connected, Is.True);
@@ -62,7 +64,7 @@ public sealed class SimulatedExperimentTests
     [Test]
     public void Joining_several_peers_at_a_time_builds_a_connected_overlay_in_less_virtual_time()
     {
-        var options = new SimulatedExperimentOptions { Peers = 150, RunSeed = 9, Workload = new BurstWorkload { Messages = 10 } };
+        var options = new ExperimentOptions { Peers = 150, RunSeed = 9, Workload = WorkloadKind.Burst, Messages = 10 };
 
         var oneByOne = Run(options);
         var eightAtATime = Run(options with { JoinConcurrency = 8 });
@@ -81,13 +83,15 @@ public sealed class SimulatedExperimentTests
         // reporter's own 2 seeds, and a crashed peer whose live neighbours all avoid one of its
         // seeds stays listed there (run seed 8 shows one such case out of 20 crashes).
         var peer = new PeerOptions();
-        var report = Run(new SimulatedExperimentOptions
+        var report = Run(new ExperimentOptions
         {
             Seeds = 2,
             Peers = 200,
             RunSeed = 5,
             Peer = peer,
-            Workload = new CrashWorkload { CrashShare = 0.1, Messages = 20 },
+            Workload = WorkloadKind.Crash,
+            CrashShare = 0.1,
+            Messages = 20,
         });
 
         var crash = report.Crash!;
@@ -103,11 +107,12 @@ public sealed class SimulatedExperimentTests
     [Test]
     public void With_gossip_loss_the_reliability_is_still_reported()
     {
-        var report = Run(new SimulatedExperimentOptions
+        var report = Run(new ExperimentOptions
         {
             Peers = 100,
-            Workload = new BurstWorkload { Messages = 20 },
-            Network = new SimulatedNetworkOptions { LossProbability = 0.2 },
+            Workload = WorkloadKind.Burst,
+            Messages = 20,
+            Loss = 0.2,
         });
 
         Assert.That(report.Traffic.MessagesLost, Is.GreaterThan(0));
@@ -117,10 +122,10 @@ public sealed class SimulatedExperimentTests
     [Test]
     public void The_classic_workload_lets_every_peer_gossip_on_its_own_timer()
     {
-        var report = Run(new SimulatedExperimentOptions
+        var report = Run(new ExperimentOptions
         {
             Peers = 40,
-            Workload = new ClassicWorkload(),
+            Workload = WorkloadKind.Classic,
             Peer = new PeerOptions { MessagesPerPeer = 2, GossipInterval = TimeSpan.FromSeconds(1) },
         });
 
@@ -132,10 +137,11 @@ public sealed class SimulatedExperimentTests
     [Test]
     public void Burst_peers_do_not_gossip_on_their_own()
     {
-        var report = Run(new SimulatedExperimentOptions
+        var report = Run(new ExperimentOptions
         {
             Peers = 20,
-            Workload = new BurstWorkload { Messages = 3 },
+            Workload = WorkloadKind.Burst,
+            Messages = 3,
             Peer = new PeerOptions { MessagesPerPeer = 10, GossipInterval = TimeSpan.FromMilliseconds(1) },
         });
 
@@ -144,15 +150,30 @@ public sealed class SimulatedExperimentTests
     }
 
     [Test]
-    public void Invalid_options_are_refused_with_the_setting_named()
+    public void Invalid_options_are_refused_with_the_setting_named_as_on_the_command_line()
     {
-        Assert.That(() => new SimulatedExperiment(new SimulatedExperimentOptions { Seeds = 0 }), Throws.ArgumentException.With.Message.Contains("Seeds"));
+        Assert.That(() => new SimulatedExperiment(new ExperimentOptions { Seeds = 0 }), Throws.ArgumentException.With.Message.Contains("Experiment:Seeds"));
+        Assert.That(() => new SimulatedExperiment(new ExperimentOptions { Loss = 2 }), Throws.ArgumentException.With.Message.Contains("Experiment:Loss"));
         Assert.That(
-            () => new SimulatedExperiment(new SimulatedExperimentOptions { Network = new SimulatedNetworkOptions { LossProbability = 2 } }),
-            Throws.ArgumentException.With.Message.Contains("LossProbability"));
+            () => new SimulatedExperiment(new ExperimentOptions { Workload = WorkloadKind.Crash, CrashShare = -0.1 }),
+            Throws.ArgumentException.With.Message.Contains("Experiment:CrashShare"));
         Assert.That(
-            () => new SimulatedExperiment(new SimulatedExperimentOptions { Workload = new CrashWorkload { CrashShare = -0.1 } }),
-            Throws.ArgumentException.With.Message.Contains("CrashShare"));
+            () => new SimulatedExperiment(new ExperimentOptions { Peer = new PeerOptions { MaxMissedLiveness = 0 } }),
+            Throws.ArgumentException.With.Message.Contains("Peer:MaxMissedLiveness"));
+        Assert.That(
+            () => new SimulatedExperiment(new ExperimentOptions { Transport = new TransportOptions { IdleTimeout = TimeSpan.FromSeconds(5) } }),
+            Throws.ArgumentException.With.Message.Contains("Peer:LivenessInterval").And.Message.Contains("Transport:IdleTimeout"));
+    }
+
+    [Test]
+    public void A_simulated_run_takes_options_meant_for_tcp_and_checks_them_for_the_simulated_network()
+    {
+        var options = new ExperimentOptions { Network = NetworkKind.Tcp, Workload = WorkloadKind.Partition, Peers = 20, Messages = 4, PartitionDuration = TimeSpan.FromSeconds(1) };
+
+        var report = Run(options);
+
+        Assert.That(report.NetworkKind, Is.EqualTo("simulated"));
+        Assert.That(report.Faults.Partition, Is.Not.Null);
     }
 
     [Test]
@@ -162,7 +183,7 @@ public sealed class SimulatedExperimentTests
         cancellation.Cancel();
 
         Assert.That(
-            () => new SimulatedExperiment(new SimulatedExperimentOptions { Peers = 500 }).Run(cancellationToken: cancellation.Token),
+            () => new SimulatedExperiment(new ExperimentOptions { Peers = 500 }).Run(cancellationToken: cancellation.Token),
             Throws.InstanceOf<OperationCanceledException>());
     }
 }

@@ -1,6 +1,5 @@
 using P2PSim.Configuration;
 using P2PSim.Experiments;
-using P2PSim.Hosting;
 
 namespace P2PSim.Tests.Experiments;
 
@@ -18,7 +17,7 @@ public sealed class TcpFaultWorkloadTests
         HistoryWindow = TimeSpan.FromSeconds(30),
     };
 
-    private static SimulatedExperimentOptions Options(Workload workload, int peers) => new()
+    private static ExperimentOptions Options(WorkloadKind workload, int peers) => new()
     {
         Seeds = 3,
         Peers = peers,
@@ -33,9 +32,14 @@ public sealed class TcpFaultWorkloadTests
     [CancelAfter(60_000)]
     public async Task A_seed_restarted_on_its_port_relearns_every_peer_while_gossip_goes_on(CancellationToken ct)
     {
-        var workload = new SeedCrashWorkload { Messages = 20, Spacing = TimeSpan.FromMilliseconds(50), RestartAfter = TimeSpan.FromMilliseconds(500) };
+        var options = Options(WorkloadKind.SeedCrash, peers: 20) with
+        {
+            Messages = 20,
+            Spacing = TimeSpan.FromMilliseconds(50),
+            SeedRestartAfter = TimeSpan.FromMilliseconds(500),
+        };
 
-        var report = await new TcpExperiment(Options(workload, peers: 20)).RunAsync(cancellationToken: ct);
+        var report = await new TcpExperiment(options).RunAsync(cancellationToken: ct);
 
         var seedCrash = report.Faults.SeedCrash!;
         Assert.Multiple(() =>
@@ -52,9 +56,15 @@ public sealed class TcpFaultWorkloadTests
     [CancelAfter(60_000)]
     public async Task Under_churn_on_tcp_every_peer_that_stays_gets_every_message(CancellationToken ct)
     {
-        var workload = new ChurnWorkload { Messages = 30, Spacing = TimeSpan.FromMilliseconds(50), LeaveShare = 0.2, JoinShare = 0.2 };
+        var options = Options(WorkloadKind.Churn, peers: 30) with
+        {
+            Messages = 30,
+            Spacing = TimeSpan.FromMilliseconds(50),
+            ChurnLeaveShare = 0.2,
+            ChurnJoinShare = 0.2,
+        };
 
-        var report = await new TcpExperiment(Options(workload, peers: 30)).RunAsync(cancellationToken: ct);
+        var report = await new TcpExperiment(options).RunAsync(cancellationToken: ct);
 
         var churn = report.Faults.Churn!;
         Assert.Multiple(() =>
@@ -73,7 +83,7 @@ public sealed class TcpFaultWorkloadTests
     [Test]
     public void A_partition_on_tcp_is_refused()
     {
-        Assert.That(() => new TcpExperiment(Options(new PartitionWorkload(), peers: 10)).RunAsync(),
-            Throws.InstanceOf<NotSupportedException>().With.Message.Contains("simulated network only"));
+        Assert.That(() => new TcpExperiment(Options(WorkloadKind.Partition, peers: 10)),
+            Throws.ArgumentException.With.Message.Contains("Experiment:Workload partition runs on the simulated network only"));
     }
 }

@@ -6,15 +6,17 @@ namespace P2PSim.Tests.Experiments;
 [TestFixture]
 public sealed class WorkloadPlanTests
 {
-    private static WorkloadPlan Plan(Workload workload, int peers = 100, int seeds = 3, int seed = 1) =>
-        WorkloadPlan.For(new SimulatedExperimentOptions { Peers = peers, Seeds = seeds, Workload = workload }, new Random(seed));
+    private static ExperimentOptions Hundred(WorkloadKind workload) => new() { Peers = 100, Workload = workload };
+
+    private static WorkloadPlan Plan(ExperimentOptions options, int seed = 1) =>
+        WorkloadPlan.For(options.WorkloadToRun(), options.Seeds, options.Peers, new Random(seed));
 
     private static StepKind[] Kinds(WorkloadPlan plan) => plan.Steps.Select(s => s.Kind).ToArray();
 
     [Test]
     public void A_crash_comes_half_a_spacing_before_the_middle_message()
     {
-        var plan = Plan(new CrashWorkload { Messages = 10, Spacing = TimeSpan.FromMilliseconds(100), CrashShare = 0.3 });
+        var plan = Plan(Hundred(WorkloadKind.Crash) with { Messages = 10, Spacing = TimeSpan.FromMilliseconds(100), CrashShare = 0.3 });
 
         var crash = plan.Steps.Single(s => s.Kind == StepKind.CrashPeers);
         Assert.That(crash.At, Is.EqualTo(TimeSpan.FromMilliseconds(450)));
@@ -25,7 +27,7 @@ public sealed class WorkloadPlanTests
     [Test]
     public void With_no_spacing_the_crash_still_falls_between_the_two_halves()
     {
-        var plan = Plan(new CrashWorkload { Messages = 4, Spacing = TimeSpan.Zero });
+        var plan = Plan(Hundred(WorkloadKind.Crash) with { Messages = 4, Spacing = TimeSpan.Zero });
 
         Assert.That(Kinds(plan), Is.EqualTo(new[] { StepKind.Publish, StepKind.Publish, StepKind.CrashPeers, StepKind.Publish, StepKind.Publish }));
     }
@@ -33,7 +35,7 @@ public sealed class WorkloadPlanTests
     [Test]
     public void Churn_holds_back_the_last_peers_and_alternates_leaves_and_joins_over_the_burst()
     {
-        var plan = Plan(new ChurnWorkload { Messages = 100, LeaveShare = 0.1, CrashShare = 0.5, JoinShare = 0.2 });
+        var plan = Plan(Hundred(WorkloadKind.Churn) with { Messages = 100, ChurnLeaveShare = 0.1, ChurnCrashShare = 0.5, ChurnJoinShare = 0.2 });
 
         var churn = plan.Steps.Where(s => s.Kind != StepKind.Publish).ToArray();
         Assert.That(plan.InitialPeers, Is.EqualTo(80));
@@ -50,7 +52,7 @@ public sealed class WorkloadPlanTests
     [Test]
     public void A_partition_splits_every_peer_into_two_sides_and_heals_after_its_duration()
     {
-        var plan = Plan(new PartitionWorkload { Messages = 10, Share = 0.3, Duration = TimeSpan.FromSeconds(7) });
+        var plan = Plan(Hundred(WorkloadKind.Partition) with { Messages = 10, PartitionShare = 0.3, PartitionDuration = TimeSpan.FromSeconds(7) });
 
         var split = plan.Steps.Single(s => s.Kind == StepKind.Partition);
         var heal = plan.Steps.Single(s => s.Kind == StepKind.Heal);
@@ -63,7 +65,7 @@ public sealed class WorkloadPlanTests
     [Test]
     public void A_seed_crash_restarts_the_same_seeds()
     {
-        var plan = Plan(new SeedCrashWorkload { Messages = 10, Seeds = 2, RestartAfter = TimeSpan.FromSeconds(3) }, seeds: 5);
+        var plan = Plan(Hundred(WorkloadKind.SeedCrash) with { Seeds = 5, Messages = 10, SeedCrashes = 2, SeedRestartAfter = TimeSpan.FromSeconds(3) });
 
         var crash = plan.Steps.Single(s => s.Kind == StepKind.CrashSeeds);
         var restart = plan.Steps.Single(s => s.Kind == StepKind.RestartSeeds);
@@ -75,7 +77,7 @@ public sealed class WorkloadPlanTests
     [Test]
     public void The_same_random_seed_gives_the_same_plan()
     {
-        var workload = new ChurnWorkload { Messages = 20, LeaveShare = 0.3, JoinShare = 0.3 };
+        var workload = Hundred(WorkloadKind.Churn) with { Messages = 20, ChurnLeaveShare = 0.3, ChurnJoinShare = 0.3 };
 
         var first = Plan(workload, seed: 4).Steps.Select(s => (s.At, s.Kind, s.Targets.FirstOrDefault())).ToArray();
         var second = Plan(workload, seed: 4).Steps.Select(s => (s.At, s.Kind, s.Targets.FirstOrDefault())).ToArray();

@@ -1,8 +1,8 @@
-using P2PSim.Experiments;
+using P2PSim.Hosting;
 using P2PSim.Nodes;
 using P2PSim.Protocol;
 
-namespace P2PSim.Hosting;
+namespace P2PSim.Experiments;
 
 /// <summary>
 /// Hands the node events of a tcp experiment to its <see cref="ExperimentRecorder"/> under one lock (they come from

@@ -6,11 +6,12 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using P2PSim.Configuration;
-using P2PSim.Experiments;
+using P2PSim.Hosting;
 using P2PSim.Nodes;
 using P2PSim.Protocol;
+using P2PSim.Transport;
 
-namespace P2PSim.Hosting;
+namespace P2PSim.Experiments;
 
 /// <summary>
 /// <see cref="IExperimentNetwork"/> on real nodes: one Generic Host runs the seeds and the first peers, exactly as
@@ -23,7 +24,7 @@ internal sealed class TcpExperimentNetwork : IExperimentNetwork, IAsyncDisposabl
 {
     private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(50);
 
-    private readonly SimulatedExperimentOptions _options;
+    private readonly ExperimentOptions _options;
     private readonly PeerOptions _peer;
     private readonly TimeProvider _time;
     private readonly int _hostSeed;
@@ -45,7 +46,7 @@ internal sealed class TcpExperimentNetwork : IExperimentNetwork, IAsyncDisposabl
     private int _joined;
     private string _phase = "join";
 
-    public TcpExperimentNetwork(SimulatedExperimentOptions options, PeerOptions peer, TimeProvider time, int hostSeed, ResourceMeter meter,
+    public TcpExperimentNetwork(ExperimentOptions options, Workload workload, PeerOptions peer, TimeProvider time, int hostSeed, ResourceMeter meter,
         Action<ExperimentProgress>? progress)
     {
         _options = options;
@@ -57,7 +58,7 @@ internal sealed class TcpExperimentNetwork : IExperimentNetwork, IAsyncDisposabl
         _peers = new NodeService?[options.Peers];
         _leaving = new int[options.Peers];
         Start = time.GetUtcNow();
-        _observer = new ExperimentObserver(new ExperimentRecorder(options.Peers, options.Seeds, Start, SimulatedExperimentNetwork.ReceiptHint(options, peer)));
+        _observer = new ExperimentObserver(new ExperimentRecorder(options.Peers, options.Seeds, Start, SimulatedExperimentNetwork.ReceiptHint(workload, options.Peers, peer)));
     }
 
     public string Kind => "tcp";
@@ -300,23 +301,23 @@ internal sealed class TcpExperimentNetwork : IExperimentNetwork, IAsyncDisposabl
     /// </summary>
     public NetworkFacts Facts()
     {
-        var sent = default(P2PSim.Transport.WireCounts);
+        var sent = default(WireCounts);
         long control = 0, own = 0, forwarded = 0;
         var peak = 0;
-        foreach (var node in _hostNodes.Concat(_started))
+        foreach (var stats in TransportStats())
         {
-            if (node.TransportStats is { } stats)
-            {
-                sent += stats.Sent;
-                control += stats.Dropped.Control;
-                own += stats.Dropped.OwnGossip;
-                forwarded += stats.Dropped.ForwardedGossip;
-                peak = Math.Max(peak, stats.PeakQueuedFrames);
-            }
+            sent += stats.Sent;
+            control += stats.Dropped.Control;
+            own += stats.Dropped.OwnGossip;
+            forwarded += stats.Dropped.ForwardedGossip;
+            peak = Math.Max(peak, stats.PeakQueuedFrames);
         }
         return new(null, _observer.PayloadTransmissions, sent.Frames, sent.Bytes, _observer.PayloadBytes, 0, null,
             SendQueueDrops: new FrameDropsReport(control, own, forwarded, peak));
     }
+
+    /// <summary>The counters of every node's transport: the host's nodes (those a restart replaced too), late joiners, restarted seeds.</summary>
+    public IReadOnlyList<TransportStats> TransportStats() => [.. _hostNodes.Concat(_started).Select(n => n.TransportStats).OfType<TransportStats>()];
 
     public async ValueTask DisposeAsync()
     {
@@ -382,10 +383,14 @@ internal sealed class TcpExperimentNetwork : IExperimentNetwork, IAsyncDisposabl
     private void Report() => _progress?.Invoke(new ExperimentProgress(Phase, Volatile.Read(ref _joined), _peers.Length,
         Read(static r => r.MessagesPublished), Read(static r => r.FirstReceipts), Now - Start, _meter.WallElapsed, 0));
 
+    /// <summary>
+    /// The demo's host, for this run: the seeds and the first <paramref name="peers"/> peers on ports the system picks,
+    /// no demo crash, no log files. The nodes get the run's <c>Peer</c> and <c>Transport</c> settings as the objects
+    /// they are (<see cref="GivenOptionsFactory{TOptions}"/>): every setting reaches them, one added later too.
+    /// </summary>
     private IHost BuildHost(int peers)
     {
         var inv = CultureInfo.InvariantCulture;
-        var peer = _peer;
         var config = new Dictionary<string, string?>
         {
             ["Network:Seeds"] = _options.Seeds.ToString(inv),
@@ -394,19 +399,6 @@ internal sealed class TcpExperimentNetwork : IExperimentNetwork, IAsyncDisposabl
             ["Network:PeerBasePort"] = "0",
             ["Network:PeerJoinInterval"] = _options.JoinSpacing.ToString("c", inv),
             ["Network:RandomSeed"] = _hostSeed.ToString(inv),
-            ["Peer:MaxNeighbours"] = peer.MaxNeighbours.ToString(inv),
-            ["Peer:GossipInterval"] = peer.GossipInterval.ToString("c", inv),
-            ["Peer:MessagesPerPeer"] = peer.MessagesPerPeer.ToString(inv),
-            ["Peer:LivenessInterval"] = peer.LivenessInterval.ToString("c", inv),
-            ["Peer:MaxMissedLiveness"] = peer.MaxMissedLiveness.ToString(inv),
-            ["Peer:MessageListCapacity"] = peer.MessageListCapacity.ToString(inv),
-            ["Peer:MessageListTtl"] = peer.MessageListTtl.ToString("c", inv),
-            ["Peer:RegistrationTimeout"] = peer.RegistrationTimeout.ToString("c", inv),
-            ["Peer:RetryInterval"] = peer.RetryInterval.ToString("c", inv),
-            ["Peer:MinNeighbours"] = peer.MinNeighbours.ToString(inv),
-            ["Peer:ReregisterInterval"] = peer.ReregisterInterval.ToString("c", inv),
-            ["Peer:HistoryWindow"] = peer.HistoryWindow.ToString("c", inv),
-            ["Transport:MaxInboundConnections"] = Math.Max(1024, _options.Peers + 16).ToString(inv),
             ["Demo:CrashAfter"] = "00:00:00",
             ["Logs:WriteFiles"] = "false",
         };
@@ -416,8 +408,23 @@ internal sealed class TcpExperimentNetwork : IExperimentNetwork, IAsyncDisposabl
         builder.Services.AddSingleton(_time);
         builder.Services.AddSingleton<INodeEventObserver>(_observer);
         builder.Services.AddP2PSim(builder.Configuration);
+        builder.Services.AddGivenOptions(_peer);
+        builder.Services.AddGivenOptions(TransportForRun(_options.Transport, _options.Peers));
         var host = builder.Build();
         host.Services.GetRequiredService<NetworkStats>().TrackDelivery = false; // the recorder keeps the delivery account
         return host;
+    }
+
+    /// <summary>
+    /// The run's <c>Transport</c> settings as its nodes get them, with one change: <c>MaxInboundConnections</c> is raised
+    /// to at least <c>Peers + 16</c> (never lowered), because every peer dials every seed it registers with, and joins,
+    /// re-registrations and dead-node reports come in waves: a seed must be able to take a connection from every peer at
+    /// once, and from the other seeds.
+    /// </summary>
+    internal static TransportOptions TransportForRun(TransportOptions transport, int peers)
+    {
+        var copy = transport.Clone();
+        copy.MaxInboundConnections = Math.Max(transport.MaxInboundConnections, peers + 16);
+        return copy;
     }
 }

@@ -1,0 +1,88 @@
+using System.Globalization;
+using Microsoft.Extensions.Configuration;
+using P2PSim.Hosting;
+
+namespace P2PSim.Experiments;
+
+/// <summary>
+/// <c>P2PSim experiment [--Section:Key=value ...]</c>: builds a network (real TCP or simulated),
+/// runs one workload, prints a progress line while it runs and the report at the end, and
+/// writes the report as JSON.
+/// </summary>
+public static class ExperimentCommand
+{
+    public const string Verb = "experiment";
+
+    public static async Task<int> RunAsync(string[] args, TextWriter? output = null, TextWriter? errors = null, CancellationToken cancellationToken = default)
+    {
+        output ??= Console.Out;
+        errors ??= Console.Error;
+        ExperimentOptions options;
+        try
+        {
+            var configuration = new ConfigurationBuilder()
+                .SetBasePath(Directory.GetCurrentDirectory())
+                .AddJsonFile("appsettings.json", optional: true)
+                .AddCommandLine(args)
+                .Build();
+            options = ExperimentOptions.From(configuration);
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or InvalidDataException or FormatException)
+        {
+            // A value that does not convert: the binder names the setting and the value, the inner exception what would do.
+            var why = ex.InnerException is FormatException or ArgumentException ? $"{ex.Message} {ex.InnerException.Message}" : ex.Message;
+            await errors.WriteLineAsync($"P2PSim experiment cannot start: {why}").ConfigureAwait(false);
+            return P2PSimApp.ExitBadSettings;
+        }
+        var checks = new ExperimentOptionsValidator().Validate(null, options);
+        if (checks.Failed)
+        {
+            await errors.WriteLineAsync("P2PSim experiment cannot start: invalid settings.").ConfigureAwait(false);
+            foreach (var failure in checks.Failures ?? [])
+            {
+                await errors.WriteLineAsync($"  - {failure}").ConfigureAwait(false);
+            }
+            return P2PSimApp.ExitBadSettings;
+        }
+
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        ConsoleCancelEventHandler onCancel = (_, e) =>
+        {
+            e.Cancel = true;
+            cancel.Cancel();
+        };
+        Console.CancelKeyPress += onCancel;
+        try
+        {
+            var simulated = options.Network == NetworkKind.Simulated;
+            await output.WriteLineAsync($"P2PSim experiment: {options.NetworkName} network, {options.Seeds} seeds, {options.Peers} peers, workload {options.WorkloadToRun().Describe()}, run seed {options.RunSeed}").ConfigureAwait(false);
+            void Progress(ExperimentProgress p) => output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"  [{p.WallElapsed.TotalSeconds,6:0.0} s] {p.Phase,-9} peers joined {p.PeersJoined}/{p.Peers}, messages {p.MessagesPublished}, first receipts {p.FirstReceipts}{(simulated ? $", virtual {p.VirtualElapsed.TotalSeconds:0.0} s" : "")}"));
+            var report = simulated
+                ? await Task.Run(() => new SimulatedExperiment(options).Run(Progress, cancel.Token), cancel.Token).ConfigureAwait(false)
+                : await new TcpExperiment(options).RunAsync(Progress, cancel.Token).ConfigureAwait(false);
+            await output.WriteLineAsync().ConfigureAwait(false);
+            ReportWriter.WriteText(output, report);
+            var path = ReportPath(options);
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+            await File.WriteAllTextAsync(path, ReportWriter.ToJson(report), cancel.Token).ConfigureAwait(false);
+            await output.WriteLineAsync($"Report written to {Path.GetFullPath(path)}").ConfigureAwait(false);
+            return P2PSimApp.ExitOk;
+        }
+        catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+        {
+            await errors.WriteLineAsync("Experiment cancelled.").ConfigureAwait(false);
+            return P2PSimApp.ExitFailure;
+        }
+        finally
+        {
+            Console.CancelKeyPress -= onCancel;
+        }
+    }
+
+    private static string ReportPath(ExperimentOptions e) => e.ReportPath
+        .Replace("{network}", e.NetworkName, StringComparison.Ordinal)
+        .Replace("{workload}", e.WorkloadName, StringComparison.Ordinal)
+        .Replace("{peers}", e.Peers.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal)
+        .Replace("{seed}", e.RunSeed.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal);
+}
