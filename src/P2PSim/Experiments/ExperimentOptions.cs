@@ -97,7 +97,7 @@ public sealed record ExperimentOptions
     /// <summary>Section <c>Peer</c>: the peers' behaviour. A run works on a copy (<see cref="PeerOptionsForRun"/>).</summary>
     public PeerOptions Peer { get; init; } = new();
 
-    /// <summary>Section <c>Transport</c>: the limits of every connection of a tcp run (the simulated network has no transport).</summary>
+    /// <summary>Section <c>Transport</c>: the limits of every connection of a tcp run; of it, only <c>EchoPings</c> applies to a simulated run (the simulated network has no transport).</summary>
     public TransportOptions Transport { get; init; } = new();
 
     // Not settings: internal, so the configuration binder leaves them alone; the tests set them.
@@ -168,8 +168,11 @@ public sealed record ExperimentOptions
         _ => throw new ArgumentOutOfRangeException(nameof(Workload), Workload, $"{Section}:Workload must be {EnumSetting.Choices<WorkloadKind>()}."),
     };
 
-    /// <summary>The link model of a simulated run: the only place it is built.</summary>
-    internal SimulatedNetworkOptions LinkModel() => new() { Latency = Latency, Jitter = Jitter, LossProbability = Loss };
+    /// <summary>
+    /// The link model of a simulated run: the only place it is built. <c>Transport:EchoPings</c> applies as on tcp (the
+    /// nodes' runtime answers pings at once, or leaves them to the machines).
+    /// </summary>
+    internal SimulatedNetworkOptions LinkModel() => new() { Latency = Latency, Jitter = Jitter, LossProbability = Loss, EchoPings = Transport.EchoPings };
 
     /// <summary>
     /// A private copy of <see cref="Peer"/> for one run (every setting carried over); every workload but classic drives
