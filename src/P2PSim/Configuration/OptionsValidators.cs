@@ -122,6 +122,13 @@ internal sealed class PeerOptionsValidator(IOptions<TransportOptions> transport)
     }
 }
 
+internal sealed class SeedOptionsValidator : IValidateOptions<SeedOptions>
+{
+    public ValidateOptionsResult Validate(string? name, SeedOptions o) => new SettingsChecks()
+        .Range($"{SeedOptions.Section}:ExpireAfterMissedRegistrations", o.ExpireAfterMissedRegistrations, 0, 1000)
+        .Result();
+}
+
 internal sealed class TransportOptionsValidator : IValidateOptions<TransportOptions>
 {
     public ValidateOptionsResult Validate(string? name, TransportOptions o)

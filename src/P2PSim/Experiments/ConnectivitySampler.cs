@@ -23,7 +23,8 @@ public sealed class ConnectivitySampler(DateTimeOffset start, TimeSpan interval)
         }
     }
 
-    public void Add(DateTimeOffset at, OverlaySnapshot snapshot)
+    /// <param name="crashedStillListed">Crashed peers some seed that listed them still lists (<see cref="ExperimentRecorder.CrashedStillListed"/>).</param>
+    public void Add(DateTimeOffset at, OverlaySnapshot snapshot, int crashedStillListed = 0)
     {
         ArgumentNullException.ThrowIfNull(snapshot);
         var shape = OverlayAnalysis.Analyse(snapshot.Neighbours);
@@ -33,7 +34,8 @@ public sealed class ConnectivitySampler(DateTimeOffset start, TimeSpan interval)
             LivePeers: live,
             Components: shape.Components,
             LargestComponent: shape.LargestComponent,
-            LargestComponentShare: live == 0 ? 1 : shape.LargestComponent / (double)live);
+            LargestComponentShare: live == 0 ? 1 : shape.LargestComponent / (double)live,
+            CrashedStillListed: crashedStillListed);
         lock (_gate)
         {
             _samples.Add(sample);

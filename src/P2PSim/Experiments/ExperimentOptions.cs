@@ -100,6 +100,9 @@ public sealed record ExperimentOptions
     /// <summary>Section <c>Transport</c>: the limits of every connection of a tcp run; of it, only <c>EchoPings</c> applies to a simulated run (the simulated network has no transport).</summary>
     public TransportOptions Transport { get; init; } = new();
 
+    /// <summary>Section <c>Seed</c>: how the seeds keep their peer lists (on both networks).</summary>
+    public SeedOptions Seed { get; init; } = new();
+
     // Not settings: internal, so the configuration binder leaves them alone; the tests set them.
 
     /// <summary>Most peers a seed puts in one peer list (it samples at random beyond that). Simulated only; tcp seeds keep their default.</summary>
@@ -136,6 +139,7 @@ public sealed record ExperimentOptions
         {
             Peer = configuration.GetSection(PeerOptions.Section).Get<PeerOptions>() ?? new PeerOptions(),
             Transport = configuration.GetSection(TransportOptions.Section).Get<TransportOptions>() ?? new TransportOptions(),
+            Seed = configuration.GetSection(SeedOptions.Section).Get<SeedOptions>() ?? new SeedOptions(),
         };
 
     /// <summary>Throws <see cref="ArgumentException"/> naming every invalid setting, as the <c>experiment</c> command lists them.</summary>

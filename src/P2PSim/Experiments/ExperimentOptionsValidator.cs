@@ -52,6 +52,7 @@ internal sealed class ExperimentOptionsValidator : IValidateOptions<ExperimentOp
             .That(!string.IsNullOrWhiteSpace(o.ReportPath), $"{S}:ReportPath must be a file path.")
             .Include(new PeerOptionsValidator(Options.Create(o.Transport)).Validate(null, o.Peer))
             .Include(new TransportOptionsValidator().Validate(null, o.Transport))
+            .Include(new SeedOptionsValidator().Validate(null, o.Seed))
             .That(o.MaxPeersPerList >= 1, $"{nameof(ExperimentOptions)}.{nameof(ExperimentOptions.MaxPeersPerList)} must be at least 1 (was {o.MaxPeersPerList}).")
             .That(o.JoinSpacing >= TimeSpan.Zero && o.ProgressInterval >= TimeSpan.Zero && o.JoinTimeout > TimeSpan.Zero && o.DrainTimeout > TimeSpan.Zero,
                 $"{nameof(ExperimentOptions)}.{nameof(ExperimentOptions.JoinSpacing)} and {nameof(ExperimentOptions.ProgressInterval)} must not be negative; "

@@ -34,6 +34,8 @@ public sealed class ExperimentRecorder
     private readonly Dictionary<int, Victim> _crashed = new();
     private readonly HashSet<int> _liveReportedDead = new();
     private readonly HashSet<int> _liveRemoved = new();
+    private readonly HashSet<int> _liveExpired = new();
+    private int _removedByExpiry;
     private readonly HashSet<int> _leaversReportedDead = new();
     private long _expected;
     private bool _expectedStale = true;
@@ -131,6 +133,12 @@ public sealed class ExperimentRecorder
     /// <summary>Of <see cref="LivePeersReportedDead"/>, those some seed removed.</summary>
     public int LivePeersRemoved => _liveRemoved.Count;
 
+    /// <summary>Distinct peers that never crashed nor left, removed by a seed because they stopped registering.</summary>
+    public int LivePeersExpired => _liveExpired.Count;
+
+    /// <summary>Crashed peers that some seed which listed them at the crash still lists.</summary>
+    public int CrashedStillListed { get; private set; }
+
     /// <summary>Distinct peers that left cleanly and reached a seed in a dead-node report anyway.</summary>
     public int LeaversReportedDead => _leaversReportedDead.Count;
 
@@ -218,6 +226,10 @@ public sealed class ExperimentRecorder
         {
             victim.DetectedAt = at.UtcTicks; // no seed listed it: nothing to detect
         }
+        else
+        {
+            CrashedStillListed++;
+        }
         _crashed[peer] = victim;
         _crashAt = Math.Min(_crashAt, at.UtcTicks);
     }
@@ -259,6 +271,18 @@ public sealed class ExperimentRecorder
             FalseReport(alive, removed: false); // reported dead, though the seed's own check found it alive
             return;
         }
+        if (nodeEvent is PeerExpired expired && _peerIndex.TryGetValue(expired.Peer, out var silent))
+        {
+            if (_crashed.TryGetValue(silent, out var gone))
+            {
+                _removedByExpiry += RemovedAt(seed, gone, expired.At) ? 1 : 0;
+            }
+            else if (!_victim[silent] && !_leaver[silent])
+            {
+                _liveExpired.Add(silent);
+            }
+            return;
+        }
         if (nodeEvent is not DeadNodeReceived dead || !_peerIndex.TryGetValue(dead.Report.Dead, out var peer))
         {
             return;
@@ -268,14 +292,26 @@ public sealed class ExperimentRecorder
             FalseReport(peer, dead.Removed);
             return;
         }
-        if (dead.Removed && victim.Pending.Remove(seed))
+        if (dead.Removed)
         {
-            _removalsPending--;
-            if (victim.Pending.Count == 0)
-            {
-                victim.DetectedAt = dead.At.UtcTicks;
-            }
+            RemovedAt(seed, victim, dead.At);
         }
+    }
+
+    /// <summary>A seed that listed a crashed peer removed it; false when that seed had already (or had not listed it).</summary>
+    private bool RemovedAt(int seed, Victim victim, DateTimeOffset at)
+    {
+        if (!victim.Pending.Remove(seed))
+        {
+            return false;
+        }
+        _removalsPending--;
+        if (victim.Pending.Count == 0)
+        {
+            victim.DetectedAt = at.UtcTicks;
+            CrashedStillListed--;
+        }
+        return true;
     }
 
     /// <summary>A dead-node report about a peer that had not crashed: about a live peer, or about one that left cleanly.</summary>
@@ -402,6 +438,7 @@ public sealed class ExperimentRecorder
             CrashAtMs: (_crashAt - _start) / (double)TimeSpan.TicksPerMillisecond,
             DetectedEverywhere: times.Count,
             SeedRemovalsMissing: missing,
+            SeedRemovalsByExpiry: _removedByExpiry,
             DetectionP50Ms: Statistics.Milliseconds(p50),
             DetectionMaxMs: Statistics.Milliseconds(max),
             LivePeersReportedDead: _liveReportedDead.Count);

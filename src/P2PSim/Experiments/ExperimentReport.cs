@@ -145,8 +145,8 @@ public sealed record FrameDropsReport(long Control, long OwnGossip, long Forward
 }
 
 /// <summary>
-/// Failure detection. A crashed peer is detected at a seed when that seed removes it on a
-/// dead-node report. Its detection time runs from the crash to the moment the last of the
+/// Failure detection. A crashed peer is detected at a seed when that seed removes it: on a
+/// dead-node report, or because it stopped registering. Its detection time runs from the crash to the moment the last of the
 /// seeds that listed it at the crash removed it; peers some listing seed never removed are
 /// left out of the times and counted in <paramref name="SeedRemovalsMissing"/>.
 /// </summary>
@@ -154,6 +154,7 @@ public sealed record FrameDropsReport(long Control, long OwnGossip, long Forward
 /// <param name="CrashAtMs">When the first of them crashed (the crash workload crashes them all at once), from the start of the run.</param>
 /// <param name="DetectedEverywhere">Crashed peers removed by every seed that listed them.</param>
 /// <param name="SeedRemovalsMissing">(crashed peer, listing seed) pairs with no removal by the end.</param>
+/// <param name="SeedRemovalsByExpiry">(crashed peer, listing seed) pairs removed because the peer stopped registering, not on a report (<c>Seed:ExpireAfterMissedRegistrations</c>).</param>
 /// <param name="DetectionP50Ms">Detection time p50 over the peers detected everywhere.</param>
 /// <param name="DetectionMaxMs">Detection time maximum.</param>
 /// <param name="LivePeersReportedDead">Distinct peers that never crashed nor left but reached a seed in a dead-node report (as in <see cref="FaultReport"/>).</param>
@@ -162,6 +163,7 @@ public sealed record CrashReport(
     double CrashAtMs,
     int DetectedEverywhere,
     int SeedRemovalsMissing,
+    int SeedRemovalsByExpiry,
     double? DetectionP50Ms,
     double? DetectionMaxMs,
     int LivePeersReportedDead);

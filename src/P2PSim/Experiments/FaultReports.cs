@@ -8,6 +8,7 @@ namespace P2PSim.Experiments;
 /// </summary>
 /// <param name="LivePeersReportedDead">Distinct peers that never crashed nor left but were reported dead (0 is right).</param>
 /// <param name="LivePeersRemoved">Of those, peers some seed removed from its list because of such a report.</param>
+/// <param name="LivePeersExpired">Distinct peers that never crashed nor left but that a seed removed because they stopped registering (0 is right).</param>
 /// <param name="LeaversReportedDead">Distinct peers that left cleanly (goodbye) and were reported dead anyway (0 is right).</param>
 /// <param name="CatchUpReceipts">First receipts that came through catch-up (Digest / Want on a new or re-established link).</param>
 /// <param name="Churn">The churn workload: who left, crashed and joined late.</param>
@@ -16,6 +17,7 @@ namespace P2PSim.Experiments;
 public sealed record FaultReport(
     int LivePeersReportedDead,
     int LivePeersRemoved,
+    int LivePeersExpired,
     int LeaversReportedDead,
     long CatchUpReceipts,
     ChurnReport? Churn,
@@ -87,9 +89,11 @@ public sealed record ConnectivityReport(
 /// <param name="Components">Connected components among them.</param>
 /// <param name="LargestComponent">Peers in the largest component.</param>
 /// <param name="LargestComponentShare">LargestComponent / LivePeers (1 when there are no live peers).</param>
+/// <param name="CrashedStillListed">Crashed peers that some seed which listed them at the crash still lists (0 once every seed removed them).</param>
 public sealed record ConnectivitySample(
     double AtMs,
     int LivePeers,
     int Components,
     int LargestComponent,
-    double LargestComponentShare);
+    double LargestComponentShare,
+    int CrashedStillListed = 0);

@@ -58,11 +58,13 @@ public static class ReportWriter
         new("crashed peers", r => r.Crash is { } c ? $"{Count(c.CrashedPeers)} at {Duration(c.CrashAtMs)}" : "-"),
         new("detected at every seed", r => r.Crash is { } c ? Count(c.DetectedEverywhere) : "-"),
         new("seed removals missing", r => r.Crash is { } c ? Count(c.SeedRemovalsMissing) : "-"),
+        new("seed removals by expiry", r => r.Crash is { } c ? Count(c.SeedRemovalsByExpiry) : "-"),
         new("detection p50 / max", r => r.Crash is { } c ? $"{Duration(c.DetectionP50Ms)} / {Duration(c.DetectionMaxMs)}" : "-"),
         new("live peers reported dead", r => r.Crash is { } c ? Count(c.LivePeersReportedDead) : "-"),
         new("Faults", null),
         new("false death reports", r => $"{Count(r.Faults.LivePeersReportedDead)} live, {Count(r.Faults.LeaversReportedDead)} left cleanly"),
         new("live peers removed by seeds", r => Count(r.Faults.LivePeersRemoved)),
+        new("live peers expired by seeds", r => Count(r.Faults.LivePeersExpired)),
         new("receipts by catch-up", r => Count(r.Faults.CatchUpReceipts)),
         new("churn: left / crashed", r => r.Faults.Churn is { } c ? $"{Count(c.PeersLeftCleanly)} / {Count(c.PeersCrashed)}" : "-"),
         new("churn: joined late", r => r.Faults.Churn is { } c ? $"{Count(c.PeersJoinedLate)} of {Count(c.PeersHeldBack)}, one change every {Duration(c.IntervalMs)}" : "-"),
@@ -186,11 +188,12 @@ public static class ReportWriter
         output.WriteLine(shown.Count == samples.Length
             ? $"Connectivity over time{tag}:"
             : $"Connectivity over time{tag}: {shown.Count} of {samples.Length} samples (evenly spaced, and the lowest; the JSON has all):");
-        output.WriteLine($"{"time",12}  {"live peers",10}  {"components",10}  {"in largest",10}");
+        var crashes = samples.Any(s => s.CrashedStillListed > 0);
+        output.WriteLine($"{"time",12}  {"live peers",10}  {"components",10}  {"in largest",10}{(crashes ? $"  {"crashed, still listed",21}" : "")}");
         foreach (var i in shown)
         {
             var x = samples[i];
-            output.WriteLine($"{Duration(x.AtMs),12}  {Count(x.LivePeers),10}  {Count(x.Components),10}  {Percent(x.LargestComponentShare, "0.0"),10}");
+            output.WriteLine($"{Duration(x.AtMs),12}  {Count(x.LivePeers),10}  {Count(x.Components),10}  {Percent(x.LargestComponentShare, "0.0"),10}{(crashes ? $"  {Count(x.CrashedStillListed),21}" : "")}");
         }
     }
 

@@ -66,6 +66,9 @@ internal sealed class SeedListTracker
             case PeerDeregistered left:
                 _size[seed] = left.PeersLeft;
                 break;
+            case PeerExpired expired:
+                _size[seed] = expired.PeersLeft;
+                break;
             case DeadNodeReceived { Removed: true } removed:
                 _size[seed] = removed.PeersLeft;
                 break;

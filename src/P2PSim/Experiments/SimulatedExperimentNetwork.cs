@@ -38,6 +38,7 @@ internal sealed class SimulatedExperimentNetwork : IExperimentNetwork
     private int _untilCheck = CheckEvery;
     private int _joined;
     private readonly NodeEndpoint[] _seedEndpoints;
+    private readonly TimeSpan _peerExpiry;
     private string _phase = "join";
 
     public SimulatedExperimentNetwork(ExperimentOptions options, Workload workload, PeerOptions peer, Random master, ResourceMeter meter,
@@ -52,12 +53,13 @@ internal sealed class SimulatedExperimentNetwork : IExperimentNetwork
         _network = new SimulatedNetwork(_links, master.Next(), new Sink(this));
         var seedEndpoints = new NodeEndpoint[options.Seeds];
         _seedEndpoints = seedEndpoints;
+        _peerExpiry = options.Seed.PeerExpiry(peer);
         _seeds = new SeedMachine[options.Seeds];
         _seedNode = new int[options.Seeds];
         for (var s = 0; s < options.Seeds; s++)
         {
             seedEndpoints[s] = SimulatedAddresses.Seed(s);
-            _seeds[s] = new SeedMachine(seedEndpoints[s], NodeRandom.For(nodeSeed, NodeRole.Seed, s), options.MaxPeersPerList, seedEndpoints);
+            _seeds[s] = new SeedMachine(seedEndpoints[s], NodeRandom.For(nodeSeed, NodeRole.Seed, s), options.MaxPeersPerList, seedEndpoints, _peerExpiry);
             _seedNode[s] = _network.Add(_seeds[s]);
             _nodeOwner.Add(-(s + 1));
         }
@@ -216,7 +218,7 @@ internal sealed class SimulatedExperimentNetwork : IExperimentNetwork
     {
         foreach (var s in seeds)
         {
-            _seeds[s] = new SeedMachine(SimulatedAddresses.Seed(s), new Random(_restartRandom.Next()), _options.MaxPeersPerList, _seedEndpoints);
+            _seeds[s] = new SeedMachine(SimulatedAddresses.Seed(s), new Random(_restartRandom.Next()), _options.MaxPeersPerList, _seedEndpoints, _peerExpiry);
             _seedNode[s] = _network.Restart(_seedNode[s], _seeds[s]);
             _nodeOwner.Add(-(s + 1));
             _recorder.SeedRestarted(s, _network.Now);
@@ -265,7 +267,7 @@ internal sealed class SimulatedExperimentNetwork : IExperimentNetwork
     {
         if (_sampler is { } sampler && _lastSample != _network.Now)
         {
-            sampler.Add(_network.Now, Snapshot());
+            sampler.Add(_network.Now, Snapshot(), Read(static r => r.CrashedStillListed));
         }
         _sampler = null;
         return ValueTask.CompletedTask;
@@ -314,7 +316,7 @@ internal sealed class SimulatedExperimentNetwork : IExperimentNetwork
         while (_sampler is { } sampler && _nextSample < time)
         {
             _network.AdvanceTo(_nextSample);
-            sampler.Add(_nextSample, Snapshot());
+            sampler.Add(_nextSample, Snapshot(), Read(static r => r.CrashedStillListed));
             _lastSample = _nextSample;
             _nextSample += sampler.Interval;
         }

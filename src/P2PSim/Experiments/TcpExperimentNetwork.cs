@@ -360,7 +360,7 @@ internal sealed class TcpExperimentNetwork : IExperimentNetwork, IAsyncDisposabl
             while (true)
             {
                 var at = Now;
-                sampler.Add(at, await SnapshotAsync(stop).ConfigureAwait(false));
+                sampler.Add(at, await SnapshotAsync(stop).ConfigureAwait(false), Read(static r => r.CrashedStillListed));
                 _lastSample = at;
                 next += sampler.Interval;
                 var wait = next - Now;
@@ -376,7 +376,7 @@ internal sealed class TcpExperimentNetwork : IExperimentNetwork, IAsyncDisposabl
         }
         if (_lastSample is not { } last || Now - last > Poll)
         {
-            sampler.Add(Now, await SnapshotAsync(CancellationToken.None).ConfigureAwait(false));
+            sampler.Add(Now, await SnapshotAsync(CancellationToken.None).ConfigureAwait(false), Read(static r => r.CrashedStillListed));
         }
     }
 
@@ -410,6 +410,7 @@ internal sealed class TcpExperimentNetwork : IExperimentNetwork, IAsyncDisposabl
         builder.Services.AddP2PSim(builder.Configuration);
         builder.Services.AddGivenOptions(_peer);
         builder.Services.AddGivenOptions(TransportForRun(_options.Transport, _options.Peers));
+        builder.Services.AddGivenOptions(_options.Seed);
         var host = builder.Build();
         host.Services.GetRequiredService<NetworkStats>().TrackDelivery = false; // the recorder keeps the delivery account
         return host;

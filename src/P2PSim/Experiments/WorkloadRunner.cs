@@ -138,8 +138,19 @@ internal sealed class WorkloadRunner(IExperimentNetwork net, ExperimentOptions o
     }
 
     /// <summary>Longest a crash detection can take: a connection-loss notice, MaxMissedLiveness + 1 rounds, and report delivery with retries.</summary>
-    private TimeSpan DetectionWindow =>
-        (peer.LivenessInterval * (peer.MaxMissedLiveness + 2)) + peer.RegistrationTimeout + (peer.RetryInterval * 3);
+    /// <summary>
+    /// Longest the seeds may take to remove a crashed peer: its neighbours' liveness rounds, a report and its retries; or,
+    /// for a crashed peer nobody reported, the seeds' expiry of peers that stop registering.
+    /// </summary>
+    private TimeSpan DetectionWindow
+    {
+        get
+        {
+            var reported = (peer.LivenessInterval * (peer.MaxMissedLiveness + 2)) + peer.RegistrationTimeout + (peer.RetryInterval * 3);
+            var expiry = options.Seed.PeerExpiry(peer);
+            return expiry > TimeSpan.Zero && expiry + peer.RetryInterval > reported ? expiry + peer.RetryInterval : reported;
+        }
+    }
 
     /// <summary>Longest a restarted seed waits for every peer to register again: two re-registration rounds (retries back off up to one).</summary>
     private TimeSpan RelearnWindow =>
@@ -204,7 +215,7 @@ internal sealed class WorkloadRunner(IExperimentNetwork net, ExperimentOptions o
             double? caughtUp = r.AllDelivered && r.LastDeliveryAt is { } lastDelivery ? Math.Max(0, (lastDelivery - heal).TotalMilliseconds) : null;
             partition = new PartitionReport(log.SideA, log.SideB, Ms(split), Ms(heal), log.MessagesDuringPartition, caughtUp);
         }
-        return new FaultReport(r.LivePeersReportedDead, r.LivePeersRemoved, r.LeaversReportedDead, r.CatchUpReceipts, churn, seedCrash, partition);
+        return new FaultReport(r.LivePeersReportedDead, r.LivePeersRemoved, r.LivePeersExpired, r.LeaversReportedDead, r.CatchUpReceipts, churn, seedCrash, partition);
     }
 
     private double Ms(DateTimeOffset at) => (at - net.Start).TotalMilliseconds;

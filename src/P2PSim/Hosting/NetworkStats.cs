@@ -125,12 +125,10 @@ public sealed class NetworkStats(TimeProvider time)
                     Holding(node).Add(r.Peer);
                     break;
                 case DeadNodeReceived d when d.Removed:
-                    if (!_seedRemovals.TryGetValue(d.Report.Dead, out var removals))
-                    {
-                        removals = new Dictionary<NodeEndpoint, DateTimeOffset>();
-                        _seedRemovals[d.Report.Dead] = removals;
-                    }
-                    removals.TryAdd(node, d.At);
+                    SeedRemoved(node, d.Report.Dead, d.At);
+                    break;
+                case PeerExpired x:
+                    SeedRemoved(node, x.Peer, x.At);
                     break;
                 case Leaving l:
                     counters.GoneAt ??= l.At;
@@ -298,6 +296,17 @@ public sealed class NetworkStats(TimeProvider time)
             _seedsHolding[seed] = set;
         }
         return set;
+    }
+
+    /// <summary>A seed removed <paramref name="peer"/> from its list (a confirmed death, or an expiry); called under the lock.</summary>
+    private void SeedRemoved(NodeEndpoint seed, NodeEndpoint peer, DateTimeOffset at)
+    {
+        if (!_seedRemovals.TryGetValue(peer, out var removals))
+        {
+            removals = new Dictionary<NodeEndpoint, DateTimeOffset>();
+            _seedRemovals[peer] = removals;
+        }
+        removals.TryAdd(seed, at);
     }
 }
 

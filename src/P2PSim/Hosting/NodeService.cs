@@ -31,6 +31,7 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
     private readonly NodeSpec _spec;
     private readonly PeerOptions _peerOptions;
     private readonly TransportOptions _transportOptions;
+    private readonly SeedOptions _seedOptions;
     private readonly TimeProvider _time;
     private readonly ILoggerFactory _loggerFactory;
     private readonly NodeDirectory _directory;
@@ -55,7 +56,7 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
     private bool _joinedSignalled;
     private DateTimeOffset? _stopDeadline;
 
-    public NodeService(NodeSpec spec, IOptions<PeerOptions> peerOptions, IOptions<TransportOptions> transportOptions, TimeProvider time,
+    public NodeService(NodeSpec spec, IOptions<PeerOptions> peerOptions, IOptions<TransportOptions> transportOptions, IOptions<SeedOptions> seedOptions, TimeProvider time,
         ILoggerFactory loggerFactory, NodeDirectory directory, NetworkStats stats, RandomSource random, JoinSequencer joins,
         IEnumerable<INodeEventObserver> observers)
     {
@@ -63,6 +64,7 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
         _spec = spec;
         _peerOptions = peerOptions.Value;
         _transportOptions = transportOptions.Value;
+        _seedOptions = seedOptions.Value;
         _time = time;
         _loggerFactory = loggerFactory;
         _directory = directory;
@@ -106,7 +108,7 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
                 $"{_spec.Role} {_spec.Index} cannot listen on {_spec.BindTo}: {why}. Choose other ports with {_spec.PortSetting} (0 lets the system pick free ports).", ex);
         }
         NodeMachine machine = _spec.Role == NodeRole.Seed
-            ? new SeedMachine(_transport.LocalEndpoint, _random.For("seed", _spec.Index), seeds: _directory.LiveSeedEndpoints)
+            ? new SeedMachine(_transport.LocalEndpoint, _random.For("seed", _spec.Index), seeds: _directory.LiveSeedEndpoints, peerExpiry: _seedOptions.PeerExpiry(_peerOptions))
             : new PeerMachine(_transport.LocalEndpoint, _directory.SeedEndpoints, _peerOptions, _random.For("peer", _spec.Index));
         _runtime = new NodeRuntime(machine, new Host(this), _transportOptions.EchoPings);
         _timer = _time.CreateTimer(static state => ((NodeService)state!).OnTimerFired(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);

@@ -25,6 +25,7 @@ public static class P2PSimServiceCollectionExtensions
         services.AddSingleton<IValidateOptions<NetworkOptions>, OpenFilesValidator>();
         AddValidatedOptions<PeerOptions, PeerOptionsValidator>(services, configuration, PeerOptions.Section);
         AddValidatedOptions<TransportOptions, TransportOptionsValidator>(services, configuration, TransportOptions.Section);
+        AddValidatedOptions<SeedOptions, SeedOptionsValidator>(services, configuration, SeedOptions.Section);
         AddValidatedOptions<DemoOptions, DemoOptionsValidator>(services, configuration, DemoOptions.Section);
         AddValidatedOptions<LogOptions, LogOptionsValidator>(services, configuration, LogOptions.Section);
 

@@ -72,6 +72,9 @@ public static partial class NodeEventLog
             case PeerDeregistered p:
                 LogInformationPeerDeregistered(logger, p.Peer, p.PeersLeft);
                 break;
+            case PeerExpired x:
+                LogWarningPeerExpired(logger, x.Peer, new LocalTime(x.LastRegistered), Math.Round((x.At - x.LastRegistered).TotalSeconds, 1), x.PeersLeft);
+                break;
             case RegisteredWithSeed r:
                 LogInformationRegisteredWithSeed(logger, r.Seed, r.PeerList.Count, new EndpointList(r.PeerList));
                 break;
@@ -227,6 +230,9 @@ public static partial class NodeEventLog
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Peer {Peer} left cleanly; removed from the peer list ({Left} left)")]
     private static partial void LogInformationPeerDeregistered(ILogger logger, NodeEndpoint peer, int left);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Removed {Peer} from the peer list: no registration since {Last} ({Seconds} s; it crashed unnoticed or cannot reach this seed), {Left} left")]
+    private static partial void LogWarningPeerExpired(ILogger logger, NodeEndpoint peer, LocalTime last, double seconds, int left);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Registered with seed {Seed}; received its peer list ({Count}): {Peers}")]
     private static partial void LogInformationRegisteredWithSeed(ILogger logger, NodeEndpoint seed, int count, EndpointList peers);

@@ -46,6 +46,12 @@ public sealed record DeadNodeRejected(DateTimeOffset At, DeadNode Report, string
 /// <summary>A <c>Register</c> or <c>Goodbye</c> claiming an endpoint the connection does not come from was refused; the connection is closed.</summary>
 public sealed record RequestRejected(DateTimeOffset At, MessageType Request, NodeEndpoint Claimed, string RemoteAddress, string Reason) : NodeEvent(At);
 
+/// <summary>
+/// A listed peer had not registered since <paramref name="LastRegistered"/>, longer than the seed keeps a silent peer
+/// (<c>Seed:ExpireAfterMissedRegistrations</c>), and was removed: it crashed unnoticed, or cannot reach this seed.
+/// </summary>
+public sealed record PeerExpired(DateTimeOffset At, NodeEndpoint Peer, DateTimeOffset LastRegistered, int PeersLeft) : NodeEvent(At);
+
 /// <summary>A registered peer said goodbye and was removed from the list.</summary>
 public sealed record PeerDeregistered(DateTimeOffset At, NodeEndpoint Peer, int PeersLeft) : NodeEvent(At);
 

@@ -20,6 +20,10 @@ namespace P2PSim.Nodes;
 /// seed's word) and never relayed further.
 /// </para>
 /// </summary>
+/// <para>
+/// A peer that stops registering is removed after <paramref name="peerExpiry"/> (every live peer registers again once
+/// per <c>Peer:ReregisterInterval</c>): so a peer that crashed and that nobody reported leaves the list too.
+/// </para>
 /// <param name="self">This seed's listening endpoint.</param>
 /// <param name="random">Sampling of large peer lists.</param>
 /// <param name="maxPeersPerList">Most peers in one peer list.</param>
@@ -28,7 +32,8 @@ namespace P2PSim.Nodes;
 /// taken from. Null or empty: no relaying. The driver may complete the list while the seeds start (the TCP shell learns a
 /// seed's port only when it binds); it must not change once peers run.
 /// </param>
-public sealed class SeedMachine(NodeEndpoint self, Random random, int maxPeersPerList = 1000, IReadOnlyList<NodeEndpoint>? seeds = null) : NodeMachine(self)
+/// <param name="peerExpiry">How long a listed peer may go without registering before it is removed; zero: for ever.</param>
+public sealed class SeedMachine(NodeEndpoint self, Random random, int maxPeersPerList = 1000, IReadOnlyList<NodeEndpoint>? seeds = null, TimeSpan peerExpiry = default) : NodeMachine(self)
 {
     /// <summary>
     /// A check whose dial has not come back after this long is presumed lost (a dial always ends in OnConnected or
@@ -48,6 +53,7 @@ public sealed class SeedMachine(NodeEndpoint self, Random random, int maxPeersPe
     private readonly Dictionary<NodeEndpoint, Check> _checks = new();
     private readonly IReadOnlyList<NodeEndpoint> _seeds = seeds ?? [];
     private readonly SeedLinks _relays = new();
+    private readonly Queue<(NodeEndpoint Peer, DateTimeOffset At)> _registrations = new(); // oldest first; superseded entries are skipped
     private WakeScheduler? _wake;
 
     public override NodeRole Role => NodeRole.Seed;
@@ -105,6 +111,7 @@ public sealed class SeedMachine(NodeEndpoint self, Random random, int maxPeersPe
         {
             Emit(new Dial(seed));
         }
+        ExpireSilentPeers(now);
         ScheduleWake();
     }
 
@@ -156,6 +163,24 @@ public sealed class SeedMachine(NodeEndpoint self, Random random, int maxPeersPe
         _peers[info.Listen] = now;
         SendTo(info.Id, new PeerList(list));
         Report(new PeerRegistered(now, info.Listen, info.RemoteAddress, again, list));
+        if (peerExpiry > TimeSpan.Zero)
+        {
+            _registrations.Enqueue((info.Listen, now));
+            ScheduleWake();
+        }
+    }
+
+    /// <summary>Removes every listed peer whose latest registration is older than the expiry.</summary>
+    private void ExpireSilentPeers(DateTimeOffset now)
+    {
+        while (_registrations.TryPeek(out var oldest) && oldest.At + peerExpiry <= now)
+        {
+            _registrations.Dequeue();
+            if (_peers.TryGetValue(oldest.Peer, out var last) && last == oldest.At && Remove(oldest.Peer))
+            {
+                Report(new PeerExpired(now, oldest.Peer, last, _order.Count));
+            }
+        }
     }
 
     private void OnGoodbye(ConnectionInfo info, DateTimeOffset now)
@@ -341,7 +366,8 @@ public sealed class SeedMachine(NodeEndpoint self, Random random, int maxPeersPe
         ScheduleWake();
     }
 
-    private void ScheduleWake() => Wake.Request(_relays.NextDeadline);
+    private void ScheduleWake() => Wake.Request(WakeScheduler.Earliest(_relays.NextDeadline,
+        _registrations.TryPeek(out var oldest) ? oldest.At + peerExpiry : null));
 
     private bool Remove(NodeEndpoint peer)
     {

@@ -52,6 +52,25 @@ public sealed class FaultWorkloadTests
     }
 
     [Test]
+    public void After_a_crash_of_80_percent_the_seeds_drop_even_the_crashed_peers_nobody_reported()
+    {
+        var report = Run(Options(WorkloadKind.Crash, peers: 150, runSeed: 4) with { CrashShare = 0.8, Messages = 20 });
+
+        var crash = report.Crash!;
+        var samples = report.Connectivity.Samples;
+        Assert.Multiple(() =>
+        {
+            Assert.That(crash.SeedRemovalsByExpiry, Is.GreaterThan(0), "some crashed peers had only crashed neighbours: nobody reported them");
+            Assert.That(crash.SeedRemovalsMissing, Is.Zero, "the seeds dropped them once they stopped registering");
+            Assert.That(crash.DetectedEverywhere, Is.EqualTo(crash.CrashedPeers));
+            Assert.That(samples.Max(s => s.CrashedStillListed), Is.GreaterThan(0));
+            Assert.That(samples[^1].CrashedStillListed, Is.Zero, "the report shows the dead listed peers going to 0");
+            Assert.That(report.Faults.LivePeersExpired, Is.Zero, "no live peer is ever expired");
+            Assert.That(report.Delivery.Reliability, Is.EqualTo(1.0));
+        });
+    }
+
+    [Test]
     public void A_crashed_seed_that_restarts_relearns_every_peer_while_gossip_goes_on()
     {
         var options = Options(WorkloadKind.SeedCrash) with { Messages = 30, SeedCrashes = 1, SeedRestartAfter = TimeSpan.FromSeconds(1) };

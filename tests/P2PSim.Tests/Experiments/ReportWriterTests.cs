@@ -25,7 +25,7 @@ public sealed class ReportWriterTests
         Delivery: new DeliveryReport(2, 18, 18, 1.0, 2, 3, 4, 4, 2, 4, 3),
         Traffic: new TrafficReport(120, 18, 6.666, 5.666, 102, 150, 9000, 7000, 0),
         Crash: null,
-        Faults: new FaultReport(0, 0, 0, 0, null, null, null),
+        Faults: new FaultReport(0, 0, 0, 0, 0, null, null, null),
         Connectivity: new ConnectivityReport(100, 1, 0, 1, [new ConnectivitySample(0, 10, 1, 10, 1)]),
         DurationMs: 250,
         EventsProcessed: 1234,
