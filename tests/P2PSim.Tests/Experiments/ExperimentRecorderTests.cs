@@ -3,6 +3,7 @@ using P2PSim.Gossip;
 using P2PSim.Nodes;
 using P2PSim.Protocol;
 using P2PSim.Simulation;
+using P2PSim.Tests.TestSupport;
 
 namespace P2PSim.Tests.Experiments;
 
@@ -26,7 +27,7 @@ public sealed class ExperimentRecorderTests
 
     private static MessageId Originate(ExperimentRecorder recorder, int origin, DateTimeOffset at, string text)
     {
-        var id = MessageId.Of(text);
+        var id = TestGossip.IdOf(text);
         recorder.RecordPeerEvent(origin, new GossipOriginated(at, text, id, SentTo: 3));
         return id;
     }
@@ -140,7 +141,7 @@ public sealed class ExperimentRecorderTests
     public void A_receipt_heard_before_its_origination_still_counts()
     {
         var recorder = JoinedRecorder();
-        var id = MessageId.Of("early");
+        var id = TestGossip.IdOf("early");
         Receive(recorder, 1, id, Ms(11), hops: 1);
         Assert.That(recorder.UnattributedReceipts, Is.EqualTo(1));
 

@@ -1,4 +1,5 @@
 using P2PSim.Gossip;
+using P2PSim.Tests.TestSupport;
 
 namespace P2PSim.Tests.Gossip;
 
@@ -9,7 +10,7 @@ public class MessageHistoryTests
 
     private static string Text(int n) => $"1700000000000:127.0.0.1:5001:{n}";
 
-    private static MessageId Id(int n) => MessageId.Of(Text(n));
+    private static MessageId Id(int n) => TestGossip.IdOf(Text(n));
 
     private static MessageHistory Filled(int count, int capacity = 100, TimeSpan? window = null)
     {
@@ -148,7 +149,7 @@ public class MessageHistoryTests
 
         for (var n = 0; n < 10_000; n++)
         {
-            history.Add(MessageId.Of(Text(n)), Text(n), 1, T0.AddMilliseconds(n));
+            history.Add(TestGossip.IdOf(Text(n)), Text(n), 1, T0.AddMilliseconds(n));
             Assert.That(history.Count, Is.LessThanOrEqualTo(1024));
         }
 
