@@ -96,6 +96,16 @@ public static class FrameCodec
     /// <summary>Bytes <paramref name="message"/> takes on the wire, length prefix included.</summary>
     public static int FrameSize(Message message) => ProtocolLimits.LengthPrefixSize + 1 + PayloadSize(message);
 
+    /// <summary>Writes <paramref name="endpoint"/> as on the wire (address length, address, port); returns the bytes written.</summary>
+    internal static int WriteEndpoint(Span<byte> destination, NodeEndpoint endpoint)
+    {
+        var size = AddressBytes(endpoint.Address);
+        destination[0] = (byte)size;
+        endpoint.Address.TryWriteBytes(destination.Slice(1, size), out _);
+        BinaryPrimitives.WriteUInt16BigEndian(destination[(1 + size)..], (ushort)endpoint.Port);
+        return 1 + size + 2;
+    }
+
     private static int PayloadSize(Message message) => message switch
     {
         Hello h => 2 + 1 + EndpointSize(h.Listen),
@@ -264,14 +274,7 @@ public static class FrameCodec
             _position += 8;
         }
 
-        public void Endpoint(NodeEndpoint endpoint)
-        {
-            var size = AddressBytes(endpoint.Address);
-            Byte((byte)size);
-            endpoint.Address.TryWriteBytes(_span.Slice(_position, size), out _);
-            _position += size;
-            UInt16((ushort)endpoint.Port);
-        }
+        public void Endpoint(NodeEndpoint endpoint) => _position += WriteEndpoint(_span[_position..], endpoint);
 
         public void Ids(IReadOnlyList<MessageId> ids)
         {

@@ -17,6 +17,17 @@ public enum MessageType : byte
     Want = 10,
 }
 
+/// <summary>
+/// What a <see cref="Gossip"/> envelope carries and who it is for: the first byte of its payload. Only append: the
+/// numbers are the protocol. Version 2 knows <see cref="Gossip"/> alone; 2 (a topic message) and 3 (a direct
+/// message) are reserved for later versions and, like any other value, rejected as malformed today.
+/// </summary>
+public enum GossipKind : byte
+{
+    /// <summary>A plain broadcast to every peer; the payload is strict UTF-8 text.</summary>
+    Gossip = 1,
+}
+
 /// <summary>What a node is, announced in its <see cref="Hello"/>.</summary>
 public enum NodeRole : byte
 {
