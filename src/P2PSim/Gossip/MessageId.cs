@@ -8,14 +8,14 @@ namespace P2PSim.Gossip;
 /// <summary>
 /// The id of a gossip message: how the Message List recognises a message it has seen, and what <c>Digest</c> and
 /// <c>Want</c> carry. A value type of four 64-bit words (the 32 bytes of a SHA-256, big-endian), so looking one up
-/// allocates nothing. See <see cref="Of(GossipKind, NodeEndpoint, ulong, long, string)"/> and PROTOCOL.md, "Message id".
+/// allocates nothing. See <see cref="Of"/> and PROTOCOL.md, "Message id".
 /// </summary>
 public readonly record struct MessageId(ulong A, ulong B, ulong C, ulong D)
 {
     /// <summary>The bytes of <see cref="Domain"/>: "P2PSim/2 id" in ASCII.</summary>
     public const int DomainSize = 11;
 
-    /// <summary>The most bytes <see cref="Of(GossipKind, NodeEndpoint, ulong, long, string)"/> hashes: domain, kind, an IPv6 origin, sequence, timestamp, payload hash.</summary>
+    /// <summary>The most bytes <see cref="Of"/> hashes: domain, kind, an IPv6 origin, sequence, timestamp, payload hash.</summary>
     private const int MaxInputBytes = DomainSize + 1 + 19 + 8 + 8 + SHA256.HashSizeInBytes;
 
     /// <summary>Payloads up to this many UTF-8 bytes are encoded on the stack (nothing allocated).</summary>
@@ -50,17 +50,6 @@ public readonly record struct MessageId(ulong A, ulong B, ulong C, ulong D)
         at += SHA256.HashData(utf8[..length], input[at..]);
         Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
         SHA256.HashData(input[..at], hash);
-        return FromHash(hash);
-    }
-
-    /// <summary>The id of protocol version 1, still on the wire: the SHA-256 of the text's UTF-8 bytes.</summary>
-    public static MessageId Of(string text)
-    {
-        var byteCount = Encoding.UTF8.GetByteCount(text);
-        Span<byte> utf8 = byteCount <= StackPayloadBytes ? stackalloc byte[StackPayloadBytes] : new byte[byteCount];
-        var length = Encoding.UTF8.GetBytes(text, utf8);
-        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
-        SHA256.HashData(utf8[..length], hash);
         return FromHash(hash);
     }
 

@@ -829,10 +829,10 @@ public sealed class PeerMachine : NodeMachine
     {
         Originated++;
         var text = GossipText.Create(now, Self, Originated);
-        var gossip = new Protocol.Gossip(text, 1);
+        var gossip = new Protocol.Gossip(GossipKind.Gossip, Self, (ulong)Originated, now.ToUnixTimeMilliseconds(), Hops: 1, text);
         var id = gossip.Id; // hashed once here; every copy made from this object carries it
         _messages.TryAdd(id, now, null);
-        _history.Add(id, text, 0, now);
+        _history.Add(gossip, now);
         // Reported before the copies go out: a driver that carries out actions in order (the TCP shell) then never lets a
         // neighbour's receipt of the message be observed before its origination.
         Report(new GossipOriginated(now, text, id, Targets().Length));
@@ -855,9 +855,9 @@ public sealed class PeerMachine : NodeMachine
         Received++;
         var hops = gossip.Hops;
         var catchUp = _requested.Remove(id, out var request) && request.From == from;
-        _history.Add(id, gossip.Text, hops, now);
+        _history.Add(gossip, now);
         var forwarded = Broadcast(gossip with { Hops = NextHop(hops) }, except: arrivedOn, id, now);
-        Report(new GossipReceived(now, gossip.Text, id, from, hops, forwarded, catchUp));
+        Report(new GossipReceived(now, gossip.Text, id, gossip.Origin, from, hops, forwarded, catchUp));
     }
 
     private static ushort NextHop(ushort hops) => hops == ushort.MaxValue ? hops : (ushort)(hops + 1);
@@ -922,7 +922,9 @@ public sealed class PeerMachine : NodeMachine
         {
             if (seen.Add(id) && _history.TryGet(id, out var entry))
             {
-                SendTo(connection, new Protocol.Gossip(entry.Text, NextHop(entry.Hops)));
+                // Kept as it arrived (or was originated): an own message goes out as it is (hops 1), any other one hop further.
+                var held = entry.Message;
+                SendTo(connection, held.Origin == Self ? held : held with { Hops = NextHop(held.Hops) });
                 sent++;
             }
         }

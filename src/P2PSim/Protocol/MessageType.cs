@@ -38,8 +38,11 @@ public enum NodeRole : byte
 /// <summary>Named limits and constants of the wire protocol.</summary>
 public static class ProtocolLimits
 {
-    /// <summary>The protocol version this build speaks; a Hello with another version is refused.</summary>
-    public const ushort Version = 1;
+    /// <summary>
+    /// The protocol version this build speaks; a Hello with another version is refused. Version 2 gave
+    /// <see cref="MessageType.Gossip"/> its envelope layout (see PROTOCOL.md), so a version-1 node cannot take part.
+    /// </summary>
+    public const ushort Version = 2;
 
     /// <summary>Bytes of the length prefix in front of every frame.</summary>
     public const int LengthPrefixSize = 4;
@@ -50,8 +53,11 @@ public static class ProtocolLimits
     /// <summary>Default largest frame body (type byte + payload) a node accepts.</summary>
     public const int DefaultMaxFrameLength = 1024 * 1024;
 
-    /// <summary>Largest gossip text in UTF-8 bytes.</summary>
-    public const int MaxGossipTextBytes = 4096;
+    /// <summary>Largest <see cref="Gossip"/> payload in bytes (for <see cref="GossipKind.Gossip"/>: UTF-8 text).</summary>
+    public const int MaxPayloadBytes = 4096;
+
+    /// <summary>Bytes of a <see cref="Gossip"/> signature when there is one (Ed25519); 0 means unsigned.</summary>
+    public const int SignatureSize = 64;
 
     /// <summary>Most endpoints in one peer list frame.</summary>
     public const int MaxPeerListEntries = 10_000;

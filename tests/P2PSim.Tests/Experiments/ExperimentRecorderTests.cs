@@ -33,7 +33,7 @@ public sealed class ExperimentRecorderTests
     }
 
     private static void Receive(ExperimentRecorder recorder, int peer, MessageId id, DateTimeOffset at, int hops) =>
-        recorder.RecordPeerEvent(peer, new GossipReceived(at, "text", id, Peers[0], hops, ForwardedTo: 2));
+        recorder.RecordPeerEvent(peer, new GossipReceived(at, "text", id, Origin: Peers[0], From: Peers[0], hops, ForwardedTo: 2));
 
     private static DeadNodeReceived Dead(int peer, DateTimeOffset at, bool removed = true) =>
         new(at, new DeadNode(Peers[peer], at.ToUnixTimeMilliseconds(), Peers[0]), "reporter", removed, PeersLeft: 3);

@@ -114,6 +114,22 @@ public sealed class CatchUpTests
     }
 
     [Test]
+    public void A_signed_message_is_forwarded_and_served_whole_signature_included()
+    {
+        var peer = Peer();
+        var signed = TestGossip.Of(TextA, 2) with { Signature = [.. Enumerable.Range(0, 64).Select(i => (byte)i)] };
+        var to3 = peer.Connections[PeerAt(3)];
+
+        peer.Receive(PeerAt(2), signed);
+        var forwarded = peer.Take();
+        peer.Receive(PeerAt(3), new Want([Id(TextA)]));
+        var served = peer.Take();
+
+        Assert.That(forwarded.Sends(), Is.EqualTo(new[] { new Send(to3, signed with { Hops = 3 }) }));
+        Assert.That(served.Sends(), Is.EqualTo(new[] { new Send(to3, signed with { Hops = 3 }) }));
+    }
+
+    [Test]
     public void A_message_obtained_by_catch_up_is_a_first_receipt_recorded_and_forwarded_to_the_other_neighbours()
     {
         var peer = Peer();
@@ -124,7 +140,7 @@ public sealed class CatchUpTests
         var actions = peer.Take();
 
         var received = actions.ReportsOf<GossipReceived>().Single();
-        Assert.That(received, Is.EqualTo(new GossipReceived(T0, TextA, Id(TextA), PeerAt(2), 2, 1, CatchUp: true)));
+        Assert.That(received, Is.EqualTo(new GossipReceived(T0, TextA, Id(TextA), Origin: PeerAt(2), From: PeerAt(2), 2, 1, CatchUp: true)));
         Assert.That(actions.Sends(), Is.EqualTo(new[] { new Send(peer.Connections[PeerAt(3)], TestGossip.Of(TextA, 3)) }));
         Assert.That(peer.Machine.Received, Is.EqualTo(1));
         Assert.That(peer.Machine.History.TryGet(Id(TextA), out _), Is.True, "and offered on in later digests");

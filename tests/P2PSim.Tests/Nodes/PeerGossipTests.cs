@@ -41,6 +41,18 @@ public sealed class PeerGossipTests
     }
 
     [Test]
+    public void The_envelope_names_this_peer_its_message_number_and_the_time()
+    {
+        var peer = GossipingPeer();
+        var due = T0 + OneSecond;
+
+        var sent = peer.TimerAt(due).SendsOf<GossipMessage>().Select(s => s.Message).Distinct().Single();
+
+        Assert.That(sent, Is.EqualTo(new GossipMessage(
+            GossipKind.Gossip, PeerAt(1), Sequence: 1, due.ToUnixTimeMilliseconds(), Hops: 1, $"{due.ToUnixTimeMilliseconds()}:127.0.0.1:10001:1")));
+    }
+
+    [Test]
     public void The_gossip_text_parses_back_to_its_origin_and_number()
     {
         var peer = GossipingPeer();
@@ -112,6 +124,7 @@ public sealed class PeerGossipTests
         var received = actions.ReportsOf<GossipReceived>().Single();
         Assert.That(received.Text, Is.EqualTo(text));
         Assert.That(received.Id, Is.EqualTo(TestGossip.IdOf(text)));
+        Assert.That(received.Origin, Is.EqualTo(PeerAt(2)));
         Assert.That(received.From, Is.EqualTo(PeerAt(2)));
         Assert.That(received.Hops, Is.EqualTo(3));
         Assert.That(received.ForwardedTo, Is.EqualTo(2));

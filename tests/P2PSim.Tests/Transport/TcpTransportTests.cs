@@ -240,7 +240,7 @@ public sealed class TcpTransportTests
         a.Transport.Dial(b.Endpoint);
         var id = (await a.Handler.NextAsync<TransportEvent.Connected>(ct)).Info.Id;
 
-        Assert.That(a.Transport.Send(id, TestGossip.Of(new string('x', ProtocolLimits.MaxGossipTextBytes + 1), 1)), Is.False);
+        Assert.That(a.Transport.Send(id, TestGossip.Of(new string('x', ProtocolLimits.MaxPayloadBytes + 1), 1)), Is.False);
         Assert.That(a.Log.Errors, Has.Some.Contains("Cannot send a Gossip frame"));
         Assert.That(a.Transport.Send(id, new Ping(5)), Is.True);
         // The Ping comes back as a Pong from b's transport: the link works.
