@@ -8,8 +8,8 @@ namespace P2PSim.Experiments;
 /// Hands the node events of a tcp experiment to its <see cref="ExperimentRecorder"/> under one lock (they come from
 /// every node's loop). Events of a node it has not been told about yet (the host starts its nodes before the
 /// experiment knows which is which) wait until <see cref="Map"/> names the node. Counts gossip payload frames and
-/// bytes on the side, from the events (the transport does not count frames); catch-up answers count as frames,
-/// not in the bytes.
+/// bytes on the side, from the events (the transport does not count frames), as unsigned frames (nothing signs yet);
+/// catch-up answers count as frames, not in the bytes.
 /// </summary>
 internal sealed class ExperimentObserver(ExperimentRecorder recorder) : INodeEventObserver
 {
@@ -47,11 +47,11 @@ internal sealed class ExperimentObserver(ExperimentRecorder recorder) : INodeEve
         {
             case GossipOriginated g:
                 Interlocked.Add(ref _payloadTransmissions, g.SentTo);
-                Interlocked.Add(ref _payloadBytes, (long)g.SentTo * FrameCodec.FrameSize(new Protocol.Gossip(g.Text, 1)));
+                Interlocked.Add(ref _payloadBytes, (long)g.SentTo * FrameCodec.GossipFrameSize(node.Endpoint, g.Text));
                 break;
             case GossipReceived g:
                 Interlocked.Add(ref _payloadTransmissions, g.ForwardedTo);
-                Interlocked.Add(ref _payloadBytes, (long)g.ForwardedTo * FrameCodec.FrameSize(new Protocol.Gossip(g.Text, 1)));
+                Interlocked.Add(ref _payloadBytes, (long)g.ForwardedTo * FrameCodec.GossipFrameSize(g.Origin, g.Text));
                 break;
             case CatchUpServed c:
                 Interlocked.Add(ref _payloadTransmissions, c.Sent); // their texts are not in the event: not in the bytes

@@ -84,7 +84,9 @@ internal sealed partial class Dissemination
         {
             if (seen.Add(id) && _history.TryGet(id, out var entry))
             {
-                _out.Send(connection, new Protocol.Gossip(entry.Text, NextHop(entry.Hops)));
+                // Kept as it arrived (or was originated): an own message goes out as it is (hops 1), any other one hop further.
+                var held = entry.Message;
+                _out.Send(connection, held.Origin == _self ? held : held with { Hops = NextHop(held.Hops) });
                 sent++;
             }
         }

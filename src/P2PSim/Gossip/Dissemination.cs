@@ -79,10 +79,10 @@ internal sealed partial class Dissemination
     {
         Originated++;
         var text = GossipText.Create(now, _self, Originated);
-        var gossip = new GossipMessage(text, 1);
+        var gossip = new GossipMessage(GossipKind.Gossip, _self, (ulong)Originated, now.ToUnixTimeMilliseconds(), Hops: 1, text);
         var id = gossip.Id; // hashed once here; every copy made from this object carries it
         _messages.TryAdd(id, now, null);
-        _history.Add(id, text, 0, now);
+        _history.Add(gossip, now);
         // Reported before the copies go out: a driver that carries out actions in order (the TCP shell) then never lets a
         // neighbour's receipt of the message be observed before its origination.
         _out.Report(new GossipOriginated(now, text, id, Targets().Length));
@@ -105,9 +105,9 @@ internal sealed partial class Dissemination
         Received++;
         var hops = gossip.Hops;
         var catchUp = _requested.Remove(id, out var request) && request.From == from;
-        _history.Add(id, gossip.Text, hops, now);
+        _history.Add(gossip, now);
         var forwarded = Broadcast(gossip with { Hops = NextHop(hops) }, except: arrivedOn, id, now);
-        _out.Report(new GossipReceived(now, gossip.Text, id, from, hops, forwarded, catchUp));
+        _out.Report(new GossipReceived(now, gossip.Text, id, gossip.Origin, from, hops, forwarded, catchUp));
     }
 
     private static ushort NextHop(ushort hops) => hops == ushort.MaxValue ? hops : (ushort)(hops + 1);

@@ -1,8 +1,10 @@
 namespace P2PSim.Gossip;
 
 /// <summary>
-/// The texts of the gossip messages a peer received or originated recently, by id: what it
-/// hands a neighbour that missed them (catch-up: <c>Digest</c> / <c>Want</c>, see PROTOCOL.md).
+/// The gossip messages a peer received or originated recently, by id: what it hands a neighbour
+/// that missed them (catch-up: <c>Digest</c> / <c>Want</c>, see PROTOCOL.md). Each is kept whole
+/// (envelope, payload and signature), as the object that arrived or was originated: no copy is
+/// made to keep it (in the simulator, peers that got a message from the same sender share it).
 /// Bounded two ways: an entry is kept for <c>window</c> after it was added, and at
 /// <c>capacity</c> entries the oldest is dropped. A zero window keeps nothing (catch-up off).
 /// Pure: time is passed in.
@@ -21,8 +23,8 @@ public sealed class MessageHistory
         Window = window;
     }
 
-    /// <summary>A remembered message: its text, the hop count it arrived with (0: originated here), and when it was added.</summary>
-    public readonly record struct Entry(string Text, ushort Hops, DateTimeOffset At);
+    /// <summary>A remembered message, as it arrived or was originated (with that hop count), and when it was added.</summary>
+    public readonly record struct Entry(Protocol.Gossip Message, DateTimeOffset At);
 
     public int Capacity { get; }
 
@@ -34,17 +36,18 @@ public sealed class MessageHistory
     public int Count => _entries.Count;
 
     /// <summary>
-    /// Remembers a message first seen at <paramref name="now"/> (times must not go backwards).
-    /// False when it is already held or the history is off.
+    /// Remembers <paramref name="message"/>, first seen at <paramref name="now"/> (times must not go
+    /// backwards), under its id. False when it is already held or the history is off.
     /// </summary>
-    public bool Add(MessageId id, string text, ushort hops, DateTimeOffset now)
+    public bool Add(Protocol.Gossip message, DateTimeOffset now)
     {
         if (!Enabled)
         {
             return false;
         }
         Expire(now);
-        if (!_entries.TryAdd(id, new Entry(text, hops, now)))
+        var id = message.Id;
+        if (!_entries.TryAdd(id, new Entry(message, now)))
         {
             return false;
         }

@@ -1,28 +1,63 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
+using P2PSim.Protocol;
 
 namespace P2PSim.Gossip;
 
 /// <summary>
-/// The SHA-256 of a gossip message's text: how the Message List recognises a message it
-/// has seen. A value type of four 64-bit words, so looking one up allocates nothing.
+/// The id of a gossip message: how the Message List recognises a message it has seen, and what <c>Digest</c> and
+/// <c>Want</c> carry. A value type of four 64-bit words (the 32 bytes of a SHA-256, big-endian), so looking one up
+/// allocates nothing. See <see cref="Of"/> and PROTOCOL.md, "Message id".
 /// </summary>
 public readonly record struct MessageId(ulong A, ulong B, ulong C, ulong D)
 {
-    public static MessageId Of(string text)
+    /// <summary>The bytes of <see cref="Domain"/>: "P2PSim/2 id" in ASCII.</summary>
+    public const int DomainSize = 11;
+
+    /// <summary>The most bytes <see cref="Of"/> hashes: domain, kind, an IPv6 origin, sequence, timestamp, payload hash.</summary>
+    private const int MaxInputBytes = DomainSize + 1 + 19 + 8 + 8 + SHA256.HashSizeInBytes;
+
+    /// <summary>Payloads up to this many UTF-8 bytes are encoded on the stack (nothing allocated).</summary>
+    private const int StackPayloadBytes = 512;
+
+    /// <summary>
+    /// The domain separator in front of every id's input: an id can never equal a SHA-256 made for another purpose
+    /// (the text hash of version 1, a signature's input) over the same bytes.
+    /// </summary>
+    public static ReadOnlySpan<byte> Domain => "P2PSim/2 id"u8;
+
+    /// <summary>
+    /// The id of a message: SHA-256 of <c>"P2PSim/2 id" || kind (u8) || origin (as on the wire) || sequence (u64 BE)
+    /// || timestamp (i64 BE) || SHA-256(payload's UTF-8 bytes)</c>. Hops and signature are not part of it, so every
+    /// copy of a message, however far it travelled and whether signed or not, has the same id; two messages differing
+    /// in any other field have different ids. Allocates nothing for payloads up to 512 UTF-8 bytes.
+    /// </summary>
+    public static MessageId Of(GossipKind kind, NodeEndpoint origin, ulong sequence, long timestampUnixMs, string payload)
     {
-        var byteCount = Encoding.UTF8.GetByteCount(text);
-        Span<byte> utf8 = byteCount <= 512 ? stackalloc byte[512] : new byte[byteCount];
-        var length = Encoding.UTF8.GetBytes(text, utf8);
+        Span<byte> input = stackalloc byte[MaxInputBytes];
+        Domain.CopyTo(input);
+        var at = DomainSize;
+        input[at++] = (byte)kind;
+        at += FrameCodec.WriteEndpoint(input[at..], origin);
+        BinaryPrimitives.WriteUInt64BigEndian(input[at..], sequence);
+        at += 8;
+        BinaryPrimitives.WriteInt64BigEndian(input[at..], timestampUnixMs);
+        at += 8;
+        var byteCount = Encoding.UTF8.GetByteCount(payload);
+        Span<byte> utf8 = byteCount <= StackPayloadBytes ? stackalloc byte[StackPayloadBytes] : new byte[byteCount];
+        var length = Encoding.UTF8.GetBytes(payload, utf8);
+        at += SHA256.HashData(utf8[..length], input[at..]);
         Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
-        SHA256.HashData(utf8[..length], hash);
-        return new MessageId(
-            BinaryPrimitives.ReadUInt64BigEndian(hash),
-            BinaryPrimitives.ReadUInt64BigEndian(hash[8..]),
-            BinaryPrimitives.ReadUInt64BigEndian(hash[16..]),
-            BinaryPrimitives.ReadUInt64BigEndian(hash[24..]));
+        SHA256.HashData(input[..at], hash);
+        return FromHash(hash);
     }
+
+    private static MessageId FromHash(ReadOnlySpan<byte> hash) => new(
+        BinaryPrimitives.ReadUInt64BigEndian(hash),
+        BinaryPrimitives.ReadUInt64BigEndian(hash[8..]),
+        BinaryPrimitives.ReadUInt64BigEndian(hash[16..]),
+        BinaryPrimitives.ReadUInt64BigEndian(hash[24..]));
 
     /// <summary>The first 12 hex digits, enough to tell messages apart in a log.</summary>
     public string Short => A.ToString("x16", System.Globalization.CultureInfo.InvariantCulture)[..12];

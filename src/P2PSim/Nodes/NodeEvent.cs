@@ -117,8 +117,12 @@ public sealed record DeadNodeReportRedirected(DateTimeOffset At, DeadNode Report
 /// <summary>This peer created a gossip message and sent it to <paramref name="SentTo"/> neighbours.</summary>
 public sealed record GossipOriginated(DateTimeOffset At, string Text, MessageId Id, int SentTo) : NodeEvent(At);
 
-/// <summary>First receipt of a gossip message; forwarded to <paramref name="ForwardedTo"/> neighbours. <paramref name="CatchUp"/>: it came because this peer asked for it (Want).</summary>
-public sealed record GossipReceived(DateTimeOffset At, string Text, MessageId Id, NodeEndpoint From, int Hops, int ForwardedTo, bool CatchUp = false) : NodeEvent(At);
+/// <summary>
+/// First receipt of a gossip message that <paramref name="Origin"/> created, from neighbour <paramref name="From"/>;
+/// forwarded to <paramref name="ForwardedTo"/> neighbours. <paramref name="CatchUp"/>: it came because this peer asked
+/// for it (Want).
+/// </summary>
+public sealed record GossipReceived(DateTimeOffset At, string Text, MessageId Id, NodeEndpoint Origin, NodeEndpoint From, int Hops, int ForwardedTo, bool CatchUp = false) : NodeEvent(At);
 
 /// <summary>A neighbour's digest offered <paramref name="Offered"/> message ids; this peer asked for the <paramref name="Wanted"/> it had not seen.</summary>
 public sealed record CatchUpRequested(DateTimeOffset At, NodeEndpoint Neighbour, int Offered, int Wanted) : NodeEvent(At);

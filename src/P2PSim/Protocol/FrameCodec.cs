@@ -96,28 +96,73 @@ public static class FrameCodec
     /// <summary>Bytes <paramref name="message"/> takes on the wire, length prefix included.</summary>
     public static int FrameSize(Message message) => ProtocolLimits.LengthPrefixSize + 1 + PayloadSize(message);
 
+    /// <summary>
+    /// Bytes a <see cref="Gossip"/> frame from <paramref name="origin"/> with <paramref name="text"/> as its payload
+    /// and a signature of <paramref name="signatureBytes"/> (0: unsigned) takes on the wire, length prefix included.
+    /// </summary>
+    public static int GossipFrameSize(NodeEndpoint origin, string text, int signatureBytes = 0) =>
+        ProtocolLimits.LengthPrefixSize + 1 + GossipPayloadSize(origin, CheckedTextLength(text), signatureBytes);
+
+    /// <summary>Writes <paramref name="endpoint"/> as on the wire (address length, address, port); returns the bytes written.</summary>
+    internal static int WriteEndpoint(Span<byte> destination, NodeEndpoint endpoint)
+    {
+        var size = AddressBytes(endpoint.Address);
+        destination[0] = (byte)size;
+        endpoint.Address.TryWriteBytes(destination.Slice(1, size), out _);
+        BinaryPrimitives.WriteUInt16BigEndian(destination[(1 + size)..], (ushort)endpoint.Port);
+        return 1 + size + 2;
+    }
+
     private static int PayloadSize(Message message) => message switch
     {
         Hello h => 2 + 1 + EndpointSize(h.Listen),
         Register or Goodbye => 0,
         PeerList p => 2 + p.Peers.Sum(EndpointSize),
         DeadNode d => EndpointSize(d.Dead) + 8 + EndpointSize(d.Reporter),
-        Gossip g => 2 + 2 + CheckedTextLength(g.Text),
+        Gossip g => CheckedGossipPayloadSize(g),
         Ping or Pong => 8,
         Digest d => 2 + (CheckedIdCount(d.Ids.Count) * ProtocolLimits.MessageIdSize),
         Want w => 2 + (CheckedIdCount(w.Ids.Count) * ProtocolLimits.MessageIdSize),
         _ => throw new ArgumentException($"Cannot encode {message.GetType().Name}.", nameof(message)),
     };
 
+    /// <summary>kind, origin, sequence, timestamp, hops, payload length and bytes, signature length and bytes.</summary>
+    private static int GossipPayloadSize(NodeEndpoint origin, int textBytes, int signatureBytes) =>
+        1 + EndpointSize(origin) + 8 + 8 + 2 + 2 + textBytes + 1 + signatureBytes;
+
+    /// <summary>The payload size of a gossip the decoder would accept; anything it would reject throws, with the decoder's reason.</summary>
+    private static int CheckedGossipPayloadSize(Gossip gossip)
+    {
+        var problem = !Enum.IsDefined(gossip.Kind) ? UnknownGossipKind((byte)gossip.Kind)
+            : gossip.Sequence == 0 ? SequenceZero
+            : gossip.Hops == 0 ? HopsZero
+            : gossip.Signature is { Length: not ProtocolLimits.SignatureSize } signature ? BadSignatureLength(signature.Length)
+            : null;
+        return problem is null
+            ? GossipPayloadSize(gossip.Origin, CheckedTextLength(gossip.Text), gossip.Signature?.Length ?? 0)
+            : throw new ArgumentException($"Cannot encode this Gossip: {problem}.", nameof(gossip));
+    }
+
     private static int CheckedTextLength(string text)
     {
         var bytes = StrictUtf8.GetByteCount(text);
-        if (bytes > ProtocolLimits.MaxGossipTextBytes)
-        {
-            throw new ArgumentException($"Gossip text is {bytes} bytes; the limit is {ProtocolLimits.MaxGossipTextBytes}.", nameof(text));
-        }
-        return bytes;
+        return bytes <= ProtocolLimits.MaxPayloadBytes
+            ? bytes
+            : throw new ArgumentException($"Cannot encode this Gossip: {PayloadTooLong(bytes)}.", nameof(text));
     }
+
+    // Why a Gossip envelope is malformed: the same words whether the decoder rejects a frame or the encoder a message.
+
+    private const string SequenceZero = "sequence 0 (an origin numbers its messages from 1)";
+
+    private const string HopsZero = "hops 0 (the origin sends a message with hops 1)";
+
+    private static string UnknownGossipKind(byte kind) => $"unknown gossip kind {kind}";
+
+    private static string BadSignatureLength(int length) =>
+        $"signature length {length} is neither 0 (unsigned) nor {ProtocolLimits.SignatureSize} (Ed25519)";
+
+    private static string PayloadTooLong(int bytes) => $"payload of {bytes} bytes exceeds the limit of {ProtocolLimits.MaxPayloadBytes}";
 
     private static int CheckedIdCount(int count) => count <= ProtocolLimits.MaxDigestIds
         ? count
@@ -154,8 +199,14 @@ public static class FrameCodec
                 w.Endpoint(d.Reporter);
                 break;
             case Gossip g:
+                w.Byte((byte)g.Kind);
+                w.Endpoint(g.Origin);
+                w.UInt64(g.Sequence);
+                w.Int64(g.TimestampUnixMs);
                 w.UInt16(g.Hops);
                 w.Text(g.Text);
+                w.Byte((byte)(g.Signature?.Length ?? 0));
+                w.Bytes(g.Signature);
                 break;
             case Ping ping:
                 w.UInt64(ping.Sequence);
@@ -182,7 +233,7 @@ public static class FrameCodec
             MessageType.PeerList => DecodePeerList(ref r),
             MessageType.DeadNode => r.TryEndpoint(out var dead) && r.TryInt64(out var ts) && r.TryEndpoint(out var reporter)
                 ? new DeadNode(dead, ts, reporter) : null,
-            MessageType.Gossip => r.TryUInt16(out var hops) && r.TryText(out var text) ? new Gossip(text, hops) : null,
+            MessageType.Gossip => DecodeGossip(ref r),
             MessageType.Ping => r.TryUInt64(out var seq) ? new Ping(seq) : null,
             MessageType.Pong => r.TryUInt64(out var seq2) ? new Pong(seq2) : null,
             MessageType.Goodbye => Goodbye.Instance,
@@ -215,6 +266,52 @@ public static class FrameCodec
             return null;
         }
         return new Hello(version, (NodeRole)role, listen);
+    }
+
+    /// <summary>The version-2 envelope, field by field in wire order; the first field that is wrong names the reason.</summary>
+    private static Gossip? DecodeGossip(ref SpanReader r)
+    {
+        if (!r.TryByte(out var kind))
+        {
+            return null;
+        }
+        if (!Enum.IsDefined((GossipKind)kind))
+        {
+            r.Error = UnknownGossipKind(kind);
+            return null;
+        }
+        if (!r.TryEndpoint(out var origin) || !r.TryUInt64(out var sequence))
+        {
+            return null;
+        }
+        if (sequence == 0)
+        {
+            r.Error = SequenceZero;
+            return null;
+        }
+        if (!r.TryInt64(out var timestamp) || !r.TryUInt16(out var hops))
+        {
+            return null;
+        }
+        if (hops == 0)
+        {
+            r.Error = HopsZero;
+            return null;
+        }
+        if (!r.TryText(out var text) || !r.TryByte(out var signatureLength))
+        {
+            return null;
+        }
+        if (signatureLength is not 0 and not ProtocolLimits.SignatureSize)
+        {
+            r.Error = BadSignatureLength(signatureLength);
+            return null;
+        }
+        if (!r.TryBytes(signatureLength, out var signature))
+        {
+            return null;
+        }
+        return new Gossip((GossipKind)kind, origin, sequence, timestamp, hops, text, signature);
     }
 
     private static PeerList? DecodePeerList(ref SpanReader r)
@@ -264,13 +361,12 @@ public static class FrameCodec
             _position += 8;
         }
 
-        public void Endpoint(NodeEndpoint endpoint)
+        public void Endpoint(NodeEndpoint endpoint) => _position += WriteEndpoint(_span[_position..], endpoint);
+
+        public void Bytes(ReadOnlySpan<byte> bytes)
         {
-            var size = AddressBytes(endpoint.Address);
-            Byte((byte)size);
-            endpoint.Address.TryWriteBytes(_span.Slice(_position, size), out _);
-            _position += size;
-            UInt16((ushort)endpoint.Port);
+            bytes.CopyTo(_span[_position..]);
+            _position += bytes.Length;
         }
 
         public void Ids(IReadOnlyList<MessageId> ids)
@@ -405,6 +501,22 @@ public static class FrameCodec
             return true;
         }
 
+        /// <summary>Reads <paramref name="count"/> bytes into a new array; null when <paramref name="count"/> is 0.</summary>
+        public bool TryBytes(int count, out byte[]? bytes)
+        {
+            bytes = null;
+            if (Remaining < count)
+            {
+                return false;
+            }
+            if (count > 0)
+            {
+                bytes = _span.Slice(_position, count).ToArray();
+                _position += count;
+            }
+            return true;
+        }
+
         public bool TryText(out string text)
         {
             text = string.Empty;
@@ -412,9 +524,9 @@ public static class FrameCodec
             {
                 return false;
             }
-            if (length > ProtocolLimits.MaxGossipTextBytes)
+            if (length > ProtocolLimits.MaxPayloadBytes)
             {
-                Error = $"text of {length} bytes exceeds the limit of {ProtocolLimits.MaxGossipTextBytes}";
+                Error = PayloadTooLong(length);
                 return false;
             }
             if (Remaining < length)
@@ -427,7 +539,7 @@ public static class FrameCodec
             }
             catch (ArgumentException)
             {
-                Error = "text is not valid UTF-8";
+                Error = "payload is not valid UTF-8";
                 return false;
             }
             _position += length;

@@ -17,6 +17,17 @@ public enum MessageType : byte
     Want = 10,
 }
 
+/// <summary>
+/// What a <see cref="Gossip"/> envelope carries and who it is for: the first byte of its payload. Only append: the
+/// numbers are the protocol. Version 2 knows <see cref="Gossip"/> alone; 2 (a topic message) and 3 (a direct
+/// message) are reserved for later versions and, like any other value, rejected as malformed today.
+/// </summary>
+public enum GossipKind : byte
+{
+    /// <summary>A plain broadcast to every peer; the payload is strict UTF-8 text.</summary>
+    Gossip = 1,
+}
+
 /// <summary>What a node is, announced in its <see cref="Hello"/>.</summary>
 public enum NodeRole : byte
 {
@@ -27,8 +38,11 @@ public enum NodeRole : byte
 /// <summary>Named limits and constants of the wire protocol.</summary>
 public static class ProtocolLimits
 {
-    /// <summary>The protocol version this build speaks; a Hello with another version is refused.</summary>
-    public const ushort Version = 1;
+    /// <summary>
+    /// The protocol version this build speaks; a Hello with another version is refused. Version 2 gave
+    /// <see cref="MessageType.Gossip"/> its envelope layout (see PROTOCOL.md), so a version-1 node cannot take part.
+    /// </summary>
+    public const ushort Version = 2;
 
     /// <summary>Bytes of the length prefix in front of every frame.</summary>
     public const int LengthPrefixSize = 4;
@@ -39,8 +53,11 @@ public static class ProtocolLimits
     /// <summary>Default largest frame body (type byte + payload) a node accepts.</summary>
     public const int DefaultMaxFrameLength = 1024 * 1024;
 
-    /// <summary>Largest gossip text in UTF-8 bytes.</summary>
-    public const int MaxGossipTextBytes = 4096;
+    /// <summary>Largest <see cref="Gossip"/> payload in bytes (for <see cref="GossipKind.Gossip"/>: UTF-8 text).</summary>
+    public const int MaxPayloadBytes = 4096;
+
+    /// <summary>Bytes of a <see cref="Gossip"/> signature when there is one (Ed25519); 0 means unsigned.</summary>
+    public const int SignatureSize = 64;
 
     /// <summary>Most endpoints in one peer list frame.</summary>
     public const int MaxPeerListEntries = 10_000;

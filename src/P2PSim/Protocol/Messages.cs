@@ -45,27 +45,59 @@ public sealed record DeadNode(NodeEndpoint Dead, long TimestampUnixMs, NodeEndpo
 }
 
 /// <summary>
-/// A gossip message. <paramref name="Text"/> is <c>&lt;timestamp&gt;:&lt;ip&gt;:&lt;port&gt;:&lt;msg#&gt;</c>
-/// and identifies the message (its SHA-256 is the Message List key). <paramref name="Hops"/>
-/// counts the links this copy has crossed (1 when the originator sends it).
+/// A disseminated message in the version-2 envelope (PROTOCOL.md, type 5). <see cref="Kind"/>, <see cref="Origin"/>
+/// (the originating peer's listening endpoint), <see cref="Sequence"/> (the origin's counter, from 1),
+/// <see cref="TimestampUnixMs"/> (when the origin created it) and <see cref="Text"/> (the payload; for
+/// <see cref="GossipKind.Gossip"/> the demo's <c>&lt;timestamp&gt;:&lt;ip&gt;:&lt;port&gt;:&lt;msg#&gt;</c>) identify
+/// the message: its <see cref="Id"/> is computed from them. <see cref="Hops"/> counts the links this copy has crossed
+/// (1 when the origin sends it) and <see cref="Signature"/> (null, or 64 bytes reserved for an Ed25519 signature, not
+/// checked yet) travels unchanged; neither is part of the id.
 /// </summary>
-public sealed record Gossip(string Text, ushort Hops) : Message
+public sealed record Gossip(GossipKind Kind, NodeEndpoint Origin, ulong Sequence, long TimestampUnixMs, ushort Hops, string Text, byte[]? Signature = null)
+    : Message
 {
     private IdHolder? _id;
 
     public override MessageType Type => MessageType.Gossip;
 
+    // The fields of the id drop a cached id when set, so a copy made with `with { Sequence = ... }` hashes anew.
+
+    public GossipKind Kind { get; init { field = value; _id = null; } } = Kind;
+
+    public NodeEndpoint Origin { get; init { field = value; _id = null; } } = Origin;
+
+    public ulong Sequence { get; init { field = value; _id = null; } } = Sequence;
+
+    public long TimestampUnixMs { get; init { field = value; _id = null; } } = TimestampUnixMs;
+
+    public string Text { get; init { field = value; _id = null; } } = Text;
+
     /// <summary>
-    /// The message id (SHA-256 of <see cref="Text"/>), computed once per object and kept: copies made with
-    /// <c>with { Hops = ... }</c> carry it along, so a node forwarding a message, or a simulation in which every copy
-    /// descends from the original, hashes each text once. A decoded frame is a new object and hashes anew.
+    /// Null (unsigned) or <see cref="ProtocolLimits.SignatureSize"/> bytes; compared by value, never modified. An empty
+    /// array is taken as null (unsigned: that is what its frame says).
     /// </summary>
-    public MessageId Id => (_id ??= new IdHolder(MessageId.Of(Text))).Value;
+    public byte[]? Signature { get; init => field = NullIfEmpty(value); } = NullIfEmpty(Signature);
 
-    /// <summary>Equal when text and hops are (the cached id is not part of the value).</summary>
-    public bool Equals(Gossip? other) => other is not null && Hops == other.Hops && string.Equals(Text, other.Text, StringComparison.Ordinal);
+    /// <summary>
+    /// The message id (<see cref="MessageId.Of"/>), computed once per object and kept: copies made with
+    /// <c>with { Hops = ... }</c> carry it along, so a node forwarding a message, or a simulation in which every copy
+    /// descends from the original, hashes each message once. A decoded frame is a new object and hashes anew.
+    /// </summary>
+    public MessageId Id => (_id ??= new IdHolder(MessageId.Of(Kind, Origin, Sequence, TimestampUnixMs, Text))).Value;
 
-    public override int GetHashCode() => HashCode.Combine(Text, Hops);
+    /// <summary>Equal when every field is, the signature's bytes included (the cached id is not part of the value).</summary>
+    public bool Equals(Gossip? other) => other is not null
+        && Kind == other.Kind
+        && Sequence == other.Sequence
+        && TimestampUnixMs == other.TimestampUnixMs
+        && Hops == other.Hops
+        && Origin == other.Origin
+        && string.Equals(Text, other.Text, StringComparison.Ordinal)
+        && (Signature is null || other.Signature is null ? Signature == other.Signature : Signature.AsSpan().SequenceEqual(other.Signature));
+
+    public override int GetHashCode() => HashCode.Combine(Origin, Sequence, Text, Hops);
+
+    private static byte[]? NullIfEmpty(byte[]? bytes) => bytes is { Length: 0 } ? null : bytes;
 
     /// <summary>A reference, so the id is published whole: a reader sees no id or all of it.</summary>
     private sealed record IdHolder(MessageId Value);

@@ -3,6 +3,7 @@ using P2PSim.Gossip;
 using P2PSim.Nodes;
 using P2PSim.Protocol;
 using P2PSim.Simulation;
+using P2PSim.Tests.TestSupport;
 
 namespace P2PSim.Tests.Experiments;
 
@@ -26,13 +27,13 @@ public sealed class ExperimentRecorderTests
 
     private static MessageId Originate(ExperimentRecorder recorder, int origin, DateTimeOffset at, string text)
     {
-        var id = MessageId.Of(text);
+        var id = TestGossip.IdOf(text);
         recorder.RecordPeerEvent(origin, new GossipOriginated(at, text, id, SentTo: 3));
         return id;
     }
 
     private static void Receive(ExperimentRecorder recorder, int peer, MessageId id, DateTimeOffset at, int hops) =>
-        recorder.RecordPeerEvent(peer, new GossipReceived(at, "text", id, Peers[0], hops, ForwardedTo: 2));
+        recorder.RecordPeerEvent(peer, new GossipReceived(at, "text", id, Origin: Peers[0], From: Peers[0], hops, ForwardedTo: 2));
 
     private static DeadNodeReceived Dead(int peer, DateTimeOffset at, bool removed = true) =>
         new(at, new DeadNode(Peers[peer], at.ToUnixTimeMilliseconds(), Peers[0]), "reporter", removed, PeersLeft: 3);
@@ -140,7 +141,7 @@ public sealed class ExperimentRecorderTests
     public void A_receipt_heard_before_its_origination_still_counts()
     {
         var recorder = JoinedRecorder();
-        var id = MessageId.Of("early");
+        var id = TestGossip.IdOf("early");
         Receive(recorder, 1, id, Ms(11), hops: 1);
         Assert.That(recorder.UnattributedReceipts, Is.EqualTo(1));
 

@@ -1,4 +1,5 @@
 using P2PSim.Gossip;
+using P2PSim.Tests.TestSupport;
 
 namespace P2PSim.Tests.Gossip;
 
@@ -9,31 +10,35 @@ public class MessageHistoryTests
 
     private static string Text(int n) => $"1700000000000:127.0.0.1:5001:{n}";
 
-    private static MessageId Id(int n) => MessageId.Of(Text(n));
+    private static MessageId Id(int n) => TestGossip.IdOf(Text(n));
+
+    private static P2PSim.Protocol.Gossip Message(int n, ushort hops = 1) => TestGossip.Of(Text(n), hops);
 
     private static MessageHistory Filled(int count, int capacity = 100, TimeSpan? window = null)
     {
         var history = new MessageHistory(capacity, window ?? Minute);
         for (var n = 1; n <= count; n++)
         {
-            history.Add(Id(n), Text(n), (ushort)n, T0.AddSeconds(n));
+            history.Add(Message(n, (ushort)n), T0.AddSeconds(n));
         }
         return history;
     }
 
     [Test]
-    public void A_message_is_kept_with_its_text_hops_and_time()
+    public void A_message_is_kept_whole_under_its_id_with_its_time()
     {
         var history = new MessageHistory(100, Minute);
+        var message = Message(1, hops: 3) with { Signature = new byte[64] };
 
-        var added = history.Add(Id(1), Text(1), 3, T0);
+        var added = history.Add(message, T0);
 
         using (Assert.EnterMultipleScope())
         {
             Assert.That(added, Is.True);
             Assert.That(history.Count, Is.EqualTo(1));
             Assert.That(history.TryGet(Id(1), out var entry), Is.True);
-            Assert.That(entry, Is.EqualTo(new MessageHistory.Entry(Text(1), 3, T0)));
+            Assert.That(entry, Is.EqualTo(new MessageHistory.Entry(message, T0)));
+            Assert.That(entry.Message, Is.SameAs(message), "the very copy, signature and all");
             Assert.That(history.TryGet(Id(2), out _), Is.False);
         }
     }
@@ -42,12 +47,12 @@ public class MessageHistoryTests
     public void Adding_the_same_id_again_keeps_the_first_entry()
     {
         var history = new MessageHistory(100, Minute);
-        history.Add(Id(1), Text(1), 1, T0);
+        history.Add(Message(1), T0);
 
-        var again = history.Add(Id(1), Text(1), 7, T0.AddSeconds(5));
+        var again = history.Add(Message(1, hops: 7), T0.AddSeconds(5));
 
         Assert.That(again, Is.False);
-        Assert.That(history.TryGet(Id(1), out var entry) ? entry : default, Is.EqualTo(new MessageHistory.Entry(Text(1), 1, T0)));
+        Assert.That(history.TryGet(Id(1), out var entry) ? entry : default, Is.EqualTo(new MessageHistory.Entry(Message(1), T0)));
         Assert.That(history.Count, Is.EqualTo(1));
     }
 
@@ -119,7 +124,7 @@ public class MessageHistoryTests
     {
         var history = Filled(1);
 
-        var again = history.Add(Id(1), Text(1), 2, T0.AddSeconds(1) + Minute);
+        var again = history.Add(Message(1, hops: 2), T0.AddSeconds(1) + Minute);
 
         Assert.That(again, Is.True);
         Assert.That(history.RecentIds(T0.AddSeconds(1) + Minute, 100), Is.EqualTo(new[] { Id(1) }));
@@ -130,7 +135,7 @@ public class MessageHistoryTests
     {
         var history = new MessageHistory(100, TimeSpan.Zero);
 
-        var added = history.Add(Id(1), Text(1), 1, T0);
+        var added = history.Add(Message(1), T0);
 
         using (Assert.EnterMultipleScope())
         {
@@ -148,7 +153,7 @@ public class MessageHistoryTests
 
         for (var n = 0; n < 10_000; n++)
         {
-            history.Add(MessageId.Of(Text(n)), Text(n), 1, T0.AddMilliseconds(n));
+            history.Add(Message(n), T0.AddMilliseconds(n));
             Assert.That(history.Count, Is.LessThanOrEqualTo(1024));
         }
 

@@ -1,5 +1,6 @@
 using P2PSim.Gossip;
 using P2PSim.Protocol;
+using P2PSim.Tests.TestSupport;
 
 namespace P2PSim.Tests.Gossip;
 
@@ -9,7 +10,7 @@ public class MessageListTests
     private static readonly NodeEndpoint Alice = NodeEndpoint.Loopback(5001);
     private static readonly NodeEndpoint Bob = NodeEndpoint.Loopback(5002);
 
-    private static MessageId Id(int n) => MessageId.Of($"1700000000000:127.0.0.1:5001:{n}");
+    private static MessageId Id(int n) => TestGossip.IdOf($"1700000000000:127.0.0.1:5001:{n}");
 
     [Test]
     public void First_sighting_is_recorded_with_time_and_sender()

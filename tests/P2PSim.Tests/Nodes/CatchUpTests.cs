@@ -4,7 +4,6 @@ using P2PSim.Nodes;
 using P2PSim.Protocol;
 using P2PSim.Tests.TestSupport;
 using static P2PSim.Tests.Nodes.NodeTestKit;
-using GossipMessage = P2PSim.Protocol.Gossip;
 
 namespace P2PSim.Tests.Nodes;
 
@@ -16,7 +15,7 @@ public sealed class CatchUpTests
     private const string TextB = "1740830400000:127.0.0.1:10003:1";
     private const string TextC = "1740830400000:127.0.0.1:10004:1";
 
-    private static MessageId Id(string text) => MessageId.Of(text);
+    private static MessageId Id(string text) => TestGossip.IdOf(text);
 
     /// <summary>PeerAt(1), quiet, connected to PeerAt(2) and PeerAt(3).</summary>
     private static MachineProbe<PeerMachine> Peer(Action<PeerOptions>? tweak = null) =>
@@ -30,9 +29,9 @@ public sealed class CatchUpTests
     public void A_new_link_carries_a_digest_of_the_recent_messages_oldest_first()
     {
         var peer = Peer();
-        peer.Receive(PeerAt(2), new GossipMessage(TextA, 1));
+        peer.Receive(PeerAt(2), TestGossip.Of(TextA, 1));
         peer.Now += TimeSpan.FromSeconds(1);
-        peer.Receive(PeerAt(3), new GossipMessage(TextB, 2));
+        peer.Receive(PeerAt(3), TestGossip.Of(TextB, 2));
         peer.Take();
 
         var inbound = peer.ConnectPeer(PeerAt(4), inbound: true);
@@ -45,7 +44,7 @@ public sealed class CatchUpTests
     public void A_re_established_link_carries_a_digest_too()
     {
         var peer = Peer();
-        peer.Receive(PeerAt(2), new GossipMessage(TextA, 1));
+        peer.Receive(PeerAt(2), TestGossip.Of(TextA, 1));
         peer.Closed(PeerAt(3));
         peer.Take();
 
@@ -70,7 +69,7 @@ public sealed class CatchUpTests
     public void A_digest_is_answered_with_a_want_for_the_unseen_ids_only()
     {
         var peer = Peer();
-        peer.Receive(PeerAt(3), new GossipMessage(TextA, 1));
+        peer.Receive(PeerAt(3), TestGossip.Of(TextA, 1));
         peer.Take();
 
         peer.Receive(PeerAt(2), new Digest([Id(TextA), Id(TextB), Id(TextC)]));
@@ -84,7 +83,7 @@ public sealed class CatchUpTests
     public void A_digest_of_messages_all_seen_asks_for_nothing()
     {
         var peer = Peer();
-        peer.Receive(PeerAt(3), new GossipMessage(TextA, 1));
+        peer.Receive(PeerAt(3), TestGossip.Of(TextA, 1));
         peer.Take();
 
         peer.Receive(PeerAt(2), new Digest([Id(TextA)]));
@@ -99,7 +98,7 @@ public sealed class CatchUpTests
     {
         var peer = PeerScenarios.JoinedPeerWith(PeerAt(1), Peers(2, 3), ShortIntervals(o => o.ReregisterInterval = TimeSpan.Zero));
         var own = peer.TimerAt(T0 + TimeSpan.FromSeconds(1)).ReportsOf<GossipOriginated>().Single().Text;
-        peer.Receive(PeerAt(2), new GossipMessage(TextA, 3));
+        peer.Receive(PeerAt(2), TestGossip.Of(TextA, 3));
         peer.Take();
 
         peer.Receive(PeerAt(3), new Want([Id(own), Id(TextA), Id(TextC), Id(own)]));
@@ -108,10 +107,26 @@ public sealed class CatchUpTests
         var to3 = peer.Connections[PeerAt(3)];
         Assert.That(actions.Sends(), Is.EqualTo(new[]
         {
-            new Send(to3, new GossipMessage(own, 1)),
-            new Send(to3, new GossipMessage(TextA, 4)),
+            new Send(to3, TestGossip.Of(own, 1)),
+            new Send(to3, TestGossip.Of(TextA, 4)),
         }), "each held message once; the unknown one is skipped");
         Assert.That(actions.ReportsOf<CatchUpServed>().Single(), Is.EqualTo(new CatchUpServed(T0 + TimeSpan.FromSeconds(1), PeerAt(3), 4, 2)));
+    }
+
+    [Test]
+    public void A_signed_message_is_forwarded_and_served_whole_signature_included()
+    {
+        var peer = Peer();
+        var signed = TestGossip.Of(TextA, 2) with { Signature = [.. Enumerable.Range(0, 64).Select(i => (byte)i)] };
+        var to3 = peer.Connections[PeerAt(3)];
+
+        peer.Receive(PeerAt(2), signed);
+        var forwarded = peer.Take();
+        peer.Receive(PeerAt(3), new Want([Id(TextA)]));
+        var served = peer.Take();
+
+        Assert.That(forwarded.Sends(), Is.EqualTo(new[] { new Send(to3, signed with { Hops = 3 }) }));
+        Assert.That(served.Sends(), Is.EqualTo(new[] { new Send(to3, signed with { Hops = 3 }) }));
     }
 
     [Test]
@@ -121,12 +136,12 @@ public sealed class CatchUpTests
         peer.Receive(PeerAt(2), new Digest([Id(TextA)]));
         peer.Take();
 
-        peer.Receive(PeerAt(2), new GossipMessage(TextA, 2));
+        peer.Receive(PeerAt(2), TestGossip.Of(TextA, 2));
         var actions = peer.Take();
 
         var received = actions.ReportsOf<GossipReceived>().Single();
-        Assert.That(received, Is.EqualTo(new GossipReceived(T0, TextA, Id(TextA), PeerAt(2), 2, 1, CatchUp: true)));
-        Assert.That(actions.Sends(), Is.EqualTo(new[] { new Send(peer.Connections[PeerAt(3)], new GossipMessage(TextA, 3)) }));
+        Assert.That(received, Is.EqualTo(new GossipReceived(T0, TextA, Id(TextA), Origin: PeerAt(2), From: PeerAt(2), 2, 1, CatchUp: true)));
+        Assert.That(actions.Sends(), Is.EqualTo(new[] { new Send(peer.Connections[PeerAt(3)], TestGossip.Of(TextA, 3)) }));
         Assert.That(peer.Machine.Received, Is.EqualTo(1));
         Assert.That(peer.Machine.History.TryGet(Id(TextA), out _), Is.True, "and offered on in later digests");
     }
@@ -139,15 +154,15 @@ public sealed class CatchUpTests
         peer.Receive(PeerAt(3), new Digest([Id(TextA), Id(TextB)]));
         peer.Take();
 
-        peer.Receive(PeerAt(2), new GossipMessage(TextA, 2));
+        peer.Receive(PeerAt(2), TestGossip.Of(TextA, 2));
         var caughtUp = peer.Take();
         peer.Now += QuietShortIntervals().LivenessInterval;
-        peer.Receive(PeerAt(2), new GossipMessage(TextB, 2));
+        peer.Receive(PeerAt(2), TestGossip.Of(TextB, 2));
         var later = peer.Take();
 
         Assert.That(caughtUp.Sends(), Is.Empty, "PeerAt(3) said it holds it");
         Assert.That(caughtUp.ReportsOf<GossipReceived>().Single().ForwardedTo, Is.Zero);
-        Assert.That(later.Sends(), Is.EqualTo(new[] { new Send(peer.Connections[PeerAt(3)], new GossipMessage(TextB, 3)) }), "a digest is trusted for one liveness interval only");
+        Assert.That(later.Sends(), Is.EqualTo(new[] { new Send(peer.Connections[PeerAt(3)], TestGossip.Of(TextB, 3)) }), "a digest is trusted for one liveness interval only");
     }
 
     [Test]
@@ -174,9 +189,9 @@ public sealed class CatchUpTests
     {
         var window = TimeSpan.FromSeconds(5);
         var peer = Peer(o => o.HistoryWindow = window);
-        peer.Receive(PeerAt(2), new GossipMessage(TextA, 1));
+        peer.Receive(PeerAt(2), TestGossip.Of(TextA, 1));
         peer.Now += TimeSpan.FromSeconds(2);
-        peer.Receive(PeerAt(2), new GossipMessage(TextB, 1));
+        peer.Receive(PeerAt(2), TestGossip.Of(TextB, 1));
         peer.Take();
 
         peer.Now = T0 + window;
@@ -186,14 +201,14 @@ public sealed class CatchUpTests
         var served = peer.Take();
 
         Assert.That(offered.Sends(), Is.EqualTo(new[] { new Send(fresh, new Digest([Id(TextB)])) }));
-        Assert.That(served.Sends(), Is.EqualTo(new[] { new Send(fresh, new GossipMessage(TextB, 2)) }));
+        Assert.That(served.Sends(), Is.EqualTo(new[] { new Send(fresh, TestGossip.Of(TextB, 2)) }));
     }
 
     [Test]
     public void With_a_zero_history_window_no_digest_is_offered_and_nothing_is_served()
     {
         var peer = Peer(o => o.HistoryWindow = TimeSpan.Zero);
-        peer.Receive(PeerAt(2), new GossipMessage(TextA, 1));
+        peer.Receive(PeerAt(2), TestGossip.Of(TextA, 1));
         peer.Take();
 
         var fresh = peer.ConnectPeer(PeerAt(4), inbound: true);

@@ -4,6 +4,7 @@ using P2PSim.Gossip;
 using P2PSim.Logging;
 using P2PSim.Nodes;
 using P2PSim.Protocol;
+using P2PSim.Tests.TestSupport;
 using static P2PSim.Tests.Nodes.NodeTestKit;
 
 namespace P2PSim.Tests.Nodes;
@@ -42,7 +43,7 @@ public sealed class FaultToleranceLogTests
         yield return Case(new CatchUpRequested(T0, PeerAt(2), 5, 2), LogLevel.Information, "Catch-up: 127.0.0.1:10002 offered 5 recent messages; asked for the 2 not seen yet");
         yield return Case(new CatchUpRequested(T0, PeerAt(2), 5, 0), LogLevel.Debug, "all seen already");
         yield return Case(new CatchUpServed(T0, PeerAt(2), 3, 2), LogLevel.Information, "Catch-up: sent 2 of the 3 messages 127.0.0.1:10002 asked for");
-        yield return Case(new GossipReceived(T0, "1:127.0.0.1:10002:1", MessageId.Of("1:127.0.0.1:10002:1"), PeerAt(2), 2, 1, CatchUp: true), LogLevel.Information,
+        yield return Case(new GossipReceived(T0, "1:127.0.0.1:10002:1", TestGossip.IdOf("1:127.0.0.1:10002:1"), PeerAt(2), PeerAt(2), 2, 1, CatchUp: true), LogLevel.Information,
             "Received gossip \"1:127.0.0.1:10002:1\" from 127.0.0.1:10002 at");
 
         // Seeds cooperating on deaths.

@@ -1,6 +1,7 @@
 using P2PSim.Gossip;
 using P2PSim.Nodes;
 using P2PSim.Protocol;
+using P2PSim.Tests.TestSupport;
 using static P2PSim.Tests.Nodes.NodeTestKit;
 using GossipMessage = P2PSim.Protocol.Gossip;
 
@@ -17,7 +18,7 @@ public sealed class PeerGossipTests
         PeerScenarios.JoinedPeerWith(PeerAt(1), Peers(2, 3, 4), ShortIntervals(tweak));
 
     private static Send GossipTo(MachineProbe<PeerMachine> peer, NodeEndpoint neighbour, string text, ushort hops) =>
-        new(peer.Connections[neighbour], new GossipMessage(text, hops));
+        new(peer.Connections[neighbour], TestGossip.Of(text, hops));
 
     [Test]
     public void After_the_gossip_interval_a_message_is_originated_and_sent_to_every_connected_neighbour()
@@ -33,10 +34,22 @@ public sealed class PeerGossipTests
         Assert.That(actions.Sends(), Is.EquivalentTo(Peers(2, 3, 4).Select(n => GossipTo(peer, n, text, hops: 1))));
         var originated = actions.ReportsOf<GossipOriginated>().Single();
         Assert.That(originated.Text, Is.EqualTo(text));
-        Assert.That(originated.Id, Is.EqualTo(MessageId.Of(text)));
+        Assert.That(originated.Id, Is.EqualTo(TestGossip.IdOf(text)));
         Assert.That(originated.SentTo, Is.EqualTo(3));
         Assert.That(peer.Machine.Originated, Is.EqualTo(1));
         Assert.That(actions.WakeRequests().Last(), Is.EqualTo(due + OneSecond));
+    }
+
+    [Test]
+    public void The_envelope_names_this_peer_its_message_number_and_the_time()
+    {
+        var peer = GossipingPeer();
+        var due = T0 + OneSecond;
+
+        var sent = peer.TimerAt(due).SendsOf<GossipMessage>().Select(s => s.Message).Distinct().Single();
+
+        Assert.That(sent, Is.EqualTo(new GossipMessage(
+            GossipKind.Gossip, PeerAt(1), Sequence: 1, due.ToUnixTimeMilliseconds(), Hops: 1, $"{due.ToUnixTimeMilliseconds()}:127.0.0.1:10001:1")));
     }
 
     [Test]
@@ -104,18 +117,19 @@ public sealed class PeerGossipTests
         var peer = GossipingPeer();
         const string text = "1740830400000:127.0.0.1:10002:1";
 
-        peer.Receive(PeerAt(2), new GossipMessage(text, 3));
+        peer.Receive(PeerAt(2), TestGossip.Of(text, 3));
         var actions = peer.Take();
 
         Assert.That(actions.Sends(), Is.EquivalentTo(new[] { GossipTo(peer, PeerAt(3), text, 4), GossipTo(peer, PeerAt(4), text, 4) }));
         var received = actions.ReportsOf<GossipReceived>().Single();
         Assert.That(received.Text, Is.EqualTo(text));
-        Assert.That(received.Id, Is.EqualTo(MessageId.Of(text)));
+        Assert.That(received.Id, Is.EqualTo(TestGossip.IdOf(text)));
+        Assert.That(received.Origin, Is.EqualTo(PeerAt(2)));
         Assert.That(received.From, Is.EqualTo(PeerAt(2)));
         Assert.That(received.Hops, Is.EqualTo(3));
         Assert.That(received.ForwardedTo, Is.EqualTo(2));
         Assert.That(peer.Machine.Received, Is.EqualTo(1));
-        Assert.That(peer.Machine.Messages.TryGet(MessageId.Of(text), out var entry), Is.True);
+        Assert.That(peer.Machine.Messages.TryGet(TestGossip.IdOf(text), out var entry), Is.True);
         Assert.That(entry, Is.EqualTo(new MessageList.Entry(T0, PeerAt(2))));
     }
 
@@ -124,17 +138,17 @@ public sealed class PeerGossipTests
     {
         var peer = GossipingPeer();
         const string text = "1740830400000:127.0.0.1:10002:1";
-        peer.Receive(PeerAt(2), new GossipMessage(text, 1));
+        peer.Receive(PeerAt(2), TestGossip.Of(text, 1));
         peer.Take();
 
-        peer.Receive(PeerAt(3), new GossipMessage(text, 2));
+        peer.Receive(PeerAt(3), TestGossip.Of(text, 2));
         var fromOther = peer.Take();
-        peer.Receive(PeerAt(2), new GossipMessage(text, 5));
+        peer.Receive(PeerAt(2), TestGossip.Of(text, 5));
         var fromSender = peer.Take();
 
         Assert.That(fromOther.Sends(), Is.Empty);
         Assert.That(fromSender.Sends(), Is.Empty);
-        Assert.That(fromOther.ReportsOf<DuplicateDropped>().Single(), Is.EqualTo(new DuplicateDropped(T0, MessageId.Of(text), PeerAt(3))));
+        Assert.That(fromOther.ReportsOf<DuplicateDropped>().Single(), Is.EqualTo(new DuplicateDropped(T0, TestGossip.IdOf(text), PeerAt(3))));
         Assert.That(fromSender.ReportsOf<DuplicateDropped>().Single().From, Is.EqualTo(PeerAt(2)));
         Assert.That(fromOther.ReportsOf<GossipReceived>(), Is.Empty);
         Assert.That(peer.Machine.Duplicates, Is.EqualTo(2));
@@ -147,11 +161,11 @@ public sealed class PeerGossipTests
         var peer = GossipingPeer();
         var text = peer.TimerAt(T0 + OneSecond).ReportsOf<GossipOriginated>().Single().Text;
 
-        peer.Receive(PeerAt(3), new GossipMessage(text, 2));
+        peer.Receive(PeerAt(3), TestGossip.Of(text, 2));
         var actions = peer.Take();
 
         Assert.That(actions.Sends(), Is.Empty);
-        Assert.That(actions.ReportsOf<DuplicateDropped>().Single().Id, Is.EqualTo(MessageId.Of(text)));
+        Assert.That(actions.ReportsOf<DuplicateDropped>().Single().Id, Is.EqualTo(TestGossip.IdOf(text)));
         Assert.That(peer.Machine.Duplicates, Is.EqualTo(1));
         Assert.That(peer.Machine.Received, Is.Zero);
     }
@@ -161,7 +175,7 @@ public sealed class PeerGossipTests
     {
         var peer = GossipingPeer();
 
-        peer.Receive(PeerAt(2), new GossipMessage("x", ushort.MaxValue));
+        peer.Receive(PeerAt(2), TestGossip.Of("x", ushort.MaxValue));
 
         Assert.That(peer.Take().SendsOf<GossipMessage>().Select(s => ((GossipMessage)s.Message).Hops), Is.All.EqualTo(ushort.MaxValue));
     }

@@ -1,5 +1,6 @@
 using P2PSim.Nodes;
 using P2PSim.Protocol;
+using P2PSim.Tests.TestSupport;
 using static P2PSim.Tests.Nodes.NodeTestKit;
 
 namespace P2PSim.Tests.Nodes;
@@ -370,7 +371,7 @@ public sealed class PeerRegistrationTests
         var connection = peer.ConnectSeed(first[0]);
         peer.Take();
 
-        peer.Receive(first[0], new P2PSim.Protocol.Gossip("x", 1));
+        peer.Receive(first[0], TestGossip.Of("x", 1));
         var actions = peer.Take();
         Assert.That(actions.ReportsOf<ProtocolViolation>(), Has.Length.EqualTo(1));
         Assert.That(actions.Closes().Single().Connection, Is.EqualTo(connection));

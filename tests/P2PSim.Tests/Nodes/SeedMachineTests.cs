@@ -186,14 +186,14 @@ public sealed class SeedMachineTests
 
     private static IEnumerable<TestCaseData> ForbiddenMessages()
     {
-        yield return new TestCaseData(NodeRole.Peer, new P2PSim.Protocol.Gossip("1:127.0.0.1:10001:1", 1)).SetName("Gossip from a peer");
-        yield return new TestCaseData(NodeRole.Seed, new P2PSim.Protocol.Gossip("1:127.0.0.1:10001:1", 1)).SetName("Gossip from a seed");
+        yield return new TestCaseData(NodeRole.Peer, TestGossip.Of("1:127.0.0.1:10001:1", 1)).SetName("Gossip from a peer");
+        yield return new TestCaseData(NodeRole.Seed, TestGossip.Of("1:127.0.0.1:10001:1", 1)).SetName("Gossip from a seed");
         yield return new TestCaseData(NodeRole.Seed, Register.Instance).SetName("Register from a seed");
         yield return new TestCaseData(NodeRole.Peer, new PeerList([PeerAt(9)])).SetName("PeerList from a peer");
         yield return new TestCaseData(NodeRole.Peer, new Pong(1)).SetName("Pong from a peer");
         yield return new TestCaseData(NodeRole.Peer, new Hello(ProtocolLimits.Version, NodeRole.Peer, PeerAt(1))).SetName("Hello after the handshake");
-        yield return new TestCaseData(NodeRole.Peer, new Digest([MessageId.Of("x")])).SetName("Digest from a peer");
-        yield return new TestCaseData(NodeRole.Peer, new Want([MessageId.Of("x")])).SetName("Want from a peer");
+        yield return new TestCaseData(NodeRole.Peer, new Digest([TestGossip.IdOf("x")])).SetName("Digest from a peer");
+        yield return new TestCaseData(NodeRole.Peer, new Want([TestGossip.IdOf("x")])).SetName("Want from a peer");
     }
 
     [TestCaseSource(nameof(ForbiddenMessages))]

@@ -243,8 +243,8 @@ public sealed class FrameCodecFuzzTests
                 default:
                     if (bytes.Length > 5)
                     {
-                        // Overwrite one payload byte with an edge value (0, 0xFF, an address length, a role).
-                        bytes[5 + random.Next(bytes.Length - 5)] = new byte[] { 0, 0xFF, 4, 16, 1, 2, 3, 0x80, 0xC0, 0xED }[random.Next(10)];
+                        // Overwrite one payload byte with an edge value (0, 0xFF, an address length, a role or gossip kind, a signature length).
+                        bytes[5 + random.Next(bytes.Length - 5)] = new byte[] { 0, 0xFF, 4, 16, 1, 2, 3, 0x80, 0xC0, 0xED, 64 }[random.Next(11)];
                     }
                     steps.Add("payload edge value");
                     break;
@@ -263,6 +263,7 @@ public sealed class FrameCodecFuzzTests
         var v4 = NodeEndpoint.Loopback(5001);
         var v6 = new NodeEndpoint(IPAddress.Parse("2001:db8::17"), 65535);
         var mapped = new NodeEndpoint(IPAddress.Parse("::ffff:10.0.0.1"), 1);
+        var signature = Enumerable.Range(0, ProtocolLimits.SignatureSize).Select(i => (byte)(255 - i)).ToArray();
         var known = new Message[]
         {
             new Hello(ProtocolLimits.Version, NodeRole.Peer, v4),
@@ -274,10 +275,10 @@ public sealed class FrameCodecFuzzTests
             new PeerList([.. Enumerable.Range(1, 200).Select(i => new NodeEndpoint(new IPAddress(i), i))]),
             new DeadNode(v4, 1_700_000_000_123, v6),
             new DeadNode(v6, -1, v4),
-            new P2PSim.Protocol.Gossip("1700000000123:127.0.0.1:5001:7", 1),
-            new P2PSim.Protocol.Gossip(string.Empty, 0),
-            new P2PSim.Protocol.Gossip("héllo wörld € 日本語 🎉", ushort.MaxValue),
-            new P2PSim.Protocol.Gossip(new string('x', 300), 2),
+            new P2PSim.Protocol.Gossip(GossipKind.Gossip, v4, 7, 1_700_000_000_123, 1, "1700000000123:127.0.0.1:5001:7"),
+            new P2PSim.Protocol.Gossip(GossipKind.Gossip, v6, 1, 0, 1, string.Empty, signature),
+            new P2PSim.Protocol.Gossip(GossipKind.Gossip, mapped, ulong.MaxValue, -1, ushort.MaxValue, "héllo wörld € 日本語 🎉"),
+            new P2PSim.Protocol.Gossip(GossipKind.Gossip, v4, 2, long.MaxValue, 2, new string('x', 300), signature),
             new Ping(0),
             new Ping(ulong.MaxValue),
             new Pong(0x0102030405060708),

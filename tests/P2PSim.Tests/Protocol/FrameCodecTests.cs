@@ -3,6 +3,8 @@ using System.Buffers.Binary;
 using System.Net;
 using P2PSim.Gossip;
 using P2PSim.Protocol;
+using P2PSim.Tests.TestSupport;
+using GossipMessage = P2PSim.Protocol.Gossip;
 
 namespace P2PSim.Tests.Protocol;
 
@@ -12,6 +14,19 @@ public class FrameCodecTests
 
     private static readonly NodeEndpoint V4 = NodeEndpoint.Loopback(5001);
     private static readonly NodeEndpoint V6 = new(IPAddress.Parse("2001:db8::17"), 65535);
+
+    /// <summary>The signature of the signed examples: the bytes 0x00 to 0x3F.</summary>
+    private static readonly byte[] Signature = [.. Enumerable.Range(0, ProtocolLimits.SignatureSize).Select(i => (byte)i)];
+
+    /// <summary>The worked example of PROTOCOL.md: message 7 of 127.0.0.1:5001, created at 1700000000123, hops 1, unsigned.</summary>
+    private static GossipMessage Worked() => new(GossipKind.Gossip, V4, 7, 1_700_000_000_123, 1, "1700000000123:127.0.0.1:5001:7");
+
+    /// <summary>The signed example of PROTOCOL.md: message 10 of [2001:db8::17]:6000, three hops out.</summary>
+    private static GossipMessage SignedV6() =>
+        new(GossipKind.Gossip, new NodeEndpoint(IPAddress.Parse("2001:db8::17"), 6000), 10, 1_700_000_000_123, 3, "1700000000123:2001:db8::17:6000:10", Signature);
+
+    private static GossipMessage Plain(string text, ushort hops = 1, NodeEndpoint? origin = null, byte[]? signature = null) =>
+        new(GossipKind.Gossip, origin ?? V4, 1, 0, hops, text, signature);
 
     /// <summary>One of every message type, with IPv4 and IPv6 endpoints, empty and full lists, unicode and maximal text.</summary>
     private static IEnumerable<TestCaseData> EveryMessage()
@@ -26,17 +41,20 @@ public class FrameCodecTests
             [.. Enumerable.Range(1, ProtocolLimits.MaxPeerListEntries).Select(i => new NodeEndpoint(new IPAddress(i), i % 65535 + 1))]));
         yield return Case("DeadNode IPv4", new DeadNode(V4, 1_700_000_000_123, NodeEndpoint.Loopback(5002)));
         yield return Case("DeadNode IPv6 reporter, negative timestamp", new DeadNode(V4, -1, V6));
-        yield return Case("Gossip ASCII", new P2PSim.Protocol.Gossip("1700000000123:127.0.0.1:5001:7", 1));
-        yield return Case("Gossip empty text", new P2PSim.Protocol.Gossip(string.Empty, 0));
-        yield return Case("Gossip unicode", new P2PSim.Protocol.Gossip("héllo wörld € 日本語 🎉 Ω", ushort.MaxValue));
-        yield return Case("Gossip max-length ASCII", new P2PSim.Protocol.Gossip(new string('x', ProtocolLimits.MaxGossipTextBytes), 42));
-        yield return Case("Gossip max-length multibyte", new P2PSim.Protocol.Gossip(string.Concat(Enumerable.Repeat("€", 1365)) + "a", 3));
+        yield return Case("Gossip IPv4 unsigned", Worked());
+        yield return Case("Gossip IPv6 signed", SignedV6());
+        yield return Case("Gossip empty text", Plain(string.Empty));
+        yield return Case("Gossip unicode, extreme numbers", new GossipMessage(GossipKind.Gossip, V6, ulong.MaxValue, long.MinValue, ushort.MaxValue, "héllo wörld € 日本語 🎉 Ω"));
+        yield return Case("Gossip negative timestamp, IPv4-mapped origin", new GossipMessage(GossipKind.Gossip, new NodeEndpoint(IPAddress.Parse("::ffff:10.0.0.1"), 1), 2, -1, 2, "x"));
+        yield return Case("Gossip max-length ASCII", Plain(new string('x', ProtocolLimits.MaxPayloadBytes), 42));
+        yield return Case("Gossip max-length multibyte", Plain(string.Concat(Enumerable.Repeat("€", 1365)) + "a", 3));
+        yield return Case("Gossip largest frame: max length, IPv6, signed", Plain(new string('x', ProtocolLimits.MaxPayloadBytes), 5, V6, Signature));
         yield return Case("Ping 0", new Ping(0));
         yield return Case("Ping max", new Ping(ulong.MaxValue));
         yield return Case("Pong", new Pong(0x0102030405060708));
         yield return Case("Goodbye", Goodbye.Instance);
         yield return Case("Digest empty", new Digest([]));
-        yield return Case("Digest one id", new Digest([MessageId.Of("1700000000123:127.0.0.1:5001:7")]));
+        yield return Case("Digest one id", new Digest([Worked().Id]));
         yield return Case("Digest extreme ids", new Digest([new MessageId(0, 0, 0, 0), new MessageId(ulong.MaxValue, 1, ulong.MaxValue - 1, 0x0102030405060708)]));
         yield return Case("Digest at the id limit", new Digest([.. Ids(ProtocolLimits.MaxDigestIds)]));
         yield return Case("Want empty", new Want([]));
@@ -67,11 +85,11 @@ public class FrameCodecTests
     }
 
     private static IEnumerable<MessageId> Ids(int count) =>
-        Enumerable.Range(1, count).Select(i => MessageId.Of($"1700000000000:127.0.0.1:5001:{i}"));
+        Enumerable.Range(1, count).Select(i => TestGossip.IdOf($"1700000000000:127.0.0.1:5001:{i}"));
 
-    /// <summary>Every message but the 10,000-entry peer list and the full digests (feeding those byte by byte is quadratic and adds nothing).</summary>
+    /// <summary>Every message but the 10,000-entry peer list, the full digests and the longest gossips (feeding those byte by byte is quadratic and adds nothing).</summary>
     private static IEnumerable<TestCaseData> EverySmallMessage() =>
-        EveryMessage().Where(c => c.Arguments[0] is not (PeerList { Peers.Count: > 100 } or Digest { Ids.Count: > 100 } or Want { Ids.Count: > 100 }));
+        EveryMessage().Where(c => c.Arguments[0] is not (PeerList { Peers.Count: > 100 } or Digest { Ids.Count: > 100 } or Want { Ids.Count: > 100 } or GossipMessage { Text.Length: > 1000 }));
 
     [TestCaseSource(nameof(EverySmallMessage))]
     public void Frame_fed_one_byte_at_a_time_is_incomplete_until_the_last_byte(Message message)
@@ -96,7 +114,7 @@ public class FrameCodecTests
     [Test]
     public void Two_frames_back_to_back_decode_one_after_the_other()
     {
-        var first = new P2PSim.Protocol.Gossip("1:127.0.0.1:5001:1", 1);
+        var first = Worked();
         var second = new Ping(77);
         var buffer = new ArrayBufferWriter<byte>();
         FrameCodec.Write(buffer, first);
@@ -203,16 +221,16 @@ public class FrameCodecTests
     [Test]
     public void Maximum_frame_length_is_the_callers_choice()
     {
-        var frame = FrameCodec.Encode(new P2PSim.Protocol.Gossip("0123456789", 1)); // body: 1 + 2 + 2 + 10 = 15
+        var frame = FrameCodec.Encode(Plain("0123456789")); // body: type 1 + envelope 29 (IPv4, unsigned) + 10 = 40
 
-        var atLimit = FrameCodec.TryRead(frame, 15, out _, out _, out _);
-        var overLimit = FrameCodec.TryRead(frame, 14, out _, out _, out var error);
+        var atLimit = FrameCodec.TryRead(frame, 40, out _, out _, out _);
+        var overLimit = FrameCodec.TryRead(frame, 39, out _, out _, out var error);
 
         using (Assert.EnterMultipleScope())
         {
             Assert.That(atLimit, Is.EqualTo(DecodeStatus.Complete));
             Assert.That(overLimit, Is.EqualTo(DecodeStatus.Invalid));
-            Assert.That(error, Is.EqualTo("frame length 15 exceeds the maximum of 14 bytes"));
+            Assert.That(error, Is.EqualTo("frame length 40 exceeds the maximum of 39 bytes"));
         }
     }
 
@@ -257,7 +275,8 @@ public class FrameCodecTests
         yield return new TestCaseData(MessageType.PeerList, new byte[] { 0, 2, 4, 127, 0, 0, 1, 0x13, 0x89 }).SetName("{m}(PeerList one entry short)");
         yield return new TestCaseData(MessageType.PeerList, new byte[] { 0 }).SetName("{m}(PeerList half a count)");
         yield return new TestCaseData(MessageType.DeadNode, new byte[] { 4, 127, 0, 0, 1, 0x13, 0x89, 0, 0, 0, 0, 0, 0, 0, 1 }).SetName("{m}(DeadNode without reporter)");
-        yield return new TestCaseData(MessageType.Gossip, new byte[] { 0, 1, 0, 10, 0x61, 0x62, 0x63 }).SetName("{m}(Gossip text length 10, 3 bytes)");
+        yield return new TestCaseData(MessageType.Gossip, GossipPayload(text: [0x61, 0x62, 0x63], textLength: 10)).SetName("{m}(Gossip text length 10, 3 bytes)");
+        yield return new TestCaseData(MessageType.Gossip, GossipPayload(signatureLength: 64, signature: new byte[63])).SetName("{m}(Gossip signature length 64, 63 bytes)");
         yield return new TestCaseData(MessageType.Pong, new byte[] { 0, 0, 0, 0, 0, 0, 0 }).SetName("{m}(Pong with 7 of 8 bytes)");
         yield return new TestCaseData(MessageType.Digest, Array.Empty<byte>()).SetName("{m}(Digest without a count)");
         yield return new TestCaseData(MessageType.Digest, (byte[])[0, 2, .. new byte[32]]).SetName("{m}(Digest of 2 ids with 1)");
@@ -314,44 +333,98 @@ public class FrameCodecTests
         Assert.That((status, error), Is.EqualTo((DecodeStatus.Invalid, (string?)"malformed Hello frame: 1 unexpected trailing bytes")));
     }
 
-    [TestCase(new byte[] { 0xC3, 0x28 })]
-    [TestCase(new byte[] { 0xFF })]
-    [TestCase(new byte[] { 0x61, 0x80 })]
-    [TestCase(new byte[] { 0xC0, 0xAF })]
-    [TestCase(new byte[] { 0xED, 0xA0, 0x80 })]
-    [TestCase(new byte[] { 0xF4, 0x90, 0x80, 0x80 })]
-    [TestCase(new byte[] { 0xE2, 0x82 })]
-    public void Gossip_text_that_is_not_valid_utf8_is_invalid(byte[] text)
+    private static IEnumerable<TestCaseData> MalformedEnvelopes()
     {
-        byte[] payload = [0, 1, 0, (byte)text.Length, .. text];
+        foreach (var kind in new byte[] { 0, 2, 3, 255 })
+        {
+            yield return Malformed($"kind {kind}", GossipPayload(kind: kind), $"unknown gossip kind {kind}");
+        }
+        yield return Malformed("sequence 0", GossipPayload(sequence: 0), "sequence 0 (an origin numbers its messages from 1)");
+        yield return Malformed("hops 0", GossipPayload(hops: 0), "hops 0 (the origin sends a message with hops 1)");
+        foreach (var length in new byte[] { 1, 32, 63, 65, 255 })
+        {
+            yield return Malformed($"signature length {length}", GossipPayload(signatureLength: length), $"signature length {length} is neither 0 (unsigned) nor 64 (Ed25519)");
+        }
+        yield return Malformed("payload over the limit", GossipPayload(text: new byte[ProtocolLimits.MaxPayloadBytes + 1]), "payload of 4097 bytes exceeds the limit of 4096");
+        foreach (var text in new byte[][] { [0xC3, 0x28], [0xFF], [0x61, 0x80], [0xC0, 0xAF], [0xED, 0xA0, 0x80], [0xF4, 0x90, 0x80, 0x80], [0xE2, 0x82] })
+        {
+            yield return Malformed($"payload {Convert.ToHexString(text)}", GossipPayload(text: text), "payload is not valid UTF-8");
+        }
+        yield return Malformed("trailing bytes, unsigned", [.. FrameCodec.Encode(Worked())[5..], 0xAA, 0], "2 unexpected trailing bytes");
+        yield return Malformed("trailing bytes, signed", [.. FrameCodec.Encode(SignedV6())[5..], 0xAA], "1 unexpected trailing bytes");
 
-        var status = FrameCodec.TryRead(Frame(MessageType.Gossip, payload), Max, out var message, out _, out var error);
+        static TestCaseData Malformed(string name, byte[] payload, string reason) => new TestCaseData(payload, reason).SetName($"{{m}}({name})");
+    }
 
+    [TestCaseSource(nameof(MalformedEnvelopes))]
+    public void A_malformed_gossip_envelope_is_invalid_with_its_reason(byte[] payload, string reason)
+    {
+        var status = FrameCodec.TryRead(Frame(MessageType.Gossip, payload), Max, out var message, out var consumed, out var error);
+
+        Assert.That((status, message, consumed, error), Is.EqualTo((DecodeStatus.Invalid, (Message?)null, 0, (string?)$"malformed Gossip frame: {reason}")));
+    }
+
+    [Test]
+    public void A_gossip_envelope_written_by_hand_decodes_field_by_field()
+    {
+        var frame = Frame(MessageType.Gossip, GossipPayload(sequence: 9, hops: 4, signatureLength: 64, signature: Signature));
+
+        var status = FrameCodec.TryRead(frame, Max, out var message, out _, out var error);
+
+        Assert.That((status, error), Is.EqualTo((DecodeStatus.Complete, (string?)null)));
+        Assert.That(message, Is.EqualTo(new GossipMessage(GossipKind.Gossip, V4, 9, 1_700_000_000_123, 4, "abc", Signature)));
+    }
+
+    private static IEnumerable<TestCaseData> GossipExamples()
+    {
+        yield return new TestCaseData(Worked()).SetName("{m}(IPv4 unsigned)");
+        yield return new TestCaseData(SignedV6()).SetName("{m}(IPv6 signed)");
+    }
+
+    [TestCaseSource(nameof(GossipExamples))]
+    public void A_gossip_payload_cut_short_anywhere_is_a_truncated_payload(GossipMessage gossip)
+    {
+        var payload = FrameCodec.Encode(gossip)[5..];
+
+        for (var length = 0; length < payload.Length; length++)
+        {
+            var status = FrameCodec.TryRead(Frame(MessageType.Gossip, payload[..length]), Max, out var message, out _, out var error);
+            Assert.That((status, message, error), Is.EqualTo((DecodeStatus.Invalid, (Message?)null, (string?)"malformed Gossip frame: truncated payload")),
+                $"payload cut to {length} of {payload.Length} bytes");
+        }
+    }
+
+    private static IEnumerable<TestCaseData> GossipTheDecoderRejects()
+    {
+        yield return new TestCaseData(Worked() with { Kind = (GossipKind)2 }, "unknown gossip kind 2").SetName("{m}(kind 2)");
+        yield return new TestCaseData(Worked() with { Sequence = 0 }, "sequence 0").SetName("{m}(sequence 0)");
+        yield return new TestCaseData(Worked() with { Hops = 0 }, "hops 0").SetName("{m}(hops 0)");
+        yield return new TestCaseData(Worked() with { Signature = new byte[63] }, "signature length 63").SetName("{m}(63-byte signature)");
+        yield return new TestCaseData(Plain(string.Concat(Enumerable.Repeat("€", 1366))), "payload of 4098 bytes exceeds the limit of 4096").SetName("{m}(4098-byte payload)");
+    }
+
+    [TestCaseSource(nameof(GossipTheDecoderRejects))]
+    public void Encoding_a_gossip_the_decoder_would_reject_throws_with_its_reason(GossipMessage gossip, string reason)
+    {
         using (Assert.EnterMultipleScope())
         {
-            Assert.That(status, Is.EqualTo(DecodeStatus.Invalid));
-            Assert.That(error, Is.EqualTo("malformed Gossip frame: text is not valid UTF-8"));
-            Assert.That(message, Is.Null);
+            Assert.That(() => FrameCodec.Encode(gossip), Throws.ArgumentException.With.Message.Contains(reason));
+            Assert.That(() => FrameCodec.FrameSize(gossip), Throws.ArgumentException.With.Message.Contains(reason));
         }
     }
 
     [Test]
-    public void Gossip_text_length_over_the_limit_is_invalid()
+    public void Gossip_values_compare_signatures_by_their_bytes()
     {
-        var length = ProtocolLimits.MaxGossipTextBytes + 1;
-        byte[] payload = [0, 1, (byte)(length >> 8), (byte)length, .. new byte[length]];
-
-        var status = FrameCodec.TryRead(Frame(MessageType.Gossip, payload), Max, out _, out _, out var error);
-
-        Assert.That((status, error), Is.EqualTo((DecodeStatus.Invalid, (string?)"malformed Gossip frame: text of 4097 bytes exceeds the limit of 4096")));
-    }
-
-    [Test]
-    public void Encoding_gossip_text_over_the_limit_throws()
-    {
-        var tooLong = new P2PSim.Protocol.Gossip(string.Concat(Enumerable.Repeat("€", 1366)), 1); // 4098 bytes
-
-        Assert.That(() => FrameCodec.Encode(tooLong), Throws.ArgumentException.With.Message.Contains("4098 bytes"));
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(SignedV6() with { Signature = [.. Signature] }, Is.EqualTo(SignedV6()));
+            Assert.That((SignedV6() with { Signature = [.. Signature] }).GetHashCode(), Is.EqualTo(SignedV6().GetHashCode()));
+            Assert.That(SignedV6() with { Signature = new byte[64] }, Is.Not.EqualTo(SignedV6()));
+            Assert.That(SignedV6() with { Signature = null }, Is.Not.EqualTo(SignedV6()));
+            Assert.That(Worked() with { Signature = [] }, Is.EqualTo(Worked()), "an empty signature is none");
+            Assert.That(FrameCodec.Encode(Worked() with { Signature = [] }), Is.EqualTo(FrameCodec.Encode(Worked())));
+        }
     }
 
     [TestCase((byte)0)]
@@ -495,7 +568,7 @@ public class FrameCodecTests
     {
         var hello = new Hello(ProtocolLimits.Version, NodeRole.Peer, NodeEndpoint.Loopback(5001));
 
-        Assert.That(FrameCodec.Encode(hello), Is.EqualTo(Hex("00 00 00 0B 01 00 01 02 04 7F 00 00 01 13 89")));
+        Assert.That(FrameCodec.Encode(hello), Is.EqualTo(Hex("00 00 00 0B 01 00 02 02 04 7F 00 00 01 13 89")));
     }
 
     [Test]
@@ -503,16 +576,47 @@ public class FrameCodecTests
     {
         var hello = new Hello(ProtocolLimits.Version, NodeRole.Seed, new NodeEndpoint(IPAddress.IPv6Loopback, 6000));
 
-        Assert.That(FrameCodec.Encode(hello), Is.EqualTo(Hex("00 00 00 17 01 00 01 01 10 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 01 17 70")));
+        Assert.That(FrameCodec.Encode(hello), Is.EqualTo(Hex("00 00 00 17 01 00 02 01 10 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 01 17 70")));
     }
 
     [Test]
     public void Gossip_has_the_documented_bytes()
     {
-        var gossip = new P2PSim.Protocol.Gossip("1700000000123:127.0.0.1:5001:7", 1);
+        Assert.That(FrameCodec.Encode(Worked()), Is.EqualTo(Hex(
+            "00 00 00 3C 05 01 04 7F 00 00 01 13 89 00 00 00 00 00 00 00 07 00 00 01 8B CF E5 68 7B 00 01 00 1E "
+            + "31 37 30 30 30 30 30 30 30 30 31 32 33 3A 31 32 37 2E 30 2E 30 2E 31 3A 35 30 30 31 3A 37 00")));
+    }
 
-        Assert.That(FrameCodec.Encode(gossip), Is.EqualTo(Hex(
-            "00 00 00 23 05 00 01 00 1E 31 37 30 30 30 30 30 30 30 30 31 32 33 3A 31 32 37 2E 30 2E 30 2E 31 3A 35 30 30 31 3A 37")));
+    [Test]
+    public void Signed_gossip_from_an_ipv6_origin_has_the_documented_bytes()
+    {
+        Assert.That(FrameCodec.Encode(SignedV6()), Is.EqualTo(Hex(
+            "00 00 00 8C 05 01 10 20 01 0D B8 00 00 00 00 00 00 00 00 00 00 00 17 17 70 00 00 00 00 00 00 00 0A "
+            + "00 00 01 8B CF E5 68 7B 00 03 00 22 31 37 30 30 30 30 30 30 30 30 31 32 33 3A 32 30 30 31 3A 64 62 38 3A 3A 31 37 3A 36 30 30 30 3A 31 30 "
+            + "40 00 01 02 03 04 05 06 07 08 09 0A 0B 0C 0D 0E 0F 10 11 12 13 14 15 16 17 18 19 1A 1B 1C 1D 1E 1F "
+            + "20 21 22 23 24 25 26 27 28 29 2A 2B 2C 2D 2E 2F 30 31 32 33 34 35 36 37 38 39 3A 3B 3C 3D 3E 3F")));
+    }
+
+    [Test]
+    public void The_largest_gossip_frames_have_the_documented_bodies()
+    {
+        var longest = new string('x', ProtocolLimits.MaxPayloadBytes);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(FrameCodec.FrameSize(Plain(longest)) - 4, Is.EqualTo(4126), "IPv4 origin, unsigned");
+            Assert.That(FrameCodec.FrameSize(Plain(longest, origin: V6, signature: Signature)) - 4, Is.EqualTo(4202), "IPv6 origin, signed");
+        }
+    }
+
+    [Test]
+    public void Gossip_frame_size_from_origin_and_text_is_the_frame_size_of_the_message()
+    {
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(FrameCodec.GossipFrameSize(Worked().Origin, Worked().Text), Is.EqualTo(FrameCodec.FrameSize(Worked())));
+            Assert.That(FrameCodec.GossipFrameSize(SignedV6().Origin, SignedV6().Text, ProtocolLimits.SignatureSize), Is.EqualTo(FrameCodec.FrameSize(SignedV6())));
+        }
     }
 
     [Test]
@@ -527,10 +631,10 @@ public class FrameCodecTests
     [Test]
     public void Digest_has_the_documented_bytes()
     {
-        var digest = new Digest([MessageId.Of("1700000000123:127.0.0.1:5001:7")]);
+        var digest = new Digest([Worked().Id]);
 
         Assert.That(FrameCodec.Encode(digest), Is.EqualTo(Hex(
-            "00 00 00 23 09 00 01 D9 01 27 EF 27 46 CE 03 73 1B 6D 3D 1B 9E FF 00 18 EF 99 28 05 A5 38 08 1C 65 4E 2E 0B FB CA 24")));
+            "00 00 00 23 09 00 01 D7 96 42 E1 8C 9B 63 F8 23 C5 06 61 66 75 C1 B7 13 A0 FF 94 83 B0 39 BE D9 AF 49 9D 4B 38 0B 34")));
     }
 
     [Test]
@@ -587,6 +691,16 @@ public class FrameCodecTests
         Assert.That(Enum.GetValues<NodeRole>().Select(r => (r.ToString(), (int)r)), Is.EqualTo(new[] { ("Seed", 1), ("Peer", 2) }));
     }
 
+    [Test]
+    public void Gossip_kind_numbers_are_fixed_and_this_is_version_2()
+    {
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(Enum.GetValues<GossipKind>().Select(k => (k.ToString(), (int)k)), Is.EqualTo(new[] { ("Gossip", 1) }));
+            Assert.That(ProtocolLimits.Version, Is.EqualTo(2));
+        }
+    }
+
     private static byte[] Prefix(int length)
     {
         var prefix = new byte[4];
@@ -595,6 +709,23 @@ public class FrameCodecTests
     }
 
     private static byte[] Frame(MessageType type, byte[] payload) => [.. Prefix(1 + payload.Length), (byte)type, .. payload];
+
+    /// <summary>
+    /// A Gossip payload written by hand, field by field: kind, origin 127.0.0.1:5001, sequence, timestamp
+    /// 1700000000123, hops, payload length (the text's unless <paramref name="textLength"/> is given) and text
+    /// ("abc" unless given), signature length and signature (zeros unless given).
+    /// </summary>
+    private static byte[] GossipPayload(byte kind = 1, ulong sequence = 7, ushort hops = 1, byte[]? text = null, int? textLength = null,
+        byte signatureLength = 0, byte[]? signature = null)
+    {
+        text ??= "abc"u8.ToArray();
+        var numbers = new byte[8 + 8 + 2 + 2];
+        BinaryPrimitives.WriteUInt64BigEndian(numbers, sequence);
+        BinaryPrimitives.WriteInt64BigEndian(numbers.AsSpan(8), 1_700_000_000_123);
+        BinaryPrimitives.WriteUInt16BigEndian(numbers.AsSpan(16), hops);
+        BinaryPrimitives.WriteUInt16BigEndian(numbers.AsSpan(18), (ushort)(textLength ?? text.Length));
+        return [kind, 4, 127, 0, 0, 1, 0x13, 0x89, .. numbers, .. text, signatureLength, .. signature ?? new byte[signatureLength]];
+    }
 
     private static byte[] Hex(string spaced) => Convert.FromHexString(spaced.Replace(" ", string.Empty, StringComparison.Ordinal));
 }

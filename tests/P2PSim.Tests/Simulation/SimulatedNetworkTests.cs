@@ -1,7 +1,7 @@
 using P2PSim.Nodes;
 using P2PSim.Protocol;
 using P2PSim.Simulation;
-using GossipMessage = P2PSim.Protocol.Gossip;
+using P2PSim.Tests.TestSupport;
 
 namespace P2PSim.Tests.Simulation;
 
@@ -227,7 +227,7 @@ public sealed class SimulatedNetworkTests
         var a = AddStarted(_network, SimulatedAddresses.Peer(0));
         var b = AddStarted(_network, SimulatedAddresses.Peer(1));
         var (aEnd, _) = Connect(_network, a, b);
-        var gossip = new GossipMessage("946684800000:10.1.0.1:6000:1", 1);
+        var gossip = TestGossip.Of("946684800000:10.1.0.1:6000:1", 1);
 
         _network.Apply(a.Index, (m, _) =>
         {
@@ -259,7 +259,7 @@ public sealed class SimulatedNetworkTests
         network.Apply(a.Index, (m, _) =>
         {
             var s = (ScriptedMachine)m;
-            s.DoSend(aEnd, new GossipMessage("946684800000:10.1.0.1:6000:1", 1));
+            s.DoSend(aEnd, TestGossip.Of("946684800000:10.1.0.1:6000:1", 1));
             s.DoSend(aEnd, new Ping(1));
         });
         RunAll(network);

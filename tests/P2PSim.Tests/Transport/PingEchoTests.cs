@@ -35,9 +35,9 @@ public sealed class PingEchoTests
 
         await peer.SendAsync(new Ping(41), ct);
         var text = $"{DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()}:127.0.0.1:{FakeListen.Port}:1";
-        await peer.SendAsync(new P2PSim.Protocol.Gossip(text, 1), ct);
+        await peer.SendAsync(TestGossip.Of(text, 1), ct);
         // Once the node has the gossip, it has handled everything that came before it, the Ping included.
-        var id = P2PSim.Gossip.MessageId.Of(text);
+        var id = TestGossip.IdOf(text);
         await Eventually.HoldsAsync(async () =>
             (await TestNetwork.InspectPeerAsync(node, m => m.Messages.Contains(id), ct)) ? null : "the node has not handled the gossip yet",
             TimeSpan.FromSeconds(10), ct);
@@ -72,7 +72,7 @@ public sealed class PingEchoTests
         {
             for (var i = 0; i < 500; i++)
             {
-                await peer.SendAsync(new P2PSim.Protocol.Gossip($"1700000000000:127.0.0.1:{FakeListen.Port}:{i}", 1), ct);
+                await peer.SendAsync(TestGossip.Of($"1700000000000:127.0.0.1:{FakeListen.Port}:{i}", 1), ct);
             }
             await peer.SendAsync(new Ping(7), ct);
             var (pong, _) = await peer.ReadUntilAsync<Pong>(ct, timeoutMs: 5_000);

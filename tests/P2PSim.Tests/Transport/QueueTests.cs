@@ -1,4 +1,5 @@
 using P2PSim.Protocol;
+using P2PSim.Tests.TestSupport;
 using P2PSim.Transport;
 
 namespace P2PSim.Tests.Transport;
@@ -7,19 +8,19 @@ namespace P2PSim.Tests.Transport;
 [TestFixture]
 public sealed class QueueTests
 {
-    private static P2PSim.Protocol.Gossip Own(int n) => new($"own {n}", 1);
+    private static P2PSim.Protocol.Gossip Own(int n) => TestGossip.Of($"own {n}", 1);
 
-    private static P2PSim.Protocol.Gossip Forwarded(int n) => new($"forwarded {n}", 2);
+    private static P2PSim.Protocol.Gossip Forwarded(int n) => TestGossip.Of($"forwarded {n}", 2);
 
     [Test]
     public void Frames_are_classified_by_type_and_hops()
     {
         using (Assert.EnterMultipleScope())
         {
-            Assert.That(SendClasses.Of(new P2PSim.Protocol.Gossip("x", 1)), Is.EqualTo(SendClass.OwnGossip));
-            Assert.That(SendClasses.Of(new P2PSim.Protocol.Gossip("x", 0)), Is.EqualTo(SendClass.OwnGossip));
-            Assert.That(SendClasses.Of(new P2PSim.Protocol.Gossip("x", 2)), Is.EqualTo(SendClass.ForwardedGossip));
-            Assert.That(SendClasses.Of(new P2PSim.Protocol.Gossip("x", ushort.MaxValue)), Is.EqualTo(SendClass.ForwardedGossip));
+            Assert.That(SendClasses.Of(TestGossip.Of("x", 1)), Is.EqualTo(SendClass.OwnGossip));
+            Assert.That(SendClasses.Of(TestGossip.Of("x", 0)), Is.EqualTo(SendClass.OwnGossip));
+            Assert.That(SendClasses.Of(TestGossip.Of("x", 2)), Is.EqualTo(SendClass.ForwardedGossip));
+            Assert.That(SendClasses.Of(TestGossip.Of("x", ushort.MaxValue)), Is.EqualTo(SendClass.ForwardedGossip));
             foreach (var control in new Message[] { new Ping(1), new Pong(1), Goodbye.Instance, Register.Instance, new PeerList([]),
                 new DeadNode(NodeEndpoint.Loopback(1), 0, NodeEndpoint.Loopback(2)), new Hello(1, NodeRole.Peer, NodeEndpoint.Loopback(3)) })
             {

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using P2PSim.Nodes;
 using P2PSim.Protocol;
+using P2PSim.Tests.TestSupport;
 using P2PSim.Transport;
 
 namespace P2PSim.Tests.Transport;
@@ -17,9 +18,9 @@ public sealed class TcpTransportTests
 {
     private static readonly NodeEndpoint FakeListen = NodeEndpoint.Loopback(65001);
 
-    private static P2PSim.Protocol.Gossip Forwarded(int n, int size = 1000) => new($"F{n:D6}".PadRight(size, '.'), 2);
+    private static P2PSim.Protocol.Gossip Forwarded(int n, int size = 1000) => TestGossip.Of($"F{n:D6}".PadRight(size, '.'), 2);
 
-    private static P2PSim.Protocol.Gossip Own(int n) => new($"O{n:D6}".PadRight(1000, '.'), 1);
+    private static P2PSim.Protocol.Gossip Own(int n) => TestGossip.Of($"O{n:D6}".PadRight(1000, '.'), 1);
 
     /// <summary>The transport dials a raw listener that answers the Hello and then does what the test says.</summary>
     private static async Task<(RawPeer Remote, ConnectionId Id, TcpListener Listener)> DialRawAsync(TestTransport local, CancellationToken ct, int? receiveBuffer = null)
@@ -243,7 +244,7 @@ public sealed class TcpTransportTests
         a.Transport.Dial(b.Endpoint);
         var id = (await a.Handler.NextAsync<TransportEvent.Connected>(ct)).Info.Id;
 
-        Assert.That(a.Transport.Send(id, new P2PSim.Protocol.Gossip(new string('x', ProtocolLimits.MaxGossipTextBytes + 1), 1)), Is.False);
+        Assert.That(a.Transport.Send(id, TestGossip.Of(new string('x', ProtocolLimits.MaxPayloadBytes + 1), 1)), Is.False);
         Assert.That(a.Log.Errors, Has.Some.Contains("Cannot send a Gossip frame"));
         Assert.That(a.Transport.Send(id, new Ping(5)), Is.True);
         // The Ping comes back as a Pong from b's transport: the link works.
@@ -263,7 +264,7 @@ public sealed class TcpTransportTests
         var id = (await node.Handler.NextAsync<TransportEvent.Connected>(ct)).Info.Id;
 
         await peer.SendAsync(new Ping(41), ct);
-        await peer.SendAsync(new P2PSim.Protocol.Gossip("marker", 1), ct);
+        await peer.SendAsync(TestGossip.Of("marker", 1), ct);
         await node.Handler.NextAsync<TransportEvent.Received>(ct, r => r.Message is P2PSim.Protocol.Gossip);
         if (echo)
         {
@@ -312,7 +313,7 @@ public sealed class TcpTransportTests
 
         for (var i = 0; i < 2000; i++)
         {
-            await peer.SendAsync(new P2PSim.Protocol.Gossip($"backlog {i}", 2), ct);
+            await peer.SendAsync(TestGossip.Of($"backlog {i}", 2), ct);
         }
         await peer.SendAsync(new Ping(7), ct);
         await peer.SendAsync(new Pong(8), ct);
@@ -340,7 +341,7 @@ public sealed class TcpTransportTests
         node.Handler.Hold();
         for (var i = 0; i < 50; i++)
         {
-            await peer.SendAsync(new P2PSim.Protocol.Gossip($"m{i}", 2), ct);
+            await peer.SendAsync(TestGossip.Of($"m{i}", 2), ct);
         }
         await peer.SendAsync(Goodbye.Instance, ct);
         peer.Client.Client.Shutdown(SocketShutdown.Send);
@@ -371,11 +372,11 @@ public sealed class TcpTransportTests
             await client.HelloAsync(NodeEndpoint.Loopback(port), ct);
             for (var i = 0; i < 5; i++)
             {
-                await client.SendAsync(new P2PSim.Protocol.Gossip($"m{i}", 2), ct);
+                await client.SendAsync(TestGossip.Of($"m{i}", 2), ct);
                 await node.Handler.NextAsync<TransportEvent.Received>(ct); // each frame is its own read
             }
         }
-        var half = FrameCodec.Encode(new P2PSim.Protocol.Gossip("cut short", 2));
+        var half = FrameCodec.Encode(TestGossip.Of("cut short", 2));
         await stalling.SendAsync(half[..8], ct);
 
         await quiet.ExpectClosedAsync(ct, timeoutMs: 5_000);
