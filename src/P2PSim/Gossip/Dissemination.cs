@@ -50,6 +50,9 @@ internal sealed partial class Dissemination
 
     public long Duplicates { get; private set; }
 
+    /// <summary>Messages dropped unseen: too old to tell from a replay, or from the future.</summary>
+    public long Refused { get; private set; }
+
     public MessageList Messages => _messages;
 
     /// <summary>The recent messages with their texts, kept for neighbours that missed them.</summary>
@@ -90,9 +93,46 @@ internal sealed partial class Dissemination
         return id;
     }
 
+    /// <summary>
+    /// Why a message from neighbour <paramref name="from"/> breaks the protocol (its link is then dropped), or null: a
+    /// copy with hops 1 comes straight from its origin, so its origin must be the sender.
+    /// </summary>
+    public static string? Violation(NodeEndpoint from, GossipMessage gossip) =>
+        gossip.Hops == 1 && gossip.Origin != from
+            ? $"a Gossip with hops 1 names {gossip.Origin} as its origin but comes from {from}"
+            : null;
+
+    /// <summary>
+    /// Why a message is dropped unseen, or null. Older than <c>Peer:MessageListTtl</c>: this peer may have seen it and
+    /// forgotten it, so it cannot tell a replay from a first receipt (a message this young that it saw is still in the
+    /// Message List: it was received after it was created). Further ahead than <see cref="ProtocolLimits.MaxClockSkew"/>:
+    /// a wrong clock or a forgery, which would otherwise stay in the Message List past its time.
+    /// </summary>
+    private string? Refusal(GossipMessage gossip, DateTimeOffset now)
+    {
+        var nowMs = now.ToUnixTimeMilliseconds();
+        var ttlMs = (long)_options.MessageListTtl.TotalMilliseconds;
+        if (gossip.TimestampUnixMs <= nowMs - ttlMs)
+        {
+            return $"created {(nowMs - gossip.TimestampUnixMs) / 1000.0:0.###} s ago, longer than Peer:MessageListTtl ({_options.MessageListTtl}) remembers: it may be a replay";
+        }
+        var skewMs = (long)ProtocolLimits.MaxClockSkew.TotalMilliseconds;
+        if (gossip.TimestampUnixMs > nowMs + skewMs)
+        {
+            return $"created {(gossip.TimestampUnixMs - nowMs) / 1000.0:0.###} s in the future (more than {ProtocolLimits.MaxClockSkew.TotalSeconds:0} s ahead of this peer's clock)";
+        }
+        return null;
+    }
+
     public void OnGossip(ConnectionId arrivedOn, NodeEndpoint from, GossipMessage gossip, DateTimeOffset now)
     {
         var id = gossip.Id;
+        if (Refusal(gossip, now) is { } reason)
+        {
+            Refused++;
+            _out.Report(new GossipRefused(now, id, gossip.Origin, from, reason));
+            return;
+        }
         if (!_messages.TryAdd(id, now, from))
         {
             Duplicates++;

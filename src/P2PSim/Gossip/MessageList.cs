@@ -20,6 +20,9 @@ public sealed class MessageList(int capacity, TimeSpan timeToLive)
 
     public int Capacity => capacity;
 
+    /// <summary>How long an entry is kept after its first receipt.</summary>
+    public TimeSpan Ttl => timeToLive;
+
     /// <summary>Entries dropped because the list was full before they expired.</summary>
     public long Evicted { get; private set; }
 

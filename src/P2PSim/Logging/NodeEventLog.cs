@@ -140,6 +140,9 @@ public static partial class NodeEventLog
             case GossipOriginated g:
                 LogInformationGossipOriginated(logger, g.Text, g.SentTo, new ShortId(g.Id));
                 break;
+            case GossipRefused g:
+                LogWarningGossipRefused(logger, new ShortId(g.Id), g.Origin, g.From, g.Reason);
+                break;
             case GossipReceived g when g.CatchUp:
                 LogInformationGossipCaughtUp(logger, g.Text, g.From, new LocalTime(g.At), g.Hops, g.ForwardedTo, new ShortId(g.Id));
                 break;
@@ -230,6 +233,9 @@ public static partial class NodeEventLog
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Peer {Peer} left cleanly; removed from the peer list ({Left} left)")]
     private static partial void LogInformationPeerDeregistered(ILogger logger, NodeEndpoint peer, int left);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Dropped message [{Id}] from origin {Origin}, received from {From}: {Reason}")]
+    private static partial void LogWarningGossipRefused(ILogger logger, ShortId id, NodeEndpoint origin, NodeEndpoint from, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Removed {Peer} from the peer list: no registration since {Last} ({Seconds} s; it crashed unnoticed or cannot reach this seed), {Left} left")]
     private static partial void LogWarningPeerExpired(ILogger logger, NodeEndpoint peer, LocalTime last, double seconds, int left);

@@ -124,6 +124,12 @@ public sealed record GossipOriginated(DateTimeOffset At, string Text, MessageId 
 /// </summary>
 public sealed record GossipReceived(DateTimeOffset At, string Text, MessageId Id, NodeEndpoint Origin, NodeEndpoint From, int Hops, int ForwardedTo, bool CatchUp = false) : NodeEvent(At);
 
+/// <summary>
+/// A received message was dropped without being recorded or forwarded: <paramref name="Reason"/> says why (its timestamp
+/// is older than the Message List remembers, so it may be a replay of a message seen and forgotten; or too far ahead).
+/// </summary>
+public sealed record GossipRefused(DateTimeOffset At, MessageId Id, NodeEndpoint Origin, NodeEndpoint From, string Reason) : NodeEvent(At);
+
 /// <summary>A neighbour's digest offered <paramref name="Offered"/> message ids; this peer asked for the <paramref name="Wanted"/> it had not seen.</summary>
 public sealed record CatchUpRequested(DateTimeOffset At, NodeEndpoint Neighbour, int Offered, int Wanted) : NodeEvent(At);
 

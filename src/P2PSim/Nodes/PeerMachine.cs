@@ -81,6 +81,9 @@ public sealed class PeerMachine : NodeMachine
 
     public long Duplicates => _dissemination.Duplicates;
 
+    /// <summary>Messages dropped unseen: too old to tell from a replay, or from the future.</summary>
+    public long Refused => _dissemination.Refused;
+
     public MessageList Messages => _dissemination.Messages;
 
     /// <summary>The recent messages with their texts, kept for neighbours that missed them.</summary>
@@ -126,6 +129,9 @@ public sealed class PeerMachine : NodeMachine
         {
             switch (message)
             {
+                case Protocol.Gossip gossip when Dissemination.Violation(from, gossip) is { } violation:
+                    _table.OnViolation(connection, from, violation, now);
+                    break;
                 case Protocol.Gossip gossip:
                     _dissemination.OnGossip(connection, from, gossip, now);
                     return; // the bulk of all traffic: none of it moves a deadline, so the wake-up stays as it is
@@ -145,7 +151,7 @@ public sealed class PeerMachine : NodeMachine
                     _table.OnGoodbye(connection, from, now);
                     break;
                 default:
-                    _table.OnViolation(connection, from, message, now);
+                    _table.OnViolation(connection, from, $"a peer does not accept {message.Type} from a peer", now);
                     break;
             }
         }

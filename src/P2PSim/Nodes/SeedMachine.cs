@@ -209,6 +209,7 @@ public sealed class SeedMachine(NodeEndpoint self, Random random, int maxPeersPe
         }
         var refusal = info.Role != NodeRole.Peer ? $"the sender is a {info.Role.ToString().ToLowerInvariant()}, not a peer"
             : !_peers.ContainsKey(info.Listen) ? $"the sender {info.Listen} is not a registered peer"
+            : report.Reporter != info.Listen ? $"the report names {report.Reporter} as its reporter but comes from {info.Listen}"
             : ForgedEndpoint(info);
         if (refusal is not null)
         {

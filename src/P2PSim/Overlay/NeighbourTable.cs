@@ -225,8 +225,8 @@ internal sealed partial class NeighbourTable
         Repair(now, $"{from} left", AskSeeds.Always);
     }
 
-    /// <summary>A neighbour sent a frame a peer does not accept from a peer: it is dropped, not retried (misbehaving, not dead).</summary>
-    public void OnViolation(ConnectionId connection, NodeEndpoint from, Message message, DateTimeOffset now)
+    /// <summary>A neighbour broke the protocol (<paramref name="reason"/>): it is dropped, not retried (misbehaving, not dead).</summary>
+    public void OnViolation(ConnectionId connection, NodeEndpoint from, string reason, DateTimeOffset now)
     {
         _byConnection.Remove(connection);
         var dropped = false;
@@ -235,7 +235,7 @@ internal sealed partial class NeighbourTable
             Remove(from);
             dropped = true;
         }
-        _out.Violation(connection, from.ToString(), $"a peer does not accept {message.Type} from a peer", now);
+        _out.Violation(connection, from.ToString(), reason, now);
         if (dropped)
         {
             Avoid(from, now);

@@ -65,6 +65,12 @@ public static class ProtocolLimits
     /// <summary>Most message ids in one <see cref="Digest"/> or <see cref="Want"/> frame.</summary>
     public const int MaxDigestIds = 1024;
 
+    /// <summary>
+    /// How far ahead of the receiver's clock a message's timestamp may be; a message from further in the future is
+    /// refused (clocks of different machines differ a little, never this much).
+    /// </summary>
+    public static readonly TimeSpan MaxClockSkew = TimeSpan.FromMinutes(1);
+
     /// <summary>Bytes of one message id on the wire (a SHA-256).</summary>
     public const int MessageIdSize = 32;
 }

@@ -69,7 +69,7 @@ public sealed class CatchUpTests
     public void A_digest_is_answered_with_a_want_for_the_unseen_ids_only()
     {
         var peer = Peer();
-        peer.Receive(PeerAt(3), TestGossip.Of(TextA, 1));
+        peer.Receive(PeerAt(3), TestGossip.Of(TextA, 2));
         peer.Take();
 
         peer.Receive(PeerAt(2), new Digest([Id(TextA), Id(TextB), Id(TextC)]));
@@ -83,7 +83,7 @@ public sealed class CatchUpTests
     public void A_digest_of_messages_all_seen_asks_for_nothing()
     {
         var peer = Peer();
-        peer.Receive(PeerAt(3), TestGossip.Of(TextA, 1));
+        peer.Receive(PeerAt(3), TestGossip.Of(TextA, 2));
         peer.Take();
 
         peer.Receive(PeerAt(2), new Digest([Id(TextA)]));
@@ -191,7 +191,7 @@ public sealed class CatchUpTests
         var peer = Peer(o => o.HistoryWindow = window);
         peer.Receive(PeerAt(2), TestGossip.Of(TextA, 1));
         peer.Now += TimeSpan.FromSeconds(2);
-        peer.Receive(PeerAt(2), TestGossip.Of(TextB, 1));
+        peer.Receive(PeerAt(2), TestGossip.Of(TextB, 2));
         peer.Take();
 
         peer.Now = T0 + window;
@@ -201,7 +201,7 @@ public sealed class CatchUpTests
         var served = peer.Take();
 
         Assert.That(offered.Sends(), Is.EqualTo(new[] { new Send(fresh, new Digest([Id(TextB)])) }));
-        Assert.That(served.Sends(), Is.EqualTo(new[] { new Send(fresh, TestGossip.Of(TextB, 2)) }));
+        Assert.That(served.Sends(), Is.EqualTo(new[] { new Send(fresh, TestGossip.Of(TextB, 3)) }));
     }
 
     [Test]

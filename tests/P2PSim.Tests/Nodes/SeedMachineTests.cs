@@ -365,6 +365,21 @@ public sealed class SeedMachineTests
     }
 
     [Test]
+    public void A_dead_node_report_that_names_another_reporter_than_its_sender_is_rejected()
+    {
+        Registers(PeerAt(1));
+        Registers(PeerAt(2));
+        var sender = _seed.Connect(PeerAt(2), NodeRole.Peer, inbound: true, remoteAddress: "127.0.0.1:51000");
+
+        _seed.Receive(sender, ReportOf(PeerAt(1), PeerAt(3)));
+        var actions = _seed.Take();
+
+        Assert.That(actions.ReportsOf<DeadNodeRejected>().Single().Reason, Is.EqualTo("the report names 127.0.0.1:10003 as its reporter but comes from 127.0.0.1:10002"));
+        Assert.That(actions.DialTargets(), Is.Empty, "not even checked");
+        Assert.That(_seed.Machine.PeerList, Is.EqualTo(new[] { PeerAt(1), PeerAt(2) }));
+    }
+
+    [Test]
     public void A_dead_node_report_from_a_seed_is_rejected_even_if_its_endpoint_is_a_registered_peer()
     {
         Registers(PeerAt(1));

@@ -70,9 +70,10 @@ public sealed class PingEchoTests
         var blocked = node.InspectAsync(_ => stuck.Wait(TimeSpan.FromSeconds(20)), ct); // the node's loop is busy until released
         try
         {
-            for (var i = 0; i < 500; i++)
+            var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(); // a message older than Peer:MessageListTtl would be refused
+            for (var i = 1; i <= 500; i++)
             {
-                await peer.SendAsync(TestGossip.Of($"1700000000000:127.0.0.1:{FakeListen.Port}:{i}", 1), ct);
+                await peer.SendAsync(TestGossip.Of($"{now}:127.0.0.1:{FakeListen.Port}:{i}", 1), ct);
             }
             await peer.SendAsync(new Ping(7), ct);
             var (pong, _) = await peer.ReadUntilAsync<Pong>(ct, timeoutMs: 5_000);
