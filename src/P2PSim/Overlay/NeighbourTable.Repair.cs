@@ -54,9 +54,10 @@ internal sealed partial class NeighbourTable
     }
 
     /// <summary>
-    /// Self-healing: with fewer than MinNeighbours neighbours (connected or reconnecting, plus new dials under way),
-    /// dial random known peers that are not neighbours, not this peer and not recently dead or gone, never
-    /// beyond MaxNeighbours dialed by this peer; and ask the registered seeds for fresh peer lists.
+    /// Self-healing: with fewer than MinNeighbours reachable neighbours (connected, plus new dials under way; a lost link
+    /// being redialed does not count), dial random known peers that are not neighbours, not this peer and not recently
+    /// dead or gone, never beyond MaxNeighbours reachable neighbours dialed by this peer; and ask the registered seeds for
+    /// fresh peer lists.
     /// </summary>
     public void Repair(DateTimeOffset now, string trigger, AskSeeds ask)
     {
@@ -64,7 +65,7 @@ internal sealed partial class NeighbourTable
         {
             return;
         }
-        var needed = MinNeighbours - _neighbours.Count - _dialing.Count(p => !_neighbours.ContainsKey(p));
+        var needed = MinNeighbours - Connected - NewDials;
         if (needed <= 0)
         {
             return;

@@ -72,10 +72,18 @@ internal sealed partial class NeighbourTable
         _neighbours.TryGetValue(neighbour, out var entry) && entry.Connection == connection;
 
     /// <summary>
-    /// Neighbours this peer dialed itself (connected, reconnecting or being dialed): what MaxNeighbours limits.
-    /// Peers that dialed it come on top, and do not link a joining peer to the existing overlay.
+    /// Neighbours this peer dialed itself that it can reach (connected, or being dialed for the first time): what
+    /// MaxNeighbours limits. Peers that dialed it come on top, and do not link a joining peer to the existing overlay.
+    /// A neighbour whose link is down and being redialed does not count: a peer cut off from all its neighbours (a
+    /// partition) must be free to link to the peers it can still reach.
     /// </summary>
-    private int DialedNeighbours => _neighbours.Values.Count(n => !n.Inbound) + _dialing.Count(p => !_neighbours.ContainsKey(p));
+    private int DialedNeighbours => _neighbours.Values.Count(n => !n.Inbound && n.Connection is not null) + NewDials;
+
+    /// <summary>Dials under way to peers that are not neighbours yet.</summary>
+    private int NewDials => _dialing.Count(p => !_neighbours.ContainsKey(p));
+
+    /// <summary>Neighbours with a live link.</summary>
+    private int Connected => _neighbours.Values.Count(n => n.Connection is not null);
 
     /// <summary>Known peers kept in reserve to replace failed neighbour dials.</summary>
     private int SpareCandidates => 4 * _options.MaxNeighbours;
@@ -209,6 +217,9 @@ internal sealed partial class NeighbourTable
             if (!_stopping)
             {
                 _out.Report(new NeighbourConnectionLost(now, endpoint, reason));
+                // Dial known peers at once if too few are reachable; the seeds are asked on the next liveness round if
+                // that is not enough (a partition cuts off many peers at once: they should not all ask the seeds now).
+                Repair(now, $"the link to {endpoint} was lost", AskSeeds.Never);
             }
         }
         return true;

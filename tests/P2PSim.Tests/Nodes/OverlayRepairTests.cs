@@ -141,17 +141,24 @@ public sealed class OverlayRepairTests
     }
 
     [Test]
-    public void A_neighbour_that_is_only_reconnecting_still_counts_and_starts_no_repair()
+    public void A_lost_link_that_leaves_too_few_reachable_neighbours_dials_a_spare_at_once_and_still_redials_the_lost_one()
     {
         var (peer, chosen) = PeerWithSpares();
 
         peer.Closed(chosen[0]);
         var lost = peer.Take();
+        var repair = lost.ReportsOf<OverlayRepair>().Single();
+        peer.ConnectPeer(repair.Dialing[0]);
+        peer.Take();
         var round = peer.TimerAt(Round(1));
 
-        Assert.That(lost.ReportsOf<OverlayRepair>(), Is.Empty);
-        Assert.That(round.ReportsOf<OverlayRepair>(), Is.Empty);
-        Assert.That(round.DialTargets(), Is.EqualTo(new[] { chosen[0] }), "only the redial of the lost link");
+        Assert.That(repair.Trigger, Is.EqualTo($"the link to {chosen[0]} was lost"));
+        Assert.That(repair.Dialing, Has.Count.EqualTo(1), "one reachable neighbour left of the minimum of two");
+        Assert.That(Peers(2, 3, 4, 5, 6).Except(chosen), Does.Contain(repair.Dialing[0]), "a spare known peer");
+        Assert.That(repair.SeedsAsked, Is.Empty, "the seeds are asked only when the known peers do not suffice, on a round");
+        Assert.That(lost.DialTargets(), Is.EqualTo(repair.Dialing));
+        Assert.That(round.ReportsOf<OverlayRepair>(), Is.Empty, "two reachable neighbours again");
+        Assert.That(round.DialTargets(), Is.EqualTo(new[] { chosen[0] }), "the lost link is still redialed: it may be a short outage, or a death to report");
     }
 
     [Test]

@@ -81,8 +81,13 @@ public sealed class SeedFailoverTests
     {
         var net = new MachineHarness(T0);
         var seeds = CooperatingSeeds(net, 3);
-        // Long re-registration: the report is the first thing that finds seed 1 down.
-        var options = Options(o => o.ReregisterInterval = TimeSpan.FromMinutes(10));
+        // Long re-registration and no repair (which would ask the seeds for peers while the reporter has no reachable
+        // neighbour): the report is the first thing that finds seed 1 down.
+        var options = Options(o =>
+        {
+            o.ReregisterInterval = TimeSpan.FromMinutes(10);
+            o.MinNeighbours = 0;
+        });
         var reporter = net.Add(NewPeer(PeerAt(1), Seeds(3), options, RandomSeedRegisteringWith(PeerAt(1), 3, SeedAt(1), SeedAt(2))));
         var victim = net.Add(NewPeer(PeerAt(2), Seeds(3), options, RandomSeedRegisteringWith(PeerAt(2), 3, SeedAt(1), SeedAt(3))));
         net.Start(reporter);
