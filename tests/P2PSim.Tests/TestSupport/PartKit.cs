@@ -38,22 +38,26 @@ internal sealed class PartBench
 }
 
 /// <summary>
-/// A <see cref="NeighbourTable"/> for <see cref="Self"/> whose known peers are one seed's list, wired as
+/// A <see cref="NeighbourTable"/> for <see cref="Self"/> (PeerAt(1) unless told) whose known peers are one seed's list, wired as
 /// <see cref="PeerMachine"/> wires it: its events go to <see cref="Events"/> and, once <see cref="Liveness"/> is set, to
 /// the liveness monitor; a request for peer lists is noted and answered "asked seed 1".
 /// </summary>
 internal sealed class TableBench
 {
-    public static readonly NodeEndpoint Self = NodeTestKit.PeerAt(1);
-
     public static readonly NodeEndpoint Seed = NodeTestKit.SeedAt(1);
 
     public TableBench(PeerOptions options, params NodeEndpoint[] known)
+        : this(NodeTestKit.PeerAt(1), options, known)
     {
+    }
+
+    public TableBench(NodeEndpoint self, PeerOptions options, params NodeEndpoint[] known)
+    {
+        Self = self;
         Options = options;
         Known = new Registration([Seed]);
         Known.Learn(Seed, known);
-        Table = new NeighbourTable(Self, options, new Random(1), Part.Outbox, Known)
+        Table = new NeighbourTable(self, options, new Random(1), Part.Outbox, Known)
         {
             NeighbourUp = (peer, _, _) =>
             {
@@ -78,6 +82,8 @@ internal sealed class TableBench
             },
         };
     }
+
+    public NodeEndpoint Self { get; }
 
     public PartBench Part { get; } = new();
 
