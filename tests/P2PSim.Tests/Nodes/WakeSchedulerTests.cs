@@ -11,6 +11,16 @@ public sealed class WakeSchedulerTests
     private static readonly DateTimeOffset Soon = T0 + TimeSpan.FromSeconds(1);
     private static readonly DateTimeOffset Later = T0 + TimeSpan.FromSeconds(5);
 
+    /// <summary>A scheduler that has asked for a wake-up at <see cref="Soon"/>; the outbox is empty.</summary>
+    private static (PartBench Part, WakeScheduler Wake) AskedForSoon()
+    {
+        var part = new PartBench();
+        var wake = new WakeScheduler(part.Outbox);
+        wake.Request(Soon);
+        part.Take();
+        return (part, wake);
+    }
+
     [Test]
     public void Each_change_of_the_earliest_deadline_asks_for_one_wake_up()
     {
@@ -33,10 +43,7 @@ public sealed class WakeSchedulerTests
     [Test]
     public void An_unchanged_deadline_or_none_asks_for_nothing()
     {
-        var part = new PartBench();
-        var wake = new WakeScheduler(part.Outbox);
-        wake.Request(Soon);
-        part.Take();
+        var (part, wake) = AskedForSoon();
 
         wake.Request(Soon);
         wake.Request(null);
@@ -48,10 +55,7 @@ public sealed class WakeSchedulerTests
     [Test]
     public void After_the_timer_fired_the_same_deadline_is_asked_for_anew()
     {
-        var part = new PartBench();
-        var wake = new WakeScheduler(part.Outbox);
-        wake.Request(Soon);
-        part.Take();
+        var (part, wake) = AskedForSoon();
 
         wake.Fired();
         var afterFiring = wake.Requested;

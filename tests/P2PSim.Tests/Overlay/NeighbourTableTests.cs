@@ -26,6 +26,16 @@ public sealed class NeighbourTableTests
         return bench;
     }
 
+    /// <summary><see cref="LinkedTo2And3"/>, with PeerAt(2) declared dead at T0 + 40 s (the seed still lists it); the outbox is empty.</summary>
+    private static (TableBench Bench, DateTimeOffset DiedAt) Peer2DeclaredDead()
+    {
+        var bench = LinkedTo2And3();
+        var diedAt = bench.Part.Advance(TimeSpan.FromSeconds(40));
+        bench.Table.DeclareDead(PeerAt(2), 3, diedAt);
+        bench.Part.Take();
+        return (bench, diedAt);
+    }
+
     [Test]
     public void Join_dials_MaxNeighbours_of_the_known_peers_and_never_itself()
     {
@@ -207,10 +217,7 @@ public sealed class NeighbourTableTests
     [Test]
     public void A_dead_peer_is_avoided_by_repairs_for_MaxMissedLiveness_plus_one_intervals()
     {
-        var bench = LinkedTo2And3();
-        var diedAt = bench.Part.Advance(TimeSpan.FromSeconds(40));
-        bench.Table.DeclareDead(PeerAt(2), 3, diedAt);
-        bench.Part.Take();
+        var (bench, diedAt) = Peer2DeclaredDead();
 
         bench.Table.Repair(diedAt + AvoidFor - TimeSpan.FromTicks(1), "liveness round", AskSeeds.IfShort);
         var stillAvoided = bench.Part.Take().DialTargets();
@@ -224,10 +231,7 @@ public sealed class NeighbourTableTests
     [Test]
     public void A_dead_peer_the_seeds_still_list_is_a_suspect_redialed_once_per_avoid_period()
     {
-        var bench = LinkedTo2And3();
-        var diedAt = bench.Part.Advance(TimeSpan.FromSeconds(40));
-        bench.Table.DeclareDead(PeerAt(2), 3, diedAt);
-        bench.Part.Take();
+        var (bench, diedAt) = Peer2DeclaredDead();
 
         var retries = new List<NodeAction[]>();
         foreach (var at in new[] { diedAt + AvoidFor - TimeSpan.FromTicks(1), diedAt + AvoidFor, diedAt + (2 * AvoidFor) - TimeSpan.FromTicks(1), diedAt + (2 * AvoidFor) })
@@ -248,9 +252,7 @@ public sealed class NeighbourTableTests
     [Test]
     public void A_suspect_the_seeds_dropped_is_not_redialed()
     {
-        var bench = LinkedTo2And3();
-        var diedAt = bench.Part.Advance(TimeSpan.FromSeconds(40));
-        bench.Table.DeclareDead(PeerAt(2), 3, diedAt);
+        var (bench, diedAt) = Peer2DeclaredDead();
 
         bench.SeedLists(PeerAt(3));
         bench.Table.RetrySuspects(diedAt + AvoidFor);
@@ -264,9 +266,7 @@ public sealed class NeighbourTableTests
     [Test]
     public void A_suspect_that_connects_again_is_a_neighbour_again()
     {
-        var bench = LinkedTo2And3();
-        var diedAt = bench.Part.Advance(TimeSpan.FromSeconds(40));
-        bench.Table.DeclareDead(PeerAt(2), 3, diedAt);
+        var (bench, diedAt) = Peer2DeclaredDead();
         bench.Table.RetrySuspects(diedAt + AvoidFor);
         bench.Part.Now = diedAt + AvoidFor;
         bench.Part.Take();
