@@ -120,7 +120,7 @@ internal sealed partial class SeedSession
         if (!_links.AwaitsReply(connection.Listen))
         {
             _links.Release(connection.Listen);
-            _out.Close(connection.Id, "report delivered");
+            _out.Close(connection.Id, pending.Any(m => m is DeadNode) ? "report delivered" : "goodbye delivered");
         }
         return true;
     }
@@ -282,10 +282,9 @@ internal sealed partial class SeedSession
     {
         var refresh = _refresh[seed];
         _out.Report(new SeedRefreshed(now, seed, peers, refresh.Failures));
-        if (refresh.Failures > 0)
-        {
-            SendOwedReports(seed, now);
-        }
+        // Not only after failed re-registrations: a report whose delivery failed (to this seed or to every seed) is owed
+        // to a seed that answers again while the report is followed.
+        SendOwedReports(seed, now);
         refresh.Failures = 0;
         refresh.Due = NextRefresh(now);
         _registration.Learn(seed, peers);

@@ -45,7 +45,7 @@ public sealed class PeerConnectionTests
         var first = peer.ConnectSeed(seeds[0]);
         Assert.That(peer.Take().Where(a => a is Send or Close), Is.EqualTo(new NodeAction[]
         {
-            new Send(first, Goodbye.Instance), new Close(first, "report delivered", AfterFlush: true),
+            new Send(first, Goodbye.Instance), new Close(first, "goodbye delivered", AfterFlush: true),
         }));
         Assert.That(peer.Machine.StopComplete, Is.False, "one seed still waits for its goodbye");
         var second = peer.ConnectSeed(seeds[1]);
