@@ -38,77 +38,20 @@ public sealed class NodeRuntime(NodeMachine machine, INodeHost host, bool echoPi
     /// <summary>Whether a frame overtakes the frames already waiting for the machine: liveness replies do. Thread-safe.</summary>
     public static bool GoesFirst(Message message) => message is Pong;
 
-    public void Start(DateTimeOffset now)
-    {
-        try
-        {
-            Machine.Start(now);
-        }
-        finally
-        {
-            Execute();
-        }
-    }
+    public void Start(DateTimeOffset now) => Step(now, static (m, t) => m.Start(t));
 
-    public void Stop(DateTimeOffset now)
-    {
-        try
-        {
-            Machine.Stop(now);
-        }
-        finally
-        {
-            Execute();
-        }
-    }
+    public void Stop(DateTimeOffset now) => Step(now, static (m, t) => m.Stop(t));
 
-    public void OnTimer(DateTimeOffset now)
-    {
-        try
-        {
-            Machine.OnTimer(now);
-        }
-        finally
-        {
-            Execute();
-        }
-    }
+    public void OnTimer(DateTimeOffset now) => Step(now, static (m, t) => m.OnTimer(t));
 
-    public void OnConnected(ConnectionInfo connection, DateTimeOffset now)
-    {
-        try
-        {
-            Machine.OnConnected(connection, now);
-        }
-        finally
-        {
-            Execute();
-        }
-    }
+    public void OnConnected(ConnectionInfo connection, DateTimeOffset now) =>
+        Step((connection, now), static (m, s) => m.OnConnected(s.connection, s.now));
 
-    public void OnDialFailed(NodeEndpoint target, string reason, DateTimeOffset now)
-    {
-        try
-        {
-            Machine.OnDialFailed(target, reason, now);
-        }
-        finally
-        {
-            Execute();
-        }
-    }
+    public void OnDialFailed(NodeEndpoint target, string reason, DateTimeOffset now) =>
+        Step((target, reason, now), static (m, s) => m.OnDialFailed(s.target, s.reason, s.now));
 
-    public void OnClosed(ConnectionId connection, string reason, DateTimeOffset now)
-    {
-        try
-        {
-            Machine.OnClosed(connection, reason, now);
-        }
-        finally
-        {
-            Execute();
-        }
-    }
+    public void OnClosed(ConnectionId connection, string reason, DateTimeOffset now) =>
+        Step((connection, reason, now), static (m, s) => m.OnClosed(s.connection, s.reason, s.now));
 
     /// <summary>A frame from a remote of role <paramref name="from"/>: answered at once (<see cref="AnswerAtOnce"/>), or handed to the machine.</summary>
     public void OnMessage(ConnectionId connection, Message message, NodeRole from, DateTimeOffset now)
@@ -122,39 +65,31 @@ public sealed class NodeRuntime(NodeMachine machine, INodeHost host, bool echoPi
     }
 
     /// <summary>A frame the driver already passed through <see cref="AnswerAtOnce"/> (or that needs no such check): straight to the machine.</summary>
-    public void OnMessage(ConnectionId connection, Message message, DateTimeOffset now)
-    {
-        try
-        {
-            Machine.OnMessage(connection, message, now);
-        }
-        finally
-        {
-            Execute();
-        }
-    }
+    public void OnMessage(ConnectionId connection, Message message, DateTimeOffset now) =>
+        Step((connection, message, now), static (m, s) => m.OnMessage(s.connection, s.message, s.now));
 
     /// <summary>Any other input (a command such as <c>PeerMachine.Publish</c>, or a read), then its actions.</summary>
     public T Apply<T>(Func<NodeMachine, DateTimeOffset, T> input, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(input);
-        try
-        {
-            return input(Machine, now);
-        }
-        finally
-        {
-            Execute();
-        }
+        var result = default(T)!;
+        Step(now, (m, t) => result = input(m, t));
+        return result;
     }
 
     /// <inheritdoc cref="Apply{T}"/>
     public void Apply(Action<NodeMachine, DateTimeOffset> input, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(input);
+        Step(now, input);
+    }
+
+    /// <summary>One input to the machine, then its actions, carried out even when the machine threw half-way.</summary>
+    private void Step<TState>(TState state, Action<NodeMachine, TState> input)
+    {
         try
         {
-            input(Machine, now);
+            input(Machine, state);
         }
         finally
         {
