@@ -1,0 +1,243 @@
+using P2PSim.Gossip;
+using P2PSim.Nodes;
+using P2PSim.Protocol;
+using P2PSim.Tests.TestSupport;
+using static P2PSim.Tests.Nodes.NodeTestKit;
+using GossipMessage = P2PSim.Protocol.Gossip;
+
+namespace P2PSim.Tests.Gossip;
+
+/// <summary>
+/// Dissemination alone, for PeerAt(1) over a wired neighbour table (<see cref="DisseminationBench"/>), with liveness
+/// every 10 s, a Message List TTL of 10 min and a history window of 1 min: origination, receipt, duplicates, refusals
+/// and catch-up, on a scripted clock that starts at T0 (Unix ms 1740830400000).
+/// </summary>
+[TestFixture]
+public sealed class DisseminationTests
+{
+    private static readonly NodeEndpoint Self = PeerAt(1);
+
+    /// <summary>The origin of the messages this peer receives: no neighbour of it.</summary>
+    private static readonly NodeEndpoint Stranger = PeerAt(7);
+
+    private static readonly TimeSpan Interval = QuietShortIntervals().LivenessInterval;
+    private static readonly TimeSpan Ttl = QuietShortIntervals().MessageListTtl;
+    private static readonly TimeSpan Ms = TimeSpan.FromMilliseconds(1);
+    private static readonly TimeSpan Second = TimeSpan.FromSeconds(1);
+
+    private static DisseminationBench LinkedTo(params NodeEndpoint[] neighbours) => new(QuietShortIntervals(), reportDuplicates: true, neighbours);
+
+    /// <summary>Message <paramref name="number"/> of <see cref="Stranger"/> (a demo text), created at <paramref name="created"/>, as a copy that crossed <paramref name="hops"/> links.</summary>
+    private static GossipMessage Message(int number, DateTimeOffset created, ushort hops = 2) =>
+        TestGossip.Of(GossipText.Create(created, Stranger, number), hops);
+
+    /// <summary>The links the gossip copies among <paramref name="actions"/> went out on, in order.</summary>
+    private static ConnectionId[] CopiesTo(NodeAction[] actions) => actions.SendsOf<GossipMessage>().Select(s => s.Connection).ToArray();
+
+    // Origination
+
+    [Test]
+    public void An_originated_message_is_reported_then_sent_once_to_every_connected_neighbour_in_the_tables_order()
+    {
+        var bench = LinkedTo(Peers(3, 2, 4));
+        bench.Now = T0 + (5 * Second);
+
+        var id = bench.Originate();
+        var actions = bench.Part.Take();
+
+        var sent = new GossipMessage(GossipKind.Gossip, Self, Sequence: 1, TimestampUnixMs: 1_740_830_405_000, Hops: 1, "1740830405000:127.0.0.1:10001:1");
+        Assert.That(actions, Is.EqualTo(new NodeAction[]
+        {
+            new Report(new GossipOriginated(bench.Now, sent.Text, sent.Id, SentTo: 3)),
+            new Send(bench.LinkOf(PeerAt(3)), sent),
+            new Send(bench.LinkOf(PeerAt(2)), sent),
+            new Send(bench.LinkOf(PeerAt(4)), sent),
+        }));
+        Assert.That(id, Is.EqualTo(sent.Id));
+        Assert.That(bench.Gossip.Originated, Is.EqualTo(1));
+        Assert.That(bench.Gossip.Messages.TryGet(id, out var seen) ? seen : default, Is.EqualTo(new MessageList.Entry(bench.Now, From: null)), "seen now, from nobody");
+        Assert.That(bench.Gossip.History.TryGet(id, out var held) ? held : default, Is.EqualTo(new MessageHistory.Entry(sent, bench.Now)), "kept for catch-up");
+    }
+
+    [Test]
+    public void Successive_messages_are_numbered_from_1_and_stamped_with_their_own_time()
+    {
+        var bench = LinkedTo(PeerAt(2));
+        var ids = new List<MessageId>();
+        for (var k = 0; k < 3; k++)
+        {
+            bench.Now = T0 + (k * Second);
+            ids.Add(bench.Originate());
+        }
+
+        var sent = bench.Part.Take().SendsOf<GossipMessage>().Select(s => (GossipMessage)s.Message).ToArray();
+
+        Assert.That(sent.Select(g => (g.Origin, g.Sequence, g.TimestampUnixMs, g.Hops, g.Text)), Is.EqualTo(new[]
+        {
+            (Self, 1UL, 1_740_830_400_000L, (ushort)1, "1740830400000:127.0.0.1:10001:1"),
+            (Self, 2UL, 1_740_830_401_000L, (ushort)1, "1740830401000:127.0.0.1:10001:2"),
+            (Self, 3UL, 1_740_830_402_000L, (ushort)1, "1740830402000:127.0.0.1:10001:3"),
+        }));
+        Assert.That(bench.Gossip.Originated, Is.EqualTo(3));
+        Assert.That(bench.Gossip.History.RecentIds(bench.Now, 10), Is.EqualTo(ids), "oldest first");
+    }
+
+    // Receipt, duplicates, hops
+
+    [Test]
+    public void A_first_receipt_is_forwarded_one_hop_further_to_every_neighbour_but_the_sender_then_reported()
+    {
+        var bench = LinkedTo(Peers(2, 3, 4));
+        var message = Message(1, T0, hops: 2);
+        bench.Now = T0 + (2 * Second);
+
+        var actions = bench.GossipFrom(PeerAt(3), message);
+
+        Assert.That(actions, Is.EqualTo(new NodeAction[]
+        {
+            new Send(bench.LinkOf(PeerAt(2)), message with { Hops = 3 }),
+            new Send(bench.LinkOf(PeerAt(4)), message with { Hops = 3 }),
+            new Report(new GossipReceived(bench.Now, message.Text, message.Id, Stranger, From: PeerAt(3), Hops: 2, ForwardedTo: 2, CatchUp: false)),
+        }));
+        Assert.That(bench.Gossip.Received, Is.EqualTo(1));
+        Assert.That(bench.Gossip.Messages.TryGet(message.Id, out var seen) ? seen : default, Is.EqualTo(new MessageList.Entry(bench.Now, PeerAt(3))));
+        Assert.That(bench.Gossip.History.TryGet(message.Id, out var held) ? held : default, Is.EqualTo(new MessageHistory.Entry(message, bench.Now)), "kept as it arrived");
+    }
+
+    [Test]
+    public void A_duplicate_from_any_neighbour_is_dropped_and_counted_and_reported_only_when_duplicates_are([Values] bool reportDuplicates)
+    {
+        var bench = new DisseminationBench(QuietShortIntervals(), reportDuplicates, Peers(2, 3, 4));
+        var message = Message(1, T0, hops: 2);
+        bench.GossipFrom(PeerAt(3), message);
+        bench.Now = T0 + Second;
+
+        var again = bench.GossipFrom(PeerAt(3), message);
+        var viaAnother = bench.GossipFrom(PeerAt(2), message with { Hops = 5 });
+
+        Assert.That(again, Is.EqualTo(reportDuplicates ? new NodeAction[] { new Report(new DuplicateDropped(bench.Now, message.Id, PeerAt(3))) } : []));
+        Assert.That(viaAnother, Is.EqualTo(reportDuplicates ? new NodeAction[] { new Report(new DuplicateDropped(bench.Now, message.Id, PeerAt(2))) } : []));
+        Assert.That((bench.Gossip.Received, bench.Gossip.Duplicates), Is.EqualTo((1L, 2L)));
+        Assert.That(bench.Gossip.Messages.TryGet(message.Id, out var seen) ? seen : default, Is.EqualTo(new MessageList.Entry(T0, PeerAt(3))), "the first receipt stays on record");
+    }
+
+    [TestCase(65_534, 65_535)]
+    [TestCase(65_535, 65_535)]
+    public void Hops_saturate_at_65535_when_a_message_is_forwarded_and_when_it_is_served(int arrived, int onward)
+    {
+        var bench = LinkedTo(Peers(2, 3));
+        var message = Message(1, T0, (ushort)arrived);
+
+        var forwarded = bench.GossipFrom(PeerAt(2), message).Sends();
+        var served = bench.WantFrom(PeerAt(3), message.Id).Sends();
+
+        var copy = new Send(bench.LinkOf(PeerAt(3)), message with { Hops = (ushort)onward });
+        Assert.That(forwarded, Is.EqualTo(new[] { copy }));
+        Assert.That(served, Is.EqualTo(new[] { copy }));
+    }
+
+    [Test]
+    public void Copies_follow_the_table_a_lost_link_is_skipped_a_re_established_one_included_a_removed_neighbour_gone()
+    {
+        var bench = LinkedTo(Peers(2, 3, 4));
+        var (link2, link4) = (bench.LinkOf(PeerAt(2)), bench.LinkOf(PeerAt(4)));
+
+        bench.LoseLink(PeerAt(3));
+        bench.Originate();
+        var whileLost = bench.Part.Take();
+        bench.Now += Second;
+        var relinked = bench.Relink(PeerAt(3));
+        bench.Originate();
+        var afterRelink = bench.Part.Take();
+        bench.Now += Second;
+        bench.Table.Table.OnGoodbye(link2, PeerAt(2), bench.Now);
+        bench.Originate();
+        var afterGoodbye = bench.Part.Take();
+
+        Assert.That(CopiesTo(whileLost), Is.EqualTo(new[] { link2, link4 }));
+        Assert.That(whileLost.ReportsOf<GossipOriginated>().Single().SentTo, Is.EqualTo(2));
+        Assert.That(CopiesTo(afterRelink), Is.EqualTo(new[] { link2, relinked, link4 }), "in the table's order, on the new link");
+        Assert.That(CopiesTo(afterGoodbye), Is.EqualTo(new[] { relinked, link4 }));
+        Assert.That(afterGoodbye.ReportsOf<GossipOriginated>().Single().SentTo, Is.EqualTo(2));
+    }
+
+    // Envelope rules
+
+    [TestCase(1, 7, TestName = "Hops 1 from its origin")]
+    [TestCase(2, 3, TestName = "Hops 2 from another neighbour")]
+    [TestCase(2, 7, TestName = "Hops 2 from its origin")]
+    [TestCase(65_535, 3, TestName = "Hops 65535 from another neighbour")]
+    public void A_copy_that_is_not_hops_1_from_another_than_its_origin_breaks_no_rule(int hops, int sender)
+    {
+        Assert.That(Dissemination.Violation(PeerAt(sender), Message(1, T0, (ushort)hops)), Is.Null);
+    }
+
+    [Test]
+    public void A_copy_with_hops_1_from_another_than_its_origin_is_a_violation_naming_both()
+    {
+        Assert.That(
+            Dissemination.Violation(PeerAt(3), Message(1, T0, hops: 1)),
+            Is.EqualTo("a Gossip with hops 1 names 127.0.0.1:10007 as its origin but comes from 127.0.0.1:10003"));
+    }
+
+    [Test]
+    public void A_message_exactly_MessageListTtl_old_is_refused_one_a_millisecond_younger_is_received()
+    {
+        RefusesTheFirstReceivesTheSecond(
+            now: T0 + Ttl,
+            refused: Message(1, T0),
+            received: Message(2, T0 + Ms),
+            reason: "created 600 s ago, longer than Peer:MessageListTtl (00:10:00) remembers: it may be a replay");
+    }
+
+    [Test]
+    public void A_message_more_than_MaxClockSkew_ahead_is_refused_one_exactly_at_the_skew_is_received()
+    {
+        RefusesTheFirstReceivesTheSecond(
+            now: T0,
+            refused: Message(1, T0 + ProtocolLimits.MaxClockSkew + Ms),
+            received: Message(2, T0 + ProtocolLimits.MaxClockSkew),
+            reason: "created 60.001 s in the future (more than 60 s ahead of this peer's clock)");
+    }
+
+    /// <summary>
+    /// At <paramref name="now"/>, PeerAt(2) sends <paramref name="refused"/>, then <paramref name="received"/>: the first
+    /// is refused for <paramref name="reason"/> (counted, neither recorded nor forwarded), the second received and
+    /// forwarded to PeerAt(3).
+    /// </summary>
+    private static void RefusesTheFirstReceivesTheSecond(DateTimeOffset now, GossipMessage refused, GossipMessage received, string reason)
+    {
+        var bench = LinkedTo(Peers(2, 3));
+        bench.Now = now;
+
+        var refusal = bench.GossipFrom(PeerAt(2), refused);
+        var receipt = bench.GossipFrom(PeerAt(2), received);
+
+        Assert.That(refusal, Is.EqualTo(new NodeAction[] { new Report(new GossipRefused(now, refused.Id, Stranger, PeerAt(2), reason)) }));
+        Assert.That(bench.Gossip.Messages.Contains(refused.Id) || bench.Gossip.History.TryGet(refused.Id, out _), Is.False, "not recorded");
+        Assert.That(receipt.ReportsOf<GossipReceived>().Select(r => r.Id), Is.EqualTo(new[] { received.Id }));
+        Assert.That(CopiesTo(receipt), Is.EqualTo(new[] { bench.LinkOf(PeerAt(3)) }));
+        Assert.That((bench.Gossip.Refused, bench.Gossip.Received), Is.EqualTo((1L, 1L)));
+    }
+
+    // Expiry
+
+    [Test]
+    public void Expire_forgets_the_ids_first_seen_MessageListTtl_ago_or_longer()
+    {
+        var bench = LinkedTo(PeerAt(2));
+        var early = Message(1, T0);
+        bench.GossipFrom(PeerAt(2), early);
+        bench.Now = T0 + Second;
+        var own = bench.Originate();
+
+        bench.Gossip.Expire(T0 + Ttl - Ms);
+        var justBefore = bench.Gossip.Messages.Count;
+        bench.Gossip.Expire(T0 + Ttl);
+
+        Assert.That(justBefore, Is.EqualTo(2));
+        Assert.That(bench.Gossip.Messages.Contains(early.Id), Is.False);
+        Assert.That(bench.Gossip.Messages.Contains(own), Is.True, "seen a second later");
+        Assert.That(bench.Gossip.Messages.Count, Is.EqualTo(1));
+    }
+}
