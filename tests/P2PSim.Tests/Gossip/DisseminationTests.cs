@@ -220,6 +220,180 @@ public sealed class DisseminationTests
         Assert.That((bench.Gossip.Refused, bench.Gossip.Received), Is.EqualTo((1L, 1L)));
     }
 
+    // Catch-up: Digest
+
+    [Test]
+    public void A_new_link_is_offered_the_ids_of_the_recent_messages_oldest_first()
+    {
+        var bench = LinkedTo(PeerAt(2));
+        var first = bench.Originate();
+        bench.Now = T0 + Second;
+        var received = Message(1, T0);
+        bench.GossipFrom(PeerAt(2), received);
+        bench.Now = T0 + (2 * Second);
+        var last = bench.Originate();
+        bench.Part.Take();
+
+        var link = bench.Table.Connect(PeerAt(3), inbound: true);
+
+        Assert.That(bench.Part.Take().Sends(), Is.EqualTo(new[] { new Send(link, new Digest([first, received.Id, last])) }));
+    }
+
+    [TestCase(60, 0, TestName = "Nothing held yet")]
+    [TestCase(0, 2, TestName = "HistoryWindow 0")]
+    public void A_new_link_gets_no_digest_when_nothing_is_held_for_catch_up(int historyWindowSeconds, int originated)
+    {
+        var bench = new DisseminationBench(QuietShortIntervals(o => o.HistoryWindow = TimeSpan.FromSeconds(historyWindowSeconds)), reportDuplicates: true);
+        for (var k = 0; k < originated; k++)
+        {
+            bench.Originate();
+        }
+        bench.Part.Take();
+
+        bench.Table.Connect(PeerAt(2));
+
+        Assert.That(bench.Part.Take().Sends(), Is.Empty);
+        Assert.That(bench.Gossip.Messages.Count, Is.EqualTo(originated), "seen all the same");
+    }
+
+    [Test]
+    public void A_digest_is_answered_with_one_want_of_the_offered_ids_not_seen_yet()
+    {
+        var bench = LinkedTo(Peers(2, 3));
+        var seen = Message(1, T0);
+        bench.GossipFrom(PeerAt(2), seen);
+        var own = bench.Originate();
+        bench.Part.Take();
+        var (unseen, alsoUnseen) = (Message(2, T0).Id, Message(3, T0).Id);
+
+        var mixed = bench.DigestFrom(PeerAt(3), unseen, seen.Id, own, alsoUnseen);
+        var allSeen = bench.DigestFrom(PeerAt(2), own, seen.Id);
+
+        Assert.That(mixed, Is.EqualTo(new NodeAction[]
+        {
+            new Send(bench.LinkOf(PeerAt(3)), new Want([unseen, alsoUnseen])),
+            new Report(new CatchUpRequested(T0, PeerAt(3), Offered: 4, Wanted: 2)),
+        }));
+        Assert.That(allSeen, Is.EqualTo(new NodeAction[] { new Report(new CatchUpRequested(T0, PeerAt(2), Offered: 2, Wanted: 0)) }));
+    }
+
+    [Test]
+    public void An_id_asked_of_one_neighbour_is_asked_of_no_other_for_one_liveness_interval()
+    {
+        var bench = LinkedTo(Peers(2, 3, 4));
+        var (x, y) = (Message(1, T0).Id, Message(2, T0).Id);
+
+        var first = bench.DigestFrom(PeerAt(2), x);
+        bench.Now = T0 + Interval - Ms;
+        var second = bench.DigestFrom(PeerAt(3), x, y);
+        bench.Now = T0 + Interval;
+        var third = bench.DigestFrom(PeerAt(4), x, y);
+
+        Assert.That(first.Sends(), Is.EqualTo(new[] { new Send(bench.LinkOf(PeerAt(2)), new Want([x])) }));
+        Assert.That(second.Sends(), Is.EqualTo(new[] { new Send(bench.LinkOf(PeerAt(3)), new Want([y])) }));
+        Assert.That(second.ReportsOf<CatchUpRequested>(), Is.EqualTo(new[] { new CatchUpRequested(T0 + Interval - Ms, PeerAt(3), Offered: 2, Wanted: 1) }));
+        Assert.That(third.Sends(), Is.EqualTo(new[] { new Send(bench.LinkOf(PeerAt(4)), new Want([x])) }), "the request to PeerAt(2) lapsed; y was asked of PeerAt(3) a moment ago");
+    }
+
+    // Catch-up: Want
+
+    [Test]
+    public void A_want_is_answered_with_the_held_messages_once_each_own_ones_with_hops_1_others_one_hop_further_signature_kept()
+    {
+        var bench = LinkedTo(Peers(2, 3));
+        var signed = Message(1, T0, hops: 4) with { Signature = Enumerable.Repeat((byte)0xA5, ProtocolLimits.SignatureSize).ToArray() };
+        bench.GossipFrom(PeerAt(2), signed);
+        var own = bench.Originate();
+        bench.Part.Take();
+        var unknown = Message(2, T0).Id;
+
+        var actions = bench.WantFrom(PeerAt(3), signed.Id, unknown, own, signed.Id);
+
+        var ownMessage = new GossipMessage(GossipKind.Gossip, Self, Sequence: 1, TimestampUnixMs: 1_740_830_400_000, Hops: 1, "1740830400000:127.0.0.1:10001:1");
+        Assert.That(actions, Is.EqualTo(new NodeAction[]
+        {
+            new Send(bench.LinkOf(PeerAt(3)), signed with { Hops = 5 }),
+            new Send(bench.LinkOf(PeerAt(3)), ownMessage),
+            new Report(new CatchUpServed(T0, PeerAt(3), Requested: 4, Sent: 2)),
+        }));
+        Assert.That(((GossipMessage)((Send)actions[0]).Message).Signature, Is.EqualTo(signed.Signature), "the signature travels unchanged");
+    }
+
+    [Test]
+    public void A_message_is_reported_as_caught_up_only_when_the_neighbour_asked_for_it_delivers_it()
+    {
+        var bench = LinkedTo(Peers(2, 3, 4));
+        var (x, y) = (Message(1, T0), Message(2, T0));
+        bench.DigestFrom(PeerAt(3), x.Id, y.Id);
+
+        var fromAsked = bench.GossipFrom(PeerAt(3), x);
+        var fromAnother = bench.GossipFrom(PeerAt(2), y);
+
+        Assert.That(fromAsked.ReportsOf<GossipReceived>(), Is.EqualTo(new[] { new GossipReceived(T0, x.Text, x.Id, Stranger, PeerAt(3), Hops: 2, ForwardedTo: 2, CatchUp: true) }));
+        Assert.That(fromAnother.ReportsOf<GossipReceived>(), Is.EqualTo(new[] { new GossipReceived(T0, y.Text, y.Id, Stranger, PeerAt(2), Hops: 2, ForwardedTo: 1, CatchUp: false) }));
+        Assert.That(CopiesTo(fromAnother), Is.EqualTo(new[] { bench.LinkOf(PeerAt(4)) }), "PeerAt(3) offered it");
+    }
+
+    // Catch-up: what a digest says about forwarding
+
+    [Test]
+    public void A_neighbours_fresh_digest_spares_it_the_messages_it_listed_for_one_liveness_interval([Values] bool staleOffersForgotten)
+    {
+        var bench = LinkedTo(Peers(2, 3, 4));
+        var (listed, unlisted, listedToo) = (Message(1, T0), Message(2, T0), Message(3, T0));
+        bench.DigestFrom(PeerAt(4), listed.Id, listedToo.Id);
+        bench.Now = T0 + Second;
+        bench.DigestFrom(PeerAt(3), Message(4, T0).Id); // a later digest: some neighbour's still holds at T0 + Interval
+        var (link3, link4) = (bench.LinkOf(PeerAt(3)), bench.LinkOf(PeerAt(4)));
+
+        bench.Now = T0 + Interval - Ms;
+        var whileFresh = bench.GossipFrom(PeerAt(2), listed);
+        var notListed = bench.GossipFrom(PeerAt(2), unlisted);
+        bench.Now = T0 + Interval;
+        if (staleOffersForgotten)
+        {
+            bench.Gossip.ForgetStaleOffers(bench.Now); // the liveness round; it may come later
+        }
+        var onceStale = bench.GossipFrom(PeerAt(2), listedToo);
+
+        Assert.That(CopiesTo(whileFresh), Is.EqualTo(new[] { link3 }));
+        Assert.That(whileFresh.ReportsOf<GossipReceived>().Single().ForwardedTo, Is.EqualTo(1));
+        Assert.That(CopiesTo(notListed), Is.EqualTo(new[] { link3, link4 }));
+        Assert.That(CopiesTo(onceStale), Is.EqualTo(new[] { link3, link4 }));
+    }
+
+    [Test]
+    public void A_re_established_link_voids_what_the_neighbour_offered_on_the_old_one()
+    {
+        var bench = LinkedTo(Peers(2, 3));
+        var message = Message(1, T0);
+        bench.DigestFrom(PeerAt(3), message.Id);
+        bench.Now = T0 + Second;
+        var relinked = bench.Relink(PeerAt(3));
+        bench.Part.Take();
+
+        var actions = bench.GossipFrom(PeerAt(2), message);
+
+        Assert.That(CopiesTo(actions), Is.EqualTo(new[] { relinked }));
+    }
+
+    [Test]
+    public void A_digest_on_a_link_the_neighbour_no_longer_uses_is_answered_but_spares_it_nothing()
+    {
+        var bench = LinkedTo(PeerAt(2));
+        var theirs = bench.Table.Connect(PeerAt(3), inbound: true);
+        var own = bench.Table.Connect(PeerAt(3)); // crossed: PeerAt(1) is the smaller end, its own dial replaces the other
+        bench.Part.Take();
+        var message = Message(1, T0);
+
+        bench.Gossip.OnDigest(theirs, PeerAt(3), new Digest([message.Id]), bench.Now);
+        var answer = bench.Part.Take();
+        var actions = bench.GossipFrom(PeerAt(2), message);
+
+        Assert.That(answer.Sends(), Is.EqualTo(new[] { new Send(theirs, new Want([message.Id])) }));
+        Assert.That(CopiesTo(actions), Is.EqualTo(new[] { own }));
+    }
+
     // Expiry
 
     [Test]
