@@ -1,4 +1,5 @@
 using P2PSim.Configuration;
+using P2PSim.Gossip;
 using P2PSim.Liveness;
 using P2PSim.Nodes;
 using P2PSim.Overlay;
@@ -39,8 +40,8 @@ internal sealed class PartBench
 
 /// <summary>
 /// A <see cref="NeighbourTable"/> for <see cref="Self"/> (PeerAt(1) unless told) whose known peers are one seed's list, wired as
-/// <see cref="PeerMachine"/> wires it: its events go to <see cref="Events"/> and, once <see cref="Liveness"/> is set, to
-/// the liveness monitor; a request for peer lists is noted and answered "asked seed 1".
+/// <see cref="PeerMachine"/> wires it: its events go to <see cref="Events"/> and, once <see cref="Liveness"/> or
+/// <see cref="Dissemination"/> is set, to that part; a request for peer lists is noted and answered "asked seed 1".
 /// </summary>
 internal sealed class TableBench
 {
@@ -59,10 +60,11 @@ internal sealed class TableBench
         Known.Learn(Seed, known);
         Table = new NeighbourTable(self, options, new Random(1), Part.Outbox, Known)
         {
-            NeighbourUp = (peer, _, _) =>
+            NeighbourUp = (peer, connection, now) =>
             {
                 Events.Add(("up", peer));
                 Liveness?.OnNeighbourUp(peer);
+                Dissemination?.OnNeighbourUp(peer, connection, now);
             },
             LinkLost = peer =>
             {
@@ -73,6 +75,7 @@ internal sealed class TableBench
             {
                 Events.Add(("removed", peer));
                 Liveness?.OnNeighbourRemoved(peer);
+                Dissemination?.OnNeighbourRemoved(peer);
             },
             NeighbourDied = (peer, _) => Events.Add(("died", peer)),
             RequestPeerLists = now =>
@@ -102,6 +105,9 @@ internal sealed class TableBench
 
     public LivenessMonitor? Liveness { get; set; }
 
+    /// <summary>Follows the table's links as in <see cref="PeerMachine"/>: up on every link that comes up, removed with the neighbour.</summary>
+    public Dissemination? Dissemination { get; set; }
+
     /// <summary>The seed now lists <paramref name="peers"/> (its new list replaces the old one).</summary>
     public void SeedLists(params NodeEndpoint[] peers) => Known.Learn(Seed, peers);
 
@@ -129,6 +135,74 @@ internal sealed class TableBench
         Part.Take();
         Events.Clear();
         return this;
+    }
+}
+
+/// <summary>
+/// A <see cref="Dissemination"/> for <see cref="TableBench.Self"/> over a <see cref="TableBench"/>'s table, wired as
+/// <see cref="PeerMachine"/> wires it, linked to <c>neighbours</c> (dialed by it, in that order). The table has not
+/// joined, so a lost link starts no repair. Inputs arrive on the neighbour's current link at the clock's time; each
+/// returns (and forgets) the actions produced since the last call. The outbox is empty when it is made.
+/// </summary>
+internal sealed class DisseminationBench
+{
+    public DisseminationBench(PeerOptions options, bool reportDuplicates, params NodeEndpoint[] neighbours)
+    {
+        Table = new TableBench(options);
+        Gossip = new Dissemination(Table.Self, options, Part.Outbox, Table.Table, reportDuplicates);
+        Table.Dissemination = Gossip;
+        foreach (var neighbour in neighbours)
+        {
+            Table.Connect(neighbour);
+        }
+        Part.Take();
+    }
+
+    public TableBench Table { get; }
+
+    public Dissemination Gossip { get; }
+
+    public PartBench Part => Table.Part;
+
+    /// <summary>The scripted clock (<see cref="PartBench.Now"/>).</summary>
+    public DateTimeOffset Now
+    {
+        get => Part.Now;
+        set => Part.Now = value;
+    }
+
+    /// <summary>The latest link to <paramref name="peer"/>.</summary>
+    public ConnectionId LinkOf(NodeEndpoint peer) => Part.Connections[peer];
+
+    /// <summary>Originates a message now; its actions stay in the outbox.</summary>
+    public MessageId Originate() => Gossip.Originate(Now);
+
+    public NodeAction[] GossipFrom(NodeEndpoint peer, P2PSim.Protocol.Gossip message)
+    {
+        Gossip.OnGossip(LinkOf(peer), peer, message, Now);
+        return Part.Take();
+    }
+
+    public NodeAction[] DigestFrom(NodeEndpoint peer, params MessageId[] ids)
+    {
+        Gossip.OnDigest(LinkOf(peer), peer, new Digest(ids), Now);
+        return Part.Take();
+    }
+
+    public NodeAction[] WantFrom(NodeEndpoint peer, params MessageId[] ids)
+    {
+        Gossip.OnWant(LinkOf(peer), peer, new Want(ids), Now);
+        return Part.Take();
+    }
+
+    /// <summary>The link to <paramref name="peer"/> breaks (the neighbour stays in the table).</summary>
+    public void LoseLink(NodeEndpoint peer) => Table.Table.OnClosed(LinkOf(peer), "connection reset", Now);
+
+    /// <summary>The link to <paramref name="peer"/> breaks and a new one comes up; returns the new link (the actions stay in the outbox).</summary>
+    public ConnectionId Relink(NodeEndpoint peer)
+    {
+        LoseLink(peer);
+        return Table.Connect(peer);
     }
 }
 
