@@ -26,6 +26,25 @@ internal sealed partial class Dissemination
         }
     }
 
+    /// <summary>
+    /// A link to <paramref name="neighbour"/> came up anew: what was asked of it on an earlier link (the Want, or its
+    /// answers, may have been lost with that link) may be asked again, of it or of anyone.
+    /// </summary>
+    private void ForgetRequestsTo(NodeEndpoint neighbour)
+    {
+        if (_requested.Count == 0)
+        {
+            return;
+        }
+        foreach (var (id, request) in _requested.ToArray())
+        {
+            if (request.From == neighbour)
+            {
+                _requested.Remove(id);
+            }
+        }
+    }
+
     /// <summary>A link came up: offer the neighbour the ids of the recent messages (nothing when there are none).</summary>
     private void SendDigest(ConnectionId connection, DateTimeOffset now)
     {

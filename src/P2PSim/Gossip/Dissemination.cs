@@ -72,6 +72,7 @@ internal sealed partial class Dissemination
         {
             _offers[neighbour] = new Offer();
         }
+        ForgetRequestsTo(neighbour);
         SendDigest(connection, now);
     }
 
@@ -133,7 +134,7 @@ internal sealed partial class Dissemination
             _out.Report(new GossipRefused(now, id, gossip.Origin, from, reason));
             return;
         }
-        if (!_messages.TryAdd(id, now, from))
+        if (!_messages.TryAdd(id, now, from, DateTimeOffset.FromUnixTimeMilliseconds(gossip.TimestampUnixMs)))
         {
             Duplicates++;
             if (_reportDuplicates)

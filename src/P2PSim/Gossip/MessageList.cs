@@ -31,14 +31,20 @@ public sealed class MessageList(int capacity, TimeSpan timeToLive)
     public bool TryGet(MessageId id, out Entry entry) => _entries.TryGetValue(id, out entry);
 
     /// <summary>Records a first sighting; false when the message was already in the list.</summary>
-    public bool TryAdd(MessageId id, DateTimeOffset now, NodeEndpoint? from)
+    /// <param name="createdAt">
+    /// When the message says it was created, if later than <paramref name="now"/> (a clock a little ahead): the entry is
+    /// then kept for the time to live from that moment, so it outlives every copy young enough to be accepted.
+    /// </param>
+    public bool TryAdd(MessageId id, DateTimeOffset now, NodeEndpoint? from, DateTimeOffset? createdAt = null)
     {
         Expire(now);
         if (!_entries.TryAdd(id, new Entry(now, from)))
         {
             return false;
         }
-        _byAge.Enqueue((id, now));
+        // An entry kept from a later moment may stand before earlier ones in the queue: they then stay a little longer
+        // (at most the clock skew a message may have), never shorter.
+        _byAge.Enqueue((id, createdAt is { } created && created > now ? created : now));
         while (_entries.Count > capacity && _byAge.TryDequeue(out var oldest))
         {
             _entries.Remove(oldest.Id);

@@ -296,9 +296,6 @@ public sealed class DisseminationTests
     }
 
     [Test]
-    [Ignore("bug: OnDigest keeps an id asked of a neighbour in _requested for one LivenessInterval whoever offers it next, so the same "
-        + "neighbour offering it again on a re-established link (the Want or its answer lost with the old link) is not asked; "
-        + "PROTOCOL.md withholds only ids asked of *another* neighbour, and digests come only when a link comes up, so the message may never be caught up")]
     public void An_id_asked_of_a_neighbour_whose_link_then_broke_is_asked_again_when_it_offers_it_on_the_new_link()
     {
         var bench = LinkedTo(PeerAt(2));
@@ -434,9 +431,6 @@ public sealed class DisseminationTests
     }
 
     [Test]
-    [Ignore("bug: Refusal takes a message younger than MessageListTtl that was seen to be still in the Message List, but an id is kept "
-        + "for MessageListTtl from its receipt, not from its timestamp: a message dated up to MaxClockSkew ahead (accepted) is forgotten up "
-        + "to 60 s before it counts as too old, and a copy arriving in that gap is received and forwarded a second time")]
     public void A_message_dated_ahead_of_this_clock_is_not_received_twice_once_its_id_has_expired()
     {
         var bench = LinkedTo(Peers(2, 3));
