@@ -1,5 +1,4 @@
 using System.Net.Sockets;
-using Microsoft.Extensions.Logging;
 using P2PSim.Protocol;
 
 namespace P2PSim.Transport;
