@@ -12,11 +12,8 @@ namespace P2PSim.Transport;
 /// one <see cref="TcpConnection"/> per accepted or dialed connection. Binding and accepting
 /// are separate steps, so a port clash fails start-up and port 0 is read back. See TRANSPORT.md.
 /// </summary>
-public sealed class TcpTransport : ITransport
+public sealed partial class TcpTransport : ITransport
 {
-    /// <summary>At most one "refused a connection" line per this interval; the line counts the ones in between.</summary>
-    internal static readonly TimeSpan RefusalLogInterval = TimeSpan.FromSeconds(1);
-
     private readonly TransportOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
@@ -26,22 +23,12 @@ public sealed class TcpTransport : ITransport
     private readonly ConcurrentDictionary<long, TcpConnection> _connections = new();
     private readonly ConcurrentDictionary<long, Task> _running = new();
     private readonly NodeRole _role;
-    private readonly long[] _dropped = new long[3];
     private readonly ConcurrentQueue<TcpConnection> _toFlush = new();
-    private readonly object _endedGate = new();
-    private WireCounts _endedSent;
-    private WireCounts _endedReceived;
     private readonly ITimer _heartbeat;
     private ITransportHandler? _handler;
     private Hello? _hello;
     private Task _acceptLoop = Task.CompletedTask;
     private long _nextId;
-    private long _refused;
-    private long _refusedSinceLog;
-    private DateTimeOffset _lastRefusalLog = DateTimeOffset.MinValue;
-    private long _echoed;
-    private int _peakQueued;
-    private int _inbound;
     private int _stopped;
     private int _disposed;
 
@@ -87,39 +74,6 @@ public sealed class TcpTransport : ITransport
 
     public NodeEndpoint LocalEndpoint { get; }
 
-    public int OpenConnections => _connections.Values.Count(c => c.Info is not null && !c.IsClosing);
-
-    /// <summary>Accepted connections holding a slot of Transport:MaxInboundConnections right now.</summary>
-    public int InboundConnections => Volatile.Read(ref _inbound);
-
-    public long DroppedFrames => Drops.Total;
-
-    public FrameDrops Drops => new(
-        Interlocked.Read(ref _dropped[(int)SendClass.Control]),
-        Interlocked.Read(ref _dropped[(int)SendClass.OwnGossip]),
-        Interlocked.Read(ref _dropped[(int)SendClass.ForwardedGossip]));
-
-    public TransportStats GetStats()
-    {
-        var queued = 0;
-        var waiting = 0;
-        var peak = Volatile.Read(ref _peakQueued);
-        WireCounts sent, received;
-        lock (_endedGate)
-        {
-            (sent, received) = (_endedSent, _endedReceived);
-        }
-        foreach (var connection in _connections.Values)
-        {
-            queued += connection.QueuedFrames;
-            waiting += connection.ReceivedWaiting;
-            peak = Math.Max(peak, connection.PeakQueuedFrames);
-            sent += connection.Sent;
-            received += connection.Received;
-        }
-        return new TransportStats(OpenConnections, InboundConnections, Interlocked.Read(ref _refused), Drops, queued, peak, waiting, Interlocked.Read(ref _echoed), sent, received);
-    }
-
     public void Start(ITransportHandler handler)
     {
         _handler = handler;
@@ -127,12 +81,6 @@ public sealed class TcpTransport : ITransport
         _logger.LogInformationListening(LocalEndpoint);
         _acceptLoop = AcceptLoopAsync();
         _heartbeat.Change(HeartbeatInterval, HeartbeatInterval);
-    }
-
-    public void Dial(NodeEndpoint target)
-    {
-        var id = Interlocked.Increment(ref _nextId);
-        Track(id, DialAsync(id, target));
     }
 
     public bool Send(ConnectionId connection, Message message) =>
@@ -246,10 +194,6 @@ public sealed class TcpTransport : ITransport
         }
     }
 
-    internal void CountDrop(SendClass sendClass) => Interlocked.Increment(ref _dropped[(int)sendClass]);
-
-    internal void CountEcho() => Interlocked.Increment(ref _echoed);
-
     internal ValueTask OnHandshakeAsync(TcpConnection connection) => CallHandlerAsync(_handler!.OnConnectedAsync(connection.Info!));
 
     internal Message? AnswerAtOnce(TcpConnection connection, Message message) => _handler!.AnswerAtOnce(connection.Info!, message);
@@ -328,151 +272,6 @@ public sealed class TcpTransport : ITransport
         }
     }
 
-    private async Task AcceptLoopAsync()
-    {
-        await Task.Yield();
-        while (!_stoppingToken.IsCancellationRequested)
-        {
-            Socket socket;
-            try
-            {
-                socket = await _listener.AcceptAsync(_stoppingToken).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException
-                || (ex is SocketException && Volatile.Read(ref _stopped) != 0))
-            {
-                return;
-            }
-            catch (SocketException ex) when (ex.SocketErrorCode is SocketError.ConnectionReset or SocketError.ConnectionAborted
-                or SocketError.TooManyOpenSockets or SocketError.NoBufferSpaceAvailable)
-            {
-                // Transient accept errors (e.g. a connection reset before accept) cost nothing.
-                continue;
-            }
-            catch (Exception ex) when (ex is not OutOfMemoryException)
-            {
-                _logger.LogErrorAcceptFailed(LocalEndpoint, ex);
-                return;
-            }
-            try
-            {
-                Accept(socket);
-            }
-            catch (Exception ex) when (ex is not OutOfMemoryException)
-            {
-                _logger.LogErrorAcceptFailed(LocalEndpoint, ex);
-                socket.Dispose();
-                return;
-            }
-        }
-    }
-
-    private void Accept(Socket socket)
-    {
-        var held = Interlocked.Increment(ref _inbound);
-        if (held > _options.MaxInboundConnections)
-        {
-            Interlocked.Decrement(ref _inbound);
-            var refused = Interlocked.Increment(ref _refused);
-            _refusedSinceLog++;
-            var now = _time.GetUtcNow();
-            if (now - _lastRefusalLog >= RefusalLogInterval)
-            {
-                string remote;
-                try
-                {
-                    remote = socket.RemoteEndPoint?.ToString() ?? "unknown";
-                }
-                catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
-                {
-                    remote = "unknown";
-                }
-                _logger.LogWarningInboundLimit(remote, held - 1, _options.MaxInboundConnections, refused, _refusedSinceLog - 1);
-                _lastRefusalLog = now;
-                _refusedSinceLog = 0;
-            }
-            socket.Dispose();
-            return;
-        }
-        var id = Interlocked.Increment(ref _nextId);
-        TcpConnection connection;
-        try
-        {
-            connection = new TcpConnection(id, socket, null, _hello!, this, _options, _time, _logger, _stoppingToken);
-        }
-        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
-        {
-            // Reset before we even looked at it: free the slot, nothing else to do.
-            Interlocked.Decrement(ref _inbound);
-            socket.Dispose();
-            return;
-        }
-        _connections[id] = connection;
-        if (Volatile.Read(ref _stopped) != 0)
-        {
-            connection.Close("node shutting down", afterFlush: false);
-        }
-        Track(id, connection.RunAsync());
-    }
-
-    private async Task DialAsync(long id, NodeEndpoint target)
-    {
-        await Task.Yield();
-        string? failure = null;
-        Socket? socket = null;
-        try
-        {
-            socket = new Socket(target.Address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-            SizeBuffers(socket);
-            using (var timeout = new CancellationTokenSource(_options.HandshakeTimeout, _time))
-            using (var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, _stoppingToken))
-            {
-                await socket.ConnectAsync(target.ToIPEndPoint(), linked.Token).ConfigureAwait(false);
-            }
-            var connection = new TcpConnection(id, socket, target, _hello!, this, _options, _time, _logger, _stoppingToken);
-            socket = null; // the connection owns it now
-            _connections[id] = connection;
-            if (Volatile.Read(ref _stopped) != 0)
-            {
-                connection.Close("node shutting down", afterFlush: false);
-            }
-            await connection.RunAsync().ConfigureAwait(false);
-            return;
-        }
-        catch (Exception ex) when (ex is SocketException or OperationCanceledException or ObjectDisposedException)
-        {
-            failure = ex switch
-            {
-                SocketException { SocketErrorCode: SocketError.ConnectionRefused } => "connection refused",
-                SocketException se => se.Message,
-                ObjectDisposedException => "connection reset while it was being set up",
-                _ => "connect timed out (Transport:HandshakeTimeout)",
-            };
-        }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
-        {
-            _logger.LogErrorDialFailed(target, ex);
-            failure = $"internal error: {ex.Message}";
-        }
-        finally
-        {
-            socket?.Dispose();
-        }
-        if (_stoppingToken.IsCancellationRequested)
-        {
-            return;
-        }
-        _logger.LogDebugDialFailed(target, failure);
-        try
-        {
-            await CallHandlerAsync(_handler!.OnDialFailedAsync(target, failure)).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
-        {
-            _logger.LogErrorDialFailed(target, ex);
-        }
-    }
-
     private void Track(long id, Task task)
     {
         _running[id] = task;
@@ -495,20 +294,6 @@ public sealed class TcpTransport : ITransport
         {
             socket.SendBufferSize = _options.SocketBufferBytes;
             socket.ReceiveBufferSize = _options.SocketBufferBytes;
-        }
-    }
-
-    private static void InterlockedMax(ref int target, int value)
-    {
-        var current = Volatile.Read(ref target);
-        while (value > current)
-        {
-            var seen = Interlocked.CompareExchange(ref target, value, current);
-            if (seen == current)
-            {
-                return;
-            }
-            current = seen;
         }
     }
 }

@@ -1,0 +1,224 @@
+using System.Buffers.Binary;
+using System.Net;
+using P2PSim.Gossip;
+
+namespace P2PSim.Protocol;
+
+/// <summary>
+/// The fields of a payload, both ways: <c>SpanWriter</c> writes big-endian fields into a span sized beforehand by
+/// <c>PayloadSize</c>; <c>SpanReader</c> reads them, returns false when the body ends too soon, and sets <c>Error</c> for
+/// bytes that can never be valid (an address length, port 0, too many ids, too long or not UTF-8 text).
+/// </summary>
+public static partial class FrameCodec
+{
+    private ref struct SpanWriter(Span<byte> span)
+    {
+        private readonly Span<byte> _span = span;
+        private int _position;
+
+        public void Byte(byte value) => _span[_position++] = value;
+
+        public void UInt16(ushort value)
+        {
+            BinaryPrimitives.WriteUInt16BigEndian(_span[_position..], value);
+            _position += 2;
+        }
+
+        public void Int64(long value)
+        {
+            BinaryPrimitives.WriteInt64BigEndian(_span[_position..], value);
+            _position += 8;
+        }
+
+        public void UInt64(ulong value)
+        {
+            BinaryPrimitives.WriteUInt64BigEndian(_span[_position..], value);
+            _position += 8;
+        }
+
+        public void Endpoint(NodeEndpoint endpoint) => _position += WriteEndpoint(_span[_position..], endpoint);
+
+        public void Bytes(ReadOnlySpan<byte> bytes)
+        {
+            bytes.CopyTo(_span[_position..]);
+            _position += bytes.Length;
+        }
+
+        public void Ids(IReadOnlyList<MessageId> ids)
+        {
+            UInt16((ushort)ids.Count);
+            foreach (var id in ids)
+            {
+                UInt64(id.A);
+                UInt64(id.B);
+                UInt64(id.C);
+                UInt64(id.D);
+            }
+        }
+
+        public void Text(string text)
+        {
+            var length = StrictUtf8.GetBytes(text, _span[(_position + 2)..]);
+            UInt16((ushort)length);
+            _position += length;
+        }
+    }
+
+    private ref struct SpanReader(ReadOnlySpan<byte> span)
+    {
+        private readonly ReadOnlySpan<byte> _span = span;
+        private int _position;
+
+        public string? Error { get; set; }
+
+        public readonly int Remaining => _span.Length - _position;
+
+        public bool TryByte(out byte value)
+        {
+            value = 0;
+            if (Remaining < 1)
+            {
+                return false;
+            }
+            value = _span[_position++];
+            return true;
+        }
+
+        public bool TryUInt16(out ushort value)
+        {
+            value = 0;
+            if (Remaining < 2)
+            {
+                return false;
+            }
+            value = BinaryPrimitives.ReadUInt16BigEndian(_span[_position..]);
+            _position += 2;
+            return true;
+        }
+
+        public bool TryInt64(out long value)
+        {
+            value = 0;
+            if (Remaining < 8)
+            {
+                return false;
+            }
+            value = BinaryPrimitives.ReadInt64BigEndian(_span[_position..]);
+            _position += 8;
+            return true;
+        }
+
+        public bool TryUInt64(out ulong value)
+        {
+            value = 0;
+            if (Remaining < 8)
+            {
+                return false;
+            }
+            value = BinaryPrimitives.ReadUInt64BigEndian(_span[_position..]);
+            _position += 8;
+            return true;
+        }
+
+        public bool TryEndpoint(out NodeEndpoint endpoint)
+        {
+            endpoint = default;
+            if (!TryByte(out var size))
+            {
+                return false;
+            }
+            if (size is not 4 and not 16)
+            {
+                Error = $"address length {size} is neither 4 (IPv4) nor 16 (IPv6)";
+                return false;
+            }
+            if (Remaining < size + 2)
+            {
+                return false;
+            }
+            var address = new IPAddress(_span.Slice(_position, size));
+            _position += size;
+            TryUInt16(out var port);
+            if (port == 0)
+            {
+                Error = "endpoint port 0";
+                return false;
+            }
+            endpoint = new NodeEndpoint(address, port);
+            return true;
+        }
+
+        public bool TryIds(out MessageId[] ids)
+        {
+            ids = [];
+            if (!TryUInt16(out var count))
+            {
+                return false;
+            }
+            if (count > ProtocolLimits.MaxDigestIds)
+            {
+                Error = $"{count} message ids exceed the limit of {ProtocolLimits.MaxDigestIds}";
+                return false;
+            }
+            if (Remaining < count * ProtocolLimits.MessageIdSize)
+            {
+                return false;
+            }
+            ids = new MessageId[count];
+            for (var i = 0; i < count; i++)
+            {
+                TryUInt64(out var a);
+                TryUInt64(out var b);
+                TryUInt64(out var c);
+                TryUInt64(out var d);
+                ids[i] = new MessageId(a, b, c, d);
+            }
+            return true;
+        }
+
+        /// <summary>Reads <paramref name="count"/> bytes into a new array; null when <paramref name="count"/> is 0.</summary>
+        public bool TryBytes(int count, out byte[]? bytes)
+        {
+            bytes = null;
+            if (Remaining < count)
+            {
+                return false;
+            }
+            if (count > 0)
+            {
+                bytes = _span.Slice(_position, count).ToArray();
+                _position += count;
+            }
+            return true;
+        }
+
+        public bool TryText(out string text)
+        {
+            text = string.Empty;
+            if (!TryUInt16(out var length))
+            {
+                return false;
+            }
+            if (length > ProtocolLimits.MaxPayloadBytes)
+            {
+                Error = PayloadTooLong(length);
+                return false;
+            }
+            if (Remaining < length)
+            {
+                return false;
+            }
+            try
+            {
+                text = StrictUtf8.GetString(_span.Slice(_position, length));
+            }
+            catch (ArgumentException)
+            {
+                Error = "payload is not valid UTF-8";
+                return false;
+            }
+            _position += length;
+            return true;
+        }
+    }
+}

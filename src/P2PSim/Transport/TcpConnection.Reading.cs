@@ -1,0 +1,263 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Net.Sockets;
+using P2PSim.Nodes;
+using P2PSim.Protocol;
+
+namespace P2PSim.Transport;
+
+/// <summary>
+/// Reading: the read loop (buffering, decoding, the deadline of every read), and what it does with each frame: the
+/// handshake, a Ping answered at once, a Pong handed over first, everything else to the node in order (on the read
+/// loop's thread while nothing waits, else through the receive queue and its dispatcher). Bad input is rejected.
+/// </summary>
+internal sealed partial class TcpConnection
+{
+    /// <summary>Largest frame body accepted before the handshake: a Hello is at most 23 bytes.</summary>
+    public const int MaxHelloFrameBytes = 64;
+
+    private const int InitialBufferSize = 2 * 1024;
+
+    /// <summary>Reads and decodes until the connection ends; says why, and whether the frames still queued go to the node.</summary>
+    private async Task<(string Reason, bool DeliverRest)> ReadLoopAsync()
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(InitialBufferSize);
+        var start = 0;
+        var end = 0;
+        DateTimeOffset? frameStarted = null;
+        try
+        {
+            while (true)
+            {
+                // Decode every whole frame already buffered.
+                while (true)
+                {
+                    if (Info is null && end - start > ProtocolLimits.LengthPrefixSize && buffer[start + ProtocolLimits.LengthPrefixSize] != (byte)MessageType.Hello
+                        && Enum.IsDefined((MessageType)buffer[start + ProtocolLimits.LengthPrefixSize]))
+                    {
+                        return (Reject($"first frame must be Hello, got {(MessageType)buffer[start + ProtocolLimits.LengthPrefixSize]}"), false);
+                    }
+                    // Before the handshake only a Hello is accepted, so nothing larger is ever buffered.
+                    var maxFrame = Info is null ? Math.Min(MaxHelloFrameBytes, _options.MaxFrameBytes) : _options.MaxFrameBytes;
+                    var status = FrameCodec.TryRead(buffer.AsSpan(start, end - start), maxFrame, out var message, out var consumed, out var error);
+                    if (status == DecodeStatus.Invalid)
+                    {
+                        return (Reject(Info is null && error!.Contains("exceeds the maximum", StringComparison.Ordinal) ? $"{error} before the Hello" : error!), false);
+                    }
+                    if (status == DecodeStatus.Incomplete)
+                    {
+                        break;
+                    }
+                    start += consumed;
+                    frameStarted = null;
+                    _receivedCount.Add(message!, consumed);
+                    string? problem;
+                    try
+                    {
+                        problem = await DispatchAsync(message!, consumed).ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException) when (_lifetimeToken.IsCancellationRequested)
+                    {
+                        return (CloseReason ?? "closed", false); // closed while waiting for room in the receive queue
+                    }
+                    if (problem is not null)
+                    {
+                        return (problem, false);
+                    }
+                }
+                if (start == end)
+                {
+                    start = end = 0;
+                }
+                // Make room: compact when little room is left for the rest of the frame.
+                var needed = end - start >= ProtocolLimits.LengthPrefixSize
+                    ? ProtocolLimits.LengthPrefixSize + BinaryPrimitives.ReadInt32BigEndian(buffer.AsSpan(start))
+                    : InitialBufferSize;
+                if (start > 0 && buffer.Length - end < Math.Min(needed - (end - start), InitialBufferSize))
+                {
+                    Buffer.BlockCopy(buffer, start, buffer, 0, end - start);
+                    end -= start;
+                    start = 0;
+                }
+                if (end == buffer.Length)
+                {
+                    // Full of one unfinished frame: grow, at most doubling and never past the frame's declared size (already
+                    // checked against the maximum). Memory follows the bytes that arrived, not what a length prefix claims.
+                    var bigger = ArrayPool<byte>.Shared.Rent(Math.Min(needed, buffer.Length * 2));
+                    Buffer.BlockCopy(buffer, start, bigger, 0, end - start);
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = bigger;
+                    end -= start;
+                    start = 0;
+                }
+
+                var now = _time.GetUtcNow();
+                TimeSpan limit;
+                string timeoutReason;
+                if (Info is null)
+                {
+                    // The whole Hello must arrive within the handshake timeout, counted from the connection's start.
+                    limit = _options.HandshakeTimeout - (now - _startedAt);
+                    timeoutReason = _handshakeTimeoutReason;
+                }
+                else if (end > start)
+                {
+                    frameStarted ??= now;
+                    limit = _options.FrameTimeout - (now - frameStarted.Value);
+                    timeoutReason = _frameTimeoutReason;
+                }
+                else
+                {
+                    limit = _options.IdleTimeout;
+                    timeoutReason = _idleTimeoutReason;
+                }
+                if (limit <= TimeSpan.Zero)
+                {
+                    return (Reject(timeoutReason), false);
+                }
+                // The heartbeat (CheckDeadlines) closes the connection if this read is still pending at the deadline.
+                _readTimeoutReason = timeoutReason;
+                Volatile.Write(ref _readDeadline, (now + limit).UtcTicks);
+                int read;
+                try
+                {
+                    read = await _stream.ReadAsync(buffer.AsMemory(end), _lifetimeToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return (CloseReason ?? "closed", false);
+                }
+                catch (Exception ex) when (ex is IOException or SocketException)
+                {
+                    return (CloseReason ?? Describe(ex), true);
+                }
+                catch (ObjectDisposedException)
+                {
+                    return (CloseReason ?? "closed", false);
+                }
+                finally
+                {
+                    Volatile.Write(ref _readDeadline, long.MaxValue);
+                }
+                if (read == 0)
+                {
+                    if (end > start)
+                    {
+                        return (Reject($"connection closed in the middle of a frame ({end - start} bytes of it received)"), true);
+                    }
+                    return (CloseReason ?? "closed by the remote", true);
+                }
+                end += read;
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>
+    /// Handles one decoded frame in the read loop; returns a reason to close, or null to go on. The Hello is
+    /// handled here; a frame the handler answers at once (a Ping) is answered here, one it wants first (a Pong)
+    /// handed to the node at once; everything else goes to the node in order: on this thread while nothing is
+    /// waiting, else through the receive queue.
+    /// </summary>
+    private async ValueTask<string?> DispatchAsync(Message message, int frameBytes)
+    {
+        if (Info is null)
+        {
+            if (message is not Hello hello)
+            {
+                return Reject($"first frame must be Hello, got {message.Type}");
+            }
+            if (hello.Version != ProtocolLimits.Version)
+            {
+                return Reject($"protocol version {hello.Version} is not supported (this node speaks {ProtocolLimits.Version})");
+            }
+            if (DialTarget is null)
+            {
+                _queues.TryEnqueue(_localHello, SendClass.Control);
+            }
+            _info = new ConnectionInfo(ConnectionId, DialTarget ?? hello.Listen, hello.Role, DialTarget is null, RemoteAddress);
+            _logger.LogDebugConnectionUp(Id, RemoteAddress, hello.Role, _info.Listen, DialTarget is null ? "inbound" : "outbound");
+            await _owner.OnHandshakeAsync(this).ConfigureAwait(false);
+            return null;
+        }
+        if (message is Hello)
+        {
+            return Reject("a second Hello on the same connection");
+        }
+        if (IsClosing)
+        {
+            return null; // the node already let go of this connection; what still arrives is not delivered
+        }
+        if (_owner.AnswerAtOnce(this, message) is { } reply)
+        {
+            // Answered here (a Ping's Pong): the reply goes out ahead of every queued gossip frame and does not wait
+            // for whatever the node still has to process. The node never sees the frame.
+            if (_queues.TryEnqueue(reply, SendClass.Control) == SendQueues.Outcome.Full)
+            {
+                OnQueueFull(reply, SendClass.Control);
+            }
+            else
+            {
+                _owner.CountEcho();
+            }
+            return null;
+        }
+        if (_owner.GoesFirst(message))
+        {
+            // A liveness reply overtakes the frames still waiting for the node (it only resets a miss count).
+            await _owner.OnFrameAsync(this, message).ConfigureAwait(false);
+            return null;
+        }
+        if (await _received.AdmitAsync(message, ReceiveQueue.Cost(frameBytes), _lifetimeToken).ConfigureAwait(false))
+        {
+            // Nothing waiting: hand it over on this thread. Only if the node makes us wait do later frames queue.
+            var delivery = _owner.OnFrameAsync(this, message);
+            if (!delivery.IsCompletedSuccessfully)
+            {
+                _received.BeginDispatching();
+                _dispatcher = DispatchQueuedAsync(delivery);
+            }
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// The node made an inline delivery wait: deliver the frames read meanwhile, one at a time, in order, once it is
+    /// done; ends when the queue is empty (the read loop delivers inline again from then on). Never throws.
+    /// </summary>
+    private async Task DispatchQueuedAsync(ValueTask pending)
+    {
+        try
+        {
+            await pending.ConfigureAwait(false);
+            while (_received.TryTakeNext(out var message))
+            {
+                if (IsClosing)
+                {
+                    _received.Clear(); // the node already let go of this connection; what still arrives is not delivered
+                    continue;
+                }
+                await _owner.OnFrameAsync(this, message).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            _logger.LogErrorConnectionFailed(Id, RemoteAddress, ex);
+            Close($"internal error while delivering: {ex.Message}", afterFlush: false);
+            _received.Clear();
+            while (_received.TryTakeNext(out _))
+            {
+            }
+        }
+    }
+
+    private string Reject(string reason)
+    {
+        _logger.LogWarningRejectedInput(RemoteAddress, reason);
+        var kept = $"rejected input: {reason}";
+        return Interlocked.CompareExchange(ref _closeReason, kept, null) ?? kept;
+    }
+}

@@ -1,0 +1,63 @@
+namespace P2PSim.Transport;
+
+/// <summary>
+/// Counting: open connections, frames dropped at full send queues, Pings echoed, the most frames ever queued on one
+/// connection, and the frames and bytes every connection wrote and decoded (ended ones included), for <see cref="GetStats"/>.
+/// </summary>
+public sealed partial class TcpTransport
+{
+    private readonly long[] _dropped = new long[3];
+    private readonly object _endedGate = new();
+    private WireCounts _endedSent;
+    private WireCounts _endedReceived;
+    private long _echoed;
+    private int _peakQueued;
+
+    public int OpenConnections => _connections.Values.Count(c => c.Info is not null && !c.IsClosing);
+
+    public long DroppedFrames => Drops.Total;
+
+    public FrameDrops Drops => new(
+        Interlocked.Read(ref _dropped[(int)SendClass.Control]),
+        Interlocked.Read(ref _dropped[(int)SendClass.OwnGossip]),
+        Interlocked.Read(ref _dropped[(int)SendClass.ForwardedGossip]));
+
+    public TransportStats GetStats()
+    {
+        var queued = 0;
+        var waiting = 0;
+        var peak = Volatile.Read(ref _peakQueued);
+        WireCounts sent, received;
+        lock (_endedGate)
+        {
+            (sent, received) = (_endedSent, _endedReceived);
+        }
+        foreach (var connection in _connections.Values)
+        {
+            queued += connection.QueuedFrames;
+            waiting += connection.ReceivedWaiting;
+            peak = Math.Max(peak, connection.PeakQueuedFrames);
+            sent += connection.Sent;
+            received += connection.Received;
+        }
+        return new TransportStats(OpenConnections, InboundConnections, Interlocked.Read(ref _refused), Drops, queued, peak, waiting, Interlocked.Read(ref _echoed), sent, received);
+    }
+
+    internal void CountDrop(SendClass sendClass) => Interlocked.Increment(ref _dropped[(int)sendClass]);
+
+    internal void CountEcho() => Interlocked.Increment(ref _echoed);
+
+    private static void InterlockedMax(ref int target, int value)
+    {
+        var current = Volatile.Read(ref target);
+        while (value > current)
+        {
+            var seen = Interlocked.CompareExchange(ref target, value, current);
+            if (seen == current)
+            {
+                return;
+            }
+            current = seen;
+        }
+    }
+}

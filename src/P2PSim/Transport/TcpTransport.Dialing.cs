@@ -1,0 +1,75 @@
+using System.Net.Sockets;
+using P2PSim.Protocol;
+
+namespace P2PSim.Transport;
+
+/// <summary>
+/// Dialing: connect within Transport:HandshakeTimeout, then run the connection; a dial that fails is told to the node
+/// with the reason in words.
+/// </summary>
+public sealed partial class TcpTransport
+{
+    public void Dial(NodeEndpoint target)
+    {
+        var id = Interlocked.Increment(ref _nextId);
+        Track(id, DialAsync(id, target));
+    }
+
+    private async Task DialAsync(long id, NodeEndpoint target)
+    {
+        await Task.Yield();
+        string? failure = null;
+        Socket? socket = null;
+        try
+        {
+            socket = new Socket(target.Address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+            SizeBuffers(socket);
+            using (var timeout = new CancellationTokenSource(_options.HandshakeTimeout, _time))
+            using (var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, _stoppingToken))
+            {
+                await socket.ConnectAsync(target.ToIPEndPoint(), linked.Token).ConfigureAwait(false);
+            }
+            var connection = new TcpConnection(id, socket, target, _hello!, this, _options, _time, _logger, _stoppingToken);
+            socket = null; // the connection owns it now
+            _connections[id] = connection;
+            if (Volatile.Read(ref _stopped) != 0)
+            {
+                connection.Close("node shutting down", afterFlush: false);
+            }
+            await connection.RunAsync().ConfigureAwait(false);
+            return;
+        }
+        catch (Exception ex) when (ex is SocketException or OperationCanceledException or ObjectDisposedException)
+        {
+            failure = ex switch
+            {
+                SocketException { SocketErrorCode: SocketError.ConnectionRefused } => "connection refused",
+                SocketException se => se.Message,
+                ObjectDisposedException => "connection reset while it was being set up",
+                _ => "connect timed out (Transport:HandshakeTimeout)",
+            };
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            _logger.LogErrorDialFailed(target, ex);
+            failure = $"internal error: {ex.Message}";
+        }
+        finally
+        {
+            socket?.Dispose();
+        }
+        if (_stoppingToken.IsCancellationRequested)
+        {
+            return;
+        }
+        _logger.LogDebugDialFailed(target, failure);
+        try
+        {
+            await CallHandlerAsync(_handler!.OnDialFailedAsync(target, failure)).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            _logger.LogErrorDialFailed(target, ex);
+        }
+    }
+}
