@@ -248,8 +248,49 @@ internal sealed class TcpExperimentNetwork : IExperimentNetwork, IAsyncDisposabl
         return true;
     }
 
-    public async ValueTask WaitForGossipAsync(DateTimeOffset deadline, CancellationToken cancellationToken) =>
-        await WaitUntilAsync(() => Read(static r => r.AllDelivered), deadline, cancellationToken).ConfigureAwait(false);
+    public async ValueTask WaitForGossipAsync(DateTimeOffset deadline, CancellationToken cancellationToken)
+    {
+        if (!await WaitUntilAsync(() => Read(static r => r.AllDelivered), deadline, cancellationToken).ConfigureAwait(false))
+        {
+            return;
+        }
+        // Every first copy is in; duplicate copies may still be on their way, and the report counts them. Each copy a
+        // node handed to its transport ends as a first receipt or a dropped duplicate at its receiver, unless a send
+        // queue dropped it or its connection closed under it: wait until all are accounted for, or until none has
+        // arrived for a moment (copies lost with a crashed peer never arrive).
+        var arrived = -1L;
+        var lastArrival = Now;
+        await WaitUntilAsync(() =>
+        {
+            var now = Read(static r => r.FirstReceipts + r.DuplicatesDropped);
+            if (now >= _observer.PayloadTransmissions - DroppedGossip())
+            {
+                return true;
+            }
+            if (now != arrived)
+            {
+                (arrived, lastArrival) = (now, Now);
+            }
+            return Now - lastArrival >= DuplicateSettle;
+        }, deadline, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>How long the wait for the last duplicate copies goes on once none arrives.</summary>
+    private static readonly TimeSpan DuplicateSettle = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>Gossip frames the send queues of every node dropped (they never arrive).</summary>
+    private long DroppedGossip()
+    {
+        long dropped = 0;
+        foreach (var node in _hostNodes.Concat(_started))
+        {
+            if (node.TransportStats is { } stats)
+            {
+                dropped += stats.Dropped.OwnGossip + stats.Dropped.ForwardedGossip;
+            }
+        }
+        return dropped;
+    }
 
     public async ValueTask<OverlaySnapshot> SnapshotAsync(CancellationToken cancellationToken)
     {
