@@ -6,6 +6,8 @@ namespace P2PSim.Nodes;
 /// What a <see cref="NodeRuntime"/> needs from whoever runs the node: a network, one timer, and somewhere to put
 /// events. The TCP shell (<c>Hosting/NodeService</c>), the simulator (<c>Simulation/SimulatedNetwork</c>) and the
 /// in-memory test wires implement it; none of them interprets a <see cref="NodeAction"/> itself.
+/// A host queues or schedules what it is asked and returns: it never calls back into the runtime from these methods
+/// (the runtime carries the actions out straight from the machine's outbox).
 /// </summary>
 public interface INodeHost
 {

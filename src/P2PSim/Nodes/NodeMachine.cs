@@ -15,7 +15,10 @@ public abstract class NodeMachine(NodeEndpoint self)
     public abstract NodeRole Role { get; }
 
     /// <summary>Where this node and its parts put their actions.</summary>
-    protected Outbox Out { get; } = new();
+    protected Outbox Out => Actions;
+
+    /// <summary>The node's outbox, for the runtime that carries its actions out.</summary>
+    internal Outbox Actions { get; } = new();
 
     /// <summary>Actions produced since the last drain, in order.</summary>
     public IReadOnlyList<NodeAction> PendingActions => Out.Pending;

@@ -17,11 +17,15 @@ namespace P2PSim.Nodes;
 /// shell) keeps a lane for them; the simulator, which queues none, hands every frame over on arrival.</item>
 /// </list>
 /// Not thread-safe: one input at a time, as the machine.
+/// <para>
+/// Every input has an instance form, for a driver that keeps one runtime per node (the TCP shell, the test wires), and
+/// a static form generic over the host, for a driver that keeps its nodes in dense arrays (the simulator: its host is
+/// a struct naming the node, so carrying out an action costs no allocation, no virtual call and no extra object to
+/// load). Both are the same code.
+/// </para>
 /// </summary>
 public sealed class NodeRuntime(NodeMachine machine, INodeHost host, bool echoPings = true)
 {
-    private readonly List<NodeAction> _actions = [];
-
     public NodeMachine Machine { get; } = machine;
 
     /// <summary>Whether Pings from peers are answered by the runtime (<see cref="AnswerAtOnce"/>) rather than the machine.</summary>
@@ -38,69 +42,115 @@ public sealed class NodeRuntime(NodeMachine machine, INodeHost host, bool echoPi
     /// <summary>Whether a frame overtakes the frames already waiting for the machine: liveness replies do. Thread-safe.</summary>
     public static bool GoesFirst(Message message) => message is Pong;
 
-    public void Start(DateTimeOffset now) => Step(now, static (m, t) => m.Start(t));
+    public void Start(DateTimeOffset now) => Start(Machine, host, now);
 
-    public void Stop(DateTimeOffset now) => Step(now, static (m, t) => m.Stop(t));
+    public void Stop(DateTimeOffset now) => Stop(Machine, host, now);
 
-    public void OnTimer(DateTimeOffset now) => Step(now, static (m, t) => m.OnTimer(t));
+    public void OnTimer(DateTimeOffset now) => OnTimer(Machine, host, now);
 
-    public void OnConnected(ConnectionInfo connection, DateTimeOffset now) =>
-        Step((connection, now), static (m, s) => m.OnConnected(s.connection, s.now));
+    public void OnConnected(ConnectionInfo connection, DateTimeOffset now) => OnConnected(Machine, host, connection, now);
 
-    public void OnDialFailed(NodeEndpoint target, string reason, DateTimeOffset now) =>
-        Step((target, reason, now), static (m, s) => m.OnDialFailed(s.target, s.reason, s.now));
+    public void OnDialFailed(NodeEndpoint target, string reason, DateTimeOffset now) => OnDialFailed(Machine, host, target, reason, now);
 
-    public void OnClosed(ConnectionId connection, string reason, DateTimeOffset now) =>
-        Step((connection, reason, now), static (m, s) => m.OnClosed(s.connection, s.reason, s.now));
+    public void OnClosed(ConnectionId connection, string reason, DateTimeOffset now) => OnClosed(Machine, host, connection, reason, now);
 
     /// <summary>A frame from a remote of role <paramref name="from"/>: answered at once (<see cref="AnswerAtOnce"/>), or handed to the machine.</summary>
-    public void OnMessage(ConnectionId connection, Message message, NodeRole from, DateTimeOffset now)
-    {
-        if (AnswerAtOnce(message, from, EchoPings) is { } reply)
-        {
-            host.Send(connection, reply);
-            return;
-        }
-        OnMessage(connection, message, now);
-    }
+    public void OnMessage(ConnectionId connection, Message message, NodeRole from, DateTimeOffset now) =>
+        OnMessage(Machine, host, EchoPings, connection, message, from, now);
 
     /// <summary>A frame the driver already passed through <see cref="AnswerAtOnce"/> (or that needs no such check): straight to the machine.</summary>
-    public void OnMessage(ConnectionId connection, Message message, DateTimeOffset now) =>
-        Step((connection, message, now), static (m, s) => m.OnMessage(s.connection, s.message, s.now));
+    public void OnMessage(ConnectionId connection, Message message, DateTimeOffset now) => OnMessage(Machine, host, connection, message, now);
 
     /// <summary>Any other input (a command such as <c>PeerMachine.Publish</c>, or a read), then its actions.</summary>
     public T Apply<T>(Func<NodeMachine, DateTimeOffset, T> input, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(input);
         var result = default(T)!;
-        Step(now, (m, t) => result = input(m, t));
+        Apply(Machine, host, (m, t) => result = input(m, t), now);
         return result;
     }
 
     /// <inheritdoc cref="Apply{T}"/>
-    public void Apply(Action<NodeMachine, DateTimeOffset> input, DateTimeOffset now)
+    public void Apply(Action<NodeMachine, DateTimeOffset> input, DateTimeOffset now) => Apply(Machine, host, input, now);
+
+    // ---- the same inputs for a driver that names the machine and its host on each call ----
+
+    public static void Start<THost>(NodeMachine machine, THost host, DateTimeOffset now)
+        where THost : INodeHost => Step(machine, host, now, static (m, t) => m.Start(t));
+
+    public static void Stop<THost>(NodeMachine machine, THost host, DateTimeOffset now)
+        where THost : INodeHost => Step(machine, host, now, static (m, t) => m.Stop(t));
+
+    public static void OnTimer<THost>(NodeMachine machine, THost host, DateTimeOffset now)
+        where THost : INodeHost => Step(machine, host, now, static (m, t) => m.OnTimer(t));
+
+    public static void OnConnected<THost>(NodeMachine machine, THost host, ConnectionInfo connection, DateTimeOffset now)
+        where THost : INodeHost => Step(machine, host, (connection, now), static (m, s) => m.OnConnected(s.connection, s.now));
+
+    public static void OnDialFailed<THost>(NodeMachine machine, THost host, NodeEndpoint target, string reason, DateTimeOffset now)
+        where THost : INodeHost => Step(machine, host, (target, reason, now), static (m, s) => m.OnDialFailed(s.target, s.reason, s.now));
+
+    public static void OnClosed<THost>(NodeMachine machine, THost host, ConnectionId connection, string reason, DateTimeOffset now)
+        where THost : INodeHost => Step(machine, host, (connection, reason, now), static (m, s) => m.OnClosed(s.connection, s.reason, s.now));
+
+    /// <inheritdoc cref="OnMessage(ConnectionId, Message, NodeRole, DateTimeOffset)"/>
+    public static void OnMessage<THost>(NodeMachine machine, THost host, bool echoPings, ConnectionId connection, Message message, NodeRole from, DateTimeOffset now)
+        where THost : INodeHost
     {
-        ArgumentNullException.ThrowIfNull(input);
-        Step(now, input);
+        if (AnswerAtOnce(message, from, echoPings) is { } reply)
+        {
+            host.Send(connection, reply);
+            return;
+        }
+        OnMessage(machine, host, connection, message, now);
     }
 
-    /// <summary>One input to the machine, then its actions, carried out even when the machine threw half-way.</summary>
-    private void Step<TState>(TState state, Action<NodeMachine, TState> input)
+    /// <inheritdoc cref="OnMessage(ConnectionId, Message, DateTimeOffset)"/>
+    /// <remarks>The bulk of all inputs: written out rather than through <see cref="Step"/>.</remarks>
+    public static void OnMessage<THost>(NodeMachine machine, THost host, ConnectionId connection, Message message, DateTimeOffset now)
+        where THost : INodeHost
     {
         try
         {
-            input(Machine, state);
+            machine.OnMessage(connection, message, now);
         }
         finally
         {
-            Execute();
+            Execute(machine, host);
         }
     }
 
-    private void Execute()
+    /// <inheritdoc cref="Apply(Action{NodeMachine, DateTimeOffset}, DateTimeOffset)"/>
+    public static void Apply<THost>(NodeMachine machine, THost host, Action<NodeMachine, DateTimeOffset> input, DateTimeOffset now)
+        where THost : INodeHost
     {
-        var actions = _actions;
-        Machine.DrainOutboxInto(actions);
+        ArgumentNullException.ThrowIfNull(input);
+        Step(machine, host, now, input);
+    }
+
+    /// <summary>One input to the machine, then its actions, carried out even when the machine threw half-way.</summary>
+    private static void Step<THost, TState>(NodeMachine machine, THost host, TState state, Action<NodeMachine, TState> input)
+        where THost : INodeHost
+    {
+        try
+        {
+            input(machine, state);
+        }
+        finally
+        {
+            Execute(machine, host);
+        }
+    }
+
+    /// <summary>
+    /// Carries out the machine's pending actions in order, straight from its outbox (no copy: a host only queues or
+    /// schedules what it is asked, it never calls back into the runtime while it runs), then empties the outbox.
+    /// </summary>
+    private static void Execute<THost>(NodeMachine machine, THost host)
+        where THost : INodeHost
+    {
+        var outbox = machine.Actions;
+        var actions = outbox.Items;
         try
         {
             for (var i = 0; i < actions.Count; i++)
@@ -129,7 +179,7 @@ public sealed class NodeRuntime(NodeMachine machine, INodeHost host, bool echoPi
         }
         finally
         {
-            actions.Clear();
+            outbox.Clear();
         }
     }
 }

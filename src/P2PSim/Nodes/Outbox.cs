@@ -14,6 +14,11 @@ public sealed class Outbox
     /// <summary>Actions produced since the last drain, in order.</summary>
     public IReadOnlyList<NodeAction> Pending => _actions;
 
+    /// <summary>The pending actions themselves, for the runtime to carry out in place (then <see cref="Clear"/>).</summary>
+    internal List<NodeAction> Items => _actions;
+
+    internal void Clear() => _actions.Clear();
+
     /// <summary>Hands over the pending actions and clears the outbox.</summary>
     public NodeAction[] Drain()
     {

@@ -31,6 +31,7 @@ public sealed class PeerMachine : NodeMachine
     private readonly LivenessMonitor _liveness;
     private readonly Dissemination _dissemination;
     private readonly WakeScheduler _wake;
+    private readonly Dictionary<ConnectionId, NodeEndpoint> _neighbourOf; // the table's map, at hand for every frame
     private int _timedOriginated;
     private DateTimeOffset? _nextGossip;
     private bool _stopping;
@@ -54,6 +55,7 @@ public sealed class PeerMachine : NodeMachine
             NeighbourDied = (endpoint, now) => _session.ReportDeath(endpoint, now),
             RequestPeerLists = now => _session.AskForPeers(now),
         };
+        _neighbourOf = _table.ByConnection;
         _liveness = new LivenessMonitor(options, Out, _table);
         _dissemination = new Dissemination(self, options, Out, _table, reportDuplicates);
     }
@@ -125,7 +127,7 @@ public sealed class PeerMachine : NodeMachine
 
     public override void OnMessage(ConnectionId connection, Message message, DateTimeOffset now)
     {
-        if (_table.TryGetNeighbour(connection, out var from))
+        if (_neighbourOf.TryGetValue(connection, out var from))
         {
             switch (message)
             {

@@ -53,51 +53,79 @@ public sealed record DeadNode(NodeEndpoint Dead, long TimestampUnixMs, NodeEndpo
 /// (1 when the origin sends it) and <see cref="Signature"/> (null, or 64 bytes reserved for an Ed25519 signature, not
 /// checked yet) travels unchanged; neither is part of the id.
 /// </summary>
-public sealed record Gossip(GossipKind Kind, NodeEndpoint Origin, ulong Sequence, long TimestampUnixMs, ushort Hops, string Text, byte[]? Signature = null)
-    : Message
+public sealed record Gossip : Message
 {
-    private IdHolder? _id;
+    private Body _body;
+
+    /// <summary>A message as its origin makes it, or a copy of it <paramref name="Hops"/> links out.</summary>
+    public Gossip(GossipKind Kind, NodeEndpoint Origin, ulong Sequence, long TimestampUnixMs, ushort Hops, string Text, byte[]? Signature = null)
+    {
+        ArgumentNullException.ThrowIfNull(Text);
+        _body = new Body(Kind, Origin, Sequence, TimestampUnixMs, Text, NullIfEmpty(Signature));
+        this.Hops = Hops;
+    }
 
     public override MessageType Type => MessageType.Gossip;
 
-    // The fields of the id drop a cached id when set, so a copy made with `with { Sequence = ... }` hashes anew.
+    // Every field but Hops lives in a body that the copies made with `with { Hops = ... }` share: a forwarded copy is a
+    // small object, the id is hashed once per body, and a simulation in which every copy descends from the original
+    // keeps one body per message, however many peers hold a copy. Setting any other field makes a new body.
 
-    public GossipKind Kind { get; init { field = value; _id = null; } } = Kind;
+    public GossipKind Kind { get => _body.Kind; init => _body = _body with { Kind = value }; }
 
-    public NodeEndpoint Origin { get; init { field = value; _id = null; } } = Origin;
+    public NodeEndpoint Origin { get => _body.Origin; init => _body = _body with { Origin = value }; }
 
-    public ulong Sequence { get; init { field = value; _id = null; } } = Sequence;
+    public ulong Sequence { get => _body.Sequence; init => _body = _body with { Sequence = value }; }
 
-    public long TimestampUnixMs { get; init { field = value; _id = null; } } = TimestampUnixMs;
+    public long TimestampUnixMs { get => _body.TimestampUnixMs; init => _body = _body with { TimestampUnixMs = value }; }
 
-    public string Text { get; init { field = value; _id = null; } } = Text;
+    public string Text { get => _body.Text; init => _body = _body with { Text = value }; }
 
     /// <summary>
     /// Null (unsigned) or <see cref="ProtocolLimits.SignatureSize"/> bytes; compared by value, never modified. An empty
     /// array is taken as null (unsigned: that is what its frame says).
     /// </summary>
-    public byte[]? Signature { get; init => field = NullIfEmpty(value); } = NullIfEmpty(Signature);
+    public byte[]? Signature { get => _body.Signature; init => _body = _body with { Signature = NullIfEmpty(value) }; }
+
+    /// <summary>Links this copy has crossed (1 when the origin sends it); not part of the id.</summary>
+    public ushort Hops { get; init; }
 
     /// <summary>
-    /// The message id (<see cref="MessageId.Of"/>), computed once per object and kept: copies made with
-    /// <c>with { Hops = ... }</c> carry it along, so a node forwarding a message, or a simulation in which every copy
-    /// descends from the original, hashes each message once. A decoded frame is a new object and hashes anew.
+    /// The message id (<see cref="MessageId.Of"/>), computed once per body and kept: every copy made with
+    /// <c>with { Hops = ... }</c> shares it, so a node forwarding a message, or a simulation in which every copy
+    /// descends from the original, hashes each message once. A decoded frame is a new body and hashes anew.
     /// </summary>
-    public MessageId Id => (_id ??= new IdHolder(MessageId.Of(Kind, Origin, Sequence, TimestampUnixMs, Text))).Value;
+    public MessageId Id => _body.Id;
 
     /// <summary>Equal when every field is, the signature's bytes included (the cached id is not part of the value).</summary>
-    public bool Equals(Gossip? other) => other is not null
-        && Kind == other.Kind
-        && Sequence == other.Sequence
-        && TimestampUnixMs == other.TimestampUnixMs
-        && Hops == other.Hops
-        && Origin == other.Origin
-        && string.Equals(Text, other.Text, StringComparison.Ordinal)
-        && (Signature is null || other.Signature is null ? Signature == other.Signature : Signature.AsSpan().SequenceEqual(other.Signature));
+    public bool Equals(Gossip? other) => other is not null && Hops == other.Hops && (ReferenceEquals(_body, other._body) || _body.Equals(other._body));
 
-    public override int GetHashCode() => HashCode.Combine(Origin, Sequence, Text, Hops);
+    public override int GetHashCode() => HashCode.Combine(_body.Origin, _body.Sequence, _body.Text, Hops);
 
     private static byte[]? NullIfEmpty(byte[]? bytes) => bytes is { Length: 0 } ? null : bytes;
+
+    /// <summary>What every copy of one message shares. A copy made with <c>with</c> starts without an id: a changed field hashes anew.</summary>
+    private sealed record Body(GossipKind Kind, NodeEndpoint Origin, ulong Sequence, long TimestampUnixMs, string Text, byte[]? Signature)
+    {
+        private IdHolder? _id;
+
+        private Body(Body original)
+        {
+            (Kind, Origin, Sequence, TimestampUnixMs, Text, Signature) = (original.Kind, original.Origin, original.Sequence, original.TimestampUnixMs, original.Text, original.Signature);
+        }
+
+        public MessageId Id => (_id ??= new IdHolder(MessageId.Of(Kind, Origin, Sequence, TimestampUnixMs, Text))).Value;
+
+        public bool Equals(Body? other) => other is not null
+            && Kind == other.Kind
+            && Sequence == other.Sequence
+            && TimestampUnixMs == other.TimestampUnixMs
+            && Origin == other.Origin
+            && string.Equals(Text, other.Text, StringComparison.Ordinal)
+            && (Signature is null || other.Signature is null ? Signature == other.Signature : Signature.AsSpan().SequenceEqual(other.Signature));
+
+        public override int GetHashCode() => HashCode.Combine(Origin, Sequence, Text);
+    }
 
     /// <summary>A reference, so the id is published whole: a reader sees no id or all of it.</summary>
     private sealed record IdHolder(MessageId Value);

@@ -12,9 +12,6 @@ internal sealed class SimNode(int index, NodeMachine machine)
 
     public NodeMachine Machine { get; } = machine;
 
-    /// <summary>Runs <see cref="Machine"/> and carries out its actions (set once, when the node is added).</summary>
-    public NodeRuntime Runtime { get; set; } = null!;
-
     public NodeEndpoint Endpoint { get; } = machine.Self;
 
     public NodeRole Role { get; } = machine.Role;

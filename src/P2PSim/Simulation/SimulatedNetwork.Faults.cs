@@ -54,7 +54,7 @@ public sealed partial class SimulatedNetwork
         {
             n.Stopping = true;
             _stopping[node] = true;
-            n.Runtime.Stop(Now);
+            NodeRuntime.Stop(n.Machine, new NodeHost(this, node), Now);
             AfterStep(node);
         }
         finally

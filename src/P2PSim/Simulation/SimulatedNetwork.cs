@@ -43,7 +43,7 @@ public sealed partial class SimulatedNetwork
     private readonly INodeEventSink? _sink;
     private readonly EventScheduler<SimEvent> _queue;
     private readonly List<SimNode> _nodes = [];
-    private NodeRuntime[] _runtimes = new NodeRuntime[64];
+    private NodeMachine[] _machines = new NodeMachine[64];
     private NodeRole[] _roles = new NodeRole[64];
     private bool[] _crashed = new bool[64];
     private bool[] _stopping = new bool[64];
@@ -55,6 +55,7 @@ public sealed partial class SimulatedNetwork
     private readonly long _minimumTimerDelay;
     private readonly double _loss;
     private readonly bool _lossOnAll;
+    private readonly bool _echoPings;
     private SimLink[] _links = new SimLink[1024];
     private int _linkCount;
     private long _now;
@@ -79,6 +80,7 @@ public sealed partial class SimulatedNetwork
         _minimumTimerDelay = options.MinimumTimerDelay.Ticks;
         _loss = options.LossProbability;
         _lossOnAll = options.LossScope == LossScope.AllMessages;
+        _echoPings = options.EchoPings;
     }
 
     public SimulatedNetworkOptions Options => _options;
@@ -113,19 +115,17 @@ public sealed partial class SimulatedNetwork
     private int AddNode(NodeMachine machine)
     {
         var index = _nodes.Count;
-        var node = new SimNode(index, machine);
-        node.Runtime = new NodeRuntime(machine, new NodeHost(this, index), _options.EchoPings);
-        _nodes.Add(node);
-        if (index == _runtimes.Length)
+        _nodes.Add(new SimNode(index, machine));
+        if (index == _machines.Length)
         {
-            Array.Resize(ref _runtimes, index * 2);
+            Array.Resize(ref _machines, index * 2);
             Array.Resize(ref _roles, index * 2);
             Array.Resize(ref _crashed, index * 2);
             Array.Resize(ref _stopping, index * 2);
             Array.Resize(ref _side, index * 2);
         }
         // Dense copies of what every delivery checks, so the hot path touches fewer objects.
-        _runtimes[index] = node.Runtime;
+        _machines[index] = machine;
         _roles[index] = machine.Role;
         return index;
     }
@@ -156,7 +156,7 @@ public sealed partial class SimulatedNetwork
         try
         {
             n.Started = true;
-            n.Runtime.Start(Now);
+            NodeRuntime.Start(n.Machine, new NodeHost(this, node), Now);
             AfterStep(node);
         }
         finally
@@ -177,7 +177,7 @@ public sealed partial class SimulatedNetwork
         EnterDriverCall();
         try
         {
-            n.Runtime.Apply(input, Now);
+            NodeRuntime.Apply(n.Machine, new NodeHost(this, node), input, Now);
             AfterStep(node);
         }
         finally
@@ -276,7 +276,7 @@ public sealed partial class SimulatedNetwork
             return;
         }
         Counters.MessagesDelivered++;
-        _runtimes[node].OnMessage(new ConnectionId(end + 1L), message, _roles[link.Node(1 - (end & 1))], Now);
+        NodeRuntime.OnMessage(_machines[node], new NodeHost(this, node), _echoPings, new ConnectionId(end + 1L), message, _roles[link.Node(1 - (end & 1))], Now);
         AfterStep(node);
     }
 
@@ -288,7 +288,7 @@ public sealed partial class SimulatedNetwork
             return;
         }
         _timerNode = n.Index;
-        n.Runtime.OnTimer(Now);
+        NodeRuntime.OnTimer(n.Machine, new NodeHost(this, n.Index), Now);
         AfterStep(n.Index);
         _timerNode = -1;
     }
@@ -305,7 +305,7 @@ public sealed partial class SimulatedNetwork
         link.SetClosed(end & 1);
         n.RemoveEnd(end);
         Counters.ConnectionsClosed++;
-        n.Runtime.OnClosed(new ConnectionId(end + 1L), (string)e.Payload!, Now);
+        NodeRuntime.OnClosed(n.Machine, new NodeHost(this, n.Index), new ConnectionId(end + 1L), (string)e.Payload!, Now);
         AfterStep(n.Index);
     }
 
@@ -323,7 +323,7 @@ public sealed partial class SimulatedNetwork
             Counters.DialsFailed++;
             var target = targetIndex < 0 ? (NodeEndpoint)e.Payload! : _nodes[targetIndex].Endpoint;
             var reason = targetIndex < 0 ? NoSuchHost : _nodes[targetIndex].Running ? Unreachable : Refused;
-            dialer.Runtime.OnDialFailed(target, reason, Now);
+            NodeRuntime.OnDialFailed(dialer.Machine, new NodeHost(this, dialer.Index), target, reason, Now);
             AfterStep(dialer.Index);
             return;
         }
@@ -348,11 +348,11 @@ public sealed partial class SimulatedNetwork
         acceptor.OpenEnds.Add(acceptorEnd);
         Counters.ConnectionsOpened++;
         var now = Now;
-        acceptor.Runtime.OnConnected(new ConnectionInfo(new ConnectionId(acceptorEnd + 1L), dialer.Endpoint, dialer.Role, Inbound: true, dialer.AddressText), now);
+        NodeRuntime.OnConnected(acceptor.Machine, new NodeHost(this, acceptor.Index), new ConnectionInfo(new ConnectionId(acceptorEnd + 1L), dialer.Endpoint, dialer.Role, Inbound: true, dialer.AddressText), now);
         AfterStep(acceptor.Index);
         if (_links[linkIndex].DialerOpen)
         {
-            dialer.Runtime.OnConnected(new ConnectionInfo(new ConnectionId(dialerEnd + 1L), acceptor.Endpoint, acceptor.Role, Inbound: false, acceptor.AddressText), now);
+            NodeRuntime.OnConnected(dialer.Machine, new NodeHost(this, dialer.Index), new ConnectionInfo(new ConnectionId(dialerEnd + 1L), acceptor.Endpoint, acceptor.Role, Inbound: false, acceptor.AddressText), now);
             AfterStep(dialer.Index);
         }
     }
@@ -368,8 +368,11 @@ public sealed partial class SimulatedNetwork
         }
     }
 
-    /// <summary>One node's side of the network, for its <see cref="NodeRuntime"/>: every action lands here, tagged with the node.</summary>
-    private sealed class NodeHost(SimulatedNetwork network, int node) : INodeHost
+    /// <summary>
+    /// One node's side of the network, for the <see cref="NodeRuntime"/>: every action lands here, tagged with the node.
+    /// A struct made per input: the runtime's generic code calls it directly, no allocation, no virtual call.
+    /// </summary>
+    private readonly struct NodeHost(SimulatedNetwork network, int node) : INodeHost
     {
         public void Dial(NodeEndpoint target) => network.DoDial(network._nodes[node], target);
 
