@@ -136,7 +136,7 @@ public static partial class FrameCodec
             {
                 return false;
             }
-            var address = new IPAddress(_span.Slice(_position, size));
+            var address = size == 4 ? AddressCache.V4(_span.Slice(_position, size)) : new IPAddress(_span.Slice(_position, size));
             _position += size;
             TryUInt16(out var port);
             if (port == 0)

@@ -107,14 +107,30 @@ public sealed record Gossip : Message
     /// <summary>What every copy of one message shares. A copy made with <c>with</c> starts without an id: a changed field hashes anew.</summary>
     private sealed record Body(GossipKind Kind, NodeEndpoint Origin, ulong Sequence, long TimestampUnixMs, string Text, byte[]? Signature)
     {
-        private IdHolder? _id;
+        private MessageId _id;
+        private int _hasId; // set (with release semantics) once _id holds the id: a reader that sees it sees all of _id
 
         private Body(Body original)
         {
             (Kind, Origin, Sequence, TimestampUnixMs, Text, Signature) = (original.Kind, original.Origin, original.Sequence, original.TimestampUnixMs, original.Text, original.Signature);
         }
 
-        public MessageId Id => (_id ??= new IdHolder(MessageId.Of(Kind, Origin, Sequence, TimestampUnixMs, Text))).Value;
+        /// <summary>
+        /// Computed on first use and kept in the body itself (no object of its own: a node's history keeps a body per
+        /// message). Two threads may compute it at once; both write the same value.
+        /// </summary>
+        public MessageId Id
+        {
+            get
+            {
+                if (Volatile.Read(ref _hasId) == 0)
+                {
+                    _id = MessageId.Of(Kind, Origin, Sequence, TimestampUnixMs, Text);
+                    Volatile.Write(ref _hasId, 1);
+                }
+                return _id;
+            }
+        }
 
         public bool Equals(Body? other) => other is not null
             && Kind == other.Kind
@@ -126,9 +142,6 @@ public sealed record Gossip : Message
 
         public override int GetHashCode() => HashCode.Combine(Origin, Sequence, Text);
     }
-
-    /// <summary>A reference, so the id is published whole: a reader sees no id or all of it.</summary>
-    private sealed record IdHolder(MessageId Value);
 }
 
 /// <summary>Liveness request; the neighbour answers with a <see cref="Pong"/> carrying the same sequence.</summary>
