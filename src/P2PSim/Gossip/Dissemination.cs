@@ -25,7 +25,9 @@ internal sealed partial class Dissemination
     private readonly MessageHistory _history;
     private ConnectionId[] _targetConnections = [];
     private Offer?[] _targetOffers = [];
-    private int _targetsVersion = -1;
+    private bool _targetsStale = true;
+    private readonly long _ttlMs;
+    private static readonly long MaxSkewMs = (long)ProtocolLimits.MaxClockSkew.TotalMilliseconds;
 
     /// <param name="reportDuplicates">
     /// False: a dropped duplicate is only counted (<see cref="Duplicates"/>), not reported as a <see cref="DuplicateDropped"/>
@@ -40,6 +42,7 @@ internal sealed partial class Dissemination
         _table = table;
         _reportDuplicates = reportDuplicates;
         _messages = new MessageList(options.MessageListCapacity, options.MessageListTtl);
+        _ttlMs = (long)options.MessageListTtl.TotalMilliseconds;
         // Never offer or keep a message longer than the Message List remembers having seen it.
         _history = new MessageHistory(ProtocolLimits.MaxDigestIds, options.HistoryWindow < options.MessageListTtl ? options.HistoryWindow : options.MessageListTtl);
     }
@@ -78,6 +81,9 @@ internal sealed partial class Dissemination
 
     public void OnNeighbourRemoved(NodeEndpoint neighbour) => _offers.Remove(neighbour);
 
+    /// <summary>The table's links changed: the broadcast targets are rebuilt before the next broadcast.</summary>
+    public void OnLinksChanged() => _targetsStale = true;
+
     /// <summary>Originates one gossip message now and sends it to every neighbour.</summary>
     public MessageId Originate(DateTimeOffset now)
     {
@@ -112,13 +118,11 @@ internal sealed partial class Dissemination
     private string? Refusal(GossipMessage gossip, DateTimeOffset now)
     {
         var nowMs = now.ToUnixTimeMilliseconds();
-        var ttlMs = (long)_options.MessageListTtl.TotalMilliseconds;
-        if (gossip.TimestampUnixMs <= nowMs - ttlMs)
+        if (gossip.TimestampUnixMs <= nowMs - _ttlMs)
         {
             return $"created {(nowMs - gossip.TimestampUnixMs) / 1000.0:0.###} s ago, longer than Peer:MessageListTtl ({_options.MessageListTtl}) remembers: it may be a replay";
         }
-        var skewMs = (long)ProtocolLimits.MaxClockSkew.TotalMilliseconds;
-        if (gossip.TimestampUnixMs > nowMs + skewMs)
+        if (gossip.TimestampUnixMs > nowMs + MaxSkewMs)
         {
             return $"created {(gossip.TimestampUnixMs - nowMs) / 1000.0:0.###} s in the future (more than {ProtocolLimits.MaxClockSkew.TotalSeconds:0} s ahead of this peer's clock)";
         }
@@ -184,7 +188,7 @@ internal sealed partial class Dissemination
     /// <summary>The links of the connected neighbours, in the table's order (see <see cref="Broadcast"/>).</summary>
     private ConnectionId[] Targets()
     {
-        if (_targetsVersion != _table.Version)
+        if (_targetsStale)
         {
             var connections = new List<ConnectionId>(_table.Entries.Count);
             var offers = new List<Offer?>(_table.Entries.Count);
@@ -198,7 +202,7 @@ internal sealed partial class Dissemination
             }
             _targetConnections = [.. connections];
             _targetOffers = [.. offers];
-            _targetsVersion = _table.Version;
+            _targetsStale = false;
         }
         return _targetConnections;
     }

@@ -54,6 +54,7 @@ public sealed class PeerMachine : NodeMachine
             NeighbourRemoved = OnNeighbourRemoved,
             NeighbourDied = (endpoint, now) => _session.ReportDeath(endpoint, now),
             RequestPeerLists = now => _session.AskForPeers(now),
+            LinksChanged = () => _dissemination!.OnLinksChanged(),
         };
         _neighbourOf = _table.ByConnection;
         _liveness = new LivenessMonitor(options, Out, _table);

@@ -52,6 +52,15 @@ internal sealed partial class NeighbourTable
     /// <summary>Bumped by every change to which neighbours have a link: a cached list of links is stale when it differs.</summary>
     public int Version { get; private set; }
 
+    /// <summary>Which neighbours have a link changed (raised with every <see cref="Version"/> bump).</summary>
+    public Action? LinksChanged { get; init; }
+
+    private void OnLinksChanged()
+    {
+        Version++;
+        LinksChanged?.Invoke();
+    }
+
     /// <summary>Every neighbour (connected or being redialed), in the table's order.</summary>
     public Dictionary<NodeEndpoint, Neighbour> Entries => _neighbours;
 
@@ -171,7 +180,7 @@ internal sealed partial class NeighbourTable
             }
             var reconnected = existing.Connection is null;
             existing.Connection = connection.Id;
-            Version++;
+            OnLinksChanged();
             existing.Inbound = connection.Inbound;
             _byConnection[connection.Id] = connection.Listen;
             if (reconnected)
@@ -188,7 +197,7 @@ internal sealed partial class NeighbourTable
         }
         _retrying.Remove(connection.Listen);
         _neighbours[connection.Listen] = new Neighbour { Connection = connection.Id, Inbound = connection.Inbound };
-        Version++;
+        OnLinksChanged();
         _byConnection[connection.Id] = connection.Listen;
         _out.Report(new NeighbourConnected(now, connection.Listen, connection.Inbound, Reconnected: false, _neighbours.Count));
         NeighbourUp?.Invoke(connection.Listen, connection.Id, now);
@@ -219,7 +228,7 @@ internal sealed partial class NeighbourTable
         if (_neighbours.TryGetValue(endpoint, out var neighbour) && neighbour.Connection == connection)
         {
             neighbour.Connection = null;
-            Version++;
+            OnLinksChanged();
             LinkLost?.Invoke(endpoint);
             if (!_stopping)
             {
@@ -306,14 +315,14 @@ internal sealed partial class NeighbourTable
         }
         _neighbours.Clear();
         _byConnection.Clear();
-        Version++;
+        OnLinksChanged();
         return connected;
     }
 
     private void Remove(NodeEndpoint endpoint)
     {
         _neighbours.Remove(endpoint);
-        Version++;
+        OnLinksChanged();
         NeighbourRemoved?.Invoke(endpoint);
     }
 }

@@ -78,6 +78,7 @@ internal sealed class TableBench
                 Dissemination?.OnNeighbourRemoved(peer);
             },
             NeighbourDied = (peer, _) => Events.Add(("died", peer)),
+            LinksChanged = () => Dissemination?.OnLinksChanged(),
             RequestPeerLists = now =>
             {
                 PeerListRequests.Add(now);
