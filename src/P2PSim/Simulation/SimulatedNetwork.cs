@@ -368,23 +368,6 @@ public sealed partial class SimulatedNetwork
         }
     }
 
-    /// <summary>
-    /// One node's side of the network, for the <see cref="NodeRuntime"/>: every action lands here, tagged with the node.
-    /// A struct made per input: the runtime's generic code calls it directly, no allocation, no virtual call.
-    /// </summary>
-    private readonly struct NodeHost(SimulatedNetwork network, int node) : INodeHost
-    {
-        public void Dial(NodeEndpoint target) => network.DoDial(network._nodes[node], target);
-
-        public void Send(ConnectionId connection, Message message) => network.DoSend(node, connection, message);
-
-        public void Close(ConnectionId connection, string reason, bool afterFlush) => network.DoClose(network._nodes[node], connection);
-
-        public void WakeAt(DateTimeOffset due) => network.DoWake(network._nodes[node], due);
-
-        public void Report(NodeEvent e) => network._sink?.OnNodeEvent(node, e);
-    }
-
     private void DoSend(int sender, ConnectionId connection, Message message)
     {
         var end = EndOf(sender, connection);
