@@ -1,4 +1,3 @@
-using System.Net;
 using System.Net.Sockets;
 using P2PSim.Nodes;
 using P2PSim.Protocol;
@@ -16,37 +15,11 @@ namespace P2PSim.Tests.Transport;
 [NonParallelizable]
 public sealed class TcpTransportTests
 {
-    private static readonly NodeEndpoint FakeListen = NodeEndpoint.Loopback(65001);
+    private static readonly NodeEndpoint FakeListen = TestTransport.FakeListen;
 
     private static P2PSim.Protocol.Gossip Forwarded(int n, int size = 1000) => TestGossip.Of($"F{n:D6}".PadRight(size, '.'), 2);
 
     private static P2PSim.Protocol.Gossip Own(int n) => TestGossip.Of($"O{n:D6}".PadRight(1000, '.'), 1);
-
-    /// <summary>The transport dials a raw listener that answers the Hello and then does what the test says.</summary>
-    private static async Task<(RawPeer Remote, ConnectionId Id, TcpListener Listener)> DialRawAsync(TestTransport local, CancellationToken ct, int? receiveBuffer = null)
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        if (receiveBuffer is { } size)
-        {
-            listener.Server.ReceiveBufferSize = size;
-        }
-        listener.Start();
-        local.Transport.Dial(NodeEndpoint.From((IPEndPoint)listener.LocalEndpoint));
-        var remote = RawPeer.Accepted(await listener.AcceptTcpClientAsync(ct));
-        Assert.That(await remote.ReadAsync(ct), Is.TypeOf<Hello>(), "the dialer speaks first");
-        await remote.HelloAsync(FakeListen, ct);
-        var connected = await local.Handler.NextAsync<TransportEvent.Connected>(ct);
-        return (remote, connected.Info.Id, listener);
-    }
-
-    /// <summary><paramref name="a"/> dials <paramref name="b"/>; returns a's connection once both ends have it.</summary>
-    private static async Task<ConnectionId> ConnectAsync(TestTransport a, TestTransport b, CancellationToken ct)
-    {
-        a.Transport.Dial(b.Endpoint);
-        var id = (await a.Handler.NextAsync<TransportEvent.Connected>(ct)).Info.Id;
-        await b.Handler.NextAsync<TransportEvent.Connected>(ct);
-        return id;
-    }
 
     [Test]
     [CancelAfter(30_000)]
@@ -54,7 +27,7 @@ public sealed class TcpTransportTests
     {
         await using var a = TestTransport.Start();
         await using var b = TestTransport.Start();
-        var id = await ConnectAsync(a, b, ct);
+        var id = await a.ConnectToAsync(b, ct);
 
         var frames = new List<Message> { new Hello(ProtocolLimits.Version, NodeRole.Peer, a.Endpoint) };
         for (var i = 0; i < 20; i++)
@@ -119,7 +92,7 @@ public sealed class TcpTransportTests
             o.ControlQueueCapacity = 16;
             o.SocketBufferBytes = 4096; // small kernel buffers: the queues fill after a few frames
         });
-        var (remote, id, listener) = await DialRawAsync(local, ct, receiveBuffer: 4096);
+        var (remote, id, listener) = await local.DialRawAsync(ct, receiveBuffer: 4096);
         using var _ = remote;
         try
         {
@@ -200,7 +173,7 @@ public sealed class TcpTransportTests
             o.ControlQueueCapacity = 8;
             o.SocketBufferBytes = 4096;
         });
-        var (remote, id, listener) = await DialRawAsync(local, ct, receiveBuffer: 4096);
+        var (remote, id, listener) = await local.DialRawAsync(ct, receiveBuffer: 4096);
         using var _ = remote;
         try
         {
@@ -394,7 +367,7 @@ public sealed class TcpTransportTests
             o.FrameTimeout = TimeSpan.FromMilliseconds(500);
             o.SocketBufferBytes = 4096;
         });
-        var (remote, id, listener) = await DialRawAsync(local, ct, receiveBuffer: 4096); // the Hello was written and read
+        var (remote, id, listener) = await local.DialRawAsync(ct, receiveBuffer: 4096); // the Hello was written and read
         using var _ = remote;
         try
         {
@@ -418,7 +391,7 @@ public sealed class TcpTransportTests
     {
         await using var a = TestTransport.Start();
         await using var b = TestTransport.Start();
-        var id = await ConnectAsync(a, b, ct);
+        var id = await a.ConnectToAsync(b, ct);
         for (var i = 0; i < 500; i++)
         {
             a.Transport.Send(id, Forwarded(i, 100));
@@ -499,7 +472,7 @@ public sealed class TcpTransportTests
     {
         await using var a = TestTransport.Start();
         var b = TestTransport.Start(configure: o => o.ReceiveQueueBytes = 4096);
-        var id = await ConnectAsync(a, b, ct);
+        var id = await a.ConnectToAsync(b, ct);
         b.Handler.Frozen = true; // b's node loop is stuck (or busy in ShutdownAsync itself, as the real node is)
         for (var i = 0; i < 3000; i++)
         {

@@ -138,6 +138,35 @@ public sealed class TestTransport : IAsyncDisposable
 
     public NodeEndpoint Endpoint => Transport.LocalEndpoint;
 
+    /// <summary>The listening endpoint a raw remote claims in its Hello.</summary>
+    public static readonly NodeEndpoint FakeListen = NodeEndpoint.Loopback(65001);
+
+    /// <summary>This transport dials a raw listener that answers the Hello and then does what the test says.</summary>
+    public async Task<(RawPeer Remote, ConnectionId Id, TcpListener Listener)> DialRawAsync(CancellationToken ct, int? receiveBuffer = null)
+    {
+        var listener = new TcpListener(System.Net.IPAddress.Loopback, 0);
+        if (receiveBuffer is { } size)
+        {
+            listener.Server.ReceiveBufferSize = size;
+        }
+        listener.Start();
+        Transport.Dial(NodeEndpoint.From((System.Net.IPEndPoint)listener.LocalEndpoint));
+        var remote = RawPeer.Accepted(await listener.AcceptTcpClientAsync(ct));
+        Assert.That(await remote.ReadAsync(ct), Is.TypeOf<Hello>(), "the dialer speaks first");
+        await remote.HelloAsync(FakeListen, ct);
+        var connected = await Handler.NextAsync<TransportEvent.Connected>(ct);
+        return (remote, connected.Info.Id, listener);
+    }
+
+    /// <summary>This transport dials <paramref name="other"/>; returns this side's connection once both ends have it.</summary>
+    public async Task<ConnectionId> ConnectToAsync(TestTransport other, CancellationToken ct)
+    {
+        Transport.Dial(other.Endpoint);
+        var id = (await Handler.NextAsync<TransportEvent.Connected>(ct)).Info.Id;
+        await other.Handler.NextAsync<TransportEvent.Connected>(ct);
+        return id;
+    }
+
     public static TestTransport Start(NodeRole role = NodeRole.Peer, Action<TransportOptions>? configure = null)
     {
         var options = new TransportOptions
