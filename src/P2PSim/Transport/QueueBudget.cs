@@ -1,0 +1,170 @@
+namespace P2PSim.Transport;
+
+/// <summary>
+/// The process-wide budget for queued frame bytes (Transport:ProcessQueueBytes): every send queue and every receive
+/// queue of every transport in the process charges the wire bytes of the frames it holds to one shared instance and
+/// gives them back when a frame leaves (written, handed to the node, or thrown away with its connection). The host
+/// creates one; a transport started on its own makes its own. See TRANSPORT.md, "The process queue budget".
+/// <para>
+/// Each queue holds an <see cref="Account"/>. A gossip frame is admitted when its account would stay within
+/// <see cref="GuaranteedBytes"/> (or the account is empty: one frame always fits), or else when the account would
+/// hold no more than what is left free under the frame's class ceiling after it: <c>used + size &lt;= ceiling -
+/// (total + size)</c>. That is the dynamic threshold of shared-memory switches (Choudhury and Hahne): one busy queue
+/// gets at most half of the ceiling, n busy queues at most 1/(n+1) each, and a new queue always finds room. The
+/// ceiling of forwarded gossip is three quarters of the budget, that of own gossip the whole budget, so forwarded
+/// gossip is refused first and own gossip next. Control frames are never refused here: they are charged (bounded per
+/// connection by Transport:ControlQueueCapacity and Transport:ReceiveQueueBytes) and may push the total past the
+/// budget, as the guaranteed shares may.
+/// </para>
+/// Thread-safe: the total is reserved with a compare-and-swap, so gossip never takes it past a ceiling; an account is
+/// normally used under its queue's lock, but any thread may charge or release it.
+/// </summary>
+public sealed class QueueBudget
+{
+    /// <summary>What every queue may hold whatever the total: a few gossip frames (one frame always fits an empty queue).</summary>
+    public const int GuaranteedBytes = 512;
+
+    /// <summary>Default budget per node of the process (Transport:ProcessQueueBytes = 0); see TRANSPORT.md for the arithmetic.</summary>
+    public const long DefaultBytesPerNode = 8 * 1024;
+
+    /// <summary>The default is never below this, so a small network is not starved (a catch-up reply alone can be 64 KiB).</summary>
+    public const long MinimumDefaultBytes = 8 * 1024 * 1024;
+
+    private readonly long[] _ceilings; // per SendClass
+    private long _total;
+    private long _peak;
+    private long _droppedOwn;
+    private long _droppedForwarded;
+
+    public QueueBudget(long limitBytes)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(limitBytes, 1);
+        LimitBytes = limitBytes;
+        _ceilings = [long.MaxValue, limitBytes, limitBytes - (limitBytes / 4)];
+    }
+
+    /// <summary>The budget for a process of <paramref name="nodes"/> nodes: <paramref name="configured"/>, or the default when that is 0.</summary>
+    public static long BytesFor(long configured, int nodes) =>
+        configured > 0 ? configured : Math.Max(MinimumDefaultBytes, DefaultBytesPerNode * Math.Max(1, nodes));
+
+    public long LimitBytes { get; }
+
+    /// <summary>Bytes charged right now, over every account.</summary>
+    public long QueuedBytes => Volatile.Read(ref _total);
+
+    /// <summary>Most bytes ever charged at once.</summary>
+    public long PeakQueuedBytes => Volatile.Read(ref _peak);
+
+    /// <summary>Gossip frames refused because the budget was used up, per class (control is never refused).</summary>
+    public FrameDrops Drops => new(0, Volatile.Read(ref _droppedOwn), Volatile.Read(ref _droppedForwarded));
+
+    /// <summary>Most bytes a frame of <paramref name="sendClass"/> may bring the total to (beyond the guaranteed shares).</summary>
+    public long Ceiling(SendClass sendClass) => _ceilings[(int)sendClass];
+
+    public BudgetStats GetStats() => new(LimitBytes, QueuedBytes, PeakQueuedBytes, Drops);
+
+    /// <summary>A new, empty account for one queue.</summary>
+    public Account Open() => new(this);
+
+    /// <summary>
+    /// Charges <paramref name="bytes"/> to <paramref name="account"/> if the rules admit a frame of <paramref name="sendClass"/>;
+    /// false (and the drop is counted) when they do not. Control is always admitted.
+    /// </summary>
+    public bool TryCharge(Account account, int bytes, SendClass sendClass)
+    {
+        ArgumentNullException.ThrowIfNull(account);
+        ArgumentOutOfRangeException.ThrowIfNegative(bytes);
+        CheckOwner(account);
+        var ceiling = _ceilings[(int)sendClass];
+        var held = account.Used;
+        var guaranteed = held == 0 || held + bytes <= GuaranteedBytes;
+        long total;
+        while (true)
+        {
+            total = Volatile.Read(ref _total);
+            if (sendClass != SendClass.Control && !guaranteed && held + bytes > ceiling - (total + bytes))
+            {
+                Interlocked.Increment(ref sendClass == SendClass.OwnGossip ? ref _droppedOwn : ref _droppedForwarded);
+                return false;
+            }
+            if (Interlocked.CompareExchange(ref _total, total + bytes, total) == total)
+            {
+                break;
+            }
+        }
+        Interlocked.Add(ref account.UsedBytes, bytes);
+        RaisePeak(total + bytes);
+        return true;
+    }
+
+    /// <summary>Gives back <paramref name="bytes"/> that <paramref name="account"/> was charged (its frame left the queue).</summary>
+    public void Release(Account account, int bytes)
+    {
+        ArgumentNullException.ThrowIfNull(account);
+        ArgumentOutOfRangeException.ThrowIfNegative(bytes);
+        CheckOwner(account);
+        long held;
+        do
+        {
+            held = Volatile.Read(ref account.UsedBytes);
+            if (bytes > held)
+            {
+                throw new InvalidOperationException($"Releasing {bytes} bytes from an account that holds {held}: a frame was released twice or never charged.");
+            }
+        }
+        while (Interlocked.CompareExchange(ref account.UsedBytes, held - bytes, held) != held);
+        Interlocked.Add(ref _total, -bytes);
+    }
+
+    /// <summary>Gives back everything <paramref name="account"/> still holds (its queue was emptied at once); returns how much.</summary>
+    public long ReleaseAll(Account account)
+    {
+        ArgumentNullException.ThrowIfNull(account);
+        CheckOwner(account);
+        var held = Interlocked.Exchange(ref account.UsedBytes, 0);
+        Interlocked.Add(ref _total, -held);
+        return held;
+    }
+
+    private void CheckOwner(Account account)
+    {
+        if (account.Budget != this)
+        {
+            throw new ArgumentException("The account belongs to another budget.", nameof(account));
+        }
+    }
+
+    private void RaisePeak(long value)
+    {
+        var current = Volatile.Read(ref _peak);
+        while (value > current)
+        {
+            var seen = Interlocked.CompareExchange(ref _peak, value, current);
+            if (seen == current)
+            {
+                return;
+            }
+            current = seen;
+        }
+    }
+
+    /// <summary>What one queue holds of the budget.</summary>
+    public sealed class Account
+    {
+        internal long UsedBytes;
+
+        internal Account(QueueBudget budget) => Budget = budget;
+
+        internal QueueBudget Budget { get; }
+
+        /// <summary>Bytes this queue holds right now.</summary>
+        public long Used => Volatile.Read(ref UsedBytes);
+    }
+}
+
+/// <summary>A snapshot of the process queue budget.</summary>
+/// <param name="LimitBytes">The budget (Transport:ProcessQueueBytes, or its default).</param>
+/// <param name="QueuedBytes">Wire bytes of the frames queued right now in every send and receive queue of the process.</param>
+/// <param name="PeakQueuedBytes">The most ever queued at once.</param>
+/// <param name="Drops">Gossip frames refused because the budget was used up, per class (sending and receiving; control never).</param>
+public readonly record struct BudgetStats(long LimitBytes, long QueuedBytes, long PeakQueuedBytes, FrameDrops Drops);
