@@ -1,5 +1,6 @@
 using System.Net;
 using Microsoft.Extensions.Options;
+using P2PSim.Transport;
 
 namespace P2PSim.Configuration;
 
@@ -131,6 +132,11 @@ internal sealed class SeedOptionsValidator : IValidateOptions<SeedOptions>
 
 internal sealed class TransportOptionsValidator : IValidateOptions<TransportOptions>
 {
+    /// <summary>Least Transport:ProcessQueueBytes: 64 KiB, so that a few connections still get more than their guaranteed share.</summary>
+    public const long MinProcessQueueBytes = 64 * 1024;
+
+    public const long MaxProcessQueueBytes = 64L * 1024 * 1024 * 1024;
+
     public ValidateOptionsResult Validate(string? name, TransportOptions o)
     {
         const string S = TransportOptions.Section;
@@ -145,6 +151,8 @@ internal sealed class TransportOptionsValidator : IValidateOptions<TransportOpti
             .Range($"{S}:OwnGossipQueueCapacity", o.OwnGossipQueueCapacity, 1, 1_000_000)
             .Range($"{S}:ControlQueueCapacity", o.ControlQueueCapacity, 4, 1_000_000)
             .Range($"{S}:ReceiveQueueBytes", o.ReceiveQueueBytes, 4096, 256 * 1024 * 1024)
+            .That(o.ProcessQueueBytes == 0 || o.ProcessQueueBytes is >= MinProcessQueueBytes and <= MaxProcessQueueBytes,
+                $"{S}:ProcessQueueBytes must be 0 (the default: {QueueBudget.DefaultBytesPerNode} bytes per node, at least {QueueBudget.MinimumDefaultBytes}) or between {MinProcessQueueBytes} and {MaxProcessQueueBytes} (was {o.ProcessQueueBytes}).")
             .That(o.SocketBufferBytes == 0 || o.SocketBufferBytes is >= 4096 and <= 16 * 1024 * 1024,
                 $"{S}:SocketBufferBytes must be 0 (the system default) or between 4096 and {16 * 1024 * 1024} (was {o.SocketBufferBytes}).")
             .Range($"{S}:MaxInboundConnections", o.MaxInboundConnections, 1, 100_000)

@@ -49,6 +49,14 @@ public sealed class TransportOptions
     public int ReceiveQueueBytes { get; set; } = 256 * 1024;
 
     /// <summary>
+    /// Wire bytes of queued frames the whole process may hold, over every send and receive queue of every node: one
+    /// budget shared fairly among the connections (Transport/QueueBudget.cs). Beyond it forwarded gossip is dropped
+    /// first (from three quarters of it on), own gossip next, control never; each queue may always hold 512 bytes.
+    /// 0 = 8 KiB per node of the process, at least 8 MiB (TRANSPORT.md has the arithmetic).
+    /// </summary>
+    public long ProcessQueueBytes { get; set; }
+
+    /// <summary>
     /// Answer a Ping from a peer with its Pong in the transport's read loop, ahead of any traffic waiting
     /// for the node, and do not hand the Ping to the node (so there is exactly one Pong per Ping).
     /// False: the node's state machine answers, after whatever the node still has to process.

@@ -9,14 +9,15 @@ using Microsoft.Extensions.Options;
 using P2PSim.Configuration;
 using P2PSim.Logging;
 using P2PSim.Protocol;
+using P2PSim.Transport;
 
 namespace P2PSim.Hosting;
 
 public static class P2PSimServiceCollectionExtensions
 {
     /// <summary>
-    /// Registers the whole network: validated options, the time provider, per-node log files,
-    /// one hosted service per seed and per peer (seeds first), and the demo director.
+    /// Registers the whole network: validated options, the time provider, the process's queue budget, per-node log
+    /// files, one hosted service per seed and per peer (seeds first), and the demo director.
     /// </summary>
     public static IServiceCollection AddP2PSim(this IServiceCollection services, IConfiguration configuration)
     {
@@ -29,6 +30,13 @@ public static class P2PSimServiceCollectionExtensions
         AddValidatedOptions<DemoOptions, DemoOptionsValidator>(services, configuration, DemoOptions.Section);
         AddValidatedOptions<LogOptions, LogOptionsValidator>(services, configuration, LogOptions.Section);
 
+        // One queue budget for the whole process: every node's transport charges its queued frames to it.
+        services.TryAddSingleton(sp =>
+        {
+            var network = sp.GetRequiredService<IOptions<NetworkOptions>>().Value;
+            var transport = sp.GetRequiredService<IOptions<TransportOptions>>().Value;
+            return new QueueBudget(QueueBudget.BytesFor(transport.ProcessQueueBytes, network.Seeds + network.Peers));
+        });
         services.AddSingleton<NodeDirectory>();
         services.AddSingleton<NetworkStats>();
         services.AddSingleton<RandomSource>();

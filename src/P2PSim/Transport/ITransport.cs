@@ -23,6 +23,7 @@ public interface ITransport : IAsyncDisposable
     /// Queues a message on a connection, in the queue of its <see cref="SendClass"/>. False when the connection
     /// is gone or closing, when the message cannot be encoded (logged), or when its queue is full: a full gossip
     /// queue drops the frame (counted in <see cref="Drops"/>, logged), a full control queue closes the connection.
+    /// A gossip frame the process queue budget refuses is dropped the same way.
     /// </summary>
     bool Send(ConnectionId connection, Message message);
 
@@ -47,10 +48,10 @@ public interface ITransport : IAsyncDisposable
     /// <summary>Connections open right now (after their Hello).</summary>
     int OpenConnections { get; }
 
-    /// <summary>Frames dropped because a connection's send queue was full (all classes).</summary>
+    /// <summary>Frames dropped (a full send queue, or the process queue budget), all classes.</summary>
     long DroppedFrames { get; }
 
-    /// <summary>Frames dropped because a connection's send queue was full, per class.</summary>
+    /// <summary>Frames dropped because a connection's send queue was full or the process queue budget refused them, per class.</summary>
     FrameDrops Drops { get; }
 
     /// <summary>A snapshot of every counter (connections, refusals, drops, queue depths).</summary>

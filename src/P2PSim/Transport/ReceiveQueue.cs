@@ -15,14 +15,35 @@ namespace P2PSim.Transport;
 /// queued frames one at a time, in order, and lets go (<see cref="TryTakeNext"/> returns false) once it has emptied
 /// the queue. Admitting and letting go happen under one lock, so no frame is ever left behind.
 /// </para>
+/// <para>
+/// Every queued frame is charged to the process budget (<see cref="QueueBudget"/>) until the dispatcher takes it. A
+/// gossip frame the budget refuses is not queued: the read loop drops it (counted) and keeps reading, so a Ping behind
+/// it is still answered. Control frames are always admitted by the budget.
+/// </para>
 /// </summary>
-internal sealed class ReceiveQueue(long budgetBytes)
+internal sealed class ReceiveQueue(long capacityBytes, QueueBudget budget)
 {
+    public enum Admission
+    {
+        /// <summary>Nothing is waiting and no delivery is under way: the read loop hands the frame to the node itself.</summary>
+        Deliver,
+
+        /// <summary>Queued behind the frames waiting; the dispatcher delivers it.</summary>
+        Queued,
+
+        /// <summary>The process budget refused this gossip frame: it is dropped.</summary>
+        OverBudget,
+
+        /// <summary>The queue was completed: the frame goes nowhere.</summary>
+        Closed,
+    }
+
     /// <summary>A small frame still costs an object: every frame counts at least this many bytes.</summary>
     public const int MinCost = 64;
 
     private readonly object _gate = new();
     private readonly Queue<(Message Message, int Cost)> _items = new();
+    private readonly QueueBudget.Account _account = budget.Open();
     private TaskCompletionSource? _spaceWaiter;
     private long _bytes;
     private long _peakBytes;
@@ -54,13 +75,14 @@ internal sealed class ReceiveQueue(long budgetBytes)
         }
     }
 
+    /// <summary>Bytes waiting right now (what this queue holds of the process budget).</summary>
+    public long Bytes => _account.Used;
+
     /// <summary>
-    /// Takes a frame from the read loop. True: nothing is waiting and no delivery is under way, so the caller hands
-    /// <paramref name="message"/> to the node itself. False: the frame was queued behind the ones waiting (or
-    /// dropped, once completed); while the budget is used up this waits for room (a frame always fits into an
-    /// empty queue).
+    /// Takes a frame from the read loop: see <see cref="Admission"/>. While this connection's frames fill its capacity
+    /// (Transport:ReceiveQueueBytes) this waits for room (a frame always fits into an empty queue).
     /// </summary>
-    public async ValueTask<bool> AdmitAsync(Message message, int cost, CancellationToken cancellationToken)
+    public async ValueTask<Admission> AdmitAsync(Message message, int cost, CancellationToken cancellationToken)
     {
         while (true)
         {
@@ -69,18 +91,22 @@ internal sealed class ReceiveQueue(long budgetBytes)
             {
                 if (_completed)
                 {
-                    return false;
+                    return Admission.Closed;
                 }
                 if (!_dispatching && _items.Count == 0)
                 {
-                    return true;
+                    return Admission.Deliver;
                 }
-                if (_items.Count == 0 || _bytes + cost <= budgetBytes)
+                if (_items.Count == 0 || _bytes + cost <= capacityBytes)
                 {
+                    if (!budget.TryCharge(_account, cost, SendClasses.Of(message)))
+                    {
+                        return Admission.OverBudget;
+                    }
                     _items.Enqueue((message, cost));
                     _bytes += cost;
                     _peakBytes = Math.Max(_peakBytes, _bytes);
-                    return false;
+                    return Admission.Queued;
                 }
                 _spaceWaiter ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
                 wait = _spaceWaiter.Task;
@@ -112,6 +138,8 @@ internal sealed class ReceiveQueue(long budgetBytes)
             }
             message = item.Message;
             _bytes -= item.Cost;
+            budget.Release(_account, item.Cost);
+            _items.TrimWhenDrained();
             wake = _spaceWaiter;
             _spaceWaiter = null;
         }
@@ -141,7 +169,9 @@ internal sealed class ReceiveQueue(long budgetBytes)
         {
             count = _items.Count;
             _items.Clear();
+            _items.TrimWhenDrained();
             _bytes = 0;
+            budget.ReleaseAll(_account);
             wake = _spaceWaiter;
             _spaceWaiter = null;
         }

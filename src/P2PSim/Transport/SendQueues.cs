@@ -17,10 +17,10 @@ public enum SendClass
     ForwardedGossip = 2,
 }
 
-/// <summary>Frames dropped at the send side, per class.</summary>
-/// <param name="Control">Control frames that found their queue full; each one also closed its connection.</param>
-/// <param name="OwnGossip">Own gossip frames dropped because that connection's own-gossip queue was full.</param>
-/// <param name="ForwardedGossip">Forwarded gossip frames dropped because that connection's forwarded-gossip queue was full.</param>
+/// <summary>Frames dropped, per class.</summary>
+/// <param name="Control">Control frames that found their send queue full; each one also closed its connection.</param>
+/// <param name="OwnGossip">Own gossip frames (hops 1) dropped: that connection's own-gossip queue was full, or the process queue budget refused them.</param>
+/// <param name="ForwardedGossip">Forwarded gossip frames dropped: that connection's forwarded-gossip queue was full, or the process queue budget refused them.</param>
 public readonly record struct FrameDrops(long Control, long OwnGossip, long ForwardedGossip)
 {
     public long Total => Control + OwnGossip + ForwardedGossip;
@@ -32,13 +32,16 @@ public readonly record struct FrameDrops(long Control, long OwnGossip, long Forw
 /// <param name="OpenConnections">Connections past their Hello and not closing.</param>
 /// <param name="InboundConnections">Accepted connections holding a slot of Transport:MaxInboundConnections (handshaking or open).</param>
 /// <param name="RefusedConnections">Inbound connections refused because every slot was taken.</param>
-/// <param name="Dropped">Frames dropped because a send queue was full, per class.</param>
+/// <param name="Dropped">Frames dropped, per class: a send queue was full, or the process queue budget refused them (to send or just received).</param>
 /// <param name="QueuedFrames">Frames waiting in send queues right now, over all connections.</param>
 /// <param name="PeakQueuedFrames">Most frames any one connection ever had queued.</param>
 /// <param name="ReceivedWaiting">Frames read from connections that the node has not taken yet, over all connections.</param>
 /// <param name="PingsEchoed">Frames answered by the transport itself on the node's behalf (a peer's Ping, with Transport:EchoPings).</param>
 /// <param name="Sent">Frames and wire bytes written to sockets so far (every type, Hello included), over every connection this transport had.</param>
 /// <param name="Received">Frames and wire bytes decoded from sockets so far, over every connection this transport had.</param>
+/// <param name="QueuedBytes">Wire bytes of the frames in this transport's send and receive queues right now (its part of the process budget).</param>
+/// <param name="BudgetDrops">The part of <paramref name="Dropped"/> that the process queue budget refused (gossip only, sending and receiving).</param>
+/// <param name="Budget">The process queue budget this transport shares with every other transport of the process.</param>
 public sealed record TransportStats(
     int OpenConnections,
     int InboundConnections,
@@ -49,7 +52,10 @@ public sealed record TransportStats(
     int ReceivedWaiting,
     long PingsEchoed,
     WireCounts Sent = default,
-    WireCounts Received = default);
+    WireCounts Received = default,
+    long QueuedBytes = 0,
+    FrameDrops BudgetDrops = default,
+    BudgetStats Budget = default);
 
 /// <summary>Frames and their wire bytes (length prefix included), in all and for gossip alone.</summary>
 public readonly record struct WireCounts(long Frames, long Bytes, long GossipFrames, long GossipBytes)
@@ -98,7 +104,7 @@ public static class SendClasses
 /// everything queued before it: it ends the link, and the remote drops the link as soon as it reads it, so a
 /// gossip frame it overtook would be lost.
 /// <para>
-/// Waking the write loop: <see cref="TryEnqueue(Message, SendClass)"/> resumes an idle write loop at once, on the
+/// Waking the write loop: <see cref="TryEnqueue"/> resumes an idle write loop at once, on the
 /// caller's thread (the frame is on the wire when it returns, unless the socket is full). With <c>wake: false</c>
 /// the frame only waits; <see cref="Wake"/> resumes the loop later, so a node that queues many frames in one step
 /// sends them with one write (see <see cref="ITransport.Flush"/>). Waiting allocates nothing: the loop awaits one
@@ -111,14 +117,17 @@ internal sealed class SendQueues : IValueTaskSource<bool>
     {
         Queued,
         Full,
+        OverBudget,
         Closed,
     }
 
     private readonly object _gate = new();
     private const int Trailer = 3; // Goodbye: after everything else
 
-    private readonly Queue<Message>[] _queues = [new(), new(), new(), new()];
+    private readonly Queue<(Message Message, int Bytes)>[] _queues = [new(), new(), new(), new()];
     private readonly int[] _capacities;
+    private readonly QueueBudget _budget;
+    private readonly QueueBudget.Account _account;
     private ManualResetValueTaskSourceCore<bool> _signal; // continuations run on the thread that wakes the loop
     private bool _waiting;
     private bool _completed;
@@ -127,9 +136,12 @@ internal sealed class SendQueues : IValueTaskSource<bool>
     private int _count;
     private int _peak;
 
-    public SendQueues(int control, int ownGossip, int forwardedGossip)
+    /// <summary>Queues of these capacities (frames per class) whose bytes are charged to <paramref name="budget"/>.</summary>
+    public SendQueues(int control, int ownGossip, int forwardedGossip, QueueBudget budget)
     {
         _capacities = [control, ownGossip, forwardedGossip];
+        _budget = budget;
+        _account = budget.Open();
     }
 
     public int Capacity(SendClass sendClass) => _capacities[(int)sendClass];
@@ -160,6 +172,9 @@ internal sealed class SendQueues : IValueTaskSource<bool>
         }
     }
 
+    /// <summary>Wire bytes of the frames waiting right now (what they hold of the process budget).</summary>
+    public long Bytes => _account.Used;
+
     public int CountOf(SendClass sendClass)
     {
         lock (_gate)
@@ -179,10 +194,12 @@ internal sealed class SendQueues : IValueTaskSource<bool>
         lifetime.UnsafeRegister(static q => ThreadPool.UnsafeQueueUserWorkItem(static x => x.Cancel(), (SendQueues)q!, preferLocal: false), this);
     }
 
-    public Outcome TryEnqueue(Message message, SendClass sendClass) => TryEnqueue(message, sendClass, wake: true);
-
-    /// <summary>Queues a frame; with <paramref name="wake"/> an idle write loop resumes now, on this thread.</summary>
-    public Outcome TryEnqueue(Message message, SendClass sendClass, bool wake)
+    /// <summary>
+    /// Queues a frame of <paramref name="bytes"/> on the wire; with <paramref name="wake"/> an idle write loop resumes now,
+    /// on this thread. <see cref="Outcome.Full"/>: its class holds its capacity; <see cref="Outcome.OverBudget"/>: the
+    /// process budget refused it (gossip only).
+    /// </summary>
+    public Outcome TryEnqueue(Message message, SendClass sendClass, int bytes, bool wake = true)
     {
         bool resume;
         lock (_gate)
@@ -197,7 +214,11 @@ internal sealed class SendQueues : IValueTaskSource<bool>
             {
                 return Outcome.Full;
             }
-            queue.Enqueue(message);
+            if (!_budget.TryCharge(_account, bytes, sendClass))
+            {
+                return Outcome.OverBudget;
+            }
+            queue.Enqueue((message, bytes));
             _count++;
             _peak = Math.Max(_peak, _count);
             resume = wake && TakeWaiter();
@@ -230,9 +251,12 @@ internal sealed class SendQueues : IValueTaskSource<bool>
         {
             foreach (var queue in _queues)
             {
-                if (queue.TryDequeue(out message))
+                if (queue.TryDequeue(out var item))
                 {
                     _count--;
+                    _budget.Release(_account, item.Bytes);
+                    queue.TrimWhenDrained();
+                    message = item.Message;
                     return true;
                 }
             }
@@ -295,6 +319,26 @@ internal sealed class SendQueues : IValueTaskSource<bool>
         }
     }
 
+    /// <summary>
+    /// Throws away every frame still queued and gives its bytes back to the budget (the connection has ended); from
+    /// then on nothing is accepted. Returns how many frames.
+    /// </summary>
+    public int Discard()
+    {
+        lock (_gate)
+        {
+            _completed = true;
+            var discarded = _count;
+            foreach (var queue in _queues)
+            {
+                queue.Clear();
+            }
+            _count = 0;
+            _budget.ReleaseAll(_account);
+            return discarded;
+        }
+    }
+
     private void Cancel()
     {
         bool resume;
@@ -326,4 +370,19 @@ internal sealed class SendQueues : IValueTaskSource<bool>
 
     void IValueTaskSource<bool>.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
         _signal.OnCompleted(continuation, state, token, flags);
+}
+
+internal static class QueueTrimming
+{
+    /// <summary>A drained queue keeps an array of this many slots at most; a larger one (left by a backlog) is given back.</summary>
+    public const int KeptSlots = 256;
+
+    /// <summary>Gives back the array a backlog left behind, once the queue is empty: an idle connection holds no large arrays.</summary>
+    public static void TrimWhenDrained<T>(this Queue<T> queue)
+    {
+        if (queue.Count == 0 && queue.EnsureCapacity(0) > KeptSlots)
+        {
+            queue.TrimExcess();
+        }
+    }
 }

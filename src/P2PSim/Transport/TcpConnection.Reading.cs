@@ -176,7 +176,7 @@ internal sealed partial class TcpConnection
             }
             if (DialTarget is null)
             {
-                _queues.TryEnqueue(_localHello, SendClass.Control);
+                _queues.TryEnqueue(_localHello, SendClass.Control, FrameCodec.FrameSize(_localHello));
             }
             _info = new ConnectionInfo(ConnectionId, DialTarget ?? hello.Listen, hello.Role, DialTarget is null, RemoteAddress);
             _logger.LogDebugConnectionUp(Id, RemoteAddress, hello.Role, _info.Listen, DialTarget is null ? "inbound" : "outbound");
@@ -195,7 +195,7 @@ internal sealed partial class TcpConnection
         {
             // Answered here (a Ping's Pong): the reply goes out ahead of every queued gossip frame and does not wait
             // for whatever the node still has to process. The node never sees the frame.
-            if (_queues.TryEnqueue(reply, SendClass.Control) == SendQueues.Outcome.Full)
+            if (_queues.TryEnqueue(reply, SendClass.Control, FrameCodec.FrameSize(reply)) == SendQueues.Outcome.Full)
             {
                 OnQueueFull(reply, SendClass.Control);
             }
@@ -211,15 +211,20 @@ internal sealed partial class TcpConnection
             await _owner.OnFrameAsync(this, message).ConfigureAwait(false);
             return null;
         }
-        if (await _received.AdmitAsync(message, ReceiveQueue.Cost(frameBytes), _lifetimeToken).ConfigureAwait(false))
+        switch (await _received.AdmitAsync(message, ReceiveQueue.Cost(frameBytes), _lifetimeToken).ConfigureAwait(false))
         {
-            // Nothing waiting: hand it over on this thread. Only if the node makes us wait do later frames queue.
-            var delivery = _owner.OnFrameAsync(this, message);
-            if (!delivery.IsCompletedSuccessfully)
-            {
-                _received.BeginDispatching();
-                _dispatcher = DispatchQueuedAsync(delivery);
-            }
+            case ReceiveQueue.Admission.Deliver:
+                // Nothing waiting: hand it over on this thread. Only if the node makes us wait do later frames queue.
+                var delivery = _owner.OnFrameAsync(this, message);
+                if (!delivery.IsCompletedSuccessfully)
+                {
+                    _received.BeginDispatching();
+                    _dispatcher = DispatchQueuedAsync(delivery);
+                }
+                break;
+            case ReceiveQueue.Admission.OverBudget:
+                OnOverBudget(message, SendClasses.Of(message), sending: false);
+                break;
         }
         return null;
     }

@@ -28,17 +28,20 @@ internal sealed partial class TcpConnection
         {
             return false;
         }
-        if (!CanEncode(message))
+        if (!TryMeasure(message, out var bytes))
         {
             return false;
         }
         var sendClass = SendClasses.Of(message);
-        switch (_queues.TryEnqueue(message, sendClass, wake))
+        switch (_queues.TryEnqueue(message, sendClass, bytes, wake))
         {
             case SendQueues.Outcome.Queued:
                 return true;
             case SendQueues.Outcome.Full:
                 OnQueueFull(message, sendClass);
+                return false;
+            case SendQueues.Outcome.OverBudget:
+                OnOverBudget(message, sendClass, sending: true);
                 return false;
             default:
                 return false; // closing: the node hears OnClosed
@@ -55,12 +58,15 @@ internal sealed partial class TcpConnection
         _queues.Wake();
     }
 
-    private bool CanEncode(Message message)
+    /// <summary>The frame's size on the wire; false (logged) when it cannot be encoded or is too large.</summary>
+    private bool TryMeasure(Message message, out int bytes)
     {
         string? problem;
+        bytes = 0;
         try
         {
-            var body = FrameCodec.FrameSize(message) - ProtocolLimits.LengthPrefixSize;
+            bytes = FrameCodec.FrameSize(message);
+            var body = bytes - ProtocolLimits.LengthPrefixSize;
             problem = body > _options.MaxFrameBytes
                 ? $"its body of {body} bytes exceeds Transport:MaxFrameBytes ({_options.MaxFrameBytes})"
                 : null;
@@ -80,7 +86,7 @@ internal sealed partial class TcpConnection
     private void OnQueueFull(Message message, SendClass sendClass)
     {
         var dropped = Interlocked.Increment(ref _drops[(int)sendClass]);
-        _owner.CountDrop(sendClass);
+        _owner.CountDrop(sendClass, budget: false);
         var capacity = _queues.Capacity(sendClass);
         if (sendClass == SendClass.Control)
         {
@@ -95,6 +101,22 @@ internal sealed partial class TcpConnection
             _logger.LogWarningSendQueueFull(RemoteAddress, Info?.Listen.ToString() ?? "?", sendClass, capacity,
                 sendClass == SendClass.OwnGossip ? "Transport:OwnGossipQueueCapacity" : "Transport:SendQueueCapacity",
                 message.Type, dropped, DropLogEvery);
+        }
+    }
+
+    /// <summary>
+    /// The process queue budget refused a gossip frame: to send (it is not queued) or just received (it is not handed to
+    /// the node). Counted as a drop of its class, logged on the first drop of the class and every 1000th.
+    /// </summary>
+    private void OnOverBudget(Message message, SendClass sendClass, bool sending)
+    {
+        var dropped = Interlocked.Increment(ref _budgetDrops[(int)sendClass]);
+        _owner.CountDrop(sendClass, budget: true);
+        if (dropped == 1 || dropped % DropLogEvery == 0)
+        {
+            var budget = _owner.Budget;
+            _logger.LogWarningQueueBudgetUsedUp(budget.QueuedBytes, budget.LimitBytes, message.Type, sending ? "to send to" : "received from",
+                RemoteAddress, Info?.Listen.ToString() ?? "?", dropped, sendClass, DropLogEvery);
         }
     }
 

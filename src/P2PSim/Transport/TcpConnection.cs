@@ -29,6 +29,7 @@ internal sealed partial class TcpConnection
     private readonly Hello _localHello;
     private readonly DateTimeOffset _startedAt;
     private readonly long[] _drops = new long[3];
+    private readonly long[] _budgetDrops = new long[3];
     private Task _dispatcher = Task.CompletedTask;
     private readonly WireCounter _sent = new();
     private readonly WireCounter _receivedCount = new();
@@ -57,8 +58,8 @@ internal sealed partial class TcpConnection
         _options = options;
         _time = time;
         _logger = logger;
-        _queues = new SendQueues(options.ControlQueueCapacity, options.OwnGossipQueueCapacity, options.SendQueueCapacity);
-        _received = new ReceiveQueue(options.ReceiveQueueBytes);
+        _queues = new SendQueues(options.ControlQueueCapacity, options.OwnGossipQueueCapacity, options.SendQueueCapacity, owner.Budget);
+        _received = new ReceiveQueue(options.ReceiveQueueBytes, owner.Budget);
         _lifetime = CancellationTokenSource.CreateLinkedTokenSource(transportStopping);
         _lifetimeToken = _lifetime.Token;
         _queues.Bind(_lifetimeToken);
@@ -89,6 +90,9 @@ internal sealed partial class TcpConnection
     /// <summary>Most frames ever waiting in this connection's send queues at once.</summary>
     public int PeakQueuedFrames => _queues.Peak;
 
+    /// <summary>Wire bytes of the frames in this connection's send and receive queues (what it holds of the process budget).</summary>
+    public long QueuedBytes => _queues.Bytes + _received.Bytes;
+
     /// <summary>Frames read from this connection that the node has not taken yet.</summary>
     public int ReceivedWaiting => _received.Count;
 
@@ -109,7 +113,7 @@ internal sealed partial class TcpConnection
         {
             if (DialTarget is not null)
             {
-                _queues.TryEnqueue(_localHello, SendClass.Control);
+                _queues.TryEnqueue(_localHello, SendClass.Control, FrameCodec.FrameSize(_localHello));
             }
             var writer = WriteLoopAsync();
             bool deliverRest;
@@ -143,15 +147,19 @@ internal sealed partial class TcpConnection
         finally
         {
             _received.Complete();
+            _received.Clear(); // what is still queued either way gives its bytes back to the process budget
+            _queues.Discard();
             ReleaseResources();
             _owner.Release(this);
         }
         reason = CloseReason ?? reason;
         _logger.LogDebugConnectionClosed(Id, RemoteAddress, reason);
-        if (_drops[(int)SendClass.OwnGossip] + _drops[(int)SendClass.ForwardedGossip] > 0)
+        var own = Interlocked.Read(ref _drops[(int)SendClass.OwnGossip]) + Interlocked.Read(ref _budgetDrops[(int)SendClass.OwnGossip]);
+        var forwarded = Interlocked.Read(ref _drops[(int)SendClass.ForwardedGossip]) + Interlocked.Read(ref _budgetDrops[(int)SendClass.ForwardedGossip]);
+        if (own + forwarded > 0)
         {
-            _logger.LogWarningConnectionDropSummary(RemoteAddress, Info?.Listen.ToString() ?? "?",
-                Interlocked.Read(ref _drops[(int)SendClass.OwnGossip]), Interlocked.Read(ref _drops[(int)SendClass.ForwardedGossip]), reason);
+            _logger.LogWarningConnectionDropSummary(RemoteAddress, Info?.Listen.ToString() ?? "?", own, forwarded, reason,
+                Interlocked.Read(ref _budgetDrops[(int)SendClass.OwnGossip]) + Interlocked.Read(ref _budgetDrops[(int)SendClass.ForwardedGossip]));
         }
         await _owner.OnConnectionEndedAsync(this, reason).ConfigureAwait(false); // never throws
     }

@@ -1,12 +1,14 @@
 namespace P2PSim.Transport;
 
 /// <summary>
-/// Counting: open connections, frames dropped at full send queues, Pings echoed, the most frames ever queued on one
-/// connection, and the frames and bytes every connection wrote and decoded (ended ones included), for <see cref="GetStats"/>.
+/// Counting: open connections, frames dropped (at full send queues, or for the process queue budget), Pings echoed, the
+/// most frames ever queued on one connection, bytes queued, and the frames and bytes every connection wrote and decoded
+/// (ended ones included), for <see cref="GetStats"/>.
 /// </summary>
 public sealed partial class TcpTransport
 {
     private readonly long[] _dropped = new long[3];
+    private readonly long[] _budgetDropped = new long[3];
     private readonly object _endedGate = new();
     private WireCounts _endedSent;
     private WireCounts _endedReceived;
@@ -17,14 +19,20 @@ public sealed partial class TcpTransport
 
     public long DroppedFrames => Drops.Total;
 
-    public FrameDrops Drops => new(
-        Interlocked.Read(ref _dropped[(int)SendClass.Control]),
-        Interlocked.Read(ref _dropped[(int)SendClass.OwnGossip]),
-        Interlocked.Read(ref _dropped[(int)SendClass.ForwardedGossip]));
+    public FrameDrops Drops => Read(_dropped);
+
+    /// <summary>The part of <see cref="Drops"/> that the process queue budget refused (sending and receiving).</summary>
+    public FrameDrops BudgetDrops => Read(_budgetDropped);
+
+    private static FrameDrops Read(long[] counts) => new(
+        Interlocked.Read(ref counts[(int)SendClass.Control]),
+        Interlocked.Read(ref counts[(int)SendClass.OwnGossip]),
+        Interlocked.Read(ref counts[(int)SendClass.ForwardedGossip]));
 
     public TransportStats GetStats()
     {
         var queued = 0;
+        var queuedBytes = 0L;
         var waiting = 0;
         var peak = Volatile.Read(ref _peakQueued);
         WireCounts sent, received;
@@ -35,15 +43,25 @@ public sealed partial class TcpTransport
         foreach (var connection in _connections.Values)
         {
             queued += connection.QueuedFrames;
+            queuedBytes += connection.QueuedBytes;
             waiting += connection.ReceivedWaiting;
             peak = Math.Max(peak, connection.PeakQueuedFrames);
             sent += connection.Sent;
             received += connection.Received;
         }
-        return new TransportStats(OpenConnections, InboundConnections, Interlocked.Read(ref _refused), Drops, queued, peak, waiting, Interlocked.Read(ref _echoed), sent, received);
+        return new TransportStats(OpenConnections, InboundConnections, Interlocked.Read(ref _refused), Drops, queued, peak, waiting, Interlocked.Read(ref _echoed), sent, received,
+            queuedBytes, BudgetDrops, Budget.GetStats());
     }
 
-    internal void CountDrop(SendClass sendClass) => Interlocked.Increment(ref _dropped[(int)sendClass]);
+    /// <summary>Counts a dropped frame of <paramref name="sendClass"/>; <paramref name="budget"/>: the process queue budget refused it.</summary>
+    internal void CountDrop(SendClass sendClass, bool budget)
+    {
+        Interlocked.Increment(ref _dropped[(int)sendClass]);
+        if (budget)
+        {
+            Interlocked.Increment(ref _budgetDropped[(int)sendClass]);
+        }
+    }
 
     internal void CountEcho() => Interlocked.Increment(ref _echoed);
 

@@ -35,9 +35,14 @@ public sealed partial class TcpTransport : ITransport
     /// <summary>
     /// Binds the listening socket now (throws <see cref="SocketException"/> if the port is taken).
     /// <paramref name="loggerFor"/> gets the bound endpoint, so a node's log is named after its real port.
+    /// <paramref name="budget"/> is the process's queue budget, shared by every transport of the process; null gives
+    /// this transport a budget of its own (Transport:ProcessQueueBytes, or the default for one node).
     /// </summary>
-    public TcpTransport(NodeEndpoint bindTo, NodeRole role, TransportOptions options, TimeProvider time, Func<NodeEndpoint, ILogger> loggerFor)
+    public TcpTransport(NodeEndpoint bindTo, NodeRole role, TransportOptions options, TimeProvider time, Func<NodeEndpoint, ILogger> loggerFor,
+        QueueBudget? budget = null)
     {
+        ArgumentNullException.ThrowIfNull(options);
+        Budget = budget ?? new QueueBudget(QueueBudget.BytesFor(options.ProcessQueueBytes, nodes: 1));
         _role = role;
         _options = options;
         _time = time;
@@ -73,6 +78,9 @@ public sealed partial class TcpTransport : ITransport
     }
 
     public NodeEndpoint LocalEndpoint { get; }
+
+    /// <summary>The queue budget this transport's connections charge (see <see cref="QueueBudget"/>).</summary>
+    public QueueBudget Budget { get; }
 
     public void Start(ITransportHandler handler)
     {

@@ -20,8 +20,11 @@ internal static partial class TransportLog
     [LoggerMessage(Level = LogLevel.Warning, Message = "Control send queue to {Remote} (peer {Listen}) is full ({Capacity} frames, Transport:ControlQueueCapacity) with a {Type} frame to send: the remote has stopped reading; closing the connection")]
     public static partial void LogWarningControlQueueFull(this ILogger logger, string remote, string listen, int capacity, P2PSim.Protocol.MessageType type);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Connection with {Remote} (peer {Listen}) closed ({Reason}) after dropping {Own} own and {Forwarded} forwarded gossip frames because its send queues were full")]
-    public static partial void LogWarningConnectionDropSummary(this ILogger logger, string remote, string listen, long own, long forwarded, string reason);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Connection with {Remote} (peer {Listen}) closed ({Reason}) after dropping {Own} own and {Forwarded} forwarded gossip frames because its send queues were full or, {ForBudget} of them, because the process queue budget was used up")]
+    public static partial void LogWarningConnectionDropSummary(this ILogger logger, string remote, string listen, long own, long forwarded, string reason, long forBudget);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Process queue budget used up ({Queued} of {Limit} bytes queued, Transport:ProcessQueueBytes): dropped a {Type} frame {Direction} {Remote} (peer {Listen}); {Dropped} {Class} frames dropped on this connection for the budget so far (logged on the first drop and every {Every}th)")]
+    public static partial void LogWarningQueueBudgetUsedUp(this ILogger logger, long queued, long limit, P2PSim.Protocol.MessageType type, string direction, string remote, string listen, long dropped, SendClass @class, int every);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Cannot send a {Type} frame to {Remote}: {Problem}; the frame is not sent")]
     public static partial void LogErrorUnsendable(this ILogger logger, P2PSim.Protocol.MessageType type, string remote, string problem);

@@ -74,6 +74,7 @@ public sealed class ProcessTests
     [TestCase("--Peer:GossipInterval=00:00:00", "Peer:GossipInterval must be between")]
     [TestCase("--Network:Peers=lots", "Network:Peers")]
     [TestCase("--Network:PeerBasePort=5001", "Network:PeerBasePort clashes with Network:SeedBasePort")]
+    [TestCase("--Transport:ProcessQueueBytes=1000", "Transport:ProcessQueueBytes must be 0 (the default: 8192 bytes per node, at least 8388608) or between 65536")]
     [CancelAfter(30_000)]
     public async Task An_invalid_setting_stops_start_up_with_one_clear_message_and_a_non_zero_exit_code(string argument, string message, CancellationToken ct)
     {
