@@ -121,7 +121,7 @@ public sealed record DeliveryReport(
 /// <param name="BytesSent">Wire bytes of those frames, length prefixes included.</param>
 /// <param name="PayloadBytes">Wire bytes of the gossip frames.</param>
 /// <param name="MessagesLost">Frames the (simulated) network lost.</param>
-/// <param name="SendQueueDrops">tcp: frames dropped at full send queues, per class, and the most frames one connection ever had queued; null on a simulated network.</param>
+/// <param name="SendQueueDrops">tcp: frames dropped (at full send queues, or for the process queue budget), per class, the most frames one connection ever had queued, and the budget; null on a simulated network.</param>
 public sealed record TrafficReport(
     long PayloadTransmissions,
     long FirstReceipts,
@@ -135,11 +135,18 @@ public sealed record TrafficReport(
     FrameDropsReport? SendQueueDrops = null);
 
 /// <summary>
-/// Frames a node's transport refused because that connection's send queue of the frame's class was full (tcp only:
-/// the simulator has no send queues). Control frames are never dropped: a connection whose control queue is full is
+/// Frames the nodes' transports dropped (tcp only: the simulator has no queues), per class: because that connection's
+/// send queue of the frame's class was full, or because the process queue budget (Transport:ProcessQueueBytes) refused
+/// them, to send or just received. Control frames are never dropped: a connection whose control queue is full is
 /// closed instead, and counted here. See Transport/TRANSPORT.md.
 /// </summary>
-public sealed record FrameDropsReport(long Control, long OwnGossip, long ForwardedGossip, int PeakQueuedFrames)
+/// <param name="PeakQueuedFrames">The most frames one connection ever had in its send queues.</param>
+/// <param name="BudgetOwnGossip">The part of <paramref name="OwnGossip"/> the process queue budget refused.</param>
+/// <param name="BudgetForwardedGossip">The part of <paramref name="ForwardedGossip"/> the process queue budget refused.</param>
+/// <param name="BudgetBytes">The process queue budget of the run (wire bytes).</param>
+/// <param name="PeakQueuedBytes">The most wire bytes ever queued at once in every send and receive queue of the process.</param>
+public sealed record FrameDropsReport(long Control, long OwnGossip, long ForwardedGossip, int PeakQueuedFrames,
+    long BudgetOwnGossip = 0, long BudgetForwardedGossip = 0, long BudgetBytes = 0, long PeakQueuedBytes = 0)
 {
     public long Total => Control + OwnGossip + ForwardedGossip;
 }

@@ -278,7 +278,7 @@ internal sealed class TcpExperimentNetwork : IExperimentNetwork, IAsyncDisposabl
     /// <summary>How long the wait for the last duplicate copies goes on once none arrives.</summary>
     private static readonly TimeSpan DuplicateSettle = TimeSpan.FromMilliseconds(500);
 
-    /// <summary>Gossip frames the send queues of every node dropped (they never arrive).</summary>
+    /// <summary>Gossip frames every node's transport dropped, sending or receiving (they never reach a node).</summary>
     private long DroppedGossip()
     {
         long dropped = 0;
@@ -343,7 +343,7 @@ internal sealed class TcpExperimentNetwork : IExperimentNetwork, IAsyncDisposabl
     public NetworkFacts Facts()
     {
         var sent = default(WireCounts);
-        long control = 0, own = 0, forwarded = 0;
+        long control = 0, own = 0, forwarded = 0, budgetOwn = 0, budgetForwarded = 0;
         var peak = 0;
         foreach (var stats in TransportStats())
         {
@@ -351,10 +351,13 @@ internal sealed class TcpExperimentNetwork : IExperimentNetwork, IAsyncDisposabl
             control += stats.Dropped.Control;
             own += stats.Dropped.OwnGossip;
             forwarded += stats.Dropped.ForwardedGossip;
+            budgetOwn += stats.BudgetDrops.OwnGossip;
+            budgetForwarded += stats.BudgetDrops.ForwardedGossip;
             peak = Math.Max(peak, stats.PeakQueuedFrames);
         }
+        var budget = Services.GetRequiredService<QueueBudget>(); // one for the whole run: every node's transport shares it
         return new(null, _observer.PayloadTransmissions, sent.Frames, sent.Bytes, _observer.PayloadBytes, 0, null,
-            SendQueueDrops: new FrameDropsReport(control, own, forwarded, peak));
+            SendQueueDrops: new FrameDropsReport(control, own, forwarded, peak, budgetOwn, budgetForwarded, budget.LimitBytes, budget.PeakQueuedBytes));
     }
 
     /// <summary>The counters of every node's transport: the host's nodes (those a restart replaced too), late joiners, restarted seeds.</summary>
@@ -450,7 +453,7 @@ internal sealed class TcpExperimentNetwork : IExperimentNetwork, IAsyncDisposabl
         builder.Services.AddSingleton<INodeEventObserver>(_observer);
         builder.Services.AddP2PSim(builder.Configuration);
         builder.Services.AddGivenOptions(_peer);
-        builder.Services.AddGivenOptions(TransportForRun(_options.Transport, _options.Peers));
+        builder.Services.AddGivenOptions(TransportForRun(_options.Transport, _options.Peers, _options.Seeds));
         builder.Services.AddGivenOptions(_options.Seed);
         var host = builder.Build();
         host.Services.GetRequiredService<NetworkStats>().TrackDelivery = false; // the recorder keeps the delivery account
@@ -458,15 +461,17 @@ internal sealed class TcpExperimentNetwork : IExperimentNetwork, IAsyncDisposabl
     }
 
     /// <summary>
-    /// The run's <c>Transport</c> settings as its nodes get them, with one change: <c>MaxInboundConnections</c> is raised
+    /// The run's <c>Transport</c> settings as its nodes get them, with two changes: <c>MaxInboundConnections</c> is raised
     /// to at least <c>Peers + 16</c> (never lowered), because every peer dials every seed it registers with, and joins,
     /// re-registrations and dead-node reports come in waves: a seed must be able to take a connection from every peer at
-    /// once, and from the other seeds.
+    /// once, and from the other seeds. And a default <c>ProcessQueueBytes</c> (0) becomes the default for every node of the
+    /// run, those that join late included (the host itself only starts the first ones).
     /// </summary>
-    internal static TransportOptions TransportForRun(TransportOptions transport, int peers)
+    internal static TransportOptions TransportForRun(TransportOptions transport, int peers, int seeds)
     {
         var copy = transport.Clone();
         copy.MaxInboundConnections = Math.Max(transport.MaxInboundConnections, peers + 16);
+        copy.ProcessQueueBytes = QueueBudget.BytesFor(transport.ProcessQueueBytes, seeds + peers);
         return copy;
     }
 }

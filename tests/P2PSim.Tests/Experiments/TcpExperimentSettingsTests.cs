@@ -1,5 +1,6 @@
 using P2PSim.Configuration;
 using P2PSim.Experiments;
+using P2PSim.Transport;
 
 namespace P2PSim.Tests.Experiments;
 
@@ -46,9 +47,10 @@ public sealed class TcpExperimentSettingsTests
     {
         var given = new TransportOptions { MaxInboundConnections = limit, EchoPings = false, SendQueueCapacity = 77, ShutdownGrace = TimeSpan.FromSeconds(9) };
 
-        var run = TcpExperimentNetwork.TransportForRun(given, peers);
+        var run = TcpExperimentNetwork.TransportForRun(given, peers, seeds: 3);
 
         Assert.That(run.MaxInboundConnections, Is.EqualTo(expected));
+        Assert.That(run.ProcessQueueBytes, Is.EqualTo(QueueBudget.BytesFor(0, peers + 3)), "the default budget, for every node of the run");
         Assert.That((run.EchoPings, run.SendQueueCapacity, run.ShutdownGrace), Is.EqualTo((false, 77, TimeSpan.FromSeconds(9))));
         Assert.That(given.MaxInboundConnections, Is.EqualTo(limit), "the run's options are left as they were");
     }
