@@ -50,8 +50,9 @@ public sealed class TransportOptions
 
     /// <summary>
     /// Wire bytes of queued frames the whole process may hold, over every send and receive queue of every node: one
-    /// budget shared fairly among the connections (Transport/QueueBudget.cs). Beyond it forwarded gossip is dropped
-    /// first (from three quarters of it on), own gossip next, control never; each queue may always hold 512 bytes.
+    /// budget shared fairly among the connections (Transport/QueueBudget.cs). Forwarded gossip is dropped first (to
+    /// send: from three quarters of it on; received: from seven eighths), own gossip next (from the whole of it),
+    /// control never; each queue may always hold 512 bytes.
     /// 0 = 8 KiB per node of the process, at least 8 MiB (TRANSPORT.md has the arithmetic).
     /// </summary>
     public long ProcessQueueBytes { get; set; }

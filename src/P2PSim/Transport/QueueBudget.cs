@@ -6,22 +6,25 @@ namespace P2PSim.Transport;
 /// gives them back when a frame leaves (written, handed to the node, or thrown away with its connection). The host
 /// creates one; a transport started on its own makes its own. See TRANSPORT.md, "The process queue budget".
 /// <para>
-/// Each queue holds an <see cref="Account"/>. A gossip frame is admitted when its account would stay within
-/// <see cref="GuaranteedBytes"/> (or the account is empty: one frame always fits), or else when the account would
-/// hold no more than what is left free under the frame's class ceiling after it: <c>used + size &lt;= ceiling -
-/// (total + size)</c>. That is the dynamic threshold of shared-memory switches (Choudhury and Hahne): one busy queue
-/// gets at most half of the ceiling, n busy queues at most 1/(n+1) each, and a new queue always finds room. The
-/// ceiling of forwarded gossip is three quarters of the budget, that of own gossip the whole budget, so forwarded
-/// gossip is refused first and own gossip next. Control frames are never refused here: they are charged (bounded per
-/// connection by Transport:ControlQueueCapacity and Transport:ReceiveQueueBytes) and may push the total past the
-/// budget, as the guaranteed shares may.
+/// Each queue holds an <see cref="Account"/>. A gossip frame is admitted only while the total stays within the budget,
+/// and then when its account would stay within <see cref="GuaranteedBytes"/> (or the account is empty: one frame always
+/// fits), or else when the account would hold no more than what is left free under the frame's class ceiling after it:
+/// <c>used + size &lt;= ceiling - (total + size)</c>. That is the dynamic threshold of shared-memory switches (Choudhury and Hahne): one busy queue
+/// gets at most half of the ceiling, n busy queues at most 1/(n+1) each, and a new queue always finds room.
+/// </para>
+/// <para>
+/// The ceilings order the refusals: forwarded gossip still to be sent, three quarters of the budget; forwarded gossip
+/// received, seven eighths (a frame refused before the wire costs nothing yet, one refused after it wasted the
+/// sender's and the receiver's work); own gossip, either way, the whole budget. Control frames are never refused
+/// here: they are charged (bounded per connection by Transport:ControlQueueCapacity and Transport:ReceiveQueueBytes)
+/// and may push the total past the budget; gossip never does.
 /// </para>
 /// Thread-safe: the total is reserved with a compare-and-swap, so gossip never takes it past a ceiling; an account is
 /// normally used under its queue's lock, but any thread may charge or release it.
 /// </summary>
 public sealed class QueueBudget
 {
-    /// <summary>What every queue may hold whatever the total: a few gossip frames (one frame always fits an empty queue).</summary>
+    /// <summary>What every queue may hold while the total is within the budget, whatever the ceilings and the fair shares: a few gossip frames.</summary>
     public const int GuaranteedBytes = 512;
 
     /// <summary>Default budget per node of the process (Transport:ProcessQueueBytes = 0); see TRANSPORT.md for the arithmetic.</summary>
@@ -30,7 +33,7 @@ public sealed class QueueBudget
     /// <summary>The default is never below this, so a small network is not starved (a catch-up reply alone can be 64 KiB).</summary>
     public const long MinimumDefaultBytes = 8 * 1024 * 1024;
 
-    private readonly long[] _ceilings; // per SendClass
+    private readonly long[][] _ceilings; // per QueueSide, per SendClass
     private long _total;
     private long _peak;
     private long _droppedOwn;
@@ -40,7 +43,11 @@ public sealed class QueueBudget
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(limitBytes, 1);
         LimitBytes = limitBytes;
-        _ceilings = [long.MaxValue, limitBytes, limitBytes - (limitBytes / 4)];
+        _ceilings =
+        [
+            [long.MaxValue, limitBytes, limitBytes - (limitBytes / 4)], // to send
+            [long.MaxValue, limitBytes, limitBytes - (limitBytes / 8)], // received
+        ];
     }
 
     /// <summary>The budget for a process of <paramref name="nodes"/> nodes: <paramref name="configured"/>, or the default when that is 0.</summary>
@@ -58,13 +65,13 @@ public sealed class QueueBudget
     /// <summary>Gossip frames refused because the budget was used up, per class (control is never refused).</summary>
     public FrameDrops Drops => new(0, Volatile.Read(ref _droppedOwn), Volatile.Read(ref _droppedForwarded));
 
-    /// <summary>Most bytes a frame of <paramref name="sendClass"/> may bring the total to (beyond the guaranteed shares).</summary>
-    public long Ceiling(SendClass sendClass) => _ceilings[(int)sendClass];
+    /// <summary>Most bytes a frame of <paramref name="sendClass"/> in a queue of <paramref name="side"/> may bring the total to (beyond the guaranteed shares).</summary>
+    public long Ceiling(SendClass sendClass, QueueSide side = QueueSide.Send) => _ceilings[(int)side][(int)sendClass];
 
     public BudgetStats GetStats() => new(LimitBytes, QueuedBytes, PeakQueuedBytes, Drops);
 
-    /// <summary>A new, empty account for one queue.</summary>
-    public Account Open() => new(this);
+    /// <summary>A new, empty account for one queue of frames to send, or of frames received.</summary>
+    public Account Open(QueueSide side = QueueSide.Send) => new(this, side);
 
     /// <summary>
     /// Charges <paramref name="bytes"/> to <paramref name="account"/> if the rules admit a frame of <paramref name="sendClass"/>;
@@ -75,14 +82,14 @@ public sealed class QueueBudget
         ArgumentNullException.ThrowIfNull(account);
         ArgumentOutOfRangeException.ThrowIfNegative(bytes);
         CheckOwner(account);
-        var ceiling = _ceilings[(int)sendClass];
+        var ceiling = _ceilings[(int)account.Side][(int)sendClass];
         var held = account.Used;
         var guaranteed = held == 0 || held + bytes <= GuaranteedBytes;
         long total;
         while (true)
         {
             total = Volatile.Read(ref _total);
-            if (sendClass != SendClass.Control && !guaranteed && held + bytes > ceiling - (total + bytes))
+            if (sendClass != SendClass.Control && (total + bytes > LimitBytes || (!guaranteed && held + bytes > ceiling - (total + bytes))))
             {
                 Interlocked.Increment(ref sendClass == SendClass.OwnGossip ? ref _droppedOwn : ref _droppedForwarded);
                 return false;
@@ -153,13 +160,26 @@ public sealed class QueueBudget
     {
         internal long UsedBytes;
 
-        internal Account(QueueBudget budget) => Budget = budget;
+        internal Account(QueueBudget budget, QueueSide side)
+        {
+            Budget = budget;
+            Side = side;
+        }
 
         internal QueueBudget Budget { get; }
+
+        public QueueSide Side { get; }
 
         /// <summary>Bytes this queue holds right now.</summary>
         public long Used => Volatile.Read(ref UsedBytes);
     }
+}
+
+/// <summary>Which queues an account belongs to: frames to send, or frames received and not yet taken by the node.</summary>
+public enum QueueSide
+{
+    Send = 0,
+    Receive = 1,
 }
 
 /// <summary>A snapshot of the process queue budget.</summary>

@@ -43,7 +43,7 @@ internal sealed class ReceiveQueue(long capacityBytes, QueueBudget budget)
 
     private readonly object _gate = new();
     private readonly Queue<(Message Message, int Cost)> _items = new();
-    private readonly QueueBudget.Account _account = budget.Open();
+    private readonly QueueBudget.Account _account = budget.Open(QueueSide.Receive);
     private TaskCompletionSource? _spaceWaiter;
     private long _bytes;
     private long _peakBytes;

@@ -141,7 +141,7 @@ internal sealed class SendQueues : IValueTaskSource<bool>
     {
         _capacities = [control, ownGossip, forwardedGossip];
         _budget = budget;
-        _account = budget.Open();
+        _account = budget.Open(QueueSide.Send);
     }
 
     public int Capacity(SendClass sendClass) => _capacities[(int)sendClass];

