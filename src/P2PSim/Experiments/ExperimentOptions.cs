@@ -103,6 +103,9 @@ public sealed record ExperimentOptions
     /// <summary>Section <c>Seed</c>: how the seeds keep their peer lists (on both networks).</summary>
     public SeedOptions Seed { get; init; } = new();
 
+    /// <summary>Section <c>Gossip</c>: the routing (flood or tree) and its timings (on both networks).</summary>
+    public GossipOptions Gossip { get; init; } = new();
+
     // Not settings: internal, so the configuration binder leaves them alone; the tests set them.
 
     /// <summary>Most peers a seed puts in one peer list (it samples at random beyond that). Simulated only; tcp seeds keep their default.</summary>
@@ -140,6 +143,7 @@ public sealed record ExperimentOptions
             Peer = configuration.GetSection(PeerOptions.Section).Get<PeerOptions>() ?? new PeerOptions(),
             Transport = configuration.GetSection(TransportOptions.Section).Get<TransportOptions>() ?? new TransportOptions(),
             Seed = configuration.GetSection(SeedOptions.Section).Get<SeedOptions>() ?? new SeedOptions(),
+            Gossip = configuration.GetSection(GossipOptions.Section).Get<GossipOptions>() ?? new GossipOptions(),
         };
 
     /// <summary>Throws <see cref="ArgumentException"/> naming every invalid setting, as the <c>experiment</c> command lists them.</summary>

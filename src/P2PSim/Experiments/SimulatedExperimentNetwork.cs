@@ -69,7 +69,7 @@ internal sealed class SimulatedExperimentNetwork : IExperimentNetwork
         {
             peerEndpoints[p] = SimulatedAddresses.Peer(p);
             // Duplicates are counted by the machines, not reported one event each (see Facts).
-            _peers[p] = new PeerMachine(peerEndpoints[p], seedEndpoints, peer, NodeRandom.For(nodeSeed, NodeRole.Peer, p), reportDuplicates: false);
+            _peers[p] = new PeerMachine(peerEndpoints[p], seedEndpoints, peer, NodeRandom.For(nodeSeed, NodeRole.Peer, p), reportDuplicates: false, gossip: options.Gossip);
             _network.Add(_peers[p]);
             _nodeOwner.Add(p);
         }

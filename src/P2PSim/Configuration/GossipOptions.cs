@@ -1,0 +1,49 @@
+namespace P2PSim.Configuration;
+
+/// <summary>How a message spreads through the overlay.</summary>
+public enum Routing
+{
+    /// <summary>Every message over every link but the one it came in on (the seed's behaviour): about one copy per link.</summary>
+    Flood,
+
+    /// <summary>
+    /// Epidemic broadcast trees (Plumtree; Leitão, Pereira, Rodrigues, SRDS 2007): payloads over the links of a spanning
+    /// tree, announcements of ids over the others; about one copy per peer.
+    /// </summary>
+    Tree,
+}
+
+/// <summary>
+/// Section <c>Gossip</c>: the routing, and the timings of broadcast trees. The defaults are iroh-gossip's
+/// (<c>proto/plumtree.rs</c>), which are the paper's, scaled for a LAN.
+/// </summary>
+public sealed class GossipOptions
+{
+    public const string Section = "Gossip";
+
+    /// <summary><c>flood</c> or <c>tree</c>.</summary>
+    public Routing Routing { get; set; } = Routing.Flood;
+
+    /// <summary>
+    /// tree: announcements (ids a peer did not push on a link) are collected this long per link and sent as one IHave
+    /// frame. The paper sends each at once; batching trades a few ms of repair time for far fewer frames.
+    /// </summary>
+    public TimeSpan AnnounceInterval { get; set; } = TimeSpan.FromMilliseconds(5);
+
+    /// <summary>
+    /// tree: how long a peer that heard of a message only by announcement waits for the payload before it asks the
+    /// announcer for it (Graft), making that link part of the tree. The paper's first timer.
+    /// </summary>
+    public TimeSpan GraftTimeout { get; set; } = TimeSpan.FromMilliseconds(80);
+
+    /// <summary>tree: after a Graft, how long before the next announcer is asked. The paper's second timer.</summary>
+    public TimeSpan GraftRetry { get; set; } = TimeSpan.FromMilliseconds(40);
+
+    /// <summary>
+    /// tree: a payload that arrives this many hops or more after an announcement of the same message swaps the two
+    /// links (the announcer's joins the tree, the sender's leaves it): the tree gets shorter where it can.
+    /// </summary>
+    public int OptimizationThreshold { get; set; } = 7;
+
+    public GossipOptions Clone() => (GossipOptions)MemberwiseClone();
+}
