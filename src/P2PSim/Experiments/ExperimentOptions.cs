@@ -28,6 +28,9 @@ public sealed record ExperimentOptions
     /// <summary>What the peers do once the overlay is built: <c>burst</c>, <c>classic</c>, <c>crash</c>, <c>seedcrash</c>, <c>churn</c> or <c>partition</c> (simulated only).</summary>
     public WorkloadKind Workload { get; init; } = WorkloadKind.Burst;
 
+    /// <summary>Every workload but classic: who publishes at each step: a random live peer, always the same one, or every peer.</summary>
+    public PublisherKind Publishers { get; init; } = PublisherKind.Random;
+
     public int Seeds { get; init; } = 3;
 
     /// <summary>Peer nodes, those churn holds back included.</summary>
