@@ -38,8 +38,10 @@ internal sealed partial class Dissemination
     /// machines saves an event per copy. The TCP shell logs them (at Debug) and keeps the default.
     /// </param>
     /// <param name="gossip">The routing and its timings; null: flooding.</param>
-    public Dissemination(NodeEndpoint self, PeerOptions options, Outbox outbox, NeighbourTable table, bool reportDuplicates, GossipOptions? gossip = null)
+    /// <param name="random">Tree routing: spreads the graft timers (the node's seeded generator); null: a fixed seed.</param>
+    public Dissemination(NodeEndpoint self, PeerOptions options, Outbox outbox, NeighbourTable table, bool reportDuplicates, GossipOptions? gossip = null, Random? random = null)
     {
+        _random = random ?? new Random(1);
         _gossip = gossip ?? new GossipOptions();
         _tree = _gossip.Routing == Routing.Tree;
         _self = self;

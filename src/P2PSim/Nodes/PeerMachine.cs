@@ -60,7 +60,7 @@ public sealed class PeerMachine : NodeMachine
         };
         _neighbourOf = _table.ByConnection;
         _liveness = new LivenessMonitor(options, Out, _table);
-        _dissemination = new Dissemination(self, options, Out, _table, reportDuplicates, gossip);
+        _dissemination = new Dissemination(self, options, Out, _table, reportDuplicates, gossip, random);
         _tree = _dissemination.Routing == Routing.Tree;
     }
 
@@ -71,6 +71,9 @@ public sealed class PeerMachine : NodeMachine
 
     /// <summary>Tree routing: links in the tree (pushed to) and links announced to only.</summary>
     public (int Eager, int Lazy) TreeLinks => _dissemination.TreeLinks;
+
+    /// <summary>Tree routing: whether the link to <paramref name="neighbour"/> is lazy (announcements only); null: no such link.</summary>
+    public bool? IsLazyLink(NodeEndpoint neighbour) => _dissemination.IsLazy(neighbour);
 
     /// <summary>The seeds that answered this peer's registration.</summary>
     public IReadOnlyCollection<NodeEndpoint> RegisteredSeeds => _session.Registered;
