@@ -134,7 +134,7 @@ internal sealed class GossipOptionsValidator : IValidateOptions<GossipOptions>
             .Interval($"{S}:AnnounceInterval", o.AnnounceInterval, TimeSpan.Zero, minute)
             .Interval($"{S}:GraftTimeout", o.GraftTimeout, ms, minute)
             .Interval($"{S}:GraftRetry", o.GraftRetry, ms, minute)
-            .Range($"{S}:OptimizationThreshold", o.OptimizationThreshold, 1, 1000)
+            .Range($"{S}:OptimizationThreshold", o.OptimizationThreshold, 0, 1000)
             .Result();
     }
 }

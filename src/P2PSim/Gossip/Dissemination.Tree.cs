@@ -163,7 +163,7 @@ internal sealed partial class Dissemination
                 best = announcer;
             }
         }
-        if (best is not { } shorter || hops - shorter.Hops < _gossip.OptimizationThreshold
+        if (_gossip.OptimizationThreshold <= 0 || best is not { } shorter || hops - shorter.Hops < _gossip.OptimizationThreshold
             || !_links.TryGetValue(shorter.Peer, out var link) || _table.Entries.GetValueOrDefault(shorter.Peer)?.Connection is not { } connection)
         {
             return;
