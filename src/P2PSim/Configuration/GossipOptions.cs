@@ -29,9 +29,14 @@ public sealed class GossipOptions
 
     /// <summary>
     /// tree: announcements (ids a peer did not push on a link) are collected this long per link and sent as one IHave
-    /// frame. The paper sends each at once; batching trades a few ms of repair time for far fewer frames.
+    /// frame. The paper sends each at once; batching trades repair time for far fewer frames.
     /// </summary>
-    public TimeSpan AnnounceInterval { get; set; } = TimeSpan.FromMilliseconds(5);
+    /// <remarks>
+    /// Simulated classic workload, 1,000 peers, 10,000 messages (200 a second): with 5 ms, 3,344 announcement frames
+    /// per message (3.3 per peer, on top of one payload per peer); with 50 ms, 465, and reach-all unchanged (p99 8 ms).
+    /// A repair after a failure waits this much longer.
+    /// </remarks>
+    public TimeSpan AnnounceInterval { get; set; } = TimeSpan.FromMilliseconds(50);
 
     /// <summary>
     /// tree: how long a peer that heard of a message only by announcement waits for the payload before it asks the
