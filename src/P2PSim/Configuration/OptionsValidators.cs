@@ -123,6 +123,23 @@ internal sealed class PeerOptionsValidator(IOptions<TransportOptions> transport)
     }
 }
 
+internal sealed class GossipOptionsValidator : IValidateOptions<GossipOptions>
+{
+    public ValidateOptionsResult Validate(string? name, GossipOptions o)
+    {
+        const string S = GossipOptions.Section;
+        var ms = TimeSpan.FromMilliseconds(1);
+        var minute = TimeSpan.FromMinutes(1);
+        return new SettingsChecks()
+            .That(Enum.IsDefined(o.Routing), $"{S}:Routing must be flood or tree (was {o.Routing}).")
+            .Interval($"{S}:AnnounceInterval", o.AnnounceInterval, TimeSpan.Zero, minute)
+            .Interval($"{S}:GraftTimeout", o.GraftTimeout, ms, minute)
+            .Interval($"{S}:GraftRetry", o.GraftRetry, ms, minute)
+            .Range($"{S}:OptimizationThreshold", o.OptimizationThreshold, 0, 1000)
+            .Result();
+    }
+}
+
 internal sealed class SeedOptionsValidator : IValidateOptions<SeedOptions>
 {
     public ValidateOptionsResult Validate(string? name, SeedOptions o) => new SettingsChecks()

@@ -28,6 +28,9 @@ public sealed record ExperimentOptions
     /// <summary>What the peers do once the overlay is built: <c>burst</c>, <c>classic</c>, <c>crash</c>, <c>seedcrash</c>, <c>churn</c> or <c>partition</c> (simulated only).</summary>
     public WorkloadKind Workload { get; init; } = WorkloadKind.Burst;
 
+    /// <summary>Every workload but classic: who publishes at each step: a random live peer, always the same one, or every peer.</summary>
+    public PublisherKind Publishers { get; init; } = PublisherKind.Random;
+
     public int Seeds { get; init; } = 3;
 
     /// <summary>Peer nodes, those churn holds back included.</summary>
@@ -103,6 +106,9 @@ public sealed record ExperimentOptions
     /// <summary>Section <c>Seed</c>: how the seeds keep their peer lists (on both networks).</summary>
     public SeedOptions Seed { get; init; } = new();
 
+    /// <summary>Section <c>Gossip</c>: the routing (flood or tree) and its timings (on both networks).</summary>
+    public GossipOptions Gossip { get; init; } = new();
+
     // Not settings: internal, so the configuration binder leaves them alone; the tests set them.
 
     /// <summary>Most peers a seed puts in one peer list (it samples at random beyond that). Simulated only; tcp seeds keep their default.</summary>
@@ -140,6 +146,7 @@ public sealed record ExperimentOptions
             Peer = configuration.GetSection(PeerOptions.Section).Get<PeerOptions>() ?? new PeerOptions(),
             Transport = configuration.GetSection(TransportOptions.Section).Get<TransportOptions>() ?? new TransportOptions(),
             Seed = configuration.GetSection(SeedOptions.Section).Get<SeedOptions>() ?? new SeedOptions(),
+            Gossip = configuration.GetSection(GossipOptions.Section).Get<GossipOptions>() ?? new GossipOptions(),
         };
 
     /// <summary>Throws <see cref="ArgumentException"/> naming every invalid setting, as the <c>experiment</c> command lists them.</summary>

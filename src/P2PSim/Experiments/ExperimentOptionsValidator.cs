@@ -53,6 +53,7 @@ internal sealed class ExperimentOptionsValidator : IValidateOptions<ExperimentOp
             .Include(new PeerOptionsValidator(Options.Create(o.Transport)).Validate(null, o.Peer))
             .Include(new TransportOptionsValidator().Validate(null, o.Transport))
             .Include(new SeedOptionsValidator().Validate(null, o.Seed))
+            .Include(new GossipOptionsValidator().Validate(null, o.Gossip))
             .That(o.MaxPeersPerList >= 1, $"{nameof(ExperimentOptions)}.{nameof(ExperimentOptions.MaxPeersPerList)} must be at least 1 (was {o.MaxPeersPerList}).")
             .That(o.JoinSpacing >= TimeSpan.Zero && o.ProgressInterval >= TimeSpan.Zero && o.JoinTimeout > TimeSpan.Zero && o.DrainTimeout > TimeSpan.Zero,
                 $"{nameof(ExperimentOptions)}.{nameof(ExperimentOptions.JoinSpacing)} and {nameof(ExperimentOptions.ProgressInterval)} must not be negative; "

@@ -122,6 +122,10 @@ public sealed record DeliveryReport(
 /// <param name="PayloadBytes">Wire bytes of the gossip frames.</param>
 /// <param name="MessagesLost">Frames the (simulated) network lost.</param>
 /// <param name="SendQueueDrops">tcp: frames dropped (at full send queues, or for the process queue budget), per class, the most frames one connection ever had queued, and the budget; null on a simulated network.</param>
+/// <param name="Routing"><c>flood</c> or <c>tree</c> (<c>Gossip:Routing</c>).</param>
+/// <param name="TreeControlFrames">Frames of the broadcast tree's control: announcements (IHave), grafts and prunes; null where not counted.</param>
+/// <param name="TreeControlBytes">Wire bytes of those frames.</param>
+/// <param name="RmrAfterFirstMessage">RMR of every message but the first (payloads sent and first receipts from the second publish step on): a tree's cost once it has formed.</param>
 public sealed record TrafficReport(
     long PayloadTransmissions,
     long FirstReceipts,
@@ -132,7 +136,16 @@ public sealed record TrafficReport(
     long BytesSent,
     long PayloadBytes,
     long MessagesLost,
-    FrameDropsReport? SendQueueDrops = null);
+    FrameDropsReport? SendQueueDrops = null)
+{
+    public string Routing { get; init; } = "flood";
+
+    public long? TreeControlFrames { get; init; }
+
+    public long? TreeControlBytes { get; init; }
+
+    public double? RmrAfterFirstMessage { get; init; }
+}
 
 /// <summary>
 /// Frames the nodes' transports dropped (tcp only: the simulator has no queues), per class: because that connection's

@@ -112,4 +112,6 @@ public sealed record NetworkFacts(
     long MessagesLost,
     long? EventsProcessed,
     long? DuplicatesDropped = null,
-    FrameDropsReport? SendQueueDrops = null);
+    FrameDropsReport? SendQueueDrops = null,
+    long? TreeControlFrames = null,
+    long? TreeControlBytes = null);

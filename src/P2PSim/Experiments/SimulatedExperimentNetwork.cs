@@ -69,7 +69,7 @@ internal sealed class SimulatedExperimentNetwork : IExperimentNetwork
         {
             peerEndpoints[p] = SimulatedAddresses.Peer(p);
             // Duplicates are counted by the machines, not reported one event each (see Facts).
-            _peers[p] = new PeerMachine(peerEndpoints[p], seedEndpoints, peer, NodeRandom.For(nodeSeed, NodeRole.Peer, p), reportDuplicates: false);
+            _peers[p] = new PeerMachine(peerEndpoints[p], seedEndpoints, peer, NodeRandom.For(nodeSeed, NodeRole.Peer, p), reportDuplicates: false, gossip: options.Gossip);
             _network.Add(_peers[p]);
             _nodeOwner.Add(p);
         }
@@ -250,7 +250,26 @@ internal sealed class SimulatedExperimentNetwork : IExperimentNetwork
 
     public ValueTask WaitForGossipAsync(DateTimeOffset deadline, CancellationToken cancellationToken)
     {
-        Run(() => _network.Counters.PayloadsInFlight == 0, deadline);
+        var counters = _network.Counters;
+        Run(() => counters.PayloadsInFlight == 0, deadline);
+        if (_options.Gossip.Routing == Routing.Tree)
+        {
+            // A tree may still be at work with no payload in flight: announcements wait for their flush, a peer that heard
+            // of a message only by announcement grafts it after a timeout, and the answer is a payload again. Go on while
+            // any payload or tree control frame was sent within one such round.
+            var quiet = _options.Gossip.AnnounceInterval + _options.Gossip.GraftTimeout + _options.Gossip.GraftRetry + (4 * _links.Latency) + _links.Jitter;
+            while (_network.Now < deadline)
+            {
+                var before = (counters.PayloadTransmissions, counters.TreeControlFrames);
+                var until = _network.Now + quiet < deadline ? _network.Now + quiet : deadline;
+                Run(null, until);
+                Run(() => counters.PayloadsInFlight == 0, deadline);
+                if ((counters.PayloadTransmissions, counters.TreeControlFrames) == before)
+                {
+                    break;
+                }
+            }
+        }
         return ValueTask.CompletedTask;
     }
 
@@ -280,7 +299,7 @@ internal sealed class SimulatedExperimentNetwork : IExperimentNetwork
         return new NetworkFacts(
             new LinkSettings(o.Latency.TotalMilliseconds, o.Jitter.TotalMilliseconds, o.LossProbability, o.LossScope.ToString()),
             c.PayloadTransmissions, c.MessagesSent, c.BytesSent, c.PayloadBytes, c.MessagesLost, _network.EventsProcessed,
-            DuplicatesDropped: _peers.Sum(p => p.Duplicates));
+            DuplicatesDropped: _peers.Sum(p => p.Duplicates), TreeControlFrames: c.TreeControlFrames, TreeControlBytes: c.TreeControlBytes);
     }
 
     // ---- the event loop ----

@@ -455,6 +455,7 @@ internal sealed class TcpExperimentNetwork : IExperimentNetwork, IAsyncDisposabl
         builder.Services.AddGivenOptions(_peer);
         builder.Services.AddGivenOptions(TransportForRun(_options.Transport, _options.Peers, _options.Seeds));
         builder.Services.AddGivenOptions(_options.Seed);
+        builder.Services.AddGivenOptions(_options.Gossip);
         var host = builder.Build();
         host.Services.GetRequiredService<NetworkStats>().TrackDelivery = false; // the recorder keeps the delivery account
         return host;

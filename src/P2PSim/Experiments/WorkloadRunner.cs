@@ -12,6 +12,8 @@ namespace P2PSim.Experiments;
 /// </summary>
 internal sealed class WorkloadRunner(IExperimentNetwork net, ExperimentOptions options, Workload workload, PeerOptions peer, Random random)
 {
+    private int? _publisher;
+
     public async ValueTask<ExperimentReport> RunAsync(CancellationToken cancellationToken)
     {
         var plan = WorkloadPlan.For(workload, net.SeedCount, net.PeerCount, random);
@@ -66,7 +68,12 @@ internal sealed class WorkloadRunner(IExperimentNetwork net, ExperimentOptions o
             switch (step.Kind)
             {
                 case StepKind.Publish:
-                    if (PickOrigin(plan.OriginsStay) is { } origin)
+                    if (++log.PublishSteps == 2)
+                    {
+                        // The first message has spread (a tree has formed on it): what the rest cost is counted apart.
+                        log.AfterFirst = (net.Facts().PayloadTransmissions, net.Read(static r => r.FirstReceipts));
+                    }
+                    foreach (var origin in Origins(plan.OriginsStay))
                     {
                         await net.PublishAsync(origin, cancellationToken).ConfigureAwait(false);
                         log.MessagesDuringPartition += log.PartitionAt is not null && log.HealAt is null ? 1 : 0;
@@ -111,6 +118,25 @@ internal sealed class WorkloadRunner(IExperimentNetwork net, ExperimentOptions o
                     log.RecoverAfter(now, DetectionWindow + ((peer.MaxMissedLiveness + 1) * peer.LivenessInterval));
                     break;
             }
+        }
+    }
+
+    /// <summary>The peers that publish at this step (<c>Experiment:Publishers</c>).</summary>
+    private IEnumerable<int> Origins(bool staying)
+    {
+        switch (options.Publishers)
+        {
+            case PublisherKind.Every:
+                var every = Enumerable.Range(0, net.PeerCount).Where(p => net.IsLive(p) && net.Read(r => r.HasJoined(p) && (!staying || !r.Departs(p)))).ToArray();
+                return every;
+            case PublisherKind.One:
+                if (_publisher is not { } one || !net.IsLive(one))
+                {
+                    _publisher = PickOrigin(staying);
+                }
+                return _publisher is { } chosen ? [chosen] : [];
+            default:
+                return PickOrigin(staying) is { } origin ? [origin] : [];
         }
     }
 
@@ -168,7 +194,14 @@ internal sealed class WorkloadRunner(IExperimentNetwork net, ExperimentOptions o
         var facts = net.Facts();
         var (delivery, traffic, crash, faults) = net.Read(r => (
             r.BuildDelivery(),
-            r.BuildTraffic(facts.PayloadTransmissions, facts.MessagesSent, facts.BytesSent, facts.PayloadBytes, facts.MessagesLost, facts.DuplicatesDropped, facts.SendQueueDrops),
+            r.BuildTraffic(facts.PayloadTransmissions, facts.MessagesSent, facts.BytesSent, facts.PayloadBytes, facts.MessagesLost, facts.DuplicatesDropped, facts.SendQueueDrops)
+                with
+                {
+                    Routing = options.Gossip.Routing.ToString().ToLowerInvariant(),
+                    TreeControlFrames = facts.TreeControlFrames,
+                    TreeControlBytes = facts.TreeControlBytes,
+                    RmrAfterFirstMessage = log.AfterFirst is { } first ? Statistics.Rmr(facts.PayloadTransmissions - first.Transmissions, r.FirstReceipts - first.Receipts) : null,
+                },
             r.BuildCrash(),
             Faults(r, plan, log)));
         return new ExperimentReport(
@@ -223,6 +256,12 @@ internal sealed class WorkloadRunner(IExperimentNetwork net, ExperimentOptions o
     /// <summary>What the steps did and when, for the report and for how long to wait for recovery.</summary>
     private sealed class FaultLog
     {
+        /// <summary>Publish steps taken so far.</summary>
+        public int PublishSteps { get; set; }
+
+        /// <summary>Payload transmissions and first receipts when the second publish step began (null: there was none).</summary>
+        public (long Transmissions, long Receipts)? AfterFirst { get; set; }
+
         public DateTimeOffset? RecoverBy { get; private set; }
 
         public DateTimeOffset? LastPeerChange { get; private set; }

@@ -1,5 +1,6 @@
 using P2PSim.Nodes;
 using P2PSim.Protocol;
+using GossipMessage = P2PSim.Protocol.Gossip;
 
 namespace P2PSim.Gossip;
 
@@ -11,17 +12,16 @@ namespace P2PSim.Gossip;
 internal sealed partial class Dissemination
 {
     private readonly Dictionary<MessageId, (NodeEndpoint From, DateTimeOffset Until)> _requested = new();
-    private readonly Dictionary<NodeEndpoint, Offer> _offers = new();
     private DateTimeOffset _offersUntil; // no neighbour's digest says anything about a message after this
 
     /// <summary>On every liveness round: digests older than one interval no longer say what a neighbour holds.</summary>
     public void ForgetStaleOffers(DateTimeOffset now)
     {
-        foreach (var offer in _offers.Values)
+        foreach (var link in _links.Values)
         {
-            if (now >= offer.Until)
+            if (now >= link.OfferedUntil)
             {
-                offer.Forget();
+                link.ForgetOffered();
             }
         }
     }
@@ -45,10 +45,16 @@ internal sealed partial class Dissemination
         }
     }
 
+    /// <summary>
+    /// A held message as it goes to a neighbour that asked for it (Want, Graft): kept as it arrived (or was originated),
+    /// an own message goes out as it is (hops 1), any other one hop further.
+    /// </summary>
+    private GossipMessage Served(GossipMessage held) => held.Origin == _self ? held : held with { Hops = NextHop(held.Hops) };
+
     /// <summary>A link came up: offer the neighbour the ids of the recent messages (nothing when there are none).</summary>
     private void SendDigest(ConnectionId connection, DateTimeOffset now)
     {
-        if (!_history.Enabled)
+        if (!_catchUp)
         {
             return;
         }
@@ -69,14 +75,14 @@ internal sealed partial class Dissemination
         {
             _requested.Remove(stale);
         }
-        if (_table.IsCurrent(from, connection) && _offers.TryGetValue(from, out var offer))
+        if (_table.IsCurrent(from, connection) && _links.TryGetValue(from, out var link))
         {
             // What it holds need not be forwarded to it (the catch-up answers would all come back as duplicates).
-            offer.Ids = [.. digest.Ids];
-            offer.Until = now + _options.LivenessInterval;
-            if (offer.Until > _offersUntil)
+            link.Offered = [.. digest.Ids];
+            link.OfferedUntil = now + _options.LivenessInterval;
+            if (link.OfferedUntil > _offersUntil)
             {
-                _offersUntil = offer.Until;
+                _offersUntil = link.OfferedUntil;
             }
         }
         var wanted = new List<MessageId>();
@@ -103,23 +109,10 @@ internal sealed partial class Dissemination
         {
             if (seen.Add(id) && _history.TryGet(id, out var entry))
             {
-                // Kept as it arrived (or was originated): an own message goes out as it is (hops 1), any other one hop further.
-                var held = entry.Message;
-                _out.Send(connection, held.Origin == _self ? held : held with { Hops = NextHop(held.Hops) });
+                _out.Send(connection, Served(entry.Message));
                 sent++;
             }
         }
         _out.Report(new CatchUpServed(now, from, want.Ids.Count, sent));
-    }
-
-    /// <summary>The ids of a neighbour's latest digest on the current link, trusted until <see cref="Until"/>.</summary>
-    private sealed class Offer
-    {
-        public HashSet<MessageId>? Ids;
-        public DateTimeOffset Until;
-
-        public bool Holds(MessageId id, DateTimeOffset now) => Ids is { } ids && now < Until && ids.Contains(id);
-
-        public void Forget() => Ids = null;
     }
 }

@@ -7,10 +7,11 @@ using GossipMessage = P2PSim.Protocol.Gossip;
 namespace P2PSim.Gossip;
 
 /// <summary>
-/// How messages spread, one part of <see cref="PeerMachine"/> (the broadcast half of iroh-gossip's <c>plumtree.rs</c>;
-/// here flooding): a new message goes to every neighbour; a first receipt is recorded in the Message List, logged and
-/// forwarded to every neighbour but the sender; a duplicate is dropped and counted. Catch-up over every new link
-/// (<c>Dissemination.CatchUp.cs</c>) closes gaps after a partition or a late join. It follows the
+/// How messages spread, one part of <see cref="PeerMachine"/> (the broadcast half of iroh-gossip's <c>plumtree.rs</c>):
+/// a first receipt is recorded in the Message List, logged and forwarded; a duplicate is dropped and counted. With
+/// <see cref="Routing.Flood"/> a message goes to every neighbour but the one it came from; with <see cref="Routing.Tree"/>
+/// only over the links of a broadcast tree, and its id is announced over the others (<c>Dissemination.Tree.cs</c>).
+/// Catch-up over every new link (<c>Dissemination.CatchUp.cs</c>) closes gaps after a partition or a late join. It follows the
 /// <see cref="NeighbourTable"/>'s links through <see cref="OnNeighbourUp"/> and <see cref="OnNeighbourRemoved"/> and never
 /// changes them. Pure: actions go to the node's <see cref="Outbox"/>.
 /// </summary>
@@ -23,8 +24,10 @@ internal sealed partial class Dissemination
     private readonly bool _reportDuplicates;
     private readonly MessageList _messages;
     private readonly MessageHistory _history;
+    private readonly Dictionary<NodeEndpoint, Link> _links = new();
+    private readonly bool _catchUp;
     private ConnectionId[] _targetConnections = [];
-    private Offer?[] _targetOffers = [];
+    private Link?[] _targetLinks = [];
     private bool _targetsStale = true;
     private readonly long _ttlMs;
     private static readonly long MaxSkewMs = (long)ProtocolLimits.MaxClockSkew.TotalMilliseconds;
@@ -34,8 +37,13 @@ internal sealed partial class Dissemination
     /// event. Duplicates are most of all traffic in a flood; a simulation of 100,000 peers that reads the count from the
     /// machines saves an event per copy. The TCP shell logs them (at Debug) and keeps the default.
     /// </param>
-    public Dissemination(NodeEndpoint self, PeerOptions options, Outbox outbox, NeighbourTable table, bool reportDuplicates)
+    /// <param name="gossip">The routing and its timings; null: flooding.</param>
+    /// <param name="random">Tree routing: spreads the graft timers (the node's seeded generator); null: a fixed seed.</param>
+    public Dissemination(NodeEndpoint self, PeerOptions options, Outbox outbox, NeighbourTable table, bool reportDuplicates, GossipOptions? gossip = null, Random? random = null)
     {
+        _random = random ?? new Random(1);
+        _gossip = gossip ?? new GossipOptions();
+        _tree = _gossip.Routing == Routing.Tree;
         _self = self;
         _options = options;
         _out = outbox;
@@ -43,8 +51,11 @@ internal sealed partial class Dissemination
         _reportDuplicates = reportDuplicates;
         _messages = new MessageList(options.MessageListCapacity, options.MessageListTtl);
         _ttlMs = (long)options.MessageListTtl.TotalMilliseconds;
-        // Never offer or keep a message longer than the Message List remembers having seen it.
-        _history = new MessageHistory(ProtocolLimits.MaxDigestIds, options.HistoryWindow < options.MessageListTtl ? options.HistoryWindow : options.MessageListTtl);
+        // Never offer or keep a message longer than the Message List remembers having seen it. A tree keeps messages a
+        // while even without catch-up, to answer grafts.
+        _catchUp = options.HistoryWindow > TimeSpan.Zero;
+        var keep = _tree && options.HistoryWindow < TreeRetention ? TreeRetention : options.HistoryWindow;
+        _history = new MessageHistory(ProtocolLimits.MaxDigestIds, keep < options.MessageListTtl ? keep : options.MessageListTtl);
     }
 
     public int Originated { get; private set; }
@@ -67,19 +78,25 @@ internal sealed partial class Dissemination
     /// <summary>A link came up: what the neighbour offered on an earlier link no longer counts; offer it the recent messages.</summary>
     public void OnNeighbourUp(NodeEndpoint neighbour, ConnectionId connection, DateTimeOffset now)
     {
-        if (_offers.TryGetValue(neighbour, out var offer))
+        if (_links.TryGetValue(neighbour, out var link))
         {
-            offer.Forget(); // the object stays: the broadcast targets may hold it
+            link.Reset(); // the object stays: the broadcast targets may hold it
         }
         else
         {
-            _offers[neighbour] = new Offer();
+            _links[neighbour] = new Link();
         }
         ForgetRequestsTo(neighbour);
         SendDigest(connection, now);
     }
 
-    public void OnNeighbourRemoved(NodeEndpoint neighbour) => _offers.Remove(neighbour);
+    public void OnNeighbourRemoved(NodeEndpoint neighbour)
+    {
+        if (_links.Remove(neighbour, out var link))
+        {
+            link.Gone = true; // announcements queued for it are dropped at the next flush
+        }
+    }
 
     /// <summary>The table's links changed: the broadcast targets are rebuilt before the next broadcast.</summary>
     public void OnLinksChanged() => _targetsStale = true;
@@ -95,8 +112,8 @@ internal sealed partial class Dissemination
         _history.Add(gossip, now);
         // Reported before the copies go out: a driver that carries out actions in order (the TCP shell) then never lets a
         // neighbour's receipt of the message be observed before its origination.
-        _out.Report(new GossipOriginated(now, text, id, Targets().Length));
-        Broadcast(gossip, except: null);
+        _out.Report(new GossipOriginated(now, text, id, PushTargets()));
+        Broadcast(gossip, except: null, checkOffers: false, now);
         return id;
     }
 
@@ -145,21 +162,27 @@ internal sealed partial class Dissemination
             {
                 _out.Report(new DuplicateDropped(now, id, from));
             }
+            if (_tree)
+            {
+                PruneOnDuplicate(arrivedOn, from);
+            }
             return;
         }
         Received++;
         var hops = gossip.Hops;
         var catchUp = _requested.Remove(id, out var request) && request.From == from;
+        var grafted = _tree && OnTreePayload(arrivedOn, from, id, hops);
         _history.Add(gossip, now);
-        var forwarded = Broadcast(gossip with { Hops = NextHop(hops) }, except: arrivedOn, id, now);
-        _out.Report(new GossipReceived(now, gossip.Text, id, gossip.Origin, from, hops, forwarded, catchUp));
+        var forwarded = Broadcast(gossip with { Hops = NextHop(hops) }, except: arrivedOn, checkOffers: true, now);
+        _out.Report(new GossipReceived(now, gossip.Text, id, gossip.Origin, from, hops, forwarded, catchUp, grafted));
     }
 
     private static ushort NextHop(ushort hops) => hops == ushort.MaxValue ? hops : (ushort)(hops + 1);
 
     /// <summary>
     /// Sends to every connected neighbour but <paramref name="except"/>, and (for a received message) but the
-    /// neighbours whose fresh digest says they already hold it.
+    /// neighbours whose fresh digest says they already hold it; on a tree, only to the tree links, and announces the
+    /// message on the others. Returns the payload copies sent.
     /// </summary>
     /// <remarks>
     /// The neighbour a message came from is skipped by its connection: a frame's connection maps to exactly one neighbour,
@@ -167,20 +190,43 @@ internal sealed partial class Dissemination
     /// neighbours' links are kept in two arrays, rebuilt (in the table's order) only after the table changed: a broadcast
     /// reads no neighbour object unless some neighbour's digest may still say it holds the message.
     /// </remarks>
-    private int Broadcast(Message message, ConnectionId? except, MessageId? id = null, DateTimeOffset now = default)
+    private int Broadcast(GossipMessage message, ConnectionId? except, bool checkOffers, DateTimeOffset now)
     {
         var targets = Targets();
-        var checkOffers = id is not null && now < _offersUntil;
+        var id = message.Id;
+        checkOffers = checkOffers && now < _offersUntil;
         var count = 0;
         for (var i = 0; i < targets.Length; i++)
         {
             var connection = targets[i];
-            if (connection == except || (checkOffers && _targetOffers[i] is { } offer && offer.Holds(id!.Value, now)))
+            var link = _targetLinks[i];
+            if (connection == except || (checkOffers && link is not null && link.Holds(id, now)))
             {
+                continue;
+            }
+            if (_tree && link is { Lazy: true })
+            {
+                Announce(link, connection, new Announcement(id, message.Hops), now);
                 continue;
             }
             _out.Send(connection, message);
             count++;
+        }
+        return count;
+    }
+
+    /// <summary>How many neighbours a new message is pushed to (all on a flood; the tree links on a tree).</summary>
+    private int PushTargets()
+    {
+        var targets = Targets();
+        if (!_tree)
+        {
+            return targets.Length;
+        }
+        var count = 0;
+        foreach (var link in _targetLinks)
+        {
+            count += link is { Lazy: true } ? 0 : 1;
         }
         return count;
     }
@@ -191,19 +237,53 @@ internal sealed partial class Dissemination
         if (_targetsStale)
         {
             var connections = new List<ConnectionId>(_table.Entries.Count);
-            var offers = new List<Offer?>(_table.Entries.Count);
+            var links = new List<Link?>(_table.Entries.Count);
             foreach (var (endpoint, neighbour) in _table.Entries)
             {
                 if (neighbour.Connection is { } connection)
                 {
                     connections.Add(connection);
-                    offers.Add(_offers.GetValueOrDefault(endpoint));
+                    links.Add(_links.GetValueOrDefault(endpoint));
                 }
             }
             _targetConnections = [.. connections];
-            _targetOffers = [.. offers];
+            _targetLinks = [.. links];
             _targetsStale = false;
         }
         return _targetConnections;
+    }
+
+    /// <summary>
+    /// What this part keeps per neighbour link: the ids of its latest digest on the link (trusted until
+    /// <see cref="OfferedUntil"/>), and on a tree whether the link is lazy (announcements only) and the announcements
+    /// waiting for the next IHave on it.
+    /// </summary>
+    private sealed class Link
+    {
+        public HashSet<MessageId>? Offered;
+        public DateTimeOffset OfferedUntil;
+
+        /// <summary>Tree: not a tree link: ids are announced on it, payloads are not pushed.</summary>
+        public bool Lazy;
+
+        /// <summary>Tree: announcements waiting for the next IHave frame on this link, and the link they go on.</summary>
+        public List<Announcement>? Pending;
+        public ConnectionId PendingOn;
+
+        /// <summary>The neighbour is gone: what is still pending for it is dropped.</summary>
+        public bool Gone;
+
+        public bool Holds(MessageId id, DateTimeOffset now) => Offered is { } offered && now < OfferedUntil && offered.Contains(id);
+
+        public void ForgetOffered() => Offered = null;
+
+        /// <summary>A new link to the same neighbour: nothing it offered counts, it starts as a tree link, nothing is pending.</summary>
+        public void Reset()
+        {
+            Offered = null;
+            Lazy = false;
+            Pending?.Clear();
+            Gone = false;
+        }
     }
 }

@@ -38,6 +38,7 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
     private readonly PeerOptions _peerOptions;
     private readonly TransportOptions _transportOptions;
     private readonly SeedOptions _seedOptions;
+    private readonly GossipOptions _gossipOptions;
     private readonly TimeProvider _time;
     private readonly ILoggerFactory _loggerFactory;
     private readonly NodeDirectory _directory;
@@ -63,7 +64,7 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
     private bool _joinedSignalled;
     private DateTimeOffset? _stopDeadline;
 
-    public NodeService(NodeSpec spec, IOptions<PeerOptions> peerOptions, IOptions<TransportOptions> transportOptions, IOptions<SeedOptions> seedOptions, TimeProvider time,
+    public NodeService(NodeSpec spec, IOptions<PeerOptions> peerOptions, IOptions<TransportOptions> transportOptions, IOptions<SeedOptions> seedOptions, IOptions<GossipOptions> gossipOptions, TimeProvider time,
         ILoggerFactory loggerFactory, NodeDirectory directory, NetworkStats stats, RandomSource random, JoinSequencer joins,
         IEnumerable<INodeEventObserver> observers, QueueBudget budget)
     {
@@ -73,6 +74,7 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
         _peerOptions = peerOptions.Value;
         _transportOptions = transportOptions.Value;
         _seedOptions = seedOptions.Value;
+        _gossipOptions = gossipOptions.Value;
         _time = time;
         _loggerFactory = loggerFactory;
         _directory = directory;
@@ -117,7 +119,7 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
         }
         NodeMachine machine = _spec.Role == NodeRole.Seed
             ? new SeedMachine(_transport.LocalEndpoint, _random.For("seed", _spec.Index), seeds: _directory.LiveSeedEndpoints, peerExpiry: _seedOptions.PeerExpiry(_peerOptions))
-            : new PeerMachine(_transport.LocalEndpoint, _directory.SeedEndpoints, _peerOptions, _random.For("peer", _spec.Index));
+            : new PeerMachine(_transport.LocalEndpoint, _directory.SeedEndpoints, _peerOptions, _random.For("peer", _spec.Index), gossip: _gossipOptions);
         _runtime = new NodeRuntime(machine, new Host(this), _transportOptions.EchoPings);
         _timer = _time.CreateTimer(static state => ((NodeService)state!).OnTimerFired(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         _counters = _stats.Register(_transport.LocalEndpoint, _spec.Role);

@@ -27,6 +27,7 @@ public static class P2PSimServiceCollectionExtensions
         AddValidatedOptions<PeerOptions, PeerOptionsValidator>(services, configuration, PeerOptions.Section);
         AddValidatedOptions<TransportOptions, TransportOptionsValidator>(services, configuration, TransportOptions.Section);
         AddValidatedOptions<SeedOptions, SeedOptionsValidator>(services, configuration, SeedOptions.Section);
+        AddValidatedOptions<GossipOptions, GossipOptionsValidator>(services, configuration, GossipOptions.Section);
         AddValidatedOptions<DemoOptions, DemoOptionsValidator>(services, configuration, DemoOptions.Section);
         AddValidatedOptions<LogOptions, LogOptionsValidator>(services, configuration, LogOptions.Section);
 

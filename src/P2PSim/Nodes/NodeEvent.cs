@@ -119,10 +119,11 @@ public sealed record GossipOriginated(DateTimeOffset At, string Text, MessageId 
 
 /// <summary>
 /// First receipt of a gossip message that <paramref name="Origin"/> created, from neighbour <paramref name="From"/>;
-/// forwarded to <paramref name="ForwardedTo"/> neighbours. <paramref name="CatchUp"/>: it came because this peer asked
-/// for it (Want).
+/// forwarded (pushed) to <paramref name="ForwardedTo"/> neighbours. <paramref name="CatchUp"/>: it came because this peer
+/// asked for it (Want). <paramref name="Grafted"/>: on a broadcast tree, it came because this peer heard of it by
+/// announcement and asked for it (Graft); otherwise it came by push.
 /// </summary>
-public sealed record GossipReceived(DateTimeOffset At, string Text, MessageId Id, NodeEndpoint Origin, NodeEndpoint From, int Hops, int ForwardedTo, bool CatchUp = false) : NodeEvent(At);
+public sealed record GossipReceived(DateTimeOffset At, string Text, MessageId Id, NodeEndpoint Origin, NodeEndpoint From, int Hops, int ForwardedTo, bool CatchUp = false, bool Grafted = false) : NodeEvent(At);
 
 /// <summary>
 /// A received message was dropped without being recorded or forwarded: <paramref name="Reason"/> says why (its timestamp

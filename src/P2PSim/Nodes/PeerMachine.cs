@@ -35,9 +35,11 @@ public sealed class PeerMachine : NodeMachine
     private int _timedOriginated;
     private DateTimeOffset? _nextGossip;
     private bool _stopping;
+    private readonly bool _tree;
 
     /// <param name="reportDuplicates">See <see cref="Dissemination"/>: false counts dropped duplicates without reporting each.</param>
-    public PeerMachine(NodeEndpoint self, IReadOnlyList<NodeEndpoint> seeds, PeerOptions options, Random random, bool reportDuplicates = true)
+    /// <param name="gossip">The routing (flood or tree) and its timings; null: flooding with the defaults.</param>
+    public PeerMachine(NodeEndpoint self, IReadOnlyList<NodeEndpoint> seeds, PeerOptions options, Random random, bool reportDuplicates = true, GossipOptions? gossip = null)
         : base(self)
     {
         _options = options;
@@ -58,10 +60,20 @@ public sealed class PeerMachine : NodeMachine
         };
         _neighbourOf = _table.ByConnection;
         _liveness = new LivenessMonitor(options, Out, _table);
-        _dissemination = new Dissemination(self, options, Out, _table, reportDuplicates);
+        _dissemination = new Dissemination(self, options, Out, _table, reportDuplicates, gossip, random);
+        _tree = _dissemination.Routing == Routing.Tree;
     }
 
     public override NodeRole Role => NodeRole.Peer;
+
+    /// <summary>How this peer spreads messages.</summary>
+    public Routing Routing => _dissemination.Routing;
+
+    /// <summary>Tree routing: links in the tree (pushed to) and links announced to only.</summary>
+    public (int Eager, int Lazy) TreeLinks => _dissemination.TreeLinks;
+
+    /// <summary>Tree routing: whether the link to <paramref name="neighbour"/> is lazy (announcements only); null: no such link.</summary>
+    public bool? IsLazyLink(NodeEndpoint neighbour) => _dissemination.IsLazy(neighbour);
 
     /// <summary>The seeds that answered this peer's registration.</summary>
     public IReadOnlyCollection<NodeEndpoint> RegisteredSeeds => _session.Registered;
@@ -137,7 +149,11 @@ public sealed class PeerMachine : NodeMachine
                     break;
                 case Protocol.Gossip gossip:
                     _dissemination.OnGossip(connection, from, gossip, now);
-                    return; // the bulk of all traffic: none of it moves a deadline, so the wake-up stays as it is
+                    if (_tree)
+                    {
+                        break; // announcements may now wait for their flush
+                    }
+                    return; // the bulk of a flood's traffic: none of it moves a deadline, so the wake-up stays as it is
                 case Ping ping:
                     _liveness.OnPing(connection, ping);
                     return;
@@ -149,6 +165,15 @@ public sealed class PeerMachine : NodeMachine
                     break;
                 case Want want:
                     _dissemination.OnWant(connection, from, want, now);
+                    break;
+                case IHave ihave:
+                    _dissemination.OnIHave(from, ihave, now);
+                    break;
+                case Graft graft:
+                    _dissemination.OnGraft(connection, from, graft);
+                    break;
+                case Prune:
+                    _dissemination.OnPrune(connection, from);
                     break;
                 case Goodbye:
                     _table.OnGoodbye(connection, from, now);
@@ -178,6 +203,7 @@ public sealed class PeerMachine : NodeMachine
     {
         _wake.Fired();
         _dissemination.Expire(now);
+        _dissemination.OnTimer(now);
         _session.OnTimer(now);
         if (!_stopping)
         {
@@ -243,6 +269,9 @@ public sealed class PeerMachine : NodeMachine
         _dissemination.OnNeighbourRemoved(neighbour);
     }
 
-    private void ScheduleWake() =>
-        _wake.Request(WakeScheduler.Earliest(WakeScheduler.Earliest(_nextGossip, _liveness.NextRound), _session.NextDeadline));
+    private void ScheduleWake()
+    {
+        var due = WakeScheduler.Earliest(WakeScheduler.Earliest(_nextGossip, _liveness.NextRound), _session.NextDeadline);
+        _wake.Request(_tree ? WakeScheduler.Earliest(due, _dissemination.NextDeadline) : due);
+    }
 }

@@ -49,11 +49,26 @@ public static partial class FrameCodec
             UInt16((ushort)ids.Count);
             foreach (var id in ids)
             {
-                UInt64(id.A);
-                UInt64(id.B);
-                UInt64(id.C);
-                UInt64(id.D);
+                Id(id);
             }
+        }
+
+        public void Announcements(IReadOnlyList<Announcement> announcements)
+        {
+            UInt16((ushort)announcements.Count);
+            foreach (var announcement in announcements)
+            {
+                Id(announcement.Id);
+                UInt16(announcement.Hops);
+            }
+        }
+
+        private void Id(MessageId id)
+        {
+            UInt64(id.A);
+            UInt64(id.B);
+            UInt64(id.C);
+            UInt64(id.D);
         }
 
         public void Text(string text)
@@ -167,13 +182,45 @@ public static partial class FrameCodec
             ids = new MessageId[count];
             for (var i = 0; i < count; i++)
             {
-                TryUInt64(out var a);
-                TryUInt64(out var b);
-                TryUInt64(out var c);
-                TryUInt64(out var d);
-                ids[i] = new MessageId(a, b, c, d);
+                ids[i] = ReadId();
             }
             return true;
+        }
+
+        public bool TryAnnouncements(out Announcement[] announcements)
+        {
+            announcements = [];
+            if (!TryUInt16(out var count))
+            {
+                return false;
+            }
+            if (count > ProtocolLimits.MaxAnnouncements)
+            {
+                Error = $"{count} announcements exceed the limit of {ProtocolLimits.MaxAnnouncements}";
+                return false;
+            }
+            if (Remaining < count * ProtocolLimits.AnnouncementSize)
+            {
+                return false;
+            }
+            announcements = new Announcement[count];
+            for (var i = 0; i < count; i++)
+            {
+                var id = ReadId();
+                TryUInt16(out var hops);
+                announcements[i] = new Announcement(id, hops);
+            }
+            return true;
+        }
+
+        /// <summary>A message id from the next 32 bytes (the caller checked they are there).</summary>
+        private MessageId ReadId()
+        {
+            TryUInt64(out var a);
+            TryUInt64(out var b);
+            TryUInt64(out var c);
+            TryUInt64(out var d);
+            return new MessageId(a, b, c, d);
         }
 
         /// <summary>Reads <paramref name="count"/> bytes into a new array; null when <paramref name="count"/> is 0.</summary>

@@ -109,6 +109,9 @@ public static partial class FrameCodec
         Ping or Pong => 8,
         Digest d => 2 + (CheckedIdCount(d.Ids.Count) * ProtocolLimits.MessageIdSize),
         Want w => 2 + (CheckedIdCount(w.Ids.Count) * ProtocolLimits.MessageIdSize),
+        Graft g => 2 + (CheckedIdCount(g.Ids.Count) * ProtocolLimits.MessageIdSize),
+        IHave h => 2 + (CheckedAnnouncementCount(h.Announcements.Count) * ProtocolLimits.AnnouncementSize),
+        Prune => 0,
         _ => throw new ArgumentException($"Cannot encode {message.GetType().Name}.", nameof(message)),
     };
 
@@ -152,7 +155,11 @@ public static partial class FrameCodec
 
     private static int CheckedIdCount(int count) => count <= ProtocolLimits.MaxDigestIds
         ? count
-        : throw new ArgumentException($"A Digest or Want holds at most {ProtocolLimits.MaxDigestIds} message ids (got {count}).", nameof(count));
+        : throw new ArgumentException($"A Digest, Want or Graft holds at most {ProtocolLimits.MaxDigestIds} message ids (got {count}).", nameof(count));
+
+    private static int CheckedAnnouncementCount(int count) => count <= ProtocolLimits.MaxAnnouncements
+        ? count
+        : throw new ArgumentException($"An IHave holds at most {ProtocolLimits.MaxAnnouncements} announcements (got {count}).", nameof(count));
 
     private static int EndpointSize(NodeEndpoint endpoint) => 1 + AddressBytes(endpoint.Address) + 2;
 
@@ -206,6 +213,12 @@ public static partial class FrameCodec
             case Want want:
                 w.Ids(want.Ids);
                 break;
+            case Graft graft:
+                w.Ids(graft.Ids);
+                break;
+            case IHave have:
+                w.Announcements(have.Announcements);
+                break;
         }
     }
 
@@ -225,6 +238,9 @@ public static partial class FrameCodec
             MessageType.Goodbye => Goodbye.Instance,
             MessageType.Digest => r.TryIds(out var held) ? new Digest(held) : null,
             MessageType.Want => r.TryIds(out var wanted) ? new Want(wanted) : null,
+            MessageType.IHave => r.TryAnnouncements(out var announced) ? new IHave(announced) : null,
+            MessageType.Graft => r.TryIds(out var grafted) ? new Graft(grafted) : null,
+            MessageType.Prune => Prune.Instance,
             _ => null,
         };
         error = r.Error ?? (message is null ? "truncated payload" : null);

@@ -15,6 +15,9 @@ public enum MessageType : byte
     Goodbye = 8,
     Digest = 9,
     Want = 10,
+    IHave = 11,
+    Graft = 12,
+    Prune = 13,
 }
 
 /// <summary>
@@ -70,6 +73,12 @@ public static class ProtocolLimits
     /// refused (clocks of different machines differ a little, never this much).
     /// </summary>
     public static readonly TimeSpan MaxClockSkew = TimeSpan.FromMinutes(1);
+
+    /// <summary>Most announcements in one <see cref="IHave"/> frame.</summary>
+    public const int MaxAnnouncements = 1024;
+
+    /// <summary>Bytes of one announcement in an <see cref="IHave"/>: a message id and the hops a copy would have.</summary>
+    public const int AnnouncementSize = MessageIdSize + 2;
 
     /// <summary>Bytes of one message id on the wire (a SHA-256).</summary>
     public const int MessageIdSize = 32;

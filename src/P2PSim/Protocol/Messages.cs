@@ -177,6 +177,42 @@ public sealed record Digest(IReadOnlyList<MessageId> Ids) : Message
     public override int GetHashCode() => Ids.Count;
 }
 
+/// <summary>One message a broadcast-tree peer has: its id, and the hops a copy would have if sent on this link.</summary>
+public readonly record struct Announcement(MessageId Id, ushort Hops);
+
+/// <summary>
+/// Broadcast trees, lazy push: the messages the sender received (or created) lately that it did not push on this link,
+/// one frame for every announcement of a short window. A receiver missing one asks with a <see cref="Graft"/>.
+/// </summary>
+public sealed record IHave(IReadOnlyList<Announcement> Announcements) : Message
+{
+    public override MessageType Type => MessageType.IHave;
+
+    public bool Equals(IHave? other) => other is not null && Announcements.SequenceEqual(other.Announcements);
+
+    public override int GetHashCode() => Announcements.Count;
+}
+
+/// <summary>
+/// Broadcast trees: make this link part of the tree (push payloads on it from now on), and send these messages
+/// (none: only the link).
+/// </summary>
+public sealed record Graft(IReadOnlyList<MessageId> Ids) : Message
+{
+    public override MessageType Type => MessageType.Graft;
+
+    public bool Equals(Graft? other) => other is not null && Ids.SequenceEqual(other.Ids);
+
+    public override int GetHashCode() => Ids.Count;
+}
+
+/// <summary>Broadcast trees: this link leaves the tree (the sender got a payload twice): announce, do not push.</summary>
+public sealed record Prune : Message
+{
+    public static readonly Prune Instance = new();
+    public override MessageType Type => MessageType.Prune;
+}
+
 /// <summary>Catch-up, answer to a <see cref="Digest"/>: send me these messages (the holder answers with <see cref="Gossip"/> frames).</summary>
 public sealed record Want(IReadOnlyList<MessageId> Ids) : Message
 {

@@ -20,6 +20,11 @@ public sealed class NetworkCounters
     /// <summary>Wire bytes of <see cref="PayloadTransmissions"/>.</summary>
     public long PayloadBytes { get; internal set; }
 
+    /// <summary>Broadcast-tree control frames sent (IHave, Graft, Prune), and their bytes.</summary>
+    public long TreeControlFrames { get; internal set; }
+
+    public long TreeControlBytes { get; internal set; }
+
     /// <summary>Messages handed to the receiving node.</summary>
     public long MessagesDelivered { get; internal set; }
 

@@ -392,6 +392,11 @@ public sealed partial class SimulatedNetwork
             Counters.PayloadTransmissions++;
             Counters.PayloadBytes += size;
         }
+        else if (message.Type is MessageType.IHave or MessageType.Graft or MessageType.Prune)
+        {
+            Counters.TreeControlFrames++;
+            Counters.TreeControlBytes += size;
+        }
         if (_loss > 0 && (isPayload || _lossOnAll) && _random.NextDouble() < _loss)
         {
             Counters.MessagesLost++;

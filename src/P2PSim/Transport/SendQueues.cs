@@ -88,11 +88,15 @@ internal sealed class WireCounter
 
 public static class SendClasses
 {
-    /// <summary>Which queue a message goes to: gossip by its hops, every other type is control.</summary>
+    /// <summary>
+    /// Which queue a message goes to: gossip by its hops; a broadcast tree's announcements (IHave) behind all gossip, so
+    /// they never overtake the payloads they announce (a peer that hears of a message before its payload arrives would
+    /// graft it for nothing); every other type is control.
+    /// </summary>
     public static SendClass Of(Message message) => message switch
     {
         Protocol.Gossip { Hops: <= 1 } => SendClass.OwnGossip,
-        Protocol.Gossip => SendClass.ForwardedGossip,
+        Protocol.Gossip or IHave => SendClass.ForwardedGossip,
         _ => SendClass.Control,
     };
 }

@@ -71,6 +71,27 @@ public sealed class GoldenReportTests
             Peer = Quick(),
             SampleInterval = TimeSpan.FromMilliseconds(500),
         },
+        ["tree-burst"] = new()
+        {
+            Peers = 120,
+            RunSeed = 11,
+            Workload = WorkloadKind.Burst,
+            Messages = 20,
+            Gossip = new GossipOptions { Routing = Routing.Tree },
+            Latency = TimeSpan.FromMilliseconds(5),
+            Jitter = TimeSpan.FromMilliseconds(2),
+        },
+        ["tree-crash"] = new()
+        {
+            Peers = 80,
+            RunSeed = 12,
+            Workload = WorkloadKind.Crash,
+            CrashShare = 0.3,
+            Messages = 20,
+            Peer = Quick(),
+            Gossip = new GossipOptions { Routing = Routing.Tree },
+            SampleInterval = TimeSpan.FromMilliseconds(500),
+        },
         ["partition"] = new()
         {
             Peers = 60,

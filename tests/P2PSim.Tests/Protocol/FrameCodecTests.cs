@@ -60,6 +60,12 @@ public class FrameCodecTests
         yield return Case("Want empty", new Want([]));
         yield return Case("Want three ids", new Want([.. Ids(3)]));
         yield return Case("Want at the id limit", new Want([.. Ids(ProtocolLimits.MaxDigestIds)]));
+        yield return Case("IHave empty", new IHave([]));
+        yield return Case("IHave two", new IHave([new Announcement(Worked().Id, 1), new Announcement(SignedV6().Id, ushort.MaxValue)]));
+        yield return Case("IHave at the limit", new IHave([.. Ids(ProtocolLimits.MaxAnnouncements).Select((id, i) => new Announcement(id, (ushort)i))]));
+        yield return Case("Graft of the link only", new Graft([]));
+        yield return Case("Graft two ids", new Graft([.. Ids(2)]));
+        yield return Case("Prune", Prune.Instance);
 
         static TestCaseData Case(string name, Message message) => new TestCaseData(message).SetName($"{{m}}({name})");
     }
@@ -89,7 +95,8 @@ public class FrameCodecTests
 
     /// <summary>Every message but the 10,000-entry peer list, the full digests and the longest gossips (feeding those byte by byte is quadratic and adds nothing).</summary>
     private static IEnumerable<TestCaseData> EverySmallMessage() =>
-        EveryMessage().Where(c => c.Arguments[0] is not (PeerList { Peers.Count: > 100 } or Digest { Ids.Count: > 100 } or Want { Ids.Count: > 100 } or GossipMessage { Text.Length: > 1000 }));
+        EveryMessage().Where(c => c.Arguments[0] is not (PeerList { Peers.Count: > 100 } or Digest { Ids.Count: > 100 } or Want { Ids.Count: > 100 }
+            or IHave { Announcements.Count: > 100 } or GossipMessage { Text.Length: > 1000 }));
 
     [TestCaseSource(nameof(EverySmallMessage))]
     public void Frame_fed_one_byte_at_a_time_is_incomplete_until_the_last_byte(Message message)
@@ -235,7 +242,7 @@ public class FrameCodecTests
     }
 
     [TestCase((byte)0)]
-    [TestCase((byte)11)]
+    [TestCase((byte)14)]
     [TestCase((byte)200)]
     [TestCase((byte)255)]
     public void Unknown_type_byte_is_invalid_as_soon_as_it_arrives(byte type)
@@ -282,6 +289,8 @@ public class FrameCodecTests
         yield return new TestCaseData(MessageType.Digest, (byte[])[0, 2, .. new byte[32]]).SetName("{m}(Digest of 2 ids with 1)");
         yield return new TestCaseData(MessageType.Want, new byte[] { 0 }).SetName("{m}(Want half a count)");
         yield return new TestCaseData(MessageType.Want, (byte[])[0, 1, .. new byte[31]]).SetName("{m}(Want id of 31 bytes)");
+        yield return new TestCaseData(MessageType.IHave, (byte[])[0, 1, .. new byte[33]]).SetName("{m}(IHave announcement without its hops' last byte)");
+        yield return new TestCaseData(MessageType.Graft, new byte[] { 0 }).SetName("{m}(Graft half a count)");
     }
 
     [TestCaseSource(nameof(TruncatedPayloads))]
@@ -303,12 +312,16 @@ public class FrameCodecTests
     [TestCase(MessageType.Pong, 8)]
     [TestCase(MessageType.Digest, 1)]
     [TestCase(MessageType.Want, 31)]
+    [TestCase(MessageType.Graft, 2)]
+    [TestCase(MessageType.IHave, 1)]
+    [TestCase(MessageType.Prune, 1)]
     public void Trailing_bytes_after_the_payload_are_invalid(MessageType type, int extra)
     {
         var payload = type switch
         {
             MessageType.Ping or MessageType.Pong => new byte[8 + extra],
-            MessageType.Digest or MessageType.Want => [0, 1, .. new byte[32 + extra]], // one id, then the extra bytes
+            MessageType.Digest or MessageType.Want or MessageType.Graft => [0, 1, .. new byte[32 + extra]], // one id, then the extra bytes
+            MessageType.IHave => [0, 1, .. new byte[34 + extra]], // one announcement, then the extra bytes
             _ => new byte[extra],
         };
 
@@ -681,7 +694,7 @@ public class FrameCodecTests
         {
             ["Hello"] = 1, ["Register"] = 2, ["PeerList"] = 3, ["DeadNode"] = 4,
             ["Gossip"] = 5, ["Ping"] = 6, ["Pong"] = 7, ["Goodbye"] = 8,
-            ["Digest"] = 9, ["Want"] = 10,
+            ["Digest"] = 9, ["Want"] = 10, ["IHave"] = 11, ["Graft"] = 12, ["Prune"] = 13,
         }));
     }
 
@@ -728,4 +741,34 @@ public class FrameCodecTests
     }
 
     private static byte[] Hex(string spaced) => Convert.FromHexString(spaced.Replace(" ", string.Empty, StringComparison.Ordinal));
+
+    [Test]
+    public void The_tree_frames_byte_by_byte()
+    {
+        var id = Worked().Id; // d7 96 42 e1 ... (PROTOCOL.md, Message id)
+        var idBytes = Convert.FromHexString("d79642e18c9b63f823c506616675c1b713a0ff9483b039bed9af499d4b380b34");
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(FrameCodec.Encode(Prune.Instance), Is.EqualTo(new byte[] { 0, 0, 0, 1, 0x0D }));
+            Assert.That(FrameCodec.Encode(new Graft([])), Is.EqualTo(new byte[] { 0, 0, 0, 3, 0x0C, 0, 0 }));
+            Assert.That(FrameCodec.Encode(new Graft([id])), Is.EqualTo((byte[])[0, 0, 0, 35, 0x0C, 0, 1, .. idBytes]));
+            Assert.That(FrameCodec.Encode(new IHave([new Announcement(id, 3)])), Is.EqualTo((byte[])[0, 0, 0, 37, 0x0B, 0, 1, .. idBytes, 0, 3]));
+        }
+    }
+
+    [Test]
+    public void An_IHave_over_the_announcement_limit_is_invalid_before_any_announcement_is_read()
+    {
+        var status = FrameCodec.TryRead(Frame(MessageType.IHave, [0x04, 0x01]), Max, out var message, out _, out var error);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(status, Is.EqualTo(DecodeStatus.Invalid));
+            Assert.That(error, Is.EqualTo("malformed IHave frame: 1025 announcements exceed the limit of 1024"));
+            Assert.That(message, Is.Null);
+            Assert.That(() => FrameCodec.Encode(new IHave([.. Enumerable.Repeat(new Announcement(Worked().Id, 1), 1025)])), Throws.ArgumentException);
+        }
+    }
+
 }

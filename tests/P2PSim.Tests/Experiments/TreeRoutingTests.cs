@@ -1,0 +1,106 @@
+using P2PSim.Configuration;
+using P2PSim.Experiments;
+using P2PSim.Nodes;
+
+namespace P2PSim.Tests.Experiments;
+
+/// <summary>
+/// Broadcast trees on the simulated network, held to the gates iroh-gossip's simulator asserts for its Plumtree
+/// (100 peers, 50 ms links, 30 rounds): one sender RMR under 0.2 and last hop under 15, a random sender each round RMR
+/// under 1, every peer sending at once RMR under 3, no message missed.
+/// </summary>
+[TestFixture]
+public sealed class TreeRoutingTests
+{
+    private static ExperimentOptions Gate(PublisherKind publishers, int runSeed = 1) => new()
+    {
+        Peers = 100,
+        RunSeed = runSeed,
+        Workload = WorkloadKind.Burst,
+        Messages = 30,
+        Spacing = TimeSpan.FromSeconds(1),
+        Latency = TimeSpan.FromMilliseconds(50),
+        Publishers = publishers,
+        Gossip = new GossipOptions { Routing = Routing.Tree },
+    };
+
+    private static ExperimentReport Run(ExperimentOptions options) => new SimulatedExperiment(options).Run();
+
+    [Test]
+    public void One_sender_a_tree_forms_on_the_first_message_and_carries_every_later_one_once()
+    {
+        var report = Run(Gate(PublisherKind.One));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(report.Traffic.Routing, Is.EqualTo("tree"));
+            Assert.That(report.Delivery.Reliability, Is.EqualTo(1.0), "no message missed");
+            Assert.That(report.Traffic.Rmr, Is.LessThan(0.2), "iroh's gate: one sender RMR under 0.2");
+            Assert.That(report.Traffic.RmrAfterFirstMessage, Is.LessThan(0.05), "once formed, the tree sends each message to each peer once");
+            Assert.That(report.Delivery.LastDeliveryHop, Is.LessThan(15));
+            Assert.That(report.Traffic.TreeControlFrames, Is.GreaterThan(0), "announcements on the links that left the tree");
+        });
+    }
+
+    [Test]
+    public void A_random_sender_each_round_uses_the_same_tree()
+    {
+        var report = Run(Gate(PublisherKind.Random));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(report.Delivery.Reliability, Is.EqualTo(1.0));
+            Assert.That(report.Traffic.Rmr, Is.LessThan(1.0), "iroh's gate: a random sender each round RMR under 1");
+        });
+    }
+
+    [Test]
+    public void Every_peer_sending_at_once_still_reaches_everyone_below_the_flooding_cost()
+    {
+        var report = Run(Gate(PublisherKind.Every) with { Messages = 10 });
+        var flood = Run(Gate(PublisherKind.Every) with { Messages = 10, Gossip = new GossipOptions { Routing = Routing.Flood } });
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(report.Delivery.MessagesPublished, Is.EqualTo(10 * 100));
+            Assert.That(report.Delivery.Reliability, Is.EqualTo(1.0));
+            Assert.That(report.Traffic.Rmr, Is.LessThan(3.0), "iroh's gate: every peer at once RMR under 3");
+            Assert.That(flood.Traffic.Rmr, Is.GreaterThan(report.Traffic.Rmr!.Value * 1.5), "the tree sends far fewer copies than a flood");
+        });
+    }
+
+    [Test]
+    public void A_tree_run_is_deterministic_and_the_same_overlay_as_a_flood_of_the_same_seed()
+    {
+        var options = Gate(PublisherKind.Random) with { Messages = 10, Peers = 60 };
+
+        var first = Run(options);
+        var second = Run(options);
+        var flood = Run(options with { Gossip = new GossipOptions() });
+
+        Assert.That(ReportWriter.ToDeterministicJson(second), Is.EqualTo(ReportWriter.ToDeterministicJson(first)));
+        Assert.That(first.Overlay.Fingerprint, Is.EqualTo(flood.Overlay.Fingerprint), "routing changes how messages spread, not who is linked");
+    }
+
+    [Test]
+    public void After_30_percent_of_the_peers_crash_every_live_peer_still_gets_every_message()
+    {
+        var report = Run(new ExperimentOptions
+        {
+            Peers = 150,
+            RunSeed = 4,
+            Workload = WorkloadKind.Crash,
+            CrashShare = 0.3,
+            Messages = 30,
+            Peer = new PeerOptions { LivenessInterval = TimeSpan.FromSeconds(1) },
+            Gossip = new GossipOptions { Routing = Routing.Tree },
+        });
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(report.Crash!.CrashedPeers, Is.EqualTo(45));
+            Assert.That(report.Delivery.Reliability, Is.EqualTo(1.0), "grafts over the announcements repair what the crash cut off");
+            Assert.That(report.Traffic.Rmr, Is.LessThan(1.0));
+        });
+    }
+}
