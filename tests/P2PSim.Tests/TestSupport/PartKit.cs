@@ -148,9 +148,15 @@ internal sealed class TableBench
 internal sealed class DisseminationBench
 {
     public DisseminationBench(PeerOptions options, bool reportDuplicates, params NodeEndpoint[] neighbours)
+        : this(options, reportDuplicates, gossip: null, neighbours)
+    {
+    }
+
+    /// <param name="gossip">The routing and its timings (null: flooding).</param>
+    public DisseminationBench(PeerOptions options, bool reportDuplicates, GossipOptions? gossip, params NodeEndpoint[] neighbours)
     {
         Table = new TableBench(options);
-        Gossip = new Dissemination(Table.Self, options, Part.Outbox, Table.Table, reportDuplicates);
+        Gossip = new Dissemination(Table.Self, options, Part.Outbox, Table.Table, reportDuplicates, gossip);
         Table.Dissemination = Gossip;
         foreach (var neighbour in neighbours)
         {
