@@ -250,7 +250,28 @@ internal sealed class TcpExperimentNetwork : IExperimentNetwork, IAsyncDisposabl
 
     public async ValueTask WaitForGossipAsync(DateTimeOffset deadline, CancellationToken cancellationToken)
     {
-        if (!await WaitUntilAsync(() => Read(static r => r.AllDelivered), deadline, cancellationToken).ConfigureAwait(false))
+        // Until every first copy is in, or the network has gone quiet short of that: every copy handed to a transport is
+        // accounted for (received, dropped as a duplicate, or dropped by a queue or the process queue budget) and nothing
+        // arrived for a while, long enough for a tree's announcements and grafts; or nothing arrived for much longer
+        // (copies lost with a crashed peer are never accounted for). Gossip dropped under overload is not sent again, so
+        // the wait would otherwise last the whole DrainTimeout.
+        var quiet = GiveUpQuiet();
+        var seen = -1L;
+        var lastChange = Now;
+        if (!await WaitUntilAsync(() =>
+        {
+            if (Read(static r => r.AllDelivered))
+            {
+                return true;
+            }
+            var copies = Read(static r => r.FirstReceipts + r.DuplicatesDropped);
+            if (copies != seen)
+            {
+                (seen, lastChange) = (copies, Now);
+            }
+            var still = Now - lastChange;
+            return (still >= quiet && copies >= _observer.PayloadTransmissions - DroppedGossip()) || still >= quiet * 10;
+        }, deadline, cancellationToken).ConfigureAwait(false) || !Read(static r => r.AllDelivered))
         {
             return;
         }
@@ -273,6 +294,17 @@ internal sealed class TcpExperimentNetwork : IExperimentNetwork, IAsyncDisposabl
             }
             return Now - lastArrival >= DuplicateSettle;
         }, deadline, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// How long a drain waits with nothing arriving and nothing in flight before it gives up on the missing receipts: 2 s,
+    /// plus on a tree the longest a repair takes (an announcement's batch, a graft's wait with its spread, and a retry).
+    /// </summary>
+    private TimeSpan GiveUpQuiet()
+    {
+        var gossip = _options.Gossip;
+        var tree = gossip.Routing == Routing.Tree ? gossip.AnnounceInterval + (gossip.GraftTimeout * 1.5) + gossip.GraftRetry : TimeSpan.Zero;
+        return TimeSpan.FromSeconds(2) + tree;
     }
 
     /// <summary>How long the wait for the last duplicate copies goes on once none arrives.</summary>
