@@ -252,7 +252,7 @@ internal sealed class SimulatedExperimentNetwork : IExperimentNetwork
     {
         var counters = _network.Counters;
         Run(() => counters.PayloadsInFlight == 0, deadline);
-        if (_options.Gossip.Routing == Routing.Tree)
+        if (_options.Gossip.Routing != Routing.Flood)
         {
             // A tree may still be at work with no payload in flight: announcements wait for their flush, a peer that heard
             // of a message only by announcement grafts it after a timeout, and the answer is a payload again. Go on while

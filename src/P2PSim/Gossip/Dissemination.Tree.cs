@@ -31,6 +31,7 @@ internal sealed partial class Dissemination
     private readonly Dictionary<MessageId, NodeEndpoint> _grafted = new();
     private readonly List<Link> _announcing = [];
     private readonly Random _random;
+    private readonly SpanningTree? _spanningTree;
     private DateTimeOffset? _announceDue;
 
     /// <summary>The routing in use.</summary>
@@ -41,21 +42,45 @@ internal sealed partial class Dissemination
     {
         get
         {
-            var lazy = _links.Values.Count(l => l.Lazy);
+            var lazy = _links.Values.Count(l => l is { Lazy: true, InTree: false });
             return (_links.Count - lazy, lazy);
         }
     }
 
     /// <summary>Tree: whether the link to <paramref name="neighbour"/> is lazy (null: no such link).</summary>
-    public bool? IsLazy(NodeEndpoint neighbour) => _links.TryGetValue(neighbour, out var link) ? link.Lazy : null;
+    public bool? IsLazy(NodeEndpoint neighbour) => _links.TryGetValue(neighbour, out var link) ? link is { Lazy: true, InTree: false } : null;
+
+    /// <summary>Spanning: the computed tree (null with the other routings).</summary>
+    public SpanningTree? SpanningTree => _spanningTree;
+
+    /// <summary>Spanning: a neighbour says where it stands in the spanning tree.</summary>
+    public void OnTreeAdvert(ConnectionId connection, NodeEndpoint from, TreeAdvert advert, DateTimeOffset now)
+    {
+        if (_spanningTree?.OnAdvert(from, connection, advert) == true)
+        {
+            RefreshTreeLinks();
+        }
+        _spanningTree?.Flush(now);
+    }
+
+    /// <summary>Spanning: which links the tree has now.</summary>
+    private void RefreshTreeLinks()
+    {
+        foreach (var (endpoint, link) in _links)
+        {
+            link.InTree = _spanningTree!.IsTreeLink(endpoint);
+        }
+    }
 
     /// <summary>When this part next needs the clock: the next IHave flush or graft timer.</summary>
-    public DateTimeOffset? NextDeadline =>
-        _graftTimers.TryPeek(out _, out var graftDue) ? WakeScheduler.Earliest(_announceDue, graftDue) : _announceDue;
+    public DateTimeOffset? NextDeadline => WakeScheduler.Earliest(
+        _graftTimers.TryPeek(out _, out var graftDue) ? WakeScheduler.Earliest(_announceDue, graftDue) : _announceDue,
+        _spanningTree?.NextDeadline);
 
     /// <summary>On the node's timer: flush the announcements that are due, and ask for the messages still missing.</summary>
     public void OnTimer(DateTimeOffset now)
     {
+        _spanningTree?.Flush(now);
         if (_announceDue is { } due && now >= due)
         {
             FlushAnnouncements();
@@ -125,12 +150,25 @@ internal sealed partial class Dissemination
     /// which made the link eager again there only): the Prune goes again, or the sender would push every message twice
     /// for good (1,000 simulated peers, 10-60 ms links, random publishers: 12,700 such duplicates in 100 messages).
     /// </summary>
-    private void PruneOnDuplicate(ConnectionId arrivedOn, NodeEndpoint from)
+    private void PruneOnDuplicate(ConnectionId arrivedOn, NodeEndpoint from, MessageId id)
     {
-        if (_links.TryGetValue(from, out var link) && _table.IsCurrent(from, arrivedOn))
+        if (!_links.TryGetValue(from, out var link) || !_table.IsCurrent(from, arrivedOn))
+        {
+            return;
+        }
+        if (!link.InTree)
         {
             link.Lazy = true;
             _out.Send(arrivedOn, Prune.Instance);
+        }
+        else if (_messages.TryGet(id, out var first) && first.From is { } firstFrom && firstFrom != from
+            && _links.GetValueOrDefault(firstFrom) is { InTree: false, Lazy: false } grafted
+            && _table.Entries.GetValueOrDefault(firstFrom)?.Connection is { } graftedOn)
+        {
+            // Spanning: a tree link is never pruned; the first copy came over a link a graft made eager, which the
+            // tree now makes redundant.
+            grafted.Lazy = true;
+            _out.Send(graftedOn, Prune.Instance);
         }
     }
 

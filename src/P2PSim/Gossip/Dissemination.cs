@@ -43,7 +43,8 @@ internal sealed partial class Dissemination
     {
         _random = random ?? new Random(1);
         _gossip = gossip ?? new GossipOptions();
-        _tree = _gossip.Routing == Routing.Tree;
+        _tree = _gossip.Routing != Routing.Flood;
+        _spanningTree = _gossip.Routing == Routing.Spanning ? new SpanningTree(self, outbox, _gossip.TreeAdvertInterval) : null;
         _self = self;
         _options = options;
         _out = outbox;
@@ -80,14 +81,19 @@ internal sealed partial class Dissemination
     {
         if (_links.TryGetValue(neighbour, out var link))
         {
-            link.Reset(); // the object stays: the broadcast targets may hold it
+            link.Reset(lazy: _spanningTree is not null); // the object stays: the broadcast targets may hold it
         }
         else
         {
-            _links[neighbour] = new Link();
+            _links[neighbour] = new Link { Lazy = _spanningTree is not null };
         }
         ForgetRequestsTo(neighbour);
         SendDigest(connection, now);
+        if (_spanningTree?.OnLinkUp(neighbour, connection) == true)
+        {
+            RefreshTreeLinks();
+        }
+        _spanningTree?.Flush(now);
     }
 
     public void OnNeighbourRemoved(NodeEndpoint neighbour)
@@ -95,6 +101,16 @@ internal sealed partial class Dissemination
         if (_links.Remove(neighbour, out var link))
         {
             link.Gone = true; // announcements queued for it are dropped at the next flush
+        }
+        OnLinkLost(neighbour);
+    }
+
+    /// <summary>The link to a neighbour broke (it may be dialled again): a spanning tree no longer counts it.</summary>
+    public void OnLinkLost(NodeEndpoint neighbour)
+    {
+        if (_spanningTree?.OnLinkDown(neighbour) == true)
+        {
+            RefreshTreeLinks();
         }
     }
 
@@ -164,7 +180,7 @@ internal sealed partial class Dissemination
             }
             if (_tree)
             {
-                PruneOnDuplicate(arrivedOn, from);
+                PruneOnDuplicate(arrivedOn, from, id);
             }
             return;
         }
@@ -204,7 +220,7 @@ internal sealed partial class Dissemination
             {
                 continue;
             }
-            if (_tree && link is { Lazy: true })
+            if (_tree && link is { Lazy: true, InTree: false })
             {
                 Announce(link, connection, new Announcement(id, message.Hops), now);
                 continue;
@@ -226,7 +242,7 @@ internal sealed partial class Dissemination
         var count = 0;
         foreach (var link in _targetLinks)
         {
-            count += link is { Lazy: true } ? 0 : 1;
+            count += link is { Lazy: true, InTree: false } ? 0 : 1;
         }
         return count;
     }
@@ -263,8 +279,11 @@ internal sealed partial class Dissemination
         public HashSet<MessageId>? Offered;
         public DateTimeOffset OfferedUntil;
 
-        /// <summary>Tree: not a tree link: ids are announced on it, payloads are not pushed.</summary>
+        /// <summary>Tree: not a tree link: ids are announced on it, payloads are not pushed (unless <see cref="InTree"/>).</summary>
         public bool Lazy;
+
+        /// <summary>Spanning: a link of the computed spanning tree: payloads are pushed on it whatever <see cref="Lazy"/> says.</summary>
+        public bool InTree;
 
         /// <summary>Tree: announcements waiting for the next IHave frame on this link, and the link they go on.</summary>
         public List<Announcement>? Pending;
@@ -277,11 +296,12 @@ internal sealed partial class Dissemination
 
         public void ForgetOffered() => Offered = null;
 
-        /// <summary>A new link to the same neighbour: nothing it offered counts, it starts as a tree link, nothing is pending.</summary>
-        public void Reset()
+        /// <summary>A new link to the same neighbour: nothing it offered counts, it starts eager (or lazy), nothing is pending.</summary>
+        public void Reset(bool lazy)
         {
             Offered = null;
-            Lazy = false;
+            Lazy = lazy;
+            InTree = false;
             Pending?.Clear();
             Gone = false;
         }

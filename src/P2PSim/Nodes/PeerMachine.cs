@@ -52,7 +52,11 @@ public sealed class PeerMachine : NodeMachine
         _table = new NeighbourTable(self, options, random, Out, _session.Known)
         {
             NeighbourUp = OnNeighbourUp,
-            LinkLost = endpoint => _liveness!.OnLinkLost(endpoint),
+            LinkLost = endpoint =>
+            {
+                _liveness!.OnLinkLost(endpoint);
+                _dissemination!.OnLinkLost(endpoint);
+            },
             NeighbourRemoved = OnNeighbourRemoved,
             NeighbourDied = (endpoint, now) => _session.ReportDeath(endpoint, now),
             RequestPeerLists = now => _session.AskForPeers(now),
@@ -61,7 +65,7 @@ public sealed class PeerMachine : NodeMachine
         _neighbourOf = _table.ByConnection;
         _liveness = new LivenessMonitor(options, Out, _table);
         _dissemination = new Dissemination(self, options, Out, _table, reportDuplicates, gossip, random);
-        _tree = _dissemination.Routing == Routing.Tree;
+        _tree = _dissemination.Routing != Routing.Flood;
     }
 
     public override NodeRole Role => NodeRole.Peer;
@@ -174,6 +178,9 @@ public sealed class PeerMachine : NodeMachine
                     break;
                 case Prune:
                     _dissemination.OnPrune(connection, from);
+                    break;
+                case TreeAdvert advert:
+                    _dissemination.OnTreeAdvert(connection, from, advert, now);
                     break;
                 case Goodbye:
                     _table.OnGoodbye(connection, from, now);

@@ -112,6 +112,7 @@ public static partial class FrameCodec
         Graft g => 2 + (CheckedIdCount(g.Ids.Count) * ProtocolLimits.MessageIdSize),
         IHave h => 2 + (CheckedAnnouncementCount(h.Announcements.Count) * ProtocolLimits.AnnouncementSize),
         Prune => 0,
+        TreeAdvert t => EndpointSize(t.Root) + 2 + 1,
         _ => throw new ArgumentException($"Cannot encode {message.GetType().Name}.", nameof(message)),
     };
 
@@ -219,6 +220,11 @@ public static partial class FrameCodec
             case IHave have:
                 w.Announcements(have.Announcements);
                 break;
+            case TreeAdvert advert:
+                w.Endpoint(advert.Root);
+                w.UInt16(advert.Distance);
+                w.Byte(advert.ParentIsYou ? (byte)1 : (byte)0);
+                break;
         }
     }
 
@@ -241,6 +247,7 @@ public static partial class FrameCodec
             MessageType.IHave => r.TryAnnouncements(out var announced) ? new IHave(announced) : null,
             MessageType.Graft => r.TryIds(out var grafted) ? new Graft(grafted) : null,
             MessageType.Prune => Prune.Instance,
+            MessageType.TreeAdvert => DecodeTreeAdvert(ref r),
             _ => null,
         };
         error = r.Error ?? (message is null ? "truncated payload" : null);
@@ -254,6 +261,20 @@ public static partial class FrameCodec
             return false;
         }
         return true;
+    }
+
+    private static TreeAdvert? DecodeTreeAdvert(ref SpanReader r)
+    {
+        if (!r.TryEndpoint(out var root) || !r.TryUInt16(out var distance) || !r.TryByte(out var parent))
+        {
+            return null;
+        }
+        if (parent > 1)
+        {
+            r.Error = $"parent flag {parent} is neither 0 nor 1";
+            return null;
+        }
+        return new TreeAdvert(root, distance, parent == 1);
     }
 
     private static Hello? DecodeHello(ref SpanReader r)

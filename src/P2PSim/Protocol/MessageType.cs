@@ -18,6 +18,7 @@ public enum MessageType : byte
     IHave = 11,
     Graft = 12,
     Prune = 13,
+    TreeAdvert = 14,
 }
 
 /// <summary>

@@ -213,6 +213,17 @@ public sealed record Prune : Message
     public override MessageType Type => MessageType.Prune;
 }
 
+/// <summary>
+/// Spanning-tree routing: where the sender stands in the network's spanning tree: the root it follows (the smallest
+/// endpoint it knows a path to, itself if none is smaller), its distance from that root in links, and whether the
+/// receiver is its parent (its next link towards the root). Sent on every new link and to every neighbour when any of
+/// the three changes; a receiver never takes a neighbour whose parent it is as its own parent.
+/// </summary>
+public sealed record TreeAdvert(NodeEndpoint Root, ushort Distance, bool ParentIsYou) : Message
+{
+    public override MessageType Type => MessageType.TreeAdvert;
+}
+
 /// <summary>Catch-up, answer to a <see cref="Digest"/>: send me these messages (the holder answers with <see cref="Gossip"/> frames).</summary>
 public sealed record Want(IReadOnlyList<MessageId> Ids) : Message
 {

@@ -392,7 +392,7 @@ public sealed partial class SimulatedNetwork
             Counters.PayloadTransmissions++;
             Counters.PayloadBytes += size;
         }
-        else if (message.Type is MessageType.IHave or MessageType.Graft or MessageType.Prune)
+        else if (message.Type is MessageType.IHave or MessageType.Graft or MessageType.Prune or MessageType.TreeAdvert)
         {
             Counters.TreeControlFrames++;
             Counters.TreeControlBytes += size;

@@ -283,6 +283,8 @@ public sealed class FrameCodecFuzzTests
             new Ping(ulong.MaxValue),
             new Pong(0x0102030405060708),
             Goodbye.Instance,
+            new TreeAdvert(v4, 0, ParentIsYou: false),
+            new TreeAdvert(v6, ushort.MaxValue, ParentIsYou: true),
         };
         var samples = known.Select(FrameCodec.Encode).ToList();
         var covered = known.Select(m => m.Type).ToHashSet();

@@ -66,6 +66,8 @@ public class FrameCodecTests
         yield return Case("Graft of the link only", new Graft([]));
         yield return Case("Graft two ids", new Graft([.. Ids(2)]));
         yield return Case("Prune", Prune.Instance);
+        yield return Case("TreeAdvert", new TreeAdvert(new NodeEndpoint(IPAddress.Loopback, 5000), 3, ParentIsYou: true));
+        yield return Case("TreeAdvert IPv6 root", new TreeAdvert(new NodeEndpoint(IPAddress.IPv6Loopback, 65535), ushort.MaxValue, ParentIsYou: false));
 
         static TestCaseData Case(string name, Message message) => new TestCaseData(message).SetName($"{{m}}({name})");
     }
@@ -242,7 +244,7 @@ public class FrameCodecTests
     }
 
     [TestCase((byte)0)]
-    [TestCase((byte)14)]
+    [TestCase((byte)15)]
     [TestCase((byte)200)]
     [TestCase((byte)255)]
     public void Unknown_type_byte_is_invalid_as_soon_as_it_arrives(byte type)
@@ -291,6 +293,7 @@ public class FrameCodecTests
         yield return new TestCaseData(MessageType.Want, (byte[])[0, 1, .. new byte[31]]).SetName("{m}(Want id of 31 bytes)");
         yield return new TestCaseData(MessageType.IHave, (byte[])[0, 1, .. new byte[33]]).SetName("{m}(IHave announcement without its hops' last byte)");
         yield return new TestCaseData(MessageType.Graft, new byte[] { 0 }).SetName("{m}(Graft half a count)");
+        yield return new TestCaseData(MessageType.TreeAdvert, new byte[] { 4, 127, 0, 0, 1, 0x13, 0x88, 0 }).SetName("{m}(TreeAdvert without its distance's last byte and its flag)");
     }
 
     [TestCaseSource(nameof(TruncatedPayloads))]
@@ -315,6 +318,7 @@ public class FrameCodecTests
     [TestCase(MessageType.Graft, 2)]
     [TestCase(MessageType.IHave, 1)]
     [TestCase(MessageType.Prune, 1)]
+    [TestCase(MessageType.TreeAdvert, 2)]
     public void Trailing_bytes_after_the_payload_are_invalid(MessageType type, int extra)
     {
         var payload = type switch
@@ -322,6 +326,7 @@ public class FrameCodecTests
             MessageType.Ping or MessageType.Pong => new byte[8 + extra],
             MessageType.Digest or MessageType.Want or MessageType.Graft => [0, 1, .. new byte[32 + extra]], // one id, then the extra bytes
             MessageType.IHave => [0, 1, .. new byte[34 + extra]], // one announcement, then the extra bytes
+            MessageType.TreeAdvert => [4, 127, 0, 0, 1, 0x13, 0x88, 0, 3, 1, .. new byte[extra]],
             _ => new byte[extra],
         };
 
@@ -694,7 +699,7 @@ public class FrameCodecTests
         {
             ["Hello"] = 1, ["Register"] = 2, ["PeerList"] = 3, ["DeadNode"] = 4,
             ["Gossip"] = 5, ["Ping"] = 6, ["Pong"] = 7, ["Goodbye"] = 8,
-            ["Digest"] = 9, ["Want"] = 10, ["IHave"] = 11, ["Graft"] = 12, ["Prune"] = 13,
+            ["Digest"] = 9, ["Want"] = 10, ["IHave"] = 11, ["Graft"] = 12, ["Prune"] = 13, ["TreeAdvert"] = 14,
         }));
     }
 
@@ -754,6 +759,21 @@ public class FrameCodecTests
             Assert.That(FrameCodec.Encode(new Graft([])), Is.EqualTo(new byte[] { 0, 0, 0, 3, 0x0C, 0, 0 }));
             Assert.That(FrameCodec.Encode(new Graft([id])), Is.EqualTo((byte[])[0, 0, 0, 35, 0x0C, 0, 1, .. idBytes]));
             Assert.That(FrameCodec.Encode(new IHave([new Announcement(id, 3)])), Is.EqualTo((byte[])[0, 0, 0, 37, 0x0B, 0, 1, .. idBytes, 0, 3]));
+            Assert.That(FrameCodec.Encode(new TreeAdvert(new NodeEndpoint(IPAddress.Loopback, 5000), 3, ParentIsYou: true)),
+                Is.EqualTo(new byte[] { 0, 0, 0, 11, 0x0E, 4, 127, 0, 0, 1, 0x13, 0x88, 0, 3, 1 }));
+        }
+    }
+
+    [Test]
+    public void A_TreeAdvert_whose_parent_flag_is_neither_0_nor_1_is_malformed()
+    {
+        var status = FrameCodec.TryRead(Frame(MessageType.TreeAdvert, [4, 127, 0, 0, 1, 0x13, 0x88, 0, 3, 2]), Max, out var message, out _, out var error);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(status, Is.EqualTo(DecodeStatus.Invalid));
+            Assert.That(error, Is.EqualTo("malformed TreeAdvert frame: parent flag 2 is neither 0 nor 1"));
+            Assert.That(message, Is.Null);
         }
     }
 
