@@ -1,3 +1,6 @@
+using System.Text.Json.Serialization;
+using P2PSim.Protocol;
+
 namespace P2PSim.Experiments;
 
 /// <summary>
@@ -125,6 +128,7 @@ public sealed record DeliveryReport(
 /// <param name="Routing"><c>flood</c> or <c>tree</c> (<c>Gossip:Routing</c>).</param>
 /// <param name="TreeControlFrames">Frames of the broadcast tree's control: announcements (IHave), grafts and prunes; null where not counted.</param>
 /// <param name="TreeControlBytes">Wire bytes of those frames.</param>
+/// <param name="TreeControl">The same per kind: announcements (IHave), grafts and prunes, frames and bytes each; null where not counted.</param>
 /// <param name="RmrAfterFirstMessage">RMR of every message but the first (payloads sent and first receipts from the second publish step on): a tree's cost once it has formed.</param>
 public sealed record TrafficReport(
     long PayloadTransmissions,
@@ -144,7 +148,29 @@ public sealed record TrafficReport(
 
     public long? TreeControlBytes { get; init; }
 
+    public TreeControlReport? TreeControl { get; init; }
+
+    [JsonPropertyOrder(1)] // last, as before the fields above it were added
     public double? RmrAfterFirstMessage { get; init; }
+}
+
+/// <summary>Frames and their wire bytes (length prefixes included).</summary>
+public sealed record FrameCount(long Frames, long Bytes);
+
+/// <summary>
+/// The broadcast tree's control frames per kind (see Protocol/PROTOCOL.md, <i>Broadcast trees</i>): simulated, every
+/// frame a node handed to an open connection; tcp, every frame a node handed to its transport that the transport took
+/// into a send queue.
+/// </summary>
+/// <param name="Announcements">IHave frames (type 11): message ids announced over the links outside the tree, batched per link.</param>
+/// <param name="Grafts">Graft frames (type 12): a peer asks for a message it heard of only by announcement, which makes the link a tree link.</param>
+/// <param name="Prunes">Prune frames (type 13): a peer that got a payload twice takes the link it came on out of the tree.</param>
+public sealed record TreeControlReport(FrameCount Announcements, FrameCount Grafts, FrameCount Prunes)
+{
+    internal static TreeControlReport From(TreeControlCounts counts) => new(
+        new FrameCount(counts.IHaveFrames, counts.IHaveBytes),
+        new FrameCount(counts.GraftFrames, counts.GraftBytes),
+        new FrameCount(counts.PruneFrames, counts.PruneBytes));
 }
 
 /// <summary>

@@ -1,3 +1,5 @@
+using P2PSim.Protocol;
+
 namespace P2PSim.Experiments;
 
 /// <summary>
@@ -113,5 +115,4 @@ public sealed record NetworkFacts(
     long? EventsProcessed,
     long? DuplicatesDropped = null,
     FrameDropsReport? SendQueueDrops = null,
-    long? TreeControlFrames = null,
-    long? TreeControlBytes = null);
+    TreeControlCounts? TreeControl = null);

@@ -50,6 +50,9 @@ public static class ReportWriter
         new("RMR", r => Number(r.Traffic.Rmr)),
         new("RMR after the first message", r => Number(r.Traffic.RmrAfterFirstMessage)),
         new("tree control frames / bytes", r => r.Traffic.TreeControlFrames is { } f ? $"{Count(f)} / {Bytes(r.Traffic.TreeControlBytes ?? 0)}" : "-"),
+        new("  announcements (IHave)", r => TreeControl(r, static t => t.Announcements)),
+        new("  grafts", r => TreeControl(r, static t => t.Grafts)),
+        new("  prunes", r => TreeControl(r, static t => t.Prunes)),
         new("duplicates dropped", r => Count(r.Traffic.DuplicatesDropped)),
         new("messages sent (all types)", r => r.Traffic.MessagesSent < 0 ? "not counted on tcp" : Count(r.Traffic.MessagesSent)),
         new("bytes sent (all types)", r => r.Traffic.BytesSent < 0 ? "not counted on tcp" : Bytes(r.Traffic.BytesSent)),
@@ -223,6 +226,12 @@ public static class ReportWriter
     /// <summary>Writes the report as JSON (UTF-8) to <paramref name="output"/>.</summary>
     public static void WriteJson(Stream output, ExperimentReport report) =>
         JsonSerializer.Serialize(output, report, ExperimentJsonContext.Default.ExperimentReport);
+
+    /// <summary>One kind of tree control frames, on tree routing only.</summary>
+    private static string TreeControl(ExperimentReport report, Func<TreeControlReport, FrameCount> kind) =>
+        report.Traffic is { Routing: "tree", TreeControl: { } tree } ? Frames(kind(tree)) : "-";
+
+    private static string Frames(FrameCount count) => $"{Count(count.Frames)} / {Bytes(count.Bytes)}";
 
     private static string Header(ExperimentReport report, int column) => $"[{column + 1}] {report.NetworkKind}";
 

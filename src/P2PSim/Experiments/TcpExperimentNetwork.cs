@@ -338,11 +338,17 @@ internal sealed class TcpExperimentNetwork : IExperimentNetwork, IAsyncDisposabl
 
     /// <summary>
     /// Frames and bytes as every node's transport wrote them (Hello to Goodbye, of nodes that crashed or stopped too);
-    /// payload transmissions as the nodes handed gossip to their transports (what the simulator counts).
+    /// payload transmissions as the nodes handed gossip to their transports (what the simulator counts); tree control
+    /// frames as the nodes handed them to their transports and the transports queued them.
     /// </summary>
     public NetworkFacts Facts()
     {
         var sent = default(WireCounts);
+        var tree = default(TreeControlCounts);
+        foreach (var node in _hostNodes.Concat(_started))
+        {
+            tree += node.TreeControlSent;
+        }
         long control = 0, own = 0, forwarded = 0, budgetOwn = 0, budgetForwarded = 0;
         var peak = 0;
         foreach (var stats in TransportStats())
@@ -357,7 +363,8 @@ internal sealed class TcpExperimentNetwork : IExperimentNetwork, IAsyncDisposabl
         }
         var budget = Services.GetRequiredService<QueueBudget>(); // one for the whole run: every node's transport shares it
         return new(null, _observer.PayloadTransmissions, sent.Frames, sent.Bytes, _observer.PayloadBytes, 0, null,
-            SendQueueDrops: new FrameDropsReport(control, own, forwarded, peak, budgetOwn, budgetForwarded, budget.LimitBytes, budget.PeakQueuedBytes));
+            SendQueueDrops: new FrameDropsReport(control, own, forwarded, peak, budgetOwn, budgetForwarded, budget.LimitBytes, budget.PeakQueuedBytes),
+            TreeControl: tree);
     }
 
     /// <summary>The counters of every node's transport: the host's nodes (those a restart replaced too), late joiners, restarted seeds.</summary>

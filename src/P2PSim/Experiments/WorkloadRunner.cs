@@ -198,8 +198,9 @@ internal sealed class WorkloadRunner(IExperimentNetwork net, ExperimentOptions o
                 with
                 {
                     Routing = options.Gossip.Routing.ToString().ToLowerInvariant(),
-                    TreeControlFrames = facts.TreeControlFrames,
-                    TreeControlBytes = facts.TreeControlBytes,
+                    TreeControlFrames = facts.TreeControl?.Frames,
+                    TreeControlBytes = facts.TreeControl?.Bytes,
+                    TreeControl = facts.TreeControl is { } tree ? TreeControlReport.From(tree) : null,
                     RmrAfterFirstMessage = log.AfterFirst is { } first ? Statistics.Rmr(facts.PayloadTransmissions - first.Transmissions, r.FirstReceipts - first.Receipts) : null,
                 },
             r.BuildCrash(),

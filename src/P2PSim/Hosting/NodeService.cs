@@ -54,6 +54,7 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
     });
     private readonly ConcurrentQueue<NodeInput.Received> _livenessLane = new(); // Pongs: handled before the inbox backlog
     private int _livenessLaneCount;
+    private readonly TreeControlCounter _treeControl = new();
     private readonly TaskCompletionSource _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private ITransport? _transport;
     private NodeRuntime? _runtime;
@@ -96,6 +97,12 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
 
     /// <summary>The transport's counters: connections, refusals, frames dropped per send class, queue depths (null before start).</summary>
     public TransportStats? TransportStats => _transport?.GetStats();
+
+    /// <summary>
+    /// The broadcast tree's control frames (IHave, Graft, Prune) this node handed to its transport and the transport
+    /// took into a send queue (refused ones, at a full queue or for the budget, not counted), per type, with their bytes.
+    /// </summary>
+    public TreeControlCounts TreeControlSent => _treeControl.Read();
 
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -354,7 +361,13 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
     {
         public void Dial(NodeEndpoint target) => node._transport!.Dial(target);
 
-        public void Send(ConnectionId connection, Message message) => node._transport!.Queue(connection, message); // on the wire at the end of the batch (Flush)
+        public void Send(ConnectionId connection, Message message)
+        {
+            if (node._transport!.Queue(connection, message)) // on the wire at the end of the batch (Flush)
+            {
+                node._treeControl.Count(message);
+            }
+        }
 
         public void Close(ConnectionId connection, string reason, bool afterFlush) => node._transport!.Close(connection, reason, afterFlush);
 

@@ -1,6 +1,7 @@
 using P2PSim.Configuration;
 using P2PSim.Experiments;
 using P2PSim.Nodes;
+using P2PSim.Protocol;
 
 namespace P2PSim.Tests.Experiments;
 
@@ -25,6 +26,15 @@ public sealed class TreeRoutingTests
     };
 
     private static ExperimentReport Run(ExperimentOptions options) => new SimulatedExperiment(options).Run();
+
+    /// <summary>The value column of the text table's row <paramref name="label"/>.</summary>
+    internal static string TableRow(ExperimentReport report, string label)
+    {
+        var text = new StringWriter();
+        ReportWriter.WriteText(text, report);
+        var line = text.ToString().Split(Environment.NewLine).Single(l => l.TrimStart().StartsWith(label + "  ", StringComparison.Ordinal));
+        return line.TrimStart()[label.Length..].Trim();
+    }
 
     [Test]
     public void One_sender_a_tree_forms_on_the_first_message_and_carries_every_later_one_once()
@@ -66,6 +76,28 @@ public sealed class TreeRoutingTests
             Assert.That(report.Delivery.Reliability, Is.EqualTo(1.0));
             Assert.That(report.Traffic.Rmr, Is.LessThan(3.0), "iroh's gate: every peer at once RMR under 3");
             Assert.That(flood.Traffic.Rmr, Is.GreaterThan(report.Traffic.Rmr!.Value * 1.5), "the tree sends far fewer copies than a flood");
+        });
+    }
+
+    [Test]
+    public void The_report_splits_tree_control_into_announcements_grafts_and_prunes_that_add_up_to_the_total()
+    {
+        var options = Gate(PublisherKind.Random) with { Messages = 10, Peers = 60 };
+        var report = Run(options);
+        var flood = Run(options with { Gossip = new GossipOptions() });
+
+        var tree = report.Traffic.TreeControl!;
+        Assert.Multiple(() =>
+        {
+            Assert.That(tree.Announcements.Frames, Is.GreaterThan(0), "ids announced over the links outside the tree");
+            Assert.That(tree.Prunes.Frames, Is.GreaterThan(0), "the first message floods; its duplicates prune");
+            Assert.That(tree.Prunes.Bytes, Is.EqualTo(tree.Prunes.Frames * FrameCodec.FrameSize(Prune.Instance)));
+            Assert.That(tree.Announcements.Bytes, Is.GreaterThanOrEqualTo(tree.Announcements.Frames * FrameCodec.FrameSize(new IHave([new Announcement(default, 1)]))));
+            Assert.That(tree.Announcements.Frames + tree.Grafts.Frames + tree.Prunes.Frames, Is.EqualTo(report.Traffic.TreeControlFrames));
+            Assert.That(tree.Announcements.Bytes + tree.Grafts.Bytes + tree.Prunes.Bytes, Is.EqualTo(report.Traffic.TreeControlBytes));
+            Assert.That(flood.Traffic.TreeControl, Is.EqualTo(new TreeControlReport(new FrameCount(0, 0), new FrameCount(0, 0), new FrameCount(0, 0))));
+            Assert.That(TableRow(report, "announcements (IHave)"), Does.Match(@"^[1-9][0-9,]* / [0-9.]+ (B|KiB|MiB)$"));
+            Assert.That(TableRow(flood, "announcements (IHave)"), Is.EqualTo("-"), "a flood has no tree control to split");
         });
     }
 
