@@ -120,6 +120,7 @@ public sealed partial class ExperimentRecorder
         {
             _maxHops = received.Hops;
         }
+        message.Depth = Math.Max(message.Depth, received.Hops);
         if (_latencyCount == _latencies.Length)
         {
             Array.Resize(ref _latencies, (int)Math.Min(Array.MaxLength, _latencies.Length * 2L));
@@ -142,6 +143,15 @@ public sealed partial class ExperimentRecorder
         var delivered = Deliveries;
         var (allP50, allP99, allMax) = Statistics.Summarise(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(reachAll));
         var (receiptP50, receiptP99, _) = Statistics.Summarise(_latencies.AsSpan(0, _latencyCount));
+        var depths = new List<long>(_messages.Count);
+        foreach (var m in _messages)
+        {
+            if (m.Depth > 0)
+            {
+                depths.Add(m.Depth);
+            }
+        }
+        var (depthP50, depthP99, _) = Statistics.Summarise(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(depths));
         return new DeliveryReport(
             MessagesPublished: _messages.Count,
             ExpectedDeliveries: expected,
@@ -153,7 +163,11 @@ public sealed partial class ExperimentRecorder
             ReachAllMaxMs: Statistics.Milliseconds(allMax),
             ReceiptLatencyP50Ms: Statistics.Milliseconds(receiptP50),
             ReceiptLatencyP99Ms: Statistics.Milliseconds(receiptP99),
-            LastDeliveryHop: _maxHops);
+            LastDeliveryHop: _maxHops)
+        {
+            DepthP50 = (int?)depthP50,
+            DepthP99 = (int?)depthP99,
+        };
     }
 
     /// <summary>Wire-cost numbers, from the network's own counts.</summary>
@@ -231,5 +245,8 @@ public sealed partial class ExperimentRecorder
         public readonly long OriginAt = originAt;
         public int Delivered;
         public long LastDelivery = originAt;
+
+        /// <summary>The largest hop count of the message's first receipts (0: none yet).</summary>
+        public int Depth;
     }
 }

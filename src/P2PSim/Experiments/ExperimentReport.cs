@@ -96,7 +96,13 @@ public sealed record OverlayReport(
 /// <param name="ReachAllMaxMs">Same, maximum.</param>
 /// <param name="ReceiptLatencyP50Ms">Over every first receipt: origination to receipt, p50.</param>
 /// <param name="ReceiptLatencyP99Ms">Same, p99.</param>
-/// <param name="LastDeliveryHop">The largest hop count of any first receipt (1 = a direct neighbour of the origin).</param>
+/// <param name="LastDeliveryHop">The largest hop count of any first receipt (1 = a direct neighbour of the origin): the largest depth.</param>
+/// <param name="DepthP50">
+/// Over messages some peer received: a message's depth is the largest hop count of its first receipts, the depth of the
+/// tree it spread on (flooding: the origin's shortest-path tree; a broadcast tree: the tree, longer where grafts
+/// repaired it). p50; the maximum is <paramref name="LastDeliveryHop"/>.
+/// </param>
+/// <param name="DepthP99">Same, p99.</param>
 public sealed record DeliveryReport(
     int MessagesPublished,
     long ExpectedDeliveries,
@@ -108,7 +114,12 @@ public sealed record DeliveryReport(
     double? ReachAllMaxMs,
     double? ReceiptLatencyP50Ms,
     double? ReceiptLatencyP99Ms,
-    int LastDeliveryHop);
+    [property: JsonPropertyOrder(1)] int LastDeliveryHop) // last, as before the depths were added
+{
+    public int? DepthP50 { get; init; }
+
+    public int? DepthP99 { get; init; }
+}
 
 /// <summary>
 /// Wire cost. <paramref name="FirstReceipts"/> counts every <c>GossipReceived</c> (every

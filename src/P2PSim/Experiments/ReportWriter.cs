@@ -41,6 +41,7 @@ public static class ReportWriter
         new("messages reaching all", r => Count(r.Delivery.MessagesReachingAll)),
         new("reach all p50 / p99 / max", r => $"{Duration(r.Delivery.ReachAllP50Ms)} / {Duration(r.Delivery.ReachAllP99Ms)} / {Duration(r.Delivery.ReachAllMaxMs)}"),
         new("receipt latency p50 / p99", r => $"{Duration(r.Delivery.ReceiptLatencyP50Ms)} / {Duration(r.Delivery.ReceiptLatencyP99Ms)}"),
+        new("depth p50 / p99 (hops)", r => $"{Hops(r.Delivery.DepthP50)} / {Hops(r.Delivery.DepthP99)}"),
         new("last delivery hop", r => Count(r.Delivery.LastDeliveryHop)),
         new("Traffic", null),
         new("routing", r => r.Traffic.Routing),
@@ -236,6 +237,8 @@ public static class ReportWriter
     private static string Header(ExperimentReport report, int column) => $"[{column + 1}] {report.NetworkKind}";
 
     private static string Count(long value) => value.ToString("N0", Invariant);
+
+    private static string Hops(int? value) => value is { } v ? Count(v) : "-";
 
     private static string Number(double? value) => value is { } v ? v.ToString("0.000", Invariant) : "-";
 

@@ -69,6 +69,38 @@ public sealed class ExperimentRecorderTests
     }
 
     [Test]
+    public void A_messages_depth_is_its_deepest_first_receipt_summarised_over_the_messages_received()
+    {
+        var recorder = JoinedRecorder();
+        var depths = new[] { 2, 5, 3, 3 };
+        for (var i = 0; i < depths.Length; i++)
+        {
+            var m = Originate(recorder, 0, Ms(10 * i), $"m{i}");
+            Receive(recorder, 1, m, Ms((10 * i) + 1), hops: 1);
+            Receive(recorder, 2, m, Ms((10 * i) + 2), hops: depths[i]);
+        }
+        Originate(recorder, 0, Ms(100), "nobody got it");
+
+        var delivery = recorder.BuildDelivery();
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(delivery.DepthP50, Is.EqualTo(3), "depths 2, 3, 3, 5: the message no peer got has none");
+            Assert.That(delivery.DepthP99, Is.EqualTo(5));
+            Assert.That(delivery.LastDeliveryHop, Is.EqualTo(5), "the largest depth");
+        });
+    }
+
+    [Test]
+    public void A_recorder_without_receipts_has_no_depth()
+    {
+        var recorder = JoinedRecorder();
+        Originate(recorder, 0, Ms(1), "m");
+
+        Assert.That((recorder.BuildDelivery().DepthP50, recorder.BuildDelivery().DepthP99), Is.EqualTo(((int?)null, (int?)null)));
+    }
+
+    [Test]
     public void A_peer_that_joined_after_a_message_was_originated_is_not_expected_to_get_it()
     {
         var recorder = new ExperimentRecorder(Peers, seedCount: 1, T0);

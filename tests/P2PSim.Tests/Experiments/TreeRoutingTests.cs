@@ -48,6 +48,9 @@ public sealed class TreeRoutingTests
             Assert.That(report.Traffic.Rmr, Is.LessThan(0.2), "iroh's gate: one sender RMR under 0.2");
             Assert.That(report.Traffic.RmrAfterFirstMessage, Is.LessThan(0.05), "once formed, the tree sends each message to each peer once");
             Assert.That(report.Delivery.LastDeliveryHop, Is.LessThan(15));
+            Assert.That(report.Delivery.DepthP50, Is.InRange(2, report.Delivery.LastDeliveryHop), "one tree, one root: about the same depth every message");
+            Assert.That(report.Delivery.DepthP99, Is.InRange(report.Delivery.DepthP50!.Value, report.Delivery.LastDeliveryHop));
+            Assert.That(TableRow(report, "depth p50 / p99 (hops)"), Is.EqualTo($"{report.Delivery.DepthP50} / {report.Delivery.DepthP99}"));
             Assert.That(report.Traffic.TreeControlFrames, Is.GreaterThan(0), "announcements on the links that left the tree");
         });
     }
