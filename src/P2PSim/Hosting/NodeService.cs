@@ -54,7 +54,7 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
     });
     private readonly ConcurrentQueue<NodeInput.Received> _livenessLane = new(); // Pongs: handled before the inbox backlog
     private int _livenessLaneCount;
-    private readonly TreeControlCounter _treeControl = new();
+    private readonly SentFrameCounter _sent = new();
     private readonly TaskCompletionSource _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private ITransport? _transport;
     private NodeRuntime? _runtime;
@@ -98,11 +98,8 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
     /// <summary>The transport's counters: connections, refusals, frames dropped per send class, queue depths (null before start).</summary>
     public TransportStats? TransportStats => _transport?.GetStats();
 
-    /// <summary>
-    /// The broadcast tree's control frames (IHave, Graft, Prune) this node handed to its transport and the transport
-    /// took into a send queue (refused ones, at a full queue or for the budget, not counted), per type, with their bytes.
-    /// </summary>
-    public TreeControlCounts TreeControlSent => _treeControl.Read();
+    /// <summary>Gossip payloads and tree control frames this node handed to its transport, with their bytes (see <see cref="SentFrameCounter"/>).</summary>
+    public SentFrameCounter Sent => _sent;
 
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -363,10 +360,8 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
 
         public void Send(ConnectionId connection, Message message)
         {
-            if (node._transport!.Queue(connection, message)) // on the wire at the end of the batch (Flush)
-            {
-                node._treeControl.Count(message);
-            }
+            node._sent.Count(message);
+            node._transport!.Queue(connection, message); // on the wire at the end of the batch (Flush)
         }
 
         public void Close(ConnectionId connection, string reason, bool afterFlush) => node._transport!.Close(connection, reason, afterFlush);
