@@ -126,7 +126,7 @@ public sealed record DeliveryReport(
 /// peer's first receipt of every message, by any peer, expected or not; the origin never
 /// receives its own message): it is the "receivers" of RMR.
 /// </summary>
-/// <param name="PayloadTransmissions">Gossip frames sent, originals and forwards.</param>
+/// <param name="PayloadTransmissions">Gossip frames sent: originals, forwards, and answers to Wants (catch-up) and Grafts (trees).</param>
 /// <param name="FirstReceipts">First receipts of gossip messages.</param>
 /// <param name="TransmissionsPerDelivery">PayloadTransmissions / FirstReceipts.</param>
 /// <param name="Rmr">Relative message redundancy: PayloadTransmissions / FirstReceipts - 1.</param>
@@ -170,8 +170,7 @@ public sealed record FrameCount(long Frames, long Bytes);
 
 /// <summary>
 /// The broadcast tree's control frames per kind (see Protocol/PROTOCOL.md, <i>Broadcast trees</i>): simulated, every
-/// frame a node handed to an open connection; tcp, every frame a node handed to its transport that the transport took
-/// into a send queue.
+/// frame a node handed to an open connection; tcp, every frame a node handed to its transport (Hosting/SentFrameCounter).
 /// </summary>
 /// <param name="Announcements">IHave frames (type 11): message ids announced over the links outside the tree, batched per link.</param>
 /// <param name="Grafts">Graft frames (type 12): a peer asks for a message it heard of only by announcement, which makes the link a tree link.</param>
@@ -215,6 +214,14 @@ public sealed record FrameDropsReport(long Control, long OwnGossip, long Forward
 /// <param name="DetectionP50Ms">Detection time p50 over the peers detected everywhere.</param>
 /// <param name="DetectionMaxMs">Detection time maximum.</param>
 /// <param name="LivePeersReportedDead">Distinct peers that never crashed nor left but reached a seed in a dead-node report (as in <see cref="FaultReport"/>).</param>
+/// <param name="TreeRepairedAfterMs">
+/// Broadcast trees only (null otherwise): from the (first) crash to the first publish step from which on every message
+/// reached every expected receiver by push alone, no first receipt answering a Graft (or a Want): the tree the crash
+/// cut was whole again. Null on a tree when the last step still needed a graft or missed a receiver.
+/// </param>
+/// <param name="RmrAfterRepair">RMR from that step on: payloads sent and first receipts from just before it to the end of the run.</param>
+/// <param name="MessagesAfterCrash">Broadcast trees only: messages originated after the crash.</param>
+/// <param name="MessagesAfterRepair">Of those, the messages from the repair on (the ones <paramref name="RmrAfterRepair"/> covers).</param>
 public sealed record CrashReport(
     int CrashedPeers,
     double CrashAtMs,
@@ -223,7 +230,16 @@ public sealed record CrashReport(
     int SeedRemovalsByExpiry,
     double? DetectionP50Ms,
     double? DetectionMaxMs,
-    int LivePeersReportedDead);
+    [property: JsonPropertyOrder(1)] int LivePeersReportedDead) // last, as before the tree repair was added
+{
+    public double? TreeRepairedAfterMs { get; init; }
+
+    public double? RmrAfterRepair { get; init; }
+
+    public int? MessagesAfterCrash { get; init; }
+
+    public int? MessagesAfterRepair { get; init; }
+}
 
 /// <summary>
 /// What the run cost the process: wall-clock time, processor time, the process's peak

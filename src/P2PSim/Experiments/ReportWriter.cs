@@ -70,6 +70,10 @@ public static class ReportWriter
         new("seed removals by expiry", r => r.Crash is { } c ? Count(c.SeedRemovalsByExpiry) : "-"),
         new("detection p50 / max", r => r.Crash is { } c ? $"{Duration(c.DetectionP50Ms)} / {Duration(c.DetectionMaxMs)}" : "-"),
         new("live peers reported dead", r => r.Crash is { } c ? Count(c.LivePeersReportedDead) : "-"),
+        new("tree repaired after", r => r.Crash is { MessagesAfterCrash: { } after } c
+            ? (c.TreeRepairedAfterMs is { } ms ? $"{Duration(ms)} (then the last {Count(c.MessagesAfterRepair ?? 0)} of {Count(after)} messages by push alone)" : $"NOT within the run ({Count(after)} messages after the crash)")
+            : "-"),
+        new("RMR after the repair", r => Number(r.Crash?.RmrAfterRepair)),
         new("Faults", null),
         new("false death reports", r => $"{Count(r.Faults.LivePeersReportedDead)} live, {Count(r.Faults.LeaversReportedDead)} left cleanly"),
         new("live peers removed by seeds", r => Count(r.Faults.LivePeersRemoved)),

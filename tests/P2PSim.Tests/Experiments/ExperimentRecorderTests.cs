@@ -92,6 +92,33 @@ public sealed class ExperimentRecorderTests
     }
 
     [Test]
+    public void A_message_came_by_push_alone_when_every_expected_receiver_got_it_and_none_by_graft_or_catch_up()
+    {
+        var recorder = JoinedRecorder();
+        var before = Originate(recorder, 0, Ms(5), "before");
+        var pushed = Originate(recorder, 0, Ms(20), "pushed");
+        var grafted = Originate(recorder, 0, Ms(10), "grafted"); // reported out of order
+        var caughtUp = Originate(recorder, 0, Ms(30), "caught up");
+        var missed = Originate(recorder, 0, Ms(40), "missed");
+        foreach (var m in new[] { before, pushed, grafted, caughtUp, missed })
+        {
+            Receive(recorder, 1, m, Ms(50), hops: 1);
+            Receive(recorder, 2, m, Ms(50), hops: 2);
+        }
+        foreach (var m in new[] { before, pushed })
+        {
+            Receive(recorder, 3, m, Ms(50), hops: 3);
+        }
+        recorder.RecordPeerEvent(3, new GossipReceived(Ms(60), "text", grafted, Peers[0], Peers[1], 2, 0, Grafted: true));
+        recorder.RecordPeerEvent(3, new GossipReceived(Ms(60), "text", caughtUp, Peers[0], Peers[1], 2, 0, CatchUp: true));
+
+        var since = recorder.MessagesSince(Ms(10));
+
+        Assert.That(since, Is.EqualTo(new[] { (Ms(10), false), (Ms(20), true), (Ms(30), false), (Ms(40), false) }),
+            "by origination time, from 10 ms on; peer 3 missed the last one");
+    }
+
+    [Test]
     public void A_recorder_without_receipts_has_no_depth()
     {
         var recorder = JoinedRecorder();

@@ -35,6 +35,55 @@ public sealed class TcpTreeReportTests
             Assert.That(report.Traffic.TreeControlFrames, Is.EqualTo(tree.Announcements.Frames + tree.Grafts.Frames + tree.Prunes.Frames));
             Assert.That(report.Traffic.TreeControlBytes, Is.EqualTo(tree.Announcements.Bytes + tree.Grafts.Bytes + tree.Prunes.Bytes));
             Assert.That(report.Traffic.TreeControlFrames, Is.LessThan(report.Traffic.MessagesSent), "the transports wrote them among every other frame");
+            Assert.That(report.Traffic.Rmr, Is.GreaterThanOrEqualTo(0), "every receipt was a payload sent");
+        });
+    }
+
+    [Test]
+    [CancelAfter(60_000)]
+    public async Task A_tcp_tree_crash_run_measures_the_repair_from_the_same_receipts_as_the_simulator(CancellationToken ct)
+    {
+        var options = new ExperimentOptions
+        {
+            Seeds = 2,
+            Peers = 20,
+            RunSeed = 6,
+            Workload = WorkloadKind.Crash,
+            CrashShare = 0.2,
+            Messages = 20,
+            Spacing = TimeSpan.FromMilliseconds(50),
+            Peer = new PeerOptions
+            {
+                LivenessInterval = TimeSpan.FromMilliseconds(500),
+                RegistrationTimeout = TimeSpan.FromMilliseconds(500),
+                RetryInterval = TimeSpan.FromMilliseconds(200),
+                ReregisterInterval = TimeSpan.FromSeconds(1),
+            },
+            Gossip = new GossipOptions { Routing = Routing.Tree },
+            DrainTimeout = TimeSpan.FromSeconds(5),
+        };
+
+        var report = await new TcpExperiment(options).RunAsync(cancellationToken: ct);
+
+        // Not asserted: reliability. A tree on tcp has been seen to miss a receipt after a crash (1 run in 10), which
+        // is the tree's to fix; then the last messages were not by push, and the report says "not repaired".
+        var crash = report.Crash!;
+        Assert.Multiple(() =>
+        {
+            Assert.That(crash.CrashedPeers, Is.EqualTo(4));
+            Assert.That(report.Traffic.PayloadTransmissions, Is.GreaterThanOrEqualTo(report.Traffic.FirstReceipts + report.Traffic.DuplicatesDropped),
+                "every copy that arrived was counted as sent, the answers to grafts too");
+            Assert.That(crash.MessagesAfterCrash, Is.EqualTo(10), "the messages from the crash on");
+            if (crash.TreeRepairedAfterMs is { } repaired)
+            {
+                Assert.That(repaired, Is.InRange(0, report.DurationMs - crash.CrashAtMs), "at one of the publish steps after the crash (on tcp they run late)");
+                Assert.That(crash.MessagesAfterRepair, Is.InRange(1, 10));
+                Assert.That(crash.RmrAfterRepair, Is.GreaterThanOrEqualTo(0), "graft answers count as payloads");
+            }
+            else
+            {
+                Assert.That((crash.RmrAfterRepair, crash.MessagesAfterRepair), Is.EqualTo(((double?)null, (int?)0)));
+            }
         });
     }
 }

@@ -134,8 +134,78 @@ public sealed class TreeRoutingTests
         Assert.Multiple(() =>
         {
             Assert.That(report.Crash!.CrashedPeers, Is.EqualTo(45));
+            Assert.That(report.Traffic.TreeControl!.Grafts.Frames, Is.GreaterThan(0), "the subtrees below the crashed peers asked for their messages");
             Assert.That(report.Delivery.Reliability, Is.EqualTo(1.0), "grafts over the announcements repair what the crash cut off");
             Assert.That(report.Traffic.Rmr, Is.LessThan(1.0));
+        });
+    }
+
+    [Test]
+    public void After_a_crash_the_report_says_when_the_tree_was_whole_again_and_what_it_cost_from_then_on()
+    {
+        var options = new ExperimentOptions
+        {
+            Peers = 200,
+            RunSeed = 1,
+            Workload = WorkloadKind.Crash,
+            Messages = 100,
+            Gossip = new GossipOptions { Routing = Routing.Tree },
+        };
+
+        var report = Run(options);
+        var flood = Run(options with { Gossip = new GossipOptions() });
+
+        var crash = report.Crash!;
+        Assert.Multiple(() =>
+        {
+            Assert.That(report.Delivery.Reliability, Is.EqualTo(1.0));
+            Assert.That(report.Traffic.TreeControl!.Grafts.Frames, Is.GreaterThan(0), "the crash cut the tree: grafts joined the pieces");
+            Assert.That(crash.MessagesAfterCrash, Is.EqualTo(50));
+            Assert.That(crash.TreeRepairedAfterMs, Is.GreaterThan(100), "the first messages after the crash needed grafts");
+            Assert.That(crash.TreeRepairedAfterMs, Is.LessThan(50 * 100), "repaired before the last message");
+            Assert.That(crash.MessagesAfterRepair, Is.InRange(1, 49));
+            Assert.That(crash.RmrAfterRepair, Is.LessThan(0.1), "the issue's target: RMR back under 0.1 once repaired");
+            Assert.That(crash.RmrAfterRepair, Is.GreaterThanOrEqualTo(0));
+            Assert.That(TableRow(report, "tree repaired after"), Does.Match(@"^[0-9.]+ m?s \(then the last [0-9]+ of 50 messages by push alone\)$"));
+            Assert.That(TableRow(report, "RMR after the repair"), Is.EqualTo(crash.RmrAfterRepair!.Value.ToString("0.000", System.Globalization.CultureInfo.InvariantCulture)));
+
+            var flooded = flood.Crash!;
+            Assert.That((flooded.TreeRepairedAfterMs, flooded.RmrAfterRepair, flooded.MessagesAfterCrash, flooded.MessagesAfterRepair),
+                Is.EqualTo(((double?)null, (double?)null, (int?)null, (int?)null)), "a flood has no tree to repair");
+            Assert.That(TableRow(flood, "tree repaired after"), Is.EqualTo("-"));
+            Assert.That(TableRow(flood, "RMR after the repair"), Is.EqualTo("-"));
+        });
+    }
+
+    [Test]
+    public void A_tree_that_was_still_being_repaired_at_the_last_message_says_so()
+    {
+        // The overlay itself is repaired for seconds after the crash (liveness rounds of 1 s, new links): with 10
+        // messages over the next second, the last ones still needed grafts (the golden tree-crash run).
+        var report = Run(new ExperimentOptions
+        {
+            Peers = 80,
+            RunSeed = 12,
+            Workload = WorkloadKind.Crash,
+            CrashShare = 0.3,
+            Messages = 20,
+            Peer = new PeerOptions
+            {
+                LivenessInterval = TimeSpan.FromSeconds(1),
+                RegistrationTimeout = TimeSpan.FromMilliseconds(500),
+                RetryInterval = TimeSpan.FromMilliseconds(200),
+                ReregisterInterval = TimeSpan.FromSeconds(2),
+                HistoryWindow = TimeSpan.FromSeconds(30),
+            },
+            Gossip = new GossipOptions { Routing = Routing.Tree },
+            SampleInterval = TimeSpan.FromMilliseconds(500),
+        });
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(report.Crash!.TreeRepairedAfterMs, Is.Null);
+            Assert.That((report.Crash.RmrAfterRepair, report.Crash.MessagesAfterCrash, report.Crash.MessagesAfterRepair), Is.EqualTo(((double?)null, (int?)10, (int?)0)));
+            Assert.That(TableRow(report, "tree repaired after"), Is.EqualTo("NOT within the run (10 messages after the crash)"));
         });
     }
 }
