@@ -96,6 +96,9 @@ public interface IExperimentNetwork
 
     /// <summary>What only the network knows for the report: its link model, its traffic counts, its events.</summary>
     NetworkFacts Facts();
+
+    /// <summary>Payload transmissions so far, as <see cref="Facts"/> counts them; cheap enough for every publish step.</summary>
+    long PayloadTransmissions { get; }
 }
 
 /// <summary>How the initial join went.</summary>

@@ -292,6 +292,8 @@ internal sealed class SimulatedExperimentNetwork : IExperimentNetwork
         return ValueTask.CompletedTask;
     }
 
+    public long PayloadTransmissions => _network.Counters.PayloadTransmissions;
+
     public NetworkFacts Facts()
     {
         var c = _network.Counters;

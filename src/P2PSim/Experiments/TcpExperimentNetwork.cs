@@ -263,7 +263,7 @@ internal sealed class TcpExperimentNetwork : IExperimentNetwork, IAsyncDisposabl
         await WaitUntilAsync(() =>
         {
             var now = Read(static r => r.FirstReceipts + r.DuplicatesDropped);
-            if (now >= PayloadTransmissions() - DroppedGossip())
+            if (now >= PayloadTransmissions - DroppedGossip())
             {
                 return true;
             }
@@ -279,14 +279,17 @@ internal sealed class TcpExperimentNetwork : IExperimentNetwork, IAsyncDisposabl
     private static readonly TimeSpan DuplicateSettle = TimeSpan.FromMilliseconds(500);
 
     /// <summary>Gossip frames every node handed to its transport (see <see cref="SentFrameCounter"/>).</summary>
-    private long PayloadTransmissions()
+    public long PayloadTransmissions
     {
-        long sent = 0;
-        foreach (var node in _hostNodes.Concat(_started))
+        get
         {
-            sent += node.Sent.PayloadFrames;
+            long sent = 0;
+            foreach (var node in _hostNodes.Concat(_started))
+            {
+                sent += node.Sent.PayloadFrames;
+            }
+            return sent;
         }
-        return sent;
     }
 
     /// <summary>Gossip frames every node's transport dropped, sending or receiving (they never reach a node).</summary>

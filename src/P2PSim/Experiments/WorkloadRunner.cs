@@ -68,7 +68,7 @@ internal sealed class WorkloadRunner(IExperimentNetwork net, ExperimentOptions o
             switch (step.Kind)
             {
                 case StepKind.Publish:
-                    var before = new PublishMark(now, net.Facts().PayloadTransmissions, net.Read(static r => r.FirstReceipts));
+                    var before = new PublishMark(now, net.PayloadTransmissions, net.Read(static r => r.FirstReceipts));
                     log.Marks.Add(before);
                     if (++log.PublishSteps == 2)
                     {
