@@ -7,9 +7,7 @@ namespace P2PSim.Experiments;
 /// <summary>
 /// Hands the node events of a tcp experiment to its <see cref="ExperimentRecorder"/> under one lock (they come from
 /// every node's loop). Events of a node it has not been told about yet (the host starts its nodes before the
-/// experiment knows which is which) wait until <see cref="Map"/> names the node. Counts gossip payload frames and
-/// bytes on the side, from the events (the transport does not count frames), as unsigned frames (nothing signs yet);
-/// catch-up answers count as frames, not in the bytes.
+/// experiment knows which is which) wait until <see cref="Map"/> names the node.
 /// </summary>
 internal sealed class ExperimentObserver(ExperimentRecorder recorder) : INodeEventObserver
 {
@@ -17,13 +15,6 @@ internal sealed class ExperimentObserver(ExperimentRecorder recorder) : INodeEve
     private readonly List<(NodeService Node, NodeEvent Event)> _early = [];
     private readonly Dictionary<NodeService, int> _peerIndex = [];
     private readonly Dictionary<NodeService, int> _seedIndex = [];
-    private long _payloadTransmissions;
-    private long _payloadBytes;
-
-    public long PayloadTransmissions => Interlocked.Read(ref _payloadTransmissions);
-
-    public long PayloadBytes => Interlocked.Read(ref _payloadBytes);
-
     /// <summary>Names a node (before it starts, or with its events so far waiting here) as peer or seed number <paramref name="index"/>.</summary>
     public void Map(NodeService node, int index)
     {
@@ -43,20 +34,6 @@ internal sealed class ExperimentObserver(ExperimentRecorder recorder) : INodeEve
 
     public void OnNodeEvent(NodeService node, NodeEvent nodeEvent)
     {
-        switch (nodeEvent)
-        {
-            case GossipOriginated g:
-                Interlocked.Add(ref _payloadTransmissions, g.SentTo);
-                Interlocked.Add(ref _payloadBytes, (long)g.SentTo * FrameCodec.GossipFrameSize(node.Endpoint, g.Text));
-                break;
-            case GossipReceived g:
-                Interlocked.Add(ref _payloadTransmissions, g.ForwardedTo);
-                Interlocked.Add(ref _payloadBytes, (long)g.ForwardedTo * FrameCodec.GossipFrameSize(g.Origin, g.Text));
-                break;
-            case CatchUpServed c:
-                Interlocked.Add(ref _payloadTransmissions, c.Sent); // their texts are not in the event: not in the bytes
-                break;
-        }
         lock (_gate)
         {
             if (!Route(node, nodeEvent))

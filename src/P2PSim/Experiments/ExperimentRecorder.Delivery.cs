@@ -120,6 +120,11 @@ public sealed partial class ExperimentRecorder
         {
             _maxHops = received.Hops;
         }
+        message.Depth = Math.Max(message.Depth, received.Hops);
+        if (received.Grafted || received.CatchUp)
+        {
+            message.Pulled++;
+        }
         if (_latencyCount == _latencies.Length)
         {
             Array.Resize(ref _latencies, (int)Math.Min(Array.MaxLength, _latencies.Length * 2L));
@@ -142,6 +147,15 @@ public sealed partial class ExperimentRecorder
         var delivered = Deliveries;
         var (allP50, allP99, allMax) = Statistics.Summarise(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(reachAll));
         var (receiptP50, receiptP99, _) = Statistics.Summarise(_latencies.AsSpan(0, _latencyCount));
+        var depths = new List<long>(_messages.Count);
+        foreach (var m in _messages)
+        {
+            if (m.Depth > 0)
+            {
+                depths.Add(m.Depth);
+            }
+        }
+        var (depthP50, depthP99, _) = Statistics.Summarise(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(depths));
         return new DeliveryReport(
             MessagesPublished: _messages.Count,
             ExpectedDeliveries: expected,
@@ -153,7 +167,11 @@ public sealed partial class ExperimentRecorder
             ReachAllMaxMs: Statistics.Milliseconds(allMax),
             ReceiptLatencyP50Ms: Statistics.Milliseconds(receiptP50),
             ReceiptLatencyP99Ms: Statistics.Milliseconds(receiptP99),
-            LastDeliveryHop: _maxHops);
+            LastDeliveryHop: _maxHops)
+        {
+            DepthP50 = (int?)depthP50,
+            DepthP99 = (int?)depthP99,
+        };
     }
 
     /// <summary>Wire-cost numbers, from the network's own counts.</summary>
@@ -174,11 +192,46 @@ public sealed partial class ExperimentRecorder
             SendQueueDrops: sendQueueDrops);
 
     /// <summary>
+    /// The messages originated at or after <paramref name="from"/>, by origination time: when, and whether every expected
+    /// receiver got it by push alone, none of its first receipts (any peer's) answering a Graft or a Want.
+    /// </summary>
+    public IReadOnlyList<(DateTimeOffset OriginAt, bool ByPushToAll)> MessagesSince(DateTimeOffset from)
+    {
+        var joinTimes = SortedJoinTimes();
+        var since = new List<(DateTimeOffset OriginAt, bool ByPushToAll)>();
+        foreach (var m in _messages)
+        {
+            if (m.OriginAt >= from.UtcTicks)
+            {
+                since.Add((new DateTimeOffset(m.OriginAt, TimeSpan.Zero), m.Delivered >= ExpectedReceivers(joinTimes, m) && m.Pulled == 0));
+            }
+        }
+        return [.. since.OrderBy(m => m.OriginAt)];
+    }
+
+    /// <summary>
     /// Expected deliveries over every message: its expected receivers are the peers never marked to crash or
     /// leave that had joined by its origination, its origin excluded. Fills <paramref name="reachAll"/> (when
     /// given) with origination-to-last-expected-receipt of every message that reached all of them.
     /// </summary>
     private long CountExpected(List<long>? reachAll)
+    {
+        var joinTimes = SortedJoinTimes();
+        long expected = 0;
+        foreach (var m in _messages)
+        {
+            var expectedHere = ExpectedReceivers(joinTimes, m);
+            expected += expectedHere;
+            if (reachAll is not null && m.Delivered >= expectedHere)
+            {
+                reachAll.Add(expectedHere > 0 ? m.LastDelivery - m.OriginAt : 0);
+            }
+        }
+        return expected;
+    }
+
+    /// <summary>The join times of the peers never marked to crash or leave that have joined, ascending.</summary>
+    private List<long> SortedJoinTimes()
     {
         var joinTimes = new List<long>(_joinedAt.Length);
         for (var p = 0; p < _joinedAt.Length; p++)
@@ -189,21 +242,18 @@ public sealed partial class ExperimentRecorder
             }
         }
         joinTimes.Sort();
-        long expected = 0;
-        foreach (var m in _messages)
+        return joinTimes;
+    }
+
+    /// <summary>The expected receivers of <paramref name="m"/>: the peers of <paramref name="joinTimes"/> that had joined by its origination, its origin excluded.</summary>
+    private int ExpectedReceivers(List<long> joinTimes, in MessageTrack m)
+    {
+        var expectedHere = CountAtOrBefore(joinTimes, m.OriginAt);
+        if (!Departs(m.Origin) && _joinedAt[m.Origin] <= m.OriginAt)
         {
-            var expectedHere = CountAtOrBefore(joinTimes, m.OriginAt);
-            if (!Departs(m.Origin) && _joinedAt[m.Origin] <= m.OriginAt)
-            {
-                expectedHere--;
-            }
-            expected += expectedHere;
-            if (reachAll is not null && m.Delivered >= expectedHere)
-            {
-                reachAll.Add(expectedHere > 0 ? m.LastDelivery - m.OriginAt : 0);
-            }
+            expectedHere--;
         }
-        return expected;
+        return expectedHere;
     }
 
     private static int CountAtOrBefore(List<long> sorted, long value)
@@ -231,5 +281,11 @@ public sealed partial class ExperimentRecorder
         public readonly long OriginAt = originAt;
         public int Delivered;
         public long LastDelivery = originAt;
+
+        /// <summary>The largest hop count of the message's first receipts (0: none yet).</summary>
+        public int Depth;
+
+        /// <summary>First receipts of the message that answered a Graft or a Want (it did not reach those peers by push).</summary>
+        public int Pulled;
     }
 }

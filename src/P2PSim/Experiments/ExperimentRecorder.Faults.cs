@@ -20,6 +20,9 @@ public sealed partial class ExperimentRecorder
     /// <summary>True once every crashed peer has been removed by every seed that listed it at its crash.</summary>
     public bool AllCrashesDetected => _removalsPending == 0;
 
+    /// <summary>When the first peer crashed; null while none has.</summary>
+    public DateTimeOffset? FirstCrashAt => _crashAt == NotYet ? null : new DateTimeOffset(_crashAt, TimeSpan.Zero);
+
     /// <summary>Peers that left cleanly so far.</summary>
     public int PeersLeft { get; private set; }
 

@@ -1,3 +1,6 @@
+using System.Text.Json.Serialization;
+using P2PSim.Protocol;
+
 namespace P2PSim.Experiments;
 
 /// <summary>
@@ -93,7 +96,13 @@ public sealed record OverlayReport(
 /// <param name="ReachAllMaxMs">Same, maximum.</param>
 /// <param name="ReceiptLatencyP50Ms">Over every first receipt: origination to receipt, p50.</param>
 /// <param name="ReceiptLatencyP99Ms">Same, p99.</param>
-/// <param name="LastDeliveryHop">The largest hop count of any first receipt (1 = a direct neighbour of the origin).</param>
+/// <param name="LastDeliveryHop">The largest hop count of any first receipt (1 = a direct neighbour of the origin): the largest depth.</param>
+/// <param name="DepthP50">
+/// Over messages some peer received: a message's depth is the largest hop count of its first receipts, the depth of the
+/// tree it spread on (flooding: the origin's shortest-path tree; a broadcast tree: the tree, longer where grafts
+/// repaired it). p50; the maximum is <paramref name="LastDeliveryHop"/>.
+/// </param>
+/// <param name="DepthP99">Same, p99.</param>
 public sealed record DeliveryReport(
     int MessagesPublished,
     long ExpectedDeliveries,
@@ -105,14 +114,19 @@ public sealed record DeliveryReport(
     double? ReachAllMaxMs,
     double? ReceiptLatencyP50Ms,
     double? ReceiptLatencyP99Ms,
-    int LastDeliveryHop);
+    [property: JsonPropertyOrder(1)] int LastDeliveryHop) // last, as before the depths were added
+{
+    public int? DepthP50 { get; init; }
+
+    public int? DepthP99 { get; init; }
+}
 
 /// <summary>
 /// Wire cost. <paramref name="FirstReceipts"/> counts every <c>GossipReceived</c> (every
 /// peer's first receipt of every message, by any peer, expected or not; the origin never
 /// receives its own message): it is the "receivers" of RMR.
 /// </summary>
-/// <param name="PayloadTransmissions">Gossip frames sent, originals and forwards.</param>
+/// <param name="PayloadTransmissions">Gossip frames sent: originals, forwards, and answers to Wants (catch-up) and Grafts (trees).</param>
 /// <param name="FirstReceipts">First receipts of gossip messages.</param>
 /// <param name="TransmissionsPerDelivery">PayloadTransmissions / FirstReceipts.</param>
 /// <param name="Rmr">Relative message redundancy: PayloadTransmissions / FirstReceipts - 1.</param>
@@ -125,6 +139,7 @@ public sealed record DeliveryReport(
 /// <param name="Routing"><c>flood</c> or <c>tree</c> (<c>Gossip:Routing</c>).</param>
 /// <param name="TreeControlFrames">Frames of the broadcast tree's control: announcements (IHave), grafts and prunes; null where not counted.</param>
 /// <param name="TreeControlBytes">Wire bytes of those frames.</param>
+/// <param name="TreeControl">The same per kind: announcements (IHave), grafts and prunes, frames and bytes each; null where not counted.</param>
 /// <param name="RmrAfterFirstMessage">RMR of every message but the first (payloads sent and first receipts from the second publish step on): a tree's cost once it has formed.</param>
 public sealed record TrafficReport(
     long PayloadTransmissions,
@@ -144,7 +159,30 @@ public sealed record TrafficReport(
 
     public long? TreeControlBytes { get; init; }
 
+    public TreeControlReport? TreeControl { get; init; }
+
+    [JsonPropertyOrder(1)] // last, as before the fields above it were added
     public double? RmrAfterFirstMessage { get; init; }
+}
+
+/// <summary>Frames and their wire bytes (length prefixes included).</summary>
+public sealed record FrameCount(long Frames, long Bytes);
+
+/// <summary>
+/// The broadcast tree's control frames per kind (see Protocol/PROTOCOL.md, <i>Broadcast trees</i>): simulated, every
+/// frame a node handed to an open connection; tcp, every frame a node handed to its transport (Hosting/SentFrameCounter).
+/// </summary>
+/// <param name="Announcements">IHave frames (type 11): message ids announced over the links outside the tree, batched per link.</param>
+/// <param name="Grafts">Graft frames (type 12): a peer asks for a message it heard of only by announcement, which makes the link a tree link.</param>
+/// <param name="Prunes">Prune frames (type 13): a peer that got a payload twice takes the link it came on out of the tree.</param>
+/// <param name="Adverts">TreeAdvert frames (type 14, spanning routing only): a peer tells its neighbours its place in the spanning tree.</param>
+public sealed record TreeControlReport(FrameCount Announcements, FrameCount Grafts, FrameCount Prunes, FrameCount? Adverts = null)
+{
+    internal static TreeControlReport From(TreeControlCounts counts) => new(
+        new FrameCount(counts.IHaveFrames, counts.IHaveBytes),
+        new FrameCount(counts.GraftFrames, counts.GraftBytes),
+        new FrameCount(counts.PruneFrames, counts.PruneBytes),
+        counts.AdvertFrames > 0 ? new FrameCount(counts.AdvertFrames, counts.AdvertBytes) : null);
 }
 
 /// <summary>
@@ -178,6 +216,14 @@ public sealed record FrameDropsReport(long Control, long OwnGossip, long Forward
 /// <param name="DetectionP50Ms">Detection time p50 over the peers detected everywhere.</param>
 /// <param name="DetectionMaxMs">Detection time maximum.</param>
 /// <param name="LivePeersReportedDead">Distinct peers that never crashed nor left but reached a seed in a dead-node report (as in <see cref="FaultReport"/>).</param>
+/// <param name="TreeRepairedAfterMs">
+/// Broadcast trees only (null otherwise): from the (first) crash to the first publish step from which on every message
+/// reached every expected receiver by push alone, no first receipt answering a Graft (or a Want): the tree the crash
+/// cut was whole again. Null on a tree when the last step still needed a graft or missed a receiver.
+/// </param>
+/// <param name="RmrAfterRepair">RMR from that step on: payloads sent and first receipts from just before it to the end of the run.</param>
+/// <param name="MessagesAfterCrash">Broadcast trees only: messages originated after the crash.</param>
+/// <param name="MessagesAfterRepair">Of those, the messages from the repair on (the ones <paramref name="RmrAfterRepair"/> covers).</param>
 public sealed record CrashReport(
     int CrashedPeers,
     double CrashAtMs,
@@ -186,7 +232,16 @@ public sealed record CrashReport(
     int SeedRemovalsByExpiry,
     double? DetectionP50Ms,
     double? DetectionMaxMs,
-    int LivePeersReportedDead);
+    [property: JsonPropertyOrder(1)] int LivePeersReportedDead) // last, as before the tree repair was added
+{
+    public double? TreeRepairedAfterMs { get; init; }
+
+    public double? RmrAfterRepair { get; init; }
+
+    public int? MessagesAfterCrash { get; init; }
+
+    public int? MessagesAfterRepair { get; init; }
+}
 
 /// <summary>
 /// What the run cost the process: wall-clock time, processor time, the process's peak

@@ -1,3 +1,5 @@
+using P2PSim.Protocol;
+
 namespace P2PSim.Experiments;
 
 /// <summary>
@@ -94,6 +96,9 @@ public interface IExperimentNetwork
 
     /// <summary>What only the network knows for the report: its link model, its traffic counts, its events.</summary>
     NetworkFacts Facts();
+
+    /// <summary>Payload transmissions so far, as <see cref="Facts"/> counts them; cheap enough for every publish step.</summary>
+    long PayloadTransmissions { get; }
 }
 
 /// <summary>How the initial join went.</summary>
@@ -113,5 +118,4 @@ public sealed record NetworkFacts(
     long? EventsProcessed,
     long? DuplicatesDropped = null,
     FrameDropsReport? SendQueueDrops = null,
-    long? TreeControlFrames = null,
-    long? TreeControlBytes = null);
+    TreeControlCounts? TreeControl = null);

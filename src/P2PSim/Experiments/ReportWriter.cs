@@ -41,6 +41,7 @@ public static class ReportWriter
         new("messages reaching all", r => Count(r.Delivery.MessagesReachingAll)),
         new("reach all p50 / p99 / max", r => $"{Duration(r.Delivery.ReachAllP50Ms)} / {Duration(r.Delivery.ReachAllP99Ms)} / {Duration(r.Delivery.ReachAllMaxMs)}"),
         new("receipt latency p50 / p99", r => $"{Duration(r.Delivery.ReceiptLatencyP50Ms)} / {Duration(r.Delivery.ReceiptLatencyP99Ms)}"),
+        new("depth p50 / p99 (hops)", r => $"{Hops(r.Delivery.DepthP50)} / {Hops(r.Delivery.DepthP99)}"),
         new("last delivery hop", r => Count(r.Delivery.LastDeliveryHop)),
         new("Traffic", null),
         new("routing", r => r.Traffic.Routing),
@@ -50,6 +51,10 @@ public static class ReportWriter
         new("RMR", r => Number(r.Traffic.Rmr)),
         new("RMR after the first message", r => Number(r.Traffic.RmrAfterFirstMessage)),
         new("tree control frames / bytes", r => r.Traffic.TreeControlFrames is { } f ? $"{Count(f)} / {Bytes(r.Traffic.TreeControlBytes ?? 0)}" : "-"),
+        new("  announcements (IHave)", r => TreeControl(r, static t => t.Announcements)),
+        new("  grafts", r => TreeControl(r, static t => t.Grafts)),
+        new("  prunes", r => TreeControl(r, static t => t.Prunes)),
+        new("  spanning-tree adverts", r => r.Traffic.TreeControl?.Adverts is null ? "-" : TreeControl(r, static t => t.Adverts!)),
         new("duplicates dropped", r => Count(r.Traffic.DuplicatesDropped)),
         new("messages sent (all types)", r => r.Traffic.MessagesSent < 0 ? "not counted on tcp" : Count(r.Traffic.MessagesSent)),
         new("bytes sent (all types)", r => r.Traffic.BytesSent < 0 ? "not counted on tcp" : Bytes(r.Traffic.BytesSent)),
@@ -66,6 +71,10 @@ public static class ReportWriter
         new("seed removals by expiry", r => r.Crash is { } c ? Count(c.SeedRemovalsByExpiry) : "-"),
         new("detection p50 / max", r => r.Crash is { } c ? $"{Duration(c.DetectionP50Ms)} / {Duration(c.DetectionMaxMs)}" : "-"),
         new("live peers reported dead", r => r.Crash is { } c ? Count(c.LivePeersReportedDead) : "-"),
+        new("tree repaired after", r => r.Crash is { MessagesAfterCrash: { } after } c
+            ? (c.TreeRepairedAfterMs is { } ms ? $"{Duration(ms)} (then the last {Count(c.MessagesAfterRepair ?? 0)} of {Count(after)} messages by push alone)" : $"NOT within the run ({Count(after)} messages after the crash)")
+            : "-"),
+        new("RMR after the repair", r => Number(r.Crash?.RmrAfterRepair)),
         new("Faults", null),
         new("false death reports", r => $"{Count(r.Faults.LivePeersReportedDead)} live, {Count(r.Faults.LeaversReportedDead)} left cleanly"),
         new("live peers removed by seeds", r => Count(r.Faults.LivePeersRemoved)),
@@ -224,9 +233,17 @@ public static class ReportWriter
     public static void WriteJson(Stream output, ExperimentReport report) =>
         JsonSerializer.Serialize(output, report, ExperimentJsonContext.Default.ExperimentReport);
 
+    /// <summary>One kind of tree control frames, on tree routing only.</summary>
+    private static string TreeControl(ExperimentReport report, Func<TreeControlReport, FrameCount> kind) =>
+        report.Traffic is { Routing: not "flood", TreeControl: { } tree } ? Frames(kind(tree)) : "-";
+
+    private static string Frames(FrameCount count) => $"{Count(count.Frames)} / {Bytes(count.Bytes)}";
+
     private static string Header(ExperimentReport report, int column) => $"[{column + 1}] {report.NetworkKind}";
 
     private static string Count(long value) => value.ToString("N0", Invariant);
+
+    private static string Hops(int? value) => value is { } v ? Count(v) : "-";
 
     private static string Number(double? value) => value is { } v ? v.ToString("0.000", Invariant) : "-";
 

@@ -292,6 +292,8 @@ internal sealed class SimulatedExperimentNetwork : IExperimentNetwork
         return ValueTask.CompletedTask;
     }
 
+    public long PayloadTransmissions => _network.Counters.PayloadTransmissions;
+
     public NetworkFacts Facts()
     {
         var c = _network.Counters;
@@ -299,7 +301,7 @@ internal sealed class SimulatedExperimentNetwork : IExperimentNetwork
         return new NetworkFacts(
             new LinkSettings(o.Latency.TotalMilliseconds, o.Jitter.TotalMilliseconds, o.LossProbability, o.LossScope.ToString()),
             c.PayloadTransmissions, c.MessagesSent, c.BytesSent, c.PayloadBytes, c.MessagesLost, _network.EventsProcessed,
-            DuplicatesDropped: _peers.Sum(p => p.Duplicates), TreeControlFrames: c.TreeControlFrames, TreeControlBytes: c.TreeControlBytes);
+            DuplicatesDropped: _peers.Sum(p => p.Duplicates), TreeControl: c.TreeControl);
     }
 
     // ---- the event loop ----

@@ -270,7 +270,7 @@ internal sealed class TcpExperimentNetwork : IExperimentNetwork, IAsyncDisposabl
                 (seen, lastChange) = (copies, Now);
             }
             var still = Now - lastChange;
-            return (still >= quiet && copies >= _observer.PayloadTransmissions - DroppedGossip()) || still >= quiet * 10;
+            return (still >= quiet && copies >= PayloadTransmissions - DroppedGossip()) || still >= quiet * 10;
         }, deadline, cancellationToken).ConfigureAwait(false) || !Read(static r => r.AllDelivered))
         {
             return;
@@ -284,7 +284,7 @@ internal sealed class TcpExperimentNetwork : IExperimentNetwork, IAsyncDisposabl
         await WaitUntilAsync(() =>
         {
             var now = Read(static r => r.FirstReceipts + r.DuplicatesDropped);
-            if (now >= _observer.PayloadTransmissions - DroppedGossip())
+            if (now >= PayloadTransmissions - DroppedGossip())
             {
                 return true;
             }
@@ -309,6 +309,20 @@ internal sealed class TcpExperimentNetwork : IExperimentNetwork, IAsyncDisposabl
 
     /// <summary>How long the wait for the last duplicate copies goes on once none arrives.</summary>
     private static readonly TimeSpan DuplicateSettle = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>Gossip frames every node handed to its transport (see <see cref="SentFrameCounter"/>).</summary>
+    public long PayloadTransmissions
+    {
+        get
+        {
+            long sent = 0;
+            foreach (var node in _hostNodes.Concat(_started))
+            {
+                sent += node.Sent.PayloadFrames;
+            }
+            return sent;
+        }
+    }
 
     /// <summary>Gossip frames every node's transport dropped, sending or receiving (they never reach a node).</summary>
     private long DroppedGossip()
@@ -370,11 +384,19 @@ internal sealed class TcpExperimentNetwork : IExperimentNetwork, IAsyncDisposabl
 
     /// <summary>
     /// Frames and bytes as every node's transport wrote them (Hello to Goodbye, of nodes that crashed or stopped too);
-    /// payload transmissions as the nodes handed gossip to their transports (what the simulator counts).
+    /// payloads and tree control frames as the nodes handed them to their transports (what the simulator counts).
     /// </summary>
     public NetworkFacts Facts()
     {
         var sent = default(WireCounts);
+        var tree = default(TreeControlCounts);
+        long payloads = 0, payloadBytes = 0;
+        foreach (var node in _hostNodes.Concat(_started))
+        {
+            payloads += node.Sent.PayloadFrames;
+            payloadBytes += node.Sent.PayloadBytes;
+            tree += node.Sent.TreeControl;
+        }
         long control = 0, own = 0, forwarded = 0, budgetOwn = 0, budgetForwarded = 0;
         var peak = 0;
         foreach (var stats in TransportStats())
@@ -388,8 +410,9 @@ internal sealed class TcpExperimentNetwork : IExperimentNetwork, IAsyncDisposabl
             peak = Math.Max(peak, stats.PeakQueuedFrames);
         }
         var budget = Services.GetRequiredService<QueueBudget>(); // one for the whole run: every node's transport shares it
-        return new(null, _observer.PayloadTransmissions, sent.Frames, sent.Bytes, _observer.PayloadBytes, 0, null,
-            SendQueueDrops: new FrameDropsReport(control, own, forwarded, peak, budgetOwn, budgetForwarded, budget.LimitBytes, budget.PeakQueuedBytes));
+        return new(null, payloads, sent.Frames, sent.Bytes, payloadBytes, 0, null,
+            SendQueueDrops: new FrameDropsReport(control, own, forwarded, peak, budgetOwn, budgetForwarded, budget.LimitBytes, budget.PeakQueuedBytes),
+            TreeControl: tree);
     }
 
     /// <summary>The counters of every node's transport: the host's nodes (those a restart replaced too), late joiners, restarted seeds.</summary>

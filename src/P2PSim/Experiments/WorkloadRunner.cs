@@ -68,10 +68,12 @@ internal sealed class WorkloadRunner(IExperimentNetwork net, ExperimentOptions o
             switch (step.Kind)
             {
                 case StepKind.Publish:
+                    var before = new PublishMark(now, net.PayloadTransmissions, net.Read(static r => r.FirstReceipts));
+                    log.Marks.Add(before);
                     if (++log.PublishSteps == 2)
                     {
                         // The first message has spread (a tree has formed on it): what the rest cost is counted apart.
-                        log.AfterFirst = (net.Facts().PayloadTransmissions, net.Read(static r => r.FirstReceipts));
+                        log.AfterFirst = (before.Transmissions, before.Receipts);
                     }
                     foreach (var origin in Origins(plan.OriginsStay))
                     {
@@ -198,11 +200,12 @@ internal sealed class WorkloadRunner(IExperimentNetwork net, ExperimentOptions o
                 with
                 {
                     Routing = options.Gossip.Routing.ToString().ToLowerInvariant(),
-                    TreeControlFrames = facts.TreeControlFrames,
-                    TreeControlBytes = facts.TreeControlBytes,
+                    TreeControlFrames = facts.TreeControl?.Frames,
+                    TreeControlBytes = facts.TreeControl?.Bytes,
+                    TreeControl = facts.TreeControl is { } tree ? TreeControlReport.From(tree) : null,
                     RmrAfterFirstMessage = log.AfterFirst is { } first ? Statistics.Rmr(facts.PayloadTransmissions - first.Transmissions, r.FirstReceipts - first.Receipts) : null,
                 },
-            r.BuildCrash(),
+            Crash(r, facts, log),
             Faults(r, plan, log)));
         return new ExperimentReport(
             NetworkKind: net.Kind,
@@ -223,6 +226,24 @@ internal sealed class WorkloadRunner(IExperimentNetwork net, ExperimentOptions o
             DurationMs: Ms(net.Now),
             EventsProcessed: facts.EventsProcessed,
             Resources: null);
+    }
+
+    /// <summary>The crash report; on a broadcast tree with when the tree was repaired (see <see cref="TreeRepair.Measure"/>).</summary>
+    private CrashReport? Crash(ExperimentRecorder r, NetworkFacts facts, FaultLog log)
+    {
+        var crash = r.BuildCrash();
+        if (crash is null || options.Gossip.Routing != Routing.Tree || r.FirstCrashAt is not { } crashAt)
+        {
+            return crash;
+        }
+        var repair = TreeRepair.Measure(crashAt, log.Marks, r.MessagesSince(crashAt), facts.PayloadTransmissions, r.FirstReceipts);
+        return crash with
+        {
+            TreeRepairedAfterMs = repair.RepairedAfter?.TotalMilliseconds,
+            RmrAfterRepair = repair.RmrAfterRepair,
+            MessagesAfterCrash = repair.MessagesAfterCrash,
+            MessagesAfterRepair = repair.MessagesAfterRepair,
+        };
     }
 
     private FaultReport Faults(ExperimentRecorder r, WorkloadPlan plan, FaultLog log)
@@ -258,6 +279,9 @@ internal sealed class WorkloadRunner(IExperimentNetwork net, ExperimentOptions o
     {
         /// <summary>Publish steps taken so far.</summary>
         public int PublishSteps { get; set; }
+
+        /// <summary>Every publish step: when, and the payload transmissions and first receipts just before it.</summary>
+        public List<PublishMark> Marks { get; } = [];
 
         /// <summary>Payload transmissions and first receipts when the second publish step began (null: there was none).</summary>
         public (long Transmissions, long Receipts)? AfterFirst { get; set; }

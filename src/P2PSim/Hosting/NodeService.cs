@@ -54,6 +54,7 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
     });
     private readonly ConcurrentQueue<NodeInput.Received> _livenessLane = new(); // Pongs: handled before the inbox backlog
     private int _livenessLaneCount;
+    private readonly SentFrameCounter _sent = new();
     private readonly TaskCompletionSource _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private ITransport? _transport;
     private NodeRuntime? _runtime;
@@ -96,6 +97,9 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
 
     /// <summary>The transport's counters: connections, refusals, frames dropped per send class, queue depths (null before start).</summary>
     public TransportStats? TransportStats => _transport?.GetStats();
+
+    /// <summary>Gossip payloads and tree control frames this node handed to its transport, with their bytes (see <see cref="SentFrameCounter"/>).</summary>
+    public SentFrameCounter Sent => _sent;
 
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -354,7 +358,11 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
     {
         public void Dial(NodeEndpoint target) => node._transport!.Dial(target);
 
-        public void Send(ConnectionId connection, Message message) => node._transport!.Queue(connection, message); // on the wire at the end of the batch (Flush)
+        public void Send(ConnectionId connection, Message message)
+        {
+            node._sent.Count(message);
+            node._transport!.Queue(connection, message); // on the wire at the end of the batch (Flush)
+        }
 
         public void Close(ConnectionId connection, string reason, bool afterFlush) => node._transport!.Close(connection, reason, afterFlush);
 

@@ -1,3 +1,5 @@
+using P2PSim.Protocol;
+
 namespace P2PSim.Simulation;
 
 /// <summary>
@@ -21,9 +23,14 @@ public sealed class NetworkCounters
     public long PayloadBytes { get; internal set; }
 
     /// <summary>Broadcast-tree control frames sent (IHave, Graft, Prune), and their bytes.</summary>
-    public long TreeControlFrames { get; internal set; }
+    public long TreeControlFrames => TreeControl.Frames;
 
-    public long TreeControlBytes { get; internal set; }
+    public long TreeControlBytes => TreeControl.Bytes;
+
+    /// <summary>Broadcast-tree control frames sent and their bytes, per type.</summary>
+    public TreeControlCounts TreeControl => TreeControlCounter.Read();
+
+    internal TreeControlCounter TreeControlCounter { get; } = new();
 
     /// <summary>Messages handed to the receiving node.</summary>
     public long MessagesDelivered { get; internal set; }

@@ -392,10 +392,9 @@ public sealed partial class SimulatedNetwork
             Counters.PayloadTransmissions++;
             Counters.PayloadBytes += size;
         }
-        else if (message.Type is MessageType.IHave or MessageType.Graft or MessageType.Prune or MessageType.TreeAdvert)
+        else
         {
-            Counters.TreeControlFrames++;
-            Counters.TreeControlBytes += size;
+            Counters.TreeControlCounter.Count(message.Type, size);
         }
         if (_loss > 0 && (isPayload || _lossOnAll) && _random.NextDouble() < _loss)
         {

@@ -69,6 +69,65 @@ public sealed class ExperimentRecorderTests
     }
 
     [Test]
+    public void A_messages_depth_is_its_deepest_first_receipt_summarised_over_the_messages_received()
+    {
+        var recorder = JoinedRecorder();
+        var depths = new[] { 2, 5, 3, 3 };
+        for (var i = 0; i < depths.Length; i++)
+        {
+            var m = Originate(recorder, 0, Ms(10 * i), $"m{i}");
+            Receive(recorder, 1, m, Ms((10 * i) + 1), hops: 1);
+            Receive(recorder, 2, m, Ms((10 * i) + 2), hops: depths[i]);
+        }
+        Originate(recorder, 0, Ms(100), "nobody got it");
+
+        var delivery = recorder.BuildDelivery();
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(delivery.DepthP50, Is.EqualTo(3), "depths 2, 3, 3, 5: the message no peer got has none");
+            Assert.That(delivery.DepthP99, Is.EqualTo(5));
+            Assert.That(delivery.LastDeliveryHop, Is.EqualTo(5), "the largest depth");
+        });
+    }
+
+    [Test]
+    public void A_message_came_by_push_alone_when_every_expected_receiver_got_it_and_none_by_graft_or_catch_up()
+    {
+        var recorder = JoinedRecorder();
+        var before = Originate(recorder, 0, Ms(5), "before");
+        var pushed = Originate(recorder, 0, Ms(20), "pushed");
+        var grafted = Originate(recorder, 0, Ms(10), "grafted"); // reported out of order
+        var caughtUp = Originate(recorder, 0, Ms(30), "caught up");
+        var missed = Originate(recorder, 0, Ms(40), "missed");
+        foreach (var m in new[] { before, pushed, grafted, caughtUp, missed })
+        {
+            Receive(recorder, 1, m, Ms(50), hops: 1);
+            Receive(recorder, 2, m, Ms(50), hops: 2);
+        }
+        foreach (var m in new[] { before, pushed })
+        {
+            Receive(recorder, 3, m, Ms(50), hops: 3);
+        }
+        recorder.RecordPeerEvent(3, new GossipReceived(Ms(60), "text", grafted, Peers[0], Peers[1], 2, 0, Grafted: true));
+        recorder.RecordPeerEvent(3, new GossipReceived(Ms(60), "text", caughtUp, Peers[0], Peers[1], 2, 0, CatchUp: true));
+
+        var since = recorder.MessagesSince(Ms(10));
+
+        Assert.That(since, Is.EqualTo(new[] { (Ms(10), false), (Ms(20), true), (Ms(30), false), (Ms(40), false) }),
+            "by origination time, from 10 ms on; peer 3 missed the last one");
+    }
+
+    [Test]
+    public void A_recorder_without_receipts_has_no_depth()
+    {
+        var recorder = JoinedRecorder();
+        Originate(recorder, 0, Ms(1), "m");
+
+        Assert.That((recorder.BuildDelivery().DepthP50, recorder.BuildDelivery().DepthP99), Is.EqualTo(((int?)null, (int?)null)));
+    }
+
+    [Test]
     public void A_peer_that_joined_after_a_message_was_originated_is_not_expected_to_get_it()
     {
         var recorder = new ExperimentRecorder(Peers, seedCount: 1, T0);
