@@ -132,7 +132,7 @@ internal sealed class GossipOptionsValidator : IValidateOptions<GossipOptions>
         var minute = TimeSpan.FromMinutes(1);
         return new SettingsChecks()
             .That(Enum.IsDefined(o.Routing), $"{S}:Routing must be flood, tree or spanning (was {o.Routing}).")
-            .Interval($"{S}:AnnounceInterval", o.AnnounceInterval, TimeSpan.Zero, minute)
+            .Interval($"{S}:AnnounceInterval", o.EffectiveAnnounceInterval, TimeSpan.Zero, minute)
             .Interval($"{S}:GraftTimeout", o.GraftTimeout, ms, minute)
             .Interval($"{S}:GraftRetry", o.GraftRetry, ms, minute)
             .Interval($"{S}:TreeAdvertInterval", o.TreeAdvertInterval, TimeSpan.Zero, minute)

@@ -232,7 +232,7 @@ internal sealed class WorkloadRunner(IExperimentNetwork net, ExperimentOptions o
     private CrashReport? Crash(ExperimentRecorder r, NetworkFacts facts, FaultLog log)
     {
         var crash = r.BuildCrash();
-        if (crash is null || options.Gossip.Routing != Routing.Tree || r.FirstCrashAt is not { } crashAt)
+        if (crash is null || options.Gossip.Routing == Routing.Flood || r.FirstCrashAt is not { } crashAt)
         {
             return crash;
         }

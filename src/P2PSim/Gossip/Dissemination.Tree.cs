@@ -256,7 +256,7 @@ internal sealed partial class Dissemination
     /// <summary>Queues an announcement on a lazy link; the batch goes out as one IHave after <c>Gossip:AnnounceInterval</c>.</summary>
     private void Announce(Link link, ConnectionId connection, Announcement announcement, DateTimeOffset now)
     {
-        if (_gossip.AnnounceInterval <= TimeSpan.Zero)
+        if (_gossip.EffectiveAnnounceInterval <= TimeSpan.Zero)
         {
             _out.Send(connection, new IHave([announcement]));
             return;
@@ -273,7 +273,7 @@ internal sealed partial class Dissemination
             _out.Send(connection, new IHave([.. link.Pending]));
             link.Pending.Clear();
         }
-        _announceDue ??= now + _gossip.AnnounceInterval;
+        _announceDue ??= now + _gossip.EffectiveAnnounceInterval;
     }
 
     private void FlushAnnouncements()
