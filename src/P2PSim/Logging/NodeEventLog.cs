@@ -146,6 +146,9 @@ public static partial class NodeEventLog
             case GossipReceived g when g.CatchUp:
                 LogInformationGossipCaughtUp(logger, g.Text, g.From, new LocalTime(g.At), g.Hops, g.ForwardedTo, new ShortId(g.Id));
                 break;
+            case GossipReceived g when g.Grafted:
+                LogInformationGossipGrafted(logger, g.Text, g.From, new LocalTime(g.At), g.Hops, g.ForwardedTo, new ShortId(g.Id));
+                break;
             case GossipReceived g:
                 LogInformationGossipReceived(logger, g.Text, g.From, new LocalTime(g.At), g.Hops, g.ForwardedTo, new ShortId(g.Id));
                 break;
@@ -302,6 +305,9 @@ public static partial class NodeEventLog
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Received gossip \"{Text}\" from {From} at {LocalTime} by catch-up (hop {Hops}), forwarded to {Count} [{Id}]")]
     private static partial void LogInformationGossipCaughtUp(ILogger logger, string text, NodeEndpoint from, LocalTime localTime, int hops, int count, ShortId id);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Received gossip \"{Text}\" from {From} at {LocalTime} by graft (asked for after an announcement; hop {Hops}), forwarded to {Count} [{Id}]")]
+    private static partial void LogInformationGossipGrafted(ILogger logger, string text, NodeEndpoint from, LocalTime localTime, int hops, int count, ShortId id);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Originated gossip \"{Text}\", sent to {Count} neighbours [{Id}]")]
     private static partial void LogInformationGossipOriginated(ILogger logger, string text, int count, ShortId id);

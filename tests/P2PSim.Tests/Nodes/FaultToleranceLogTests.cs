@@ -45,6 +45,10 @@ public sealed class FaultToleranceLogTests
         yield return Case(new CatchUpServed(T0, PeerAt(2), 3, 2), LogLevel.Information, "Catch-up: sent 2 of the 3 messages 127.0.0.1:10002 asked for");
         yield return Case(new GossipReceived(T0, "1:127.0.0.1:10002:1", TestGossip.IdOf("1:127.0.0.1:10002:1"), PeerAt(2), PeerAt(2), 2, 1, CatchUp: true), LogLevel.Information,
             "Received gossip \"1:127.0.0.1:10002:1\" from 127.0.0.1:10002 at");
+        yield return Case(new GossipReceived(T0, "1:127.0.0.1:10002:1", TestGossip.IdOf("1:127.0.0.1:10002:1"), PeerAt(2), PeerAt(3), 3, 0, Grafted: true), LogLevel.Information,
+            "from 127.0.0.1:10003 at");
+        yield return Case(new GossipReceived(T0, "1:127.0.0.1:10002:1", TestGossip.IdOf("1:127.0.0.1:10002:1"), PeerAt(2), PeerAt(3), 3, 0, Grafted: true), LogLevel.Information,
+            "by graft (asked for after an announcement; hop 3), forwarded to 0");
 
         // Seeds cooperating on deaths.
         yield return Case(new DeadNodeChecking(T0, Report, "127.0.0.1:50000", false, SeedAt(2)), LogLevel.Information,
