@@ -13,7 +13,8 @@ namespace P2PSim.Tests.Experiments;
 /// Property tests of dissemination under crashes (issue "Broadcast trees"): for any sequence of crashes that leaves the
 /// overlay of the live peers connected at the end of the run (because it never split, or because repair through the
 /// seeds joined it again), every message that survived the crashes reaches every live peer, and no peer reports a first
-/// receipt of a message twice (nor of its own). Checked with flooding and with broadcast trees, on cases CsCheck makes:
+/// receipt of a message twice (nor of its own). Checked with flooding, with broadcast trees and with the computed
+/// spanning tree, on cases CsCheck makes:
 /// 20-50 peers and 1-3 seeds on the simulated network (virtual time, 1-150 ms links), messages published before, between
 /// and after one to five waves of crashes at random times, often a few milliseconds after a publication; a wave crashes
 /// a random set of up to half the peers, plus every neighbour of one peer (which cuts that peer off, so repair has to
@@ -352,6 +353,9 @@ public sealed class CrashSequencePropertyTests
 
     [Test]
     public void Tree_delivers_every_surviving_message_exactly_once_to_every_live_peer_of_a_connected_overlay() => Property(Routing.Tree);
+
+    [Test]
+    public void Spanning_delivers_every_surviving_message_exactly_once_to_every_live_peer_of_a_connected_overlay() => Property(Routing.Spanning);
 
     [Test]
     [Explicit("Long run: 3,000 new random cases per routing, a failure shrunk (a few minutes on 2 cores). Finds the catch-up bug below now and then.")]
