@@ -161,7 +161,8 @@ internal sealed partial class Dissemination
     /// <summary>
     /// Moves the requests to other neighbours: those asked of <paramref name="lostWith"/> (its link is gone), or with
     /// none, those that lapsed by <paramref name="now"/>. Each goes to the first neighbour that offered it and is still
-    /// connected; one Want per neighbour, ids in the order they were first asked. A request with nobody left to ask, or
+    /// connected; one Want per neighbour (of at most <see cref="ProtocolLimits.MaxDigestIds"/> ids each), in a fixed
+    /// order. A request with nobody left to ask, or
     /// asked of <see cref="MaxAsks"/> neighbours already, is dropped.
     /// </summary>
     private void AskElsewhere(DateTimeOffset now, NodeEndpoint? lostWith)
@@ -198,7 +199,10 @@ internal sealed partial class Dissemination
         }
         foreach (var (neighbour, connection, ids) in asks ?? [])
         {
-            _out.Send(connection, new Want(ids));
+            foreach (var chunk in ids.Chunk(ProtocolLimits.MaxDigestIds))
+            {
+                _out.Send(connection, new Want(chunk));
+            }
             _out.Report(new CatchUpReasked(now, neighbour, ids.Count, lostWith));
         }
     }

@@ -338,6 +338,25 @@ public sealed class DisseminationTests
     }
 
     [Test]
+    public void Ids_asked_again_of_one_neighbour_go_in_wants_of_at_most_MaxDigestIds()
+    {
+        var bench = LinkedTo(Peers(2, 3));
+        var ids = Enumerable.Range(1, ProtocolLimits.MaxDigestIds + 1).Select(k => Message(k, T0).Id).ToArray();
+        var (full, rest) = (ids[..ProtocolLimits.MaxDigestIds], ids[ProtocolLimits.MaxDigestIds..]);
+        bench.DigestFrom(PeerAt(2), full);
+        bench.DigestFrom(PeerAt(2), rest);
+        bench.DigestFrom(PeerAt(3), full);
+        bench.DigestFrom(PeerAt(3), rest);
+
+        bench.LoseLink(PeerAt(2));
+        var actions = bench.Part.Take();
+
+        Assert.That(actions.SendsOf<Want>().Select(s => ((Want)s.Message).Ids.Count), Is.EqualTo(new[] { ProtocolLimits.MaxDigestIds, 1 }));
+        Assert.That(actions.SendsOf<Want>().SelectMany(s => ((Want)s.Message).Ids), Is.EquivalentTo(ids));
+        Assert.That(actions.ReportsOf<CatchUpReasked>().Single().Wanted, Is.EqualTo(ids.Length));
+    }
+
+    [Test]
     public void An_id_asked_of_a_neighbour_whose_link_is_lost_is_asked_of_the_next_neighbour_that_offers_it()
     {
         var bench = LinkedTo(Peers(2, 3));
