@@ -96,23 +96,30 @@ internal sealed partial class Dissemination
         _spanningTree?.Flush(now);
     }
 
-    public void OnNeighbourRemoved(NodeEndpoint neighbour)
+    public void OnNeighbourRemoved(NodeEndpoint neighbour, DateTimeOffset now)
     {
         if (_links.Remove(neighbour, out var link))
         {
             link.Gone = true; // announcements queued for it are dropped at the next flush
         }
-        OnLinkLost(neighbour);
+        OnLinkLost(neighbour, now);
     }
 
-    /// <summary>The link to a neighbour broke (it may be dialled again): a spanning tree no longer counts it.</summary>
-    public void OnLinkLost(NodeEndpoint neighbour)
+    /// <summary>
+    /// The link to a neighbour broke (it may be dialled again): a spanning tree no longer counts it, and what catch-up
+    /// asked of it is asked of another neighbour that offered it.
+    /// </summary>
+    public void OnLinkLost(NodeEndpoint neighbour, DateTimeOffset now)
     {
         if (_spanningTree?.OnLinkDown(neighbour) == true)
         {
             RefreshTreeLinks();
         }
+        ForgetOffersAndRequestsOf(neighbour, now);
     }
+
+    /// <summary>The peer leaves: nothing is asked of anyone any more (its links are about to go one by one).</summary>
+    public void Stop() => _requested.Clear();
 
     /// <summary>The table's links changed: the broadcast targets are rebuilt before the next broadcast.</summary>
     public void OnLinksChanged() => _targetsStale = true;
@@ -186,7 +193,7 @@ internal sealed partial class Dissemination
         }
         Received++;
         var hops = gossip.Hops;
-        var catchUp = _requested.Remove(id, out var request) && request.From == from;
+        var catchUp = _requested.Remove(id, out var request) && request.AskedOf == from;
         var grafted = _tree && OnTreePayload(arrivedOn, from, id, hops);
         _history.Add(gossip, now);
         var forwarded = Broadcast(gossip with { Hops = NextHop(hops) }, except: arrivedOn, checkOffers: true, now);

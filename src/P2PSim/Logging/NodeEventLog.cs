@@ -134,6 +134,12 @@ public static partial class NodeEventLog
             case CatchUpRequested c:
                 LogDebugCatchUpNothingMissing(logger, c.Neighbour, c.Offered);
                 break;
+            case CatchUpReasked c when c.LostWith is { } lost:
+                LogInformationCatchUpReaskedLinkLost(logger, c.Neighbour, c.Wanted, lost);
+                break;
+            case CatchUpReasked c:
+                LogInformationCatchUpReaskedUnanswered(logger, c.Neighbour, c.Wanted);
+                break;
             case CatchUpServed c:
                 LogInformationCatchUpServed(logger, c.Sent, c.Requested, c.Neighbour);
                 break;
@@ -299,6 +305,12 @@ public static partial class NodeEventLog
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Catch-up: {Neighbour} offered {Offered} recent messages; all seen already")]
     private static partial void LogDebugCatchUpNothingMissing(ILogger logger, NodeEndpoint neighbour, int offered);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Catch-up: asked {Neighbour} for {Wanted} messages it offered; the link to {LostWith}, asked for them first, was lost")]
+    private static partial void LogInformationCatchUpReaskedLinkLost(ILogger logger, NodeEndpoint neighbour, int wanted, NodeEndpoint lostWith);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Catch-up: asked {Neighbour} for {Wanted} messages it offered; the neighbour asked for them first did not send them within a liveness interval")]
+    private static partial void LogInformationCatchUpReaskedUnanswered(ILogger logger, NodeEndpoint neighbour, int wanted);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Catch-up: sent {Sent} of the {Requested} messages {Neighbour} asked for")]
     private static partial void LogInformationCatchUpServed(ILogger logger, int sent, int requested, NodeEndpoint neighbour);

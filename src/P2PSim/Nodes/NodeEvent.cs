@@ -134,6 +134,13 @@ public sealed record GossipRefused(DateTimeOffset At, MessageId Id, NodeEndpoint
 /// <summary>A neighbour's digest offered <paramref name="Offered"/> message ids; this peer asked for the <paramref name="Wanted"/> it had not seen.</summary>
 public sealed record CatchUpRequested(DateTimeOffset At, NodeEndpoint Neighbour, int Offered, int Wanted) : NodeEvent(At);
 
+/// <summary>
+/// Catch-up asked <paramref name="Neighbour"/>, whose digest had offered them, for <paramref name="Wanted"/> messages
+/// asked of another neighbour before: the link to <paramref name="LostWith"/> was lost before it delivered them, or (null)
+/// the neighbour asked did not deliver them within one liveness interval.
+/// </summary>
+public sealed record CatchUpReasked(DateTimeOffset At, NodeEndpoint Neighbour, int Wanted, NodeEndpoint? LostWith) : NodeEvent(At);
+
 /// <summary>A neighbour asked for <paramref name="Requested"/> messages; <paramref name="Sent"/> of them were still in the history and were sent.</summary>
 public sealed record CatchUpServed(DateTimeOffset At, NodeEndpoint Neighbour, int Requested, int Sent) : NodeEvent(At);
 

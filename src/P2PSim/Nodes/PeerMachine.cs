@@ -52,10 +52,10 @@ public sealed class PeerMachine : NodeMachine
         _table = new NeighbourTable(self, options, random, Out, _session.Known)
         {
             NeighbourUp = OnNeighbourUp,
-            LinkLost = endpoint =>
+            LinkLost = (endpoint, now) =>
             {
                 _liveness!.OnLinkLost(endpoint);
-                _dissemination!.OnLinkLost(endpoint);
+                _dissemination!.OnLinkLost(endpoint, now);
             },
             NeighbourRemoved = OnNeighbourRemoved,
             NeighbourDied = (endpoint, now) => _session.ReportDeath(endpoint, now),
@@ -223,6 +223,7 @@ public sealed class PeerMachine : NodeMachine
             if (_liveness.RoundDue(now))
             {
                 _dissemination.ForgetStaleOffers(now);
+                _dissemination.RetryLapsedRequests(now);
                 _liveness.RunRound(now);
                 _table.Repair(now, "liveness round", AskSeeds.IfShort);
                 _table.RetrySuspects(now);
@@ -241,7 +242,8 @@ public sealed class PeerMachine : NodeMachine
         _stopping = true;
         _nextGossip = null;
         _liveness.Stop();
-        var connected = _table.Leave();
+        _dissemination.Stop();
+        var connected = _table.Leave(now);
         Report(new Leaving(now, connected, _session.Registered.Count));
         _session.Leave();
         ScheduleWake();
@@ -270,10 +272,10 @@ public sealed class PeerMachine : NodeMachine
         _dissemination.OnNeighbourUp(neighbour, connection, now);
     }
 
-    private void OnNeighbourRemoved(NodeEndpoint neighbour)
+    private void OnNeighbourRemoved(NodeEndpoint neighbour, DateTimeOffset now)
     {
         _liveness.OnNeighbourRemoved(neighbour);
-        _dissemination.OnNeighbourRemoved(neighbour);
+        _dissemination.OnNeighbourRemoved(neighbour, now);
     }
 
     private void ScheduleWake()

@@ -38,10 +38,10 @@ internal sealed partial class NeighbourTable
     public Action<NodeEndpoint, ConnectionId, DateTimeOffset>? NeighbourUp { get; init; }
 
     /// <summary>The link to a neighbour broke; the neighbour stays in the table and is redialed.</summary>
-    public Action<NodeEndpoint>? LinkLost { get; init; }
+    public Action<NodeEndpoint, DateTimeOffset>? LinkLost { get; init; }
 
     /// <summary>A neighbour left the table (goodbye, dropped, declared dead, or this peer leaves).</summary>
-    public Action<NodeEndpoint>? NeighbourRemoved { get; init; }
+    public Action<NodeEndpoint, DateTimeOffset>? NeighbourRemoved { get; init; }
 
     /// <summary>A neighbour was declared dead (after <see cref="NeighbourRemoved"/>): the peer reports it to its seeds.</summary>
     public Action<NodeEndpoint, DateTimeOffset>? NeighbourDied { get; init; }
@@ -229,7 +229,7 @@ internal sealed partial class NeighbourTable
         {
             neighbour.Connection = null;
             OnLinksChanged();
-            LinkLost?.Invoke(endpoint);
+            LinkLost?.Invoke(endpoint, now);
             if (!_stopping)
             {
                 _out.Report(new NeighbourConnectionLost(now, endpoint, reason));
@@ -245,7 +245,7 @@ internal sealed partial class NeighbourTable
     public void OnGoodbye(ConnectionId connection, NodeEndpoint from, DateTimeOffset now)
     {
         _byConnection.Remove(connection);
-        Remove(from);
+        Remove(from, now);
         _out.Close(connection, "neighbour left");
         _out.Report(new NeighbourLeft(now, from, _neighbours.Count));
         Avoid(from, now);
@@ -259,7 +259,7 @@ internal sealed partial class NeighbourTable
         var dropped = false;
         if (_neighbours.TryGetValue(from, out var offender) && offender.Connection == connection)
         {
-            Remove(from);
+            Remove(from, now);
             dropped = true;
         }
         _out.Violation(connection, from.ToString(), reason, now);
@@ -277,7 +277,7 @@ internal sealed partial class NeighbourTable
     public void DeclareDead(NodeEndpoint endpoint, int missed, DateTimeOffset now)
     {
         var neighbour = _neighbours[endpoint];
-        Remove(endpoint);
+        Remove(endpoint, now);
         _dialing.Remove(endpoint);
         var reason = neighbour.Connection is null
             ? "connection lost and could not be re-established"
@@ -296,7 +296,7 @@ internal sealed partial class NeighbourTable
     }
 
     /// <summary>Clean leave: goodbye on every live link, then the table is empty. Returns the neighbours told.</summary>
-    public int Leave()
+    public int Leave(DateTimeOffset now)
     {
         _stopping = true;
         var connected = 0;
@@ -311,7 +311,7 @@ internal sealed partial class NeighbourTable
         }
         foreach (var endpoint in _neighbours.Keys)
         {
-            NeighbourRemoved?.Invoke(endpoint);
+            NeighbourRemoved?.Invoke(endpoint, now);
         }
         _neighbours.Clear();
         _byConnection.Clear();
@@ -319,11 +319,11 @@ internal sealed partial class NeighbourTable
         return connected;
     }
 
-    private void Remove(NodeEndpoint endpoint)
+    private void Remove(NodeEndpoint endpoint, DateTimeOffset now)
     {
         _neighbours.Remove(endpoint);
         OnLinksChanged();
-        NeighbourRemoved?.Invoke(endpoint);
+        NeighbourRemoved?.Invoke(endpoint, now);
     }
 }
 

@@ -310,6 +310,187 @@ public sealed class DisseminationTests
         Assert.That(again.Sends(), Is.EqualTo(new[] { new Send(relinked, new Want([x])) }));
     }
 
+    // Catch-up: asking again elsewhere
+
+    [Test]
+    public void An_id_asked_of_a_neighbour_whose_link_is_lost_is_asked_at_once_of_another_that_offered_it_meanwhile([Values] bool removed)
+    {
+        var bench = LinkedTo(Peers(2, 3, 4));
+        var (x, y) = (Message(1, T0).Id, Message(2, T0).Id);
+        bench.DigestFrom(PeerAt(2), x, y);
+        bench.Now = T0 + Second;
+        var offeredMeanwhile = bench.DigestFrom(PeerAt(3), x); // the link to PeerAt(2) still looks alive (its crash unnoticed)
+        bench.Now = T0 + (2 * Second);
+
+        if (removed)
+        {
+            bench.Table.Table.OnGoodbye(bench.LinkOf(PeerAt(2)), PeerAt(2), bench.Now);
+        }
+        else
+        {
+            bench.LoseLink(PeerAt(2));
+        }
+        var actions = bench.Part.Take();
+
+        Assert.That(offeredMeanwhile.Sends(), Is.Empty, "x is asked of PeerAt(2) still");
+        Assert.That(actions.Sends(), Is.EqualTo(new[] { new Send(bench.LinkOf(PeerAt(3)), new Want([x])) }), "y: nobody else offered it");
+        Assert.That(actions.ReportsOf<CatchUpReasked>(), Is.EqualTo(new[] { new CatchUpReasked(bench.Now, PeerAt(3), Wanted: 1, LostWith: PeerAt(2)) }));
+    }
+
+    [Test]
+    public void Ids_asked_again_of_one_neighbour_go_in_wants_of_at_most_MaxDigestIds()
+    {
+        var bench = LinkedTo(Peers(2, 3));
+        var ids = Enumerable.Range(1, ProtocolLimits.MaxDigestIds + 1).Select(k => Message(k, T0).Id).ToArray();
+        var (full, rest) = (ids[..ProtocolLimits.MaxDigestIds], ids[ProtocolLimits.MaxDigestIds..]);
+        bench.DigestFrom(PeerAt(2), full);
+        bench.DigestFrom(PeerAt(2), rest);
+        bench.DigestFrom(PeerAt(3), full);
+        bench.DigestFrom(PeerAt(3), rest);
+
+        bench.LoseLink(PeerAt(2));
+        var actions = bench.Part.Take();
+
+        Assert.That(actions.SendsOf<Want>().Select(s => ((Want)s.Message).Ids.Count), Is.EqualTo(new[] { ProtocolLimits.MaxDigestIds, 1 }));
+        Assert.That(actions.SendsOf<Want>().SelectMany(s => ((Want)s.Message).Ids), Is.EquivalentTo(ids));
+        Assert.That(actions.ReportsOf<CatchUpReasked>().Single().Wanted, Is.EqualTo(ids.Length));
+    }
+
+    [Test]
+    public void An_id_asked_of_a_neighbour_whose_link_is_lost_is_asked_of_the_next_neighbour_that_offers_it()
+    {
+        var bench = LinkedTo(Peers(2, 3));
+        var x = Message(1, T0).Id;
+        bench.DigestFrom(PeerAt(2), x);
+        bench.Now = T0 + Second;
+        bench.LoseLink(PeerAt(2));
+        var lost = bench.Part.Take();
+
+        var offered = bench.DigestFrom(PeerAt(3), x);
+
+        Assert.That(lost.Sends(), Is.Empty, "nobody else offered it yet");
+        Assert.That(offered.Sends(), Is.EqualTo(new[] { new Send(bench.LinkOf(PeerAt(3)), new Want([x])) }), "well within the interval the request to PeerAt(2) stood for");
+    }
+
+    [Test]
+    public void An_id_not_delivered_within_one_liveness_interval_is_asked_on_the_liveness_round_of_the_next_neighbour_that_offered_it()
+    {
+        var bench = LinkedTo(Peers(2, 3, 4));
+        var (x, y) = (Message(1, T0).Id, Message(2, T0).Id);
+        bench.DigestFrom(PeerAt(2), x, y);
+        bench.DigestFrom(PeerAt(3), x);
+        bench.DigestFrom(PeerAt(4), x, y);
+
+        bench.Now = T0 + Interval - Ms;
+        bench.Gossip.RetryLapsedRequests(bench.Now);
+        var early = bench.Part.Take();
+        bench.Now = T0 + Interval;
+        bench.Gossip.RetryLapsedRequests(bench.Now);
+        var lapsed = bench.Part.Take();
+        var delivered = bench.GossipFrom(PeerAt(3), Message(1, T0));
+        bench.Now = T0 + (2 * Interval);
+        bench.Gossip.RetryLapsedRequests(bench.Now);
+        var lapsedAgain = bench.Part.Take();
+        bench.Now = T0 + (3 * Interval);
+        bench.Gossip.RetryLapsedRequests(bench.Now);
+        var nobodyLeft = bench.Part.Take();
+        var offeredAnew = bench.DigestFrom(PeerAt(3), y);
+
+        Assert.That(early, Is.Empty);
+        Assert.That(lapsed, Is.EqualTo(new NodeAction[]
+        {
+            new Send(bench.LinkOf(PeerAt(3)), new Want([x])),
+            new Report(new CatchUpReasked(T0 + Interval, PeerAt(3), Wanted: 1, LostWith: null)),
+            new Send(bench.LinkOf(PeerAt(4)), new Want([y])),
+            new Report(new CatchUpReasked(T0 + Interval, PeerAt(4), Wanted: 1, LostWith: null)),
+        }), "x to the first other neighbour that offered it, y to the only one");
+        Assert.That(delivered.ReportsOf<GossipReceived>().Single().CatchUp, Is.True, "from the neighbour asked");
+        Assert.That(lapsedAgain, Is.Empty, "y: every neighbour that offered it was asked; it waits for the next digest");
+        Assert.That(nobodyLeft, Is.Empty);
+        Assert.That(offeredAnew.Sends(), Is.EqualTo(new[] { new Send(bench.LinkOf(PeerAt(3)), new Want([y])) }));
+    }
+
+    [Test]
+    public void An_id_is_asked_of_at_most_MaxAsks_neighbours_in_turn_until_a_new_digest_offers_it()
+    {
+        var neighbours = Peers(2, 3, 4, 5, 6);
+        var bench = LinkedTo(neighbours);
+        var x = Message(1, T0).Id;
+        foreach (var neighbour in neighbours)
+        {
+            bench.DigestFrom(neighbour, x);
+        }
+
+        var asked = new List<NodeEndpoint>();
+        for (var round = 1; round <= neighbours.Length; round++)
+        {
+            bench.Now = T0 + (round * Interval);
+            bench.Gossip.RetryLapsedRequests(bench.Now);
+            asked.AddRange(bench.Part.Take().ReportsOf<CatchUpReasked>().Select(r => r.Neighbour));
+        }
+
+        Assert.That(Dissemination.MaxAsks, Is.EqualTo(4));
+        Assert.That(asked, Is.EqualTo(Peers(3, 4, 5)), "PeerAt(2) first, by its digest; then three more; PeerAt(6) never");
+    }
+
+    [Test]
+    public void Nothing_is_asked_of_two_neighbours_at_once_nor_twice_of_the_same_one()
+    {
+        var bench = LinkedTo(Peers(2, 3, 4));
+        var x = Message(1, T0).Id;
+
+        var first = bench.DigestFrom(PeerAt(2), x, x);
+        var offered = bench.DigestFrom(PeerAt(3), x, x);
+        var offeredAgain = bench.DigestFrom(PeerAt(3), x); // a second digest, as on a crossed connection
+        bench.Now = T0 + Second;
+        var relinked = bench.Relink(PeerAt(4)); // PeerAt(4) never offered it
+        bench.LoseLink(PeerAt(2));
+        var lost = bench.Part.Take();
+        var offeredLater = bench.DigestFrom(PeerAt(4), x);
+        bench.Now = T0 + Second + Interval;
+        bench.Gossip.RetryLapsedRequests(bench.Now);
+        var lapsed = bench.Part.Take();
+
+        Assert.That(first.Sends(), Is.EqualTo(new[] { new Send(bench.LinkOf(PeerAt(2)), new Want([x])) }), "once, though listed twice");
+        Assert.That(offered.Sends().Concat(offeredAgain.Sends()), Is.Empty);
+        Assert.That(lost.Sends(), Is.EqualTo(new[] { new Send(bench.LinkOf(PeerAt(3)), new Want([x])) }), "of PeerAt(3), once, though it offered it three times");
+        Assert.That(offeredLater.Sends(), Is.Empty, "asked of PeerAt(3) now");
+        Assert.That(lapsed.Sends(), Is.EqualTo(new[] { new Send(relinked, new Want([x])) }), "PeerAt(3) is not asked again: PeerAt(4) is next");
+    }
+
+    [Test]
+    public void A_neighbour_whose_link_was_lost_is_not_asked_for_what_it_offered_on_that_link()
+    {
+        var bench = LinkedTo(Peers(2, 3));
+        var x = Message(1, T0).Id;
+        bench.DigestFrom(PeerAt(2), x);
+        bench.DigestFrom(PeerAt(3), x);
+        bench.Now = T0 + Second;
+        bench.LoseLink(PeerAt(3));
+        bench.Now = T0 + (2 * Second);
+        bench.Table.Connect(PeerAt(3));
+        bench.Part.Take();
+
+        bench.Now = T0 + Interval;
+        bench.Gossip.RetryLapsedRequests(bench.Now);
+
+        Assert.That(bench.Part.Take(), Is.Empty, "its offer went with the link; its new link brought no digest offering x");
+    }
+
+    [Test]
+    public void A_leaving_peer_asks_nobody_again_as_its_links_go()
+    {
+        var bench = LinkedTo(Peers(2, 3));
+        var x = Message(1, T0).Id;
+        bench.DigestFrom(PeerAt(2), x);
+        bench.DigestFrom(PeerAt(3), x);
+
+        bench.Gossip.Stop();
+        bench.Table.Table.Leave(bench.Now);
+
+        Assert.That(bench.Part.Take().SendsOf<Want>(), Is.Empty);
+    }
+
     // Catch-up: Want
 
     [Test]

@@ -42,6 +42,10 @@ public sealed class FaultToleranceLogTests
         yield return Case(new ReregistrationFailed(T0, SeedAt(1), "connection refused", 1, null, 1), LogLevel.Warning, "1 registered seeds reachable");
         yield return Case(new CatchUpRequested(T0, PeerAt(2), 5, 2), LogLevel.Information, "Catch-up: 127.0.0.1:10002 offered 5 recent messages; asked for the 2 not seen yet");
         yield return Case(new CatchUpRequested(T0, PeerAt(2), 5, 0), LogLevel.Debug, "all seen already");
+        yield return Case(new CatchUpReasked(T0, PeerAt(3), 2, LostWith: PeerAt(2)), LogLevel.Information,
+            "Catch-up: asked 127.0.0.1:10003 for 2 messages it offered; the link to 127.0.0.1:10002, asked for them first, was lost");
+        yield return Case(new CatchUpReasked(T0, PeerAt(3), 1, LostWith: null), LogLevel.Information,
+            "Catch-up: asked 127.0.0.1:10003 for 1 messages it offered; the neighbour asked for them first did not send them within a liveness interval");
         yield return Case(new CatchUpServed(T0, PeerAt(2), 3, 2), LogLevel.Information, "Catch-up: sent 2 of the 3 messages 127.0.0.1:10002 asked for");
         yield return Case(new GossipReceived(T0, "1:127.0.0.1:10002:1", TestGossip.IdOf("1:127.0.0.1:10002:1"), PeerAt(2), PeerAt(2), 2, 1, CatchUp: true), LogLevel.Information,
             "Received gossip \"1:127.0.0.1:10002:1\" from 127.0.0.1:10002 at");

@@ -325,7 +325,7 @@ public sealed class NeighbourTableTests
         bench.Connect(PeerAt(2), inbound: true); // a duplicate it refuses
         table.OnDialFailed(PeerAt(9), "connection refused", T0);
         var afterNoChange = table.Version;
-        Changed(() => table.Leave());
+        Changed(() => table.Leave(T0));
 
         Assert.That(versions, Is.Unique.And.Count.EqualTo(12));
         Assert.That(afterNoChange, Is.EqualTo(beforeNoChange));
@@ -340,7 +340,7 @@ public sealed class NeighbourTableTests
         bench.Part.Take();
         bench.Events.Clear();
 
-        var told = bench.Table.Leave();
+        var told = bench.Table.Leave(T0);
         bench.Table.Repair(T0 + TimeSpan.FromSeconds(10), "liveness round", AskSeeds.Always);
 
         Assert.That(told, Is.EqualTo(1));

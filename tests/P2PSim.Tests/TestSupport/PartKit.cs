@@ -66,16 +66,17 @@ internal sealed class TableBench
                 Liveness?.OnNeighbourUp(peer);
                 Dissemination?.OnNeighbourUp(peer, connection, now);
             },
-            LinkLost = peer =>
+            LinkLost = (peer, now) =>
             {
                 Events.Add(("lost", peer));
                 Liveness?.OnLinkLost(peer);
+                Dissemination?.OnLinkLost(peer, now);
             },
-            NeighbourRemoved = peer =>
+            NeighbourRemoved = (peer, now) =>
             {
                 Events.Add(("removed", peer));
                 Liveness?.OnNeighbourRemoved(peer);
-                Dissemination?.OnNeighbourRemoved(peer);
+                Dissemination?.OnNeighbourRemoved(peer, now);
             },
             NeighbourDied = (peer, _) => Events.Add(("died", peer)),
             LinksChanged = () => Dissemination?.OnLinksChanged(),
