@@ -115,6 +115,7 @@ internal sealed partial class Dissemination
         {
             RefreshTreeLinks();
         }
+        _spanningTree?.Flush(now);
         ForgetOffersAndRequestsOf(neighbour, now);
     }
 
