@@ -92,6 +92,27 @@ public sealed class GoldenReportTests
             Gossip = new GossipOptions { Routing = Routing.Tree },
             SampleInterval = TimeSpan.FromMilliseconds(500),
         },
+        ["spanning-burst"] = new()
+        {
+            Peers = 120,
+            RunSeed = 13,
+            Workload = WorkloadKind.Burst,
+            Messages = 20,
+            Gossip = new GossipOptions { Routing = Routing.Spanning },
+            Latency = TimeSpan.FromMilliseconds(5),
+            Jitter = TimeSpan.FromMilliseconds(2),
+        },
+        ["spanning-crash"] = new()
+        {
+            Peers = 80,
+            RunSeed = 14,
+            Workload = WorkloadKind.Crash,
+            CrashShare = 0.3,
+            Messages = 20,
+            Peer = Quick(),
+            Gossip = new GossipOptions { Routing = Routing.Spanning },
+            SampleInterval = TimeSpan.FromMilliseconds(500),
+        },
         ["partition"] = new()
         {
             Peers = 60,
