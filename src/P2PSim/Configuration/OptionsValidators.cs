@@ -133,7 +133,7 @@ internal sealed class GossipOptionsValidator : IValidateOptions<GossipOptions>
         return new SettingsChecks()
             .That(Enum.IsDefined(o.Routing), $"{S}:Routing must be flood, tree or spanning (was {o.Routing}).")
             .Interval($"{S}:AnnounceInterval", o.EffectiveAnnounceInterval, TimeSpan.Zero, minute)
-            .Interval($"{S}:GraftTimeout", o.GraftTimeout, ms, minute)
+            .Interval($"{S}:GraftTimeout", o.EffectiveGraftTimeout, ms, minute)
             .Interval($"{S}:GraftRetry", o.GraftRetry, ms, minute)
             .Interval($"{S}:TreeAdvertInterval", o.TreeAdvertInterval, TimeSpan.Zero, minute)
             .Range($"{S}:OptimizationThreshold", o.OptimizationThreshold, 0, 1000)

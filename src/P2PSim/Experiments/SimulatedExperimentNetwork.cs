@@ -257,7 +257,7 @@ internal sealed class SimulatedExperimentNetwork : IExperimentNetwork
             // A tree may still be at work with no payload in flight: announcements wait for their flush, a peer that heard
             // of a message only by announcement grafts it after a timeout, and the answer is a payload again. Go on while
             // any payload or tree control frame was sent within one such round.
-            var quiet = _options.Gossip.EffectiveAnnounceInterval + _options.Gossip.GraftTimeout + _options.Gossip.GraftRetry + (4 * _links.Latency) + _links.Jitter;
+            var quiet = _options.Gossip.EffectiveAnnounceInterval + _options.Gossip.EffectiveGraftTimeout + _options.Gossip.GraftRetry + (4 * _links.Latency) + _links.Jitter;
             while (_network.Now < deadline)
             {
                 var before = (counters.PayloadTransmissions, counters.TreeControlFrames);

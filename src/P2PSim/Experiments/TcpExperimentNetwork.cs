@@ -303,7 +303,7 @@ internal sealed class TcpExperimentNetwork : IExperimentNetwork, IAsyncDisposabl
     private TimeSpan GiveUpQuiet()
     {
         var gossip = _options.Gossip;
-        var tree = gossip.Routing != Routing.Flood ? gossip.EffectiveAnnounceInterval + (gossip.GraftTimeout * 1.5) + gossip.GraftRetry : TimeSpan.Zero;
+        var tree = gossip.Routing != Routing.Flood ? gossip.EffectiveAnnounceInterval + (gossip.EffectiveGraftTimeout * 1.5) + gossip.GraftRetry : TimeSpan.Zero;
         return TimeSpan.FromSeconds(2) + tree;
     }
 

@@ -251,7 +251,7 @@ internal sealed partial class Dissemination
     /// the pruning would cut the tree apart again (1,000 peers, 30 % crash: every later message needed grafts). Spread out,
     /// the first graft repairs the subtree and the payload reaches the others before their own timers run out.
     /// </summary>
-    private TimeSpan GraftWait() => _gossip.GraftTimeout + (_gossip.GraftTimeout * (_random.NextDouble() / 2));
+    private TimeSpan GraftWait() => _gossip.EffectiveGraftTimeout + (_gossip.EffectiveGraftTimeout * (_random.NextDouble() / 2));
 
     /// <summary>Queues an announcement on a lazy link; the batch goes out as one IHave after <c>Gossip:AnnounceInterval</c>.</summary>
     private void Announce(Link link, ConnectionId connection, Announcement announcement, DateTimeOffset now)
