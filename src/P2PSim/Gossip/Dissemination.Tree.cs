@@ -50,9 +50,6 @@ internal sealed partial class Dissemination
     /// <summary>Tree: whether the link to <paramref name="neighbour"/> is lazy (null: no such link).</summary>
     public bool? IsLazy(NodeEndpoint neighbour) => _links.TryGetValue(neighbour, out var link) ? link is { Lazy: true, InTree: false } : null;
 
-    /// <summary>Spanning: the computed tree (null with the other routings).</summary>
-    public SpanningTree? SpanningTree => _spanningTree;
-
     /// <summary>Spanning: a neighbour says where it stands in the spanning tree.</summary>
     public void OnTreeAdvert(ConnectionId connection, NodeEndpoint from, TreeAdvert advert, DateTimeOffset now)
     {
@@ -149,6 +146,8 @@ internal sealed partial class Dissemination
     /// this peer already holds lazy means the sender still holds it eager (this peer's Prune crossed the sender's Graft,
     /// which made the link eager again there only): the Prune goes again, or the sender would push every message twice
     /// for good (1,000 simulated peers, 10-60 ms links, random publishers: 12,700 such duplicates in 100 messages).
+    /// Spanning: a link of the computed tree is never pruned; a duplicate on one prunes instead the grafted link the
+    /// first copy came on.
     /// </summary>
     private void PruneOnDuplicate(ConnectionId arrivedOn, NodeEndpoint from, MessageId id)
     {
@@ -251,7 +250,11 @@ internal sealed partial class Dissemination
     /// the pruning would cut the tree apart again (1,000 peers, 30 % crash: every later message needed grafts). Spread out,
     /// the first graft repairs the subtree and the payload reaches the others before their own timers run out.
     /// </summary>
-    private TimeSpan GraftWait() => _gossip.EffectiveGraftTimeout + (_gossip.EffectiveGraftTimeout * (_random.NextDouble() / 2));
+    private TimeSpan GraftWait()
+    {
+        var wait = _gossip.EffectiveGraftTimeout;
+        return wait + (wait * (_random.NextDouble() / 2));
+    }
 
     /// <summary>Queues an announcement on a lazy link; the batch goes out as one IHave after <c>Gossip:AnnounceInterval</c>.</summary>
     private void Announce(Link link, ConnectionId connection, Announcement announcement, DateTimeOffset now)
