@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
+using P2PSim.LiveView;
 using P2PSim.Logging;
 
 namespace P2PSim.Hosting;
@@ -61,6 +62,7 @@ public static class P2PSimApp
             ContentRootPath = Directory.GetCurrentDirectory(),
         });
         builder.Logging.AddP2PSimConsole();
+        builder.Services.AddLiveView(builder.Configuration); // first: the page's address is printed before the nodes start
         builder.Services.AddP2PSim(builder.Configuration);
         return builder.Build();
     }
