@@ -57,6 +57,9 @@ public sealed class ChildProcess : IDisposable
             info.ArgumentList.Add(arg);
         }
         info.Environment["DOTNET_ENVIRONMENT"] = "Production";
+        // The demo's live view on a free port, so a test never clashes with a demo (or another test) on port 5080;
+        // a test's own --LiveView:... arguments still win over this.
+        info.Environment["LiveView__Port"] = "0";
         var process = new Process { StartInfo = info, EnableRaisingEvents = true };
         var child = new ChildProcess(process);
         process.OutputDataReceived += (_, e) => Append(child._stdout, e.Data);

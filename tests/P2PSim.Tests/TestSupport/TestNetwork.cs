@@ -29,12 +29,19 @@ public sealed class TestNetwork : IAsyncDisposable
 
     public NetworkStats Stats => _host.Services.GetRequiredService<NetworkStats>();
 
+    public IServiceProvider Services => _host.Services;
+
     public IReadOnlyList<NodeService> Seeds => Directory.Seeds;
 
     public IReadOnlyList<NodeService> Peers => Directory.Peers;
 
     /// <summary>Fast defaults for tests; <paramref name="settings"/> override them (<c>Section:Key</c> = value).</summary>
-    public static async Task<TestNetwork> StartAsync(int seeds, int peers, IDictionary<string, string?>? settings = null, CancellationToken cancellationToken = default)
+    public static Task<TestNetwork> StartAsync(int seeds, int peers, IDictionary<string, string?>? settings = null, CancellationToken cancellationToken = default) =>
+        StartAsync(seeds, peers, settings, beforeNodes: null, cancellationToken);
+
+    /// <summary>As above; <paramref name="beforeNodes"/> registers services ahead of the nodes (the demo's live view, for example).</summary>
+    public static async Task<TestNetwork> StartAsync(int seeds, int peers, IDictionary<string, string?>? settings, Action<IServiceCollection, IConfiguration>? beforeNodes,
+        CancellationToken cancellationToken)
     {
         var logDirectory = Path.Combine(Path.GetTempPath(), "p2psim-tests", Guid.NewGuid().ToString("N"));
         var config = new Dictionary<string, string?>
@@ -65,6 +72,7 @@ public sealed class TestNetwork : IAsyncDisposable
         builder.Configuration.AddInMemoryCollection(config);
         builder.Logging.ClearProviders();
         builder.Logging.SetMinimumLevel(LogLevel.Debug);
+        beforeNodes?.Invoke(builder.Services, builder.Configuration);
         builder.Services.AddP2PSim(builder.Configuration);
         var host = builder.Build();
         await host.StartAsync(cancellationToken).ConfigureAwait(false);

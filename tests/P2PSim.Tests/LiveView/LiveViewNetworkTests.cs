@@ -1,0 +1,131 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using P2PSim.Hosting;
+using P2PSim.LiveView;
+using P2PSim.Tests.TestSupport;
+
+namespace P2PSim.Tests.LiveView;
+
+/// <summary>The live view of a real network on loopback: the snapshot, the event stream, and a port in use.</summary>
+[TestFixture]
+[NonParallelizable]
+public sealed class LiveViewNetworkTests
+{
+    /// <summary>A real network with the demo's live view on a free port (a test network has none otherwise).</summary>
+    internal static Task<TestNetwork> StartWithLiveViewAsync(int seeds, int peers, CancellationToken ct, IDictionary<string, string?>? settings = null)
+    {
+        var all = new Dictionary<string, string?> { ["LiveView:Port"] = "0", ["Peer:MessagesPerPeer"] = "20", ["Peer:GossipInterval"] = "00:00:00.200" };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            all[key] = value;
+        }
+        return TestNetwork.StartAsync(seeds, peers, all, (services, configuration) => services.AddLiveView(configuration), ct);
+    }
+
+    internal static Uri PageOf(TestNetwork network) =>
+        network.Services.GetRequiredService<LiveViewServer>().Url ?? throw new AssertionException("the live view did not start");
+
+    [Test]
+    [CancelAfter(60_000)]
+    public async Task The_snapshot_lists_every_node_and_the_stream_shows_receipts_and_the_crash_with_its_detection(CancellationToken ct)
+    {
+        await using var network = await StartWithLiveViewAsync(2, 5, ct);
+        var page = PageOf(network);
+        Assert.That(page.Host, Is.EqualTo("127.0.0.1"), "loopback only");
+        using var http = new HttpClient();
+        using var stream = await LiveViewStream.OpenAsync(http, page, ct);
+        var (first, snapshot) = await stream.NextAsync(ct);
+        Assert.That(first, Is.EqualTo("snapshot"), "a page that connects gets the whole view first");
+        Assert.That(snapshot.GetProperty("routing").GetString(), Is.EqualTo("flood"));
+
+        await network.WaitForOverlayAsync(ct);
+        var expected = network.Seeds.Concat(network.Peers).Select(n => n.Endpoint.ToString()).Order().ToArray();
+        await Eventually.HoldsAsync(async () =>
+        {
+            using var json = JsonDocument.Parse(await http.GetStringAsync(new Uri(page, "api/snapshot"), ct));
+            var nodes = json.RootElement.GetProperty("nodes").EnumerateArray().Select(n => n.GetProperty("id").GetString()).Order().ToArray();
+            var links = json.RootElement.GetProperty("links").GetArrayLength();
+            return nodes.SequenceEqual(expected) && links > 0 ? null : $"the snapshot shows nodes [{string.Join(", ", nodes)}] and {links} links";
+        }, TimeSpan.FromSeconds(10), ct);
+
+        var receipt = await stream.WaitForChangeAsync("a message's first receipt",
+            c => c.GetProperty("t").GetString() == "receipt", TimeSpan.FromSeconds(10), ct);
+        Assert.That(receipt.GetProperty("receipt").GetProperty("hop").GetInt32(), Is.GreaterThanOrEqualTo(1));
+
+        var victim = network.Peers[2];
+        var victimId = victim.Endpoint.ToString();
+        await victim.CrashAsync(ct);
+        await stream.WaitForChangeAsync($"{victimId} turning crashed",
+            c => c.GetProperty("t").GetString() == "node" && c.GetProperty("node").GetProperty("id").GetString() == victimId
+                && c.GetProperty("node").GetProperty("state").GetString() == "crashed", TimeSpan.FromSeconds(5), ct);
+        await stream.WaitForChangeAsync($"a neighbour declaring {victimId} dead",
+            c => c.GetProperty("t").GetString() == "report" && c.GetProperty("report").GetProperty("kind").GetString() == "dead"
+                && c.GetProperty("report").GetProperty("subject").GetString() == victimId, TimeSpan.FromSeconds(10), ct);
+        var removal = await stream.WaitForChangeAsync($"a seed removing {victimId} from its list",
+            c => c.GetProperty("t").GetString() == "seedList" && c.GetProperty("list").GetProperty("peers").EnumerateArray().All(p => p.GetString() != victimId),
+            TimeSpan.FromSeconds(10), ct);
+        Assert.That(removal.GetProperty("list").GetProperty("peers").GetArrayLength(), Is.EqualTo(network.Peers.Count - 1));
+
+        using var final = JsonDocument.Parse(await http.GetStringAsync(new Uri(page, "api/snapshot"), ct));
+        Assert.Multiple(() =>
+        {
+            Assert.That(final.RootElement.GetProperty("dropped").GetInt64(), Is.Zero, "a small network loses no view updates");
+            Assert.That(final.RootElement.GetProperty("delivery").GetProperty("delivered").GetInt64(), Is.GreaterThan(0));
+        });
+    }
+
+    [Test]
+    [CancelAfter(30_000)]
+    public async Task The_page_and_its_scripts_are_served_by_the_executable_itself(CancellationToken ct)
+    {
+        await using var network = await StartWithLiveViewAsync(1, 1, ct);
+        var page = PageOf(network);
+        using var http = new HttpClient();
+        var html = await http.GetStringAsync(page, ct);
+        Assert.That(html, Does.Contain("/vendor/cytoscape.min.js").And.Contain("/app.js").And.Not.Contain("http"), "nothing from the internet");
+        foreach (var path in new[] { "app.js", "style.css", "vendor/cytoscape.min.js", "vendor/cytoscape.LICENSE.txt" })
+        {
+            using var response = await http.GetAsync(new Uri(page, path), ct);
+            Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK), path);
+        }
+    }
+
+    [Test]
+    [CancelAfter(30_000)]
+    public async Task A_live_view_port_in_use_stops_start_up_with_one_clear_message_and_exit_code_2(CancellationToken ct)
+    {
+        using var squatter = new TcpListener(IPAddress.Loopback, 0);
+        squatter.Start();
+        var port = ((IPEndPoint)squatter.LocalEndpoint).Port;
+        var folder = Path.Combine(Path.GetTempPath(), "p2psim-liveview", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(folder);
+        try
+        {
+            using var child = ChildProcess.Start(folder, "--Network:Seeds=1", "--Network:Peers=1", "--Network:SeedBasePort=0", "--Network:PeerBasePort=0",
+                $"--LiveView:Port={port}");
+            Assert.That(await child.WaitForExitAsync(TimeSpan.FromSeconds(20), ct), Is.True, "it did not exit");
+            Assert.Multiple(() =>
+            {
+                Assert.That(child.ExitCode, Is.EqualTo(P2PSimApp.ExitBadSettings));
+                Assert.That(child.Stderr, Does.Contain($"LiveView:Port: the live view cannot listen on 127.0.0.1:{port}: the port is already in use"));
+                Assert.That(child.Stderr + child.Stdout, Does.Not.Contain("   at "), "no stack trace");
+                Assert.That(child.Stdout, Does.Not.Contain("Listening on"), "no node started");
+            });
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Test]
+    [CancelAfter(30_000)]
+    public async Task Turned_off_it_listens_nowhere_and_the_nodes_still_run(CancellationToken ct)
+    {
+        await using var network = await StartWithLiveViewAsync(1, 2, ct, new Dictionary<string, string?> { ["LiveView:Enabled"] = "false" });
+        await network.WaitForOverlayAsync(ct);
+        Assert.That(network.Services.GetRequiredService<LiveViewServer>().Url, Is.Null);
+    }
+}
