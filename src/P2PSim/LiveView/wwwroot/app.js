@@ -45,7 +45,10 @@
     if (layoutDue) return;
     layoutDue = setTimeout(() => {
       layoutDue = null;
-      cy.layout({ name: 'cose', animate: false, randomize: false, fit: true, padding: 30, nodeRepulsion: () => 40000, idealEdgeLength: e => e.hasClass('listed') ? 160 : 100 }).run();
+      // Seeds in the middle, peers on a ring around them in port order: the same place for a node all run long.
+      cy.layout({ name: 'concentric', fit: true, padding: 40, minNodeSpacing: 45, avoidOverlap: true,
+        concentric: n => (n.hasClass('seed') ? 2 : 1), levelWidth: () => 1,
+        sort: (a, b) => Number(portOf(a.id())) - Number(portOf(b.id())) }).run();
     }, 300);
   }
 
@@ -80,7 +83,7 @@
     model.links.set(id, l);
     ensureNode(l.a); ensureNode(l.b);
     let el = cy.getElementById(id);
-    if (el.empty()) { el = cy.add({ group: 'edges', data: { id, source: l.a, target: l.b } }); relayout(); }
+    if (el.empty()) el = cy.add({ group: 'edges', data: { id, source: l.a, target: l.b } });
     el.toggleClass('lost', l.state === 'lost');
   }
 
@@ -92,7 +95,6 @@
       ensureNode(peer);
       if (!before.delete(peer) && cy.getElementById(listedId(list.seed, peer)).empty()) {
         cy.add({ group: 'edges', classes: 'listed', data: { id: listedId(list.seed, peer), source: list.seed, target: peer } });
-        relayout();
       }
     }
     for (const gone of before) cy.getElementById(listedId(list.seed, gone)).remove();
