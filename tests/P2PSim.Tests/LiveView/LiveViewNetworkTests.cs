@@ -63,10 +63,20 @@ public sealed class LiveViewNetworkTests
         await stream.WaitForChangeAsync($"a neighbour declaring {victimId} dead",
             c => c.GetProperty("t").GetString() == "report" && c.GetProperty("report").GetProperty("kind").GetString() == "dead"
                 && c.GetProperty("report").GetProperty("subject").GetString() == victimId, TimeSpan.FromSeconds(10), ct);
-        var removal = await stream.WaitForChangeAsync($"a seed removing {victimId} from its list",
-            c => c.GetProperty("t").GetString() == "seedList" && c.GetProperty("list").GetProperty("peers").EnumerateArray().All(p => p.GetString() != victimId),
-            TimeSpan.FromSeconds(10), ct);
-        Assert.That(removal.GetProperty("list").GetProperty("peers").GetArrayLength(), Is.EqualTo(network.Peers.Count - 1));
+        await stream.WaitForChangeAsync($"a seed removing {victimId} from its list",
+            c => c.GetProperty("t").GetString() == "report" && c.GetProperty("report").GetProperty("kind").GetString() == "removed"
+                && c.GetProperty("report").GetProperty("subject").GetString() == victimId, TimeSpan.FromSeconds(10), ct);
+
+        // Once every seed has removed it, the view's seed lists have shrunk too.
+        await Eventually.HoldsAsync(() => network.SeedStillListingAsync(victim.Endpoint, ct), TimeSpan.FromSeconds(10), ct);
+        await Eventually.HoldsAsync(async () =>
+        {
+            using var json = JsonDocument.Parse(await http.GetStringAsync(new Uri(page, "api/snapshot"), ct));
+            var listing = json.RootElement.GetProperty("seedLists").EnumerateArray()
+                .Where(l => l.GetProperty("peers").EnumerateArray().Any(p => p.GetString() == victimId))
+                .Select(l => l.GetProperty("seed").GetString()).ToArray();
+            return listing.Length == 0 ? null : $"the view still has {victimId} in the list of seed(s) {string.Join(", ", listing)}";
+        }, TimeSpan.FromSeconds(5), ct);
 
         using var final = JsonDocument.Parse(await http.GetStringAsync(new Uri(page, "api/snapshot"), ct));
         Assert.Multiple(() =>

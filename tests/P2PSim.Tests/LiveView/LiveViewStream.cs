@@ -7,6 +7,7 @@ internal sealed class LiveViewStream : IDisposable
 {
     private readonly HttpResponseMessage _response;
     private readonly StreamReader _reader;
+    private readonly List<JsonElement> _changes = []; // every change read so far, in order
 
     private LiveViewStream(HttpResponseMessage response, StreamReader reader)
     {
@@ -47,26 +48,30 @@ internal sealed class LiveViewStream : IDisposable
     }
 
     /// <summary>
-    /// Reads events until <paramref name="seen"/> holds for one of the changes of a batch (or an element of a snapshot's
-    /// lists, through <paramref name="inSnapshot"/>), within <paramref name="within"/>; says what it was waiting for when not.
+    /// The first change of any batch so far (read before or now) for which <paramref name="seen"/> holds, reading more
+    /// events for at most <paramref name="within"/>; says what it was waiting for when none comes. Earlier waits consume
+    /// nothing, so the order of the waits need not be the order of the changes within a batch.
     /// </summary>
-    public async Task<JsonElement> WaitForChangeAsync(string what, Func<JsonElement, bool> seen, TimeSpan within, CancellationToken cancellationToken,
-        Func<JsonElement, IEnumerable<JsonElement>>? inSnapshot = null)
+    public async Task<JsonElement> WaitForChangeAsync(string what, Func<JsonElement, bool> seen, TimeSpan within, CancellationToken cancellationToken)
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(within);
         try
         {
+            var checkedUpTo = 0;
             while (true)
             {
-                var (name, data) = await NextAsync(deadline.Token);
-                var candidates = name == "batch" ? data.GetProperty("changes").EnumerateArray() : inSnapshot?.Invoke(data) ?? [];
-                foreach (var change in candidates)
+                for (; checkedUpTo < _changes.Count; checkedUpTo++)
                 {
-                    if (seen(change))
+                    if (seen(_changes[checkedUpTo]))
                     {
-                        return change;
+                        return _changes[checkedUpTo];
                     }
+                }
+                var (name, data) = await NextAsync(deadline.Token);
+                if (name == "batch")
+                {
+                    _changes.AddRange(data.GetProperty("changes").EnumerateArray());
                 }
             }
         }
