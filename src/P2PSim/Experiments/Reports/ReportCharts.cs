@@ -139,12 +139,15 @@ public static class ReportCharts
         var simulated = reports.Any(static r => r.Report.Connectivity.Samples.Any(static s => s.FramesInFlight is not null));
         var yLabel = (tcp, simulated) switch
         {
-            (true, true) => "KiB queued (tcp), frames in flight (simulated)",
+            (true, true) => "KiB queued (tcp) / frames (sim.)",
             (true, false) => "KiB queued in the process",
             _ => "frames in flight on the links",
         };
-        return OverTime(QueuesTitle, reports, (r, s) => s.QueuedBytes is { } bytes ? bytes / 1024.0 : s.FramesInFlight, yLabel,
+        var chart = OverTime(QueuesTitle, reports, (r, s) => s.QueuedBytes is { } bytes ? bytes / 1024.0 : s.FramesInFlight, yLabel,
             "This report has no queue samples.");
+        return tcp && simulated && chart.Svg is not null
+            ? chart with { Note = "tcp runs: KiB queued in every send and receive queue of the process; simulated runs: frames in flight on the links (the simulator has no queues)." }
+            : chart;
     }
 
     private static Chart OverTime(string title, IReadOnlyList<LabelledReport> reports, Func<ExperimentReport, ConnectivitySample, double?> pick,
