@@ -224,8 +224,9 @@ public sealed record TreeControlReport(FrameCount Announcements, FrameCount Graf
 /// <param name="BudgetForwardedGossip">The part of <paramref name="ForwardedGossip"/> the process queue budget refused.</param>
 /// <param name="BudgetBytes">The process queue budget of the run (wire bytes).</param>
 /// <param name="PeakQueuedBytes">The most wire bytes ever queued at once in every send and receive queue of the process.</param>
+/// <param name="BudgetAnnouncements">The part of <paramref name="BudgetForwardedGossip"/> that were a broadcast tree's announcements (IHave), refused before any payload.</param>
 public sealed record FrameDropsReport(long Control, long OwnGossip, long ForwardedGossip, int PeakQueuedFrames,
-    long BudgetOwnGossip = 0, long BudgetForwardedGossip = 0, long BudgetBytes = 0, long PeakQueuedBytes = 0)
+    long BudgetOwnGossip = 0, long BudgetForwardedGossip = 0, long BudgetBytes = 0, long PeakQueuedBytes = 0, long BudgetAnnouncements = 0)
 {
     public long Total => Control + OwnGossip + ForwardedGossip;
 }

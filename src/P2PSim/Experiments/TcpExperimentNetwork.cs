@@ -414,7 +414,8 @@ internal sealed class TcpExperimentNetwork : IExperimentNetwork, IAsyncDisposabl
         }
         var budget = Services.GetRequiredService<QueueBudget>(); // one for the whole run: every node's transport shares it
         return new(null, payloads, sent.Frames, sent.Bytes, payloadBytes, 0, null,
-            SendQueueDrops: new FrameDropsReport(control, own, forwarded, peak, budgetOwn, budgetForwarded, budget.LimitBytes, budget.PeakQueuedBytes),
+            SendQueueDrops: new FrameDropsReport(control, own, forwarded, peak, budgetOwn, budgetForwarded, budget.LimitBytes, budget.PeakQueuedBytes,
+                budget.DroppedAnnouncements),
             TreeControl: tree);
     }
 
