@@ -24,7 +24,8 @@ public sealed class ConnectivitySampler(DateTimeOffset start, TimeSpan interval)
     }
 
     /// <param name="crashedStillListed">Crashed peers some seed that listed them still lists (<see cref="ExperimentRecorder.CrashedStillListed"/>).</param>
-    public void Add(DateTimeOffset at, OverlaySnapshot snapshot, int crashedStillListed = 0)
+    /// <param name="load">The backlog and queues then (see <see cref="ConnectivitySample"/>); null: not known.</param>
+    public void Add(DateTimeOffset at, OverlaySnapshot snapshot, int crashedStillListed = 0, SampleLoad? load = null)
     {
         ArgumentNullException.ThrowIfNull(snapshot);
         var shape = OverlayAnalysis.Analyse(snapshot.Neighbours);
@@ -35,7 +36,12 @@ public sealed class ConnectivitySampler(DateTimeOffset start, TimeSpan interval)
             Components: shape.Components,
             LargestComponent: shape.LargestComponent,
             LargestComponentShare: live == 0 ? 1 : shape.LargestComponent / (double)live,
-            CrashedStillListed: crashedStillListed);
+            CrashedStillListed: crashedStillListed)
+        {
+            Backlog = load?.Backlog,
+            QueuedBytes = load?.QueuedBytes,
+            FramesInFlight = load?.FramesInFlight,
+        };
         lock (_gate)
         {
             _samples.Add(sample);
@@ -65,3 +71,6 @@ public sealed class ConnectivitySampler(DateTimeOffset start, TimeSpan interval)
             Samples: samples);
     }
 }
+
+/// <summary>The load of the network at a sample (see <see cref="ConnectivitySample"/>); null parts are not measured on that network.</summary>
+public sealed record SampleLoad(long Backlog, long? QueuedBytes, long? FramesInFlight);

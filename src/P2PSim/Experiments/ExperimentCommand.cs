@@ -1,5 +1,6 @@
 using System.Globalization;
 using Microsoft.Extensions.Configuration;
+using P2PSim.Experiments.Reports;
 using P2PSim.Hosting;
 
 namespace P2PSim.Experiments;
@@ -7,7 +8,7 @@ namespace P2PSim.Experiments;
 /// <summary>
 /// <c>P2PSim experiment [--Section:Key=value ...]</c>: builds a network (real TCP or simulated),
 /// runs one workload, prints a progress line while it runs and the report at the end, and
-/// writes the report as JSON.
+/// writes the report as JSON and, beside it, as an HTML page with charts (<see cref="Reports.HtmlReport"/>).
 /// </summary>
 public static class ExperimentCommand
 {
@@ -67,6 +68,12 @@ public static class ExperimentCommand
             Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
             await File.WriteAllTextAsync(path, ReportWriter.ToJson(report), cancel.Token).ConfigureAwait(false);
             await output.WriteLineAsync($"Report written to {Path.GetFullPath(path)}").ConfigureAwait(false);
+            if (options.HtmlReport)
+            {
+                var html = Path.ChangeExtension(path, ".html");
+                await File.WriteAllTextAsync(html, HtmlReport.ForRun(report, Path.GetFileName(path)), cancel.Token).ConfigureAwait(false);
+                await output.WriteLineAsync($"HTML report with charts written to {Path.GetFullPath(html)}").ConfigureAwait(false);
+            }
             return P2PSimApp.ExitOk;
         }
         catch (OperationCanceledException) when (cancel.IsCancellationRequested)

@@ -97,6 +97,9 @@ public sealed record ExperimentOptions
     /// <summary>Where the <c>experiment</c> command writes the JSON report; <c>{network}</c>, <c>{workload}</c>, <c>{peers}</c> and <c>{seed}</c> are filled in.</summary>
     public string ReportPath { get; init; } = "experiments/{network}-{workload}-{peers}-seed{seed}.json";
 
+    /// <summary>Also write the report as a self-contained HTML page with charts, beside the JSON (same name, <c>.html</c>).</summary>
+    public bool HtmlReport { get; init; } = true;
+
     /// <summary>Section <c>Peer</c>: the peers' behaviour. A run works on a copy (<see cref="PeerOptionsForRun"/>).</summary>
     public PeerOptions Peer { get; init; } = new();
 

@@ -24,6 +24,7 @@ public sealed partial class ExperimentRecorder
     private long[] _latencies;
     private int _latencyCount;
     private int _maxHops;
+    private long[] _receiptsByHop = new long[16];
 
     /// <summary>Messages originated so far.</summary>
     public int MessagesPublished => _messages.Count;
@@ -120,6 +121,14 @@ public sealed partial class ExperimentRecorder
         {
             _maxHops = received.Hops;
         }
+        if (received.Hops >= 0)
+        {
+            if (received.Hops >= _receiptsByHop.Length)
+            {
+                Array.Resize(ref _receiptsByHop, Math.Max(received.Hops + 1, _receiptsByHop.Length * 2));
+            }
+            _receiptsByHop[received.Hops]++;
+        }
         message.Depth = Math.Max(message.Depth, received.Hops);
         if (received.Grafted || received.CatchUp)
         {
@@ -171,6 +180,9 @@ public sealed partial class ExperimentRecorder
         {
             DepthP50 = (int?)depthP50,
             DepthP99 = (int?)depthP99,
+            ReachAllCdf = Statistics.Cdf(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(reachAll)),
+            ReceiptLatencyCdf = Statistics.Cdf(_latencies.AsSpan(0, _latencyCount)),
+            ReceiptsByHop = _receiptsByHop[..(_maxHops + 1)],
         };
     }
 

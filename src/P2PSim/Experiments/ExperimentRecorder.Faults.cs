@@ -190,7 +190,10 @@ public sealed partial class ExperimentRecorder
             SeedRemovalsByExpiry: _removedByExpiry,
             DetectionP50Ms: Statistics.Milliseconds(p50),
             DetectionMaxMs: Statistics.Milliseconds(max),
-            LivePeersReportedDead: _liveReportedDead.Count);
+            LivePeersReportedDead: _liveReportedDead.Count)
+        {
+            DetectionCdf = Statistics.Cdf(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(times)),
+        };
     }
 
     private sealed class Victim(long crashedAt)

@@ -44,7 +44,21 @@ public sealed record ExperimentReport(
     ConnectivityReport Connectivity,
     double DurationMs,
     long? EventsProcessed,
-    ResourceReport? Resources);
+    ResourceReport? Resources)
+{
+    /// <summary>
+    /// The overlay of <see cref="Overlay"/> itself (who is linked to whom), for the picture in the HTML report; not part
+    /// of the JSON (at 100,000 peers it would be most of it), so a report read back from a file has none.
+    /// </summary>
+    [JsonIgnore]
+    public OverlaySnapshot? OverlayGraph { get; init; }
+}
+
+/// <summary>
+/// A distribution as a few of its nearest-rank percentiles (<see cref="Statistics.CdfPercents"/>): <c>Ms[i]</c> is the
+/// smallest time that <c>Percent[i]</c> % of the values are at or below. Enough to draw a CDF, small at any scale.
+/// </summary>
+public sealed record CdfReport(double[] Percent, double[] Ms);
 
 /// <summary>Peer settings that shape the results.</summary>
 public sealed record ProtocolSettings(
@@ -68,6 +82,7 @@ public sealed record LinkSettings(
 /// over the undirected neighbour graph. <paramref name="Fingerprint"/> is a hash of the sorted
 /// edge list (by peer index): equal fingerprints mean the same overlay.
 /// <paramref name="JoinedAtOnce"/> is how many peers joined at the same time (1: one by one; tcp always).
+/// <see cref="DegreeHistogram"/>: element d is the number of peers with degree d.
 /// </summary>
 public sealed record OverlayReport(
     int DegreeMin,
@@ -79,7 +94,10 @@ public sealed record OverlayReport(
     int PeersNotJoined,
     double BuildTimeMs,
     string Fingerprint,
-    int JoinedAtOnce = 1);
+    int JoinedAtOnce = 1)
+{
+    public int[]? DegreeHistogram { get; init; }
+}
 
 /// <summary>
 /// Delivery. A message's expected receivers are the peers that had joined when it was originated
@@ -103,6 +121,10 @@ public sealed record OverlayReport(
 /// repaired it). p50; the maximum is <paramref name="LastDeliveryHop"/>.
 /// </param>
 /// <param name="DepthP99">Same, p99.</param>
+/// <remarks>
+/// For charts: <see cref="ReachAllCdf"/> and <see cref="ReceiptLatencyCdf"/> are the distributions behind the p50/p99
+/// above; <see cref="ReceiptsByHop"/> element h counts the first receipts h hops from the origin (element 0 is 0).
+/// </remarks>
 public sealed record DeliveryReport(
     int MessagesPublished,
     long ExpectedDeliveries,
@@ -119,6 +141,12 @@ public sealed record DeliveryReport(
     public int? DepthP50 { get; init; }
 
     public int? DepthP99 { get; init; }
+
+    public CdfReport? ReachAllCdf { get; init; }
+
+    public CdfReport? ReceiptLatencyCdf { get; init; }
+
+    public long[]? ReceiptsByHop { get; init; }
 }
 
 /// <summary>
@@ -196,8 +224,9 @@ public sealed record TreeControlReport(FrameCount Announcements, FrameCount Graf
 /// <param name="BudgetForwardedGossip">The part of <paramref name="ForwardedGossip"/> the process queue budget refused.</param>
 /// <param name="BudgetBytes">The process queue budget of the run (wire bytes).</param>
 /// <param name="PeakQueuedBytes">The most wire bytes ever queued at once in every send and receive queue of the process.</param>
+/// <param name="BudgetAnnouncements">The part of <paramref name="BudgetForwardedGossip"/> that were a broadcast tree's announcements (IHave), refused before any payload.</param>
 public sealed record FrameDropsReport(long Control, long OwnGossip, long ForwardedGossip, int PeakQueuedFrames,
-    long BudgetOwnGossip = 0, long BudgetForwardedGossip = 0, long BudgetBytes = 0, long PeakQueuedBytes = 0)
+    long BudgetOwnGossip = 0, long BudgetForwardedGossip = 0, long BudgetBytes = 0, long PeakQueuedBytes = 0, long BudgetAnnouncements = 0)
 {
     public long Total => Control + OwnGossip + ForwardedGossip;
 }
@@ -224,6 +253,7 @@ public sealed record FrameDropsReport(long Control, long OwnGossip, long Forward
 /// <param name="RmrAfterRepair">RMR from that step on: payloads sent and first receipts from just before it to the end of the run.</param>
 /// <param name="MessagesAfterCrash">Broadcast trees only: messages originated after the crash.</param>
 /// <param name="MessagesAfterRepair">Of those, the messages from the repair on (the ones <paramref name="RmrAfterRepair"/> covers).</param>
+/// <remarks><see cref="DetectionCdf"/>: the distribution of the detection times (over the peers detected everywhere).</remarks>
 public sealed record CrashReport(
     int CrashedPeers,
     double CrashAtMs,
@@ -241,6 +271,8 @@ public sealed record CrashReport(
     public int? MessagesAfterCrash { get; init; }
 
     public int? MessagesAfterRepair { get; init; }
+
+    public CdfReport? DetectionCdf { get; init; }
 }
 
 /// <summary>

@@ -90,10 +90,23 @@ public sealed record ConnectivityReport(
 /// <param name="LargestComponent">Peers in the largest component.</param>
 /// <param name="LargestComponentShare">LargestComponent / LivePeers (1 when there are no live peers).</param>
 /// <param name="CrashedStillListed">Crashed peers that some seed which listed them at the crash still lists (0 once every seed removed them).</param>
+/// <remarks>
+/// The load then: <see cref="Backlog"/>, expected deliveries of the messages originated so far that had not happened
+/// yet (receipts still owed); <see cref="QueuedBytes"/> (tcp), wire bytes queued in every send and receive queue of
+/// the process (what the process queue budget counts); <see cref="FramesInFlight"/> (simulated, which has no queues),
+/// frames sent and not yet delivered on the links.
+/// </remarks>
 public sealed record ConnectivitySample(
     double AtMs,
     int LivePeers,
     int Components,
     int LargestComponent,
     double LargestComponentShare,
-    int CrashedStillListed = 0);
+    int CrashedStillListed = 0)
+{
+    public long? Backlog { get; init; }
+
+    public long? QueuedBytes { get; init; }
+
+    public long? FramesInFlight { get; init; }
+}

@@ -63,6 +63,22 @@ public static class OverlayAnalysis
             largest);
     }
 
+    /// <summary>Element d: the peers with d neighbours (as <see cref="Analyse"/> counts degrees); empty for no peers.</summary>
+    public static int[] DegreeHistogram(IReadOnlyList<IReadOnlyList<int>> neighbours)
+    {
+        ArgumentNullException.ThrowIfNull(neighbours);
+        if (neighbours.Count == 0)
+        {
+            return [];
+        }
+        var histogram = new int[neighbours.Max(n => n.Count) + 1];
+        foreach (var list in neighbours)
+        {
+            histogram[list.Count]++;
+        }
+        return histogram;
+    }
+
     private static (int Components, int Largest) CountComponents(int n, List<long> edges)
     {
         // Compressed adjacency of the undirected graph, then breadth-first search from each unvisited peer.

@@ -62,6 +62,7 @@ public static class ReportWriter
         new("messages lost", r => Count(r.Traffic.MessagesLost)),
         new("frames dropped (ctl/own/fwd)", r => r.Traffic.SendQueueDrops is { } d ? $"{Count(d.Control)} / {Count(d.OwnGossip)} / {Count(d.ForwardedGossip)}" : "-"),
         new("of them for the budget (own/fwd)", r => r.Traffic.SendQueueDrops is { } d ? $"{Count(d.BudgetOwnGossip)} / {Count(d.BudgetForwardedGossip)}" : "-"),
+        new("  announcements among fwd", r => r.Traffic.SendQueueDrops is { } d ? Count(d.BudgetAnnouncements) : "-"),
         new("queued bytes peak / budget", r => r.Traffic.SendQueueDrops is { } d ? $"{Bytes(d.PeakQueuedBytes)} / {Bytes(d.BudgetBytes)}" : "-"),
         new("most frames queued on a link", r => r.Traffic.SendQueueDrops is { } d ? Count(d.PeakQueuedFrames) : "-"),
         new("Crash", null),

@@ -286,13 +286,16 @@ internal sealed class SimulatedExperimentNetwork : IExperimentNetwork
     {
         if (_sampler is { } sampler && _lastSample != _network.Now)
         {
-            sampler.Add(_network.Now, Snapshot(), Read(static r => r.CrashedStillListed));
+            sampler.Add(_network.Now, Snapshot(), Read(static r => r.CrashedStillListed), Load());
         }
         _sampler = null;
         return ValueTask.CompletedTask;
     }
 
     public long PayloadTransmissions => _network.Counters.PayloadTransmissions;
+
+    /// <summary>Receipts still owed and frames on the links now, for a sample.</summary>
+    private SampleLoad Load() => new(Read(static r => r.ExpectedDeliveries - r.Deliveries), null, _network.Counters.MessagesInFlight);
 
     public NetworkFacts Facts()
     {
@@ -337,7 +340,7 @@ internal sealed class SimulatedExperimentNetwork : IExperimentNetwork
         while (_sampler is { } sampler && _nextSample < time)
         {
             _network.AdvanceTo(_nextSample);
-            sampler.Add(_nextSample, Snapshot(), Read(static r => r.CrashedStillListed));
+            sampler.Add(_nextSample, Snapshot(), Read(static r => r.CrashedStillListed), Load());
             _lastSample = _nextSample;
             _nextSample += sampler.Interval;
         }

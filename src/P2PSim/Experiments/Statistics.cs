@@ -34,6 +34,27 @@ public static class Statistics
         return (Percentile(sorted, 50), Percentile(sorted, 99), sorted.IsEmpty ? null : sorted[^1]);
     }
 
+    /// <summary>The percentiles a <see cref="CdfReport"/> holds: enough points to draw a distribution, few enough to keep a report small.</summary>
+    public static IReadOnlyList<double> CdfPercents { get; } = [0, 1, 5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 95, 99, 100];
+
+    /// <summary>
+    /// The nearest-rank percentiles (<see cref="CdfPercents"/>) of ticks sorted ascending, as milliseconds: a cumulative
+    /// distribution drawn from a handful of points instead of every sample. Null for no values.
+    /// </summary>
+    public static CdfReport? Cdf(ReadOnlySpan<long> sortedTicks)
+    {
+        if (sortedTicks.IsEmpty)
+        {
+            return null;
+        }
+        var ms = new double[CdfPercents.Count];
+        for (var i = 0; i < ms.Length; i++)
+        {
+            ms[i] = Milliseconds(Percentile(sortedTicks, CdfPercents[i]))!.Value;
+        }
+        return new CdfReport([.. CdfPercents], ms);
+    }
+
     /// <summary>Arithmetic mean; null for no values.</summary>
     public static double? Mean(ReadOnlySpan<int> values)
     {

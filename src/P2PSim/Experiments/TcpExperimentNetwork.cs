@@ -386,6 +386,9 @@ internal sealed class TcpExperimentNetwork : IExperimentNetwork, IAsyncDisposabl
     /// Frames and bytes as every node's transport wrote them (Hello to Goodbye, of nodes that crashed or stopped too);
     /// payloads and tree control frames as the nodes handed them to their transports (what the simulator counts).
     /// </summary>
+    /// <summary>Receipts still owed and bytes queued in the process now, for a sample.</summary>
+    private SampleLoad Load() => new(Read(static r => r.ExpectedDeliveries - r.Deliveries), Services.GetRequiredService<QueueBudget>().QueuedBytes, null);
+
     public NetworkFacts Facts()
     {
         var sent = default(WireCounts);
@@ -411,7 +414,8 @@ internal sealed class TcpExperimentNetwork : IExperimentNetwork, IAsyncDisposabl
         }
         var budget = Services.GetRequiredService<QueueBudget>(); // one for the whole run: every node's transport shares it
         return new(null, payloads, sent.Frames, sent.Bytes, payloadBytes, 0, null,
-            SendQueueDrops: new FrameDropsReport(control, own, forwarded, peak, budgetOwn, budgetForwarded, budget.LimitBytes, budget.PeakQueuedBytes),
+            SendQueueDrops: new FrameDropsReport(control, own, forwarded, peak, budgetOwn, budgetForwarded, budget.LimitBytes, budget.PeakQueuedBytes,
+                budget.DroppedAnnouncements),
             TreeControl: tree);
     }
 
@@ -459,7 +463,7 @@ internal sealed class TcpExperimentNetwork : IExperimentNetwork, IAsyncDisposabl
             while (true)
             {
                 var at = Now;
-                sampler.Add(at, await SnapshotAsync(stop).ConfigureAwait(false), Read(static r => r.CrashedStillListed));
+                sampler.Add(at, await SnapshotAsync(stop).ConfigureAwait(false), Read(static r => r.CrashedStillListed), Load());
                 _lastSample = at;
                 next += sampler.Interval;
                 var wait = next - Now;
@@ -475,7 +479,7 @@ internal sealed class TcpExperimentNetwork : IExperimentNetwork, IAsyncDisposabl
         }
         if (_lastSample is not { } last || Now - last > Poll)
         {
-            sampler.Add(Now, await SnapshotAsync(CancellationToken.None).ConfigureAwait(false), Read(static r => r.CrashedStillListed));
+            sampler.Add(Now, await SnapshotAsync(CancellationToken.None).ConfigureAwait(false), Read(static r => r.CrashedStillListed), Load());
         }
     }
 

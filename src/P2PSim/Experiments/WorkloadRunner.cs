@@ -30,7 +30,8 @@ internal sealed class WorkloadRunner(IExperimentNetwork net, ExperimentOptions o
         });
         net.Phase = "join";
         var join = await net.JoinAsync(plan.InitialPeers, cancellationToken).ConfigureAwait(false);
-        var overlay = Overlay(await net.SnapshotAsync(cancellationToken).ConfigureAwait(false), join);
+        var built = await net.SnapshotAsync(cancellationToken).ConfigureAwait(false);
+        var overlay = Overlay(built, join);
 
         var sampler = new ConnectivitySampler(net.Start, options.SampleInterval > TimeSpan.Zero ? options.SampleInterval : peer.LivenessInterval);
         net.Phase = "workload";
@@ -55,7 +56,7 @@ internal sealed class WorkloadRunner(IExperimentNetwork net, ExperimentOptions o
             await net.WaitForGossipAsync(net.Now + options.DrainTimeout, cancellationToken).ConfigureAwait(false);
         }
         await net.StopSamplingAsync(cancellationToken).ConfigureAwait(false);
-        return Report(plan, overlay, log, sampler.Build());
+        return Report(plan, overlay, log, sampler.Build()) with { OverlayGraph = built };
     }
 
     private async ValueTask RunStepsAsync(WorkloadPlan plan, FaultLog log, CancellationToken cancellationToken)
@@ -188,7 +189,10 @@ internal sealed class WorkloadRunner(IExperimentNetwork net, ExperimentOptions o
     {
         var shape = OverlayAnalysis.Analyse(snapshot.Neighbours);
         return new OverlayReport(shape.DegreeMin, shape.DegreeMean, shape.DegreeMax, shape.Edges, shape.Connected, shape.Components,
-            join.NotJoined, join.BuildTime.TotalMilliseconds, shape.Fingerprint, join.JoinedAtOnce);
+            join.NotJoined, join.BuildTime.TotalMilliseconds, shape.Fingerprint, join.JoinedAtOnce)
+        {
+            DegreeHistogram = OverlayAnalysis.DegreeHistogram(snapshot.Neighbours),
+        };
     }
 
     private ExperimentReport Report(WorkloadPlan plan, OverlayReport overlay, FaultLog log, ConnectivityReport connectivity)

@@ -118,7 +118,8 @@ internal sealed partial class Dissemination
     /// <summary>A neighbour makes the link a tree link and asks for messages: send those still held, one hop further on.</summary>
     public void OnGraft(ConnectionId connection, NodeEndpoint from, Graft graft)
     {
-        if (_table.IsCurrent(from, connection) && _links.TryGetValue(from, out var link))
+        // Spanning: a Graft only fetches; the computed tree carries the next messages, so the link stays lazy.
+        if (_spanningTree is null && _table.IsCurrent(from, connection) && _links.TryGetValue(from, out var link))
         {
             link.Lazy = false;
         }
@@ -231,7 +232,7 @@ internal sealed partial class Dissemination
         {
             if (_links.TryGetValue(announcer.From, out var link) && _table.Entries.GetValueOrDefault(announcer.From)?.Connection is { } connection)
             {
-                link.Lazy = false;
+                link.Lazy = _spanningTree is not null && link.Lazy; // spanning: a pull, the link stays as it was
                 _out.Send(connection, new Graft([id]));
                 _grafted[id] = announcer.From;
                 missing.Due = now + _gossip.GraftRetry;

@@ -38,6 +38,7 @@ public sealed class QueueBudget
     private long _peak;
     private long _droppedOwn;
     private long _droppedForwarded;
+    private long _droppedAnnouncements;
 
     public QueueBudget(long limitBytes)
     {
@@ -48,7 +49,19 @@ public sealed class QueueBudget
             [long.MaxValue, limitBytes, limitBytes - (limitBytes / 4)], // to send
             [long.MaxValue, limitBytes, limitBytes - (limitBytes / 8)], // received
         ];
+        AnnouncementCeiling = limitBytes / 2;
     }
+
+    /// <summary>
+    /// Most bytes an announcement (a broadcast tree's IHave, forwarded gossip by class) may bring the total to, sent or
+    /// received: half the budget, so announcements are refused before any payload. They are the tree's safety net, and
+    /// its biggest frames: at 500 peers a spanning tree's announcements were three quarters of every byte queued, and
+    /// crowded out the payloads they announce.
+    /// </summary>
+    public long AnnouncementCeiling { get; }
+
+    /// <summary>The part of <see cref="Drops"/>' forwarded gossip that were announcements.</summary>
+    public long DroppedAnnouncements => Volatile.Read(ref _droppedAnnouncements);
 
     /// <summary>The budget for a process of <paramref name="nodes"/> nodes: <paramref name="configured"/>, or the default when that is 0.</summary>
     public static long BytesFor(long configured, int nodes) =>
@@ -68,7 +81,7 @@ public sealed class QueueBudget
     /// <summary>Most bytes a frame of <paramref name="sendClass"/> in a queue of <paramref name="side"/> may bring the total to (beyond the guaranteed shares).</summary>
     public long Ceiling(SendClass sendClass, QueueSide side = QueueSide.Send) => _ceilings[(int)side][(int)sendClass];
 
-    public BudgetStats GetStats() => new(LimitBytes, QueuedBytes, PeakQueuedBytes, Drops);
+    public BudgetStats GetStats() => new(LimitBytes, QueuedBytes, PeakQueuedBytes, Drops, DroppedAnnouncements);
 
     /// <summary>A new, empty account for one queue of frames to send, or of frames received.</summary>
     public Account Open(QueueSide side = QueueSide.Send) => new(this, side);
@@ -77,12 +90,13 @@ public sealed class QueueBudget
     /// Charges <paramref name="bytes"/> to <paramref name="account"/> if the rules admit a frame of <paramref name="sendClass"/>;
     /// false (and the drop is counted) when they do not. Control is always admitted.
     /// </summary>
-    public bool TryCharge(Account account, int bytes, SendClass sendClass)
+    /// <param name="announcement">The frame is an announcement (IHave): its ceiling is <see cref="AnnouncementCeiling"/>.</param>
+    public bool TryCharge(Account account, int bytes, SendClass sendClass, bool announcement = false)
     {
         ArgumentNullException.ThrowIfNull(account);
         ArgumentOutOfRangeException.ThrowIfNegative(bytes);
         CheckOwner(account);
-        var ceiling = _ceilings[(int)account.Side][(int)sendClass];
+        var ceiling = announcement && sendClass != SendClass.Control ? AnnouncementCeiling : _ceilings[(int)account.Side][(int)sendClass];
         var held = account.Used;
         var guaranteed = held == 0 || held + bytes <= GuaranteedBytes;
         long total;
@@ -92,6 +106,10 @@ public sealed class QueueBudget
             if (sendClass != SendClass.Control && (total + bytes > LimitBytes || (!guaranteed && held + bytes > ceiling - (total + bytes))))
             {
                 Interlocked.Increment(ref sendClass == SendClass.OwnGossip ? ref _droppedOwn : ref _droppedForwarded);
+                if (announcement)
+                {
+                    Interlocked.Increment(ref _droppedAnnouncements);
+                }
                 return false;
             }
             if (Interlocked.CompareExchange(ref _total, total + bytes, total) == total)
@@ -187,4 +205,4 @@ public enum QueueSide
 /// <param name="QueuedBytes">Wire bytes of the frames queued right now in every send and receive queue of the process.</param>
 /// <param name="PeakQueuedBytes">The most ever queued at once.</param>
 /// <param name="Drops">Gossip frames refused because the budget was used up, per class (sending and receiving; control never).</param>
-public readonly record struct BudgetStats(long LimitBytes, long QueuedBytes, long PeakQueuedBytes, FrameDrops Drops);
+public readonly record struct BudgetStats(long LimitBytes, long QueuedBytes, long PeakQueuedBytes, FrameDrops Drops, long DroppedAnnouncements = 0);

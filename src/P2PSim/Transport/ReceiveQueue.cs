@@ -99,7 +99,7 @@ internal sealed class ReceiveQueue(long capacityBytes, QueueBudget budget)
                 }
                 if (_items.Count == 0 || _bytes + cost <= capacityBytes)
                 {
-                    if (!budget.TryCharge(_account, cost, SendClasses.Of(message)))
+                    if (!budget.TryCharge(_account, cost, SendClasses.Of(message), message is IHave))
                     {
                         return Admission.OverBudget;
                     }

@@ -218,7 +218,7 @@ internal sealed class SendQueues : IValueTaskSource<bool>
             {
                 return Outcome.Full;
             }
-            if (!_budget.TryCharge(_account, bytes, sendClass))
+            if (!_budget.TryCharge(_account, bytes, sendClass, message is IHave))
             {
                 return Outcome.OverBudget;
             }
