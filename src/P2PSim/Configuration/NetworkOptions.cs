@@ -5,8 +5,36 @@ public sealed class NetworkOptions
 {
     public const string Section = "Network";
 
-    /// <summary>Number of seed nodes (discovery servers).</summary>
+    /// <summary>
+    /// Number of seed nodes (discovery servers), in the short form (seed i at <see cref="Host"/>, port
+    /// <see cref="SeedBasePort"/> + i). <c>Network:Seeds</c> may instead be a list of seeds by name, host and port
+    /// (<see cref="SeedList"/>); then this is the list's length.
+    /// </summary>
     public int Seeds { get; set; } = 3;
+
+    /// <summary>
+    /// The seeds listed one by one (<c>Network:Seeds</c> written as a list; read by <see cref="SeedListReader"/>, not by
+    /// the binder). Empty: the short form.
+    /// </summary>
+    public IReadOnlyList<SeedAddress> SeedList { get; private set; } = [];
+
+    /// <summary>What was wrong with the list as written (reported by validation, naming each setting).</summary>
+    internal IReadOnlyList<string> SeedListProblems { get; private set; } = [];
+
+    /// <summary>Sets the list form (see <see cref="SeedListReader"/>).</summary>
+    internal void UseSeedList(IReadOnlyList<SeedAddress> seeds, IReadOnlyList<string> problems)
+    {
+        SeedList = seeds;
+        SeedListProblems = problems;
+        Seeds = seeds.Count;
+    }
+
+    /// <summary>Every seed of the network in configured order, whichever form the settings use.</summary>
+    public IReadOnlyList<SeedAddress> AllSeeds() => SeedList.Count > 0
+        ? SeedList
+        : Enumerable.Range(0, Math.Max(0, Seeds))
+            .Select(i => new SeedAddress($"seed-{i}", Host, SeedBasePort == 0 ? 0 : SeedBasePort + i) { Setting = $"{Section}:SeedBasePort" })
+            .ToArray();
 
     /// <summary>Number of peer nodes.</summary>
     public int Peers { get; set; } = 8;

@@ -65,7 +65,8 @@ internal sealed class NetworkOptionsValidator : IValidateOptions<NetworkOptions>
             .Range($"{S}:PeerBasePort", o.PeerBasePort, 0, 65535)
             .Interval($"{S}:PeerJoinInterval", o.PeerJoinInterval, TimeSpan.Zero, TimeSpan.FromMinutes(10))
             .That(IPAddress.TryParse(o.Host, out _), $"{S}:Host must be an IP address such as 127.0.0.1 (was '{o.Host}').");
-        if (o.SeedBasePort > 0 && o.Seeds > 0)
+        var shortForm = o.SeedList.Count == 0; // a list of seeds gives each its own port (SeedListValidator checks those)
+        if (shortForm && o.SeedBasePort > 0 && o.Seeds > 0)
         {
             checks.That(o.SeedBasePort + o.Seeds - 1 <= 65535, $"{S}:SeedBasePort {o.SeedBasePort} leaves no room for {o.Seeds} seeds below port 65535.");
         }
@@ -73,7 +74,7 @@ internal sealed class NetworkOptionsValidator : IValidateOptions<NetworkOptions>
         {
             checks.That(o.PeerBasePort + o.Peers - 1 <= 65535, $"{S}:PeerBasePort {o.PeerBasePort} leaves no room for {o.Peers} peers below port 65535.");
         }
-        if (o.SeedBasePort > 0 && o.PeerBasePort > 0 && o.Seeds > 0 && o.Peers > 0)
+        if (shortForm && o.SeedBasePort > 0 && o.PeerBasePort > 0 && o.Seeds > 0 && o.Peers > 0)
         {
             var seedsEnd = o.SeedBasePort + o.Seeds - 1;
             var peersEnd = o.PeerBasePort + o.Peers - 1;

@@ -46,6 +46,7 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
     private readonly RandomSource _random;
     private readonly JoinSequencer _joins;
     private readonly QueueBudget _budget;
+    private readonly SeedBook _seedBook;
     private readonly INodeEventObserver[] _observers;
     private readonly Channel<NodeInput> _inbox = Channel.CreateBounded<NodeInput>(new BoundedChannelOptions(InboxCapacity)
     {
@@ -68,9 +69,10 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
 
     public NodeService(NodeSpec spec, IOptions<PeerOptions> peerOptions, IOptions<TransportOptions> transportOptions, IOptions<SeedOptions> seedOptions, IOptions<GossipOptions> gossipOptions, TimeProvider time,
         ILoggerFactory loggerFactory, NodeDirectory directory, NetworkStats stats, RandomSource random, JoinSequencer joins,
-        IEnumerable<INodeEventObserver> observers, QueueBudget budget)
+        IEnumerable<INodeEventObserver> observers, QueueBudget budget, SeedBook seedBook)
     {
         _budget = budget;
+        _seedBook = seedBook;
         _observers = observers.ToArray();
         _spec = spec;
         _peerOptions = peerOptions.Value;
@@ -104,11 +106,14 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
 
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
+        // A peer needs every seed's address; seeds of other slices given by name may take a while to resolve.
+        var seeds = _spec.Role == NodeRole.Peer ? await _seedBook.ResolvedAsync(cancellationToken).ConfigureAwait(false) : [];
         try
         {
             // The logger is named after the real port, so port 0 still gives each node its own Log_{port}.txt.
             _transport = new TcpTransport(_spec.BindTo, _spec.Role, _transportOptions, _time,
-                bound => _logger = _loggerFactory.CreateLogger(NodeCategory.For(_spec.Role, bound.Port)), _budget);
+                bound => _logger = _loggerFactory.CreateLogger(NodeCategory.For(_spec.Role, bound.Port)), _budget,
+                _spec.Announce, _spec.DialFromBindAddress);
         }
         catch (SocketException ex)
         {
@@ -123,8 +128,8 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
                 $"{_spec.Role} {_spec.Index} cannot listen on {_spec.BindTo}: {why}. Choose other ports with {_spec.PortSetting} (0 lets the system pick free ports).", ex);
         }
         NodeMachine machine = _spec.Role == NodeRole.Seed
-            ? new SeedMachine(_transport.LocalEndpoint, _random.For("seed", _spec.Index), seeds: _directory.LiveSeedEndpoints, peerExpiry: _seedOptions.PeerExpiry(_peerOptions))
-            : new PeerMachine(_transport.LocalEndpoint, _directory.SeedEndpoints, _peerOptions, _random.For("peer", _spec.Index), gossip: _gossipOptions);
+            ? new SeedMachine(_transport.LocalEndpoint, _random.For("seed", _spec.Index), seeds: _seedBook.Live, peerExpiry: _seedOptions.PeerExpiry(_peerOptions))
+            : new PeerMachine(_transport.LocalEndpoint, seeds, _peerOptions, _random.For("peer", _spec.Index), gossip: _gossipOptions);
         _runtime = new NodeRuntime(machine, new Host(this), _transportOptions.EchoPings);
         _timer = _time.CreateTimer(static state => ((NodeService)state!).OnTimerFired(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         _counters = _stats.Register(_transport.LocalEndpoint, _spec.Role);
@@ -254,12 +259,12 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
     {
         try
         {
-            await _joins.WaitForTurnAsync(_spec.Index, stoppingToken).ConfigureAwait(false);
+            await _joins.WaitForTurnAsync(_spec.Turn, stoppingToken).ConfigureAwait(false);
             await _inbox.Writer.WriteAsync(new NodeInput.Begin(), stoppingToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is OperationCanceledException or ChannelClosedException)
         {
-            _joins.Joined(_spec.Index);
+            _joins.Joined(_spec.Turn);
         }
     }
 
@@ -288,7 +293,7 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
                 LogWarningCrashing(_logger, Endpoint);
                 _stats.RecordCrash(Endpoint, _time.GetUtcNow());
                 _transport!.Abort();
-                _joins.Joined(_spec.Index);
+                _joins.Joined(_spec.Turn);
                 return false;
             case NodeInput.Timer:
                 Interlocked.Exchange(ref _timerDue, 0);
@@ -400,7 +405,7 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
         if (!_joinedSignalled && machine is PeerMachine { Settled: true })
         {
             _joinedSignalled = true;
-            _joins.Joined(_spec.Index);
+            _joins.Joined(_spec.Turn);
         }
     }
 

@@ -23,7 +23,10 @@ public static class P2PSimServiceCollectionExtensions
     {
         services.TryAddSingleton(TimeProvider.System);
         AddValidatedOptions<NetworkOptions, NetworkOptionsValidator>(services, configuration, NetworkOptions.Section);
+        services.Configure<NetworkOptions>(o => SeedListReader.Apply(configuration.GetSection(NetworkOptions.Section), o)); // Network:Seeds as a list
+        services.AddSingleton<IValidateOptions<NetworkOptions>, SeedListValidator>();
         services.AddSingleton<IValidateOptions<NetworkOptions>, OpenFilesValidator>();
+        AddValidatedOptions<SliceOptions, SliceOptionsValidator>(services, configuration, SliceOptions.Section);
         AddValidatedOptions<PeerOptions, PeerOptionsValidator>(services, configuration, PeerOptions.Section);
         AddValidatedOptions<TransportOptions, TransportOptionsValidator>(services, configuration, TransportOptions.Section);
         AddValidatedOptions<SeedOptions, SeedOptionsValidator>(services, configuration, SeedOptions.Section);
@@ -39,6 +42,8 @@ public static class P2PSimServiceCollectionExtensions
             return new QueueBudget(QueueBudget.BytesFor(transport.ProcessQueueBytes, network.Seeds + network.Peers));
         });
         services.AddSingleton<NodeDirectory>();
+        services.AddSingleton<SeedBook>();
+        services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<SeedBook>()); // before the nodes: resolves other slices' seeds
         services.AddSingleton<NetworkStats>();
         services.AddSingleton<RandomSource>();
         services.AddSingleton<JoinSequencer>();
@@ -75,27 +80,49 @@ public static class P2PSimServiceCollectionExtensions
     public static IReadOnlyList<NodeSpec> PlanNodes(IConfiguration configuration)
     {
         NetworkOptions network;
+        SliceOptions slice;
         try
         {
-            network = configuration.GetSection(NetworkOptions.Section).Get<NetworkOptions>() ?? new NetworkOptions();
+            var section = configuration.GetSection(NetworkOptions.Section);
+            network = section.Get<NetworkOptions>() ?? new NetworkOptions();
+            SeedListReader.Apply(section, network);
+            slice = configuration.GetSection(SliceOptions.Section).Get<SliceOptions>() ?? new SliceOptions();
         }
         catch (InvalidOperationException)
         {
             return [];
         }
-        if (new NetworkOptionsValidator().Validate(null, network).Failed)
+        if (new NetworkOptionsValidator().Validate(null, network).Failed || new SeedListValidator().Validate(null, network).Failed
+            || new SliceOptionsValidator(Options.Create(network), Options.Create(new DemoOptions())).Validate(null, slice).Failed)
         {
             return [];
         }
-        var host = IPAddress.Parse(network.Host);
+        return PlanNodes(network, SliceLayout.From(network, slice));
+    }
+
+    /// <summary>
+    /// The nodes of <paramref name="layout"/>'s slice: its seeds on their listed ports, its peers on PeerBasePort + their
+    /// global index, all on the slice's bind address. One slice on 127.0.0.1 gives exactly the nodes of one process.
+    /// </summary>
+    public static IReadOnlyList<NodeSpec> PlanNodes(NetworkOptions network, SliceLayout layout)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentNullException.ThrowIfNull(layout);
+        var bind = layout.BindAddress;
+        var announce = layout.AnnounceAddress.Equals(bind) ? null : layout.AnnounceAddress;
+        // A slice on an address of its own dials from it (127.0.0.2 would otherwise dial from 127.0.0.1 on Linux).
+        var dialFrom = !bind.Equals(IPAddress.Any) && !bind.Equals(IPAddress.IPv6Any) && !bind.Equals(IPAddress.Loopback) && !bind.Equals(IPAddress.IPv6Loopback);
         var specs = new List<NodeSpec>();
-        for (var i = 0; i < network.Seeds; i++)
+        foreach (var j in layout.LocalSeeds)
         {
-            specs.Add(new NodeSpec(NodeRole.Seed, i, new NodeEndpoint(host, network.SeedBasePort == 0 ? 0 : network.SeedBasePort + i)));
+            var seed = layout.Seeds[j];
+            specs.Add(new NodeSpec(NodeRole.Seed, j, new NodeEndpoint(bind, seed.Port), announce, dialFrom,
+                PortSettingName: network.SeedList.Count > 0 ? $"{seed.Setting}:Port" : null));
         }
-        for (var i = 0; i < network.Peers; i++)
+        for (var turn = 0; turn < layout.PeerCount; turn++)
         {
-            specs.Add(new NodeSpec(NodeRole.Peer, i, new NodeEndpoint(host, network.PeerBasePort == 0 ? 0 : network.PeerBasePort + i)));
+            var i = layout.FirstPeer + turn;
+            specs.Add(new NodeSpec(NodeRole.Peer, i, new NodeEndpoint(bind, network.PeerBasePort == 0 ? 0 : network.PeerBasePort + i), announce, dialFrom, turn));
         }
         return specs;
     }

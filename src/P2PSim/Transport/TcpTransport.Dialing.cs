@@ -15,6 +15,24 @@ public sealed partial class TcpTransport
         Track(id, DialAsync(id, target));
     }
 
+    /// <summary>
+    /// Outgoing connections leave from the bind address when asked to (see the constructor). On Linux the port is then
+    /// picked at connect time (IP_BIND_ADDRESS_NO_PORT), so binding first does not use up one ephemeral port per dial.
+    /// </summary>
+    private void BindForDialing(Socket socket)
+    {
+        if (_dialFrom is not { } from || from.AddressFamily != socket.AddressFamily)
+        {
+            return;
+        }
+        if (OperatingSystem.IsLinux())
+        {
+            const int SolIp = 0, IpBindAddressNoPort = 24;
+            socket.SetRawSocketOption(SolIp, IpBindAddressNoPort, BitConverter.GetBytes(1));
+        }
+        socket.Bind(new System.Net.IPEndPoint(from, 0));
+    }
+
     private async Task DialAsync(long id, NodeEndpoint target)
     {
         await Task.Yield();
@@ -24,6 +42,7 @@ public sealed partial class TcpTransport
         {
             socket = new Socket(target.Address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
             SizeBuffers(socket);
+            BindForDialing(socket);
             using (var timeout = new CancellationTokenSource(_options.HandshakeTimeout, _time))
             using (var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, _stoppingToken))
             {

@@ -27,6 +27,7 @@ public sealed partial class TcpTransport : ITransport
     private readonly ITimer _heartbeat;
     private ITransportHandler? _handler;
     private Hello? _hello;
+    private readonly System.Net.IPAddress? _dialFrom;
     private Task _acceptLoop = Task.CompletedTask;
     private long _nextId;
     private int _stopped;
@@ -38,8 +39,15 @@ public sealed partial class TcpTransport : ITransport
     /// <paramref name="budget"/> is the process's queue budget, shared by every transport of the process; null gives
     /// this transport a budget of its own (Transport:ProcessQueueBytes, or the default for one node).
     /// </summary>
+    /// <remarks>
+    /// <paramref name="announce"/>: the address this node gives as its own (its Hello, hence its registrations) when that
+    /// is not the bind address (a slice listening on 0.0.0.0, or behind an address the others reach it by); null: the
+    /// bound address. <paramref name="dialFromBindAddress"/>: outgoing connections leave from the bind address, so a
+    /// seed sees them come from the address the node claims (on Linux 127.0.0.2 dialing 127.0.0.3 would otherwise leave
+    /// from 127.0.0.1, and the seed refuses a registration claiming another address).
+    /// </remarks>
     public TcpTransport(NodeEndpoint bindTo, NodeRole role, TransportOptions options, TimeProvider time, Func<NodeEndpoint, ILogger> loggerFor,
-        QueueBudget? budget = null)
+        QueueBudget? budget = null, System.Net.IPAddress? announce = null, bool dialFromBindAddress = false)
     {
         ArgumentNullException.ThrowIfNull(options);
         Budget = budget ?? new QueueBudget(QueueBudget.BytesFor(options.ProcessQueueBytes, nodes: 1));
@@ -59,7 +67,9 @@ public sealed partial class TcpTransport : ITransport
             _listener.Dispose();
             throw;
         }
-        LocalEndpoint = NodeEndpoint.From((System.Net.IPEndPoint)_listener.LocalEndPoint!);
+        var bound = NodeEndpoint.From((System.Net.IPEndPoint)_listener.LocalEndPoint!);
+        LocalEndpoint = announce is null ? bound : bound with { Address = announce };
+        _dialFrom = dialFromBindAddress ? bindTo.Address : null;
         _logger = loggerFor(LocalEndpoint);
         HeartbeatInterval = HeartbeatFor(options);
         _heartbeat = time.CreateTimer(static t => ((TcpTransport)t!).CheckDeadlines(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
