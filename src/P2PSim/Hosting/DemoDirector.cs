@@ -14,6 +14,7 @@ public sealed partial class DemoDirector(
     IOptions<DemoOptions> demo,
     IOptions<NetworkOptions> network,
     NodeDirectory directory,
+    SeedBook seeds,
     NetworkStats stats,
     RandomSource random,
     TimeProvider time,
@@ -23,6 +24,7 @@ public sealed partial class DemoDirector(
     public override Task StartAsync(CancellationToken cancellationToken)
     {
         lifetime.ApplicationStopping.Register(() => stats.MarkEnd());
+        stats.OneSlice = !seeds.Layout.IsWholeNetwork;
         var o = demo.Value;
         LogInformationStarting(logger, directory.Seeds.Count, network.Value.Peers, random.Seed,
             o.CrashAfter > TimeSpan.Zero ? $"one peer crashes after {o.CrashAfter.TotalSeconds:0.#} s" : "no crash",
@@ -39,12 +41,21 @@ public sealed partial class DemoDirector(
             if (o.CrashAfter > TimeSpan.Zero && network.Value.Peers > 0 && (o.Duration == TimeSpan.Zero || o.CrashAfter < o.Duration))
             {
                 await Task.Delay(o.CrashAfter, time, stoppingToken).ConfigureAwait(false);
-                var peers = directory.Peers;
-                var index = o.CrashPeer >= 0 ? o.CrashPeer : random.For("demo", 0).Next(peers.Count);
-                if (index < peers.Count && !peers[index].IsDown)
+                // One victim for the whole network, the same in every slice (Demo:CrashPeer, or drawn from the run's seed);
+                // the slice that runs it crashes it, the others expect its death to be reported (see SliceLayout).
+                var layout = seeds.Layout;
+                var index = o.CrashPeer >= 0 ? o.CrashPeer : random.For("demo", 0).Next(layout.TotalPeers);
+                var victim = directory.Peers.FirstOrDefault(p => p.Index == index);
+                if (victim is { IsDown: false })
                 {
-                    LogWarningCrash(logger, peers[index].Endpoint);
-                    await peers[index].CrashAsync(stoppingToken).ConfigureAwait(false);
+                    LogWarningCrash(logger, victim.Endpoint);
+                    await victim.CrashAsync(stoppingToken).ConfigureAwait(false);
+                }
+                else if (!layout.RunsPeer(index))
+                {
+                    var port = network.Value.PeerBasePort + index;
+                    LogWarningRemoteCrash(logger, index, port, SliceLayout.SliceOfPeer(index, layout.TotalPeers, layout.Count));
+                    stats.ExpectRemoteCrash(port, time.GetUtcNow());
                 }
             }
             if (o.Duration > TimeSpan.Zero)
@@ -69,6 +80,9 @@ public sealed partial class DemoDirector(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Demo: crashing peer {Peer} now (abrupt, no goodbye); watch its neighbours notice and report it")]
     private static partial void LogWarningCrash(ILogger logger, P2PSim.Protocol.NodeEndpoint peer);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Demo: peer {Index} (port {Port}) crashes now in slice {Slice}; watch this slice's peers that neighbour it notice and report it")]
+    private static partial void LogWarningRemoteCrash(ILogger logger, int index, int port, int slice);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Demo: {Seconds} s are up; shutting down")]
     private static partial void LogInformationDurationReached(ILogger logger, double seconds);

@@ -22,9 +22,14 @@ public sealed class NetworkStats(TimeProvider time)
     private readonly Dictionary<NodeEndpoint, List<(NodeEndpoint Reporter, DateTimeOffset At)>> _deathReports = new();
     private readonly Dictionary<NodeEndpoint, HashSet<NodeEndpoint>> _seedsHolding = new();
     private readonly Dictionary<NodeEndpoint, Dictionary<NodeEndpoint, DateTimeOffset>> _seedRemovals = new();
+    private readonly Dictionary<int, DateTimeOffset> _remoteCrashes = new();
     private DateTimeOffset? _endedAt;
 
-    private sealed record Origination(NodeEndpoint Origin, DateTimeOffset At, string Text);
+    /// <summary>
+    /// A message and who originated it. <paramref name="Remote"/>: originated by a peer of another slice, known here by
+    /// a receipt (its time from its text, the originator's clock); <paramref name="Number"/> is its number there.
+    /// </summary>
+    private sealed record Origination(NodeEndpoint Origin, DateTimeOffset At, string Text, bool Remote = false, int Number = 0);
 
     /// <summary>Counters of one node.</summary>
     public sealed class NodeCounters(NodeEndpoint endpoint, NodeRole role)
@@ -70,6 +75,9 @@ public sealed class NetworkStats(TimeProvider time)
     /// </summary>
     public bool TrackDelivery { get; set; } = true;
 
+    /// <summary>This process runs one slice of a network (see <c>Configuration/SliceLayout</c>): the summary says "here".</summary>
+    public bool OneSlice { get; set; }
+
     /// <summary>
     /// Counts an event of the node <paramref name="counters"/> belong to (from <see cref="Register"/>). A dropped
     /// duplicate (and, when delivery is not tracked, a first receipt) takes no lock.
@@ -99,6 +107,11 @@ public sealed class NetworkStats(TimeProvider time)
                     break;
                 case GossipReceived g:
                     counters.AddReceived();
+                    if (!_messages.ContainsKey(g.Id) && !_nodes.ContainsKey(g.Origin)
+                        && GossipText.TryParse(g.Text, out var sentAt, out _, out var number))
+                    {
+                        _messages[g.Id] = new Origination(g.Origin, sentAt, g.Text, Remote: true, number); // from another slice
+                    }
                     if (!_receipts.TryGetValue(g.Id, out var receivers))
                     {
                         receivers = new Dictionary<NodeEndpoint, int>();
@@ -135,6 +148,18 @@ public sealed class NetworkStats(TimeProvider time)
                     counters.GoneHow ??= "left";
                     break;
             }
+        }
+    }
+
+    /// <summary>
+    /// The demo crashes the peer on <paramref name="port"/> in another slice at about <paramref name="at"/> (this process's
+    /// clock): reports of its death here are of a real crash, not false ones.
+    /// </summary>
+    public void ExpectRemoteCrash(int port, DateTimeOffset at)
+    {
+        lock (_gate)
+        {
+            _remoteCrashes[port] = at;
         }
     }
 
@@ -184,7 +209,7 @@ public sealed class NetworkStats(TimeProvider time)
             var peers = _nodes.Values.Where(n => n.Role == NodeRole.Peer).ToArray();
             foreach (var (id, origin) in _messages)
             {
-                if (!_nodes.TryGetValue(origin.Origin, out var originNode) || originNode.JoinedAt is not { } originJoined || originJoined > origin.At)
+                if (!origin.Remote && (!_nodes.TryGetValue(origin.Origin, out var originNode) || originNode.JoinedAt is not { } originJoined || originJoined > origin.At))
                 {
                     continue; // originated before its peer was linked to anyone: nobody could expect it
                 }
@@ -209,8 +234,55 @@ public sealed class NetworkStats(TimeProvider time)
                     }
                 }
             }
-            return new Delivery(_messages.Count, expected, delivered, repeated, missing);
+            var unseen = UnseenRemoteMessages();
+            foreach (var (origin, number, at) in unseen)
+            {
+                // A message of another slice that no node here received: known by the gap in its originator's numbers.
+                foreach (var peer in peers)
+                {
+                    if (peer.JoinedAt is not { } joined || joined > at || (peer.GoneAt is { } gone && gone < end))
+                    {
+                        continue;
+                    }
+                    expected++;
+                    if (missing.Count < 20)
+                    {
+                        missing.Add($"{peer.Endpoint} never received message #{number} of {origin} (another slice's; no node here received it)");
+                    }
+                }
+            }
+            var remote = _messages.Values.Count(m => m.Remote);
+            return new Delivery(_messages.Count - remote, expected, delivered, repeated, missing, remote + unseen.Count);
         }
+    }
+
+    /// <summary>
+    /// Messages of other slices' peers that no node here received: the gaps in their originator's numbers between the
+    /// lowest and the highest number seen here (before the lowest a message may have been originated before its peer had
+    /// a neighbour; after the highest nothing shows). Each is dated by the one before it. Called under the lock.
+    /// </summary>
+    private List<(NodeEndpoint Origin, int Number, DateTimeOffset At)> UnseenRemoteMessages()
+    {
+        var unseen = new List<(NodeEndpoint, int, DateTimeOffset)>();
+        foreach (var byOrigin in _messages.Values.Where(m => m.Remote && m.Number > 0).GroupBy(m => m.Origin))
+        {
+            var seen = byOrigin.ToDictionary(m => m.Number, m => m.At);
+            var max = seen.Keys.Max();
+            var min = seen.Keys.Min();
+            var date = seen[min];
+            for (var number = min; number <= max; number++)
+            {
+                if (seen.TryGetValue(number, out var at))
+                {
+                    date = at;
+                }
+                else
+                {
+                    unseen.Add((byOrigin.Key, number, date));
+                }
+            }
+        }
+        return unseen;
     }
 
     /// <summary>Each crash: when, who noticed first, which seeds removed it and how long that took; and deaths reported of nodes that had not crashed.</summary>
@@ -229,7 +301,19 @@ public sealed class NetworkStats(TimeProvider time)
                 accounts.Add(new DeathAccount(node, crashedAt, true, reports.Select(r => r.Reporter).Distinct().ToArray(), firstDetection,
                     holders, holders.Count(removals.ContainsKey), allSeeds));
             }
-            foreach (var (node, reports) in _deathReports.Where(r => !_crashes.ContainsKey(r.Key)))
+            foreach (var (node, reports) in _deathReports.Where(r => !_crashes.ContainsKey(r.Key) && !_nodes.ContainsKey(r.Key)))
+            {
+                if (_remoteCrashes.TryGetValue(node.Port, out var plannedAt))
+                {
+                    // Crashed by the slice that runs it: its time is when this slice's script said so.
+                    var holders = _seedsHolding.Where(h => h.Value.Contains(node)).Select(h => h.Key).ToArray();
+                    var removals = _seedRemovals.GetValueOrDefault(node) ?? new Dictionary<NodeEndpoint, DateTimeOffset>();
+                    TimeSpan? allSeeds = holders.Length > 0 && holders.All(removals.ContainsKey) ? holders.Max(h => removals[h]) - plannedAt : null;
+                    accounts.Add(new DeathAccount(node, plannedAt, true, reports.Select(r => r.Reporter).Distinct().ToArray(), reports.Min(r => r.At) - plannedAt,
+                        holders, holders.Count(removals.ContainsKey), allSeeds, Elsewhere: true));
+                }
+            }
+            foreach (var (node, reports) in _deathReports.Where(r => !_crashes.ContainsKey(r.Key) && !(!_nodes.ContainsKey(r.Key) && _remoteCrashes.ContainsKey(r.Key.Port))))
             {
                 accounts.Add(new DeathAccount(node, null, false, reports.Select(r => r.Reporter).Distinct().ToArray(), null, [], 0, null));
             }
@@ -258,7 +342,8 @@ public sealed class NetworkStats(TimeProvider time)
         }
         var d = ComputeDelivery();
         sb.AppendLine();
-        sb.AppendLine(inv, $"Messages originated: {d.Messages}");
+        sb.AppendLine(d.RemoteMessages == 0 ? string.Create(inv, $"Messages originated: {d.Messages}")
+            : string.Create(inv, $"Messages originated: {d.Messages} here, {d.RemoteMessages} by peers of other slices (known here by receipt)"));
         sb.AppendLine(inv, $"Delivery: {d.Delivered} of {d.Expected} expected receipts ({d.Ratio:P1}); {d.Expected - d.Delivered} missing; {d.Repeated} delivered more than once");
         foreach (var line in d.Missing)
         {
@@ -276,13 +361,16 @@ public sealed class NetworkStats(TimeProvider time)
                 sb.AppendLine(inv, $"FALSE DEATH REPORT: {death.Node} was reported dead by {string.Join(", ", death.Reporters)} but had not crashed");
                 continue;
             }
+            var here = OneSlice ? " here" : ""; // a slice sees its own nodes' part of the detection
             var detected = death.FirstDetection is { } f
-                ? $"detected after {f.TotalSeconds:0.0} s, reported by {death.Reporters.Count} neighbour(s)"
-                : "not detected";
+                ? $"detected after {f.TotalSeconds:0.0} s, reported by {death.Reporters.Count} neighbour(s){here}"
+                : $"not detected{here}";
             var removed = death.AllSeedsRemovedAfter is { } r
-                ? $"removed from all {death.SeedsHolding.Count} seeds that had it after {r.TotalSeconds:0.0} s"
-                : $"removed from {death.SeedsRemoved} of {death.SeedsHolding.Count} seeds that had it";
-            sb.AppendLine(inv, $"Crash: {death.Node} crashed at {death.CrashedAt!.Value.ToLocalTime():HH:mm:ss}; {detected}; {removed}");
+                ? $"removed from all {death.SeedsHolding.Count} seeds{here} that had it after {r.TotalSeconds:0.0} s"
+                : $"removed from {death.SeedsRemoved} of {death.SeedsHolding.Count} seeds{here} that had it";
+            sb.AppendLine(death.Elsewhere
+                ? string.Create(inv, $"Crash: {death.Node} crashed in another slice at about {death.CrashedAt!.Value.ToLocalTime():HH:mm:ss}; {detected}; {removed}")
+                : string.Create(inv, $"Crash: {death.Node} crashed at {death.CrashedAt!.Value.ToLocalTime():HH:mm:ss}; {detected}; {removed}"));
         }
         sb.AppendLine("=========================================================");
         return sb.ToString();
@@ -310,8 +398,12 @@ public sealed class NetworkStats(TimeProvider time)
     }
 }
 
-/// <summary>Delivery among peers present from a message's origination to the end of the run.</summary>
-public sealed record Delivery(int Messages, long Expected, long Delivered, long Repeated, IReadOnlyList<string> Missing)
+/// <summary>
+/// Delivery among peers present from a message's origination to the end of the run. <paramref name="Messages"/> were
+/// originated by this process's peers; <paramref name="RemoteMessages"/> by peers of other slices, known here by a
+/// receipt or by a gap in their originator's numbers.
+/// </summary>
+public sealed record Delivery(int Messages, long Expected, long Delivered, long Repeated, IReadOnlyList<string> Missing, int RemoteMessages = 0)
 {
     public double Ratio => Expected == 0 ? 1.0 : (double)Delivered / Expected;
 }
@@ -325,4 +417,5 @@ public sealed record DeathAccount(
     TimeSpan? FirstDetection,
     IReadOnlyList<NodeEndpoint> SeedsHolding,
     int SeedsRemoved,
-    TimeSpan? AllSeedsRemovedAfter);
+    TimeSpan? AllSeedsRemovedAfter,
+    bool Elsewhere = false);

@@ -107,7 +107,19 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
         // A peer needs every seed's address; seeds of other slices given by name may take a while to resolve.
-        var seeds = _spec.Role == NodeRole.Peer ? await _seedBook.ResolvedAsync(cancellationToken).ConfigureAwait(false) : [];
+        IReadOnlyList<NodeEndpoint> seeds = [];
+        if (_spec.Role == NodeRole.Peer)
+        {
+            try
+            {
+                seeds = await _seedBook.ResolvedAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                _finished.TrySetResult(); // the process stops before this peer's seeds resolved: it never starts
+                return;
+            }
+        }
         try
         {
             // The logger is named after the real port, so port 0 still gives each node its own Log_{port}.txt.

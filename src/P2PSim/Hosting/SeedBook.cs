@@ -67,6 +67,14 @@ public sealed partial class SeedBook : IHostedService, IDisposable
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
+        if (!Layout.IsWholeNetwork)
+        {
+            var l = Layout;
+            var local = l.LocalSeeds.Count == 0 ? "none" : string.Join(", ", l.LocalSeeds.Select(j => l.Seeds[j].Name));
+            var peers = l.PeerCount == 0 ? "none" : $"{l.FirstPeer}-{l.FirstPeer + l.PeerCount - 1}";
+            var all = string.Join(", ", l.Seeds.Select(s => $"{s.Name}={s.Host}:{s.Port}"));
+            LogInformationSlice(_logger, l.Index, l.Count, local, peers, l.TotalPeers, l.BindAddress, l.AnnounceAddress, all);
+        }
         if (!Layout.AllSeedsLocal)
         {
             _resolving = ResolveAllAsync(_stopping.Token);
@@ -172,6 +180,9 @@ public sealed partial class SeedBook : IHostedService, IDisposable
 
         System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Slice {Index} of {Count}: runs seeds {Seeds} and peers {Peers} of {Total}, listening on {Bind}, announced as {Announce}; the network's seeds: {All}")]
+    private static partial void LogInformationSlice(ILogger logger, int index, int count, string seeds, string peers, int total, System.Net.IPAddress bind, System.Net.IPAddress announce, string all);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Seed {Name}: {Host} resolves to {Endpoint}")]
     private static partial void LogInformationResolved(ILogger logger, string name, string host, NodeEndpoint endpoint);
