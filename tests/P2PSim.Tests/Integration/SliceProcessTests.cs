@@ -1,0 +1,177 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.RegularExpressions;
+using P2PSim.Tests.TestSupport;
+
+namespace P2PSim.Tests.Integration;
+
+/// <summary>
+/// One network in three processes: the real executable started three times, each a slice of the same network bound to
+/// its own loopback address (127.0.0.2-4; all of 127.0.0.0/8 is loopback on Linux), the seeds listed by name, host and
+/// port. Every slice delivers every message of the network to its peers, and a crash in one slice is detected by peers
+/// of another and removed by the seeds.
+/// </summary>
+[TestFixture]
+[NonParallelizable]
+public sealed partial class SliceProcessTests
+{
+    private const int Slices = 3;
+    private const int Peers = 9;
+    private const int MessagesPerPeer = 8;
+    private const int Victim = 1; // a peer of slice 0 (peers 0-2)
+    private static readonly IPAddress[] Addresses = [.. Enumerable.Range(2, Slices).Select(i => IPAddress.Parse($"127.0.0.{i}"))];
+
+    private string _workingDirectory = null!;
+
+    [SetUp]
+    public void CreateWorkingDirectory()
+    {
+        _workingDirectory = Path.Combine(Path.GetTempPath(), "p2psim-slices", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(_workingDirectory);
+    }
+
+    [TearDown]
+    public void RemoveWorkingDirectory()
+    {
+        try
+        {
+            Directory.Delete(_workingDirectory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    [Test]
+    [CancelAfter(90_000)]
+    public async Task Three_slices_on_three_loopback_addresses_deliver_every_message_and_detect_a_crash_across_slices(CancellationToken ct)
+    {
+        var (seedPort, peerBasePort) = FreePorts();
+        var network = new List<string>
+        {
+            $"--Network:Peers={Peers}", $"--Network:PeerBasePort={peerBasePort}", "--Network:RandomSeed=4242",
+            "--Network:PeerJoinInterval=00:00:00.050", "--Peer:GossipInterval=00:00:00.200", $"--Peer:MessagesPerPeer={MessagesPerPeer}",
+            "--Peer:LivenessInterval=00:00:00.300", "--Peer:RetryInterval=00:00:00.300",
+            "--Demo:CrashAfter=00:00:04", $"--Demo:CrashPeer={Victim}", $"--Slice:Count={Slices}",
+        };
+        for (var s = 0; s < Slices; s++)
+        {
+            network.Add($"--Network:Seeds:{s}:Name=seed-{(char)('a' + s)}");
+            network.Add($"--Network:Seeds:{s}:Host={Addresses[s]}");
+            network.Add($"--Network:Seeds:{s}:Port={seedPort}");
+        }
+        var children = new List<ChildProcess>();
+        try
+        {
+            for (var s = 0; s < Slices; s++)
+            {
+                // Seed j runs in slice j % Count by default: each slice runs one seed, on its own address.
+                children.Add(ChildProcess.Start(_workingDirectory,
+                    [.. network, $"--Slice:Index={s}", $"--Slice:BindAddress={Addresses[s]}", $"--Logs:Directory=logs-{s}"]));
+            }
+            var victim = $"{Addresses[0]}:{peerBasePort + Victim}";
+            await Eventually.HoldsAsync(() =>
+            {
+                if (children.FirstOrDefault(c => c.Stderr.Length > 0) is { } failed)
+                {
+                    return $"a slice failed: {failed.Stderr}";
+                }
+                var elsewhere = children.Skip(1).Any(c => c.Stdout.Contains($"Neighbour {victim} is dead", StringComparison.Ordinal));
+                var removed = children.Count(c => RemovedBySeed(c.Stdout, victim));
+                return elsewhere && removed > 0
+                    ? null
+                    : $"the crash of {victim} was not yet detected in another slice ({elsewhere}) and removed by a seed ({removed});\n{Tails(children)}";
+            }, TimeSpan.FromSeconds(45), ct);
+            // Every peer has published all it will (8 messages, 0.2 s apart, long done) and every message has spread.
+            await Task.Delay(TimeSpan.FromSeconds(1), ct);
+
+            foreach (var child in children)
+            {
+                child.Interrupt();
+            }
+            foreach (var child in children)
+            {
+                Assert.That(await child.WaitForExitAsync(TimeSpan.FromSeconds(10), ct), Is.True, $"a slice still runs 10 s after SIGINT:\n{Tails(children)}");
+            }
+
+            var totals = new List<int>();
+            for (var s = 0; s < Slices; s++)
+            {
+                var output = children[s].Stdout;
+                Assert.Multiple(() =>
+                {
+                    Assert.That(children[s].ExitCode, Is.Zero, children[s].Stderr);
+                    Assert.That(children[s].Stderr, Is.Empty);
+                    Assert.That(output, Does.Contain($"Slice {s} of {Slices}: runs seeds seed-{(char)('a' + s)} and peers {3 * s}-{(3 * s) + 2} of {Peers}, listening on {Addresses[s]}"));
+                    Assert.That(output, Does.Match(@"Delivery: (\d+) of \1 expected receipts \(100\.0 %\); 0 missing"), $"slice {s}:\n{Summary(output)}");
+                    Assert.That(output, Does.Not.Contain("FALSE DEATH"), $"slice {s}:\n{Summary(output)}");
+                    Assert.That(output, Does.Contain(s == 0 ? $"Crash: {victim} crashed at" : $"Crash: {victim} crashed in another slice"), $"slice {s}:\n{Summary(output)}");
+                    Assert.That(output, Does.Match(@"removed from (all \d+|0 of 0) seeds here that had it"), $"slice {s}: every seed here that listed the victim removed it\n{Summary(output)}");
+                });
+                var counts = Originated().Match(output);
+                Assert.That(counts.Success, Is.True, $"slice {s}: no message count\n{Summary(output)}");
+                var here = int.Parse(counts.Groups[1].Value, CultureInfo.InvariantCulture);
+                totals.Add(here + int.Parse(counts.Groups[2].Value, CultureInfo.InvariantCulture));
+                Assert.That(here, s == 0 ? Is.InRange(2 * MessagesPerPeer, 3 * MessagesPerPeer) : Is.EqualTo(3 * MessagesPerPeer), $"slice {s}: messages of its own peers (the victim's are fewer)");
+                // Each slice logs its own nodes, one file per node.
+                Assert.That(Directory.GetFiles(Path.Combine(_workingDirectory, $"logs-{s}"), "Log_*.txt"), Has.Length.EqualTo(4), $"slice {s}: one seed and three peers");
+            }
+            Assert.That(totals.Distinct().Count(), Is.EqualTo(1), $"every slice knows every message of the network: {string.Join(", ", totals)}");
+        }
+        finally
+        {
+            foreach (var child in children)
+            {
+                child.Dispose(); // kills any slice still running
+            }
+        }
+    }
+
+    /// <summary>A seed port free on every slice address and a run of peer ports free on every address.</summary>
+    private static (int SeedPort, int PeerBasePort) FreePorts()
+    {
+        for (var attempt = 0; attempt < 50; attempt++)
+        {
+            var seedPort = Random.Shared.Next(20_000, 30_000);
+            var peerBase = Random.Shared.Next(20_000, 30_000 - Peers);
+            var ports = Enumerable.Range(peerBase, Peers).Append(seedPort).ToArray();
+            if (ports.Distinct().Count() == ports.Length && Addresses.All(a => ports.All(p => IsFree(a, p))))
+            {
+                return (seedPort, peerBase);
+            }
+        }
+        throw new InvalidOperationException("no free ports found on 127.0.0.2-4");
+    }
+
+    private static bool IsFree(IPAddress address, int port)
+    {
+        try
+        {
+            using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            probe.Bind(new IPEndPoint(address, port));
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
+    private static string Summary(string output)
+    {
+        var at = output.IndexOf("P2PSim summary", StringComparison.Ordinal);
+        return at >= 0 ? output[at..] : output.Length > 2000 ? output[^2000..] : output;
+    }
+
+    private static string Tails(IEnumerable<ChildProcess> children) =>
+        string.Join("\n", children.Select((c, i) => $"--- slice {i}:\n{(c.Stdout.Length > 1500 ? c.Stdout[^1500..] : c.Stdout)}{c.Stderr}"));
+
+    /// <summary>A seed of this slice confirmed the victim's death and removed it.</summary>
+    private static bool RemovedBySeed(string output, string victim) => output.Split('\n').Any(line =>
+        line.Contains("[Seed ", StringComparison.Ordinal) && line.Contains($"Dead Node:{victim}:", StringComparison.Ordinal)
+        && line.Contains("removed it from the peer list", StringComparison.Ordinal));
+
+    [GeneratedRegex(@"Messages originated: (\d+) here, (\d+) by peers of other slices")]
+    private static partial Regex Originated();
+}
