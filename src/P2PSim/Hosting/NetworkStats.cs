@@ -47,6 +47,9 @@ public sealed class NetworkStats(TimeProvider time)
         public DateTimeOffset? JoinedAt { get; internal set; }
         public DateTimeOffset? GoneAt { get; internal set; }
         public string? GoneHow { get; internal set; }
+
+        /// <summary>Times it started again after a crash or a leave (console command <c>restart</c>).</summary>
+        public int Restarts { get; internal set; }
     }
 
     /// <summary>Adds a node; the counters it returns are that node's (see <see cref="Record"/>).</summary>
@@ -151,6 +154,24 @@ public sealed class NetworkStats(TimeProvider time)
         }
     }
 
+    /// <summary>
+    /// A node that crashed or left starts again on the same endpoint (a console command): it counts as running again, and
+    /// a peer is expected to receive only what is originated after it has linked to a neighbour anew. Its crash stays on record.
+    /// </summary>
+    public void RecordRestart(NodeEndpoint node)
+    {
+        lock (_gate)
+        {
+            if (_nodes.TryGetValue(node, out var counters))
+            {
+                counters.GoneAt = null;
+                counters.GoneHow = null;
+                counters.JoinedAt = null;
+                counters.Restarts++;
+            }
+        }
+    }
+
     /// <summary>The run is ending: peers that leave from now on still count as present to the end.</summary>
     public void MarkEnd() => MarkEnd(time.GetUtcNow());
 
@@ -247,6 +268,10 @@ public sealed class NetworkStats(TimeProvider time)
         foreach (var n in Nodes.OrderBy(n => n.Role).ThenBy(n => n.Endpoint.Port))
         {
             var status = n.GoneHow is { } how && n.GoneAt < (_endedAt ?? DateTimeOffset.MaxValue) ? how : "running to the end";
+            if (n.Restarts > 0)
+            {
+                status += n.Restarts == 1 ? " (restarted once)" : string.Create(inv, $" (restarted {n.Restarts} times)");
+            }
             if (n.Role == NodeRole.Seed)
             {
                 sb.AppendLine(inv, $"{n.Endpoint,-22} {"seed",-5} {"-",10} {"-",9} {"-",10}  {status}");

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
+using P2PSim.Hosting.Commands;
 using P2PSim.LiveView;
 using P2PSim.Logging;
 
@@ -64,6 +65,7 @@ public static class P2PSimApp
         builder.Logging.AddP2PSimConsole();
         builder.Services.AddLiveView(builder.Configuration); // first: the page's address is printed before the nodes start
         builder.Services.AddP2PSim(builder.Configuration);
+        builder.Services.AddConsoleCommands(Console.In); // after the nodes: stopped first, with the peers it started
         return builder.Build();
     }
 
