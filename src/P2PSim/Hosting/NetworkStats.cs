@@ -154,6 +154,19 @@ public sealed class NetworkStats(TimeProvider time)
         }
     }
 
+    /// <summary>A node left cleanly without a <see cref="Leaving"/> event of its own (a seed stopped by a console command).</summary>
+    public void RecordLeft(NodeEndpoint node)
+    {
+        lock (_gate)
+        {
+            if (_nodes.TryGetValue(node, out var counters))
+            {
+                counters.GoneAt ??= time.GetUtcNow();
+                counters.GoneHow ??= "left";
+            }
+        }
+    }
+
     /// <summary>
     /// A node that crashed or left starts again on the same endpoint (a console command): it counts as running again, and
     /// a peer is expected to receive only what is originated after it has linked to a neighbour anew. Its crash stays on record.

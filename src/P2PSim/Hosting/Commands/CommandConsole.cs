@@ -137,6 +137,7 @@ public sealed partial class CommandConsole(
             {
                 var node = Running(Find(st.Port), "stop");
                 await node.StopAsync(cancellationToken).ConfigureAwait(false);
+                stats.RecordLeft(node.Endpoint); // a peer's own Leaving event already said so; a seed has none
                 return $"{node.Role} {st.Port} left cleanly (goodbye to its neighbours and seeds): not a death";
             }
             case ConsoleCommand.Restart r:
