@@ -64,6 +64,7 @@ public static class P2PSimApp
         });
         builder.Logging.AddP2PSimConsole();
         builder.Services.AddLiveView(builder.Configuration); // first: the page's address is printed before the nodes start
+        builder.Services.AddSingleton<IHostedService, ConsoleDigestService>(); // before the nodes: on before their first line
         builder.Services.AddP2PSim(builder.Configuration);
         builder.Services.AddConsoleCommands(Console.In); // after the nodes: stopped first, with the peers it started
         return builder.Build();

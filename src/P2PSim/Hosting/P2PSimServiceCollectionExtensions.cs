@@ -59,10 +59,11 @@ public static class P2PSimServiceCollectionExtensions
         return services;
     }
 
-    /// <summary>The one-line-per-event console: <c>13:21:39.123 [Peer 6003] ...</c>.</summary>
+    /// <summary>The one-line-per-event console: <c>13:21:39.123 [Peer 6003] ...</c> (or its per-second summary, <see cref="ConsoleDigest"/>).</summary>
     public static ILoggingBuilder AddP2PSimConsole(this ILoggingBuilder logging)
     {
         logging.ClearProviders();
+        logging.Services.TryAddSingleton<ConsoleDigest>();
         logging.AddConsole(o => o.FormatterName = NodeConsoleFormatter.Name);
         logging.AddConsoleFormatter<NodeConsoleFormatter, NodeConsoleFormatterOptions>();
         return logging;
