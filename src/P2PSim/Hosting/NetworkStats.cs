@@ -297,7 +297,7 @@ public sealed class NetworkStats(TimeProvider time)
         var d = ComputeDelivery();
         sb.AppendLine();
         sb.AppendLine(inv, $"Messages originated: {d.Messages}");
-        sb.AppendLine(inv, $"Delivery: {d.Delivered} of {d.Expected} expected receipts ({d.Ratio:P1}); {d.Expected - d.Delivered} missing; {d.Repeated} delivered more than once");
+        sb.AppendLine(FormatDelivery(d));
         foreach (var line in d.Missing)
         {
             sb.AppendLine(inv, $"  missing: {line}");
@@ -325,6 +325,12 @@ public sealed class NetworkStats(TimeProvider time)
         sb.AppendLine("=========================================================");
         return sb.ToString();
     }
+
+    /// <summary>The delivery line of the summary; with nothing expected it says so rather than "0 of 0 (100.0 %)".</summary>
+    public static string FormatDelivery(Delivery d) => d.Expected == 0
+        ? "Delivery: no receipts expected (no message was originated while its peer and another were linked and running to the end)"
+        : string.Create(CultureInfo.InvariantCulture,
+            $"Delivery: {d.Delivered} of {d.Expected} expected receipts ({d.Ratio:P1}); {d.Expected - d.Delivered} missing; {d.Repeated} delivered more than once");
 
     private HashSet<NodeEndpoint> Holding(NodeEndpoint seed)
     {

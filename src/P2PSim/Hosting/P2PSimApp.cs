@@ -49,7 +49,7 @@ public static class P2PSimApp
             var files = host.Services.GetRequiredService<NodeFileLoggerProvider>();
             files.Flush();
             await output.WriteAsync(stats.FormatSummary()).ConfigureAwait(false);
-            await output.WriteLineAsync($"Log files: {Path.Combine(files.Directory, "Log_<port>.txt")}").ConfigureAwait(false);
+            await output.WriteLineAsync($"Log files: {Path.Combine(Shown(files.Directory), "Log_<port>.txt")}").ConfigureAwait(false);
             await output.FlushAsync().ConfigureAwait(false);
         }
         return ExitOk;
@@ -68,6 +68,13 @@ public static class P2PSimApp
         builder.Services.AddP2PSim(builder.Configuration);
         builder.Services.AddConsoleCommands(Console.In); // after the nodes: stopped first, with the peers it started
         return builder.Build();
+    }
+
+    /// <summary>A folder as the user gave it: relative to where they ran when it lies below, else in full.</summary>
+    private static string Shown(string directory)
+    {
+        var relative = Path.GetRelativePath(Directory.GetCurrentDirectory(), directory);
+        return relative.StartsWith("..", StringComparison.Ordinal) || Path.IsPathRooted(relative) ? directory : relative;
     }
 
     private static bool IsSettingsMistake(Exception ex) => ex switch
