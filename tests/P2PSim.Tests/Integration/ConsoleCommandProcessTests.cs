@@ -8,32 +8,21 @@ namespace P2PSim.Tests.Integration;
 [NonParallelizable]
 public sealed partial class ConsoleCommandProcessTests
 {
-    private string _workingDirectory = null!;
+    private TempDirectory _directory = null!;
+
+    private string WorkingDirectory => _directory.Path;
 
     [SetUp]
-    public void CreateWorkingDirectory()
-    {
-        _workingDirectory = Path.Combine(Path.GetTempPath(), "p2psim-commands", Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(_workingDirectory);
-    }
+    public void CreateWorkingDirectory() => _directory = TempDirectory.Create("p2psim-commands");
 
     [TearDown]
-    public void RemoveWorkingDirectory()
-    {
-        try
-        {
-            Directory.Delete(_workingDirectory, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-    }
+    public void RemoveWorkingDirectory() => _directory.Dispose();
 
     [Test]
     [CancelAfter(90_000)]
     public async Task Commands_on_standard_input_act_on_the_running_network_and_Ctrl_C_still_ends_it_with_the_summary(CancellationToken ct)
     {
-        using var child = ChildProcess.Start(_workingDirectory,
+        using var child = ChildProcess.Start(WorkingDirectory,
             "--Network:Seeds=2", "--Network:Peers=3", "--Network:SeedBasePort=0", "--Network:PeerBasePort=0",
             "--Network:PeerJoinInterval=00:00:00.050", "--Peer:GossipInterval=00:00:00.200", "--Peer:MessagesPerPeer=2",
             "--Peer:LivenessInterval=00:00:00.300", "--Demo:CrashAfter=00:00:00");
@@ -66,7 +55,7 @@ public sealed partial class ConsoleCommandProcessTests
         child.CloseInput(); // no more commands: the demo goes on until Ctrl+C
         Assert.That(await child.WaitForExitAsync(TimeSpan.FromMilliseconds(500), ct), Is.False, "closing standard input ended the demo");
         child.Interrupt();
-        Assert.That(await child.WaitForExitAsync(TimeSpan.FromSeconds(10), ct), Is.True, $"still running 10 s after SIGINT:\n{Tail(child.Stdout)}");
+        Assert.That(await child.WaitForExitAsync(TimeSpan.FromSeconds(10), ct), Is.True, $"still running 10 s after SIGINT:\n{ChildProcess.Tail(child.Stdout)}");
         Assert.Multiple(() =>
         {
             Assert.That(child.ExitCode, Is.Zero, child.Stderr);
@@ -80,7 +69,7 @@ public sealed partial class ConsoleCommandProcessTests
 
     private static Task SeenAsync(ChildProcess child, string text, CancellationToken ct) =>
         Eventually.HoldsAsync(
-            () => child.Stdout.Contains(text, StringComparison.Ordinal) ? null : $"no \"{text}\" yet; output so far:\n{Tail(child.Stdout)}\n{child.Stderr}",
+            () => child.Stdout.Contains(text, StringComparison.Ordinal) ? null : $"no \"{text}\" yet; output so far:\n{ChildProcess.Tail(child.Stdout)}\n{child.Stderr}",
             TimeSpan.FromSeconds(20), ct);
 
     /// <summary>The ports of the first <paramref name="count"/> peers that registered, in the order they did.</summary>
@@ -90,7 +79,7 @@ public sealed partial class ConsoleCommandProcessTests
         await Eventually.HoldsAsync(() =>
         {
             ports = RegisteredPeer().Matches(child.Stdout).Select(m => int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)).Distinct().ToArray();
-            return ports.Length >= count ? null : $"{ports.Length} of {count} peers registered; output so far:\n{Tail(child.Stdout)}";
+            return ports.Length >= count ? null : $"{ports.Length} of {count} peers registered; output so far:\n{ChildProcess.Tail(child.Stdout)}";
         }, TimeSpan.FromSeconds(20), ct);
         return ports;
     }
@@ -98,5 +87,4 @@ public sealed partial class ConsoleCommandProcessTests
     [GeneratedRegex(@"\[Peer (\d+)\] Registered with ")]
     private static partial Regex RegisteredPeer();
 
-    private static string Tail(string text) => text.Length > 3000 ? text[^3000..] : text;
 }

@@ -7,36 +7,25 @@ namespace P2PSim.Tests.Integration;
 [NonParallelizable]
 public sealed class ConsoleSummaryProcessTests
 {
-    private string _workingDirectory = null!;
+    private TempDirectory _directory = null!;
+
+    private string WorkingDirectory => _directory.Path;
 
     [SetUp]
-    public void CreateWorkingDirectory()
-    {
-        _workingDirectory = Path.Combine(Path.GetTempPath(), "p2psim-summary", Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(_workingDirectory);
-    }
+    public void CreateWorkingDirectory() => _directory = TempDirectory.Create("p2psim-summary");
 
     [TearDown]
-    public void RemoveWorkingDirectory()
-    {
-        try
-        {
-            Directory.Delete(_workingDirectory, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-    }
+    public void RemoveWorkingDirectory() => _directory.Dispose();
 
     [Test]
     [CancelAfter(60_000)]
     public async Task Summary_counts_the_nodes_lines_per_second_shows_warnings_in_full_and_the_log_files_keep_every_line(CancellationToken ct)
     {
         // Also: an earlier run's log files are moved aside, and the end of the script is announced.
-        var logFolder = Path.Combine(_workingDirectory, "logs");
+        var logFolder = Path.Combine(WorkingDirectory, "logs");
         Directory.CreateDirectory(logFolder);
         await File.WriteAllTextAsync(Path.Combine(logFolder, "Log_1.txt"), "an earlier, bigger run", ct);
-        using var child = ChildProcess.Start(_workingDirectory,
+        using var child = ChildProcess.Start(WorkingDirectory,
             "--Network:Seeds=2", "--Network:Peers=4", "--Network:SeedBasePort=0", "--Network:PeerBasePort=0",
             "--Network:PeerJoinInterval=00:00:00.050", "--Peer:GossipInterval=00:00:00.100", "--Peer:MessagesPerPeer=3",
             "--Peer:LivenessInterval=00:00:00.200", "--Demo:CrashAfter=00:00:01", "--Demo:Console=summary");
@@ -68,7 +57,7 @@ public sealed class ConsoleSummaryProcessTests
     [CancelAfter(30_000)]
     public async Task An_unknown_console_mode_stops_start_up_naming_the_setting(CancellationToken ct)
     {
-        using var child = ChildProcess.Start(_workingDirectory, "--Network:SeedBasePort=0", "--Network:PeerBasePort=0", "--Demo:Console=loud");
+        using var child = ChildProcess.Start(WorkingDirectory, "--Network:SeedBasePort=0", "--Network:PeerBasePort=0", "--Demo:Console=loud");
         Assert.That(await child.WaitForExitAsync(TimeSpan.FromSeconds(20), ct), Is.True, "it did not exit");
         Assert.Multiple(() =>
         {
