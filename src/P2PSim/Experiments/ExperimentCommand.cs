@@ -3,12 +3,13 @@ using Microsoft.Extensions.Configuration;
 using P2PSim.Cli;
 using P2PSim.Experiments.Reports;
 using P2PSim.Hosting;
+using Spectre.Console;
 
 namespace P2PSim.Experiments;
 
 /// <summary>
 /// <c>P2PSim experiment [--Section:Key=value ...]</c>: builds a network (real TCP or simulated),
-/// runs one workload, prints a progress line while it runs and the report at the end, and
+/// runs one workload, shows its progress while it runs (a live display on a terminal, a line a second otherwise) and the report at the end, and
 /// writes the report as JSON and, beside it, as an HTML page with charts (<see cref="Reports.HtmlReport"/>).
 /// </summary>
 public static class ExperimentCommand
@@ -67,11 +68,23 @@ public static class ExperimentCommand
             }
             void Progress(ExperimentProgress p) => output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"  [{p.WallElapsed.TotalSeconds,6:0.0} s] {p.Phase,-9} peers joined {p.PeersJoined}/{p.Peers}, messages {p.MessagesPublished}, first receipts {p.FirstReceipts}{(simulated ? $", virtual {p.VirtualElapsed.TotalSeconds:0.0} s" : "")}"));
-            var report = simulated
-                ? await Task.Run(() => new SimulatedExperiment(options).Run(Progress, cancel.Token), cancel.Token).ConfigureAwait(false)
-                : await new TcpExperiment(options).RunAsync(Progress, cancel.Token).ConfigureAwait(false);
+            Task<ExperimentReport> Run(Action<ExperimentProgress> progress) => simulated
+                ? Task.Run(() => new SimulatedExperiment(options).Run(progress, cancel.Token), cancel.Token)
+                : new TcpExperiment(options).RunAsync(progress, cancel.Token);
+            // A terminal gets a live progress display and a drawn table; redirected output the plain lines and text table.
+            var terminal = ProgressDisplay.IsTerminal(output);
+            var report = terminal
+                ? await ProgressDisplay.RunAsync(options, Run).ConfigureAwait(false)
+                : await Run(Progress).ConfigureAwait(false);
             await output.WriteLineAsync().ConfigureAwait(false);
-            ReportWriter.WriteText(output, report);
+            if (terminal)
+            {
+                ReportWriter.WriteTable(AnsiConsole.Console, output, [report]);
+            }
+            else
+            {
+                ReportWriter.WriteText(output, report);
+            }
             var path = ReportPath(options);
             Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
             await File.WriteAllTextAsync(path, ReportWriter.ToJson(report), cancel.Token).ConfigureAwait(false);
