@@ -23,6 +23,14 @@ public sealed class NetworkStats(TimeProvider time)
     private readonly Dictionary<NodeEndpoint, HashSet<NodeEndpoint>> _seedsHolding = new();
     private readonly Dictionary<NodeEndpoint, Dictionary<NodeEndpoint, DateTimeOffset>> _seedRemovals = new();
     private DateTimeOffset? _endedAt;
+    private long _deathsDetected;
+    private long _linksEstablished;
+
+    /// <summary>Neighbours declared dead, every declaration counted (for <see cref="NetworkMeter"/>).</summary>
+    public long DeathsDetected => Interlocked.Read(ref _deathsDetected);
+
+    /// <summary>Neighbour links that completed their handshake, each side counted (for <see cref="NetworkMeter"/>).</summary>
+    public long LinksEstablished => Interlocked.Read(ref _linksEstablished);
 
     private sealed record Origination(NodeEndpoint Origin, DateTimeOffset At, string Text);
 
@@ -110,6 +118,7 @@ public sealed class NetworkStats(TimeProvider time)
                     receivers[node] = receivers.GetValueOrDefault(node) + 1;
                     break;
                 case NeighbourConnected n:
+                    Interlocked.Increment(ref _linksEstablished);
                     counters.JoinedAt ??= n.At;
                     if (_nodes.TryGetValue(n.Neighbour, out var other))
                     {
@@ -117,6 +126,7 @@ public sealed class NetworkStats(TimeProvider time)
                     }
                     break;
                 case NeighbourDead d:
+                    Interlocked.Increment(ref _deathsDetected);
                     if (!_deathReports.TryGetValue(d.Neighbour, out var reports))
                     {
                         reports = [];

@@ -40,6 +40,10 @@ public static class P2PSimServiceCollectionExtensions
         });
         services.AddSingleton<NodeDirectory>();
         services.AddSingleton<NetworkStats>();
+        // The meter "P2PSim" (dotnet-counters): its instruments exist from the first hosted service's start on.
+        services.AddMetrics();
+        services.TryAddSingleton<NetworkMeter>();
+        services.AddSingleton<IHostedService, NetworkMeterService>();
         services.AddSingleton<RandomSource>();
         services.AddSingleton<JoinSequencer>();
         services.AddSingleton<NodeFileLoggerProvider>();
@@ -107,5 +111,15 @@ public static class P2PSimServiceCollectionExtensions
     {
         services.AddOptions<TOptions>().Bind(configuration.GetSection(section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<TOptions>, TValidator>();
+    }
+
+    /// <summary>Creates the <see cref="NetworkMeter"/> with the host, so its instruments are there before the first node.</summary>
+    private sealed class NetworkMeterService(NetworkMeter meter) : IHostedService
+    {
+        public NetworkMeter Meter { get; } = meter;
+
+        public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 }
