@@ -62,7 +62,7 @@ public sealed class ConsoleSummaryProcessTests
         Assert.Multiple(() =>
         {
             Assert.That(child.ExitCode, Is.EqualTo(2));
-            Assert.That(child.Stderr, Does.Contain("'loud' at 'Demo:Console'"));
+            Assert.That(child.Stderr, Does.Contain("Demo:Console").And.Contain("'loud' is not a valid value; use auto, lines or summary"));
         });
     }
 }
