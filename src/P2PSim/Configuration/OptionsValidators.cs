@@ -51,6 +51,23 @@ internal sealed class SettingsChecks
     }
 
     public ValidateOptionsResult Result() => _failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(_failures);
+
+    /// <summary>
+    /// Another section's options for a check across sections, or null when that section is itself invalid: its own
+    /// validator reports it, and this one must not throw its exception instead of reporting its own failures.
+    /// </summary>
+    public static T? ValidOrNull<T>(IOptions<T> options)
+        where T : class
+    {
+        try
+        {
+            return options.Value;
+        }
+        catch (OptionsValidationException)
+        {
+            return null;
+        }
+    }
 }
 
 internal sealed class NetworkOptionsValidator : IValidateOptions<NetworkOptions>
@@ -90,7 +107,11 @@ internal sealed class OpenFilesValidator(IOptions<PeerOptions> peer) : IValidate
 {
     public ValidateOptionsResult Validate(string? name, NetworkOptions o)
     {
-        var tooMany = OpenFileLimit.Check($"{NetworkOptions.Section}:Peers", o.Peers, o.Seeds, peer.Value.MaxNeighbours, OpenFileLimit.Current());
+        if (SettingsChecks.ValidOrNull(peer) is not { } peers)
+        {
+            return ValidateOptionsResult.Skip;
+        }
+        var tooMany = OpenFileLimit.Check($"{NetworkOptions.Section}:Peers", o.Peers, o.Seeds, peers.MaxNeighbours, OpenFileLimit.Current());
         return tooMany is null ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(tooMany);
     }
 }
@@ -117,9 +138,12 @@ internal sealed class PeerOptionsValidator(IOptions<TransportOptions> transport)
             .That(o.ReregisterInterval == TimeSpan.Zero || o.ReregisterInterval >= o.RegistrationTimeout,
                 $"{S}:ReregisterInterval ({o.ReregisterInterval}) must be 00:00:00 (off) or at least {S}:RegistrationTimeout ({o.RegistrationTimeout}).")
             .Interval($"{S}:HistoryWindow", o.HistoryWindow, TimeSpan.Zero, TimeSpan.FromDays(1));
-        var idle = transport.Value.IdleTimeout;
-        checks.That(o.LivenessInterval < idle,
-            $"{S}:LivenessInterval ({o.LivenessInterval}) must be shorter than {TransportOptions.Section}:IdleTimeout ({idle}), or idle neighbour links are cut between liveness requests.");
+        if (SettingsChecks.ValidOrNull(transport) is { } valid)
+        {
+            var idle = valid.IdleTimeout;
+            checks.That(o.LivenessInterval < idle,
+                $"{S}:LivenessInterval ({o.LivenessInterval}) must be shorter than {TransportOptions.Section}:IdleTimeout ({idle}), or idle neighbour links are cut between liveness requests.");
+        }
         return checks.Result();
     }
 }
@@ -186,11 +210,12 @@ internal sealed class DemoOptionsValidator(IOptions<NetworkOptions> network) : I
     {
         const string S = DemoOptions.Section;
         var week = TimeSpan.FromDays(7);
+        var peers = SettingsChecks.ValidOrNull(network)?.Peers; // null: the Network section is invalid, and reported by its own validator
         return new SettingsChecks()
             .Interval($"{S}:CrashAfter", o.CrashAfter, TimeSpan.Zero, week)
             .Interval($"{S}:Duration", o.Duration, TimeSpan.Zero, week)
-            .That(o.CrashPeer >= -1 && (o.CrashPeer == -1 || o.CrashPeer < Math.Max(1, network.Value.Peers)),
-                $"{S}:CrashPeer must be -1 (a random peer) or a peer index from 0 to {Math.Max(0, network.Value.Peers - 1)} (was {o.CrashPeer}).")
+            .That(o.CrashPeer >= -1 && (o.CrashPeer == -1 || peers is null || o.CrashPeer < Math.Max(1, peers.Value)),
+                $"{S}:CrashPeer must be -1 (a random peer) or a peer index{(peers is { } n ? $" from 0 to {Math.Max(0, n - 1)}" : "")} (was {o.CrashPeer}).")
             .Result();
     }
 }

@@ -1,13 +1,15 @@
 using System.Globalization;
 using Microsoft.Extensions.Configuration;
+using P2PSim.Cli;
 using P2PSim.Experiments.Reports;
 using P2PSim.Hosting;
+using Spectre.Console;
 
 namespace P2PSim.Experiments;
 
 /// <summary>
 /// <c>P2PSim experiment [--Section:Key=value ...]</c>: builds a network (real TCP or simulated),
-/// runs one workload, prints a progress line while it runs and the report at the end, and
+/// runs one workload, shows its progress while it runs (a live display on a terminal, a line a second otherwise) and the report at the end, and
 /// writes the report as JSON and, beside it, as an HTML page with charts (<see cref="Reports.HtmlReport"/>).
 /// </summary>
 public static class ExperimentCommand
@@ -18,13 +20,19 @@ public static class ExperimentCommand
     {
         output ??= Console.Out;
         errors ??= Console.Error;
+        const string Heading = "P2PSim experiment cannot start";
+        var settings = await SettingsGate.CheckAsync(Heading, args, errors).ConfigureAwait(false);
+        if (settings is null)
+        {
+            return P2PSimApp.ExitBadSettings;
+        }
         ExperimentOptions options;
         try
         {
             var configuration = new ConfigurationBuilder()
                 .SetBasePath(Directory.GetCurrentDirectory())
-                .AddJsonFile("appsettings.json", optional: true)
-                .AddCommandLine(args)
+                .AddJsonFile(SettingsGate.FileName, optional: true)
+                .AddCommandLine(settings.Arguments)
                 .Build();
             options = ExperimentOptions.From(configuration);
         }
@@ -32,17 +40,13 @@ public static class ExperimentCommand
         {
             // A value that does not convert: the binder names the setting and the value, the inner exception what would do.
             var why = ex.InnerException is FormatException or ArgumentException ? $"{ex.Message} {ex.InnerException.Message}" : ex.Message;
-            await errors.WriteLineAsync($"P2PSim experiment cannot start: {why}").ConfigureAwait(false);
+            await SettingsGate.WriteProblemsAsync(errors, Heading, [why]).ConfigureAwait(false);
             return P2PSimApp.ExitBadSettings;
         }
         var checks = new ExperimentOptionsValidator().Validate(null, options);
         if (checks.Failed)
         {
-            await errors.WriteLineAsync("P2PSim experiment cannot start: invalid settings.").ConfigureAwait(false);
-            foreach (var failure in checks.Failures ?? [])
-            {
-                await errors.WriteLineAsync($"  - {failure}").ConfigureAwait(false);
-            }
+            await SettingsGate.WriteProblemsAsync(errors, Heading, [.. checks.Failures ?? []]).ConfigureAwait(false);
             return P2PSimApp.ExitBadSettings;
         }
 
@@ -57,13 +61,30 @@ public static class ExperimentCommand
         {
             var simulated = options.Network == NetworkKind.Simulated;
             await output.WriteLineAsync($"P2PSim experiment: {options.NetworkName} network, {options.Seeds} seeds, {options.Peers} peers, workload {options.WorkloadToRun().Describe()}, run seed {options.RunSeed}").ConfigureAwait(false);
+            await output.WriteLineAsync(settings.Source).ConfigureAwait(false);
+            if (settings.Warning is not null)
+            {
+                await errors.WriteLineAsync(settings.Warning).ConfigureAwait(false);
+            }
             void Progress(ExperimentProgress p) => output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"  [{p.WallElapsed.TotalSeconds,6:0.0} s] {p.Phase,-9} peers joined {p.PeersJoined}/{p.Peers}, messages {p.MessagesPublished}, first receipts {p.FirstReceipts}{(simulated ? $", virtual {p.VirtualElapsed.TotalSeconds:0.0} s" : "")}"));
-            var report = simulated
-                ? await Task.Run(() => new SimulatedExperiment(options).Run(Progress, cancel.Token), cancel.Token).ConfigureAwait(false)
-                : await new TcpExperiment(options).RunAsync(Progress, cancel.Token).ConfigureAwait(false);
+            Task<ExperimentReport> Run(Action<ExperimentProgress> progress) => simulated
+                ? Task.Run(() => new SimulatedExperiment(options).Run(progress, cancel.Token), cancel.Token)
+                : new TcpExperiment(options).RunAsync(progress, cancel.Token);
+            // A terminal gets a live progress display and a drawn table; redirected output the plain lines and text table.
+            var terminal = ProgressDisplay.IsTerminal(output);
+            var report = terminal
+                ? await ProgressDisplay.RunAsync(options, Run).ConfigureAwait(false)
+                : await Run(Progress).ConfigureAwait(false);
             await output.WriteLineAsync().ConfigureAwait(false);
-            ReportWriter.WriteText(output, report);
+            if (terminal)
+            {
+                ReportWriter.WriteTable(AnsiConsole.Console, output, [report]);
+            }
+            else
+            {
+                ReportWriter.WriteText(output, report);
+            }
             var path = ReportPath(options);
             Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
             await File.WriteAllTextAsync(path, ReportWriter.ToJson(report), cancel.Token).ConfigureAwait(false);

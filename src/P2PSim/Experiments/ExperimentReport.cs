@@ -250,7 +250,7 @@ public sealed record FrameDropsReport(long Control, long OwnGossip, long Forward
 /// reached every expected receiver by push alone, no first receipt answering a Graft (or a Want): the tree the crash
 /// cut was whole again. Null on a tree when the last step still needed a graft or missed a receiver.
 /// </param>
-/// <param name="RmrAfterRepair">RMR from that step on: payloads sent and first receipts from just before it to the end of the run.</param>
+/// <param name="RmrAfterRepair">RMR from that step on: payloads sent and first receipts from just before it to the end of the run. A payload in flight at that moment counts as sent before it and received after it, so the value can be a little below zero.</param>
 /// <param name="MessagesAfterCrash">Broadcast trees only: messages originated after the crash.</param>
 /// <param name="MessagesAfterRepair">Of those, the messages from the repair on (the ones <paramref name="RmrAfterRepair"/> covers).</param>
 /// <remarks><see cref="DetectionCdf"/>: the distribution of the detection times (over the peers detected everywhere).</remarks>

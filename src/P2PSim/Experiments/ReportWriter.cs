@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using Spectre.Console;
+using Spectre.Console.Rendering;
 
 namespace P2PSim.Experiments;
 
@@ -20,12 +22,12 @@ public static class ReportWriter
         new("workload", r => r.Workload),
         new("seeds / peers", r => $"{Count(r.Seeds)} / {Count(r.Peers)}"),
         new("run seed", r => r.RunSeed.ToString(Invariant)),
-        new("max neighbours / max PL", r => $"{r.Protocol.MaxNeighbours} / {Count(r.Protocol.MaxPeersPerList)}"),
+        new("max neighbours / peers per seed list", r => $"{r.Protocol.MaxNeighbours} / {Count(r.Protocol.MaxPeersPerList)}"),
         new("liveness interval x misses", r => $"{Duration(r.Protocol.LivenessIntervalMs)} x {r.Protocol.MaxMissedLiveness}"),
-        new("latency / jitter", r => r.Links is { } l ? $"{Duration(l.LatencyMs)} / {Duration(l.JitterMs)}" : "-"),
+        new("latency / jitter", r => r.Links is { } l ? Durations(l.LatencyMs, l.JitterMs) : "-"),
         new("loss", r => r.Links is { } l ? $"{Percent(l.LossProbability)} ({l.LossScope})" : "-"),
         new("duration", r => Duration(r.DurationMs)),
-        new("events", r => r.EventsProcessed is { } e ? Count(e) : "-"),
+        new("simulation events", r => r.EventsProcessed is { } e ? Count(e) : "-"),
         new("Overlay", null),
         new("degree min / mean / max", r => $"{r.Overlay.DegreeMin} / {r.Overlay.DegreeMean.ToString("0.00", Invariant)} / {r.Overlay.DegreeMax}"),
         new("edges", r => Count(r.Overlay.Edges)),
@@ -33,22 +35,22 @@ public static class ReportWriter
         new("peers not joined", r => Count(r.Overlay.PeersNotJoined)),
         new("time to build", r => Duration(r.Overlay.BuildTimeMs)),
         new("peers joining at once", r => Count(r.Overlay.JoinedAtOnce)),
-        new("fingerprint", r => r.Overlay.Fingerprint),
+        new("overlay fingerprint (hash of its links)", r => r.Overlay.Fingerprint),
         new("Delivery", null),
         new("messages published", r => Count(r.Delivery.MessagesPublished)),
         new("deliveries / expected", r => $"{Count(r.Delivery.Deliveries)} / {Count(r.Delivery.ExpectedDeliveries)}"),
         new("reliability", r => Percent(r.Delivery.Reliability, "0.000")),
         new("messages reaching all", r => Count(r.Delivery.MessagesReachingAll)),
-        new("reach all p50 / p99 / max", r => $"{Duration(r.Delivery.ReachAllP50Ms)} / {Duration(r.Delivery.ReachAllP99Ms)} / {Duration(r.Delivery.ReachAllMaxMs)}"),
-        new("receipt latency p50 / p99", r => $"{Duration(r.Delivery.ReceiptLatencyP50Ms)} / {Duration(r.Delivery.ReceiptLatencyP99Ms)}"),
+        new("time to reach all p50 / p99 / max", r => Durations(r.Delivery.ReachAllP50Ms, r.Delivery.ReachAllP99Ms, r.Delivery.ReachAllMaxMs)),
+        new("receipt latency p50 / p99", r => Durations(r.Delivery.ReceiptLatencyP50Ms, r.Delivery.ReceiptLatencyP99Ms)),
         new("depth p50 / p99 (hops)", r => $"{Hops(r.Delivery.DepthP50)} / {Hops(r.Delivery.DepthP99)}"),
-        new("last delivery hop", r => Count(r.Delivery.LastDeliveryHop)),
+        new("last delivery hop (LDH)", r => Count(r.Delivery.LastDeliveryHop)),
         new("Traffic", null),
         new("routing", r => r.Traffic.Routing),
         new("payload transmissions", r => Count(r.Traffic.PayloadTransmissions)),
         new("first receipts", r => Count(r.Traffic.FirstReceipts)),
         new("transmissions / delivery", r => Number(r.Traffic.TransmissionsPerDelivery)),
-        new("RMR", r => Number(r.Traffic.Rmr)),
+        new("RMR (extra copies per receipt)", r => Number(r.Traffic.Rmr)),
         new("RMR after the first message", r => Number(r.Traffic.RmrAfterFirstMessage)),
         new("tree control frames / bytes", r => r.Traffic.TreeControlFrames is { } f ? $"{Count(f)} / {Bytes(r.Traffic.TreeControlBytes ?? 0)}" : "-"),
         new("  announcements (IHave)", r => TreeControl(r, static t => t.Announcements)),
@@ -70,7 +72,7 @@ public static class ReportWriter
         new("detected at every seed", r => r.Crash is { } c ? Count(c.DetectedEverywhere) : "-"),
         new("seed removals missing", r => r.Crash is { } c ? Count(c.SeedRemovalsMissing) : "-"),
         new("seed removals by expiry", r => r.Crash is { } c ? Count(c.SeedRemovalsByExpiry) : "-"),
-        new("detection p50 / max", r => r.Crash is { } c ? $"{Duration(c.DetectionP50Ms)} / {Duration(c.DetectionMaxMs)}" : "-"),
+        new("detection p50 / max", r => r.Crash is { } c ? Durations(c.DetectionP50Ms, c.DetectionMaxMs) : "-"),
         new("live peers reported dead", r => r.Crash is { } c ? Count(c.LivePeersReportedDead) : "-"),
         new("tree repaired after", r => r.Crash is { MessagesAfterCrash: { } after } c
             ? (c.TreeRepairedAfterMs is { } ms ? $"{Duration(ms)} (then the last {Count(c.MessagesAfterRepair ?? 0)} of {Count(after)} messages by push alone)" : $"NOT within the run ({Count(after)} messages after the crash)")
@@ -94,8 +96,8 @@ public static class ReportWriter
         new("min largest component", r => r.Connectivity.MinLargestComponentShare is { } m ? $"{Percent(m, "0.0")} at {Duration(r.Connectivity.MinAtMs)}" : "-"),
         new("most components", r => Count(r.Connectivity.MaxComponents)),
         new("Resources", null),
-        new("wall clock", r => r.Resources is { } x ? $"{x.WallSeconds.ToString("0.00", Invariant)} s" : "-"),
-        new("cpu", r => r.Resources is { } x ? $"{x.CpuSeconds.ToString("0.00", Invariant)} s" : "-"),
+        new("wall clock", r => r.Resources is { } x ? Duration(x.WallSeconds * 1000) : "-"),
+        new("cpu time", r => r.Resources is { } x ? Duration(x.CpuSeconds * 1000) : "-"),
         new("peak working set", r => r.Resources is { } x ? Bytes(x.PeakWorkingSetBytes) : "-"),
         new("managed heap (live)", r => r.Resources is { } x ? Bytes(x.ManagedHeapBytes) : "-"),
         new("heap per peer", r => r.Resources is { } x && r.Peers > 0 ? Bytes(x.ManagedHeapBytes / r.Peers) : "-"),
@@ -156,6 +158,44 @@ public static class ReportWriter
             }
             output.WriteLine(line.ToString().TrimEnd());
         }
+        WriteWorkloadsAndConnectivity(output, reports);
+    }
+
+    /// <summary>
+    /// The same table drawn by Spectre.Console for a terminal: borders, section headings in bold, numbers right-aligned;
+    /// then the workloads and connectivity as in <see cref="WriteText(TextWriter, IReadOnlyList{ExperimentReport})"/>.
+    /// Redirected output (files, CI, tests) keeps the plain text form.
+    /// </summary>
+    public static void WriteTable(IAnsiConsole console, TextWriter output, IReadOnlyList<ExperimentReport> reports)
+    {
+        ArgumentNullException.ThrowIfNull(console);
+        ArgumentNullException.ThrowIfNull(reports);
+        var table = new Table().Border(TableBorder.Rounded).AddColumn("Measure");
+        for (var c = 0; c < reports.Count; c++)
+        {
+            table.AddColumn(new TableColumn(Markup.Escape(Header(reports[c], c))).RightAligned());
+        }
+        foreach (var row in Rows)
+        {
+            var cells = new List<IRenderable>(reports.Count + 1);
+            if (row.Value is null)
+            {
+                cells.Add(new Markup($"[bold]{Markup.Escape(row.Label)}[/]"));
+                cells.AddRange(reports.Select(static _ => new Text("")));
+            }
+            else
+            {
+                cells.Add(new Text("  " + row.Label));
+                cells.AddRange(reports.Select(r => new Text(row.Value(r))));
+            }
+            table.AddRow(cells);
+        }
+        console.Write(table);
+        WriteWorkloadsAndConnectivity(output, reports);
+    }
+
+    private static void WriteWorkloadsAndConnectivity(TextWriter output, IReadOnlyList<ExperimentReport> reports)
+    {
         for (var c = 0; c < reports.Count; c++)
         {
             output.WriteLine(reports.Count == 1
@@ -251,12 +291,25 @@ public static class ReportWriter
     private static string Percent(double? value, string format = "0.##") =>
         value is { } v ? (v * 100).ToString(format, Invariant) + " %" : "-";
 
+    /// <summary>A time: seconds from 10 s on, else milliseconds (to 3 decimals below 10 ms, 1 below 1 s, none above).</summary>
     private static string Duration(double? milliseconds) => milliseconds switch
     {
         null => "-",
-        >= 10_000 => (milliseconds.Value / 1000).ToString("0.00", Invariant) + " s",
-        _ => milliseconds.Value.ToString("0.###", Invariant) + " ms",
+        >= 10_000 => Seconds(milliseconds.Value),
+        _ => Milliseconds(milliseconds.Value),
     };
+
+    /// <summary>Several times of one cell (p50 / p99 / max) in one unit: seconds when any of them reaches 10 s.</summary>
+    private static string Durations(params double?[] milliseconds)
+    {
+        var seconds = milliseconds.Any(static m => m >= 10_000);
+        return string.Join(" / ", milliseconds.Select(m => m is not { } v ? "-" : seconds ? Seconds(v) : Milliseconds(v)));
+    }
+
+    private static string Seconds(double milliseconds) => (milliseconds / 1000).ToString("0.00", Invariant) + " s";
+
+    private static string Milliseconds(double milliseconds) =>
+        milliseconds.ToString(milliseconds < 10 ? "0.###" : milliseconds < 1000 ? "0.#" : "0", Invariant) + " ms";
 
     private static string Bytes(long bytes) => bytes switch
     {

@@ -33,6 +33,7 @@ internal sealed partial class Dissemination
     private readonly Random _random;
     private readonly SpanningTree? _spanningTree;
     private DateTimeOffset? _announceDue;
+    private double _graftBackoff = 1;
 
     /// <summary>The routing in use.</summary>
     public Routing Routing => _gossip.Routing;
@@ -184,7 +185,12 @@ internal sealed partial class Dissemination
     private bool OnTreePayload(ConnectionId arrivedOn, NodeEndpoint from, MessageId id, ushort hops)
     {
         _links.TryGetValue(from, out var sender);
-        var grafted = _grafted.Remove(id, out var asked) && asked == from;
+        var wasGrafted = _grafted.Remove(id, out var asked);
+        var grafted = wasGrafted && asked == from;
+        if (wasGrafted)
+        {
+            NoteGraft(needed: grafted);
+        }
         if (_missing.Remove(id, out var missing) && sender is not null)
         {
             Optimize(arrivedOn, from, sender, hops, missing);
@@ -235,7 +241,7 @@ internal sealed partial class Dissemination
                 link.Lazy = _spanningTree is not null && link.Lazy; // spanning: a pull, the link stays as it was
                 _out.Send(connection, new Graft([id]));
                 _grafted[id] = announcer.From;
-                missing.Due = now + _gossip.GraftRetry;
+                missing.Due = now + RetryWait(missing.Grafts++);
                 _graftTimers.Enqueue(id, missing.Due);
                 return;
             }
@@ -251,11 +257,34 @@ internal sealed partial class Dissemination
     /// the pruning would cut the tree apart again (1,000 peers, 30 % crash: every later message needed grafts). Spread out,
     /// the first graft repairs the subtree and the payload reaches the others before their own timers run out.
     /// </summary>
+    /// <remarks>
+    /// The wait is stretched by <see cref="GraftBackoff"/> while grafts turn out premature, as TCP backs off its
+    /// retransmission timer: under overload the tree's copies queue for longer than the wait, every peer below asks for
+    /// them again, the answers add load and the queues grow further (1,000 tcp peers, classic workload: 8.7 million
+    /// grafts for 10 million deliveries).
+    /// </remarks>
     private TimeSpan GraftWait()
     {
-        var wait = _gossip.EffectiveGraftTimeout;
+        var wait = _gossip.EffectiveGraftTimeout * _graftBackoff;
         return wait + (wait * (_random.NextDouble() / 2));
     }
+
+    /// <summary>How long to wait for the answer to graft number <paramref name="sent"/> (from 0) of one message before asking the next announcer: <c>Gossip:GraftRetry</c>, doubled per retry, at most 16 times.</summary>
+    private TimeSpan RetryWait(int sent) => _gossip.GraftRetry * (1 << Math.Min(sent, 4));
+
+    /// <summary>
+    /// A graft turned out premature (the tree's copy came after all): wait longer before the next ones, up to
+    /// <see cref="MaxGraftBackoff"/> times <c>Gossip:GraftTimeout</c>. One that was needed (its answer came first) takes a
+    /// quarter of the stretch back.
+    /// </summary>
+    private void NoteGraft(bool needed) =>
+        _graftBackoff = needed ? Math.Max(1, _graftBackoff * 0.75) : Math.Min(MaxGraftBackoff, _graftBackoff * 2);
+
+    /// <summary>The graft wait is stretched at most this many times.</summary>
+    public const double MaxGraftBackoff = 8;
+
+    /// <summary>How many times <c>Gossip:GraftTimeout</c> this peer waits now before a graft (1 until a graft turns out premature).</summary>
+    public double GraftBackoff => _graftBackoff;
 
     /// <summary>Queues an announcement on a lazy link; the batch goes out as one IHave after <c>Gossip:AnnounceInterval</c>.</summary>
     private void Announce(Link link, ConnectionId connection, Announcement announcement, DateTimeOffset now)
@@ -300,5 +329,8 @@ internal sealed partial class Dissemination
         public Queue<(NodeEndpoint From, ushort Hops)> Announcers { get; } = new();
 
         public DateTimeOffset Due;
+
+        /// <summary>Grafts sent for the message so far: each retry waits twice as long as the one before.</summary>
+        public int Grafts;
     }
 }

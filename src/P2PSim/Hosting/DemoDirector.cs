@@ -2,19 +2,25 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using P2PSim.Configuration;
+using P2PSim.Logging;
+using P2PSim.Protocol;
 
 namespace P2PSim.Hosting;
 
 /// <summary>
 /// The script of the demo: after <c>Demo:CrashAfter</c> one peer crashes abruptly, and after
 /// <c>Demo:Duration</c> (if set) the whole network shuts down by itself. Also marks the end
-/// of the run when shutdown begins, for the summary.
+/// of the run when shutdown begins, for the summary. Says when the scripted part is over (every peer has sent its
+/// messages and the crash was detected), so a quiet console does not look like a hang.
 /// </summary>
 public sealed partial class DemoDirector(
     IOptions<DemoOptions> demo,
     IOptions<NetworkOptions> network,
+    IOptions<PeerOptions> peer,
     NodeDirectory directory,
     SeedBook seeds,
+    JoinSequencer joins,
+    NodeFileLoggerProvider files,
     NetworkStats stats,
     RandomSource random,
     TimeProvider time,
@@ -36,8 +42,14 @@ public sealed partial class DemoDirector(
     {
         var o = demo.Value;
         var started = time.GetUtcNow();
+        if (files.MovedAside > 0)
+        {
+            var folder = Path.GetRelativePath(Directory.GetCurrentDirectory(), files.PreviousDirectory);
+            LogInformationMovedAside(logger, new Plural(files.MovedAside, "log file"), folder);
+        }
         try
         {
+            var scriptOver = AnnounceScriptOverAsync(stoppingToken);
             if (o.CrashAfter > TimeSpan.Zero && network.Value.Peers > 0 && (o.Duration == TimeSpan.Zero || o.CrashAfter < o.Duration))
             {
                 await Task.Delay(o.CrashAfter, time, stoppingToken).ConfigureAwait(false);
@@ -49,6 +61,7 @@ public sealed partial class DemoDirector(
                 if (victim is { IsDown: false })
                 {
                     LogWarningCrash(logger, victim.Endpoint);
+                    _crashed = victim.Endpoint;
                     await victim.CrashAsync(stoppingToken).ConfigureAwait(false);
                 }
                 else if (!layout.RunsPeer(index))
@@ -57,6 +70,11 @@ public sealed partial class DemoDirector(
                     LogWarningRemoteCrash(logger, index, port, SliceLayout.SliceOfPeer(index, layout.TotalPeers, layout.Count));
                     stats.ExpectRemoteCrash(port, time.GetUtcNow());
                 }
+                _crashDone = true;
+            }
+            else
+            {
+                _crashDone = true;
             }
             if (o.Duration > TimeSpan.Zero)
             {
@@ -68,12 +86,61 @@ public sealed partial class DemoDirector(
                 LogInformationDurationReached(logger, o.Duration.TotalSeconds);
                 lifetime.StopApplication();
             }
+            await scriptOver.ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
             // Shutdown came first.
         }
     }
+
+    private volatile bool _crashDone;
+    private NodeEndpoint? _crashed;
+
+    /// <summary>How often the director looks whether the scripted part is over.</summary>
+    private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>
+    /// One line once every peer of the script has joined and sent its <c>Peer:MessagesPerPeer</c> messages, and the scripted
+    /// crash (if any) was detected and the seeds that listed the peer removed it (or its detection had all the time it
+    /// takes: <c>MaxMissedLiveness</c> + 2 liveness rounds and two retries).
+    /// </summary>
+    private async Task AnnounceScriptOverAsync(CancellationToken stoppingToken)
+    {
+        var n = network.Value.Peers;
+        if (n > 0)
+        {
+            await joins.WhenJoined(n - 1).WaitAsync(stoppingToken).ConfigureAwait(false);
+        }
+        var p = peer.Value;
+        var detectionAllowance = p.LivenessInterval * (p.MaxMissedLiveness + 2) + p.RetryInterval * 2;
+        DateTimeOffset? crashSeen = null;
+        while (true)
+        {
+            var counters = stats.Nodes.Where(c => c.Role == NodeRole.Peer).ToArray();
+            var messagesDone = counters.All(c => c.Originated >= p.MessagesPerPeer || c.GoneHow is not null);
+            var crashAccounted = false;
+            if (_crashDone)
+            {
+                crashSeen ??= time.GetUtcNow();
+                crashAccounted = _crashed is not { } victim
+                    || stats.ComputeDeaths().Any(d => d.Node == victim && d.FirstDetection is not null && (d.SeedsHolding.Count == 0 || d.AllSeedsRemovedAfter is not null))
+                    || time.GetUtcNow() - crashSeen >= detectionAllowance;
+            }
+            if (messagesDone && crashAccounted)
+            {
+                LogInformationScriptOver(logger, _crashed is null ? "no crash was scripted" : "the crash was detected");
+                return;
+            }
+            await Task.Delay(Poll, time, stoppingToken).ConfigureAwait(false);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Demo: the scripted part is over (every peer sent its messages; {Crash}). The network keeps running: type help for commands; Ctrl+C ends it with the summary")]
+    private static partial void LogInformationScriptOver(ILogger logger, string crash);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Logs: moved the earlier run's {Files} to {Folder}, so the log folder holds this run's only")]
+    private static partial void LogInformationMovedAside(ILogger logger, Plural files, string folder);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "P2PSim: {Seeds} seeds, {Peers} peers joining one by one; random seed {RandomSeed}; {Crash}; {Stop}")]
     private static partial void LogInformationStarting(ILogger logger, int seeds, int peers, int randomSeed, string crash, string stop);

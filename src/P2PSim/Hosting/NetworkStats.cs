@@ -24,6 +24,14 @@ public sealed class NetworkStats(TimeProvider time)
     private readonly Dictionary<NodeEndpoint, Dictionary<NodeEndpoint, DateTimeOffset>> _seedRemovals = new();
     private readonly Dictionary<int, DateTimeOffset> _remoteCrashes = new();
     private DateTimeOffset? _endedAt;
+    private long _deathsDetected;
+    private long _linksEstablished;
+
+    /// <summary>Neighbours declared dead, every declaration counted (for <see cref="NetworkMeter"/>).</summary>
+    public long DeathsDetected => Interlocked.Read(ref _deathsDetected);
+
+    /// <summary>Neighbour links that completed their handshake, each side counted (for <see cref="NetworkMeter"/>).</summary>
+    public long LinksEstablished => Interlocked.Read(ref _linksEstablished);
 
     /// <summary>
     /// A message and who originated it. <paramref name="Remote"/>: originated by a peer of another slice, known here by
@@ -52,6 +60,9 @@ public sealed class NetworkStats(TimeProvider time)
         public DateTimeOffset? JoinedAt { get; internal set; }
         public DateTimeOffset? GoneAt { get; internal set; }
         public string? GoneHow { get; internal set; }
+
+        /// <summary>Times it started again after a crash or a leave (console command <c>restart</c>).</summary>
+        public int Restarts { get; internal set; }
     }
 
     /// <summary>Adds a node; the counters it returns are that node's (see <see cref="Record"/>).</summary>
@@ -120,6 +131,7 @@ public sealed class NetworkStats(TimeProvider time)
                     receivers[node] = receivers.GetValueOrDefault(node) + 1;
                     break;
                 case NeighbourConnected n:
+                    Interlocked.Increment(ref _linksEstablished);
                     counters.JoinedAt ??= n.At;
                     if (_nodes.TryGetValue(n.Neighbour, out var other))
                     {
@@ -127,6 +139,7 @@ public sealed class NetworkStats(TimeProvider time)
                     }
                     break;
                 case NeighbourDead d:
+                    Interlocked.Increment(ref _deathsDetected);
                     if (!_deathReports.TryGetValue(d.Neighbour, out var reports))
                     {
                         reports = [];
@@ -172,6 +185,37 @@ public sealed class NetworkStats(TimeProvider time)
             {
                 counters.GoneAt ??= at;
                 counters.GoneHow ??= "crashed";
+            }
+        }
+    }
+
+    /// <summary>A node left cleanly without a <see cref="Leaving"/> event of its own (a seed stopped by a console command).</summary>
+    public void RecordLeft(NodeEndpoint node)
+    {
+        lock (_gate)
+        {
+            if (_nodes.TryGetValue(node, out var counters))
+            {
+                counters.GoneAt ??= time.GetUtcNow();
+                counters.GoneHow ??= "left";
+            }
+        }
+    }
+
+    /// <summary>
+    /// A node that crashed or left starts again on the same endpoint (a console command): it counts as running again, and
+    /// a peer is expected to receive only what is originated after it has linked to a neighbour anew. Its crash stays on record.
+    /// </summary>
+    public void RecordRestart(NodeEndpoint node)
+    {
+        lock (_gate)
+        {
+            if (_nodes.TryGetValue(node, out var counters))
+            {
+                counters.GoneAt = null;
+                counters.GoneHow = null;
+                counters.JoinedAt = null;
+                counters.Restarts++;
             }
         }
     }
@@ -331,6 +375,10 @@ public sealed class NetworkStats(TimeProvider time)
         foreach (var n in Nodes.OrderBy(n => n.Role).ThenBy(n => n.Endpoint.Port))
         {
             var status = n.GoneHow is { } how && n.GoneAt < (_endedAt ?? DateTimeOffset.MaxValue) ? how : "running to the end";
+            if (n.Restarts > 0)
+            {
+                status += n.Restarts == 1 ? " (restarted once)" : string.Create(inv, $" (restarted {n.Restarts} times)");
+            }
             if (n.Role == NodeRole.Seed)
             {
                 sb.AppendLine(inv, $"{n.Endpoint,-22} {"seed",-5} {"-",10} {"-",9} {"-",10}  {status}");
@@ -344,7 +392,7 @@ public sealed class NetworkStats(TimeProvider time)
         sb.AppendLine();
         sb.AppendLine(d.RemoteMessages == 0 ? string.Create(inv, $"Messages originated: {d.Messages}")
             : string.Create(inv, $"Messages originated: {d.Messages} here, {d.RemoteMessages} by peers of other slices (known here by receipt)"));
-        sb.AppendLine(inv, $"Delivery: {d.Delivered} of {d.Expected} expected receipts ({d.Ratio:P1}); {d.Expected - d.Delivered} missing; {d.Repeated} delivered more than once");
+        sb.AppendLine(FormatDelivery(d));
         foreach (var line in d.Missing)
         {
             sb.AppendLine(inv, $"  missing: {line}");
@@ -375,6 +423,12 @@ public sealed class NetworkStats(TimeProvider time)
         sb.AppendLine("=========================================================");
         return sb.ToString();
     }
+
+    /// <summary>The delivery line of the summary; with nothing expected it says so rather than "0 of 0 (100.0 %)".</summary>
+    public static string FormatDelivery(Delivery d) => d.Expected == 0
+        ? "Delivery: no receipts expected (no message was originated while its peer and another were linked and running to the end)"
+        : string.Create(CultureInfo.InvariantCulture,
+            $"Delivery: {d.Delivered} of {d.Expected} expected receipts ({d.Ratio:P1}); {d.Expected - d.Delivered} missing; {d.Repeated} delivered more than once");
 
     private HashSet<NodeEndpoint> Holding(NodeEndpoint seed)
     {

@@ -66,11 +66,14 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
     private long _armedFor = long.MaxValue; // UTC ticks the wake timer is set for; MaxValue: not set (or it fired)
     private bool _joinedSignalled;
     private DateTimeOffset? _stopDeadline;
+    private readonly CancellationToken _networkStopping;
+    private CancellationTokenRegistration _onNetworkStopping;
 
     public NodeService(NodeSpec spec, IOptions<PeerOptions> peerOptions, IOptions<TransportOptions> transportOptions, IOptions<SeedOptions> seedOptions, IOptions<GossipOptions> gossipOptions, TimeProvider time,
         ILoggerFactory loggerFactory, NodeDirectory directory, NetworkStats stats, RandomSource random, JoinSequencer joins,
-        IEnumerable<INodeEventObserver> observers, QueueBudget budget, SeedBook seedBook)
+        IEnumerable<INodeEventObserver> observers, QueueBudget budget, SeedBook seedBook, IHostApplicationLifetime lifetime)
     {
+        _networkStopping = lifetime.ApplicationStopping;
         _budget = budget;
         _seedBook = seedBook;
         _observers = observers.ToArray();
@@ -146,6 +149,10 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
         _timer = _time.CreateTimer(static state => ((NodeService)state!).OnTimerFired(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         _counters = _stats.Register(_transport.LocalEndpoint, _spec.Role);
         _directory.Add(this);
+        // The whole network stops (Ctrl+C): every peer hears it at once, before any neighbour's goodbye reaches it, so no
+        // peer repairs its overlay while the others leave (see Handle). Seeds stop later, with the host, after the peers
+        // (services stop in reverse order), so the peers' goodbyes still reach them.
+        _onNetworkStopping = _spec.Role == NodeRole.Seed ? default : _networkStopping.Register(static state => ((NodeService)state!)._inbox.Writer.TryWrite(new NodeInput.Stop()), this);
         _transport.Start(this);
         await base.StartAsync(cancellationToken).ConfigureAwait(false);
     }
@@ -292,6 +299,12 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
     /// <summary>Handles one input; false ends the loop.</summary>
     private bool Handle(NodeInput input)
     {
+        if (_stopDeadline is null && _spec.Role == NodeRole.Peer && _networkStopping.IsCancellationRequested && input is not (NodeInput.Stop or NodeInput.Crash))
+        {
+            // The network is stopping: this node stops before it handles anything else. A goodbye (or a lost link) of a
+            // neighbour that stopped first would otherwise start a repair: dialing peers that are leaving too.
+            Handle(new NodeInput.Stop());
+        }
         switch (input)
         {
             case NodeInput.Stop when _stopDeadline is null:
@@ -479,6 +492,7 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
 
     public override void Dispose()
     {
+        _onNetworkStopping.Dispose();
         _timer?.Dispose();
         _transport?.Abort(); // no-op after a clean stop; releases the port when start-up failed half-way
         base.Dispose();

@@ -1,6 +1,10 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using P2PSim.Hosting.Commands;
+using P2PSim.Cli;
+using P2PSim.Configuration;
 using P2PSim.LiveView;
 using P2PSim.Logging;
 
@@ -21,10 +25,21 @@ public static class P2PSimApp
     {
         output ??= Console.Out;
         errors ??= Console.Error;
+        var settings = await SettingsGate.CheckAsync("P2PSim cannot start", args, errors).ConfigureAwait(false);
+        if (settings is null)
+        {
+            return ExitBadSettings;
+        }
+        await output.WriteLineAsync(settings.Source).ConfigureAwait(false);
+        if (settings.Warning is not null)
+        {
+            await errors.WriteLineAsync(settings.Warning).ConfigureAwait(false);
+        }
+        var starting = new StartingFlag();
         IHost host;
         try
         {
-            host = Build(args);
+            host = Build(settings.Arguments, starting);
         }
         catch (Exception ex) when (IsSettingsMistake(ex))
         {
@@ -33,8 +48,15 @@ public static class P2PSimApp
         }
         using (host)
         {
+            var invalid = ValidateEverySection(host.Services);
+            if (invalid.Count > 0)
+            {
+                await SettingsGate.WriteProblemsAsync(errors, "P2PSim cannot start", invalid).ConfigureAwait(false);
+                return ExitBadSettings;
+            }
             try
             {
+                starting.IsStarting = true;
                 await host.StartAsync().ConfigureAwait(false);
             }
             catch (Exception ex) when (IsSettingsMistake(ex))
@@ -43,18 +65,24 @@ public static class P2PSimApp
                 await ReportBadSettingsAsync(errors, ex).ConfigureAwait(false);
                 return ExitBadSettings;
             }
+            finally
+            {
+                starting.IsStarting = false;
+            }
             await host.WaitForShutdownAsync().ConfigureAwait(false);
             var stats = host.Services.GetRequiredService<NetworkStats>();
             var files = host.Services.GetRequiredService<NodeFileLoggerProvider>();
             files.Flush();
             await output.WriteAsync(stats.FormatSummary()).ConfigureAwait(false);
-            await output.WriteLineAsync($"Log files: {Path.Combine(files.Directory, "Log_<port>.txt")}").ConfigureAwait(false);
+            await output.WriteLineAsync($"Log files: {Path.Combine(Shown(files.Directory), "Log_<port>.txt")}").ConfigureAwait(false);
             await output.FlushAsync().ConfigureAwait(false);
         }
         return ExitOk;
     }
 
-    public static IHost Build(string[] args)
+    public static IHost Build(string[] args) => Build(args, new StartingFlag());
+
+    private static IHost Build(string[] args, StartingFlag starting)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
         {
@@ -62,9 +90,50 @@ public static class P2PSimApp
             ContentRootPath = Directory.GetCurrentDirectory(),
         });
         builder.Logging.AddP2PSimConsole();
+        // A failed start is reported once, cleanly, by RunAsync: not a second time by the host's own "Hosting failed to start".
+        // (This rule replaces the "Microsoft": "Warning" one of appsettings.json for the host's category, so it keeps Warning.)
+        builder.Logging.AddFilter(HostCategory, level => level >= LogLevel.Warning && (level < LogLevel.Error || !starting.IsStarting));
         builder.Services.AddLiveView(builder.Configuration); // first: the page's address is printed before the nodes start
+        builder.Services.AddSingleton<IHostedService, ConsoleDigestService>(); // before the nodes: on before their first line
         builder.Services.AddP2PSim(builder.Configuration);
+        builder.Services.AddConsoleCommands(Console.In); // after the nodes: stopped first, with the peers it started
         return builder.Build();
+    }
+
+    /// <summary>A folder as the user gave it: relative to where they ran when it lies below, else in full.</summary>
+    private static string Shown(string directory)
+    {
+        var relative = Path.GetRelativePath(Directory.GetCurrentDirectory(), directory);
+        return relative.StartsWith("..", StringComparison.Ordinal) || Path.IsPathRooted(relative) ? directory : relative;
+    }
+
+    /// <summary>
+    /// Every section's failures, all of them: the host's start-up validation stops at the first section that fails.
+    /// </summary>
+    private static List<string> ValidateEverySection(IServiceProvider services)
+    {
+        var failures = new List<string>();
+        void Check<T>()
+            where T : class
+        {
+            try
+            {
+                _ = services.GetRequiredService<IOptions<T>>().Value;
+            }
+            catch (OptionsValidationException ex)
+            {
+                failures.AddRange(ex.Failures.Except(failures));
+            }
+        }
+        Check<NetworkOptions>();
+        Check<PeerOptions>();
+        Check<SeedOptions>();
+        Check<GossipOptions>();
+        Check<TransportOptions>();
+        Check<DemoOptions>();
+        Check<LiveViewOptions>();
+        Check<LogOptions>();
+        return failures;
     }
 
     private static bool IsSettingsMistake(Exception ex) => ex switch
@@ -76,15 +145,35 @@ public static class P2PSimApp
         _ => false,
     };
 
-    private static async Task ReportBadSettingsAsync(TextWriter errors, Exception ex)
+    /// <summary>
+    /// Invalid settings are listed, every one; a failure to start for another reason (a port in use) is said as it is,
+    /// not headed "invalid settings".
+    /// </summary>
+    private static Task ReportBadSettingsAsync(TextWriter errors, Exception ex)
     {
-        await errors.WriteLineAsync("P2PSim cannot start: invalid settings.").ConfigureAwait(false);
-        foreach (var line in Describe(ex))
+        var problems = Describe(ex).ToList();
+        return SettingsGate.WriteProblemsAsync(errors, "P2PSim cannot start", problems, settingsHint: IsInvalidValue(ex));
+    }
+
+    private static bool IsInvalidValue(Exception ex) => ex switch
+    {
+        OptionsValidationException => true,
+        AggregateException a => a.InnerExceptions.All(IsInvalidValue),
+        _ => false,
+    };
+
+    private const string HostCategory = "Microsoft.Extensions.Hosting.Internal.Host";
+
+    /// <summary>Set while the host starts, read by the log filter.</summary>
+    private sealed class StartingFlag
+    {
+        private volatile bool _isStarting;
+
+        public bool IsStarting
         {
-            await errors.WriteLineAsync($"  - {line}").ConfigureAwait(false);
+            get => _isStarting;
+            set => _isStarting = value;
         }
-        await errors.WriteLineAsync("Fix appsettings.json or the --Section:Key=value arguments; README.md lists every setting.").ConfigureAwait(false);
-        await errors.FlushAsync().ConfigureAwait(false);
     }
 
     private static IEnumerable<string> Describe(Exception ex) => ex switch

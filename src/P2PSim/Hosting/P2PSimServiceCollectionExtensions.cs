@@ -45,6 +45,10 @@ public static class P2PSimServiceCollectionExtensions
         services.AddSingleton<SeedBook>();
         services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<SeedBook>()); // before the nodes: resolves other slices' seeds
         services.AddSingleton<NetworkStats>();
+        // The meter "P2PSim" (dotnet-counters): its instruments exist from the first hosted service's start on.
+        services.AddMetrics();
+        services.TryAddSingleton<NetworkMeter>();
+        services.AddSingleton<IHostedService, NetworkMeterService>();
         services.AddSingleton<RandomSource>();
         services.AddSingleton<JoinSequencer>();
         services.AddSingleton<NodeFileLoggerProvider>();
@@ -64,10 +68,11 @@ public static class P2PSimServiceCollectionExtensions
         return services;
     }
 
-    /// <summary>The one-line-per-event console: <c>13:21:39.123 [Peer 6003] ...</c>.</summary>
+    /// <summary>The one-line-per-event console: <c>13:21:39.123 [Peer 6003] ...</c> (or its per-second summary, <see cref="ConsoleDigest"/>).</summary>
     public static ILoggingBuilder AddP2PSimConsole(this ILoggingBuilder logging)
     {
         logging.ClearProviders();
+        logging.Services.TryAddSingleton<ConsoleDigest>();
         logging.AddConsole(o => o.FormatterName = NodeConsoleFormatter.Name);
         logging.AddConsoleFormatter<NodeConsoleFormatter, NodeConsoleFormatterOptions>();
         return logging;
@@ -133,5 +138,15 @@ public static class P2PSimServiceCollectionExtensions
     {
         services.AddOptions<TOptions>().Bind(configuration.GetSection(section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<TOptions>, TValidator>();
+    }
+
+    /// <summary>Creates the <see cref="NetworkMeter"/> with the host, so its instruments are there before the first node.</summary>
+    private sealed class NetworkMeterService(NetworkMeter meter) : IHostedService
+    {
+        public NetworkMeter Meter { get; } = meter;
+
+        public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 }

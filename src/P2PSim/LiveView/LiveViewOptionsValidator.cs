@@ -9,7 +9,7 @@ internal sealed class LiveViewOptionsValidator(IOptions<NetworkOptions> network)
     public ValidateOptionsResult Validate(string? name, LiveViewOptions o)
     {
         const string S = LiveViewOptions.Section;
-        var n = network.Value;
+        var n = SettingsChecks.ValidOrNull(network) ?? new NetworkOptions { SeedBasePort = 0, PeerBasePort = 0 }; // invalid: reported by its own validator
         return new SettingsChecks()
             .Range($"{S}:Port", o.Port, 0, 65535)
             .That(!o.Enabled || o.Port == 0 || !(Within(o.Port, n.SeedBasePort, n.Seeds) || Within(o.Port, n.PeerBasePort, n.Peers)),

@@ -88,10 +88,10 @@ public static partial class NodeEventLog
                 LogWarningRegistrationShort(logger, f.Seeds.Count, f.Wanted, f.Configured, new EndpointList(f.Seeds));
                 break;
             case NeighboursChosen n:
-                LogInformationNeighboursChosen(logger, n.Known.Count, new EndpointList(n.Known), n.Chosen.Count, new EndpointList(n.Chosen));
+                LogInformationNeighboursChosen(logger, n.Known.Count, new EndpointList(n.Known), new Plural(n.Chosen.Count, "neighbour"), new EndpointList(n.Chosen));
                 break;
             case NeighbourConnected n:
-                LogInformationNeighbourConnected(logger, n.Neighbour, n.Reconnected ? "reconnected" : n.Inbound ? "connected to us" : "connected", n.Neighbours);
+                LogInformationNeighbourConnected(logger, n.Neighbour, n.Reconnected ? "reconnected" : n.Inbound ? "connected to us" : "connected", new Plural(n.Neighbours, "neighbour"));
                 break;
             case NeighbourDialFailed f:
                 LogWarningNeighbourDialFailed(logger, f.Neighbour, f.Reason);
@@ -100,13 +100,13 @@ public static partial class NodeEventLog
                 LogWarningConnectionLost(logger, l.Neighbour, l.Reason);
                 break;
             case NeighbourLeft l:
-                LogInformationNeighbourLeft(logger, l.Neighbour, l.Neighbours);
+                LogInformationNeighbourLeft(logger, l.Neighbour, new Plural(l.Neighbours, "neighbour"));
                 break;
             case OverlayRepair r when r.Dialing.Count == 0 && r.Trigger == "liveness round":
-                LogDebugOverlayRepairAsking(logger, r.Neighbours, r.Minimum, r.SeedsAsked.Count);
+                LogDebugOverlayRepairAsking(logger, new Plural(r.Neighbours, "neighbour"), r.Minimum, new Plural(r.SeedsAsked.Count, "seed"));
                 break;
             case OverlayRepair r:
-                LogInformationOverlayRepair(logger, r.Neighbours, r.Minimum, r.Trigger, new EndpointList(r.Dialing), r.SeedsAsked.Count);
+                LogInformationOverlayRepair(logger, new Plural(r.Neighbours, "neighbour"), r.Minimum, r.Trigger, new EndpointList(r.Dialing), new Plural(r.SeedsAsked.Count, "seed"));
                 break;
             case SeedRefreshed r when r.FailedAttempts > 0:
                 LogInformationSeedBack(logger, r.Seed, r.FailedAttempts, r.PeerList.Count, new EndpointList(r.PeerList));
@@ -174,7 +174,7 @@ public static partial class NodeEventLog
                 LogWarningSeedUnreachable(logger, u.What, u.Seed, u.Reason, u.WillRetry ? "will retry" : "giving up");
                 break;
             case Leaving l:
-                LogInformationLeaving(logger, l.Neighbours, l.Seeds);
+                LogInformationLeaving(logger, new Plural(l.Neighbours, "neighbour"), new Plural(l.Seeds, "seed"));
                 break;
             case ProtocolViolation v:
                 LogWarningProtocolViolation(logger, v.RemoteAddress, v.Reason);
@@ -261,11 +261,11 @@ public static partial class NodeEventLog
     [LoggerMessage(Level = LogLevel.Warning, Message = "Registered with only {Count} of the {Wanted} seeds needed ({Configured} configured): {Seeds}; retrying the others")]
     private static partial void LogWarningRegistrationShort(ILogger logger, int count, int wanted, int configured, EndpointList seeds);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Peer list union ({KnownCount}): {Known}; chose {ChosenCount} neighbours: {Chosen}")]
-    private static partial void LogInformationNeighboursChosen(ILogger logger, int knownCount, EndpointList known, int chosenCount, EndpointList chosen);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Peer list union ({KnownCount}): {Known}; chose {Chosen}: {ChosenPeers}")]
+    private static partial void LogInformationNeighboursChosen(ILogger logger, int knownCount, EndpointList known, Plural chosen, EndpointList chosenPeers);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Neighbour {Neighbour} {How}; {Count} neighbours")]
-    private static partial void LogInformationNeighbourConnected(ILogger logger, NodeEndpoint neighbour, string how, int count);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Neighbour {Neighbour} {How}; {Count}")]
+    private static partial void LogInformationNeighbourConnected(ILogger logger, NodeEndpoint neighbour, string how, Plural count);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not connect to peer {Neighbour}: {Reason}; trying another")]
     private static partial void LogWarningNeighbourDialFailed(ILogger logger, NodeEndpoint neighbour, string reason);
@@ -273,14 +273,14 @@ public static partial class NodeEventLog
     [LoggerMessage(Level = LogLevel.Warning, Message = "Lost the connection to neighbour {Neighbour} ({Reason}); retrying every liveness round")]
     private static partial void LogWarningConnectionLost(ILogger logger, NodeEndpoint neighbour, string reason);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Neighbour {Neighbour} said goodbye (clean leave, not a death); {Count} neighbours")]
-    private static partial void LogInformationNeighbourLeft(ILogger logger, NodeEndpoint neighbour, int count);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Neighbour {Neighbour} said goodbye (clean leave, not a death); {Count}")]
+    private static partial void LogInformationNeighbourLeft(ILogger logger, NodeEndpoint neighbour, Plural count);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Only {Neighbours} neighbours (minimum {Minimum}) after {Trigger}: dialing {Dialing}; asked {Seeds} seeds for fresh peer lists")]
-    private static partial void LogInformationOverlayRepair(ILogger logger, int neighbours, int minimum, string trigger, EndpointList dialing, int seeds);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Only {Neighbours} (minimum {Minimum}) after {Trigger}: dialing {Dialing}; asked {Seeds} for fresh peer lists")]
+    private static partial void LogInformationOverlayRepair(ILogger logger, Plural neighbours, int minimum, string trigger, EndpointList dialing, Plural seeds);
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Only {Neighbours} neighbours (minimum {Minimum}) and no other peer known: asked {Seeds} seeds for fresh peer lists")]
-    private static partial void LogDebugOverlayRepairAsking(ILogger logger, int neighbours, int minimum, int seeds);
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Only {Neighbours} (minimum {Minimum}) and no other peer known: asked {Seeds} for fresh peer lists")]
+    private static partial void LogDebugOverlayRepairAsking(ILogger logger, Plural neighbours, int minimum, Plural seeds);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Registered again with seed {Seed} after {Failures} failed attempts; received its peer list ({Count}): {Peers}")]
     private static partial void LogInformationSeedBack(ILogger logger, NodeEndpoint seed, int failures, int count, EndpointList peers);
@@ -342,8 +342,8 @@ public static partial class NodeEventLog
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not deliver {What} to seed {Seed}: {Reason}; {Next}")]
     private static partial void LogWarningSeedUnreachable(ILogger logger, string what, NodeEndpoint seed, string reason, string next);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Leaving: goodbye to {Neighbours} neighbours and {Seeds} seeds")]
-    private static partial void LogInformationLeaving(ILogger logger, int neighbours, int seeds);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Leaving: goodbye to {Neighbours} and {Seeds}")]
+    private static partial void LogInformationLeaving(ILogger logger, Plural neighbours, Plural seeds);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Rejected input from {Remote}: {Reason}; connection closed")]
     private static partial void LogWarningProtocolViolation(ILogger logger, string remote, string reason);

@@ -11,7 +11,7 @@ public sealed class ExperimentCommandTests
     {
         var output = new StringWriter();
         var errors = new StringWriter();
-        var exit = await ExperimentCommand.RunAsync(["experiment", .. args], output, errors);
+        var exit = await ExperimentCommand.RunAsync(args, output, errors);
         return (exit, output.ToString(), errors.ToString());
     }
 
@@ -46,9 +46,9 @@ public sealed class ExperimentCommandTests
         Assert.That(errors, Does.Contain(message));
     }
 
-    [TestCase("--Experiment:Workload=storm", "'storm' at 'Experiment:Workload'", "Use burst, classic, crash, seedcrash, churn or partition.")]
-    [TestCase("--Experiment:Network=1", "'1' at 'Experiment:Network'", "Use tcp or simulated.")]
-    [TestCase("--Experiment:Network=tcp,simulated", "at 'Experiment:Network'", "Use tcp or simulated.")]
+    [TestCase("--Experiment:Workload=storm", "Experiment:Workload (on the command line): 'storm' is not a valid value", "use burst, classic, crash, seedcrash, churn or partition")]
+    [TestCase("--Experiment:Network=1", "Experiment:Network (on the command line): '1' is not a valid value", "use tcp or simulated")]
+    [TestCase("--Experiment:Network=tcp,simulated", "Experiment:Network (on the command line): 'tcp,simulated'", "use tcp or simulated")]
     public async Task A_network_or_workload_that_is_no_name_is_refused_with_the_setting_and_the_names_to_use(string setting, string named, string names)
     {
         var (exit, _, errors) = await RunAsync(setting);

@@ -88,4 +88,18 @@ public sealed class ReportWriterTests
         Assert.That(section, Has.Some.Contains("33.00 s").And.Contains("40.0 %"));
         Assert.That(text, Does.Contain("40.0 % at 33.00 s"), "the summary row names the lowest share");
     }
+
+    [Test]
+    public void The_times_of_one_cell_share_one_unit_and_labels_explain_themselves()
+    {
+        var report = Sample() with { Delivery = new DeliveryReport(2, 18, 18, 1.0, 2, 1246.374, 3000, 11_400, 4, 4, 3) };
+        var text = new StringWriter();
+
+        ReportWriter.WriteText(text, report);
+
+        var output = text.ToString();
+        Assert.That(output, Does.Contain("1.25 s / 3.00 s / 11.40 s"), "p50 / p99 / max in seconds once one of them is");
+        Assert.That(output, Does.Not.Contain("max PL").And.Not.Match(@"^\s+fingerprint\b"));
+        Assert.That(output, Does.Contain("peers per seed list").And.Contain("overlay fingerprint (hash of its links)"));
+    }
 }

@@ -78,7 +78,10 @@ public sealed class TcpTreeReportTests
             {
                 Assert.That(repaired, Is.InRange(0, report.DurationMs - crash.CrashAtMs), "at one of the publish steps after the crash (on tcp they run late)");
                 Assert.That(crash.MessagesAfterRepair, Is.InRange(1, 10));
-                Assert.That(crash.RmrAfterRepair, Is.GreaterThanOrEqualTo(0), "graft answers count as payloads");
+                // A payload in flight at the repair's mark counts as sent before it and received after it, so on tcp
+                // (where the mark is not taken between two events, as in the simulator) the ratio can dip a little
+                // below zero: -0.015 was seen once in a loaded full run. Uncounted graft answers would take it lower.
+                Assert.That(crash.RmrAfterRepair, Is.GreaterThanOrEqualTo(-0.1), "graft answers count as payloads");
             }
             else
             {

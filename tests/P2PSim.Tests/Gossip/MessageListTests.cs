@@ -174,4 +174,62 @@ public class MessageListTests
             Assert.That(list.Contains(Id(10_000 - capacity - 1)), Is.False);
         }
     }
+
+    /// <summary>
+    /// The list against a plain model (a dictionary and a FIFO of arrivals, what it used to be) over a long random run:
+    /// duplicates, clocks ahead, expiry, eviction at capacity, the ring and its index growing and shrinking. Any slip in
+    /// the open-addressing index (a probe run cut by a deletion) shows as an id the model holds and the list lost.
+    /// </summary>
+    [TestCase(1)]
+    [TestCase(2)]
+    [TestCase(3)]
+    public void Agrees_with_a_plain_model_over_a_random_run(int seed)
+    {
+        var random = new Random(seed);
+        var ttl = TimeSpan.FromSeconds(30);
+        const int capacity = 700;
+        var list = new MessageList(capacity, ttl);
+        var model = new Dictionary<MessageId, MessageList.Entry>();
+        var arrivals = new Queue<(MessageId Id, DateTimeOffset KeepFrom)>();
+        long evicted = 0;
+        var senders = Enumerable.Range(0, 12).Select(i => (NodeEndpoint?)NodeEndpoint.Loopback(6000 + i)).Append(null).ToArray();
+        var now = T0;
+
+        for (var step = 0; step < 60_000; step++)
+        {
+            // Bursts and lulls, so the ring grows, fills to capacity, drains by expiry and shrinks again.
+            now += TimeSpan.FromMilliseconds(step / 5_000 % 2 == 0 ? random.Next(0, 10) : random.Next(0, 400));
+            var id = Id(random.Next(0, 3_000));
+            var from = senders[random.Next(senders.Length)];
+            DateTimeOffset? created = random.Next(10) == 0 ? now.AddSeconds(random.Next(1, 20)) : null;
+
+            while (arrivals.TryPeek(out var oldest) && now - oldest.KeepFrom >= ttl)
+            {
+                model.Remove(arrivals.Dequeue().Id);
+            }
+            var expected = !model.ContainsKey(id);
+            if (expected)
+            {
+                model[id] = new MessageList.Entry(now, from);
+                arrivals.Enqueue((id, created is { } c && c > now ? c : now));
+                while (model.Count > capacity)
+                {
+                    model.Remove(arrivals.Dequeue().Id);
+                    evicted++;
+                }
+            }
+
+            Assert.That(list.TryAdd(id, now, from, created), Is.EqualTo(expected), $"step {step}: added");
+            if (step % 997 == 0)
+            {
+                Assert.That(list.Count, Is.EqualTo(model.Count), $"step {step}: count");
+                foreach (var (heldId, entry) in model)
+                {
+                    Assert.That(list.TryGet(heldId, out var held) ? held : default, Is.EqualTo(entry), $"step {step}: {heldId.Short}");
+                }
+            }
+        }
+        Assert.That(list.Evicted, Is.EqualTo(evicted));
+        Assert.That(evicted, Is.GreaterThan(0), "the run reached the capacity");
+    }
 }

@@ -99,6 +99,74 @@ public sealed class TreeDisseminationTests
     }
 
     [Test]
+    public void A_graft_the_tree_answers_first_stretches_the_next_waits_and_a_needed_one_takes_part_back()
+    {
+        var bench = LinkedTo(Peers(2, 3));
+        bench.GossipFrom(PeerAt(2), Message(1));
+        bench.GossipFrom(PeerAt(3), Message(1)); // PeerAt(3) is lazy now
+        var late = Message(2);
+        bench.Gossip.OnIHave(PeerAt(3), new IHave([new Announcement(late.Id, 3)]), bench.Now);
+        bench.Now += 300 * Ms;
+        bench.Gossip.OnTimer(bench.Now); // grafted from PeerAt(3)
+        var grafted = bench.Part.Take().SendsOf<Graft>().Length;
+
+        bench.GossipFrom(PeerAt(2), late); // the tree's copy comes after all: the graft was premature
+        var stretched = bench.Gossip.GraftBackoff;
+        var next = Message(3);
+        bench.Gossip.OnIHave(PeerAt(3), new IHave([new Announcement(next.Id, 3)]), bench.Now);
+        bench.Now += 399 * Ms; // under twice the shortest wait
+        bench.Gossip.OnTimer(bench.Now);
+        var early = bench.Part.Take().SendsOf<Graft>().Length;
+        bench.Now += 201 * Ms; // past twice the longest
+        bench.Gossip.OnTimer(bench.Now);
+        var due = bench.Part.Take().SendsOf<Graft>().Length;
+        bench.GossipFrom(PeerAt(3), next); // the answer comes first: that graft was needed
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(grafted, Is.EqualTo(1));
+            Assert.That(stretched, Is.EqualTo(2), "a premature graft doubles the wait");
+            Assert.That(early, Is.Zero, "the tree gets twice as long now");
+            Assert.That(due, Is.EqualTo(1));
+            Assert.That(bench.Gossip.GraftBackoff, Is.EqualTo(1.5), "a needed graft takes a quarter back");
+        });
+    }
+
+    [Test]
+    public void Unanswered_grafts_are_retried_with_the_next_announcer_after_doubling_waits()
+    {
+        var bench = LinkedTo(Peers(2, 3, 4, 5));
+        bench.GossipFrom(PeerAt(2), Message(1));
+        foreach (var lazy in Peers(3, 4, 5))
+        {
+            bench.GossipFrom(lazy, Message(1));
+        }
+        var missing = Message(2);
+        foreach (var announcer in Peers(3, 4, 5))
+        {
+            bench.Gossip.OnIHave(announcer, new IHave([new Announcement(missing.Id, 3)]), bench.Now);
+        }
+        bench.Part.Take();
+        var graftsAt = new List<(int Ms, NodeEndpoint To)>();
+        for (var ms = 1; ms <= 1_000; ms++)
+        {
+            bench.Now += Ms;
+            bench.Gossip.OnTimer(bench.Now);
+            foreach (var graft in bench.Part.Take().SendsOf<Graft>())
+            {
+                graftsAt.Add((ms, bench.Part.Connections.First(c => c.Value == graft.Connection).Key));
+            }
+        }
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(graftsAt.Select(g => g.To), Is.EqualTo(Peers(3, 4, 5)), "each announcer in turn");
+            Assert.That(graftsAt[1].Ms - graftsAt[0].Ms, Is.EqualTo(100), "Gossip:GraftRetry after the first graft");
+            Assert.That(graftsAt[2].Ms - graftsAt[1].Ms, Is.EqualTo(200), "twice that after the second");
+        });
+    }
+
+    [Test]
     public void A_message_the_tree_brings_in_time_is_not_grafted()
     {
         var bench = LinkedTo(Peers(2, 3));

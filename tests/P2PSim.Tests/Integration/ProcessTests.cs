@@ -59,7 +59,10 @@ public sealed class ProcessTests
             Assert.That(child.Stdout, Does.Contain("Crash: 127.0.0.1:"));
             Assert.That(child.Stdout, Does.Contain("removed from all 2 seeds that had it"));
             Assert.That(child.Stdout, Does.Not.Contain("FALSE DEATH"));
-            Assert.That(child.Stderr, Is.Empty);
+            Assert.That(child.Stderr.Trim(), Does.StartWith($"warning: no appsettings.json in {_workingDirectory}: the built-in defaults are used"),
+                "the one line on stderr says that no settings file was found (the test runs in an empty folder)");
+            Assert.That(child.Stderr.Trim().Split('\n'), Has.Length.EqualTo(1));
+            Assert.That(child.Stdout, Does.StartWith("Settings: the built-in defaults and 10 on the command line"));
         });
         var logs = Directory.GetFiles(Path.Combine(_workingDirectory, "node-logs"), "Log_*.txt");
         Assert.That(logs, Has.Length.EqualTo(6), "one log file per node");
@@ -91,6 +94,51 @@ public sealed class ProcessTests
 
     [Test]
     [CancelAfter(30_000)]
+    public async Task Invalid_settings_of_several_sections_are_all_reported_once(CancellationToken ct)
+    {
+        using var child = ChildProcess.Start(_workingDirectory, "--Network:Seeds=0", "--Peer:MaxNeighbours=0", "--Transport:IdleTimeout=00:00:00");
+        Assert.That(await child.WaitForExitAsync(TimeSpan.FromSeconds(20), ct), Is.True, "it did not exit");
+        Assert.Multiple(() =>
+        {
+            Assert.That(child.ExitCode, Is.EqualTo(2));
+            Assert.That(child.Stderr, Does.Contain("P2PSim cannot start: 3 problems with the settings"));
+            Assert.That(child.Stderr, Does.Contain("Network:Seeds must be between").And.Contain("Peer:MaxNeighbours must be between").And.Contain("Transport:IdleTimeout must be between"));
+            Assert.That(child.Stderr + child.Stdout, Does.Not.Contain("ERROR"), "said once, not also logged by the host");
+        });
+    }
+
+    [Test]
+    [CancelAfter(30_000)]
+    public async Task The_settings_file_read_is_named(CancellationToken ct)
+    {
+        await File.WriteAllTextAsync(Path.Combine(_workingDirectory, "appsettings.json"), """{ "Network": { "Seeds": 0 } }""", ct);
+        using var child = ChildProcess.Start(_workingDirectory);
+        Assert.That(await child.WaitForExitAsync(TimeSpan.FromSeconds(20), ct), Is.True, "it did not exit");
+        Assert.Multiple(() =>
+        {
+            Assert.That(child.ExitCode, Is.EqualTo(2));
+            Assert.That(child.Stdout, Does.StartWith($"Settings: {Path.Combine(_workingDirectory, "appsettings.json")}"));
+            Assert.That(child.Stderr, Does.Not.Contain("warning: no appsettings.json"));
+            Assert.That(child.Stderr, Does.Contain("Network:Seeds must be between 1 and 1000 (was 0)"));
+        });
+    }
+
+    [Test]
+    [CancelAfter(30_000)]
+    public async Task A_misspelt_verb_exits_2_with_one_line_and_runs_nothing(CancellationToken ct)
+    {
+        using var child = ChildProcess.Start(_workingDirectory, "experimnt");
+        Assert.That(await child.WaitForExitAsync(TimeSpan.FromSeconds(20), ct), Is.True, "it did not exit");
+        Assert.Multiple(() =>
+        {
+            Assert.That(child.ExitCode, Is.EqualTo(2));
+            Assert.That(child.Stderr.Trim(), Is.EqualTo("P2PSim: unknown command 'experimnt'; did you mean 'experiment'? (P2PSim --help lists the commands)"));
+            Assert.That(child.Stdout, Is.Empty);
+        });
+    }
+
+    [Test]
+    [CancelAfter(30_000)]
     public async Task A_port_already_in_use_is_named_with_the_setting_to_change(CancellationToken ct)
     {
         using var squatter = new TcpListener(IPAddress.Loopback, 0);
@@ -103,6 +151,8 @@ public sealed class ProcessTests
             Assert.That(child.ExitCode, Is.EqualTo(2));
             Assert.That(child.Stderr, Does.Contain($"cannot listen on 127.0.0.1:{port}: the port is already in use"));
             Assert.That(child.Stderr, Does.Contain("Network:SeedBasePort"));
+            Assert.That(child.Stderr, Does.Not.Contain("invalid settings").And.Not.Contain("problems with the settings"), "a port in use is no invalid setting");
+            Assert.That(child.Stderr + child.Stdout, Does.Not.Contain("ERROR"), "said once, not also logged by the host");
             Assert.That(child.Stderr + child.Stdout, Does.Not.Contain("   at "));
         });
     }

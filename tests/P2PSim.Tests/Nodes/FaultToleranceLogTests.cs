@@ -33,7 +33,7 @@ public sealed class FaultToleranceLogTests
         yield return Case(new PeerRegistered(T0, PeerAt(1), "127.0.0.1:50000", true, Peers(2, 3)), LogLevel.Debug, "Registered again peer 127.0.0.1:10001");
         yield return Case(new PeerRegistered(T0, PeerAt(1), "127.0.0.1:50000", false, Peers(2, 3)), LogLevel.Information, "Registered peer 127.0.0.1:10001");
         yield return Case(new OverlayRepair(T0, "127.0.0.1:10002 died", 1, 2, Peers(5), Seeds(2)), LogLevel.Information,
-            "Only 1 neighbours (minimum 2) after 127.0.0.1:10002 died: dialing 127.0.0.1:10005; asked 2 seeds for fresh peer lists");
+            "Only 1 neighbour (minimum 2) after 127.0.0.1:10002 died: dialing 127.0.0.1:10005; asked 2 seeds for fresh peer lists");
         yield return Case(new OverlayRepair(T0, "liveness round", 1, 2, [], Seeds(1)), LogLevel.Debug, "no other peer known");
         yield return Case(new SeedRefreshed(T0, SeedAt(1), Peers(2), 3), LogLevel.Information, "Registered again with seed 127.0.0.1:9001 after 3 failed attempts");
         yield return Case(new SeedRefreshed(T0, SeedAt(1), Peers(2), 0), LogLevel.Debug, "Registered again with seed 127.0.0.1:9001; received its peer list (1)");

@@ -70,6 +70,19 @@ public sealed class ChildProcess : IDisposable
         return child;
     }
 
+    /// <summary>The last 3,000 characters of <paramref name="text"/>, for a failure message.</summary>
+    public static string Tail(string text) => text.Length > 3000 ? text[^3000..] : text;
+
+    /// <summary>Types one line on the child's standard input.</summary>
+    public async Task WriteLineAsync(string line, CancellationToken cancellationToken)
+    {
+        await _process.StandardInput.WriteLineAsync(line.AsMemory(), cancellationToken);
+        await _process.StandardInput.FlushAsync(cancellationToken);
+    }
+
+    /// <summary>Closes the child's standard input (end of file).</summary>
+    public void CloseInput() => _process.StandardInput.Close();
+
     /// <summary>Sends SIGINT, as Ctrl+C in a terminal does.</summary>
     public void Interrupt()
     {

@@ -38,7 +38,14 @@ public static class CompareCommand
             reports.Add(new LabelledReport(Label(file, files), report));
         }
 
-        ReportWriter.WriteText(output, [.. reports.Select(static r => r.Report)]);
+        if (ProgressDisplay.IsTerminal(output))
+        {
+            ReportWriter.WriteTable(Spectre.Console.AnsiConsole.Console, output, [.. reports.Select(static r => r.Report)]);
+        }
+        else
+        {
+            ReportWriter.WriteText(output, [.. reports.Select(static r => r.Report)]);
+        }
         for (var i = 0; i < reports.Count; i++)
         {
             await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"[{i + 1}] {reports[i].Label}: {HtmlReport.Describe(reports[i].Report)}")).ConfigureAwait(false);

@@ -1,0 +1,94 @@
+using System.Globalization;
+using Spectre.Console;
+using Spectre.Console.Rendering;
+
+namespace P2PSim.Experiments;
+
+/// <summary>
+/// The experiment's progress on a terminal (Spectre.Console): one line per phase with a bar, the percentage, the time
+/// remaining, first receipts per second and the time spent. Redirected output (files, CI, tests) gets the plain progress
+/// lines of <see cref="ExperimentCommand"/> instead.
+/// </summary>
+internal static class ProgressDisplay
+{
+    private const string ReceiptsNow = "receipts";
+    private const string ReceiptsAtStart = "receipts0";
+
+    /// <summary>Whether <paramref name="output"/> is the console and the console an interactive terminal.</summary>
+    public static bool IsTerminal(TextWriter output) =>
+        ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive;
+
+    /// <summary>Runs <paramref name="run"/> with a progress callback that draws the display; returns what it returns.</summary>
+    public static async Task<T> RunAsync<T>(ExperimentOptions options, Func<Action<ExperimentProgress>, Task<T>> run)
+    {
+        var result = default(T)!;
+        await AnsiConsole.Progress()
+            .AutoClear(false)
+            .Columns(
+                new TaskDescriptionColumn { Alignment = Justify.Left },
+                new ProgressBarColumn(),
+                new PercentageColumn(),
+                new RemainingTimeColumn(),
+                new ReceiptsPerSecondColumn(),
+                new ElapsedTimeColumn())
+            .StartAsync(async context =>
+            {
+                var gate = new object();
+                ProgressTask? current = null;
+                void Report(ExperimentProgress p)
+                {
+                    lock (gate)
+                    {
+                        if (current is null || current.Description.Split(' ')[0] != p.Phase)
+                        {
+                            Finish(current);
+                            current = context.AddTask(p.Phase);
+                            current.State.Update<long>(ReceiptsAtStart, _ => p.FirstReceipts);
+                        }
+                        var (done, total) = Measure(p, options);
+                        current.IsIndeterminate = total is null;
+                        current.MaxValue = total ?? 1;
+                        current.Value = done;
+                        current.Description = string.Create(CultureInfo.InvariantCulture,
+                            $"{p.Phase} [grey]peers {p.PeersJoined}/{p.Peers}, messages {p.MessagesPublished}, receipts {p.FirstReceipts:N0}[/]");
+                        current.State.Update<long>(ReceiptsNow, _ => p.FirstReceipts);
+                    }
+                }
+                result = await run(Report).ConfigureAwait(false);
+                lock (gate)
+                {
+                    Finish(current);
+                }
+            }).ConfigureAwait(false);
+        return result;
+    }
+
+    private static void Finish(ProgressTask? task)
+    {
+        if (task is not null)
+        {
+            task.IsIndeterminate = false;
+            task.Value = task.MaxValue;
+            task.StopTask();
+        }
+    }
+
+    /// <summary>How far the phase is: peers joined, or messages published of those planned; null: no known end (drain, recovery).</summary>
+    private static (double Done, double? Total) Measure(ExperimentProgress p, ExperimentOptions options) => p.Phase switch
+    {
+        "join" => (p.PeersJoined, Math.Max(1, p.Peers)),
+        "workload" => (p.MessagesPublished, Math.Max(1, options.Workload == WorkloadKind.Classic ? (double)p.Peers * options.Peer.MessagesPerPeer : options.Messages)),
+        _ => (0, null),
+    };
+
+    /// <summary>First receipts per second during the phase.</summary>
+    private sealed class ReceiptsPerSecondColumn : ProgressColumn
+    {
+        public override IRenderable Render(RenderOptions options, ProgressTask task, TimeSpan deltaTime)
+        {
+            var seconds = task.ElapsedTime?.TotalSeconds ?? 0;
+            var receipts = task.State.Get<long>(ReceiptsNow) - task.State.Get<long>(ReceiptsAtStart);
+            return new Text(seconds > 0 ? string.Create(CultureInfo.InvariantCulture, $"{receipts / seconds,9:N0} receipts/s") : "", new Style(Color.Teal));
+        }
+    }
+}

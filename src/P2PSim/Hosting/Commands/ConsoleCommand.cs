@@ -1,0 +1,152 @@
+using System.Globalization;
+
+namespace P2PSim.Hosting.Commands;
+
+/// <summary>
+/// A command typed on the console while the demo runs. <see cref="Parse"/> is pure: a line in, a command or one line of
+/// error out. <see cref="CommandConsole"/> reads the lines and carries the commands out.
+/// </summary>
+public abstract record ConsoleCommand
+{
+    private ConsoleCommand()
+    {
+    }
+
+    public sealed record Help : ConsoleCommand;
+
+    /// <summary>The peer originates one gossip message now, on top of its schedule.</summary>
+    public sealed record Send(int Port) : ConsoleCommand;
+
+    /// <summary>The node crashes abruptly, as the demo's scripted crash: no goodbye, every socket reset.</summary>
+    public sealed record Crash(int Port) : ConsoleCommand;
+
+    /// <summary>The node leaves cleanly: goodbye to its neighbours and seeds.</summary>
+    public sealed record Stop(int Port) : ConsoleCommand;
+
+    /// <summary>A node that crashed or stopped starts again on its port, empty.</summary>
+    public sealed record Restart(int Port) : ConsoleCommand;
+
+    /// <summary>New peers join, one by one.</summary>
+    public sealed record Add(int Count) : ConsoleCommand;
+
+    /// <summary>A peer's neighbours (a seed's peer list).</summary>
+    public sealed record Neighbours(int Port) : ConsoleCommand;
+
+    /// <summary>The size of a peer's Message List and its counters.</summary>
+    public sealed record MessageList(int Port) : ConsoleCommand;
+
+    /// <summary>Every node's port and whether it runs.</summary>
+    public sealed record Nodes : ConsoleCommand;
+
+    /// <summary>Ends the demo as Ctrl+C does, with the summary.</summary>
+    public sealed record Quit : ConsoleCommand;
+
+    /// <summary>
+    /// A command of the road ahead that has no protocol yet (group messages, private messages): parsed, so the place is
+    /// kept, and answered with one line saying so. Replace it with a real command when the message type exists.
+    /// </summary>
+    public sealed record NotYet(string What) : ConsoleCommand;
+
+    /// <summary>Most peers one <c>add</c> starts.</summary>
+    public const int MaxAdd = 1000;
+
+    /// <summary>Usage and meaning of every command, for <c>help</c>.</summary>
+    public static readonly IReadOnlyList<(string Usage, string Meaning)> Usage =
+    [
+        ("help", "this list"),
+        ("nodes", "every node's port, and which are down"),
+        ("send <port>", "the peer sends one gossip message now"),
+        ("neighbours <port>", "the peer's neighbours (a seed: its peer list)"),
+        ("list <port>", "the size of the peer's Message List, with its counters"),
+        ("crash <port>", "the node crashes abruptly (no goodbye): watch its neighbours detect it"),
+        ("stop <port>", "the node leaves cleanly (goodbye to neighbours and seeds)"),
+        ("restart <port>", "a crashed or stopped node starts again on its port, empty"),
+        ($"add <n>", $"n new peers join one by one (1-{MaxAdd})"),
+        ("publish <port> <group> <text>", "not available yet: group messages are on the road ahead"),
+        ("private <port> <to-port> <text>", "not available yet: private messages are on the road ahead"),
+        ("quit", "end the demo with its summary, as Ctrl+C does"),
+    ];
+
+    /// <summary>Parses one line: a command, or null with <paramref name="error"/> set (null and no error for a blank line).</summary>
+    public static ConsoleCommand? Parse(string line, out string? error)
+    {
+        error = null;
+        var words = line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (words.Length == 0)
+        {
+            return null;
+        }
+        var verb = words[0].ToLowerInvariant();
+        var args = words[1..];
+        switch (verb)
+        {
+            case "help" or "?":
+                return NoArguments(verb, args, new Help(), out error);
+            case "nodes":
+                return NoArguments(verb, args, new Nodes(), out error);
+            case "quit" or "exit":
+                return NoArguments(verb, args, new Quit(), out error);
+            case "send":
+                return OnePort(verb, args, p => new Send(p), out error);
+            case "crash":
+                return OnePort(verb, args, p => new Crash(p), out error);
+            case "stop":
+                return OnePort(verb, args, p => new Stop(p), out error);
+            case "restart":
+                return OnePort(verb, args, p => new Restart(p), out error);
+            case "neighbours" or "neighbors":
+                return OnePort(verb, args, p => new Neighbours(p), out error);
+            case "list":
+                return OnePort(verb, args, p => new MessageList(p), out error);
+            case "add":
+                if (args.Length > 1)
+                {
+                    error = "add takes one number: add <n>, e.g. add 3";
+                    return null;
+                }
+                if (args.Length == 0)
+                {
+                    return new Add(1);
+                }
+                if (!int.TryParse(args[0], NumberStyles.None, CultureInfo.InvariantCulture, out var count) || count < 1 || count > MaxAdd)
+                {
+                    error = $"add needs a number of peers from 1 to {MaxAdd} (was \"{args[0]}\")";
+                    return null;
+                }
+                return new Add(count);
+            case "publish":
+                return new NotYet("publish (group messages)");
+            case "private":
+                return new NotYet("private (private messages)");
+            default:
+                error = $"Unknown command \"{words[0]}\"; type help for the list";
+                return null;
+        }
+    }
+
+    /// <summary>Parses a port as a command takes it: a number from 1 to 65535.</summary>
+    public static bool TryParsePort(string text, out int port) =>
+        int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out port) && port is >= 1 and <= 65535;
+
+    private static ConsoleCommand? NoArguments(string verb, string[] args, ConsoleCommand command, out string? error)
+    {
+        error = args.Length == 0 ? null : $"{verb} takes no arguments (got \"{string.Join(' ', args)}\")";
+        return error is null ? command : null;
+    }
+
+    private static ConsoleCommand? OnePort(string verb, string[] args, Func<int, ConsoleCommand> create, out string? error)
+    {
+        error = null;
+        if (args.Length != 1)
+        {
+            error = args.Length == 0 ? $"{verb} needs a node's port: {verb} <port>, e.g. {verb} 6003" : $"{verb} takes one port: {verb} <port> (got \"{string.Join(' ', args)}\")";
+            return null;
+        }
+        if (!TryParsePort(args[0], out var port))
+        {
+            error = $"{verb} needs a port from 1 to 65535 (was \"{args[0]}\")";
+            return null;
+        }
+        return create(port);
+    }
+}

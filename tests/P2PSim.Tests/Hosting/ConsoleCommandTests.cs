@@ -1,0 +1,87 @@
+using P2PSim.Hosting.Commands;
+
+namespace P2PSim.Tests.Hosting;
+
+[TestFixture]
+public sealed class ConsoleCommandTests
+{
+    private static readonly string[] Verbs = ["help", "nodes", "send", "neighbours", "list", "crash", "stop", "restart", "add", "publish", "private", "quit"];
+
+    private static ConsoleCommand? Parse(string line) => ConsoleCommand.Parse(line, out _);
+
+    private static string? Error(string line)
+    {
+        ConsoleCommand.Parse(line, out var error);
+        return error;
+    }
+
+    [TestCase("help")]
+    [TestCase("HELP")]
+    [TestCase("?")]
+    [TestCase("  help  ")]
+    public void Help_in_any_case_and_with_spaces_around(string line) => Assert.That(Parse(line), Is.EqualTo(new ConsoleCommand.Help()));
+
+    [Test]
+    public void Each_command_with_its_port()
+    {
+        Assert.Multiple(() =>
+        {
+            Assert.That(Parse("send 6003"), Is.EqualTo(new ConsoleCommand.Send(6003)));
+            Assert.That(Parse("crash 6005"), Is.EqualTo(new ConsoleCommand.Crash(6005)));
+            Assert.That(Parse("stop 5000"), Is.EqualTo(new ConsoleCommand.Stop(5000)));
+            Assert.That(Parse("restart 6005"), Is.EqualTo(new ConsoleCommand.Restart(6005)));
+            Assert.That(Parse("neighbours 6001"), Is.EqualTo(new ConsoleCommand.Neighbours(6001)));
+            Assert.That(Parse("neighbors 6001"), Is.EqualTo(new ConsoleCommand.Neighbours(6001)));
+            Assert.That(Parse("list 6002"), Is.EqualTo(new ConsoleCommand.MessageList(6002)));
+            Assert.That(Parse("add"), Is.EqualTo(new ConsoleCommand.Add(1)));
+            Assert.That(Parse("add 5"), Is.EqualTo(new ConsoleCommand.Add(5)));
+            Assert.That(Parse("nodes"), Is.EqualTo(new ConsoleCommand.Nodes()));
+            Assert.That(Parse("quit"), Is.EqualTo(new ConsoleCommand.Quit()));
+            Assert.That(Parse("exit"), Is.EqualTo(new ConsoleCommand.Quit()));
+        });
+    }
+
+    [Test]
+    public void Group_and_private_messages_keep_their_place_until_they_exist()
+    {
+        Assert.That(Parse("publish 6001 news hello there"), Is.InstanceOf<ConsoleCommand.NotYet>());
+        Assert.That(Parse("private 6001 6002 hi"), Is.InstanceOf<ConsoleCommand.NotYet>());
+    }
+
+    [Test]
+    public void A_blank_line_is_no_command_and_no_error()
+    {
+        Assert.That(Parse("   "), Is.Null);
+        Assert.That(Error("   "), Is.Null);
+    }
+
+    [TestCase("fly 6001", "Unknown command \"fly\"; type help for the list")]
+    [TestCase("send", "send needs a node's port: send <port>, e.g. send 6003")]
+    [TestCase("crash abc", "crash needs a port from 1 to 65535 (was \"abc\")")]
+    [TestCase("crash 70000", "crash needs a port from 1 to 65535 (was \"70000\")")]
+    [TestCase("crash -1", "crash needs a port from 1 to 65535 (was \"-1\")")]
+    [TestCase("stop 6001 6002", "stop takes one port: stop <port> (got \"6001 6002\")")]
+    [TestCase("add 0", "add needs a number of peers from 1 to 1000 (was \"0\")")]
+    [TestCase("add many", "add needs a number of peers from 1 to 1000 (was \"many\")")]
+    [TestCase("add 1 2", "add takes one number: add <n>, e.g. add 3")]
+    [TestCase("help me", "help takes no arguments (got \"me\")")]
+    public void A_bad_command_gives_one_line_saying_what_is_wrong(string line, string error)
+    {
+        Assert.Multiple(() =>
+        {
+            Assert.That(Parse(line), Is.Null);
+            Assert.That(Error(line), Is.EqualTo(error));
+            Assert.That(error, Does.Not.Contain('\n'));
+        });
+    }
+
+    [Test]
+    public void Help_lists_every_command_once()
+    {
+        var verbs = ConsoleCommand.Usage.Select(u => u.Usage.Split(' ')[0]).ToArray();
+        Assert.That(verbs, Is.Unique);
+        Assert.That(verbs, Is.SupersetOf(Verbs));
+        Assert.That(verbs.Where(v => v != "help").Select(v => Error(v) is null || Parse(v) is not null || Error(v)!.StartsWith(v, StringComparison.Ordinal)), Is.All.True,
+            "every listed verb is known to the parser");
+    }
+}
