@@ -37,6 +37,7 @@ internal static class KnownSettings
         (TransportOptions.Section, typeof(TransportOptions)),
         (DemoOptions.Section, typeof(DemoOptions)),
         (LiveViewOptions.Section, typeof(LiveViewOptions)),
+        (SliceOptions.Section, typeof(SliceOptions)),
         (LogOptions.Section, typeof(LogOptions)),
         (ExperimentOptions.Section, typeof(ExperimentOptions)),
     ];
@@ -63,6 +64,14 @@ internal static class KnownSettings
             {
                 continue;
             }
+            if (IsSeedListEntry(key, value, out var listProblem))
+            {
+                if (listProblem is not null)
+                {
+                    problems.Add($"{key} ({source}): {listProblem}");
+                }
+                continue;
+            }
             var setting = Find(key);
             if (setting is null)
             {
@@ -80,6 +89,29 @@ internal static class KnownSettings
             }
         }
         return problems;
+    }
+
+    /// <summary>
+    /// <c>Network:Seeds</c> written as a list: <c>Network:Seeds:&lt;n&gt;:Name|Host|Port</c> (read by <c>SeedListReader</c>,
+    /// which checks names and hosts); a port must be a number here.
+    /// </summary>
+    private static bool IsSeedListEntry(string key, string? value, out string? problem)
+    {
+        problem = null;
+        var parts = key.Split(':');
+        if (parts.Length != 4 || !string.Equals(parts[0], NetworkOptions.Section, StringComparison.OrdinalIgnoreCase)
+            || !string.Equals(parts[1], nameof(NetworkOptions.Seeds), StringComparison.OrdinalIgnoreCase)
+            || !int.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out _)
+            || !new[] { "Name", "Host", "Port" }.Contains(parts[3], StringComparer.OrdinalIgnoreCase))
+        {
+            return false;
+        }
+        if (string.Equals(parts[3], "Port", StringComparison.OrdinalIgnoreCase) && value is not null
+            && !int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out _))
+        {
+            problem = $"'{value}' is not a port number";
+        }
+        return true;
     }
 
     public static KnownSetting? Find(string key) => All.FirstOrDefault(s => string.Equals(s.Name, key, StringComparison.OrdinalIgnoreCase));

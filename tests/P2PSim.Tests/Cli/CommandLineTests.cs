@@ -38,6 +38,9 @@ public sealed class CommandLineTests
     [TestCase("--Netwrk:Peers=3", "Netwrk:Peers (on the command line) is not a setting; did you mean Network:Peers?")]
     [TestCase("--Experiment:Peer=3", "did you mean Experiment:Peers?")]
     [TestCase("--Peer:GossipIntervall=00:00:01", "did you mean Peer:GossipInterval?")]
+    [TestCase("--Network:Seeds:0:Hots=127.0.0.2", "Network:Seeds:0:Hots (on the command line) is not a setting")]
+    [TestCase("--Network:Seeds:0:Port=five", "Network:Seeds:0:Port (on the command line): 'five' is not a port number")]
+    [TestCase("--Slice:Indx=1", "did you mean Slice:Index?")]
     public async Task An_unknown_setting_is_refused_with_the_nearest_setting(string argument, string message)
     {
         var (exit, _, errors) = await RunAsync(argument);

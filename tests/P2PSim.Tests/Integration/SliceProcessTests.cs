@@ -73,7 +73,7 @@ public sealed partial class SliceProcessTests
             var victim = $"{Addresses[0]}:{peerBasePort + Victim}";
             await Eventually.HoldsAsync(() =>
             {
-                if (children.FirstOrDefault(c => c.Stderr.Length > 0) is { } failed)
+                if (children.FirstOrDefault(c => Problems(c.Stderr).Length > 0) is { } failed)
                 {
                     return $"a slice failed: {failed.Stderr}";
                 }
@@ -102,7 +102,7 @@ public sealed partial class SliceProcessTests
                 Assert.Multiple(() =>
                 {
                     Assert.That(children[s].ExitCode, Is.Zero, children[s].Stderr);
-                    Assert.That(children[s].Stderr, Is.Empty);
+                    Assert.That(Problems(children[s].Stderr), Is.Empty);
                     Assert.That(output, Does.Contain($"Slice {s} of {Slices}: runs seeds seed-{(char)('a' + s)} and peers {3 * s}-{(3 * s) + 2} of {Peers}, listening on {Addresses[s]}"));
                     Assert.That(output, Does.Match(@"Delivery: (\d+) of \1 expected receipts \(100\.0 %\); 0 missing"), $"slice {s}:\n{Summary(output)}");
                     Assert.That(output, Does.Not.Contain("FALSE DEATH"), $"slice {s}:\n{Summary(output)}");
@@ -174,4 +174,8 @@ public sealed partial class SliceProcessTests
 
     [GeneratedRegex(@"Messages originated: (\d+) here, (\d+) by peers of other slices")]
     private static partial Regex Originated();
+
+    /// <summary>Standard error but the missing settings file's warning (the slices run in an empty folder).</summary>
+    private static string Problems(string stderr) =>
+        string.Join("\n", stderr.Split('\n').Where(l => l.Trim().Length > 0 && !l.StartsWith("warning: no appsettings.json", StringComparison.Ordinal)));
 }
