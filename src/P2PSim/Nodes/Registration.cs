@@ -16,6 +16,7 @@ internal sealed class Registration
     private readonly IReadOnlyList<NodeEndpoint>?[] _lists;
     private readonly bool[] _truncated;
     private readonly Dictionary<NodeEndpoint, bool[]> _watched = new();
+    private readonly Dictionary<NodeEndpoint, bool[]> _forgotten = new();
     private readonly Random? _random;
     private bool _compact;
     private NodeEndpoint[] _order = [];
@@ -50,7 +51,7 @@ internal sealed class Registration
     public IReadOnlyCollection<NodeEndpoint> Registered => _registered;
 
     /// <summary>
-    /// The peers in the latest peer list of any seed, computed on each call (a peer keeps only the lists, a
+    /// The peers in the latest peer list of any seed but the <see cref="IsForgotten"/> ones, computed on each call (a peer keeps only the lists, a
     /// compact form; the union is needed rarely: on joining and when repairing the overlay).
     /// <para>
     /// The order is a function of the lists alone, never of when they arrived or of hash codes: the seeds in their
@@ -71,6 +72,10 @@ internal sealed class Registration
         if (exclude is { } excluded)
         {
             seen.Add(excluded);
+        }
+        foreach (var gone in _forgotten.Keys)
+        {
+            seen.Add(gone);
         }
         foreach (var list in _lists)
         {
@@ -112,6 +117,23 @@ internal sealed class Registration
     }
 
     public void Unwatch(NodeEndpoint peer) => _watched.Remove(peer);
+
+    /// <summary>
+    /// Whether <paramref name="peer"/> is known to be gone: this peer declared it dead (<see cref="Forget"/>), or a seed's
+    /// fresh list no longer names it although that seed's previous list did (the seed removed it: dead, or left). A
+    /// forgotten peer is left out of <see cref="Known"/>, so a repair does not dial it from another seed's older list.
+    /// </summary>
+    public bool IsForgotten(NodeEndpoint peer) => _forgotten.ContainsKey(peer);
+
+    /// <summary>
+    /// This peer declared <paramref name="peer"/> dead: leave it out of <see cref="Known"/> until it is back (a seed that
+    /// removed it lists it again, or a link to it comes up: <see cref="Remember"/>). Whether the seeds still list it is
+    /// followed apart (<see cref="Watch"/>), for the redials after a partition.
+    /// </summary>
+    public void Forget(NodeEndpoint peer) => _forgotten.TryAdd(peer, new bool[_lists.Length]);
+
+    /// <summary><paramref name="peer"/> is alive after all (a link to it came up): known again.</summary>
+    public void Remember(NodeEndpoint peer) => _forgotten.Remove(peer);
 
     /// <summary>The peer has joined: from now on only a random sample of each list is kept (<see cref="RetainedPerSeed"/>).</summary>
     public void Compact()
@@ -199,8 +221,10 @@ internal sealed class Registration
     }
 
     /// <summary>
-    /// <paramref name="seed"/> sent <paramref name="peers"/>: it replaces that seed's earlier list, so a peer
-    /// the seeds have all dropped is no longer known.
+    /// <paramref name="seed"/> sent <paramref name="peers"/>: it replaces that seed's earlier list. A peer the earlier
+    /// list named and this one does not was removed by the seed: it is forgotten (<see cref="IsForgotten"/>), so the
+    /// other seeds' older lists do not bring it back; it is known again when a seed that removed it lists it again (it
+    /// registered anew).
     /// </summary>
     public void Learn(NodeEndpoint seed, IReadOnlyList<NodeEndpoint> peers)
     {
@@ -208,6 +232,7 @@ internal sealed class Registration
         {
             return;
         }
+        NoteRemovals(position, peers);
         foreach (var (peer, listed) in _watched)
         {
             listed[position] = peers.Contains(peer);
@@ -220,6 +245,44 @@ internal sealed class Registration
         {
             _lists[position] = peers;
             _truncated[position] = false;
+        }
+    }
+
+    /// <summary>
+    /// Forgets the peers the seed at <paramref name="position"/> removed since its previous list (the previous list may be
+    /// a sample: each of its entries is looked up in the whole new list), and remembers again the forgotten peers it
+    /// had removed and lists again.
+    /// </summary>
+    private void NoteRemovals(int position, IReadOnlyList<NodeEndpoint> peers)
+    {
+        var previous = _lists[position];
+        if ((previous is null || previous.Count == 0) && _forgotten.Count == 0)
+        {
+            return;
+        }
+        var now = new HashSet<NodeEndpoint>(peers);
+        List<NodeEndpoint>? back = null;
+        foreach (var (peer, removedBy) in _forgotten)
+        {
+            if (removedBy[position] && now.Contains(peer))
+            {
+                (back ??= []).Add(peer);
+            }
+        }
+        foreach (var peer in back ?? [])
+        {
+            _forgotten.Remove(peer);
+        }
+        foreach (var peer in previous ?? [])
+        {
+            if (!now.Contains(peer))
+            {
+                if (!_forgotten.TryGetValue(peer, out var removedBy))
+                {
+                    _forgotten[peer] = removedBy = new bool[_lists.Length];
+                }
+                removedBy[position] = true;
+            }
         }
     }
 

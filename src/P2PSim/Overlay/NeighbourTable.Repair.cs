@@ -45,7 +45,7 @@ internal sealed partial class NeighbourTable
         }
         while (_candidates.TryDequeue(out var next))
         {
-            if (!_neighbours.ContainsKey(next) && !_dialing.Contains(next) && !_avoid.ContainsKey(next) && next != _self)
+            if (!_neighbours.ContainsKey(next) && !_dialing.Contains(next) && !_avoid.ContainsKey(next) && next != _self && !_known.IsForgotten(next))
             {
                 DialNeighbour(next);
                 return;

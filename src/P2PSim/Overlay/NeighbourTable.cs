@@ -191,6 +191,7 @@ internal sealed partial class NeighbourTable
             return true;
         }
         _avoid.Remove(connection.Listen);
+        _known.Remember(connection.Listen); // alive after all
         if (_suspects.Remove(connection.Listen))
         {
             _known.Unwatch(connection.Listen);
@@ -292,6 +293,7 @@ internal sealed partial class NeighbourTable
         Avoid(endpoint, now);
         _suspects[endpoint] = now + AvoidFor;
         _known.Watch(endpoint);
+        _known.Forget(endpoint); // repairs no longer draw it from the peer lists; the suspect redials follow the seeds
         Repair(now, $"{endpoint} died", AskSeeds.Always);
     }
 

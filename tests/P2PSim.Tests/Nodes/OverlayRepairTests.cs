@@ -422,4 +422,66 @@ public sealed class OverlayRepairTests
         Assert.That(net.EventsOf<DeadNodeReceived>().Where(r => r.Event.Removed), Is.Empty);
         Assert.That(seeds.Select(s => s.PeerList.Count), Is.All.EqualTo(peers.Length));
     }
+
+    /// <summary>
+    /// PeerAt(1) registered with seeds 1 and 2 of 3, both listing Peers(2..6); MaxNeighbours 2, so it dialed two of them,
+    /// which connected; it registers again every 5 s (before the first liveness round at 10 s). Returns the two chosen.
+    /// </summary>
+    private static (MachineProbe<PeerMachine> Peer, NodeEndpoint[] Chosen) PeerOfTwoSeeds()
+    {
+        var options = QuietShortIntervals(o =>
+        {
+            o.MaxNeighbours = 2;
+            o.MinNeighbours = 2;
+            o.ReregisterInterval = TimeSpan.FromSeconds(5);
+        });
+        var randomSeed = RandomSeedRegisteringWith(PeerAt(1), 3, SeedAt(1), SeedAt(2));
+        var peer = new MachineProbe<PeerMachine>(NewPeer(PeerAt(1), Seeds(3), options, randomSeed), T0);
+        peer.Start();
+        foreach (var seed in new[] { SeedAt(1), SeedAt(2) })
+        {
+            peer.ConnectSeed(seed);
+            peer.Receive(seed, new PeerList(Peers(2, 3, 4, 5, 6)));
+            peer.Machine.OnClosed(peer.Connections[seed], "closed", T0);
+        }
+        var chosen = peer.Take().DialTargets();
+        foreach (var neighbour in chosen)
+        {
+            peer.ConnectPeer(neighbour);
+        }
+        peer.Take();
+        return (peer, chosen);
+    }
+
+    [Test]
+    public void A_peer_a_seeds_fresh_list_dropped_is_not_dialed_from_another_seeds_older_list()
+    {
+        var (peer, chosen) = PeerOfTwoSeeds();
+        var dropped = Peers(2, 3, 4, 5, 6).Except(chosen).ToArray();
+
+        // Re-registration at T0 + 5 s: seed 1 answers with a list without the spares (it removed them); seed 2 has not
+        // answered yet, so its list from T0 still names them.
+        peer.Now = T0 + TimeSpan.FromSeconds(5);
+        Assert.That(peer.TimerAt(peer.Now).DialTargets(), Is.EquivalentTo(new[] { SeedAt(1), SeedAt(2) }));
+        peer.ConnectSeed(SeedAt(1));
+        peer.ConnectSeed(SeedAt(2));
+        peer.Receive(SeedAt(1), new PeerList(chosen));
+        peer.Closed(SeedAt(1));
+        peer.Take();
+        peer.Receive(chosen[0], Goodbye.Instance);
+        var repair = peer.Take();
+
+        Assert.That(repair.DialTargets(), Is.EqualTo(new[] { SeedAt(1) }), $"{string.Join(", ", dropped)} were removed by seed 1: not dialed from seed 2's older list");
+        Assert.That(peer.Machine.KnownPeers, Is.EquivalentTo(chosen));
+
+        // Seed 2's fresh list names one of them again (it registered anew with seed 2 only): still forgotten, as seed 1
+        // removed it; when seed 1 lists it again it is known again.
+        peer.Receive(SeedAt(2), new PeerList([.. chosen, dropped[0]]));
+        var afterSeed2 = peer.Machine.KnownPeers.ToArray();
+        peer.ConnectSeed(SeedAt(1)); // the repair asked seed 1 for a fresh list
+        peer.Receive(SeedAt(1), new PeerList([.. chosen, dropped[0]]));
+
+        Assert.That(afterSeed2, Is.EquivalentTo(chosen));
+        Assert.That(peer.Machine.KnownPeers, Is.EquivalentTo(chosen.Append(dropped[0])));
+    }
 }

@@ -215,7 +215,7 @@ public sealed class NeighbourTableTests
     }
 
     [Test]
-    public void A_dead_peer_is_avoided_by_repairs_for_MaxMissedLiveness_plus_one_intervals()
+    public void A_dead_peer_is_not_dialed_by_repairs_from_the_lists_it_was_in_even_after_the_avoid_period()
     {
         var (bench, diedAt) = Peer2DeclaredDead();
 
@@ -225,7 +225,37 @@ public sealed class NeighbourTableTests
         var afterwards = bench.Part.Take().DialTargets();
 
         Assert.That(stillAvoided, Is.Empty);
-        Assert.That(afterwards, Is.EqualTo(new[] { PeerAt(2) }));
+        Assert.That(afterwards, Is.Empty, "forgotten: only the suspect redials (while the seeds list it) dial it again");
+        Assert.That(bench.Known.Known(exclude: bench.Self), Is.EqualTo(new[] { PeerAt(3) }));
+    }
+
+    [Test]
+    public void A_spare_the_seeds_dropped_since_the_join_does_not_replace_a_failed_dial()
+    {
+        var bench = new TableBench(QuietShortIntervals(o => o.MaxNeighbours = 2), Peers(2, 3, 4, 5, 6));
+        bench.Table.Join(T0);
+        var chosen = bench.Part.Take().DialTargets();
+        bench.SeedLists(chosen); // a fresh list: the seed removed the spares (dead, or gone)
+
+        var replacements = new List<NodeEndpoint>();
+        foreach (var failed in chosen)
+        {
+            bench.Table.OnDialFailed(failed, "connection refused", T0);
+            replacements.AddRange(bench.Part.Take().DialTargets());
+        }
+
+        Assert.That(replacements, Is.Empty, "the spares drawn at the join are a stale copy of the list");
+    }
+
+    /// <summary>A link that comes up proves the peer alive: a peer forgotten as dead is known again.</summary>
+    [Test]
+    public void A_dead_peer_that_connects_is_known_again()
+    {
+        var (bench, _) = Peer2DeclaredDead();
+
+        bench.Connect(PeerAt(2), inbound: true);
+
+        Assert.That(bench.Known.Known(exclude: bench.Self), Is.EqualTo(Peers(2, 3)));
     }
 
     [Test]
