@@ -11,6 +11,8 @@ namespace P2PSim.Tests.LiveView;
 [NonParallelizable]
 public sealed class LiveViewBrowserTests
 {
+    private static readonly string[] PluralSamples = ["1 hop", "4 peers", "0 hops"];
+
     private const string Chromium = "/usr/bin/chromium";
 
     [Test]
@@ -51,6 +53,9 @@ public sealed class LiveViewBrowserTests
         await WaitForAsync(tab, "[...document.querySelectorAll('#messages li')].some(li => Number(li.dataset.receipts) > 0)",
             "a message with receipts in the list", ct);
         Assert.That(await tab.Locator("#now-playing").InnerTextAsync(), Does.Contain("reached"));
+        Assert.That(await tab.EvaluateAsync<string[]>("[p2psim.plural(1, 'hop'), p2psim.plural(4, 'peer'), p2psim.plural(0, 'hop')]"),
+            Is.EqualTo(PluralSamples), "the message list counts with Plural's rule");
+        Assert.That(await tab.Locator("#messages").InnerTextAsync(), Does.Not.Contain(" 1 hops").And.Not.Contain(" 1 peers"));
 
         // The crash: the node turns red, its neighbours report it, the seeds' lists shrink.
         var victim = network.Peers[1];

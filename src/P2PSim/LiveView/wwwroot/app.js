@@ -41,6 +41,11 @@
   const portOf = id => id.substring(id.lastIndexOf(':') + 1);
 
   let layoutDue = null;
+  // A count with its noun, singular for one (as Logging/Plural.cs): plural(1, 'hop') is '1 hop', plural(4, 'hop') '4 hops'.
+  function plural(count, singular, pluralForm) {
+    return count + ' ' + (count === 1 ? singular : (pluralForm || singular + 's'));
+  }
+
   function relayout() {
     if (layoutDue) return;
     layoutDue = setTimeout(() => {
@@ -179,10 +184,10 @@
         ? 'links the latest message first arrived over (flood routing: no broadcast tree)'
         : 'links the latest message first arrived over: the broadcast tree (' + model.routing + ' routing)';
       document.getElementById('delivery').textContent = d
-        ? 'delivery so far: ' + d.delivered + ' of ' + d.expected + ' expected receipts (' + (d.ratio * 100).toFixed(1) + ' %), ' + d.messages + ' messages'
+        ? 'delivery so far: ' + d.delivered + ' of ' + d.expected + ' expected receipts (' + (d.ratio * 100).toFixed(1) + ' %), ' + plural(d.messages, 'message')
         : '';
       const dropped = document.getElementById('dropped');
-      dropped.textContent = model.dropped > 0 ? model.dropped + ' view updates dropped (the view fell behind; the network did not)' : 'no view updates dropped';
+      dropped.textContent = model.dropped > 0 ? plural(model.dropped, 'view update') + ' dropped (the view fell behind; the network did not)' : 'no view updates dropped';
       dropped.classList.toggle('some', model.dropped > 0);
 
       const listing = new Map();
@@ -207,7 +212,7 @@
         const li = document.createElement('li');
         li.dataset.receipts = m.receipts.length;
         const hops = m.receipts.reduce((h, r) => Math.max(h, r.hop), 0);
-        li.textContent = '[' + m.id + '] from ' + portOf(m.origin) + ': reached ' + m.receipts.length + ' peers in ' + hops + ' hops';
+        li.textContent = '[' + m.id + '] from ' + portOf(m.origin) + ': reached ' + plural(m.receipts.length, 'peer') + ' in ' + plural(hops, 'hop');
         return li;
       }));
 
@@ -270,5 +275,5 @@
   connect();
 
   // For tests and the curious (browser console): the model and the graph.
-  window.p2psim = { model, cy };
+  window.p2psim = { model, cy, plural };
 })();
