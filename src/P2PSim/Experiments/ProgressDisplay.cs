@@ -41,7 +41,8 @@ internal static class ProgressDisplay
                     {
                         if (current is null || current.Description.Split(' ')[0] != p.Phase)
                         {
-                            Finish(current);
+                            // The counts the next phase starts from are the ones this phase ended with: its line shows them.
+                            Finish(current, p);
                             current = context.AddTask(p.Phase);
                             current.State.Update<long>(ReceiptsAtStart, _ => p.FirstReceipts);
                         }
@@ -49,24 +50,35 @@ internal static class ProgressDisplay
                         current.IsIndeterminate = total is null;
                         current.MaxValue = total ?? 1;
                         current.Value = done;
-                        current.Description = string.Create(CultureInfo.InvariantCulture,
-                            $"{p.Phase} [grey]peers {p.PeersJoined}/{p.Peers}, messages {p.MessagesPublished}, receipts {p.FirstReceipts:N0}[/]");
-                        current.State.Update<long>(ReceiptsNow, _ => p.FirstReceipts);
+                        Describe(current, p.Phase, p);
                     }
                 }
                 result = await run(Report).ConfigureAwait(false);
                 lock (gate)
                 {
-                    Finish(current);
+                    Finish(current, final: null);
                 }
             }).ConfigureAwait(false);
         return result;
     }
 
-    private static void Finish(ProgressTask? task)
+    /// <summary>The phase's line with the counts of <paramref name="p"/> (of any phase: the counts are the run's).</summary>
+    private static void Describe(ProgressTask task, string phase, ExperimentProgress p)
+    {
+        task.Description = string.Create(CultureInfo.InvariantCulture,
+            $"{phase} [grey]peers {p.PeersJoined}/{p.Peers}, messages {p.MessagesPublished}, receipts {p.FirstReceipts:N0}[/]");
+        task.State.Update<long>(ReceiptsNow, _ => p.FirstReceipts);
+    }
+
+    /// <summary>A phase ended: its bar full, its line with <paramref name="final"/>'s counts (null: the last ones it was sent).</summary>
+    private static void Finish(ProgressTask? task, ExperimentProgress? final)
     {
         if (task is not null)
         {
+            if (final is not null)
+            {
+                Describe(task, task.Description.Split(' ')[0], final);
+            }
             task.IsIndeterminate = false;
             task.Value = task.MaxValue;
             task.StopTask();
