@@ -25,8 +25,8 @@ public static class P2PSimServiceCollectionExtensions
         AddValidatedOptions<NetworkOptions, NetworkOptionsValidator>(services, configuration, NetworkOptions.Section);
         services.Configure<NetworkOptions>(o => SeedListReader.Apply(configuration.GetSection(NetworkOptions.Section), o)); // Network:Seeds as a list
         services.AddSingleton<IValidateOptions<NetworkOptions>, SeedListValidator>();
-        services.AddSingleton<IValidateOptions<NetworkOptions>, OpenFilesValidator>();
         AddValidatedOptions<SliceOptions, SliceOptionsValidator>(services, configuration, SliceOptions.Section);
+        services.AddSingleton<IValidateOptions<SliceOptions>, OpenFilesValidator>(); // this process's nodes only
         AddValidatedOptions<PeerOptions, PeerOptionsValidator>(services, configuration, PeerOptions.Section);
         AddValidatedOptions<TransportOptions, TransportOptionsValidator>(services, configuration, TransportOptions.Section);
         AddValidatedOptions<SeedOptions, SeedOptionsValidator>(services, configuration, SeedOptions.Section);
