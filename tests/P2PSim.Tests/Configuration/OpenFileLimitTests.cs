@@ -97,4 +97,19 @@ public sealed class OpenFileLimitTests
         Assert.That(Refusal(("Network:Peers", "6000"), ("Network:RandomSeed", "7"), ("Slice:Count", "3"), ("Slice:Index", "2")), Is.Null);
         Assert.That(Refusal(("Network:Peers", "6000")), Does.Contain("Network:Peers (6000) needs about"));
     }
+
+    [Test]
+    public void The_process_queue_budget_is_sized_by_the_nodes_of_this_slice()
+    {
+        var config = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Network:Peers"] = "6000", ["Network:RandomSeed"] = "7", ["Slice:Count"] = "3", ["Slice:Index"] = "1",
+        }).Build();
+        using var services = new ServiceCollection().AddLogging().AddP2PSim(config).BuildServiceProvider();
+
+        Assert.That(services.GetRequiredService<P2PSim.Transport.QueueBudget>().LimitBytes,
+            Is.EqualTo(QueueBudget(2001)), "seed-1 and peers 2000-3999, not the whole network's 6,003 nodes");
+    }
+
+    private static long QueueBudget(int nodes) => P2PSim.Transport.QueueBudget.BytesFor(0, nodes);
 }
