@@ -102,17 +102,37 @@ internal sealed class NetworkOptionsValidator : IValidateOptions<NetworkOptions>
     }
 }
 
-/// <summary>The demo's network must fit into the files this process may open (see <see cref="OpenFileLimit"/>).</summary>
-internal sealed class OpenFilesValidator(IOptions<PeerOptions> peer) : IValidateOptions<NetworkOptions>
+/// <summary>
+/// The nodes this process runs must fit into the files it may open (see <see cref="OpenFileLimit"/>): the whole network
+/// with one slice, this slice's seeds and peers with several (<see cref="SliceLayout"/>), each process having its own
+/// budget. Validates <see cref="SliceOptions"/> because it needs them and the network; validating
+/// <see cref="NetworkOptions"/> instead would read the slice options, whose validation reads the network's again.
+/// </summary>
+internal sealed class OpenFilesValidator(IOptions<NetworkOptions> network, IOptions<PeerOptions> peer) : IValidateOptions<SliceOptions>
 {
-    public ValidateOptionsResult Validate(string? name, NetworkOptions o)
+    public ValidateOptionsResult Validate(string? name, SliceOptions o)
     {
-        if (SettingsChecks.ValidOrNull(peer) is not { } peers)
+        if (SettingsChecks.ValidOrNull(network) is not { } n || SettingsChecks.ValidOrNull(peer) is not { } peers
+            || o.Count < 1 || o.Index < 0 || o.Index >= o.Count)
         {
-            return ValidateOptionsResult.Skip;
+            return ValidateOptionsResult.Skip; // their own validators say what is wrong
         }
-        var tooMany = OpenFileLimit.Check($"{NetworkOptions.Section}:Peers", o.Peers, o.Seeds, peers.MaxNeighbours, OpenFileLimit.Current());
+        var tooMany = Check(SliceLayout.From(n, o), peers.MaxNeighbours, OpenFileLimit.Current());
         return tooMany is null ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(tooMany);
+    }
+
+    /// <summary>Null when <paramref name="layout"/>'s nodes fit in <paramref name="limit"/> open files; else why not.</summary>
+    public static string? Check(SliceLayout layout, int maxNeighbours, long? limit)
+    {
+        ArgumentNullException.ThrowIfNull(layout);
+        var peers = $"{NetworkOptions.Section}:Peers";
+        if (layout.Count == 1)
+        {
+            return OpenFileLimit.Check(peers, layout.PeerCount, layout.LocalSeeds.Count, maxNeighbours, limit);
+        }
+        var refusal = OpenFileLimit.Check($"Slice {layout.Index} of {layout.Count} ({SliceOptions.Section}:Index), its share of {peers}",
+            layout.PeerCount, layout.LocalSeeds.Count, maxNeighbours, limit);
+        return refusal is null ? null : $"{refusal} Or cut the network into more slices ({SliceOptions.Section}:Count).";
     }
 }
 

@@ -25,8 +25,8 @@ public static class P2PSimServiceCollectionExtensions
         AddValidatedOptions<NetworkOptions, NetworkOptionsValidator>(services, configuration, NetworkOptions.Section);
         services.Configure<NetworkOptions>(o => SeedListReader.Apply(configuration.GetSection(NetworkOptions.Section), o)); // Network:Seeds as a list
         services.AddSingleton<IValidateOptions<NetworkOptions>, SeedListValidator>();
-        services.AddSingleton<IValidateOptions<NetworkOptions>, OpenFilesValidator>();
         AddValidatedOptions<SliceOptions, SliceOptionsValidator>(services, configuration, SliceOptions.Section);
+        services.AddSingleton<IValidateOptions<SliceOptions>, OpenFilesValidator>(); // this process's nodes only
         AddValidatedOptions<PeerOptions, PeerOptionsValidator>(services, configuration, PeerOptions.Section);
         AddValidatedOptions<TransportOptions, TransportOptionsValidator>(services, configuration, TransportOptions.Section);
         AddValidatedOptions<SeedOptions, SeedOptionsValidator>(services, configuration, SeedOptions.Section);
@@ -34,12 +34,13 @@ public static class P2PSimServiceCollectionExtensions
         AddValidatedOptions<DemoOptions, DemoOptionsValidator>(services, configuration, DemoOptions.Section);
         AddValidatedOptions<LogOptions, LogOptionsValidator>(services, configuration, LogOptions.Section);
 
-        // One queue budget for the whole process: every node's transport charges its queued frames to it.
+        // One queue budget for the whole process: every node's transport charges its queued frames to it. Sized by the
+        // nodes this process runs (its slice), not by the whole network.
         services.TryAddSingleton(sp =>
         {
-            var network = sp.GetRequiredService<IOptions<NetworkOptions>>().Value;
+            var layout = SliceLayout.From(sp.GetRequiredService<IOptions<NetworkOptions>>().Value, sp.GetRequiredService<IOptions<SliceOptions>>().Value);
             var transport = sp.GetRequiredService<IOptions<TransportOptions>>().Value;
-            return new QueueBudget(QueueBudget.BytesFor(transport.ProcessQueueBytes, network.Seeds + network.Peers));
+            return new QueueBudget(QueueBudget.BytesFor(transport.ProcessQueueBytes, layout.LocalSeeds.Count + layout.PeerCount));
         });
         services.AddSingleton<NodeDirectory>();
         services.AddSingleton<SeedBook>();

@@ -1,4 +1,8 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using P2PSim.Configuration;
+using P2PSim.Hosting;
 
 namespace P2PSim.Tests.Configuration;
 
@@ -35,4 +39,77 @@ public sealed class OpenFileLimitTests
         }
         Assert.That(OpenFileLimit.Current(), Is.GreaterThan(0));
     }
+
+    [Test]
+    public void Each_slice_counts_only_its_own_nodes_so_three_slices_of_6000_peers_fit_where_one_process_does_not()
+    {
+        var network = new NetworkOptions { Peers = 6000, Seeds = 3 };
+
+        Assert.Multiple(() =>
+        {
+            for (var index = 0; index < 3; index++)
+            {
+                var layout = SliceLayout.From(network, new SliceOptions { Index = index, Count = 3 });
+                Assert.That(layout.PeerCount, Is.EqualTo(2000));
+                Assert.That(OpenFilesValidator.Check(layout, maxNeighbours: 4, limit: 20_000), Is.Null, $"slice {index}: 2000 x 9 + 1 seed + 200 = 18,201");
+            }
+            var whole = OpenFilesValidator.Check(SliceLayout.From(network, new SliceOptions()), maxNeighbours: 4, limit: 20_000);
+            Assert.That(whole, Does.StartWith("Network:Peers (6000) needs about 54203 open files"));
+        });
+    }
+
+    [Test]
+    public void A_slice_too_big_for_its_process_is_refused_naming_the_slice_and_more_slices_as_a_way_out()
+    {
+        var layout = SliceLayout.From(new NetworkOptions { Peers = 6000, Seeds = 3 }, new SliceOptions { Index = 1, Count = 2 });
+
+        var refusal = OpenFilesValidator.Check(layout, maxNeighbours: 4, limit: 20_000);
+
+        Assert.That(refusal, Does.StartWith("Slice 1 of 2 (Slice:Index), its share of Network:Peers (3000) needs about 27201 open files"));
+        Assert.That(refusal, Does.EndWith("Or cut the network into more slices (Slice:Count)."));
+    }
+
+    [Test]
+    public void The_host_checks_the_slice_this_process_runs_at_start_up()
+    {
+        // The wiring: validated with the slice settings (no cycle between the network's and the slice's validation).
+        static string? Refusal(params (string Key, string Value)[] settings)
+        {
+            var config = new ConfigurationBuilder()
+                .AddInMemoryCollection(settings.Select(s => new KeyValuePair<string, string?>(s.Key, s.Value))).Build();
+            using var services = new ServiceCollection().AddLogging().AddP2PSim(config).BuildServiceProvider();
+            try
+            {
+                _ = services.GetRequiredService<IOptions<SliceOptions>>().Value;
+                return null;
+            }
+            catch (OptionsValidationException ex)
+            {
+                return ex.Message;
+            }
+        }
+        var limit = OpenFileLimit.Current();
+        if (limit is not { } max || max < OpenFileLimit.Needed(2000, 1, 4) || max >= OpenFileLimit.Needed(6000, 3, 4))
+        {
+            Assert.Ignore($"needs an open-file limit between what a slice and the whole network need (this process: {limit})");
+        }
+
+        Assert.That(Refusal(("Network:Peers", "6000"), ("Network:RandomSeed", "7"), ("Slice:Count", "3"), ("Slice:Index", "2")), Is.Null);
+        Assert.That(Refusal(("Network:Peers", "6000")), Does.Contain("Network:Peers (6000) needs about"));
+    }
+
+    [Test]
+    public void The_process_queue_budget_is_sized_by_the_nodes_of_this_slice()
+    {
+        var config = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Network:Peers"] = "6000", ["Network:RandomSeed"] = "7", ["Slice:Count"] = "3", ["Slice:Index"] = "1",
+        }).Build();
+        using var services = new ServiceCollection().AddLogging().AddP2PSim(config).BuildServiceProvider();
+
+        Assert.That(services.GetRequiredService<P2PSim.Transport.QueueBudget>().LimitBytes,
+            Is.EqualTo(QueueBudget(2001)), "seed-1 and peers 2000-3999, not the whole network's 6,003 nodes");
+    }
+
+    private static long QueueBudget(int nodes) => P2PSim.Transport.QueueBudget.BytesFor(0, nodes);
 }

@@ -358,6 +358,7 @@ public sealed class CrashSequencePropertyTests
     public void Spanning_delivers_every_surviving_message_exactly_once_to_every_live_peer_of_a_connected_overlay() => Property(Routing.Spanning);
 
     [Test]
+    [Category(LongRuns.Category)]
     [Explicit("Long run: 3,000 new random cases per routing, a failure shrunk (about 45 s for flood or tree, 2.5 min for spanning, on 2 cores).")]
     public void Random_crash_sequences_explored_at_length([Values] Routing routing) => Property(routing, randomCases: 3_000);
 

@@ -11,6 +11,7 @@ namespace P2PSim.Tests.Experiments;
 /// collections a lot on machines where the default gen0 budget is small.
 /// </summary>
 [TestFixture]
+[Category(LongRuns.Category)]
 [Explicit("Minutes of CPU and gigabytes of memory; run by hand in Release.")]
 [Category("Scale")]
 public sealed class ScaleMeasurementTests

@@ -22,26 +22,15 @@ public sealed partial class SliceProcessTests
     private const int Victim = 1; // a peer of slice 0 (peers 0-2)
     private static readonly IPAddress[] Addresses = [.. Enumerable.Range(2, Slices).Select(i => IPAddress.Parse($"127.0.0.{i}"))];
 
-    private string _workingDirectory = null!;
+    private TempDirectory _directory = null!;
+
+    private string WorkingDirectory => _directory.Path;
 
     [SetUp]
-    public void CreateWorkingDirectory()
-    {
-        _workingDirectory = Path.Combine(Path.GetTempPath(), "p2psim-slices", Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(_workingDirectory);
-    }
+    public void CreateWorkingDirectory() => _directory = TempDirectory.Create("p2psim-slices");
 
     [TearDown]
-    public void RemoveWorkingDirectory()
-    {
-        try
-        {
-            Directory.Delete(_workingDirectory, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-    }
+    public void RemoveWorkingDirectory() => _directory.Dispose();
 
     [Test]
     [CancelAfter(90_000)]
@@ -67,7 +56,7 @@ public sealed partial class SliceProcessTests
             for (var s = 0; s < Slices; s++)
             {
                 // Seed j runs in slice j % Count by default: each slice runs one seed, on its own address.
-                children.Add(ChildProcess.Start(_workingDirectory,
+                children.Add(ChildProcess.Start(WorkingDirectory,
                     [.. network, $"--Slice:Index={s}", $"--Slice:BindAddress={Addresses[s]}", $"--Logs:Directory=logs-{s}"]));
             }
             var victim = $"{Addresses[0]}:{peerBasePort + Victim}";
@@ -115,7 +104,7 @@ public sealed partial class SliceProcessTests
                 totals.Add(here + int.Parse(counts.Groups[2].Value, CultureInfo.InvariantCulture));
                 Assert.That(here, s == 0 ? Is.InRange(2 * MessagesPerPeer, 3 * MessagesPerPeer) : Is.EqualTo(3 * MessagesPerPeer), $"slice {s}: messages of its own peers (the victim's are fewer)");
                 // Each slice logs its own nodes, one file per node.
-                Assert.That(Directory.GetFiles(Path.Combine(_workingDirectory, $"logs-{s}"), "Log_*.txt"), Has.Length.EqualTo(4), $"slice {s}: one seed and three peers");
+                Assert.That(Directory.GetFiles(Path.Combine(WorkingDirectory, $"logs-{s}"), "Log_*.txt"), Has.Length.EqualTo(4), $"slice {s}: one seed and three peers");
             }
             Assert.That(totals.Distinct().Count(), Is.EqualTo(1), $"every slice knows every message of the network: {string.Join(", ", totals)}");
         }

@@ -24,6 +24,7 @@ public sealed class FrameCodecFuzzTests
         Fuzz(100_000, Seed, ct);
 
     [Test]
+    [Category(LongRuns.Category)]
     [Explicit("Long run: ten times the cases of the normal suite (about a minute).")]
     [CancelAfter(900_000)]
     public void TryRead_survives_1000000_hostile_inputs_whole_and_in_chunks(CancellationToken ct) =>
