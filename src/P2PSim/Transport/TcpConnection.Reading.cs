@@ -195,13 +195,15 @@ internal sealed partial class TcpConnection
         {
             // Answered here (a Ping's Pong): the reply goes out ahead of every queued gossip frame and does not wait
             // for whatever the node still has to process. The node never sees the frame.
-            if (_queues.TryEnqueue(reply, SendClass.Control, FrameCodec.FrameSize(reply)) == SendQueues.Outcome.Full)
+            // Counted before the write loop may send it: whoever has the Pong sees the echo counted.
+            if (_queues.TryEnqueue(reply, SendClass.Control, FrameCodec.FrameSize(reply), wake: false) == SendQueues.Outcome.Full)
             {
                 OnQueueFull(reply, SendClass.Control);
             }
             else
             {
                 _owner.CountEcho();
+                _queues.Wake();
             }
             return null;
         }
