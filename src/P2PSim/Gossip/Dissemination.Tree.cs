@@ -238,7 +238,10 @@ internal sealed partial class Dissemination
         {
             if (_links.TryGetValue(announcer.From, out var link) && _table.Entries.GetValueOrDefault(announcer.From)?.Connection is { } connection)
             {
-                link.Lazy = _spanningTree is not null && link.Lazy; // spanning: a pull, the link stays as it was
+                if (_spanningTree is null)
+                {
+                    link.Lazy = false; // tree: the grafted link joins the tree; spanning: a pull, the link stays as it was
+                }
                 _out.Send(connection, new Graft([id]));
                 _grafted[id] = announcer.From;
                 missing.Due = now + RetryWait(missing.Grafts++);
