@@ -1,0 +1,205 @@
+using P2PSim.Configuration;
+using P2PSim.Gossip;
+using P2PSim.Liveness;
+using P2PSim.Overlay;
+using P2PSim.Protocol;
+
+namespace P2PSim.Nodes;
+
+/// <summary>
+/// One overlay and what travels on it, as iroh-gossip's <c>topic.rs</c> composes <c>hyparview.rs</c> and
+/// <c>plumtree.rs</c> for one topic: a <see cref="NeighbourTable"/> (who the neighbours are), a
+/// <see cref="LivenessMonitor"/> (whether they are alive) and a <see cref="Dissemination"/> (how a message spreads), wired
+/// to each other through the table's small events. A peer runs one for the whole network's overlay and may run more (one
+/// per group it is a member of); they share the node's seeded <see cref="Random"/> and its outbox, and know nothing of
+/// each other. What a topic needs from the rest of the peer comes in as delegates: where its known peers come from, how
+/// to ask the seeds for more, and what to do with a neighbour it declared dead.
+/// Pure: actions go to the node's <see cref="Outbox"/>.
+/// </summary>
+internal sealed class Topic
+{
+    private readonly NeighbourTable _table;
+    private readonly LivenessMonitor _liveness;
+    private readonly Dissemination _dissemination;
+    private readonly bool _tree;
+
+    /// <param name="known">The peers its neighbours are chosen from.</param>
+    /// <param name="requestPeerLists">A repair that wants fresh lists asks for them; returns the seeds asked.</param>
+    /// <param name="neighbourDied">A neighbour was declared dead (after it left the table).</param>
+    /// <param name="reportDuplicates">See <see cref="Dissemination"/>.</param>
+    /// <param name="gossip">The routing and its timings; null: flooding with the defaults.</param>
+    public Topic(NodeEndpoint self, PeerOptions options, Random random, Outbox outbox, Registration known,
+        Func<DateTimeOffset, IReadOnlyList<NodeEndpoint>> requestPeerLists, Action<NodeEndpoint, DateTimeOffset> neighbourDied,
+        bool reportDuplicates, GossipOptions? gossip)
+    {
+        _table = new NeighbourTable(self, options, random, outbox, known)
+        {
+            NeighbourUp = OnNeighbourUp,
+            LinkLost = (endpoint, now) =>
+            {
+                _liveness!.OnLinkLost(endpoint);
+                _dissemination!.OnLinkLost(endpoint, now);
+            },
+            NeighbourRemoved = OnNeighbourRemoved,
+            NeighbourDied = neighbourDied,
+            RequestPeerLists = requestPeerLists,
+            LinksChanged = () => _dissemination!.OnLinksChanged(),
+        };
+        ByConnection = _table.ByConnection;
+        _liveness = new LivenessMonitor(options, outbox, _table);
+        _dissemination = new Dissemination(self, options, outbox, _table, reportDuplicates, gossip, random);
+        _tree = _dissemination.Routing != Routing.Flood;
+    }
+
+    /// <summary>
+    /// The neighbour of each current link, for reading only: the peer looks every frame up here (see
+    /// <see cref="NeighbourTable.ByConnection"/>).
+    /// </summary>
+    public Dictionary<ConnectionId, NodeEndpoint> ByConnection { get; }
+
+    public Routing Routing => _dissemination.Routing;
+
+    /// <summary>Tree routing: links in the tree (pushed to) and links announced to only.</summary>
+    public (int Eager, int Lazy) TreeLinks => _dissemination.TreeLinks;
+
+    /// <summary>Tree routing: whether the link to <paramref name="neighbour"/> is lazy; null: no such link.</summary>
+    public bool? IsLazyLink(NodeEndpoint neighbour) => _dissemination.IsLazy(neighbour);
+
+    /// <summary>Neighbours with a live connection.</summary>
+    public IEnumerable<NodeEndpoint> ConnectedNeighbours => _table.ConnectedNeighbours;
+
+    /// <summary>Every neighbour, connected or being retried.</summary>
+    public IReadOnlyCollection<NodeEndpoint> Neighbours => _table.Entries.Keys;
+
+    /// <summary>True once the neighbours were chosen.</summary>
+    public bool Joined => _table.Joined;
+
+    /// <summary>Joined, and every neighbour dial it started has either connected or failed.</summary>
+    public bool Settled => _table.Settled;
+
+    public int Originated => _dissemination.Originated;
+
+    public long Received => _dissemination.Received;
+
+    public long Duplicates => _dissemination.Duplicates;
+
+    public long Refused => _dissemination.Refused;
+
+    public MessageList Messages => _dissemination.Messages;
+
+    public MessageHistory History => _dissemination.History;
+
+    /// <summary>When this topic next needs the clock: its liveness round, and on a tree its announcement flush and graft timers.</summary>
+    public DateTimeOffset? NextDeadline => _tree ? WakeScheduler.Earliest(_liveness.NextRound, _dissemination.NextDeadline) : _liveness.NextRound;
+
+    /// <summary>Choose the neighbours from the known peers and start checking their liveness.</summary>
+    public void Join(DateTimeOffset now)
+    {
+        _table.Join(now);
+        _liveness.Begin(now);
+    }
+
+    /// <summary>A repair: dial known peers when short of neighbours (<see cref="NeighbourTable.Repair"/>).</summary>
+    public void Repair(DateTimeOffset now, string trigger, AskSeeds ask) => _table.Repair(now, trigger, ask);
+
+    /// <summary>A link for this topic completed its handshake. False: it was refused (nothing about the timer changed).</summary>
+    public bool OnConnected(ConnectionInfo connection, DateTimeOffset now) => _table.OnConnected(connection, now);
+
+    public void OnDialFailed(NodeEndpoint target, string reason, DateTimeOffset now) => _table.OnDialFailed(target, reason, now);
+
+    /// <summary>A connection closed; true when it was one of this topic's links (current or replaced).</summary>
+    public bool OnClosed(ConnectionId connection, string reason, DateTimeOffset now) => _table.OnClosed(connection, reason, now);
+
+    /// <summary>
+    /// A frame from neighbour <paramref name="from"/> on its link <paramref name="connection"/>. Returns whether a deadline
+    /// may have moved (the peer then asks for its next wake-up): not after a ping, a pong or a flooded message, the bulk of
+    /// all traffic.
+    /// </summary>
+    public bool OnMessage(ConnectionId connection, NodeEndpoint from, Message message, DateTimeOffset now)
+    {
+        switch (message)
+        {
+            case Protocol.Gossip gossip when Dissemination.Violation(from, gossip) is { } violation:
+                _table.OnViolation(connection, from, violation, now);
+                return true;
+            case Protocol.Gossip gossip:
+                _dissemination.OnGossip(connection, from, gossip, now);
+                return _tree; // on a tree, announcements may now wait for their flush
+            case Ping ping:
+                _liveness.OnPing(connection, ping);
+                return false;
+            case Pong pong:
+                _liveness.OnPong(from, pong);
+                return false;
+            case Digest digest:
+                _dissemination.OnDigest(connection, from, digest, now);
+                return true;
+            case Want want:
+                _dissemination.OnWant(connection, from, want, now);
+                return true;
+            case IHave ihave:
+                _dissemination.OnIHave(from, ihave, now);
+                return true;
+            case Graft graft:
+                _dissemination.OnGraft(connection, from, graft);
+                return true;
+            case Prune:
+                _dissemination.OnPrune(connection, from);
+                return true;
+            case TreeAdvert advert:
+                _dissemination.OnTreeAdvert(connection, from, advert, now);
+                return true;
+            case Goodbye:
+                _table.OnGoodbye(connection, from, now);
+                return true;
+            default:
+                _table.OnViolation(connection, from, $"a peer does not accept {message.Type} from a peer", now);
+                return true;
+        }
+    }
+
+    /// <summary>On the node's timer, before anything else: forget expired ids, flush announcements, graft what is missing.</summary>
+    public void OnTimer(DateTimeOffset now)
+    {
+        _dissemination.Expire(now);
+        _dissemination.OnTimer(now);
+    }
+
+    /// <summary>On the node's timer: run the liveness round if it is due (with the repairs and catch-up retries it brings).</summary>
+    public void RunRoundIfDue(DateTimeOffset now)
+    {
+        if (!_liveness.RoundDue(now))
+        {
+            return;
+        }
+        _dissemination.ForgetStaleOffers(now);
+        _dissemination.RetryLapsedRequests(now);
+        _liveness.RunRound(now);
+        _table.Repair(now, "liveness round", AskSeeds.IfShort);
+        _table.RetrySuspects(now);
+        _liveness.ScheduleNext(now);
+    }
+
+    /// <summary>Originates one message now and sends it on; returns its id.</summary>
+    public MessageId Originate(DateTimeOffset now) => _dissemination.Originate(now);
+
+    /// <summary>Clean leave: no more rounds or requests, goodbye on every live link. Returns the neighbours told.</summary>
+    public int Leave(DateTimeOffset now)
+    {
+        _liveness.Stop();
+        _dissemination.Stop();
+        return _table.Leave(now);
+    }
+
+    private void OnNeighbourUp(NodeEndpoint neighbour, ConnectionId connection, DateTimeOffset now)
+    {
+        _liveness.OnNeighbourUp(neighbour);
+        _dissemination.OnNeighbourUp(neighbour, connection, now);
+    }
+
+    private void OnNeighbourRemoved(NodeEndpoint neighbour, DateTimeOffset now)
+    {
+        _liveness.OnNeighbourRemoved(neighbour);
+        _dissemination.OnNeighbourRemoved(neighbour, now);
+    }
+}
