@@ -164,6 +164,39 @@ public sealed record SeedUnreachable(DateTimeOffset At, NodeEndpoint Seed, strin
 /// <summary>The peer is leaving cleanly and says goodbye.</summary>
 public sealed record Leaving(DateTimeOffset At, int Neighbours, int Seeds) : NodeEvent(At);
 
+// ---- Groups ----
+
+/// <summary>
+/// Something that happened in the overlay of group <paramref name="Group"/>, one of this peer's groups: <paramref name="Event"/>
+/// is what its parts raised (a neighbour connected, a message received, a death), as the whole network's parts raise it;
+/// it is wrapped so that nothing counts a group's neighbours or messages as the whole network's.
+/// </summary>
+public sealed record GroupEvent(DateTimeOffset At, string Group, NodeEvent Event) : NodeEvent(At);
+
+/// <summary>This peer joined group <paramref name="Group"/> (at start, or by command): it asks its seeds for the members.</summary>
+public sealed record GroupJoined(DateTimeOffset At, string Group) : NodeEvent(At);
+
+/// <summary>This peer left group <paramref name="Group"/>: goodbye to its <paramref name="Neighbours"/> neighbours there, and to the group at its seeds.</summary>
+public sealed record GroupLeft(DateTimeOffset At, string Group, int Neighbours) : NodeEvent(At);
+
+/// <summary>
+/// <paramref name="Peer"/> dialed this peer for a link of group <paramref name="Group"/>, which this peer is not in (it never
+/// joined, or it left): it said goodbye on the link and closed it.
+/// </summary>
+public sealed record GroupLinkRefused(DateTimeOffset At, NodeEndpoint Peer, string Group) : NodeEvent(At);
+
+/// <summary>A seed answered this peer's <c>GroupJoin</c> with the members of <paramref name="Group"/> it knows.</summary>
+public sealed record GroupMembersReceived(DateTimeOffset At, NodeEndpoint Seed, string Group, IReadOnlyList<NodeEndpoint> Members) : NodeEvent(At);
+
+/// <summary>
+/// Seed: <paramref name="Peer"/> joined group <paramref name="Group"/> (<paramref name="Again"/>: it was a member already),
+/// which now has <paramref name="Members"/> members here; it was sent <paramref name="MembersSent"/>.
+/// </summary>
+public sealed record GroupMemberJoined(DateTimeOffset At, NodeEndpoint Peer, string Group, bool Again, int Members, IReadOnlyList<NodeEndpoint> MembersSent) : NodeEvent(At);
+
+/// <summary>Seed: <paramref name="Peer"/> left group <paramref name="Group"/>, which now has <paramref name="Members"/> members here.</summary>
+public sealed record GroupMemberLeft(DateTimeOffset At, NodeEndpoint Peer, string Group, int Members) : NodeEvent(At);
+
 // ---- Any node ----
 
 /// <summary>A remote broke the protocol; its connection is closed.</summary>

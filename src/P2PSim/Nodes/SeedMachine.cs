@@ -33,7 +33,7 @@ namespace P2PSim.Nodes;
 /// seed's port only when it binds); it must not change once peers run.
 /// </param>
 /// <param name="peerExpiry">How long a listed peer may go without registering before it is removed; zero: for ever.</param>
-public sealed class SeedMachine(NodeEndpoint self, Random random, int maxPeersPerList = 1000, IReadOnlyList<NodeEndpoint>? seeds = null, TimeSpan peerExpiry = default) : NodeMachine(self)
+public sealed partial class SeedMachine(NodeEndpoint self, Random random, int maxPeersPerList = 1000, IReadOnlyList<NodeEndpoint>? seeds = null, TimeSpan peerExpiry = default) : NodeMachine(self)
 {
     /// <summary>
     /// A check whose dial has not come back after this long is presumed lost (a dial always ends in OnConnected or
@@ -134,6 +134,12 @@ public sealed class SeedMachine(NodeEndpoint self, Random random, int maxPeersPe
         {
             case Register when info.Role == NodeRole.Peer:
                 OnRegister(info, now);
+                break;
+            case GroupJoin join when info.Role == NodeRole.Peer:
+                OnGroupJoin(info, join, now);
+                break;
+            case GroupLeave leave when info.Role == NodeRole.Peer:
+                OnGroupLeave(info, leave, now);
                 break;
             case DeadNode report:
                 OnDeadNode(info, report, now);
@@ -382,6 +388,7 @@ public sealed class SeedMachine(NodeEndpoint self, Random random, int maxPeersPe
             return false;
         }
         _order.Remove(peer);
+        LeaveAllGroups(peer);
         return true;
     }
 
@@ -414,14 +421,20 @@ public sealed class SeedMachine(NodeEndpoint self, Random random, int maxPeersPe
     private static IPAddress Normalize(IPAddress address) => address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
 
     /// <summary>The PL for one registrant: every other peer, or a random sample of them when there are too many.</summary>
-    private NodeEndpoint[] Sample(NodeEndpoint registrant)
+    private NodeEndpoint[] Sample(NodeEndpoint registrant) => Sample(_order, registrant, _peers.ContainsKey(registrant));
+
+    /// <summary>
+    /// Every peer of <paramref name="list"/> but <paramref name="registrant"/> (<paramref name="listed"/>: it is in the
+    /// list), or a random sample of <c>maxPeersPerList</c> of them when there are more.
+    /// </summary>
+    private NodeEndpoint[] Sample(List<NodeEndpoint> list, NodeEndpoint registrant, bool listed)
     {
-        var others = _order.Count - (_peers.ContainsKey(registrant) ? 1 : 0);
+        var others = list.Count - (listed ? 1 : 0);
         if (others <= maxPeersPerList)
         {
             var all = new NodeEndpoint[others];
             var i = 0;
-            foreach (var peer in _order)
+            foreach (var peer in list)
             {
                 if (peer != registrant)
                 {
@@ -432,7 +445,7 @@ public sealed class SeedMachine(NodeEndpoint self, Random random, int maxPeersPe
         }
         // Many peers: a partial Fisher-Yates shuffle of the list itself, undone afterwards, so a registration costs
         // O(maxPeersPerList) and allocates only the sample, whatever the number of peers.
-        var order = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_order);
+        var order = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(list);
         var sample = new NodeEndpoint[maxPeersPerList];
         var swapped = maxPeersPerList < 1024 ? stackalloc int[maxPeersPerList + 1] : new int[maxPeersPerList + 1];
         var taken = 0;

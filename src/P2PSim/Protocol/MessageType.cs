@@ -95,4 +95,10 @@ public static class ProtocolLimits
 
     /// <summary>Bytes of one message id on the wire (a SHA-256).</summary>
     public const int MessageIdSize = 32;
+
+    /// <summary>
+    /// Most groups one peer is a member of at once: a peer joins no more, and a seed keeps no more per peer (a
+    /// <c>GroupJoin</c> beyond it is refused), so a peer's groups cost a seed bounded memory.
+    /// </summary>
+    public const int MaxGroupsPerPeer = 64;
 }
