@@ -108,16 +108,18 @@ internal sealed class NetworkOptionsValidator : IValidateOptions<NetworkOptions>
 /// budget. Validates <see cref="SliceOptions"/> because it needs them and the network; validating
 /// <see cref="NetworkOptions"/> instead would read the slice options, whose validation reads the network's again.
 /// </summary>
-internal sealed class OpenFilesValidator(IOptions<NetworkOptions> network, IOptions<PeerOptions> peer) : IValidateOptions<SliceOptions>
+internal sealed class OpenFilesValidator(IOptions<NetworkOptions> network, IOptions<PeerOptions> peer, IOptions<GroupOptions> groups) : IValidateOptions<SliceOptions>
 {
     public ValidateOptionsResult Validate(string? name, SliceOptions o)
     {
         if (SettingsChecks.ValidOrNull(network) is not { } n || SettingsChecks.ValidOrNull(peer) is not { } peers
-            || o.Count < 1 || o.Index < 0 || o.Index >= o.Count)
+            || SettingsChecks.ValidOrNull(groups) is not { } group || o.Count < 1 || o.Index < 0 || o.Index >= o.Count)
         {
             return ValidateOptionsResult.Skip; // their own validators say what is wrong
         }
-        var tooMany = Check(SliceLayout.From(n, o), peers.MaxNeighbours, OpenFileLimit.Current());
+        // A group's links are sockets of their own: each group a peer joins at start adds up to its MaxNeighbours.
+        var links = peers.MaxNeighbours + (Math.Min(group.PerPeer, group.NameList().Count) * group.MaxNeighbours);
+        var tooMany = Check(SliceLayout.From(n, o), links, OpenFileLimit.Current());
         return tooMany is null ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(tooMany);
     }
 
@@ -165,6 +167,20 @@ internal sealed class PeerOptionsValidator(IOptions<TransportOptions> transport)
                 $"{S}:LivenessInterval ({o.LivenessInterval}) must be shorter than {TransportOptions.Section}:IdleTimeout ({idle}), or idle neighbour links are cut between liveness requests.");
         }
         return checks.Result();
+    }
+}
+
+internal sealed class GroupOptionsValidator : IValidateOptions<GroupOptions>
+{
+    public ValidateOptionsResult Validate(string? name, GroupOptions o)
+    {
+        const string S = GroupOptions.Section;
+        return new SettingsChecks()
+            .That(o.NamesProblem() is null, o.NamesProblem() ?? "")
+            .Range($"{S}:PerPeer", o.PerPeer, 0, Protocol.ProtocolLimits.MaxGroupsPerPeer)
+            .Range($"{S}:MaxNeighbours", o.MaxNeighbours, 1, 1000)
+            .Range($"{S}:MessagesPerPeer", o.MessagesPerPeer, 0, 1_000_000)
+            .Result();
     }
 }
 

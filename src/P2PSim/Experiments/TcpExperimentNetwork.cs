@@ -515,6 +515,7 @@ internal sealed class TcpExperimentNetwork : IExperimentNetwork, IAsyncDisposabl
         builder.Services.AddGivenOptions(TransportForRun(_options.Transport, _options.Peers, _options.Seeds));
         builder.Services.AddGivenOptions(_options.Seed);
         builder.Services.AddGivenOptions(_options.Gossip);
+        builder.Services.AddGivenOptions(new GroupOptions { Names = "", PerPeer = 0, MessagesPerPeer = 0 }); // no groups unless a workload joins them
         var host = builder.Build();
         host.Services.GetRequiredService<NetworkStats>().TrackDelivery = false; // the recorder keeps the delivery account
         return host;

@@ -30,6 +30,8 @@ internal sealed partial class Dissemination
     private Link?[] _targetLinks = [];
     private bool _targetsStale = true;
     private readonly long _ttlMs;
+    private readonly string? _group;
+    private readonly GossipKind _kind;
     private static readonly long MaxSkewMs = (long)ProtocolLimits.MaxClockSkew.TotalMilliseconds;
 
     /// <param name="reportDuplicates">
@@ -39,8 +41,14 @@ internal sealed partial class Dissemination
     /// </param>
     /// <param name="gossip">The routing and its timings; null: flooding.</param>
     /// <param name="random">Tree routing: spreads the graft timers (the node's seeded generator); null: a fixed seed.</param>
-    public Dissemination(NodeEndpoint self, PeerOptions options, Outbox outbox, NeighbourTable table, bool reportDuplicates, GossipOptions? gossip = null, Random? random = null)
+    /// <param name="group">
+    /// The group whose overlay this part serves: it makes and takes only that group's envelopes (kind 2); null: the whole
+    /// network's overlay (kind 1).
+    /// </param>
+    public Dissemination(NodeEndpoint self, PeerOptions options, Outbox outbox, NeighbourTable table, bool reportDuplicates, GossipOptions? gossip = null, Random? random = null, string? group = null)
     {
+        _group = group;
+        _kind = group is null ? GossipKind.Gossip : GossipKind.Group;
         _random = random ?? new Random(1);
         _gossip = gossip ?? new GossipOptions();
         _tree = _gossip.Routing != Routing.Flood;
@@ -125,12 +133,22 @@ internal sealed partial class Dissemination
     /// <summary>The table's links changed: the broadcast targets are rebuilt before the next broadcast.</summary>
     public void OnLinksChanged() => _targetsStale = true;
 
-    /// <summary>Originates one gossip message now and sends it to every neighbour.</summary>
-    public MessageId Originate(DateTimeOffset now)
+    /// <summary>The group this part serves; null: the whole network.</summary>
+    public string? Group => _group;
+
+    /// <summary>
+    /// Originates one message now and sends it to every neighbour: a broadcast, or on a group's overlay a message to the
+    /// group (kind 2). Its payload is <paramref name="text"/>, or (null) the demo's <c>&lt;timestamp&gt;:&lt;ip&gt;:&lt;port&gt;:&lt;msg#&gt;</c>.
+    /// </summary>
+    public MessageId Originate(DateTimeOffset now, string? text = null)
     {
         Originated++;
-        var text = GossipText.Create(now, _self, Originated);
-        var gossip = new GossipMessage(GossipKind.Gossip, _self, (ulong)Originated, now.ToUnixTimeMilliseconds(), Hops: 1, text);
+        text ??= GossipText.Create(now, _self, Originated);
+        var gossip = new GossipMessage(_kind, _self, (ulong)Originated, now.ToUnixTimeMilliseconds(), Hops: 1, text);
+        if (_group is not null)
+        {
+            gossip = gossip with { Group = _group };
+        }
         var id = gossip.Id; // hashed once here; every copy made from this object carries it
         _messages.TryAdd(id, now, null);
         _history.Add(gossip, now);
@@ -140,6 +158,33 @@ internal sealed partial class Dissemination
         Broadcast(gossip, except: null, checkOffers: false, now);
         return id;
     }
+
+    /// <summary>
+    /// Why a message from neighbour <paramref name="from"/> breaks the protocol on this part's links (the link is then
+    /// dropped), or null: an overlay link carries broadcasts (kind 1) only, a group's link that group's messages (kind 2)
+    /// only; and the origin rule of <see cref="Violation"/>.
+    /// </summary>
+    public string? LinkViolation(NodeEndpoint from, GossipMessage gossip)
+    {
+        if (gossip.Kind != _kind)
+        {
+            return _group is null
+                ? $"a {Describe(gossip)} on an overlay link"
+                : $"a {Describe(gossip)} on a link of group \"{_group}\"";
+        }
+        if (_group is not null && !string.Equals(gossip.Group, _group, StringComparison.Ordinal))
+        {
+            return $"a message for group \"{gossip.Group}\" on a link of group \"{_group}\"";
+        }
+        return Violation(from, gossip);
+    }
+
+    private static string Describe(GossipMessage gossip) => gossip.Kind switch
+    {
+        GossipKind.Group => $"message for group \"{gossip.Group}\" (kind 2)",
+        GossipKind.Direct => $"private message for {gossip.Recipient} (kind 3)",
+        _ => "broadcast (kind 1)",
+    };
 
     /// <summary>
     /// Why a message from neighbour <paramref name="from"/> breaks the protocol (its link is then dropped), or null: a

@@ -39,6 +39,7 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
     private readonly TransportOptions _transportOptions;
     private readonly SeedOptions _seedOptions;
     private readonly GossipOptions _gossipOptions;
+    private readonly GroupOptions _groupOptions;
     private readonly TimeProvider _time;
     private readonly ILoggerFactory _loggerFactory;
     private readonly NodeDirectory _directory;
@@ -56,6 +57,7 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
     private readonly ConcurrentQueue<NodeInput.Received> _livenessLane = new(); // Pongs: handled before the inbox backlog
     private int _livenessLaneCount;
     private readonly SentFrameCounter _sent = new();
+    private readonly LogRateLimit _violationLines = LogRateLimit.ForViolations(); // the node's loop writes its lines, one at a time
     private readonly TaskCompletionSource _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private ITransport? _transport;
     private NodeRuntime? _runtime;
@@ -69,7 +71,7 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
     private readonly CancellationToken _networkStopping;
     private CancellationTokenRegistration _onNetworkStopping;
 
-    public NodeService(NodeSpec spec, IOptions<PeerOptions> peerOptions, IOptions<TransportOptions> transportOptions, IOptions<SeedOptions> seedOptions, IOptions<GossipOptions> gossipOptions, TimeProvider time,
+    public NodeService(NodeSpec spec, IOptions<PeerOptions> peerOptions, IOptions<TransportOptions> transportOptions, IOptions<SeedOptions> seedOptions, IOptions<GossipOptions> gossipOptions, IOptions<GroupOptions> groupOptions, TimeProvider time,
         ILoggerFactory loggerFactory, NodeDirectory directory, NetworkStats stats, RandomSource random, JoinSequencer joins,
         IEnumerable<INodeEventObserver> observers, QueueBudget budget, SeedBook seedBook, IHostApplicationLifetime lifetime)
     {
@@ -82,6 +84,7 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
         _transportOptions = transportOptions.Value;
         _seedOptions = seedOptions.Value;
         _gossipOptions = gossipOptions.Value;
+        _groupOptions = groupOptions.Value;
         _time = time;
         _loggerFactory = loggerFactory;
         _directory = directory;
@@ -144,7 +147,8 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
         }
         NodeMachine machine = _spec.Role == NodeRole.Seed
             ? new SeedMachine(_transport.LocalEndpoint, _random.For("seed", _spec.Index), seeds: _seedBook.Live, peerExpiry: _seedOptions.PeerExpiry(_peerOptions))
-            : new PeerMachine(_transport.LocalEndpoint, seeds, _peerOptions, _random.For("peer", _spec.Index), gossip: _gossipOptions);
+            : new PeerMachine(_transport.LocalEndpoint, seeds, _peerOptions, _random.For("peer", _spec.Index), gossip: _gossipOptions,
+                groups: _groupOptions, startGroups: _groupOptions.GroupsOf(_spec.Index));
         _runtime = new NodeRuntime(machine, new Host(this), _transportOptions.EchoPings);
         _timer = _time.CreateTimer(static state => ((NodeService)state!).OnTimerFired(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         _counters = _stats.Register(_transport.LocalEndpoint, _spec.Role);
@@ -418,7 +422,7 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
 
         public void Report(NodeEvent e)
         {
-            NodeEventLog.Write(node._logger, e);
+            NodeEventLog.Write(node._logger, e, node._violationLines);
             node._stats.Record(node._counters!, e);
             foreach (var observer in node._observers)
             {

@@ -10,10 +10,37 @@ namespace P2PSim.Logging;
 /// </summary>
 public static partial class NodeEventLog
 {
-    public static void Write(ILogger logger, NodeEvent e)
+    public static void Write(ILogger logger, NodeEvent e) => Write(logger, e, violations: null);
+
+    /// <param name="violations">Limits this node's protocol-violation lines (null: every one is written).</param>
+    public static void Write(ILogger logger, NodeEvent e, LogRateLimit? violations)
     {
         switch (e)
         {
+            case GroupEvent g:
+                WriteGroup(logger, g, violations);
+                break;
+            case GroupJoined j:
+                LogInformationGroupJoined(logger, j.Group);
+                break;
+            case GroupLeft l:
+                LogInformationGroupLeft(logger, l.Group, new Plural(l.Neighbours, "neighbour"));
+                break;
+            case GroupMembersReceived m:
+                LogInformationGroupMembersReceived(logger, m.Group, m.Seed, m.Members.Count, new EndpointList(m.Members));
+                break;
+            case GroupLinkRefused r:
+                LogInformationGroupLinkRefused(logger, r.Group, r.Peer);
+                break;
+            case GroupMemberJoined j when j.Again:
+                LogDebugGroupMemberJoinedAgain(logger, j.Peer, j.Group, j.MembersSent.Count);
+                break;
+            case GroupMemberJoined j:
+                LogInformationGroupMemberJoined(logger, j.Peer, j.Group, new Plural(j.Members, "member"), j.MembersSent.Count, new EndpointList(j.MembersSent));
+                break;
+            case GroupMemberLeft l:
+                LogInformationGroupMemberLeft(logger, l.Peer, l.Group, new Plural(l.Members, "member"));
+                break;
             case PeerRegistered r when r.Again:
                 LogDebugPeerRegisteredAgain(logger, r.Peer, r.RemoteAddress, r.PeerListSent.Count);
                 break;
@@ -176,9 +203,21 @@ public static partial class NodeEventLog
             case Leaving l:
                 LogInformationLeaving(logger, new Plural(l.Neighbours, "neighbour"), new Plural(l.Seeds, "seed"));
                 break;
-            case ProtocolViolation v:
+            case ProtocolViolation v when violations is null:
                 LogWarningProtocolViolation(logger, v.RemoteAddress, v.Reason);
                 break;
+            case ProtocolViolation v when violations.TryTake(v.At, out var suppressed):
+                if (suppressed == 0)
+                {
+                    LogWarningProtocolViolation(logger, v.RemoteAddress, v.Reason);
+                }
+                else
+                {
+                    LogWarningProtocolViolationAfterSuppressed(logger, v.RemoteAddress, v.Reason, new Plural(suppressed, "line"));
+                }
+                break;
+            case ProtocolViolation:
+                break; // over the limit: counted, and said with the next line written
             default:
                 LogDebugOther(logger, e);
                 break;
@@ -350,6 +389,71 @@ public static partial class NodeEventLog
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "{Event}")]
     private static partial void LogDebugOther(ILogger logger, NodeEvent @event);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Rejected input from {Remote}: {Reason}; connection closed (and {Suppressed} like it since the last one, not logged: too many at once)")]
+    private static partial void LogWarningProtocolViolationAfterSuppressed(ILogger logger, string remote, string reason, Plural suppressed);
+
+    // ---- groups ----
+
+    /// <summary>
+    /// An event of one of the peer's groups: a message published or received gets a line of its own; anything else
+    /// (a group neighbour connected, died, a repair) is written as the whole network's event is, after <c>Group "name": </c>.
+    /// </summary>
+    private static void WriteGroup(ILogger logger, GroupEvent g, LogRateLimit? violations)
+    {
+        switch (g.Event)
+        {
+            case GossipOriginated o:
+                LogInformationGroupMessagePublished(logger, g.Group, o.Text, new Plural(o.SentTo, "neighbour"), new ShortId(o.Id));
+                break;
+            case GossipReceived r:
+                LogInformationGroupMessageReceived(logger, g.Group, r.Text, r.From, new LocalTime(r.At), r.CatchUp ? " by catch-up" : r.Grafted ? " by graft" : "",
+                    r.Hops, r.ForwardedTo, new ShortId(r.Id));
+                break;
+            default:
+                Write(new GroupLogger(logger, g.Group), g.Event, violations);
+                break;
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Group \"{Group}\": published \"{Text}\", sent to {Count} [{Id}]")]
+    private static partial void LogInformationGroupMessagePublished(ILogger logger, string group, string text, Plural count, ShortId id);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Group \"{Group}\": received \"{Text}\" from {From} at {LocalTime}{How} (hop {Hops}), forwarded to {Count} [{Id}]")]
+    private static partial void LogInformationGroupMessageReceived(ILogger logger, string group, string text, NodeEndpoint from, LocalTime localTime, string how, int hops, int count, ShortId id);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Joined group \"{Group}\"; asking the seeds for its members")]
+    private static partial void LogInformationGroupJoined(ILogger logger, string group);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Left group \"{Group}\": goodbye to {Neighbours} there; telling the seeds")]
+    private static partial void LogInformationGroupLeft(ILogger logger, string group, Plural neighbours);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Group \"{Group}\": seed {Seed} named {Count} members: {Members}")]
+    private static partial void LogInformationGroupMembersReceived(ILogger logger, string group, NodeEndpoint seed, int count, EndpointList members);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Group \"{Group}\": refused a link from {Peer}: not a member of the group (said goodbye on it)")]
+    private static partial void LogInformationGroupLinkRefused(ILogger logger, string group, NodeEndpoint peer);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Peer {Peer} joined group \"{Group}\" ({Members} here); sent it {Count} members: {Sent}")]
+    private static partial void LogInformationGroupMemberJoined(ILogger logger, NodeEndpoint peer, string group, Plural members, int count, EndpointList sent);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Peer {Peer} joined group \"{Group}\" again; sent it {Count} members")]
+    private static partial void LogDebugGroupMemberJoinedAgain(ILogger logger, NodeEndpoint peer, string group, int count);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Peer {Peer} left group \"{Group}\" ({Members} left here)")]
+    private static partial void LogInformationGroupMemberLeft(ILogger logger, NodeEndpoint peer, string group, Plural members);
+
+    /// <summary>Writes through <paramref name="inner"/>, each line after <c>Group "name": </c>: a group's events in the words of the whole network's.</summary>
+    private sealed class GroupLogger(ILogger inner, string group) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => inner.BeginScope(state);
+
+        public bool IsEnabled(LogLevel logLevel) => inner.IsEnabled(logLevel);
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            inner.Log(logLevel, eventId, state, exception, (s, e) => $"Group \"{group}\": {formatter(s, e)}");
+    }
 }
 
 /// <summary>A list of endpoints, formatted only when a line is written (at most 50 shown).</summary>

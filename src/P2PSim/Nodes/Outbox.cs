@@ -9,7 +9,30 @@ namespace P2PSim.Nodes;
 /// </summary>
 public sealed class Outbox
 {
-    private readonly List<NodeAction> _actions = [];
+    private readonly List<NodeAction> _actions;
+    private readonly string? _group;
+    private readonly LinkPurpose _purpose;
+
+    public Outbox() => _actions = [];
+
+    /// <summary>A view of <paramref name="shared"/> for the parts of group <paramref name="group"/>'s overlay (see <see cref="ForGroup"/>).</summary>
+    private Outbox(Outbox shared, string group)
+    {
+        _actions = shared._actions;
+        _group = group;
+        _purpose = LinkPurpose.ForGroup(group);
+    }
+
+    /// <summary>
+    /// The same outbox (one ordered list of actions) as the parts of group <paramref name="group"/>'s overlay see it:
+    /// their dials ask for links of that group (<see cref="LinkPurpose.ForGroup"/>), and what they report comes out
+    /// wrapped in a <see cref="GroupEvent"/>, so the log and the statistics tell a group's neighbours and messages from
+    /// the whole network's. The parts themselves are the overlay's, unchanged.
+    /// </summary>
+    public Outbox ForGroup(string group) => new(this, group);
+
+    /// <summary>The group whose parts this view is for; null: the node's own outbox.</summary>
+    public string? Group => _group;
 
     /// <summary>Actions produced since the last drain, in order.</summary>
     public IReadOnlyList<NodeAction> Pending => _actions;
@@ -36,13 +59,14 @@ public sealed class Outbox
 
     public void Add(NodeAction action) => _actions.Add(action);
 
-    public void Dial(NodeEndpoint target, LinkPurpose purpose = default) => _actions.Add(new Dial(target, purpose));
+    /// <summary>Open a connection for <paramref name="purpose"/>; without one, for what this outbox is for (the overlay, or its group).</summary>
+    public void Dial(NodeEndpoint target, LinkPurpose? purpose = null) => _actions.Add(new Dial(target, purpose ?? _purpose));
 
     public void Send(ConnectionId connection, Message message) => _actions.Add(new Send(connection, message));
 
     public void Close(ConnectionId connection, string reason, bool afterFlush = true) => _actions.Add(new Close(connection, reason, afterFlush));
 
-    public void Report(NodeEvent e) => _actions.Add(new Report(e));
+    public void Report(NodeEvent e) => _actions.Add(new Report(_group is null ? e : new GroupEvent(e.At, _group, e)));
 
     public void WakeAt(DateTimeOffset due) => _actions.Add(new WakeAt(due));
 

@@ -13,14 +13,16 @@ namespace P2PSim.Nodes;
 /// <item><see cref="SeedSession"/>: registration with a majority of seeds, re-registration, failover, dead-node reports;</item>
 /// <item>a <see cref="Topic"/> for the whole network's overlay: its <see cref="NeighbourTable"/> (the links to neighbours,
 /// repair, suspects), its <see cref="LivenessMonitor"/> (pings every round, misses, deaths) and its
-/// <see cref="Dissemination"/> (flooding or broadcast trees with duplicate suppression, and catch-up over new links).</item>
+/// <see cref="Dissemination"/> (flooding or broadcast trees with duplicate suppression, and catch-up over new links);</item>
+/// <item>one more <see cref="Topic"/> per group it is a member of (<c>PeerMachine.Groups.cs</c>): the same parts on the
+/// group's own links, among its members.</item>
 /// </list>
 /// This class routes each input to the part it belongs to, wires the parts to each other, runs the peer's own
 /// gossip schedule and asks for one wake-up at the earliest deadline of any part (<see cref="WakeScheduler"/>).
 /// Pure: see <see cref="NodeMachine"/>. All parts share the node's seeded <see cref="Random"/>, in a fixed order of
 /// draws, so a run is reproducible on every network.
 /// </summary>
-public sealed class PeerMachine : NodeMachine
+public sealed partial class PeerMachine : NodeMachine
 {
     /// <inheritdoc cref="SeedSession.FailoverAfterFailures"/>
     public const int FailoverAfterFailures = SeedSession.FailoverAfterFailures;
@@ -36,15 +38,27 @@ public sealed class PeerMachine : NodeMachine
 
     /// <param name="reportDuplicates">See <see cref="Dissemination"/>: false counts dropped duplicates without reporting each.</param>
     /// <param name="gossip">The routing (flood or tree) and its timings; null: flooding with the defaults.</param>
-    public PeerMachine(NodeEndpoint self, IReadOnlyList<NodeEndpoint> seeds, PeerOptions options, Random random, bool reportDuplicates = true, GossipOptions? gossip = null)
+    /// <param name="groups">How group overlays are shaped and how many group messages the peer publishes; null: the defaults, and none.</param>
+    /// <param name="startGroups">The groups the peer joins when it starts.</param>
+    public PeerMachine(NodeEndpoint self, IReadOnlyList<NodeEndpoint> seeds, PeerOptions options, Random random, bool reportDuplicates = true, GossipOptions? gossip = null,
+        GroupOptions? groups = null, IReadOnlyList<string>? startGroups = null)
         : base(self)
     {
         _options = options;
         _wake = new WakeScheduler(Out);
+        _seeds = seeds;
+        _random = random;
+        _reportDuplicates = reportDuplicates;
+        _gossip = gossip;
+        _groupOptions = groups ?? new GroupOptions { MessagesPerPeer = 0 };
+        _groupOverlayOptions = _groupOptions.ForGroupOverlay(options);
+        _startGroups = startGroups ?? [];
         _session = new SeedSession(self, seeds, options, random, Out)
         {
             Joined = OnJoined,
             PeersLearned = now => _overlay!.Repair(now, "a fresh peer list", AskSeeds.Never),
+            MembersLearned = OnMembersLearned,
+            MembersAnswered = OnMembersAnswered,
         };
         _overlay = new Topic(self, options, random, Out, _session.Known,
             requestPeerLists: now => _session.AskForPeers(now),
@@ -100,6 +114,10 @@ public sealed class PeerMachine : NodeMachine
 
     public override void Start(DateTimeOffset now)
     {
+        foreach (var group in _startGroups)
+        {
+            JoinGroupCore(group, now);
+        }
         _session.Start(now);
         ScheduleWake();
     }
@@ -109,6 +127,11 @@ public sealed class PeerMachine : NodeMachine
         if (_stopping && connection.Role == NodeRole.Peer)
         {
             CloseConnection(connection.Id, "shutting down", afterFlush: false);
+            return;
+        }
+        if (connection.Purpose.Kind == LinkKind.Group)
+        {
+            OnGroupLinkConnected(connection, now);
             return;
         }
         if (!connection.Purpose.IsOverlay)
@@ -145,12 +168,19 @@ public sealed class PeerMachine : NodeMachine
         {
             _session.OnMessage(connection, message, now);
         }
+        else if (_groupTopics.Count > 0 && GroupLinkOf(connection) is var (topic, member))
+        {
+            if (!topic.OnMessage(connection, member, message, now))
+            {
+                return;
+            }
+        }
         ScheduleWake();
     }
 
     public override void OnClosed(ConnectionId connection, string reason, DateTimeOffset now)
     {
-        if (!_overlay.OnClosed(connection, reason, now) && _session.Owns(connection))
+        if (!_overlay.OnClosed(connection, reason, now) && !GroupLinkClosed(connection, reason, now) && _session.Owns(connection))
         {
             _session.OnClosed(connection, reason, now);
         }
@@ -162,6 +192,10 @@ public sealed class PeerMachine : NodeMachine
         _wake.Fired();
         _overlay.OnTimer(now);
         _session.OnTimer(now);
+        foreach (var topic in _groupTopics)
+        {
+            topic.OnTimer(now);
+        }
         if (!_stopping)
         {
             if (_nextGossip is { } gossipDue && now >= gossipDue)
@@ -171,6 +205,7 @@ public sealed class PeerMachine : NodeMachine
                 _nextGossip = _timedOriginated < _options.MessagesPerPeer ? now + _options.GossipInterval : null;
             }
             _overlay.RunRoundIfDue(now);
+            GroupsOnTimer(now);
         }
         ScheduleWake();
     }
@@ -183,7 +218,7 @@ public sealed class PeerMachine : NodeMachine
         }
         _stopping = true;
         _nextGossip = null;
-        var connected = _overlay.Leave(now);
+        var connected = _overlay.Leave(now) + LeaveAllGroups(now);
         Report(new Leaving(now, connected, _session.Registered.Count));
         _session.Leave();
         ScheduleWake();
@@ -201,10 +236,18 @@ public sealed class PeerMachine : NodeMachine
     private void OnJoined(DateTimeOffset now)
     {
         _nextGossip = _options.MessagesPerPeer > 0 ? now + _options.GossipInterval : null;
+        _nextGroupMessage = _groupOptions.MessagesPerPeer > 0 ? now + _options.GossipInterval : null;
         _overlay.Join(now);
         _session.Compact(); // the whole lists were needed for the choice above only (and it draws after it)
     }
 
-    private void ScheduleWake() =>
-        _wake.Request(WakeScheduler.Earliest(WakeScheduler.Earliest(_nextGossip, _session.NextDeadline), _overlay.NextDeadline));
+    private void ScheduleWake()
+    {
+        var due = WakeScheduler.Earliest(WakeScheduler.Earliest(_nextGossip, _session.NextDeadline), _overlay.NextDeadline);
+        if (_groupTopics.Count > 0)
+        {
+            due = WakeScheduler.Earliest(due, GroupsNextDeadline());
+        }
+        _wake.Request(due);
+    }
 }

@@ -4,7 +4,8 @@ namespace P2PSim.Nodes;
 
 /// <summary>
 /// A peer's short-lived connections to seeds: dial, send what is queued (a registration,
-/// a dead-node report, a goodbye), wait for the peer list if one is expected, close.
+/// group joins and leaves, a dead-node report, a goodbye), wait for the peer list and the
+/// group members if they are expected, close.
 /// Undelivered reports are retried a few times, then given up (and said so).
 /// </summary>
 internal sealed class SeedLinks
@@ -32,6 +33,10 @@ internal sealed class SeedLinks
                 {
                     next = retry;
                 }
+                if (link.MembersDeadline is { } members && (next is null || members < next))
+                {
+                    next = members;
+                }
             }
             return next;
         }
@@ -46,6 +51,71 @@ internal sealed class SeedLinks
     public bool IsConnectedOrDialing(NodeEndpoint seed) => _links.TryGetValue(seed, out var link) && (link.Dialing || link.Connection is not null);
 
     public bool AwaitsReply(NodeEndpoint seed) => _links.TryGetValue(seed, out var link) && link.ReplyDeadline is not null;
+
+    /// <summary>Whether <paramref name="seed"/> owes this peer the members of <paramref name="group"/> (a <c>GroupJoin</c> was handed over).</summary>
+    public bool AwaitsMembers(NodeEndpoint seed, string group) => _links.TryGetValue(seed, out var link) && link.Groups is { } groups && groups.Contains(group);
+
+    /// <summary>Whether <paramref name="seed"/> owes this peer the members of any group.</summary>
+    public bool AwaitsAnyMembers(NodeEndpoint seed) => _links.TryGetValue(seed, out var link) && link.Groups is { Count: > 0 };
+
+    /// <summary>Expect the members of <paramref name="group"/> from <paramref name="seed"/> by <paramref name="deadline"/> (the earliest deadline of the groups awaited counts).</summary>
+    public void ExpectMembers(NodeEndpoint seed, string group, DateTimeOffset deadline)
+    {
+        var link = Get(seed);
+        if (!(link.Groups ??= []).Contains(group))
+        {
+            link.Groups.Add(group);
+        }
+        link.MembersDeadline ??= deadline;
+    }
+
+    /// <summary>
+    /// The members of <paramref name="group"/> arrived. True when the exchange is over (no peer list or other group owed):
+    /// the connection is forgotten and the caller closes it.
+    /// </summary>
+    public bool MembersArrived(NodeEndpoint seed, string group)
+    {
+        var link = Get(seed);
+        link.Groups?.Remove(group);
+        if (link.Groups is { Count: > 0 })
+        {
+            return false;
+        }
+        link.MembersDeadline = null;
+        if (link.ReplyDeadline is not null)
+        {
+            return false;
+        }
+        Forget(link);
+        return true;
+    }
+
+    /// <summary>No more group members are awaited from <paramref name="seed"/>: the groups that were (none: an empty list).</summary>
+    public List<string> DropMembers(NodeEndpoint seed)
+    {
+        if (!_links.TryGetValue(seed, out var link) || link.Groups is not { Count: > 0 } groups)
+        {
+            return [];
+        }
+        var dropped = groups.ToList();
+        groups.Clear();
+        link.MembersDeadline = null;
+        return dropped;
+    }
+
+    /// <summary>Seeds whose group members are overdue, with their connection (if any).</summary>
+    public List<(NodeEndpoint Seed, ConnectionId? Connection)> MembersTimedOut(DateTimeOffset now)
+    {
+        var overdue = new List<(NodeEndpoint, ConnectionId?)>();
+        foreach (var (seed, link) in _links)
+        {
+            if (link.MembersDeadline is { } deadline && now >= deadline)
+            {
+                overdue.Add((seed, link.Connection));
+            }
+        }
+        return overdue;
+    }
 
     public bool HasPending(NodeEndpoint seed) => _links.TryGetValue(seed, out var link) && link.Pending.Count > 0;
 
@@ -76,11 +146,24 @@ internal sealed class SeedLinks
         return true;
     }
 
-    /// <summary>The exchange is over: forget the connection (the caller closes it).</summary>
-    public void Release(NodeEndpoint seed)
+    /// <summary>
+    /// The peer list arrived (or none was awaited). True when the exchange is over (no group members owed either): the
+    /// connection is forgotten and the caller closes it.
+    /// </summary>
+    public bool Release(NodeEndpoint seed)
     {
         var link = Get(seed);
         link.ReplyDeadline = null;
+        if (link.Groups is { Count: > 0 })
+        {
+            return false;
+        }
+        Forget(link);
+        return true;
+    }
+
+    private void Forget(Link link)
+    {
         if (link.Connection is { } connection)
         {
             _byConnection.Remove(connection);
@@ -109,7 +192,7 @@ internal sealed class SeedLinks
         Detach(seed);
         link.Dialing = false;
         link.ReplyDeadline = null;
-        link.Pending.RemoveAll(m => m is Register);
+        link.Pending.RemoveAll(m => m is Register or GroupJoin); // requests: the caller decides what next
         var undelivered = link.Pending.ToList();
         link.Failures++;
         retrying = allowRetry && undelivered.Count > 0 && link.Failures < MaxDeliveryAttempts;
@@ -186,6 +269,10 @@ internal sealed class SeedLinks
         public DateTimeOffset? ReplyDeadline;
         public DateTimeOffset? RetryAt;
         public int Failures;
+
+        /// <summary>Groups whose members the seed owes (a <c>GroupJoin</c> was sent or queued), until <see cref="MembersDeadline"/>.</summary>
+        public List<string>? Groups;
+        public DateTimeOffset? MembersDeadline;
         public readonly List<Message> Pending = [];
     }
 }

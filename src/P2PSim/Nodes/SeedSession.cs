@@ -117,10 +117,9 @@ internal sealed partial class SeedSession
             _out.Send(connection.Id, message);
             MarkDelivered(message, connection.Listen);
         }
-        if (!_links.AwaitsReply(connection.Listen))
+        if (!_links.AwaitsReply(connection.Listen) && _links.Release(connection.Listen))
         {
-            _links.Release(connection.Listen);
-            _out.Close(connection.Id, pending.Any(m => m is DeadNode) ? "report delivered" : "goodbye delivered");
+            _out.Close(connection.Id, pending.Any(m => m is DeadNode) ? "report delivered" : pending.Any(m => m is GroupLeave) ? "group leave delivered" : "goodbye delivered");
         }
         return true;
     }
@@ -136,18 +135,24 @@ internal sealed partial class SeedSession
         return true;
     }
 
-    /// <summary>A frame on a seed connection (<see cref="Owns"/>): only the awaited peer list is accepted.</summary>
+    /// <summary>A frame on a seed connection (<see cref="Owns"/>): only the awaited peer list and group members are accepted.</summary>
     public void OnMessage(ConnectionId connection, Message message, DateTimeOffset now)
     {
         var seed = _links.SeedOf(connection)!.Value;
-        if (message is PeerList list && _links.AwaitsReply(seed))
+        if (message is GroupMembers members && _links.AwaitsMembers(seed, members.Group))
         {
-            _links.Release(seed);
+            OnGroupMembers(connection, seed, members, now);
+        }
+        else if (message is PeerList list && _links.AwaitsReply(seed))
+        {
             if (_stopping)
             {
                 _out.Send(connection, Goodbye.Instance); // the seed has just registered a peer that is leaving
             }
-            _out.Close(connection, "registration complete");
+            if (_links.Release(seed)) // else group members are still owed on this connection: it closes when they are in
+            {
+                _out.Close(connection, "registration complete");
+            }
             if (_registration.IsRegistered(seed))
             {
                 OnRefreshed(seed, list.Peers, now);
@@ -168,7 +173,7 @@ internal sealed partial class SeedSession
     {
         var seed = _links.SeedOf(connection)!.Value;
         _links.Detach(seed);
-        if (_links.AwaitsReply(seed) || _links.HasPending(seed))
+        if (_links.AwaitsReply(seed) || _links.HasPending(seed) || _links.AwaitsAnyMembers(seed))
         {
             OnSeedFailed(seed, reason, now);
         }
@@ -190,6 +195,7 @@ internal sealed partial class SeedSession
             }
             OnSeedFailed(seed, "no peer list before the registration timeout", now);
         }
+        MembersTimedOut(now);
         foreach (var seed in _links.DueForRetry(now))
         {
             _out.Dial(seed);
@@ -250,10 +256,15 @@ internal sealed partial class SeedSession
 
     // ---- registration ----
 
+    /// <summary>Registers with <paramref name="seed"/>, and joins there every group this peer is in (every <c>Register</c> carries the joins).</summary>
     private void RegisterWith(NodeEndpoint seed, DateTimeOffset now)
     {
         _links.ExpectReply(seed, now + _options.RegistrationTimeout);
         SendToSeed(seed, Register.Instance);
+        foreach (var group in _groups)
+        {
+            AskMembers(seed, group, now);
+        }
     }
 
     private void OnRegistered(NodeEndpoint seed, IReadOnlyList<NodeEndpoint> peers, DateTimeOffset now)
@@ -314,7 +325,15 @@ internal sealed partial class SeedSession
         EnsureReachableSeeds(now);
     }
 
+    /// <summary>A seed failed (dial, connection or timeout): what was owed by it is done with, the groups' requests included.</summary>
     private void OnSeedFailed(NodeEndpoint seed, string reason, DateTimeOffset now)
+    {
+        var groups = _links.DropMembers(seed);
+        OnSeedFailedToAnswer(seed, reason, now);
+        MembersFailed(seed, groups, now); // after the registration's own retries, which may have asked another seed
+    }
+
+    private void OnSeedFailedToAnswer(NodeEndpoint seed, string reason, DateTimeOffset now)
     {
         var wasRegistering = _links.AwaitsReply(seed);
         var registered = _registration.IsRegistered(seed);

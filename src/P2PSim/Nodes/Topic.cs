@@ -28,10 +28,15 @@ internal sealed class Topic
     /// <param name="neighbourDied">A neighbour was declared dead (after it left the table).</param>
     /// <param name="reportDuplicates">See <see cref="Dissemination"/>.</param>
     /// <param name="gossip">The routing and its timings; null: flooding with the defaults.</param>
+    /// <param name="group">
+    /// The group whose overlay this is (its outbox is the group's view, <see cref="Outbox.ForGroup"/>); null: the whole
+    /// network's overlay.
+    /// </param>
     public Topic(NodeEndpoint self, PeerOptions options, Random random, Outbox outbox, Registration known,
         Func<DateTimeOffset, IReadOnlyList<NodeEndpoint>> requestPeerLists, Action<NodeEndpoint, DateTimeOffset> neighbourDied,
-        bool reportDuplicates, GossipOptions? gossip)
+        bool reportDuplicates, GossipOptions? gossip, string? group = null)
     {
+        Known = known;
         _table = new NeighbourTable(self, options, random, outbox, known)
         {
             NeighbourUp = OnNeighbourUp,
@@ -47,7 +52,7 @@ internal sealed class Topic
         };
         ByConnection = _table.ByConnection;
         _liveness = new LivenessMonitor(options, outbox, _table);
-        _dissemination = new Dissemination(self, options, outbox, _table, reportDuplicates, gossip, random);
+        _dissemination = new Dissemination(self, options, outbox, _table, reportDuplicates, gossip, random, group);
         _tree = _dissemination.Routing != Routing.Flood;
     }
 
@@ -58,6 +63,12 @@ internal sealed class Topic
     public Dictionary<ConnectionId, NodeEndpoint> ByConnection { get; }
 
     public Routing Routing => _dissemination.Routing;
+
+    /// <summary>The group whose overlay this is; null: the whole network's.</summary>
+    public string? Group => _dissemination.Group;
+
+    /// <summary>Where the neighbours are chosen from.</summary>
+    public Registration Known { get; }
 
     /// <summary>Tree routing: links in the tree (pushed to) and links announced to only.</summary>
     public (int Eager, int Lazy) TreeLinks => _dissemination.TreeLinks;
@@ -119,7 +130,7 @@ internal sealed class Topic
     {
         switch (message)
         {
-            case Protocol.Gossip gossip when Dissemination.Violation(from, gossip) is { } violation:
+            case Protocol.Gossip gossip when _dissemination.LinkViolation(from, gossip) is { } violation:
                 _table.OnViolation(connection, from, violation, now);
                 return true;
             case Protocol.Gossip gossip:
@@ -180,8 +191,8 @@ internal sealed class Topic
         _liveness.ScheduleNext(now);
     }
 
-    /// <summary>Originates one message now and sends it on; returns its id.</summary>
-    public MessageId Originate(DateTimeOffset now) => _dissemination.Originate(now);
+    /// <summary>Originates one message now (<paramref name="text"/>, or the demo's text) and sends it on; returns its id.</summary>
+    public MessageId Originate(DateTimeOffset now, string? text = null) => _dissemination.Originate(now, text);
 
     /// <summary>Clean leave: no more rounds or requests, goodbye on every live link. Returns the neighbours told.</summary>
     public int Leave(DateTimeOffset now)

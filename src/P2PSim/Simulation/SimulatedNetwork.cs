@@ -93,6 +93,13 @@ public sealed partial class SimulatedNetwork
 
     public NetworkCounters Counters { get; } = new();
 
+    /// <summary>
+    /// Called with the receiving node's index and the envelope whenever a payload (<see cref="Protocol.Gossip"/>) reaches a
+    /// running node, just before the node handles it: what a measurement of where payloads went (a group message's
+    /// copies that reached a non-member) needs. Like an <see cref="INodeEventSink"/> it must not call back into the network.
+    /// </summary>
+    public Action<int, Protocol.Gossip>? PayloadDelivered { get; set; }
+
     /// <summary>Events handled so far (stale timers included).</summary>
     public long EventsProcessed { get; private set; }
 
@@ -276,6 +283,10 @@ public sealed partial class SimulatedNetwork
             return;
         }
         Counters.MessagesDelivered++;
+        if (PayloadDelivered is { } probe && message is Protocol.Gossip payload)
+        {
+            probe(node, payload);
+        }
         NodeRuntime.OnMessage(_machines[node], new NodeHost(this, node), _echoPings, new ConnectionId(end + 1L), message, _roles[link.Node(1 - (end & 1))], Now);
         AfterStep(node);
     }

@@ -117,11 +117,11 @@ internal sealed class MachineProbe<TMachine>(TMachine machine, DateTimeOffset no
     }
 
     /// <summary>A connection (dialed by the machine unless <paramref name="inbound"/>) to <paramref name="remote"/> completes its handshake.</summary>
-    public ConnectionId Connect(NodeEndpoint remote, NodeRole role, bool inbound = false, string? remoteAddress = null)
+    public ConnectionId Connect(NodeEndpoint remote, NodeRole role, bool inbound = false, string? remoteAddress = null, LinkPurpose purpose = default)
     {
         var id = new ConnectionId(++_nextConnection);
         Connections[remote] = id;
-        Machine.OnConnected(new ConnectionInfo(id, remote, role, inbound, remoteAddress ?? remote.ToString()), Now);
+        Machine.OnConnected(new ConnectionInfo(id, remote, role, inbound, remoteAddress ?? remote.ToString(), purpose), Now);
         return id;
     }
 

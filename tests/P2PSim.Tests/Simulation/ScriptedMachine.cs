@@ -36,6 +36,8 @@ internal sealed class ScriptedMachine(NodeEndpoint self, NodeRole role) : NodeMa
 
     public void DoDial(NodeEndpoint target) => Emit(new Dial(target));
 
+    public void DoDial(NodeEndpoint target, LinkPurpose purpose) => Emit(new Dial(target, purpose));
+
     public void DoSend(ConnectionId connection, Message message) => Emit(new Send(connection, message));
 
     public void DoClose(ConnectionId connection) => Emit(new Close(connection, "test"));
