@@ -211,6 +211,10 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
     public Task<MessageId> PublishAsync(CancellationToken cancellationToken = default) =>
         InspectAsync(m => m is PeerMachine peer ? peer.Publish(_time.GetUtcNow()) : throw new InvalidOperationException("Only a peer publishes gossip."), cancellationToken);
 
+    /// <summary>Feeds one input to this peer's machine on the node's own loop (console commands, tests) and returns its result.</summary>
+    public Task<T> ApplyToPeerAsync<T>(Func<PeerMachine, DateTimeOffset, T> input, CancellationToken cancellationToken = default) =>
+        InspectAsync(m => m is PeerMachine peer ? input(peer, _time.GetUtcNow()) : throw new InvalidOperationException("Only a peer takes this input."), cancellationToken);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var runtime = _runtime!;

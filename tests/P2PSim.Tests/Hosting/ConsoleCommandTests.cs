@@ -5,7 +5,7 @@ namespace P2PSim.Tests.Hosting;
 [TestFixture]
 public sealed class ConsoleCommandTests
 {
-    private static readonly string[] Verbs = ["help", "nodes", "send", "neighbours", "list", "crash", "stop", "restart", "add", "publish", "private", "quit"];
+    private static readonly string[] Verbs = ["help", "nodes", "send", "neighbours", "list", "crash", "stop", "restart", "add", "join", "leave", "group", "groups", "private", "quit"];
 
     private static ConsoleCommand? Parse(string line) => ConsoleCommand.Parse(line, out _);
 
@@ -42,11 +42,34 @@ public sealed class ConsoleCommandTests
     }
 
     [Test]
-    public void Group_and_private_messages_keep_their_place_until_they_exist()
-    {
-        Assert.That(Parse("publish 6001 news hello there"), Is.InstanceOf<ConsoleCommand.NotYet>());
+    public void Private_messages_keep_their_place_until_they_exist() =>
         Assert.That(Parse("private 6001 6002 hi"), Is.InstanceOf<ConsoleCommand.NotYet>());
+
+    [Test]
+    public void Group_commands_take_a_port_a_group_and_for_a_message_the_rest_of_the_line_as_typed()
+    {
+        Assert.Multiple(() =>
+        {
+            Assert.That(Parse("join 6003 blue"), Is.EqualTo(new ConsoleCommand.Join(6003, "blue")));
+            Assert.That(Parse("LEAVE 6003 blue"), Is.EqualTo(new ConsoleCommand.Leave(6003, "blue")));
+            Assert.That(Parse("group 6003 blue  hello   members, all of you "), Is.EqualTo(new ConsoleCommand.GroupMessage(6003, "blue", "hello   members, all of you")));
+            Assert.That(Parse("publish 6001 news hello there"), Is.EqualTo(new ConsoleCommand.GroupMessage(6001, "news", "hello there")));
+            Assert.That(Parse("groups 6003"), Is.EqualTo(new ConsoleCommand.Groups(6003)));
+        });
     }
+
+    [TestCase("join", "join needs a port and a group: join <port> <group>, e.g. join 6003 blue")]
+    [TestCase("join 6003", "join needs a port and a group: join <port> <group>, e.g. join 6003 blue")]
+    [TestCase("join 6003 blue green", "join takes a port and one group name: join <port> <group>, e.g. join 6003 blue (got \"6003 blue green\")")]
+    [TestCase("leave x blue", "leave needs a port from 1 to 65535 (was \"x\"): leave <port> <group>, e.g. leave 6003 blue")]
+    [TestCase("group 6003 blue", "group needs a port, a group and a text: group <port> <group> <text>, e.g. group 6003 blue hello members")]
+    [TestCase("groups", "groups needs a port: groups <port>, e.g. groups 6003")]
+    [TestCase("join 6003 aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "join: \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\" is not a group name (group name of 69 bytes exceeds the limit of 64)")]
+    public void A_group_command_that_is_wrong_gets_one_line_saying_what(string line, string error) => Assert.That(Error(line), Is.EqualTo(error));
+
+    [Test]
+    public void A_group_message_longer_than_a_payload_is_refused() =>
+        Assert.That(Error("group 6003 blue " + new string('x', 4097)), Is.EqualTo("group: the text is 4097 bytes of UTF-8; a message holds at most 4096"));
 
     [Test]
     public void A_blank_line_is_no_command_and_no_error()

@@ -49,8 +49,17 @@ public sealed partial class ConsoleCommandProcessTests
         await SeenAsync(child, "[Command] Added 1 peer (", ct);
         await child.WriteLineAsync("fly away", ct);
         await SeenAsync(child, "[Command] WARN: Unknown command \"fly\"; type help for the list", ct);
+        await child.WriteLineAsync($"join {a} news", ct);
+        await SeenAsync(child, $"[Command] Peer {a} joined group \"news\"", ct);
+        await child.WriteLineAsync($"group {a} news hello members", ct);
+        await SeenAsync(child, $"[Command] Peer {a} published [", ct);
+        await SeenAsync(child, $"[Peer {a}] Group \"news\": published \"hello members\"", ct);
+        await child.WriteLineAsync($"group {a} sports hello", ct);
+        await SeenAsync(child, $"[Command] WARN: Peer {a} is not in group \"sports\", and only members publish to it", ct);
+        await child.WriteLineAsync($"leave {a} news", ct);
+        await SeenAsync(child, $"[Command] Peer {a} left group \"news\"", ct);
         await child.WriteLineAsync("publish 1 news hello", ct);
-        await SeenAsync(child, "[Command] WARN: publish (group messages) is not available yet", ct);
+        await SeenAsync(child, "[Command] WARN: No node has port 1", ct);
 
         child.CloseInput(); // no more commands: the demo goes on until Ctrl+C
         Assert.That(await child.WaitForExitAsync(TimeSpan.FromMilliseconds(500), ct), Is.False, "closing standard input ended the demo");

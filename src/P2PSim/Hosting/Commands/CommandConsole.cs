@@ -125,6 +125,41 @@ public sealed partial class CommandConsole(
                 var id = await peer.PublishAsync(cancellationToken).ConfigureAwait(false);
                 return $"Peer {s.Port} sent message [{id.Short}]; its receipts follow";
             }
+            case ConsoleCommand.Join j:
+            {
+                var peer = Running(Find(j.Port), "join");
+                RequirePeer(peer, "join", "seeds are in no group");
+                return await peer.ApplyToPeerAsync((m, now) => m.JoinGroup(j.Group, now), cancellationToken).ConfigureAwait(false)
+                    ? $"Peer {j.Port} joined group \"{j.Group}\": it asks its seeds for the members, links to some, and catches up on the group's recent messages"
+                    : Fail($"Peer {j.Port} is in group \"{j.Group}\" already");
+            }
+            case ConsoleCommand.Leave l:
+            {
+                var peer = Running(Find(l.Port), "leave");
+                RequirePeer(peer, "leave", "seeds are in no group");
+                return await peer.ApplyToPeerAsync((m, now) => m.LeaveGroup(l.Group, now), cancellationToken).ConfigureAwait(false)
+                    ? $"Peer {l.Port} left group \"{l.Group}\" (goodbye to its neighbours there): it receives none of its messages from now on"
+                    : Fail($"Peer {l.Port} is not in group \"{l.Group}\"; groups {l.Port} lists its groups");
+            }
+            case ConsoleCommand.GroupMessage g:
+            {
+                var peer = Running(Find(g.Port), "group");
+                RequirePeer(peer, "group", "seeds publish nothing");
+                var id = await peer.ApplyToPeerAsync((m, now) => m.Publish(g.Group, now, g.Text), cancellationToken).ConfigureAwait(false);
+                return id is { } sent
+                    ? $"Peer {g.Port} published [{sent.Short}] to group \"{g.Group}\"; its members' receipts follow"
+                    : Fail($"Peer {g.Port} is not in group \"{g.Group}\", and only members publish to it; join {g.Port} {g.Group} first");
+            }
+            case ConsoleCommand.Groups gs:
+            {
+                var peer = Running(Find(gs.Port), "groups");
+                RequirePeer(peer, "groups", "seeds are in no group (neighbours " + gs.Port + " shows its peer list)");
+                var groups = await peer.ApplyToPeerAsync((m, _) => m.Groups.Select(g => (Group: g, Neighbours: m.GroupNeighbours(g).Count)).ToArray(), cancellationToken)
+                    .ConfigureAwait(false);
+                return groups.Length == 0
+                    ? $"Peer {gs.Port} is in no group; join {gs.Port} <group> joins one"
+                    : $"Peer {gs.Port} is in {Plural.Of(groups.Length, "group")}: {string.Join(", ", groups.Select(g => $"\"{g.Group}\" ({Plural.Of(g.Neighbours, "neighbour")})"))}";
+            }
             case ConsoleCommand.Crash c:
             {
                 var node = Running(Find(c.Port), "crash");

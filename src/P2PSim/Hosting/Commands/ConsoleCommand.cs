@@ -41,6 +41,18 @@ public abstract record ConsoleCommand
     /// <summary>Ends the demo as Ctrl+C does, with the summary.</summary>
     public sealed record Quit : ConsoleCommand;
 
+    /// <summary>The peer joins group <paramref name="Group"/>.</summary>
+    public sealed record Join(int Port, string Group) : ConsoleCommand;
+
+    /// <summary>The peer leaves group <paramref name="Group"/>.</summary>
+    public sealed record Leave(int Port, string Group) : ConsoleCommand;
+
+    /// <summary>The peer publishes <paramref name="Text"/> to group <paramref name="Group"/>, one of its groups.</summary>
+    public sealed record GroupMessage(int Port, string Group, string Text) : ConsoleCommand;
+
+    /// <summary>The peer's groups, with its neighbours in each.</summary>
+    public sealed record Groups(int Port) : ConsoleCommand;
+
     /// <summary>
     /// A command of the road ahead that has no protocol yet (group messages, private messages): parsed, so the place is
     /// kept, and answered with one line saying so. Replace it with a real command when the message type exists.
@@ -62,7 +74,10 @@ public abstract record ConsoleCommand
         ("stop <port>", "the node leaves cleanly (goodbye to neighbours and seeds)"),
         ("restart <port>", "a crashed or stopped node starts again on its port, empty"),
         ($"add <n>", $"n new peers join one by one (1-{MaxAdd})"),
-        ("publish <port> <group> <text>", "not available yet: group messages are on the road ahead"),
+        ("join <port> <group>", "the peer joins the group (e.g. join 6003 blue)"),
+        ("leave <port> <group>", "the peer leaves the group: it stops receiving its messages"),
+        ("group <port> <group> <text>", "the peer publishes the text to one of its groups (also: publish)"),
+        ("groups <port>", "the peer's groups, with its neighbours in each"),
         ("private <port> <to-port> <text>", "not available yet: private messages are on the road ahead"),
         ("quit", "end the demo with its summary, as Ctrl+C does"),
     ];
@@ -78,6 +93,10 @@ public abstract record ConsoleCommand
         }
         var verb = words[0].ToLowerInvariant();
         var args = words[1..];
+        if (verb is "join" or "leave" or "group" or "publish" or "groups")
+        {
+            return ParseGroupCommand(verb, line, args, out error);
+        }
         switch (verb)
         {
             case "help" or "?":
@@ -114,14 +133,85 @@ public abstract record ConsoleCommand
                     return null;
                 }
                 return new Add(count);
-            case "publish":
-                return new NotYet("publish (group messages)");
             case "private":
                 return new NotYet("private (private messages)");
             default:
                 error = $"Unknown command \"{words[0]}\"; type help for the list";
                 return null;
         }
+    }
+
+    /// <summary>
+    /// <c>join</c>, <c>leave</c>, <c>group</c> (or <c>publish</c>) and <c>groups</c>: a port, a group name (one word, checked
+    /// by <see cref="Protocol.GroupName.Problem"/>), and for <c>group</c> the rest of the line as typed (at most
+    /// <see cref="Protocol.ProtocolLimits.MaxPayloadBytes"/> bytes of UTF-8).
+    /// </summary>
+    private static ConsoleCommand? ParseGroupCommand(string verb, string line, string[] args, out string? error)
+    {
+        error = null;
+        var usage = verb switch
+        {
+            "join" => "join <port> <group>, e.g. join 6003 blue",
+            "leave" => "leave <port> <group>, e.g. leave 6003 blue",
+            "groups" => "groups <port>, e.g. groups 6003",
+            _ => $"{verb} <port> <group> <text>, e.g. {verb} 6003 blue hello members",
+        };
+        var wanted = verb switch { "groups" => 1, "join" or "leave" => 2, _ => 3 };
+        if (args.Length < wanted || (verb is "join" or "leave" or "groups" && args.Length > wanted))
+        {
+            error = args.Length < wanted ? $"{verb} needs {(wanted == 1 ? "a port" : wanted == 2 ? "a port and a group" : "a port, a group and a text")}: {usage}"
+                : $"{verb} takes {(wanted == 1 ? "one port" : "a port and one group name")}: {usage} (got \"{string.Join(' ', args)}\")";
+            return null;
+        }
+        if (!TryParsePort(args[0], out var port))
+        {
+            error = $"{verb} needs a port from 1 to 65535 (was \"{args[0]}\"): {usage}";
+            return null;
+        }
+        if (verb == "groups")
+        {
+            return new Groups(port);
+        }
+        var group = args[1];
+        if (Protocol.GroupName.Problem(group) is { } problem)
+        {
+            error = $"{verb}: \"{group}\" is not a group name ({problem})";
+            return null;
+        }
+        if (verb == "join")
+        {
+            return new Join(port, group);
+        }
+        if (verb == "leave")
+        {
+            return new Leave(port, group);
+        }
+        var text = RestAfterWords(line, 3);
+        var bytes = System.Text.Encoding.UTF8.GetByteCount(text);
+        if (bytes > Protocol.ProtocolLimits.MaxPayloadBytes)
+        {
+            error = $"{verb}: the text is {bytes} bytes of UTF-8; a message holds at most {Protocol.ProtocolLimits.MaxPayloadBytes}";
+            return null;
+        }
+        return new GroupMessage(port, group, text);
+    }
+
+    /// <summary>What follows the first <paramref name="count"/> words of <paramref name="line"/>, as typed (trimmed at both ends).</summary>
+    private static string RestAfterWords(string line, int count)
+    {
+        var i = 0;
+        for (var word = 0; word < count; word++)
+        {
+            while (i < line.Length && char.IsWhiteSpace(line[i]))
+            {
+                i++;
+            }
+            while (i < line.Length && !char.IsWhiteSpace(line[i]))
+            {
+                i++;
+            }
+        }
+        return line[i..].Trim();
     }
 
     /// <summary>Parses a port as a command takes it: a number from 1 to 65535.</summary>
