@@ -17,6 +17,7 @@ public sealed partial class DemoDirector(
     IOptions<DemoOptions> demo,
     IOptions<NetworkOptions> network,
     IOptions<PeerOptions> peer,
+    IOptions<GroupOptions> groups,
     NodeDirectory directory,
     SeedBook seeds,
     JoinSequencer joins,
@@ -32,7 +33,10 @@ public sealed partial class DemoDirector(
         lifetime.ApplicationStopping.Register(() => stats.MarkEnd());
         stats.OneSlice = !seeds.Layout.IsWholeNetwork;
         var o = demo.Value;
+        var g = groups.Value;
+        var names = g.NameList();
         LogInformationStarting(logger, directory.Seeds.Count, network.Value.Peers, random.Seed,
+            names.Count == 0 || g.PerPeer == 0 ? "no groups" : $"groups {string.Join(", ", names.Select(n => $"\"{n}\""))} ({Math.Min(g.PerPeer, names.Count)} per peer)",
             o.CrashAfter > TimeSpan.Zero ? $"one peer crashes after {o.CrashAfter.TotalSeconds:0.#} s" : "no crash",
             o.Duration > TimeSpan.Zero ? $"stops after {o.Duration.TotalSeconds:0.#} s" : "runs until Ctrl+C");
         return base.StartAsync(cancellationToken);
@@ -101,7 +105,8 @@ public sealed partial class DemoDirector(
     private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(500);
 
     /// <summary>
-    /// One line once every peer of the script has joined and sent its <c>Peer:MessagesPerPeer</c> messages, and the scripted
+    /// One line once every peer of the script has joined and sent its <c>Peer:MessagesPerPeer</c> messages (and its
+    /// <c>Groups:MessagesPerPeer</c> group messages), and the scripted
     /// crash (if any) was detected and the seeds that listed the peer removed it (or its detection had all the time it
     /// takes: <c>MaxMissedLiveness</c> + 2 liveness rounds and two retries).
     /// </summary>
@@ -118,7 +123,9 @@ public sealed partial class DemoDirector(
         while (true)
         {
             var counters = stats.Nodes.Where(c => c.Role == NodeRole.Peer).ToArray();
-            var messagesDone = counters.All(c => c.Originated >= p.MessagesPerPeer || c.GoneHow is not null);
+            var g = groups.Value;
+            var groupMessages = g.NameList().Count > 0 && g.PerPeer > 0 ? g.MessagesPerPeer : 0; // every peer is in a group then
+            var messagesDone = counters.All(c => (c.Originated >= p.MessagesPerPeer && c.GroupPublished >= groupMessages) || c.GoneHow is not null);
             var crashAccounted = false;
             if (_crashDone)
             {
@@ -142,8 +149,8 @@ public sealed partial class DemoDirector(
     [LoggerMessage(Level = LogLevel.Information, Message = "Logs: moved the earlier run's {Files} to {Folder}, so the log folder holds this run's only")]
     private static partial void LogInformationMovedAside(ILogger logger, Plural files, string folder);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "P2PSim: {Seeds} seeds, {Peers} peers joining one by one; random seed {RandomSeed}; {Crash}; {Stop}")]
-    private static partial void LogInformationStarting(ILogger logger, int seeds, int peers, int randomSeed, string crash, string stop);
+    [LoggerMessage(Level = LogLevel.Information, Message = "P2PSim: {Seeds} seeds, {Peers} peers joining one by one; random seed {RandomSeed}; {Groups}; {Crash}; {Stop}")]
+    private static partial void LogInformationStarting(ILogger logger, int seeds, int peers, int randomSeed, string groups, string crash, string stop);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Demo: crashing peer {Peer} now (abrupt, no goodbye); watch its neighbours notice and report it")]
     private static partial void LogWarningCrash(ILogger logger, P2PSim.Protocol.NodeEndpoint peer);

@@ -23,6 +23,9 @@ public sealed class NetworkStats(TimeProvider time)
     private readonly Dictionary<NodeEndpoint, HashSet<NodeEndpoint>> _seedsHolding = new();
     private readonly Dictionary<NodeEndpoint, Dictionary<NodeEndpoint, DateTimeOffset>> _seedRemovals = new();
     private readonly Dictionary<int, DateTimeOffset> _remoteCrashes = new();
+    private readonly Dictionary<MessageId, GroupOrigination> _groupMessages = new();
+    private readonly Dictionary<MessageId, Dictionary<NodeEndpoint, int>> _groupReceipts = new();
+    private readonly Dictionary<(NodeEndpoint Node, string Group), DateTimeOffset> _memberSince = new();
     private DateTimeOffset? _endedAt;
     private long _deathsDetected;
     private long _linksEstablished;
@@ -38,6 +41,9 @@ public sealed class NetworkStats(TimeProvider time)
     /// a receipt (its time from its text, the originator's clock); <paramref name="Number"/> is its number there.
     /// </summary>
     private sealed record Origination(NodeEndpoint Origin, DateTimeOffset At, string Text, bool Remote = false, int Number = 0);
+
+    /// <summary>A message to a group, and who published it when.</summary>
+    private sealed record GroupOrigination(NodeEndpoint Origin, string Group, DateTimeOffset At, string Text);
 
     /// <summary>Counters of one node.</summary>
     public sealed class NodeCounters(NodeEndpoint endpoint, NodeRole role)
@@ -63,6 +69,12 @@ public sealed class NetworkStats(TimeProvider time)
 
         /// <summary>Times it started again after a crash or a leave (console command <c>restart</c>).</summary>
         public int Restarts { get; internal set; }
+
+        /// <summary>Messages it published to its groups.</summary>
+        public int GroupPublished { get; internal set; }
+
+        /// <summary>First receipts of its groups' messages.</summary>
+        public long GroupReceived { get; internal set; }
     }
 
     /// <summary>Adds a node; the counters it returns are that node's (see <see cref="Record"/>).</summary>
@@ -139,13 +151,35 @@ public sealed class NetworkStats(TimeProvider time)
                     }
                     break;
                 case NeighbourDead d:
-                    Interlocked.Increment(ref _deathsDetected);
-                    if (!_deathReports.TryGetValue(d.Neighbour, out var reports))
+                    DeathDetected(node, d);
+                    break;
+                case GroupEvent { Event: NeighbourDead d }:
+                    DeathDetected(node, d); // seen on a group's links: a detection as much as on the overlay's
+                    break;
+                case GroupJoined j:
+                    _memberSince[(node, j.Group)] = j.At;
+                    break;
+                case GroupLeft l:
+                    _memberSince.Remove((node, l.Group));
+                    break;
+                case GroupEvent { Event: GossipOriginated o } g:
+                    counters.GroupPublished++;
+                    if (TrackDelivery)
                     {
-                        reports = [];
-                        _deathReports[d.Neighbour] = reports;
+                        _groupMessages[o.Id] = new GroupOrigination(node, g.Group, o.At, o.Text);
                     }
-                    reports.Add((node, d.At));
+                    break;
+                case GroupEvent { Event: GossipReceived r }:
+                    counters.GroupReceived++;
+                    if (TrackDelivery)
+                    {
+                        if (!_groupReceipts.TryGetValue(r.Id, out var members))
+                        {
+                            members = new Dictionary<NodeEndpoint, int>();
+                            _groupReceipts[r.Id] = members;
+                        }
+                        members[node] = members.GetValueOrDefault(node) + 1;
+                    }
                     break;
                 case PeerRegistered r:
                     Holding(node).Add(r.Peer);
@@ -162,6 +196,18 @@ public sealed class NetworkStats(TimeProvider time)
                     break;
             }
         }
+    }
+
+    /// <summary>A neighbour (of the overlay or of a group) was declared dead by <paramref name="node"/>; called under the lock.</summary>
+    private void DeathDetected(NodeEndpoint node, NeighbourDead d)
+    {
+        Interlocked.Increment(ref _deathsDetected);
+        if (!_deathReports.TryGetValue(d.Neighbour, out var reports))
+        {
+            reports = [];
+            _deathReports[d.Neighbour] = reports;
+        }
+        reports.Add((node, d.At));
     }
 
     /// <summary>
@@ -216,6 +262,10 @@ public sealed class NetworkStats(TimeProvider time)
                 counters.GoneHow = null;
                 counters.JoinedAt = null;
                 counters.Restarts++;
+                foreach (var membership in _memberSince.Keys.Where(k => k.Node == node).ToArray())
+                {
+                    _memberSince.Remove(membership); // it joins its groups again, as a new member
+                }
             }
         }
     }
@@ -301,6 +351,49 @@ public sealed class NetworkStats(TimeProvider time)
     }
 
     /// <summary>
+    /// The delivery account of group messages, in all and per group: a message is expected at every peer (but its
+    /// publisher) that was a member of its group when it was published and stayed a member, running, to the end of the
+    /// run. A member that joined later and caught up is not counted either way.
+    /// </summary>
+    public GroupDelivery ComputeGroupDelivery()
+    {
+        lock (_gate)
+        {
+            var end = _endedAt ?? time.GetUtcNow();
+            var perGroup = new SortedDictionary<string, (int Messages, long Expected, long Delivered, long Repeated)>(StringComparer.Ordinal);
+            var missing = new List<string>();
+            foreach (var (id, message) in _groupMessages)
+            {
+                var (messages, expected, delivered, repeated) = perGroup.GetValueOrDefault(message.Group);
+                messages++;
+                _groupReceipts.TryGetValue(id, out var receivers);
+                foreach (var ((member, group), since) in _memberSince)
+                {
+                    if (group != message.Group || member == message.Origin || since > message.At
+                        || !_nodes.TryGetValue(member, out var counters) || (counters.GoneAt is { } gone && gone < end))
+                    {
+                        continue;
+                    }
+                    expected++;
+                    var count = receivers?.GetValueOrDefault(member) ?? 0;
+                    if (count > 0)
+                    {
+                        delivered++;
+                        repeated += count - 1;
+                    }
+                    else if (missing.Count < 20)
+                    {
+                        missing.Add($"{member} never received \"{message.Text}\" of group \"{group}\"");
+                    }
+                }
+                perGroup[message.Group] = (messages, expected, delivered, repeated);
+            }
+            var groups = perGroup.Select(g => new GroupDelivery.OfGroup(g.Key, g.Value.Messages, g.Value.Expected, g.Value.Delivered)).ToArray();
+            return new GroupDelivery(_groupMessages.Count, groups.Sum(g => g.Expected), groups.Sum(g => g.Delivered), perGroup.Values.Sum(g => g.Repeated), groups, missing);
+        }
+    }
+
+    /// <summary>
     /// Messages of other slices' peers that no node here received: the gaps in their originator's numbers between the
     /// lowest and the highest number seen here (before the lowest a message may have been originated before its peer had
     /// a neighbour; after the highest nothing shows). Each is dated by the one before it. Called under the lock.
@@ -371,8 +464,10 @@ public sealed class NetworkStats(TimeProvider time)
         var inv = CultureInfo.InvariantCulture;
         sb.AppendLine();
         sb.AppendLine("==================== P2PSim summary ====================");
-        sb.AppendLine(inv, $"{"Node",-22} {"Role",-5} {"Originated",10} {"Received",9} {"Duplicates",10}  Status");
-        foreach (var n in Nodes.OrderBy(n => n.Role).ThenBy(n => n.Endpoint.Port))
+        var nodes = Nodes;
+        var groups = nodes.Any(n => n.GroupPublished > 0 || n.GroupReceived > 0); // columns for group messages when there were any
+        sb.AppendLine(inv, $"{"Node",-22} {"Role",-5} {"Originated",10} {"Received",9} {"Duplicates",10}{(groups ? $" {"Group sent",10} {"Group recv",10}" : "")}  Status");
+        foreach (var n in nodes.OrderBy(n => n.Role).ThenBy(n => n.Endpoint.Port))
         {
             var status = n.GoneHow is { } how && n.GoneAt < (_endedAt ?? DateTimeOffset.MaxValue) ? how : "running to the end";
             if (n.Restarts > 0)
@@ -381,11 +476,11 @@ public sealed class NetworkStats(TimeProvider time)
             }
             if (n.Role == NodeRole.Seed)
             {
-                sb.AppendLine(inv, $"{n.Endpoint,-22} {"seed",-5} {"-",10} {"-",9} {"-",10}  {status}");
+                sb.AppendLine(inv, $"{n.Endpoint,-22} {"seed",-5} {"-",10} {"-",9} {"-",10}{(groups ? $" {"-",10} {"-",10}" : "")}  {status}");
             }
             else
             {
-                sb.AppendLine(inv, $"{n.Endpoint,-22} {"peer",-5} {n.Originated,10} {n.Received,9} {n.Duplicates,10}  {status}");
+                sb.AppendLine(inv, $"{n.Endpoint,-22} {"peer",-5} {n.Originated,10} {n.Received,9} {n.Duplicates,10}{(groups ? $" {n.GroupPublished,10} {n.GroupReceived,10}" : "")}  {status}");
             }
         }
         var d = ComputeDelivery();
@@ -396,6 +491,16 @@ public sealed class NetworkStats(TimeProvider time)
         foreach (var line in d.Missing)
         {
             sb.AppendLine(inv, $"  missing: {line}");
+        }
+        var g = ComputeGroupDelivery();
+        if (g.Messages > 0)
+        {
+            sb.AppendLine(inv, $"Group messages published: {g.Messages} ({string.Join(", ", g.Groups.Select(x => $"\"{x.Group}\" {x.Messages}"))})");
+            sb.AppendLine(FormatGroupDelivery(g));
+            foreach (var line in g.Missing)
+            {
+                sb.AppendLine(inv, $"  missing: {line}");
+            }
         }
         var deaths = ComputeDeaths();
         if (deaths.Count == 0)
@@ -430,6 +535,20 @@ public sealed class NetworkStats(TimeProvider time)
         : string.Create(CultureInfo.InvariantCulture,
             $"Delivery: {d.Delivered} of {d.Expected} expected receipts ({d.Ratio:P1}); {d.Expected - d.Delivered} missing; {d.Repeated} delivered more than once");
 
+    /// <summary>The group delivery line of the summary: receipts of the expected members, in all and per group.</summary>
+    public static string FormatGroupDelivery(GroupDelivery g)
+    {
+        ArgumentNullException.ThrowIfNull(g);
+        if (g.Expected == 0)
+        {
+            return "Group delivery: no receipts expected (no group message was published while another member was in its group to the end)";
+        }
+        var inv = CultureInfo.InvariantCulture;
+        var perGroup = string.Join(", ", g.Groups.Select(x => string.Create(inv, $"\"{x.Group}\" {x.Delivered}/{x.Expected}")));
+        return string.Create(inv,
+            $"Group delivery: {g.Delivered} of {g.Expected} expected receipts by members ({g.Ratio:P1}); {g.Expected - g.Delivered} missing; {g.Repeated} delivered more than once; by group: {perGroup}");
+    }
+
     private HashSet<NodeEndpoint> Holding(NodeEndpoint seed)
     {
         if (!_seedsHolding.TryGetValue(seed, out var set))
@@ -460,6 +579,18 @@ public sealed class NetworkStats(TimeProvider time)
 public sealed record Delivery(int Messages, long Expected, long Delivered, long Repeated, IReadOnlyList<string> Missing, int RemoteMessages = 0)
 {
     public double Ratio => Expected == 0 ? 1.0 : (double)Delivered / Expected;
+}
+
+/// <summary>
+/// Delivery of group messages among the members present from a message's publication to the end of the run, in all and
+/// per group (<see cref="NetworkStats.ComputeGroupDelivery"/>).
+/// </summary>
+public sealed record GroupDelivery(int Messages, long Expected, long Delivered, long Repeated, IReadOnlyList<GroupDelivery.OfGroup> Groups, IReadOnlyList<string> Missing)
+{
+    public double Ratio => Expected == 0 ? 1.0 : (double)Delivered / Expected;
+
+    /// <summary>One group's share: its messages, receipts expected and delivered.</summary>
+    public sealed record OfGroup(string Group, int Messages, long Expected, long Delivered);
 }
 
 /// <summary>One node reported dead: crashed or not, who noticed, how fast, which seeds removed it.</summary>

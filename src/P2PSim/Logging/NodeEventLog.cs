@@ -27,7 +27,7 @@ public static partial class NodeEventLog
                 LogInformationGroupLeft(logger, l.Group, new Plural(l.Neighbours, "neighbour"));
                 break;
             case GroupMembersReceived m:
-                LogInformationGroupMembersReceived(logger, m.Group, m.Seed, m.Members.Count, new EndpointList(m.Members));
+                LogInformationGroupMembersReceived(logger, m.Group, m.Seed, new Plural(m.Members.Count, "member"), new EndpointList(m.Members));
                 break;
             case GroupLinkRefused r:
                 LogInformationGroupLinkRefused(logger, r.Group, r.Peer);
@@ -36,7 +36,7 @@ public static partial class NodeEventLog
                 LogDebugGroupMemberJoinedAgain(logger, j.Peer, j.Group, j.MembersSent.Count);
                 break;
             case GroupMemberJoined j:
-                LogInformationGroupMemberJoined(logger, j.Peer, j.Group, new Plural(j.Members, "member"), j.MembersSent.Count, new EndpointList(j.MembersSent));
+                LogInformationGroupMemberJoined(logger, j.Peer, j.Group, new Plural(j.Members, "member"), new Plural(j.MembersSent.Count, "member"), new EndpointList(j.MembersSent));
                 break;
             case GroupMemberLeft l:
                 LogInformationGroupMemberLeft(logger, l.Peer, l.Group, new Plural(l.Members, "member"));
@@ -410,11 +410,29 @@ public static partial class NodeEventLog
                 LogInformationGroupMessageReceived(logger, g.Group, r.Text, r.From, new LocalTime(r.At), r.CatchUp ? " by catch-up" : r.Grafted ? " by graft" : "",
                     r.Hops, r.ForwardedTo, new ShortId(r.Id));
                 break;
+            case NeighboursChosen n:
+                LogInformationGroupNeighboursChosen(logger, g.Group, n.Known.Count, new EndpointList(n.Known), new Plural(n.Chosen.Count, "neighbour"), new EndpointList(n.Chosen));
+                break;
+            case OverlayRepair r when r.Dialing.Count == 0 && r.Trigger == "liveness round":
+                LogDebugGroupRepairAsking(logger, g.Group, new Plural(r.Neighbours, "neighbour"), r.Minimum, new Plural(r.SeedsAsked.Count, "seed"));
+                break;
+            case OverlayRepair r:
+                LogInformationGroupRepair(logger, g.Group, new Plural(r.Neighbours, "neighbour"), r.Minimum, r.Trigger, new EndpointList(r.Dialing), new Plural(r.SeedsAsked.Count, "seed"));
+                break;
             default:
                 Write(new GroupLogger(logger, g.Group), g.Event, violations);
                 break;
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Group \"{Group}\": members known ({KnownCount}): {Known}; chose {Chosen}: {ChosenPeers}")]
+    private static partial void LogInformationGroupNeighboursChosen(ILogger logger, string group, int knownCount, EndpointList known, Plural chosen, EndpointList chosenPeers);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Group \"{Group}\": only {Neighbours} (minimum {Minimum}) after {Trigger}: dialing {Dialing}; asked {Seeds} for the group's members")]
+    private static partial void LogInformationGroupRepair(ILogger logger, string group, Plural neighbours, int minimum, string trigger, EndpointList dialing, Plural seeds);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Group \"{Group}\": only {Neighbours} (minimum {Minimum}) and no other member known: asked {Seeds} for the group's members")]
+    private static partial void LogDebugGroupRepairAsking(ILogger logger, string group, Plural neighbours, int minimum, Plural seeds);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Group \"{Group}\": published \"{Text}\", sent to {Count} [{Id}]")]
     private static partial void LogInformationGroupMessagePublished(ILogger logger, string group, string text, Plural count, ShortId id);
@@ -428,14 +446,14 @@ public static partial class NodeEventLog
     [LoggerMessage(Level = LogLevel.Information, Message = "Left group \"{Group}\": goodbye to {Neighbours} there; telling the seeds")]
     private static partial void LogInformationGroupLeft(ILogger logger, string group, Plural neighbours);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Group \"{Group}\": seed {Seed} named {Count} members: {Members}")]
-    private static partial void LogInformationGroupMembersReceived(ILogger logger, string group, NodeEndpoint seed, int count, EndpointList members);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Group \"{Group}\": seed {Seed} named {Count}: {Members}")]
+    private static partial void LogInformationGroupMembersReceived(ILogger logger, string group, NodeEndpoint seed, Plural count, EndpointList members);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Group \"{Group}\": refused a link from {Peer}: not a member of the group (said goodbye on it)")]
     private static partial void LogInformationGroupLinkRefused(ILogger logger, string group, NodeEndpoint peer);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Peer {Peer} joined group \"{Group}\" ({Members} here); sent it {Count} members: {Sent}")]
-    private static partial void LogInformationGroupMemberJoined(ILogger logger, NodeEndpoint peer, string group, Plural members, int count, EndpointList sent);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Peer {Peer} joined group \"{Group}\" ({Members} here); sent it {Count}: {Sent}")]
+    private static partial void LogInformationGroupMemberJoined(ILogger logger, NodeEndpoint peer, string group, Plural members, Plural count, EndpointList sent);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Peer {Peer} joined group \"{Group}\" again; sent it {Count} members")]
     private static partial void LogDebugGroupMemberJoinedAgain(ILogger logger, NodeEndpoint peer, string group, int count);
