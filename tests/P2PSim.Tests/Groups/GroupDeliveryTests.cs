@@ -1,6 +1,7 @@
 using P2PSim.Configuration;
 using P2PSim.Gossip;
 using P2PSim.Nodes;
+using P2PSim.Protocol;
 using P2PSim.Tests.TestSupport;
 
 namespace P2PSim.Tests.Groups;
@@ -134,6 +135,117 @@ public sealed class GroupDeliveryTests
                       from p in members
                       where sim.Published.Single(m => m.Id == id).Origin != p && sim.Receipts(p, id) != 1
                       select $"peer {p}: [{id.Short}] {sim.Receipts(p, id)} times";
+        Assert.That(missing, Is.Empty);
+        Assert.That(sim.Leaks, Is.Empty);
+    }
+
+    [TestCase(Routing.Tree)]
+    [TestCase(Routing.Spanning)]
+    public void On_a_broadcast_tree_each_group_has_its_own_and_members_get_each_message_about_once(Routing routing)
+    {
+        var sim = new GroupSimulation(seeds: 3, peers: 30, Mixed, gossip: new GossipOptions { Routing = routing }, groups: new GroupOptions { MaxNeighbours = 4, MessagesPerPeer = 0 });
+        sim.StartAll();
+        Assert.That(sim.RunUntil(() => sim.GroupFormed("blue") && sim.GroupFormed("green") && sim.GroupFormed("red"), Settle), Is.True, "the groups' overlays did not form");
+        for (var round = 0; round < 4; round++)
+        {
+            for (var p = 0; p < sim.PeerCount; p++)
+            {
+                sim.Publish(p, Mixed(p)[round % Mixed(p).Count]);
+            }
+            sim.RunFor(TimeSpan.FromSeconds(2));
+        }
+        sim.RunFor(TimeSpan.FromSeconds(5));
+
+        var wrong = from m in sim.Published
+                    from p in Enumerable.Range(0, sim.PeerCount)
+                    let expected = p != m.Origin && Mixed(p).Contains(m.Group) ? 1 : 0
+                    where sim.Receipts(p, m.Id) != expected
+                    select $"peer {p}: [{m.Id.Short}] of {m.Group} {sim.Receipts(p, m.Id)} times";
+        Assert.That(wrong, Is.Empty);
+        Assert.That(sim.Leaks, Is.Empty);
+        var receipts = sim.AllReceipts().Sum(r => r.Count);
+        Assert.That(sim.GroupPayloadsDelivered, Is.LessThan(receipts * 2), $"{routing}: payload copies per receipt should near 1 once the trees formed");
+    }
+
+    [Test]
+    public void A_seed_that_restarts_relearns_the_groups_from_the_next_registrations()
+    {
+        var sim = new GroupSimulation(seeds: 3, peers: 12, Mixed);
+        sim.StartAll();
+        Assert.That(sim.RunUntil(() => sim.GroupFormed("blue"), Settle), Is.True, "the group did not form");
+        var before = sim.Seed(0).MembersOf("blue").ToHashSet();
+        Assert.That(before, Is.Not.Empty, "seed 0 should list some of blue's members");
+
+        sim.Network.Crash(0);
+        var restarted = new SeedMachine(sim.Seed(0).Self, new Random(9), seeds: Enumerable.Range(0, 3).Select(P2PSim.Simulation.SimulatedAddresses.Seed).ToArray());
+        sim.Network.Start(sim.Network.Restart(0, restarted));
+        Assert.That(restarted.MembersOf("blue"), Is.Empty);
+
+        Assert.That(sim.RunUntil(() => restarted.MembersOf("blue").ToHashSet().SetEquals(before), GroupSimulation.Quick().ReregisterInterval * 3), Is.True,
+            $"the restarted seed lists {restarted.MembersOf("blue").Count} of blue's {before.Count} members it had");
+    }
+
+    [Test]
+    public void Many_peers_in_overlapping_groups_joining_and_leaving_while_messages_flow_lose_nothing_and_leak_nothing()
+    {
+        const int Peers = 120;
+        var names = new[] { "g0", "g1", "g2", "g3", "g4" };
+        var random = new Random(42);
+        var membership = Enumerable.Range(0, Peers).Select(_ => names.Where(_ => random.NextDouble() < 0.3).ToList()).ToArray();
+        var sim = new GroupSimulation(seeds: 3, peers: Peers, p => [.. membership[p]], groups: new GroupOptions { MaxNeighbours = 3, MessagesPerPeer = 0 });
+        sim.StartAll();
+        Assert.That(sim.RunUntil(() => names.All(sim.GroupFormed), Settle), Is.True, "the groups' overlays did not form");
+
+        // Membership over time, to know who had to get what: a message is owed to every member from its publication to the end.
+        var joinedAt = new Dictionary<(int, string), TimeSpan>();
+        for (var p = 0; p < Peers; p++)
+        {
+            foreach (var g in membership[p])
+            {
+                joinedAt[(p, g)] = TimeSpan.Zero;
+            }
+        }
+        for (var step = 0; step < 60; step++)
+        {
+            var p = random.Next(Peers);
+            var mine = sim.Peer(p).Groups;
+            if (mine.Count > 0 && random.NextDouble() < 0.7)
+            {
+                sim.Publish(p, mine[random.Next(mine.Count)]);
+            }
+            else if (random.NextDouble() < 0.5 && mine.Count > 0)
+            {
+                var g = mine[random.Next(mine.Count)];
+                sim.Leave(p, g);
+                joinedAt.Remove((p, g));
+            }
+            else
+            {
+                var g = names[random.Next(names.Length)];
+                if (!sim.Peer(p).IsMember(g))
+                {
+                    sim.Join(p, g);
+                    joinedAt[(p, g)] = sim.Network.Elapsed;
+                }
+            }
+            sim.RunFor(TimeSpan.FromMilliseconds(250));
+        }
+        sim.RunFor(TimeSpan.FromSeconds(10));
+
+        var missing = new List<string>();
+        foreach (var (id, group, origin, at) in sim.Published)
+        {
+            for (var p = 0; p < Peers; p++)
+            {
+                var owed = p != origin && joinedAt.TryGetValue((p, group), out var since) && since <= at;
+                var got = sim.Receipts(p, id);
+                if ((owed && got != 1) || got > 1)
+                {
+                    missing.Add($"peer {p} got [{id.Short}] of {group} {got} times");
+                }
+            }
+        }
+        Assert.That(sim.Published, Has.Count.GreaterThan(20));
         Assert.That(missing, Is.Empty);
         Assert.That(sim.Leaks, Is.Empty);
     }
