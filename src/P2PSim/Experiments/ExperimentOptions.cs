@@ -25,7 +25,7 @@ public sealed record ExperimentOptions
     /// </summary>
     public NetworkKind Network { get; init; } = NetworkKind.Tcp;
 
-    /// <summary>What the peers do once the overlay is built: <c>burst</c>, <c>classic</c>, <c>crash</c>, <c>seedcrash</c>, <c>churn</c> or <c>partition</c> (simulated only).</summary>
+    /// <summary>What the peers do once the overlay is built: <c>burst</c>, <c>classic</c>, <c>crash</c>, <c>seedcrash</c>, <c>churn</c>, <c>partition</c> (simulated only) or <c>groups</c>.</summary>
     public WorkloadKind Workload { get; init; } = WorkloadKind.Burst;
 
     /// <summary>Every workload but classic: who publishes at each step: a random live peer, always the same one, or every peer.</summary>
@@ -74,6 +74,15 @@ public sealed record ExperimentOptions
 
     /// <summary>partition: how long the network stays split; must be shorter than <c>Peer:HistoryWindow</c>.</summary>
     public TimeSpan PartitionDuration { get; init; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>groups: groups of the run (named g0, g1, ...).</summary>
+    public int Groups { get; init; } = 5;
+
+    /// <summary>groups: share of the peers each group starts with, drawn apart for each group (so groups overlap).</summary>
+    public double GroupShare { get; init; } = 0.2;
+
+    /// <summary>groups: membership changes (a peer joining or leaving a group) spread over the burst.</summary>
+    public int GroupChanges { get; init; } = 20;
 
     /// <summary>simulated: one-way latency of every link.</summary>
     public TimeSpan Latency { get; init; } = TimeSpan.FromMilliseconds(1);
@@ -179,6 +188,7 @@ public sealed record ExperimentOptions
             Interval = ChurnInterval,
         },
         WorkloadKind.Partition => new PartitionWorkload { Messages = Messages, Spacing = Spacing, Share = PartitionShare, Duration = PartitionDuration },
+        WorkloadKind.Groups => new GroupsWorkload { Messages = Messages, Spacing = Spacing, Groups = Groups, Share = GroupShare, Changes = GroupChanges },
         _ => throw new ArgumentOutOfRangeException(nameof(Workload), Workload, $"{Section}:Workload must be {EnumSetting.Choices<WorkloadKind>()}."),
     };
 

@@ -54,8 +54,8 @@ public sealed partial class ExperimentRecorder
         }
     }
 
-    /// <summary>Every expected receiver has every message originated so far.</summary>
-    public bool AllDelivered => Deliveries >= ExpectedDeliveries;
+    /// <summary>Every expected receiver has every message originated so far (group messages included).</summary>
+    public bool AllDelivered => Deliveries >= ExpectedDeliveries && AllGroupMessagesDelivered;
 
     /// <summary>The latest expected delivery so far; null before the first.</summary>
     public DateTimeOffset? LastDeliveryAt => _lastDelivery == NotYet ? null : new DateTimeOffset(_lastDelivery, TimeSpan.Zero);
@@ -67,6 +67,9 @@ public sealed partial class ExperimentRecorder
     {
         switch (nodeEvent)
         {
+            case GroupEvent or GroupJoined or GroupLeft:
+                RecordGroupEvent(peer, nodeEvent);
+                break;
             case DuplicateDropped:
                 DuplicatesDropped++;
                 break;

@@ -11,7 +11,7 @@ namespace P2PSim.Experiments;
 /// <see cref="ReportWriter.ToDeterministicJson"/>). Null means "not defined for this run".
 /// </summary>
 /// <param name="NetworkKind">"simulated" or "tcp".</param>
-/// <param name="Workload">burst, classic, crash, seedcrash, churn or partition.</param>
+/// <param name="Workload">burst, classic, crash, seedcrash, churn, partition or groups.</param>
 /// <param name="WorkloadDescription">The workload's parameters in words.</param>
 /// <param name="Seeds">Seed nodes.</param>
 /// <param name="Peers">Peer nodes.</param>
@@ -52,7 +52,51 @@ public sealed record ExperimentReport(
     /// </summary>
     [JsonIgnore]
     public OverlaySnapshot? OverlayGraph { get; init; }
+
+    /// <summary>The groups workload's account of group messages; null (and left out of the JSON) for every other workload.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public GroupReport? Groups { get; init; }
 }
+
+/// <summary>
+/// Group messages (the groups workload). Expected deliveries: for each message, the peers that were members of its group
+/// when it was published and stayed members to the end, its publisher excluded.
+/// </summary>
+/// <param name="Groups">Groups of the run.</param>
+/// <param name="MembersAtStartMean">Members per group at the start, on average.</param>
+/// <param name="MembershipChanges">Joins and leaves during the burst.</param>
+/// <param name="MessagesPublished">Group messages published.</param>
+/// <param name="ExpectedDeliveries">Receipts expected at members.</param>
+/// <param name="Deliveries">Of those, received.</param>
+/// <param name="Reliability">Deliveries / ExpectedDeliveries.</param>
+/// <param name="ReceiptLatencyP50Ms">Publication to a member's first receipt, median.</param>
+/// <param name="ReceiptLatencyP99Ms">The same, 99th percentile.</param>
+/// <param name="ReceiptLatencyMaxMs">The same, the longest.</param>
+/// <param name="PayloadTransmissions">Payload copies sent (all of the run's payloads are group messages).</param>
+/// <param name="FirstReceipts">First receipts of group messages at any peer.</param>
+/// <param name="TransmissionsPerDelivery">PayloadTransmissions / FirstReceipts: 1 is a perfect tree.</param>
+/// <param name="DuplicatesDropped">Group payloads that arrived a second time.</param>
+/// <param name="RepeatedReceipts">First receipts reported twice by one peer (must be 0).</param>
+/// <param name="ReceiptsByNonMembers">First receipts at a peer that was no member of the group then (must be 0).</param>
+/// <param name="LeakedCopies">Payload copies that reached a node that was no member of the group then, on the wire (must be 0); null where the network cannot see frames (tcp).</param>
+public sealed record GroupReport(
+    int Groups,
+    double MembersAtStartMean,
+    int MembershipChanges,
+    int MessagesPublished,
+    long ExpectedDeliveries,
+    long Deliveries,
+    double? Reliability,
+    double? ReceiptLatencyP50Ms,
+    double? ReceiptLatencyP99Ms,
+    double? ReceiptLatencyMaxMs,
+    long PayloadTransmissions,
+    long FirstReceipts,
+    double? TransmissionsPerDelivery,
+    long DuplicatesDropped,
+    long RepeatedReceipts,
+    long ReceiptsByNonMembers,
+    long? LeakedCopies);
 
 /// <summary>
 /// A distribution as a few of its nearest-rank percentiles (<see cref="Statistics.CdfPercents"/>): <c>Ms[i]</c> is the

@@ -53,6 +53,21 @@ public interface IExperimentNetwork
     /// <summary>Has the peer originate one gossip message now.</summary>
     ValueTask PublishAsync(int peer, CancellationToken cancellationToken);
 
+    /// <summary>groups: the peer joins <paramref name="group"/> now (the recorder learns it from the peer's event).</summary>
+    ValueTask JoinGroupAsync(int peer, string group, CancellationToken cancellationToken);
+
+    /// <summary>groups: the peer leaves <paramref name="group"/> now.</summary>
+    ValueTask LeaveGroupAsync(int peer, string group, CancellationToken cancellationToken);
+
+    /// <summary>groups: the peer publishes one message to <paramref name="group"/>; false when it is not a member (nothing is sent).</summary>
+    ValueTask<bool> PublishToGroupAsync(int peer, string group, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// groups: payload copies of a group's message that reached a node that was not a member of the group at that moment;
+    /// null where the network cannot see frames on their way (tcp: the recorder's receipts tell it there).
+    /// </summary>
+    long? GroupPayloadLeaks { get; }
+
     /// <summary>Crashes the peers at once (no goodbye) and records each, with the running seeds that listed it.</summary>
     ValueTask CrashPeersAsync(IReadOnlyList<int> peers, CancellationToken cancellationToken);
 

@@ -167,6 +167,18 @@ internal sealed class TcpExperimentNetwork : IExperimentNetwork, IAsyncDisposabl
     public async ValueTask PublishAsync(int peer, CancellationToken cancellationToken) =>
         await Peer(peer).PublishAsync(cancellationToken).ConfigureAwait(false);
 
+    public async ValueTask JoinGroupAsync(int peer, string group, CancellationToken cancellationToken) =>
+        await Peer(peer).ApplyToPeerAsync((m, now) => m.JoinGroup(group, now), cancellationToken).ConfigureAwait(false);
+
+    public async ValueTask LeaveGroupAsync(int peer, string group, CancellationToken cancellationToken) =>
+        await Peer(peer).ApplyToPeerAsync((m, now) => m.LeaveGroup(group, now), cancellationToken).ConfigureAwait(false);
+
+    public async ValueTask<bool> PublishToGroupAsync(int peer, string group, CancellationToken cancellationToken) =>
+        await Peer(peer).ApplyToPeerAsync((m, now) => m.Publish(group, now) is not null, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>Frames on their way are not seen here: the recorder's receipts at non-members stand for leakage.</summary>
+    public long? GroupPayloadLeaks => null;
+
     public async ValueTask CrashPeersAsync(IReadOnlyList<int> peers, CancellationToken cancellationToken)
     {
         var lists = new HashSet<NodeEndpoint>?[_seeds.Length];
@@ -264,7 +276,7 @@ internal sealed class TcpExperimentNetwork : IExperimentNetwork, IAsyncDisposabl
             {
                 return true;
             }
-            var copies = Read(static r => r.FirstReceipts + r.DuplicatesDropped);
+            var copies = Read(static r => r.FirstReceipts + r.DuplicatesDropped + r.GroupFirstReceipts + r.GroupDuplicatesDropped);
             if (copies != seen)
             {
                 (seen, lastChange) = (copies, Now);

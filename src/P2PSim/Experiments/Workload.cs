@@ -7,7 +7,7 @@ namespace P2PSim.Experiments;
 /// </summary>
 internal abstract record Workload
 {
-    /// <summary>Short name for reports: burst, classic, crash, seedcrash, churn or partition.</summary>
+    /// <summary>Short name for reports: burst, classic, crash, seedcrash, churn, partition or groups.</summary>
     public abstract string Name { get; }
 
     /// <summary>One line for the text report.</summary>
@@ -41,6 +41,35 @@ internal sealed record BurstWorkload : PublishingWorkload
     public override string Name => "burst";
 
     public override string Describe() => $"{DescribeBurst()} from random live peers";
+}
+
+/// <summary>
+/// Group messages: <see cref="Groups"/> groups (<c>g0</c>, <c>g1</c>, ...), each joined at the start by a random
+/// <see cref="Share"/> of the peers (drawn apart for each group, so groups overlap), then a burst of <see cref="Messages"/>
+/// group messages, each published to a random group by a random live member of it, while <see cref="Changes"/>
+/// membership changes (a random peer joins a random group it is not in, or leaves one it is in, in about equal numbers)
+/// are spread evenly over the burst. Expected receivers of a message: the peers that were members of its group when it
+/// was published and stayed members to the end, its publisher excluded. A copy of a group's payload that reaches any
+/// other node is leakage (counted on the simulated network; 0 is the only right value).
+/// </summary>
+internal sealed record GroupsWorkload : PublishingWorkload
+{
+    /// <summary>Groups of the run.</summary>
+    public required int Groups { get; init; }
+
+    /// <summary>Share of the peers each group starts with (at least one member each).</summary>
+    public required double Share { get; init; }
+
+    /// <summary>Membership changes (joins and leaves) during the burst.</summary>
+    public required int Changes { get; init; }
+
+    public override string Name => "groups";
+
+    public override string Describe() =>
+        $"{DescribeBurst()} to {Groups} groups of about {Share:P0} of the peers each, from random members; {Changes} membership changes meanwhile";
+
+    /// <summary>The name of group number <paramref name="index"/>.</summary>
+    public static string GroupName(int index) => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"g{index}");
 }
 
 /// <summary>

@@ -28,4 +28,7 @@ public enum WorkloadKind
 
     /// <summary>A burst while the network is split in two, simulated only (<see cref="PartitionWorkload"/>).</summary>
     Partition,
+
+    /// <summary>Messages to groups by their members while members join and leave (<see cref="GroupsWorkload"/>).</summary>
+    Groups,
 }

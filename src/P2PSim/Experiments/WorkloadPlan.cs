@@ -26,6 +26,12 @@ internal enum StepKind
 
     /// <summary>The partition ends.</summary>
     Heal,
+
+    /// <summary>The target peer joins group number <c>Others[0]</c>.</summary>
+    JoinGroup,
+
+    /// <summary>The target peer leaves group number <c>Others[0]</c>.</summary>
+    LeaveGroup,
 }
 
 /// <summary>One step of a workload, <see cref="At"/> after the workload started.</summary>
@@ -43,6 +49,9 @@ internal sealed record PlanStep(TimeSpan At, StepKind Kind, int[] Targets, int[]
 /// <param name="ChurnInterval">Time between two churn steps (churn only).</param>
 internal sealed record WorkloadPlan(int InitialPeers, int[] Victims, int[] Leavers, IReadOnlyList<PlanStep> Steps, bool OriginsStay, TimeSpan ChurnInterval)
 {
+    /// <summary>groups: the members of each group at the start (group number i: <c>InitialGroups[i]</c>, sorted); empty for every other workload.</summary>
+    public int[][] InitialGroups { get; init; } = [];
+
     public static WorkloadPlan For(Workload workload, int seeds, int peers, Random random)
     {
         ArgumentNullException.ThrowIfNull(workload);
@@ -55,6 +64,7 @@ internal sealed record WorkloadPlan(int InitialPeers, int[] Victims, int[] Leave
             SeedCrashWorkload s => SeedCrash(s, seeds, peers, random),
             ChurnWorkload c => Churn(c, peers, random),
             PartitionWorkload p => Partition(p, peers, random),
+            GroupsWorkload g => Groups(g, peers, random),
             _ => throw new NotSupportedException($"Unknown workload {workload.GetType().Name}."),
         };
     }
@@ -121,6 +131,39 @@ internal sealed record WorkloadPlan(int InitialPeers, int[] Victims, int[] Leave
             Order(PublishSteps(w, []), [.. churn]),
             OriginsStay: true,
             interval);
+    }
+
+    /// <summary>
+    /// Each group's first members (a random share, drawn apart per group), and the membership changes spread evenly over the
+    /// burst: a random peer and a random group; it leaves the group if it is in it (and not its last member), else joins it.
+    /// </summary>
+    private static WorkloadPlan Groups(GroupsWorkload w, int peers, Random random)
+    {
+        var members = new List<HashSet<int>>(w.Groups);
+        var initial = new int[w.Groups][];
+        for (var g = 0; g < w.Groups; g++)
+        {
+            initial[g] = Sorted(Pick(Math.Clamp(Count(w.Share, peers), Math.Min(1, peers), peers), peers, random));
+            members.Add([.. initial[g]]);
+        }
+        var interval = w.Changes == 0 ? TimeSpan.Zero : w.BurstLength / (w.Changes + 1);
+        var changes = new PlanStep[peers == 0 || w.Groups == 0 ? 0 : w.Changes];
+        for (var i = 0; i < changes.Length; i++)
+        {
+            var peer = random.Next(peers);
+            var group = random.Next(w.Groups);
+            var leave = members[group].Contains(peer) && members[group].Count > 1;
+            if (leave)
+            {
+                members[group].Remove(peer);
+            }
+            else
+            {
+                members[group].Add(peer);
+            }
+            changes[i] = new PlanStep(interval * (i + 1), leave ? StepKind.LeaveGroup : StepKind.JoinGroup, [peer], [group]);
+        }
+        return new WorkloadPlan(peers, [], [], Order(PublishSteps(w, []), changes), false, TimeSpan.Zero) { InitialGroups = initial };
     }
 
     /// <summary>One Publish step per message, <paramref name="halfway"/> inserted just before message Messages / 2.</summary>

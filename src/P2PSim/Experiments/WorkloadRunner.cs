@@ -30,6 +30,7 @@ internal sealed class WorkloadRunner(IExperimentNetwork net, ExperimentOptions o
         });
         net.Phase = "join";
         var join = await net.JoinAsync(plan.InitialPeers, cancellationToken).ConfigureAwait(false);
+        await JoinGroupsAsync(plan, cancellationToken).ConfigureAwait(false);
         var built = await net.SnapshotAsync(cancellationToken).ConfigureAwait(false);
         var overlay = Overlay(built, join);
 
@@ -56,8 +57,44 @@ internal sealed class WorkloadRunner(IExperimentNetwork net, ExperimentOptions o
             await net.WaitForGossipAsync(net.Now + options.DrainTimeout, cancellationToken).ConfigureAwait(false);
         }
         await net.StopSamplingAsync(cancellationToken).ConfigureAwait(false);
-        return Report(plan, overlay, log, sampler.Build()) with { OverlayGraph = built };
+        return Report(plan, overlay, log, sampler.Build()) with { OverlayGraph = built, Groups = GroupReport(plan) };
     }
+
+    /// <summary>groups: every group's first members join it, and the run waits until the groups' overlays have formed (or the join timeout).</summary>
+    private async ValueTask JoinGroupsAsync(WorkloadPlan plan, CancellationToken cancellationToken)
+    {
+        if (plan.InitialGroups.Length == 0)
+        {
+            return;
+        }
+        for (var g = 0; g < plan.InitialGroups.Length; g++)
+        {
+            foreach (var member in plan.InitialGroups[g])
+            {
+                await net.JoinGroupAsync(member, GroupsWorkload.GroupName(g), cancellationToken).ConfigureAwait(false);
+            }
+        }
+        await net.WaitUntilAsync(() => net.Read(static r => r.AllGroupsLinked), net.Now + options.JoinTimeout, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>groups: one message to a random group, from a random live member of it (groups without one are skipped).</summary>
+    private async ValueTask PublishToGroupAsync(int groups, CancellationToken cancellationToken)
+    {
+        var first = random.Next(groups);
+        for (var i = 0; i < groups; i++)
+        {
+            var group = GroupsWorkload.GroupName((first + i) % groups);
+            var members = Enumerable.Range(0, net.PeerCount).Where(p => net.IsLive(p) && net.Read(r => r.IsGroupMember(p, group))).ToArray();
+            if (members.Length > 0 && await net.PublishToGroupAsync(members[random.Next(members.Length)], group, cancellationToken).ConfigureAwait(false))
+            {
+                return;
+            }
+        }
+    }
+
+    private GroupReport? GroupReport(WorkloadPlan plan) => workload is GroupsWorkload g
+        ? net.Read(r => r.BuildGroups(g.Groups, [.. plan.InitialGroups.Select(m => m.Length)], net.PayloadTransmissions, net.GroupPayloadLeaks))
+        : null;
 
     private async ValueTask RunStepsAsync(WorkloadPlan plan, FaultLog log, CancellationToken cancellationToken)
     {
@@ -76,11 +113,22 @@ internal sealed class WorkloadRunner(IExperimentNetwork net, ExperimentOptions o
                         // The first message has spread (a tree has formed on it): what the rest cost is counted apart.
                         log.AfterFirst = (before.Transmissions, before.Receipts);
                     }
+                    if (workload is GroupsWorkload groups)
+                    {
+                        await PublishToGroupAsync(groups.Groups, cancellationToken).ConfigureAwait(false);
+                        break;
+                    }
                     foreach (var origin in Origins(plan.OriginsStay))
                     {
                         await net.PublishAsync(origin, cancellationToken).ConfigureAwait(false);
                         log.MessagesDuringPartition += log.PartitionAt is not null && log.HealAt is null ? 1 : 0;
                     }
+                    break;
+                case StepKind.JoinGroup:
+                    await net.JoinGroupAsync(step.Targets[0], GroupsWorkload.GroupName(step.Others[0]), cancellationToken).ConfigureAwait(false);
+                    break;
+                case StepKind.LeaveGroup:
+                    await net.LeaveGroupAsync(step.Targets[0], GroupsWorkload.GroupName(step.Others[0]), cancellationToken).ConfigureAwait(false);
                     break;
                 case StepKind.CrashPeers:
                     await net.CrashPeersAsync(step.Targets, cancellationToken).ConfigureAwait(false);
