@@ -50,7 +50,7 @@ internal static class OpenFileLimit
         }
         var fit = Math.Max(0, (max - seeds - Overhead) / ((2L * Math.Max(0, maxNeighbours)) + 1));
         return $"{peersSetting} ({peers}) needs about {needed} open files on real sockets (every peer holds about "
-            + $"2 x ({PeerOptions.Section}:MaxNeighbours + {GroupOptions.Section}:PerPeer x {GroupOptions.Section}:MaxNeighbours) + 1 = {(2 * maxNeighbours) + 1}), but this process may open {max} (ulimit -n). "
+            + $"2 x its links ({PeerOptions.Section}:MaxNeighbours, and {GroupOptions.Section}:MaxNeighbours for each group it is in) + 1 = {(2 * maxNeighbours) + 1}), but this process may open {max} (ulimit -n). "
             + $"Use at most about {fit} peers here, raise the limit, or run the simulated network.";
     }
 }

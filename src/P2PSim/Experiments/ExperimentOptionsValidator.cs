@@ -63,7 +63,9 @@ internal sealed class ExperimentOptionsValidator : IValidateOptions<ExperimentOp
                 + $"{nameof(ExperimentOptions.JoinTimeout)} and {nameof(ExperimentOptions.DrainTimeout)} must be positive.");
         if (tcp)
         {
-            var tooMany = OpenFileLimit.Check($"{S}:Peers", o.Peers, o.Seeds, o.Peer.MaxNeighbours, OpenFileLimit.Current());
+            // groups: each group a peer is in adds up to its MaxNeighbours links, sockets of their own.
+            var groupLinks = o.Workload == WorkloadKind.Groups ? (int)Math.Ceiling(o.Groups * o.GroupShare) * new GroupOptions().MaxNeighbours : 0;
+            var tooMany = OpenFileLimit.Check($"{S}:Peers", o.Peers, o.Seeds, o.Peer.MaxNeighbours + groupLinks, OpenFileLimit.Current());
             checks.That(tooMany is null, tooMany ?? "");
         }
         if (partition)

@@ -104,18 +104,7 @@ internal sealed class SeedLinks
     }
 
     /// <summary>Seeds whose group members are overdue, with their connection (if any).</summary>
-    public List<(NodeEndpoint Seed, ConnectionId? Connection)> MembersTimedOut(DateTimeOffset now)
-    {
-        var overdue = new List<(NodeEndpoint, ConnectionId?)>();
-        foreach (var (seed, link) in _links)
-        {
-            if (link.MembersDeadline is { } deadline && now >= deadline)
-            {
-                overdue.Add((seed, link.Connection));
-            }
-        }
-        return overdue;
-    }
+    public List<(NodeEndpoint Seed, ConnectionId? Connection)> MembersTimedOut(DateTimeOffset now) => Overdue(now, static link => link.MembersDeadline);
 
     public bool HasPending(NodeEndpoint seed) => _links.TryGetValue(seed, out var link) && link.Pending.Count > 0;
 
@@ -210,12 +199,14 @@ internal sealed class SeedLinks
     }
 
     /// <summary>Seeds whose answer is overdue; their connection (if any) is returned for closing.</summary>
-    public List<(NodeEndpoint Seed, ConnectionId? Connection)> TimedOut(DateTimeOffset now)
+    public List<(NodeEndpoint Seed, ConnectionId? Connection)> TimedOut(DateTimeOffset now) => Overdue(now, static link => link.ReplyDeadline);
+
+    private List<(NodeEndpoint Seed, ConnectionId? Connection)> Overdue(DateTimeOffset now, Func<Link, DateTimeOffset?> deadlineOf)
     {
         var overdue = new List<(NodeEndpoint, ConnectionId?)>();
         foreach (var (seed, link) in _links)
         {
-            if (link.ReplyDeadline is { } deadline && now >= deadline)
+            if (deadlineOf(link) is { } deadline && now >= deadline)
             {
                 overdue.Add((seed, link.Connection));
             }
