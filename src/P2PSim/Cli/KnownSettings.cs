@@ -34,6 +34,7 @@ internal static class KnownSettings
         (PeerOptions.Section, typeof(PeerOptions)),
         (SeedOptions.Section, typeof(SeedOptions)),
         (GossipOptions.Section, typeof(GossipOptions)),
+        (PrivateOptions.Section, typeof(PrivateOptions)),
         (TransportOptions.Section, typeof(TransportOptions)),
         (DemoOptions.Section, typeof(DemoOptions)),
         (LiveViewOptions.Section, typeof(LiveViewOptions)),

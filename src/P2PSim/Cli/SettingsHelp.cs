@@ -29,7 +29,7 @@ internal sealed class SettingsHelp(HelpAction standard) : SynchronousCommandLine
     {
         ExperimentCommand.Verb => [ExperimentOptions.Section, PeerOptions.Section, SeedOptions.Section, GossipOptions.Section, TransportOptions.Section],
         Experiments.Reports.CompareCommand.Verb => [],
-        _ => [NetworkOptions.Section, PeerOptions.Section, SeedOptions.Section, GossipOptions.Section, TransportOptions.Section, DemoOptions.Section,
+        _ => [NetworkOptions.Section, PeerOptions.Section, SeedOptions.Section, GossipOptions.Section, PrivateOptions.Section, TransportOptions.Section, DemoOptions.Section,
             LiveViewOptions.Section, LogOptions.Section],
     };
 

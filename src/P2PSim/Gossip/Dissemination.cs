@@ -142,11 +142,14 @@ internal sealed partial class Dissemination
     }
 
     /// <summary>
-    /// Why a message from neighbour <paramref name="from"/> breaks the protocol (its link is then dropped), or null: a
-    /// copy with hops 1 comes straight from its origin, so its origin must be the sender.
+    /// Why a message from neighbour <paramref name="from"/> breaks the protocol (its link is then dropped), or null: an
+    /// overlay link carries broadcasts only (a group's or a private message never travels on it), and a copy with hops 1
+    /// comes straight from its origin, so its origin must be the sender.
     /// </summary>
     public static string? Violation(NodeEndpoint from, GossipMessage gossip) =>
-        gossip.Hops == 1 && gossip.Origin != from
+        gossip.Kind != GossipKind.Gossip
+            ? $"a {gossip.Kind} envelope (kind {(byte)gossip.Kind}) on an overlay link, which carries broadcasts only"
+            : gossip.Hops == 1 && gossip.Origin != from
             ? $"a Gossip with hops 1 names {gossip.Origin} as its origin but comes from {from}"
             : null;
 

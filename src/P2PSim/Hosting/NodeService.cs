@@ -39,6 +39,7 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
     private readonly TransportOptions _transportOptions;
     private readonly SeedOptions _seedOptions;
     private readonly GossipOptions _gossipOptions;
+    private readonly PrivateOptions _privateOptions;
     private readonly TimeProvider _time;
     private readonly ILoggerFactory _loggerFactory;
     private readonly NodeDirectory _directory;
@@ -69,7 +70,7 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
     private readonly CancellationToken _networkStopping;
     private CancellationTokenRegistration _onNetworkStopping;
 
-    public NodeService(NodeSpec spec, IOptions<PeerOptions> peerOptions, IOptions<TransportOptions> transportOptions, IOptions<SeedOptions> seedOptions, IOptions<GossipOptions> gossipOptions, TimeProvider time,
+    public NodeService(NodeSpec spec, IOptions<PeerOptions> peerOptions, IOptions<TransportOptions> transportOptions, IOptions<SeedOptions> seedOptions, IOptions<GossipOptions> gossipOptions, IOptions<PrivateOptions> privateOptions, TimeProvider time,
         ILoggerFactory loggerFactory, NodeDirectory directory, NetworkStats stats, RandomSource random, JoinSequencer joins,
         IEnumerable<INodeEventObserver> observers, QueueBudget budget, SeedBook seedBook, IHostApplicationLifetime lifetime)
     {
@@ -82,6 +83,7 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
         _transportOptions = transportOptions.Value;
         _seedOptions = seedOptions.Value;
         _gossipOptions = gossipOptions.Value;
+        _privateOptions = privateOptions.Value;
         _time = time;
         _loggerFactory = loggerFactory;
         _directory = directory;
@@ -144,7 +146,7 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
         }
         NodeMachine machine = _spec.Role == NodeRole.Seed
             ? new SeedMachine(_transport.LocalEndpoint, _random.For("seed", _spec.Index), seeds: _seedBook.Live, peerExpiry: _seedOptions.PeerExpiry(_peerOptions))
-            : new PeerMachine(_transport.LocalEndpoint, seeds, _peerOptions, _random.For("peer", _spec.Index), gossip: _gossipOptions);
+            : new PeerMachine(_transport.LocalEndpoint, seeds, _peerOptions, _random.For("peer", _spec.Index), gossip: _gossipOptions, privateMessages: _privateOptions);
         _runtime = new NodeRuntime(machine, new Host(this), _transportOptions.EchoPings);
         _timer = _time.CreateTimer(static state => ((NodeService)state!).OnTimerFired(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         _counters = _stats.Register(_transport.LocalEndpoint, _spec.Role);

@@ -129,6 +129,7 @@ public static class P2PSimApp
         Check<PeerOptions>();
         Check<SeedOptions>();
         Check<GossipOptions>();
+        Check<PrivateOptions>();
         Check<TransportOptions>();
         Check<DemoOptions>();
         Check<LiveViewOptions>();

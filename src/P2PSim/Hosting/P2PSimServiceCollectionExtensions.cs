@@ -31,6 +31,7 @@ public static class P2PSimServiceCollectionExtensions
         AddValidatedOptions<TransportOptions, TransportOptionsValidator>(services, configuration, TransportOptions.Section);
         AddValidatedOptions<SeedOptions, SeedOptionsValidator>(services, configuration, SeedOptions.Section);
         AddValidatedOptions<GossipOptions, GossipOptionsValidator>(services, configuration, GossipOptions.Section);
+        AddValidatedOptions<PrivateOptions, PrivateOptionsValidator>(services, configuration, PrivateOptions.Section);
         AddValidatedOptions<DemoOptions, DemoOptionsValidator>(services, configuration, DemoOptions.Section);
         AddValidatedOptions<LogOptions, LogOptionsValidator>(services, configuration, LogOptions.Section);
 

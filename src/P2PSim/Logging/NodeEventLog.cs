@@ -180,7 +180,10 @@ public static partial class NodeEventLog
                 LogWarningProtocolViolation(logger, v.RemoteAddress, v.Reason);
                 break;
             default:
-                LogDebugOther(logger, e);
+                if (!WritePrivate(logger, e))
+                {
+                    LogDebugOther(logger, e);
+                }
                 break;
         }
     }

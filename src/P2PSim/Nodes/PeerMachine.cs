@@ -2,6 +2,7 @@ using P2PSim.Configuration;
 using P2PSim.Gossip;
 using P2PSim.Liveness;
 using P2PSim.Overlay;
+using P2PSim.Private;
 using P2PSim.Protocol;
 
 namespace P2PSim.Nodes;
@@ -13,7 +14,8 @@ namespace P2PSim.Nodes;
 /// <item><see cref="SeedSession"/>: registration with a majority of seeds, re-registration, failover, dead-node reports;</item>
 /// <item><see cref="NeighbourTable"/>: the links to neighbours, repair, suspects; raises neighbour up / lost / removed / died;</item>
 /// <item><see cref="LivenessMonitor"/>: pings every round, misses, deaths;</item>
-/// <item><see cref="Dissemination"/>: flooding with duplicate suppression, and catch-up over new links.</item>
+/// <item><see cref="Dissemination"/>: flooding with duplicate suppression, and catch-up over new links;</item>
+/// <item><see cref="PrivateMessenger"/>: private messages over direct links of their own (never neighbours).</item>
 /// </list>
 /// This class routes each input to the part it belongs to, wires the parts' events to each other, runs the peer's own
 /// gossip schedule and asks for one wake-up at the earliest deadline of any part (<see cref="WakeScheduler"/>).
@@ -31,6 +33,7 @@ public sealed class PeerMachine : NodeMachine
     private readonly LivenessMonitor _liveness;
     private readonly Dissemination _dissemination;
     private readonly WakeScheduler _wake;
+    private readonly PrivateMessenger _private;
     private readonly Dictionary<ConnectionId, NodeEndpoint> _neighbourOf; // the table's map, at hand for every frame
     private int _timedOriginated;
     private DateTimeOffset? _nextGossip;
@@ -39,7 +42,9 @@ public sealed class PeerMachine : NodeMachine
 
     /// <param name="reportDuplicates">See <see cref="Dissemination"/>: false counts dropped duplicates without reporting each.</param>
     /// <param name="gossip">The routing (flood or tree) and its timings; null: flooding with the defaults.</param>
-    public PeerMachine(NodeEndpoint self, IReadOnlyList<NodeEndpoint> seeds, PeerOptions options, Random random, bool reportDuplicates = true, GossipOptions? gossip = null)
+    /// <param name="privateMessages">Timeouts and attempts of private messages; null: the defaults.</param>
+    public PeerMachine(NodeEndpoint self, IReadOnlyList<NodeEndpoint> seeds, PeerOptions options, Random random, bool reportDuplicates = true, GossipOptions? gossip = null,
+        PrivateOptions? privateMessages = null)
         : base(self)
     {
         _options = options;
@@ -66,6 +71,7 @@ public sealed class PeerMachine : NodeMachine
         _liveness = new LivenessMonitor(options, Out, _table);
         _dissemination = new Dissemination(self, options, Out, _table, reportDuplicates, gossip, random);
         _tree = _dissemination.Routing != Routing.Flood;
+        _private = new PrivateMessenger(self, options, privateMessages ?? new PrivateOptions(), Out);
     }
 
     public override NodeRole Role => NodeRole.Peer;
@@ -105,6 +111,9 @@ public sealed class PeerMachine : NodeMachine
 
     public MessageList Messages => _dissemination.Messages;
 
+    /// <summary>This peer's private messages: sent, acknowledged, undeliverable, pending; delivered here.</summary>
+    public PrivateCounts PrivateCounts => _private.Counts;
+
     /// <summary>The recent messages with their texts, kept for neighbours that missed them.</summary>
     public MessageHistory History => _dissemination.History;
 
@@ -121,6 +130,12 @@ public sealed class PeerMachine : NodeMachine
 
     public override void OnConnected(ConnectionInfo connection, DateTimeOffset now)
     {
+        if (PrivateMessenger.Takes(connection))
+        {
+            _private.OnConnected(connection, now);
+            ScheduleWake();
+            return;
+        }
         if (_stopping && connection.Role == NodeRole.Peer)
         {
             CloseConnection(connection.Id, "shutting down", afterFlush: false);
@@ -138,6 +153,17 @@ public sealed class PeerMachine : NodeMachine
         }
     }
 
+    public override void OnDialFailed(NodeEndpoint target, LinkPurpose purpose, string reason, DateTimeOffset now)
+    {
+        if (purpose.Kind == LinkKind.Direct)
+        {
+            _private.OnDialFailed(target, reason, now);
+            ScheduleWake();
+            return;
+        }
+        OnDialFailed(target, reason, now);
+    }
+
     public override void OnDialFailed(NodeEndpoint target, string reason, DateTimeOffset now)
     {
         if (!_session.OnDialFailed(target, reason, now))
@@ -149,6 +175,12 @@ public sealed class PeerMachine : NodeMachine
 
     public override void OnMessage(ConnectionId connection, Message message, DateTimeOffset now)
     {
+        if (_private.Owns(connection))
+        {
+            _private.OnMessage(connection, message, now);
+            ScheduleWake();
+            return;
+        }
         if (_neighbourOf.TryGetValue(connection, out var from))
         {
             switch (message)
@@ -204,6 +236,11 @@ public sealed class PeerMachine : NodeMachine
 
     public override void OnClosed(ConnectionId connection, string reason, DateTimeOffset now)
     {
+        if (_private.OnClosed(connection, now))
+        {
+            ScheduleWake();
+            return;
+        }
         if (!_table.OnClosed(connection, reason, now) && _session.Owns(connection))
         {
             _session.OnClosed(connection, reason, now);
@@ -217,6 +254,7 @@ public sealed class PeerMachine : NodeMachine
         _dissemination.Expire(now);
         _dissemination.OnTimer(now);
         _session.OnTimer(now);
+        _private.OnTimer(now);
         if (!_stopping)
         {
             if (_nextGossip is { } gossipDue && now >= gossipDue)
@@ -248,6 +286,7 @@ public sealed class PeerMachine : NodeMachine
         _nextGossip = null;
         _liveness.Stop();
         _dissemination.Stop();
+        _private.Stop(now);
         var connected = _table.Leave(now);
         Report(new Leaving(now, connected, _session.Registered.Count));
         _session.Leave();
@@ -258,6 +297,19 @@ public sealed class PeerMachine : NodeMachine
     public MessageId Publish(DateTimeOffset now)
     {
         var id = _dissemination.Originate(now);
+        ScheduleWake();
+        return id;
+    }
+
+    /// <summary>
+    /// Sends a private message with <paramref name="text"/> to <paramref name="recipient"/> over a direct link (see
+    /// <see cref="PrivateMessenger"/>); returns its id. Its delivery is reported: acknowledged, or undeliverable.
+    /// </summary>
+    /// <exception cref="ArgumentException">To this peer itself, or a text too long or not valid Unicode.</exception>
+    /// <exception cref="InvalidOperationException">The peer is leaving, or too many messages await their acknowledgement.</exception>
+    public MessageId SendPrivate(NodeEndpoint recipient, string text, DateTimeOffset now)
+    {
+        var id = _private.Send(recipient, text, now);
         ScheduleWake();
         return id;
     }
@@ -286,6 +338,7 @@ public sealed class PeerMachine : NodeMachine
     private void ScheduleWake()
     {
         var due = WakeScheduler.Earliest(WakeScheduler.Earliest(_nextGossip, _liveness.NextRound), _session.NextDeadline);
+        due = WakeScheduler.Earliest(due, _private.NextDeadline);
         _wake.Request(_tree ? WakeScheduler.Earliest(due, _dissemination.NextDeadline) : due);
     }
 }
