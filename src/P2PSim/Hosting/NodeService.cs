@@ -95,6 +95,9 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
 
     public NodeRole Role => _spec.Role;
 
+    /// <summary>False for a peer that cannot be dialled from outside (<c>Private:NotDialablePeers</c>): its transport accepts no connection.</summary>
+    public bool Dialable => _spec.Role == NodeRole.Seed || _privateOptions.IsDialable(_spec.Index);
+
     public int Index => _spec.Index;
 
     /// <summary>The listening endpoint (known after start; the port is read back, so port 0 works).</summary>
@@ -130,7 +133,7 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
             // The logger is named after the real port, so port 0 still gives each node its own Log_{port}.txt.
             _transport = new TcpTransport(_spec.BindTo, _spec.Role, _transportOptions, _time,
                 bound => _logger = _loggerFactory.CreateLogger(NodeCategory.For(_spec.Role, bound.Port)), _budget,
-                _spec.Announce, _spec.DialFromBindAddress);
+                _spec.Announce, _spec.DialFromBindAddress, acceptsConnections: Dialable);
         }
         catch (SocketException ex)
         {
@@ -146,7 +149,8 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
         }
         NodeMachine machine = _spec.Role == NodeRole.Seed
             ? new SeedMachine(_transport.LocalEndpoint, _random.For("seed", _spec.Index), seeds: _seedBook.Live, peerExpiry: _seedOptions.PeerExpiry(_peerOptions))
-            : new PeerMachine(_transport.LocalEndpoint, seeds, _peerOptions, _random.For("peer", _spec.Index), gossip: _gossipOptions, privateMessages: _privateOptions);
+            : new PeerMachine(_transport.LocalEndpoint, seeds, _peerOptions, _random.For("peer", _spec.Index), gossip: _gossipOptions, privateMessages: _privateOptions,
+                dialable: Dialable);
         _runtime = new NodeRuntime(machine, new Host(this), _transportOptions.EchoPings);
         _timer = _time.CreateTimer(static state => ((NodeService)state!).OnTimerFired(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         _counters = _stats.Register(_transport.LocalEndpoint, _spec.Role);
@@ -204,6 +208,13 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
         }
         return await result.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// Has this peer send a private message to <paramref name="recipient"/> now (console command, tests, experiments);
+    /// returns its id. A message that cannot be sent throws (see <see cref="PeerMachine.SendPrivate"/>).
+    /// </summary>
+    public Task<MessageId> SendPrivateAsync(NodeEndpoint recipient, string text, CancellationToken cancellationToken = default) =>
+        InspectAsync(m => m is PeerMachine peer ? peer.SendPrivate(recipient, text, _time.GetUtcNow()) : throw new InvalidOperationException("Only a peer sends private messages."), cancellationToken);
 
     /// <summary>Has this peer originate one gossip message now (tests, experiments); returns its id.</summary>
     public Task<MessageId> PublishAsync(CancellationToken cancellationToken = default) =>

@@ -46,6 +46,25 @@ public static partial class NodeEventLog
             case PrivateInputRefused r:
                 LogWarningPrivateInputRefused(logger, r.RemoteAddress, r.Reason, new HeldBack(r.HeldBack));
                 return true;
+            case ReservationHeld h:
+                LogInformationReservationHeld(logger, h.Seed);
+                return true;
+            case ReservationLost l:
+                LogWarningReservationLost(logger, l.Seed, l.Reason, new LocalTime(l.RetryAt));
+                return true;
+            case ReservationAccepted a:
+                LogInformationReservationAccepted(logger, a.Peer, a.RemoteAddress, a.Reservations);
+                return true;
+            case ReservationEnded x:
+                LogInformationReservationEnded(logger, x.Peer, x.Reason, x.Reservations);
+                return true;
+            case PrivateRelayed r:
+                LogInformationPrivateRelayed(logger, r.From, r.To, new ShortId(r.Id));
+                return true;
+            case PrivateRelayRefusedHere r:
+                LogInformationPrivateRelayRefused(logger, r.From, r.Recipient,
+                    r.Reason == RelayRefusal.NoReservation ? "it holds no reservation here" : "it is no peer this seed knows", new ShortId(r.Id), new HeldBack(r.HeldBack));
+                return true;
             default:
                 return false;
         }
@@ -77,6 +96,24 @@ public static partial class NodeEventLog
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Private to {Recipient}: undeliverable, {Reason} [{Id}]")]
     private static partial void LogWarningPrivateUndeliverable(ILogger logger, NodeEndpoint recipient, string reason, ShortId id);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Private: holding a reservation with seed {Seed} (this peer cannot be dialled; the seed relays its private messages)")]
+    private static partial void LogInformationReservationHeld(ILogger logger, NodeEndpoint seed);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Private: no reservation with seed {Seed} ({Reason}); trying again at {RetryAt}")]
+    private static partial void LogWarningReservationLost(ILogger logger, NodeEndpoint seed, string reason, LocalTime retryAt);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Private: peer {Peer} (from {Remote}) cannot be dialled and made a reservation: relaying its private messages ({Count} reservations)")]
+    private static partial void LogInformationReservationAccepted(ILogger logger, NodeEndpoint peer, string remote, int count);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Private: the reservation of peer {Peer} ended ({Reason}); {Count} reservations left")]
+    private static partial void LogInformationReservationEnded(ILogger logger, NodeEndpoint peer, string reason, int count);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Private: relayed a message from {From} to {To} [{Id}]")]
+    private static partial void LogInformationPrivateRelayed(ILogger logger, NodeEndpoint from, NodeEndpoint to, ShortId id);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Private: did not relay a message from {From} to {To}: {Why}; answered RelayRefused [{Id}]{HeldBack}")]
+    private static partial void LogInformationPrivateRelayRefused(ILogger logger, NodeEndpoint from, NodeEndpoint to, string why, ShortId id, HeldBack heldBack);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Private: refused input from {Remote}: {Reason}{HeldBack}")]
     private static partial void LogWarningPrivateInputRefused(ILogger logger, string remote, string reason, HeldBack heldBack);

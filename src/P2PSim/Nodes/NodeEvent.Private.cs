@@ -43,3 +43,27 @@ public sealed record PrivateUndeliverable(DateTimeOffset At, MessageId Id, NodeE
 /// such line (the lines are rate-limited, <see cref="RefusalThrottle"/>).
 /// </summary>
 public sealed record PrivateInputRefused(DateTimeOffset At, string RemoteAddress, string Reason, int HeldBack) : NodeEvent(At);
+
+/// <summary>This peer, which cannot be dialled from outside, holds a reservation with <paramref name="Seed"/> now: the seed relays its private messages.</summary>
+public sealed record ReservationHeld(DateTimeOffset At, NodeEndpoint Seed) : NodeEvent(At);
+
+/// <summary>This peer's reservation with <paramref name="Seed"/> is gone or could not be made (<paramref name="Reason"/>); tried again at <paramref name="RetryAt"/>.</summary>
+public sealed record ReservationLost(DateTimeOffset At, NodeEndpoint Seed, string Reason, DateTimeOffset RetryAt) : NodeEvent(At);
+
+// ---- Seed: relaying private messages (Nodes/SeedMachine.PrivateRelay.cs) ----
+
+/// <summary><paramref name="Peer"/>, which cannot be dialled, made a reservation here: the seed relays private messages for it over that link.</summary>
+public sealed record ReservationAccepted(DateTimeOffset At, NodeEndpoint Peer, string RemoteAddress, int Reservations) : NodeEvent(At);
+
+/// <summary>The reservation of <paramref name="Peer"/> ended: its link closed (<paramref name="Reason"/>).</summary>
+public sealed record ReservationEnded(DateTimeOffset At, NodeEndpoint Peer, string Reason, int Reservations) : NodeEvent(At);
+
+/// <summary>The seed relayed a private message from <paramref name="From"/> to <paramref name="To"/>, which holds a reservation here.</summary>
+public sealed record PrivateRelayed(DateTimeOffset At, MessageId Id, NodeEndpoint From, NodeEndpoint To) : NodeEvent(At);
+
+/// <summary>
+/// The seed did not relay a private message from <paramref name="From"/> to <paramref name="Recipient"/> and answered
+/// <see cref="RelayRefused"/> (<paramref name="Reason"/>); <paramref name="HeldBack"/> more refusals were not logged since
+/// the last such line (rate-limited).
+/// </summary>
+public sealed record PrivateRelayRefusedHere(DateTimeOffset At, MessageId Id, NodeEndpoint From, NodeEndpoint Recipient, RelayRefusal Reason, int HeldBack) : NodeEvent(At);

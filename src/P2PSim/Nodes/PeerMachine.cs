@@ -43,8 +43,9 @@ public sealed class PeerMachine : NodeMachine
     /// <param name="reportDuplicates">See <see cref="Dissemination"/>: false counts dropped duplicates without reporting each.</param>
     /// <param name="gossip">The routing (flood or tree) and its timings; null: flooding with the defaults.</param>
     /// <param name="privateMessages">Timeouts and attempts of private messages; null: the defaults.</param>
+    /// <param name="dialable">False: this peer cannot be dialled from outside (as behind a NAT; the driver refuses its connections) and holds a reservation with its seeds.</param>
     public PeerMachine(NodeEndpoint self, IReadOnlyList<NodeEndpoint> seeds, PeerOptions options, Random random, bool reportDuplicates = true, GossipOptions? gossip = null,
-        PrivateOptions? privateMessages = null)
+        PrivateOptions? privateMessages = null, bool dialable = true)
         : base(self)
     {
         _options = options;
@@ -52,7 +53,11 @@ public sealed class PeerMachine : NodeMachine
         _session = new SeedSession(self, seeds, options, random, Out)
         {
             Joined = OnJoined,
-            PeersLearned = now => _table!.Repair(now, "a fresh peer list", AskSeeds.Never),
+            PeersLearned = now =>
+            {
+                _table!.Repair(now, "a fresh peer list", AskSeeds.Never);
+                _private!.OnSeedsLearned(now); // a peer that cannot be dialled reserves with every seed it registered with
+            },
         };
         _table = new NeighbourTable(self, options, random, Out, _session.Known)
         {
@@ -71,7 +76,7 @@ public sealed class PeerMachine : NodeMachine
         _liveness = new LivenessMonitor(options, Out, _table);
         _dissemination = new Dissemination(self, options, Out, _table, reportDuplicates, gossip, random);
         _tree = _dissemination.Routing != Routing.Flood;
-        _private = new PrivateMessenger(self, options, privateMessages ?? new PrivateOptions(), Out);
+        _private = new PrivateMessenger(self, options, privateMessages ?? new PrivateOptions(), Out, seeds, () => _session.Registered, dialable);
     }
 
     public override NodeRole Role => NodeRole.Peer;
@@ -113,6 +118,12 @@ public sealed class PeerMachine : NodeMachine
 
     /// <summary>This peer's private messages: sent, acknowledged, undeliverable, pending; delivered here.</summary>
     public PrivateCounts PrivateCounts => _private.Counts;
+
+    /// <summary>False: this peer cannot be dialled from outside and holds reservations with its seeds.</summary>
+    public bool Dialable => _private.Dialable;
+
+    /// <summary>The seeds holding this peer's reservation (one that cannot be dialled), now.</summary>
+    public IEnumerable<NodeEndpoint> ReservedWith => _private.ReservedWith;
 
     /// <summary>The recent messages with their texts, kept for neighbours that missed them.</summary>
     public MessageHistory History => _dissemination.History;
@@ -236,7 +247,7 @@ public sealed class PeerMachine : NodeMachine
 
     public override void OnClosed(ConnectionId connection, string reason, DateTimeOffset now)
     {
-        if (_private.OnClosed(connection, now))
+        if (_private.OnClosed(connection, reason, now))
         {
             ScheduleWake();
             return;

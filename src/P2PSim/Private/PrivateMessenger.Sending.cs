@@ -76,9 +76,23 @@ internal sealed partial class PrivateMessenger
         return message.Id;
     }
 
-    /// <summary>A dial for a direct link failed: the messages waiting for it cannot go that way in this attempt.</summary>
+    /// <summary>
+    /// A dial for a direct link failed. To a recipient: it counts as not dialable for a while, and the messages waiting
+    /// for it go to a seed to be relayed. To a seed: the messages waiting for it try the next seed, and a reservation
+    /// there is tried again later.
+    /// </summary>
     public void OnDialFailed(NodeEndpoint target, string reason, DateTimeOffset now)
     {
+        var toSeed = IsSeed(target);
+        var why = $"cannot dial it ({reason})";
+        if (toSeed)
+        {
+            OnReservationDialFailed(target, reason, now);
+        }
+        else
+        {
+            MarkUndialable(target, why, now);
+        }
         if (!_dialing.Remove(target, out var waiting))
         {
             return;
@@ -88,7 +102,14 @@ internal sealed partial class PrivateMessenger
             if (message.WaitingFor == target && _pending.ContainsKey(message.Id))
             {
                 message.WaitingFor = null;
-                message.Problem = $"cannot dial {target} ({reason})";
+                if (toSeed)
+                {
+                    NextRelay(message, $"{target}: cannot be reached ({reason})", now);
+                }
+                else
+                {
+                    Relay(message, why, now);
+                }
             }
         }
     }
@@ -102,9 +123,15 @@ internal sealed partial class PrivateMessenger
         message.Due = now + WaitFor(message.Attempt);
         message.Problem = null;
         message.WaitingFor = null;
+        message.Via = null;
         if (_linkTo.TryGetValue(message.Recipient, out var link))
         {
             Transmit(message, link, now);
+            return;
+        }
+        if (UndialableReason(message.Recipient, now) is { } reason)
+        {
+            Relay(message, reason, now);
             return;
         }
         WaitForDial(message, message.Recipient);
@@ -114,16 +141,23 @@ internal sealed partial class PrivateMessenger
     private void WaitForDial(Outgoing message, NodeEndpoint target)
     {
         message.WaitingFor = target;
+        var waiting = EnsureDial(target);
+        if (!waiting.Contains(message))
+        {
+            waiting.Add(message);
+        }
+    }
+
+    /// <summary>Dials a direct link to <paramref name="target"/> unless a dial is under way; returns the messages waiting for it.</summary>
+    private List<Outgoing> EnsureDial(NodeEndpoint target)
+    {
         if (!_dialing.TryGetValue(target, out var waiting))
         {
             waiting = [];
             _dialing[target] = waiting;
             _out.Dial(target, LinkPurpose.Direct);
         }
-        if (!waiting.Contains(message))
-        {
-            waiting.Add(message);
-        }
+        return waiting;
     }
 
     private void OnAck(DirectLink link, DirectAck ack, DateTimeOffset now)
@@ -233,5 +267,11 @@ internal sealed partial class PrivateMessenger
 
         /// <summary>What went wrong in the attempt under way, for the retry or undeliverable line; null: nothing known.</summary>
         public string? Problem { get; set; }
+
+        /// <summary>The seed relaying the attempt under way (null: direct, or no seed took it).</summary>
+        public NodeEndpoint? Via { get; set; }
+
+        /// <summary>The relay of the attempt under way: why the recipient was not dialled, the seeds in the order they are tried, the next one, and the refusals so far.</summary>
+        public RelayRoute? Relay { get; set; }
     }
 }

@@ -12,6 +12,9 @@ namespace P2PSim.Private;
 /// backoff and reports a message it could not deliver as undeliverable. The receiving side
 /// (<c>PrivateMessenger.Receiving.cs</c>) delivers each message once and acknowledges every copy on the link it came on.
 /// A direct link is never an overlay neighbour, and it is closed once it carried nothing for <c>Private:IdleTimeout</c>.
+/// Where the recipient cannot be dialled the message goes through a seed (<c>PrivateMessenger.Relay.cs</c>); a peer
+/// that cannot be dialled itself holds a reservation with each seed it registered with, over a direct link it keeps
+/// open (<c>PrivateMessenger.Reservations.cs</c>). Direct links to seeds are those relay links.
 /// Pure: actions go to the node's <see cref="Outbox"/>; every map is bounded.
 /// </summary>
 internal sealed partial class PrivateMessenger
@@ -21,6 +24,7 @@ internal sealed partial class PrivateMessenger
 
     private readonly NodeEndpoint _self;
     private readonly PrivateOptions _options;
+    private readonly PeerOptions _peer;
     private readonly Outbox _out;
     private readonly RefusalThrottle _throttle = new();
     private readonly Dictionary<ConnectionId, DirectLink> _links = new();
@@ -28,15 +32,26 @@ internal sealed partial class PrivateMessenger
     private bool _stopping;
 
     /// <param name="self">This peer's listening endpoint.</param>
-    /// <param name="peer">The peer's settings: the Message List's capacity and time to live bound the ids delivered here.</param>
+    /// <param name="peer">
+    /// The peer's settings: the Message List's capacity and time to live bound the ids delivered here; a reservation
+    /// link is pinged every liveness interval and dialled again after the retry interval.
+    /// </param>
     /// <param name="options">Timeouts and attempts of private messages.</param>
     /// <param name="outbox">The node's outbox.</param>
-    public PrivateMessenger(NodeEndpoint self, PeerOptions peer, PrivateOptions options, Outbox outbox)
+    /// <param name="seeds">The configured seeds: the relays, tried in turn.</param>
+    /// <param name="registeredSeeds">The seeds this peer registered with (tried first; where it holds its reservations).</param>
+    /// <param name="dialable">False: this peer cannot be dialled from outside, and holds reservations with its seeds.</param>
+    public PrivateMessenger(NodeEndpoint self, PeerOptions peer, PrivateOptions options, Outbox outbox,
+        IReadOnlyList<NodeEndpoint>? seeds = null, Func<IReadOnlyCollection<NodeEndpoint>>? registeredSeeds = null, bool dialable = true)
     {
         ArgumentNullException.ThrowIfNull(peer);
         _self = self;
+        _peer = peer;
         _options = options;
         _out = outbox;
+        _seeds = seeds ?? [];
+        _registeredSeeds = registeredSeeds ?? (() => []);
+        Dialable = dialable;
         _delivered = new MessageList(peer.MessageListCapacity, peer.MessageListTtl);
         _ttl = peer.MessageListTtl;
     }
@@ -61,7 +76,7 @@ internal sealed partial class PrivateMessenger
     {
         get
         {
-            if (_pending.Count == 0 && _links.Count == 0)
+            if (_pending.Count == 0 && _links.Count == 0 && _reservations.Count == 0)
             {
                 return null;
             }
@@ -72,9 +87,12 @@ internal sealed partial class PrivateMessenger
             }
             foreach (var link in _links.Values)
             {
-                due = WakeScheduler.Earliest(due, link.LastUsed + _options.IdleTimeout);
+                if (!link.Reservation)
+                {
+                    due = WakeScheduler.Earliest(due, link.LastUsed + _options.IdleTimeout);
+                }
             }
-            return due;
+            return WakeScheduler.Earliest(due, NextReservationDeadline);
         }
     }
 
@@ -114,6 +132,10 @@ internal sealed partial class PrivateMessenger
                 }
             }
         }
+        if (link.Role == NodeRole.Seed)
+        {
+            OnSeedLinkUp(link, now);
+        }
     }
 
     /// <summary>A frame on one of this part's links (<see cref="Owns"/>).</summary>
@@ -134,8 +156,11 @@ internal sealed partial class PrivateMessenger
                 break;
             case Pong:
                 break;
+            case RelayRefused refused:
+                OnRelayRefused(link, refused, now);
+                break;
             case Goodbye:
-                Forget(link);
+                LinkGone(link, "the remote said goodbye", now);
                 _out.Close(connection, "the remote closed the direct link");
                 break;
             default:
@@ -145,13 +170,13 @@ internal sealed partial class PrivateMessenger
     }
 
     /// <summary>A connection closed; true when it was one of this part's links.</summary>
-    public bool OnClosed(ConnectionId connection, DateTimeOffset now)
+    public bool OnClosed(ConnectionId connection, string reason, DateTimeOffset now)
     {
         if (!_links.TryGetValue(connection, out var link))
         {
             return false;
         }
-        Forget(link);
+        LinkGone(link, reason, now);
         return true;
     }
 
@@ -160,14 +185,16 @@ internal sealed partial class PrivateMessenger
     {
         _delivered.Expire(now);
         ExpireFinished(now);
+        ExpireUndialable(now);
         if (_pending.Count > 0)
         {
             CheckDeadlines(now);
         }
+        RunReservations(now);
         List<DirectLink>? idle = null;
         foreach (var link in _links.Values)
         {
-            if (now >= link.LastUsed + _options.IdleTimeout)
+            if (!link.Reservation && now >= link.LastUsed + _options.IdleTimeout)
             {
                 (idle ??= []).Add(link);
             }
@@ -187,6 +214,7 @@ internal sealed partial class PrivateMessenger
             return;
         }
         _stopping = true;
+        _reservations.Clear();
         foreach (var message in _pending.Values.ToArray())
         {
             GiveUp(message, "this peer is leaving", now);
@@ -203,6 +231,16 @@ internal sealed partial class PrivateMessenger
     {
         _out.Send(link.Id, message.Envelope);
         link.LastUsed = now;
+    }
+
+    /// <summary>The link is gone (closed by either end, or about to be closed here): forgotten, and a reservation it held is dialled again later.</summary>
+    private void LinkGone(DirectLink link, string reason, DateTimeOffset now)
+    {
+        Forget(link);
+        if (link.Reservation)
+        {
+            OnReservationLinkGone(link, reason, now);
+        }
     }
 
     /// <summary>The link is gone (closed by either end): another open link to the same remote takes its place, if any.</summary>
@@ -231,7 +269,7 @@ internal sealed partial class PrivateMessenger
         DirectLink? oldest = null;
         foreach (var link in _links.Values)
         {
-            if (oldest is null || link.LastUsed < oldest.LastUsed)
+            if (!link.Reservation && (oldest is null || link.LastUsed < oldest.LastUsed))
             {
                 oldest = link;
             }
@@ -246,7 +284,7 @@ internal sealed partial class PrivateMessenger
     /// <summary>The remote broke the protocol: the link is closed at once; the log line is rate-limited.</summary>
     private void Violation(DirectLink link, string reason, DateTimeOffset now)
     {
-        Forget(link);
+        LinkGone(link, reason, now);
         if (_throttle.Allow("violation", now, out var heldBack))
         {
             _out.Violation(link.Id, link.RemoteAddress, heldBack == 0 ? reason : $"{reason} (and {heldBack} more direct-link violations within {RefusalThrottle.Interval.TotalSeconds:0} s)", now);
@@ -278,6 +316,9 @@ internal sealed partial class PrivateMessenger
         public string RemoteAddress { get; } = info.RemoteAddress;
 
         public DateTimeOffset LastUsed { get; set; } = now;
+
+        /// <summary>A link to a seed that holds this peer's reservation: kept open (pinged), never closed for idleness.</summary>
+        public bool Reservation { get; set; }
     }
 }
 

@@ -22,14 +22,20 @@ public sealed class PrivateMessengerTests
     private static readonly NodeEndpoint Seed = SeedAt(1);
     private static readonly string[] OneAndTwo = ["one", "two"];
 
-    private sealed class Bench
+    /// <summary>The part, with <paramref name="seeds"/> configured (the first <paramref name="registered"/> of them registered with).</summary>
+    internal sealed class Bench
     {
-        public Bench(Action<PrivateOptions>? tweak = null)
+        public Bench(Action<PrivateOptions>? tweak = null, NodeEndpoint[]? seeds = null, int registered = 0, bool dialable = true)
         {
             var options = new PrivateOptions { AckTimeout = TimeSpan.FromSeconds(2), Attempts = 4, IdleTimeout = TimeSpan.FromSeconds(30) };
             tweak?.Invoke(options);
-            Messenger = new PrivateMessenger(Self, QuietShortIntervals(), options, Part.Outbox);
+            seeds ??= [];
+            Registered = [.. seeds.Take(registered)];
+            Messenger = new PrivateMessenger(Self, QuietShortIntervals(), options, Part.Outbox, seeds, () => Registered, dialable);
         }
+
+        /// <summary>The seeds the peer registered with (what its seed session says).</summary>
+        public List<NodeEndpoint> Registered { get; }
 
         public PartBench Part { get; } = new();
 
@@ -308,17 +314,27 @@ public sealed class PrivateMessengerTests
     }
 
     [Test]
-    public void A_failed_dial_is_said_in_the_retry_line_and_the_next_attempt_dials_again()
+    public void A_failed_dial_with_no_seed_to_relay_is_said_in_the_retry_line_and_the_recipient_is_dialled_again_once_the_idle_timeout_passed()
     {
-        var bench = new Bench();
+        var bench = new Bench(o => o.Attempts = 20);
+        var start = bench.Now;
         bench.Send(Bob);
         bench.Take();
 
         bench.Messenger.OnDialFailed(Bob, "connection refused", bench.Now);
-        var retry = bench.Timer(bench.Now + TimeSpan.FromSeconds(2));
+        var retry = bench.Timer(start + TimeSpan.FromSeconds(2));
+        bench.Timer(start + TimeSpan.FromSeconds(6));
+        bench.Timer(start + TimeSpan.FromSeconds(14));
+        var soon = bench.Timer(start + TimeSpan.FromSeconds(30));
+        var later = bench.Timer(start + TimeSpan.FromSeconds(62));
 
-        Assert.That(retry.ReportsOf<PrivateRetrying>().Single().Reason, Is.EqualTo($"cannot dial {Bob} (connection refused)"));
-        Assert.That(retry.OfType<Dial>().Single(), Is.EqualTo(new Dial(Bob, LinkPurpose.Direct)));
+        Assert.Multiple(() =>
+        {
+            Assert.That(retry.ReportsOf<PrivateRetrying>().Single().Reason, Is.EqualTo("cannot dial it (connection refused), and no seed is configured to relay it"));
+            Assert.That(retry.DialTargets(), Is.Empty, "within Private:IdleTimeout of the failed dial the recipient counts as not dialable");
+            Assert.That(soon.DialTargets(), Is.EqualTo(new[] { Bob }), "30 s on, it is dialled again");
+            Assert.That(later.ReportsOf<PrivateRetrying>(), Has.Length.EqualTo(1));
+        });
     }
 
     [Test]
@@ -360,8 +376,8 @@ public sealed class PrivateMessengerTests
     {
         var bench = new Bench();
         var link = bench.Connect(Bob);
-        Assert.That(bench.Messenger.OnClosed(link, bench.Now), Is.True);
-        Assert.That(bench.Messenger.OnClosed(new ConnectionId(999), bench.Now), Is.False, "not this part's");
+        Assert.That(bench.Messenger.OnClosed(link, "connection reset", bench.Now), Is.True);
+        Assert.That(bench.Messenger.OnClosed(new ConnectionId(999), "connection reset", bench.Now), Is.False, "not this part's");
 
         bench.Send(Bob);
 
@@ -421,5 +437,181 @@ public sealed class PrivateMessengerTests
 
         Assert.That(bench.Take().Closes().Single().Connection, Is.EqualTo(link));
         Assert.That(bench.Messenger.Owns(link), Is.False);
+    }
+
+    // ---- relay through seeds ----
+
+    private static readonly NodeEndpoint[] ThreeSeeds = Seeds(3);
+
+    [Test]
+    public void A_recipient_that_cannot_be_dialled_is_reached_through_a_registered_seed_and_the_acknowledgement_comes_back_that_way()
+    {
+        var bench = new Bench(seeds: ThreeSeeds, registered: 2);
+        bench.Registered.Reverse(); // the seed session's order does not matter: seeds are tried in configured order
+        var id = bench.Send(Bob);
+        bench.Take();
+
+        bench.Messenger.OnDialFailed(Bob, "connection refused", bench.Now);
+        var relaying = bench.Take();
+        var seedLink = bench.Connect(SeedAt(1), NodeRole.Seed);
+        var handed = bench.Take();
+        bench.Part.Advance(TimeSpan.FromMilliseconds(30));
+        var acked = bench.Receive(seedLink, new DirectAck(id));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(relaying.ReportsOf<PrivateRelaying>().Single().Seed, Is.EqualTo(SeedAt(1)));
+            Assert.That(relaying.ReportsOf<PrivateRelaying>().Single().Reason, Is.EqualTo("cannot dial it (connection refused)"));
+            Assert.That(relaying.OfType<Dial>().Single(), Is.EqualTo(new Dial(SeedAt(1), LinkPurpose.Direct)));
+            Assert.That(handed.Sends().Single().Connection, Is.EqualTo(seedLink));
+            Assert.That(((GossipMessage)handed.Sends().Single().Message).Hops, Is.EqualTo(1), "handed over unchanged; the seed counts its hop");
+            Assert.That(handed.SendsOf<Reserve>(), Is.Empty, "a dialable peer holds no reservation");
+            var ack = acked.ReportsOf<PrivateAcknowledged>().Single();
+            Assert.That((ack.RelayedBy, ack.Attempts), Is.EqualTo(((NodeEndpoint?)SeedAt(1), 1)));
+        });
+    }
+
+    [Test]
+    public void A_seed_that_refuses_passes_the_message_to_the_next_and_when_all_refuse_the_retry_line_says_why()
+    {
+        var bench = new Bench(seeds: ThreeSeeds, registered: 1);
+        bench.Send(Bob);
+        bench.Take();
+        bench.Messenger.OnDialFailed(Bob, "connection refused", bench.Now);
+        var links = new Dictionary<NodeEndpoint, ConnectionId>();
+        var order = new List<NodeEndpoint>();
+        var actions = bench.Take();
+        for (var i = 0; i < 3; i++)
+        {
+            var seed = actions.OfType<Dial>().Single().Target;
+            order.Add(seed);
+            links[seed] = bench.Connect(seed, NodeRole.Seed);
+            var envelope = (GossipMessage)bench.Take().Sends().Single().Message;
+            actions = bench.Receive(links[seed], new RelayRefused(envelope.Id, i == 1 ? RelayRefusal.UnknownRecipient : RelayRefusal.NoReservation));
+        }
+        Assert.That(actions.DialTargets(), Is.Empty, "no seed left");
+        var retry = bench.Timer(bench.Now + TimeSpan.FromSeconds(2));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(order, Is.EqualTo(ThreeSeeds), "the registered seed first, then the others in configured order");
+            Assert.That(retry.ReportsOf<PrivateRetrying>().Single().Reason, Is.EqualTo(
+                $"cannot dial it (connection refused), and no seed relays it ({SeedAt(1)}: the recipient holds no reservation there; " +
+                $"{SeedAt(2)}: the recipient is unknown there; {SeedAt(3)}: the recipient holds no reservation there)"));
+            Assert.That(retry.Sends().Select(s => s.Connection), Is.EqualTo(new[] { links[SeedAt(1)] }), "the next attempt goes to the first seed again, over its open link");
+        });
+    }
+
+    [Test]
+    public void A_refusal_of_an_earlier_attempts_copy_does_not_move_the_attempt_under_way()
+    {
+        var bench = new Bench(seeds: ThreeSeeds, registered: 1);
+        var id = bench.Send(Bob);
+        bench.Messenger.OnDialFailed(Bob, "connection refused", bench.Now);
+        bench.Take();
+        bench.Connect(SeedAt(1), NodeRole.Seed);
+        bench.Take();
+
+        var stale = bench.Receive(bench.Connect(SeedAt(2), NodeRole.Seed), new RelayRefused(id, RelayRefusal.NoReservation));
+
+        Assert.That(stale.Sends(), Is.Empty);
+        Assert.That(stale.ReportsOf<PrivateInputRefused>(), Is.Empty);
+    }
+
+    [Test]
+    public void A_refusal_from_a_peer_is_a_violation()
+    {
+        var bench = new Bench(seeds: ThreeSeeds);
+        var link = bench.Connect(Bob, inbound: true);
+
+        var actions = bench.Receive(link, new RelayRefused(new MessageId(1, 1, 1, 1), RelayRefusal.NoReservation));
+
+        Assert.That(actions.ReportsOf<ProtocolViolation>().Single().Reason, Is.EqualTo("a RelayRefused from a peer (only a seed relays)"));
+    }
+
+    [Test]
+    public void A_refusal_for_nothing_from_a_seed_is_refused_and_the_link_stays()
+    {
+        var bench = new Bench(seeds: ThreeSeeds);
+        var link = bench.Connect(SeedAt(1), NodeRole.Seed);
+
+        var actions = bench.Receive(link, new RelayRefused(new MessageId(1, 1, 1, 1), RelayRefusal.NoReservation));
+
+        Assert.That(actions.ReportsOf<PrivateInputRefused>().Single().Reason, Does.Contain("which this peer did not hand it"));
+        Assert.That(actions.Closes(), Is.Empty);
+    }
+
+    // ---- reservations of a peer that cannot be dialled ----
+
+    [Test]
+    public void A_peer_that_cannot_be_dialled_reserves_with_every_registered_seed_and_keeps_the_links_open()
+    {
+        var bench = new Bench(seeds: ThreeSeeds, registered: 2, dialable: false);
+
+        bench.Messenger.OnSeedsLearned(bench.Now);
+        var dials = bench.Take().OfType<Dial>().ToArray();
+        var one = bench.Connect(SeedAt(1), NodeRole.Seed);
+        var two = bench.Connect(SeedAt(2), NodeRole.Seed);
+        var reserved = bench.Take();
+        var pings = bench.Timer(bench.Now + QuietShortIntervals().LivenessInterval);
+        var muchLater = bench.Timer(bench.Now + TimeSpan.FromMinutes(5));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(dials, Is.EqualTo(new[] { new Dial(SeedAt(1), LinkPurpose.Direct), new Dial(SeedAt(2), LinkPurpose.Direct) }));
+            Assert.That(reserved.SendsOf<Reserve>().Select(s => s.Connection), Is.EqualTo(new[] { one, two }));
+            Assert.That(reserved.ReportsOf<ReservationHeld>().Select(h => h.Seed), Is.EqualTo(new[] { SeedAt(1), SeedAt(2) }));
+            Assert.That(bench.Messenger.ReservedWith, Is.EquivalentTo(new[] { SeedAt(1), SeedAt(2) }));
+            Assert.That(pings.SendsOf<Ping>().Select(s => s.Connection), Is.EquivalentTo(new[] { one, two }), "pinged every liveness interval");
+            Assert.That(muchLater.Closes(), Is.Empty, "a reservation link is never closed for idleness");
+        });
+    }
+
+    [Test]
+    public void A_reservation_whose_link_closes_is_made_again_after_the_retry_interval()
+    {
+        var bench = new Bench(seeds: ThreeSeeds, registered: 1, dialable: false);
+        bench.Messenger.OnSeedsLearned(bench.Now);
+        var link = bench.Connect(SeedAt(1), NodeRole.Seed);
+        bench.Take();
+
+        bench.Messenger.OnClosed(link, "connection reset", bench.Now);
+        var lost = bench.Take().ReportsOf<ReservationLost>().Single();
+        var early = bench.Timer(bench.Now + TimeSpan.FromSeconds(1));
+        var again = bench.Timer(lost.RetryAt);
+        bench.Messenger.OnDialFailed(SeedAt(1), "connection refused", bench.Now);
+        var backoff = bench.Take().ReportsOf<ReservationLost>().Single();
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(lost.RetryAt - lost.At, Is.EqualTo(QuietShortIntervals().RetryInterval));
+            Assert.That(early.DialTargets(), Is.Empty);
+            Assert.That(again.OfType<Dial>().Single(), Is.EqualTo(new Dial(SeedAt(1), LinkPurpose.Direct)));
+            Assert.That(backoff.RetryAt - backoff.At, Is.EqualTo(QuietShortIntervals().RetryInterval * 2), "doubling");
+        });
+    }
+
+    [Test]
+    public void A_seed_checking_over_the_reservation_gets_its_pong()
+    {
+        var bench = new Bench(seeds: ThreeSeeds, registered: 1, dialable: false);
+        bench.Messenger.OnSeedsLearned(bench.Now);
+        var link = bench.Connect(SeedAt(1), NodeRole.Seed);
+        bench.Take();
+
+        var answer = bench.Receive(link, new Ping(77));
+
+        Assert.That(answer.Sends().Single(), Is.EqualTo(new Send(link, new Pong(77))));
+    }
+
+    [Test]
+    public void A_dialable_peer_makes_no_reservation()
+    {
+        var bench = new Bench(seeds: ThreeSeeds, registered: 2);
+
+        bench.Messenger.OnSeedsLearned(bench.Now);
+
+        Assert.That(bench.Take(), Is.Empty);
+        Assert.That(bench.Messenger.NextDeadline, Is.Null);
     }
 }
