@@ -488,7 +488,7 @@ internal sealed class TcpExperimentNetwork : IExperimentNetwork, IAsyncDisposabl
 
     /// <summary>
     /// The demo's host, for this run: the seeds and the first <paramref name="peers"/> peers on ports the system picks,
-    /// no demo crash, no log files. The nodes get the run's <c>Peer</c> and <c>Transport</c> settings as the objects
+    /// no demo crash or private messages, no log files. The nodes get the run's <c>Peer</c> and <c>Transport</c> settings as the objects
     /// they are (<see cref="GivenOptionsFactory{TOptions}"/>): every setting reaches them, one added later too.
     /// </summary>
     private IHost BuildHost(int peers)
@@ -503,6 +503,7 @@ internal sealed class TcpExperimentNetwork : IExperimentNetwork, IAsyncDisposabl
             ["Network:PeerJoinInterval"] = _options.JoinSpacing.ToString("c", inv),
             ["Network:RandomSeed"] = _hostSeed.ToString(inv),
             ["Demo:CrashAfter"] = "00:00:00",
+            ["Demo:PrivateMessages"] = "0", // the workload is all the traffic there is
             ["Logs:WriteFiles"] = "false",
         };
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, ContentRootPath = Directory.GetCurrentDirectory() });

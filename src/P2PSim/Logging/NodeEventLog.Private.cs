@@ -53,10 +53,10 @@ public static partial class NodeEventLog
                 LogWarningReservationLost(logger, l.Seed, l.Reason, new LocalTime(l.RetryAt));
                 return true;
             case ReservationAccepted a:
-                LogInformationReservationAccepted(logger, a.Peer, a.RemoteAddress, a.Reservations);
+                LogInformationReservationAccepted(logger, a.Peer, a.RemoteAddress, new Plural(a.Reservations, "reservation"));
                 return true;
             case ReservationEnded x:
-                LogInformationReservationEnded(logger, x.Peer, x.Reason, x.Reservations);
+                LogInformationReservationEnded(logger, x.Peer, x.Reason, new Plural(x.Reservations, "reservation"));
                 return true;
             case PrivateRelayed r:
                 LogInformationPrivateRelayed(logger, r.From, r.To, new ShortId(r.Id));
@@ -103,11 +103,11 @@ public static partial class NodeEventLog
     [LoggerMessage(Level = LogLevel.Warning, Message = "Private: no reservation with seed {Seed} ({Reason}); trying again at {RetryAt}")]
     private static partial void LogWarningReservationLost(ILogger logger, NodeEndpoint seed, string reason, LocalTime retryAt);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Private: peer {Peer} (from {Remote}) cannot be dialled and made a reservation: relaying its private messages ({Count} reservations)")]
-    private static partial void LogInformationReservationAccepted(ILogger logger, NodeEndpoint peer, string remote, int count);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Private: peer {Peer} (from {Remote}) cannot be dialled and made a reservation: relaying its private messages ({Count} here)")]
+    private static partial void LogInformationReservationAccepted(ILogger logger, NodeEndpoint peer, string remote, Plural count);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Private: the reservation of peer {Peer} ended ({Reason}); {Count} reservations left")]
-    private static partial void LogInformationReservationEnded(ILogger logger, NodeEndpoint peer, string reason, int count);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Private: the reservation of peer {Peer} ended ({Reason}); {Count} left")]
+    private static partial void LogInformationReservationEnded(ILogger logger, NodeEndpoint peer, string reason, Plural count);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Private: relayed a message from {From} to {To} [{Id}]")]
     private static partial void LogInformationPrivateRelayed(ILogger logger, NodeEndpoint from, NodeEndpoint to, ShortId id);

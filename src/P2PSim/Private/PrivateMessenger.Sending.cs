@@ -48,7 +48,7 @@ internal sealed partial class PrivateMessenger
         }
         if (recipient == _self)
         {
-            throw new ArgumentException($"A peer does not send private messages to itself ({recipient}).", nameof(recipient));
+            throw new ArgumentException($"A peer does not send private messages to itself ({recipient})."); // said as it is, on the console too
         }
         int bytes;
         try
@@ -57,11 +57,11 @@ internal sealed partial class PrivateMessenger
         }
         catch (ArgumentException)
         {
-            throw new ArgumentException("The text is not valid Unicode.", nameof(text));
+            throw new ArgumentException("The text is not valid Unicode.");
         }
         if (bytes > ProtocolLimits.MaxPayloadBytes)
         {
-            throw new ArgumentException($"The text has {bytes} UTF-8 bytes; a message carries at most {ProtocolLimits.MaxPayloadBytes}.", nameof(text));
+            throw new ArgumentException($"The text has {bytes} UTF-8 bytes; a private message carries at most {ProtocolLimits.MaxPayloadBytes}.");
         }
         if (_pending.Count >= MaxPending)
         {
