@@ -26,7 +26,8 @@ public sealed class PrivateTcpTests
         {
             ["Peer:MessagesPerPeer"] = "0",
             ["Private:NotDialablePeers"] = "3",
-            ["Private:AckTimeout"] = "00:00:01",
+            ["Private:AckTimeout"] = "00:00:00.500",
+            ["Private:Attempts"] = "3",
         }, cts.Token);
         await _network.WaitForOverlayAsync(cts.Token);
         await Eventually.HoldsAsync(async () =>
@@ -71,6 +72,23 @@ public sealed class PrivateTcpTests
         await ExpectLogLineAsync(from, $"Private to {hidden.Endpoint}: delivered and acknowledged, relayed by seed", $"[{id.Short}]", ct);
         await ExpectLogLineAsync(hidden, $"Private from {from.Endpoint}: hello three, through a seed (relayed by seed", $"[{id.Short}]", ct);
         Assert.That(CountLines(hidden, "hello three, through a seed"), Is.EqualTo(1), "delivered once");
+        Assert.That(await TestNetwork.InspectPeerAsync(hidden, m => m.ConnectedNeighbours.Count(), ct), Is.Positive, "its own links out work");
+    }
+
+    [Test]
+    [CancelAfter(30_000)]
+    public async Task A_message_for_a_peer_that_is_not_there_is_retried_and_reported_undeliverable(CancellationToken ct)
+    {
+        var from = Peer(1);
+        var nobody = FreeLoopbackEndpoint();
+
+        var id = await from.SendPrivateAsync(nobody, "is anybody there?", ct);
+
+        // Attempts wait 0.5, 1 and 2 s; every seed refuses to relay to a peer it does not know.
+        await ExpectLogLineAsync(from, $"Private to {nobody}: undeliverable, no acknowledgement after 3 attempts (last: cannot dial it (connection refused), and no seed relays it (",
+            $"the recipient is unknown there)) [{id.Short}]", ct);
+        Assert.That(CountLines(from, $"Private to {nobody}: ", "retrying (attempt"), Is.EqualTo(2));
+        Assert.That(await TestNetwork.InspectPeerAsync(from, m => m.PrivateCounts.Undeliverable, ct), Is.Positive);
     }
 
     // ---- bad input from raw sockets ----
@@ -150,6 +168,14 @@ public sealed class PrivateTcpTests
         await ExpectClosedByNodeAsync(client, ct);
         await ExpectLogLineAsync(peer, $"Rejected input from {local}: ", "an acknowledgement for nothing", ct);
         await ExpectStillDeliversAsync(ct);
+    }
+
+    /// <summary>A loopback endpoint nothing listens on (the system gave it out and it was let go at once).</summary>
+    private static NodeEndpoint FreeLoopbackEndpoint()
+    {
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        socket.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
+        return NodeEndpoint.From((System.Net.IPEndPoint)socket.LocalEndPoint!);
     }
 
     private static GossipMessage Envelope(NodeEndpoint origin, NodeEndpoint recipient) =>
