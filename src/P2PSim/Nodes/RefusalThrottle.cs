@@ -28,4 +28,22 @@ internal sealed class RefusalThrottle
         _kinds[kind] = (now, 0);
         return true;
     }
+
+    /// <summary>
+    /// A remote broke the protocol on <paramref name="connection"/>: it is closed at once either way; the
+    /// <see cref="ProtocolViolation"/> line is let through at most once per <see cref="Interval"/>, saying how many were
+    /// held back.
+    /// </summary>
+    public void Violation(Outbox outbox, ConnectionId connection, string remote, string reason, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(outbox);
+        if (Allow("violation", now, out var heldBack))
+        {
+            outbox.Violation(connection, remote, heldBack == 0 ? reason : $"{reason} (and {heldBack} more direct-link violations within {Interval.TotalSeconds:0} s)", now);
+        }
+        else
+        {
+            outbox.Close(connection, reason, afterFlush: false);
+        }
+    }
 }

@@ -131,14 +131,7 @@ public sealed partial class SeedMachine
 
     private void DirectViolation(ConnectionInfo link, string reason, DateTimeOffset now)
     {
-        if (_privateThrottle.Allow("violation", now, out var heldBack))
-        {
-            Violation(link.Id, link.RemoteAddress, heldBack == 0 ? reason : $"{reason} (and {heldBack} more direct-link violations within {RefusalThrottle.Interval.TotalSeconds:0} s)", now);
-        }
-        else
-        {
-            CloseConnection(link.Id, reason, afterFlush: false);
-        }
+        _privateThrottle.Violation(Out, link.Id, link.RemoteAddress, reason, now);
         DirectLinkGone(link.Id, reason, now);
     }
 

@@ -285,14 +285,7 @@ internal sealed partial class PrivateMessenger
     private void Violation(DirectLink link, string reason, DateTimeOffset now)
     {
         LinkGone(link, reason, now);
-        if (_throttle.Allow("violation", now, out var heldBack))
-        {
-            _out.Violation(link.Id, link.RemoteAddress, heldBack == 0 ? reason : $"{reason} (and {heldBack} more direct-link violations within {RefusalThrottle.Interval.TotalSeconds:0} s)", now);
-        }
-        else
-        {
-            _out.Close(link.Id, reason, afterFlush: false);
-        }
+        _throttle.Violation(_out, link.Id, link.RemoteAddress, reason, now);
     }
 
     /// <summary>Input refused without closing the link: one rate-limited line per kind.</summary>

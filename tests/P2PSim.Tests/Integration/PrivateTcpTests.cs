@@ -184,8 +184,7 @@ public sealed class PrivateTcpTests
     /// <summary>A raw client that says it is the peer on 127.0.0.1:<paramref name="claimedPort"/> and asks for a direct link.</summary>
     private static async Task<TcpClient> DirectLinkAsync(NodeService node, int claimedPort, CancellationToken ct)
     {
-        var client = new TcpClient(AddressFamily.InterNetwork);
-        await client.ConnectAsync(node.Endpoint.ToIPEndPoint(), ct);
+        var client = await RawClient.ConnectAsync(node, ct);
         await client.GetStream().WriteAsync(FrameCodec.Encode(new Hello(ProtocolLimits.Version, NodeRole.Peer, NodeEndpoint.Loopback(claimedPort), LinkPurpose.Direct)), ct);
         return client;
     }
@@ -213,29 +212,7 @@ public sealed class PrivateTcpTests
         return frames;
     }
 
-    /// <summary>The node closes the connection: a read ends (EOF or reset) well within the deadline.</summary>
-    private static async Task ExpectClosedByNodeAsync(TcpClient client, CancellationToken ct)
-    {
-        var stream = client.GetStream();
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        deadline.CancelAfter(TimeSpan.FromSeconds(5));
-        var buffer = new byte[1024];
-        try
-        {
-            while (await stream.ReadAsync(buffer, deadline.Token) > 0)
-            {
-                // The Hello answer comes first; keep reading until the node closes.
-            }
-        }
-        catch (IOException)
-        {
-            // Reset by the node: closed too.
-        }
-        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
-        {
-            Assert.Fail("the node did not close the connection within 5 s");
-        }
-    }
+    private static Task ExpectClosedByNodeAsync(TcpClient client, CancellationToken ct) => RawClient.ExpectClosedByNodeAsync(client, ct);
 
     /// <summary>After bad input the network still carries a private message, directly and through a seed.</summary>
     private async Task ExpectStillDeliversAsync(CancellationToken ct)
