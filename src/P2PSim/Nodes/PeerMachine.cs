@@ -36,10 +36,16 @@ public sealed class PeerMachine : NodeMachine
     private DateTimeOffset? _nextGossip;
     private bool _stopping;
     private readonly bool _tree;
+    private readonly Dictionary<NodeEndpoint, bool>? _treeLinksReported; // reportTreeLinks: the state last reported per link
 
     /// <param name="reportDuplicates">See <see cref="Dissemination"/>: false counts dropped duplicates without reporting each.</param>
     /// <param name="gossip">The routing (flood or tree) and its timings; null: flooding with the defaults.</param>
-    public PeerMachine(NodeEndpoint self, IReadOnlyList<NodeEndpoint> seeds, PeerOptions options, Random random, bool reportDuplicates = true, GossipOptions? gossip = null)
+    /// <param name="reportTreeLinks">
+    /// Tree and spanning routing: report each link's tree state as it changes (<see cref="TreeLinkChanged"/>), for the
+    /// live view. Off by default: a simulation of many peers would pay a look at every link after every input.
+    /// </param>
+    public PeerMachine(NodeEndpoint self, IReadOnlyList<NodeEndpoint> seeds, PeerOptions options, Random random, bool reportDuplicates = true, GossipOptions? gossip = null,
+        bool reportTreeLinks = false)
         : base(self)
     {
         _options = options;
@@ -66,6 +72,7 @@ public sealed class PeerMachine : NodeMachine
         _liveness = new LivenessMonitor(options, Out, _table);
         _dissemination = new Dissemination(self, options, Out, _table, reportDuplicates, gossip, random);
         _tree = _dissemination.Routing != Routing.Flood;
+        _treeLinksReported = _tree && reportTreeLinks ? new() : null;
     }
 
     public override NodeRole Role => NodeRole.Peer;
@@ -127,6 +134,7 @@ public sealed class PeerMachine : NodeMachine
             return;
         }
         var changed = connection.Role == NodeRole.Seed ? _session.OnConnected(connection) : _table.OnConnected(connection, now);
+        ReportTreeLinks(now);
         if (changed)
         {
             ScheduleWake();
@@ -194,6 +202,7 @@ public sealed class PeerMachine : NodeMachine
         {
             _session.OnMessage(connection, message, now);
         }
+        ReportTreeLinks(now);
         ScheduleWake();
     }
 
@@ -203,6 +212,7 @@ public sealed class PeerMachine : NodeMachine
         {
             _session.OnClosed(connection, reason, now);
         }
+        ReportTreeLinks(now);
         ScheduleWake();
     }
 
@@ -230,6 +240,7 @@ public sealed class PeerMachine : NodeMachine
                 _liveness.ScheduleNext(now);
             }
         }
+        ReportTreeLinks(now);
         ScheduleWake();
     }
 
@@ -276,6 +287,39 @@ public sealed class PeerMachine : NodeMachine
     {
         _liveness.OnNeighbourRemoved(neighbour);
         _dissemination.OnNeighbourRemoved(neighbour, now);
+    }
+
+    /// <summary>
+    /// With <c>reportTreeLinks</c>: reports every link whose tree state differs from the one last reported (a new link
+    /// included); a link that is gone is forgotten, so it is reported afresh if it comes back.
+    /// </summary>
+    private void ReportTreeLinks(DateTimeOffset now)
+    {
+        if (_treeLinksReported is not { } reported)
+        {
+            return;
+        }
+        foreach (var neighbour in _table.Entries.Keys)
+        {
+            if (_dissemination.IsLazy(neighbour) is not { } lazy)
+            {
+                reported.Remove(neighbour);
+            }
+            else if (!reported.TryGetValue(neighbour, out var wasEager) || wasEager == lazy)
+            {
+                reported[neighbour] = !lazy;
+                Report(new TreeLinkChanged(now, neighbour, Eager: !lazy));
+            }
+        }
+        List<NodeEndpoint>? gone = null;
+        foreach (var neighbour in reported.Keys)
+        {
+            if (!_table.Entries.ContainsKey(neighbour))
+            {
+                (gone ??= []).Add(neighbour);
+            }
+        }
+        gone?.ForEach(n => reported.Remove(n));
     }
 
     private void ScheduleWake()
