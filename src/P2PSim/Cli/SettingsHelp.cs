@@ -16,10 +16,44 @@ internal sealed class SettingsHelp(HelpAction standard) : SynchronousCommandLine
     public override int Invoke(ParseResult parseResult)
     {
         ArgumentNullException.ThrowIfNull(parseResult);
-        var exit = standard.Invoke(parseResult);
+        var configuration = parseResult.InvocationConfiguration;
+        var output = configuration.Output;
+        using var standardHelp = new StringWriter();
+        int exit;
+        configuration.Output = standardHelp;
+        try
+        {
+            exit = standard.Invoke(parseResult);
+        }
+        finally
+        {
+            configuration.Output = output;
+        }
         var command = parseResult.CommandResult.Command;
-        Write(parseResult.InvocationConfiguration.Output, command is RootCommand ? P2PSimCommandLine.DemoVerb : command.Name);
+        output.Write(command.TreatUnmatchedTokensAsErrors ? standardHelp.ToString() : WithSettingsUsage(standardHelp.ToString()));
+        Write(output, command is RootCommand ? P2PSimCommandLine.DemoVerb : command.Name);
         return exit;
+    }
+
+    /// <summary>
+    /// System.CommandLine's help for a verb that takes settings as unmatched tokens calls them
+    /// "[[--] &lt;additional arguments&gt;...]]" and "Arguments passed to the application that is being run": its usage line
+    /// says <c>[--Section:Key=value ...]</c> instead, and that section goes (the settings follow, see <see cref="Write"/>).
+    /// </summary>
+    internal static string WithSettingsUsage(string help)
+    {
+        var lines = help.Replace("\r\n", "\n", StringComparison.Ordinal).Split('\n').ToList();
+        var section = lines.FindIndex(static l => l.StartsWith("Additional Arguments:", StringComparison.Ordinal));
+        if (section >= 0)
+        {
+            var end = section + 1;
+            while (end < lines.Count && lines[end].Length > 0)
+            {
+                end++;
+            }
+            lines.RemoveRange(section, Math.Min(end + 1, lines.Count) - section);
+        }
+        return string.Join(Environment.NewLine, lines).Replace("[[--] <additional arguments>...]]", "[--Section:Key=value ...]", StringComparison.Ordinal);
     }
 
     private const int Width = 100;
