@@ -1,5 +1,4 @@
 using System.Globalization;
-using Microsoft.Extensions.Configuration;
 using P2PSim.Cli;
 using P2PSim.Experiments.Reports;
 using P2PSim.Hosting;
@@ -61,8 +60,18 @@ public static class ExperimentCommand
             {
                 await errors.WriteLineAsync(warning).ConfigureAwait(false);
             }
-            void Progress(ExperimentProgress p) => output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"  [{p.WallElapsed.TotalSeconds,6:0.0} s] {p.Phase,-9} peers joined {p.PeersJoined}/{p.Peers}, messages {p.MessagesPublished}, first receipts {p.FirstReceipts}{(simulated ? $", virtual {p.VirtualElapsed.TotalSeconds:0.0} s" : "")}"));
+            ExperimentProgress? printed = null;
+            void Progress(ExperimentProgress p)
+            {
+                // A phase's first report and the next tick can come a moment apart: one line for both.
+                if (printed is { } last && last.Phase == p.Phase && p.WallElapsed - last.WallElapsed < TimeSpan.FromSeconds(0.5))
+                {
+                    return;
+                }
+                printed = p;
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"  [{p.WallElapsed.TotalSeconds,6:0.0} s] {p.Phase,-9} peers joined {p.PeersJoined}/{p.Peers}, messages {p.MessagesPublished}, first receipts {p.FirstReceipts}{(simulated ? $", virtual {p.VirtualElapsed.TotalSeconds:0.0} s" : "")}"));
+            }
             Task<ExperimentReport> Run(Action<ExperimentProgress> progress) => simulated
                 ? Task.Run(() => new SimulatedExperiment(options).Run(progress, cancel.Token), cancel.Token)
                 : new TcpExperiment(options).RunAsync(progress, cancel.Token);
