@@ -9,10 +9,12 @@ namespace P2PSim.Transport;
 /// </summary>
 public sealed partial class TcpTransport
 {
-    public void Dial(NodeEndpoint target)
+    public void Dial(NodeEndpoint target) => Dial(target, LinkPurpose.Overlay);
+
+    public void Dial(NodeEndpoint target, LinkPurpose purpose)
     {
         var id = Interlocked.Increment(ref _nextId);
-        Track(id, DialAsync(id, target));
+        Track(id, DialAsync(id, target, purpose));
     }
 
     /// <summary>
@@ -33,7 +35,7 @@ public sealed partial class TcpTransport
         socket.Bind(new System.Net.IPEndPoint(from, 0));
     }
 
-    private async Task DialAsync(long id, NodeEndpoint target)
+    private async Task DialAsync(long id, NodeEndpoint target, LinkPurpose purpose)
     {
         await Task.Yield();
         string? failure = null;
@@ -48,7 +50,8 @@ public sealed partial class TcpTransport
             {
                 await socket.ConnectAsync(target.ToIPEndPoint(), linked.Token).ConfigureAwait(false);
             }
-            var connection = new TcpConnection(id, socket, target, _hello!, this, _options, _time, _logger, _stoppingToken);
+            var hello = purpose.IsOverlay ? _hello! : _hello! with { Purpose = purpose };
+            var connection = new TcpConnection(id, socket, target, hello, this, _options, _time, _logger, _stoppingToken);
             socket = null; // the connection owns it now
             _connections[id] = connection;
             if (Volatile.Read(ref _stopped) != 0)
@@ -84,7 +87,7 @@ public sealed partial class TcpTransport
         _logger.LogDebugDialFailed(target, failure);
         try
         {
-            await CallHandlerAsync(_handler!.OnDialFailedAsync(target, failure)).ConfigureAwait(false);
+            await CallHandlerAsync(purpose.IsOverlay ? _handler!.OnDialFailedAsync(target, failure) : _handler!.OnDialFailedAsync(target, purpose, failure)).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
