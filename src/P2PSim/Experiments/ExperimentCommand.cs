@@ -1,5 +1,4 @@
 using System.Globalization;
-using Microsoft.Extensions.Configuration;
 using P2PSim.Cli;
 using P2PSim.Experiments.Reports;
 using P2PSim.Hosting;
@@ -21,7 +20,7 @@ public static class ExperimentCommand
         output ??= Console.Out;
         errors ??= Console.Error;
         const string Heading = "P2PSim experiment cannot start";
-        var settings = await SettingsGate.CheckAsync(Heading, args, errors).ConfigureAwait(false);
+        var settings = await SettingsGate.CheckAsync(Verb, Heading, args, errors).ConfigureAwait(false);
         if (settings is null)
         {
             return P2PSimApp.ExitBadSettings;
@@ -29,12 +28,7 @@ public static class ExperimentCommand
         ExperimentOptions options;
         try
         {
-            var configuration = new ConfigurationBuilder()
-                .SetBasePath(Directory.GetCurrentDirectory())
-                .AddJsonFile(SettingsGate.FileName, optional: true)
-                .AddCommandLine(settings.Arguments)
-                .Build();
-            options = ExperimentOptions.From(configuration);
+            options = ExperimentOptions.From(settings.BuildConfiguration()); // the sources the demo reads
         }
         catch (Exception ex) when (ex is InvalidOperationException or InvalidDataException or FormatException)
         {
@@ -62,12 +56,22 @@ public static class ExperimentCommand
             var simulated = options.Network == NetworkKind.Simulated;
             await output.WriteLineAsync($"P2PSim experiment: {options.NetworkName} network, {options.Seeds} seeds, {options.Peers} peers, workload {options.WorkloadToRun().Describe()}, run seed {options.RunSeed}").ConfigureAwait(false);
             await output.WriteLineAsync(settings.Source).ConfigureAwait(false);
-            if (settings.Warning is not null)
+            foreach (var warning in settings.Warnings)
             {
-                await errors.WriteLineAsync(settings.Warning).ConfigureAwait(false);
+                await errors.WriteLineAsync(warning).ConfigureAwait(false);
             }
-            void Progress(ExperimentProgress p) => output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"  [{p.WallElapsed.TotalSeconds,6:0.0} s] {p.Phase,-9} peers joined {p.PeersJoined}/{p.Peers}, messages {p.MessagesPublished}, first receipts {p.FirstReceipts}{(simulated ? $", virtual {p.VirtualElapsed.TotalSeconds:0.0} s" : "")}"));
+            ExperimentProgress? printed = null;
+            void Progress(ExperimentProgress p)
+            {
+                // A phase's first report and the next tick can come a moment apart: one line for both.
+                if (printed is { } last && last.Phase == p.Phase && p.WallElapsed - last.WallElapsed < TimeSpan.FromSeconds(0.5))
+                {
+                    return;
+                }
+                printed = p;
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"  [{p.WallElapsed.TotalSeconds,6:0.0} s] {p.Phase,-9} peers joined {p.PeersJoined}/{p.Peers}, messages {p.MessagesPublished}, first receipts {p.FirstReceipts}{(simulated ? $", virtual {p.VirtualElapsed.TotalSeconds:0.0} s" : "")}"));
+            }
             Task<ExperimentReport> Run(Action<ExperimentProgress> progress) => simulated
                 ? Task.Run(() => new SimulatedExperiment(options).Run(progress, cancel.Token), cancel.Token)
                 : new TcpExperiment(options).RunAsync(progress, cancel.Token);

@@ -179,6 +179,9 @@ public static partial class NodeEventLog
             case ProtocolViolation v:
                 LogWarningProtocolViolation(logger, v.RemoteAddress, v.Reason);
                 break;
+            case TreeLinkChanged t:
+                LogDebugTreeLinkChanged(logger, t.Neighbour, t.Eager ? "a tree link (messages pushed over it)" : "lazy (message ids announced over it)");
+                break;
             default:
                 if (!WritePrivate(logger, e))
                 {
@@ -350,6 +353,9 @@ public static partial class NodeEventLog
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Rejected input from {Remote}: {Reason}; connection closed")]
     private static partial void LogWarningProtocolViolation(ILogger logger, string remote, string reason);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Link to {Neighbour} is now {State}")]
+    private static partial void LogDebugTreeLinkChanged(ILogger logger, NodeEndpoint neighbour, string state);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "{Event}")]
     private static partial void LogDebugOther(ILogger logger, NodeEvent @event);

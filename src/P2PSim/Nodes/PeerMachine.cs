@@ -39,13 +39,18 @@ public sealed class PeerMachine : NodeMachine
     private DateTimeOffset? _nextGossip;
     private bool _stopping;
     private readonly bool _tree;
+    private readonly Dictionary<NodeEndpoint, bool>? _treeLinksReported; // reportTreeLinks: the state last reported per link
 
     /// <param name="reportDuplicates">See <see cref="Dissemination"/>: false counts dropped duplicates without reporting each.</param>
     /// <param name="gossip">The routing (flood or tree) and its timings; null: flooding with the defaults.</param>
+    /// <param name="reportTreeLinks">
+    /// Tree and spanning routing: report each link's tree state as it changes (<see cref="TreeLinkChanged"/>), for the
+    /// live view. Off by default: a simulation of many peers would pay a look at every link after every input.
+    /// </param>
     /// <param name="privateMessages">Timeouts and attempts of private messages; null: the defaults.</param>
     /// <param name="dialable">False: this peer cannot be dialled from outside (as behind a NAT; the driver refuses its connections) and holds a reservation with its seeds.</param>
     public PeerMachine(NodeEndpoint self, IReadOnlyList<NodeEndpoint> seeds, PeerOptions options, Random random, bool reportDuplicates = true, GossipOptions? gossip = null,
-        PrivateOptions? privateMessages = null, bool dialable = true)
+        bool reportTreeLinks = false, PrivateOptions? privateMessages = null, bool dialable = true)
         : base(self)
     {
         _options = options;
@@ -76,6 +81,7 @@ public sealed class PeerMachine : NodeMachine
         _liveness = new LivenessMonitor(options, Out, _table);
         _dissemination = new Dissemination(self, options, Out, _table, reportDuplicates, gossip, random);
         _tree = _dissemination.Routing != Routing.Flood;
+        _treeLinksReported = _tree && reportTreeLinks ? new() : null;
         _private = new PrivateMessenger(self, options, privateMessages ?? new PrivateOptions(), Out, seeds, () => _session.Registered, dialable);
     }
 
@@ -158,6 +164,7 @@ public sealed class PeerMachine : NodeMachine
             return;
         }
         var changed = connection.Role == NodeRole.Seed ? _session.OnConnected(connection) : _table.OnConnected(connection, now);
+        ReportTreeLinks(now);
         if (changed)
         {
             ScheduleWake();
@@ -242,6 +249,7 @@ public sealed class PeerMachine : NodeMachine
         {
             _session.OnMessage(connection, message, now);
         }
+        ReportTreeLinks(now);
         ScheduleWake();
     }
 
@@ -256,6 +264,7 @@ public sealed class PeerMachine : NodeMachine
         {
             _session.OnClosed(connection, reason, now);
         }
+        ReportTreeLinks(now);
         ScheduleWake();
     }
 
@@ -284,6 +293,7 @@ public sealed class PeerMachine : NodeMachine
                 _liveness.ScheduleNext(now);
             }
         }
+        ReportTreeLinks(now);
         ScheduleWake();
     }
 
@@ -344,6 +354,39 @@ public sealed class PeerMachine : NodeMachine
     {
         _liveness.OnNeighbourRemoved(neighbour);
         _dissemination.OnNeighbourRemoved(neighbour, now);
+    }
+
+    /// <summary>
+    /// With <c>reportTreeLinks</c>: reports every link whose tree state differs from the one last reported (a new link
+    /// included); a link that is gone is forgotten, so it is reported afresh if it comes back.
+    /// </summary>
+    private void ReportTreeLinks(DateTimeOffset now)
+    {
+        if (_treeLinksReported is not { } reported)
+        {
+            return;
+        }
+        foreach (var neighbour in _table.Entries.Keys)
+        {
+            if (_dissemination.IsLazy(neighbour) is not { } lazy)
+            {
+                reported.Remove(neighbour);
+            }
+            else if (!reported.TryGetValue(neighbour, out var wasEager) || wasEager == lazy)
+            {
+                reported[neighbour] = !lazy;
+                Report(new TreeLinkChanged(now, neighbour, Eager: !lazy));
+            }
+        }
+        List<NodeEndpoint>? gone = null;
+        foreach (var neighbour in reported.Keys)
+        {
+            if (!_table.Entries.ContainsKey(neighbour))
+            {
+                (gone ??= []).Add(neighbour);
+            }
+        }
+        gone?.ForEach(n => reported.Remove(n));
     }
 
     private void ScheduleWake()
