@@ -62,7 +62,7 @@ internal static class KnownSettings
     /// <summary>The sections an experiment reads: its own, and the peers', seeds', routing's and connections' (<see cref="ExperimentOptions.From"/>).</summary>
     public static readonly IReadOnlyList<string> ExperimentSections =
     [
-        ExperimentOptions.Section, PeerOptions.Section, SeedOptions.Section, GossipOptions.Section, TransportOptions.Section,
+        ExperimentOptions.Section, PeerOptions.Section, SeedOptions.Section, GossipOptions.Section, PrivateOptions.Section, TransportOptions.Section,
     ];
 
     /// <summary>The sections <paramref name="verb"/> reads, in the order help lists them (<c>compare</c> reads none).</summary>

@@ -89,6 +89,9 @@ public sealed partial class ExperimentRecorder
                     }
                 }
                 break;
+            default:
+                RecordPrivateEvent(peer, nodeEvent);
+                break;
         }
     }
 

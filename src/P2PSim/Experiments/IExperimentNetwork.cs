@@ -53,6 +53,9 @@ public interface IExperimentNetwork
     /// <summary>Has the peer originate one gossip message now.</summary>
     ValueTask PublishAsync(int peer, CancellationToken cancellationToken);
 
+    /// <summary>Has peer <paramref name="from"/> send a private message to peer <paramref name="to"/> now (crashed or not).</summary>
+    ValueTask SendPrivateAsync(int from, int to, CancellationToken cancellationToken);
+
     /// <summary>Crashes the peers at once (no goodbye) and records each, with the running seeds that listed it.</summary>
     ValueTask CrashPeersAsync(IReadOnlyList<int> peers, CancellationToken cancellationToken);
 
@@ -118,4 +121,5 @@ public sealed record NetworkFacts(
     long? EventsProcessed,
     long? DuplicatesDropped = null,
     FrameDropsReport? SendQueueDrops = null,
-    TreeControlCounts? TreeControl = null);
+    TreeControlCounts? TreeControl = null,
+    long? DirectAcks = null);

@@ -106,6 +106,34 @@ public static class ReportWriter
         new("GC pauses / allocated", r => r.Resources?.Collections is { } g ? $"{g.PauseSeconds.ToString("0.00", Invariant)} s / {Bytes((long)(g.AllocatedGiB * (1L << 30)))}" : "-"),
     ];
 
+    /// <summary>The private workload's rows, shown (before Connectivity) only when a report has them.</summary>
+    private static readonly Row[] PrivateRows =
+    [
+        new("Private messages", null),
+        new("sent / to live recipients", r => r.Private is { } p ? $"{Count(p.Sent)} / {Count(p.Expected)}" : "-"),
+        new("delivered to live recipients", r => r.Private is { } p ? $"{Count(p.Delivered)} ({Percent(p.Reliability, "0.0")})" : "-"),
+        new("to crashed recipients / delivered", r => r.Private is { } p ? $"{Count(p.ToCrashedRecipients)} / {Count(p.DeliveredToCrashedRecipients)}" : "-"),
+        new("acknowledged / through a seed", r => r.Private is { } p ? $"{Count(p.Acknowledged)} / {Count(p.AcknowledgedThroughSeed)}" : "-"),
+        new("undeliverable / to live recipients", r => r.Private is { } p ? $"{Count(p.Undeliverable)} / {Count(p.UndeliverableToLiveRecipients)}" : "-"),
+        new("pending at the end", r => r.Private is { } p ? Count(p.Pending) : "-"),
+        new("delivery p50 / p99", r => r.Private is { } p ? Durations(p.LatencyP50Ms, p.LatencyP99Ms) : "-"),
+        new("acknowledgement p50 / p99", r => r.Private is { } p ? Durations(p.AckLatencyP50Ms, p.AckLatencyP99Ms) : "-"),
+        new("transmissions per delivery", r => Number(r.Private?.TransmissionsPerDelivery)),
+        new("leakage / repeated deliveries", r => r.Private is { } p ? $"{Count(p.Leakage)} / {Count(p.DuplicateDeliveries)}" : "-"),
+        new("peers not dialable", r => r.Private is { } p ? Count(p.NotDialablePeers) : "-"),
+    ];
+
+    /// <summary>The rows for <paramref name="reports"/>: the private rows only when one of them has some.</summary>
+    private static Row[] RowsFor(IReadOnlyList<ExperimentReport> reports)
+    {
+        if (!reports.Any(static r => r.Private is not null))
+        {
+            return Rows;
+        }
+        var at = Array.FindIndex(Rows, static r => r.Value is null && r.Label == "Connectivity");
+        return [.. Rows[..at], .. PrivateRows, .. Rows[at..]];
+    }
+
     /// <summary>Writes one report as an aligned table.</summary>
     public static void WriteText(TextWriter output, ExperimentReport report) => WriteText(output, [report]);
 
@@ -114,16 +142,17 @@ public static class ReportWriter
     {
         ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(reports);
-        var cells = new string[Rows.Length][];
+        var rows = RowsFor(reports);
+        var cells = new string[rows.Length][];
         var labelWidth = 0;
         var widths = new int[reports.Count];
         for (var c = 0; c < reports.Count; c++)
         {
             widths[c] = Header(reports[c], c).Length;
         }
-        for (var i = 0; i < Rows.Length; i++)
+        for (var i = 0; i < rows.Length; i++)
         {
-            var row = Rows[i];
+            var row = rows[i];
             labelWidth = Math.Max(labelWidth, row.Label.Length + (row.Value is null ? 0 : 2));
             if (row.Value is null)
             {
@@ -143,15 +172,15 @@ public static class ReportWriter
             line.Append("  ").Append(Header(reports[c], c).PadLeft(widths[c]));
         }
         output.WriteLine(line.ToString().TrimEnd());
-        for (var i = 0; i < Rows.Length; i++)
+        for (var i = 0; i < rows.Length; i++)
         {
             line.Clear();
-            if (Rows[i].Value is null)
+            if (rows[i].Value is null)
             {
-                output.WriteLine(Rows[i].Label);
+                output.WriteLine(rows[i].Label);
                 continue;
             }
-            line.Append("  ").Append(Rows[i].Label.PadRight(labelWidth - 2));
+            line.Append("  ").Append(rows[i].Label.PadRight(labelWidth - 2));
             for (var c = 0; c < reports.Count; c++)
             {
                 line.Append("  ").Append(cells[i][c].PadLeft(widths[c]));
@@ -175,7 +204,7 @@ public static class ReportWriter
         {
             table.AddColumn(new TableColumn(Markup.Escape(Header(reports[c], c))).RightAligned());
         }
-        foreach (var row in Rows)
+        foreach (var row in RowsFor(reports))
         {
             var cells = new List<IRenderable>(reports.Count + 1);
             if (row.Value is null)

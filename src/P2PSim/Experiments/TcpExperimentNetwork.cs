@@ -167,6 +167,9 @@ internal sealed class TcpExperimentNetwork : IExperimentNetwork, IAsyncDisposabl
     public async ValueTask PublishAsync(int peer, CancellationToken cancellationToken) =>
         await Peer(peer).PublishAsync(cancellationToken).ConfigureAwait(false);
 
+    public async ValueTask SendPrivateAsync(int from, int to, CancellationToken cancellationToken) =>
+        await Peer(from).SendPrivateAsync(Peer(to).Endpoint, $"private message from peer {from} to peer {to}", cancellationToken).ConfigureAwait(false);
+
     public async ValueTask CrashPeersAsync(IReadOnlyList<int> peers, CancellationToken cancellationToken)
     {
         var lists = new HashSet<NodeEndpoint>?[_seeds.Length];
@@ -516,6 +519,7 @@ internal sealed class TcpExperimentNetwork : IExperimentNetwork, IAsyncDisposabl
         builder.Services.AddGivenOptions(TransportForRun(_options.Transport, _options.Peers, _options.Seeds));
         builder.Services.AddGivenOptions(_options.Seed);
         builder.Services.AddGivenOptions(_options.Gossip);
+        builder.Services.AddGivenOptions(_options.PrivateOptionsForRun()); // the run's peers that cannot be dialled, by index
         var host = builder.Build();
         host.Services.GetRequiredService<NetworkStats>().TrackDelivery = false; // the recorder keeps the delivery account
         return host;

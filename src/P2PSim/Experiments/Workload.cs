@@ -7,7 +7,7 @@ namespace P2PSim.Experiments;
 /// </summary>
 internal abstract record Workload
 {
-    /// <summary>Short name for reports: burst, classic, crash, seedcrash, churn or partition.</summary>
+    /// <summary>Short name for reports: burst, classic, crash, seedcrash, churn, partition or private.</summary>
     public abstract string Name { get; }
 
     /// <summary>One line for the text report.</summary>

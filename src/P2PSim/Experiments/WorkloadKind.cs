@@ -28,4 +28,7 @@ public enum WorkloadKind
 
     /// <summary>A burst while the network is split in two, simulated only (<see cref="PartitionWorkload"/>).</summary>
     Partition,
+
+    /// <summary>Private messages between random pairs of peers, some not dialable, some recipients crashing (<see cref="PrivateWorkload"/>).</summary>
+    Private,
 }
