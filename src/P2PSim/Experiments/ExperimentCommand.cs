@@ -2,6 +2,7 @@ using System.Globalization;
 using Microsoft.Extensions.Configuration;
 using P2PSim.Cli;
 using P2PSim.Experiments.Reports;
+using P2PSim.Experiments.Slices;
 using P2PSim.Hosting;
 using Spectre.Console;
 
@@ -27,9 +28,10 @@ public static class ExperimentCommand
             return P2PSimApp.ExitBadSettings;
         }
         ExperimentOptions options;
+        IConfiguration configuration;
         try
         {
-            var configuration = new ConfigurationBuilder()
+            configuration = new ConfigurationBuilder()
                 .SetBasePath(Directory.GetCurrentDirectory())
                 .AddJsonFile(SettingsGate.FileName, optional: true)
                 .AddCommandLine(settings.Arguments)
@@ -42,6 +44,10 @@ public static class ExperimentCommand
             var why = ex.InnerException is FormatException or ArgumentException ? $"{ex.Message} {ex.InnerException.Message}" : ex.Message;
             await SettingsGate.WriteProblemsAsync(errors, Heading, [why]).ConfigureAwait(false);
             return P2PSimApp.ExitBadSettings;
+        }
+        if (SliceExperiment.IsSliced(configuration)) // several slices: this process runs one (Slices/)
+        {
+            return await SliceExperimentCommand.RunAsync(configuration, options, settings.Source, settings.Warning, output, errors, cancellationToken).ConfigureAwait(false);
         }
         var checks = new ExperimentOptionsValidator().Validate(null, options);
         if (checks.Failed)
