@@ -69,7 +69,7 @@ public static partial class MergeCommand
             var peers = s.Peers == 0 ? "no peers" : $"peers {s.FirstPeer}-{s.FirstPeer + s.Peers - 1}";
             var r = s.Resources;
             var cost = r is null ? "" : string.Create(inv,
-                $"; {r.CpuSeconds:0.0} s CPU, peak working set {r.PeakWorkingSetBytes / (1024.0 * 1024):0} MiB, heap {(s.Peers > 0 ? r.ManagedHeapBytes / 1024.0 / s.Peers : 0):0} KiB per peer, {r.OpenFileDescriptors?.ToString(inv) ?? "?"} open files");
+                $"; {r.CpuSeconds:0.0} s CPU, peak working set {r.PeakWorkingSetBytes / (1024.0 * 1024):0} MiB, heap {(s.Peers > 0 ? r.ManagedHeapBytes / 1024.0 / s.Peers : 0):0} KiB per peer, {r.OpenFileDescriptors?.ToString(inv) ?? "?"} open files at the end{(s.PeakOpenFiles is { } peak ? $", {peak} at most" : "")}");
             await output.WriteLineAsync(string.Create(inv,
                 $"  slice {s.Slice} ({s.Name}): {peers}, {s.Seeds} seed(s), on {s.Address}; {s.Originated} messages originated, {s.FirstReceipts} first receipts{cost}")).ConfigureAwait(false);
         }

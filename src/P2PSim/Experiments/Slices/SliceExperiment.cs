@@ -167,7 +167,16 @@ internal sealed class SliceExperiment
             }
             Interlocked.Increment(ref joined);
         }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default)).ToArray();
-        void Report() => progress?.Invoke(new SliceProgress(phase, Volatile.Read(ref joined), layout.PeerCount, recorder.MessagesOriginatedHere,
+        var peakFiles = OpenFileDescriptors() ?? -1;
+        void Report()
+        {
+            if (OpenFileDescriptors() is { } files && files > Volatile.Read(ref peakFiles))
+            {
+                Volatile.Write(ref peakFiles, files); // only the ticker writes it (and the end, after the ticker)
+            }
+            Progress();
+        }
+        void Progress() => progress?.Invoke(new SliceProgress(phase, Volatile.Read(ref joined), layout.PeerCount, recorder.MessagesOriginatedHere,
             recorder.MessagesSeen, recorder.FirstReceipts, _time.GetUtcNow() - StartAt));
         using var ticker = _time.CreateTimer(_ => Report(), null, _options.ProgressInterval, _options.ProgressInterval);
 
@@ -257,7 +266,10 @@ internal sealed class SliceExperiment
         var traffic = Traffic(directory, budget);
         var resources = meter.Finish() with { OpenFileDescriptors = OpenFileDescriptors() };
         var ended = recorder.Ms(_time.GetUtcNow());
-        var part = recorder.ToPart(Header(recorder.Ms(started), joinedMs, ended, notJoined, traffic, resources, interval));
+        var part = recorder.ToPart(Header(recorder.Ms(started), joinedMs, ended, notJoined, traffic, resources, interval)) with
+        {
+            PeakOpenFiles = peakFiles < 0 ? null : Math.Max(peakFiles, resources.OpenFileDescriptors ?? 0),
+        };
         using (var stopping = new CancellationTokenSource(TimeSpan.FromSeconds(60)))
         {
             await host.StopAsync(stopping.Token).ConfigureAwait(false);

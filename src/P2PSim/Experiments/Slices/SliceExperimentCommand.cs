@@ -86,7 +86,7 @@ internal static class SliceExperimentCommand
         if (part.Resources is { } r)
         {
             await output.WriteLineAsync(string.Create(inv,
-                $"Resources here: {r.WallSeconds:0.0} s wall, {r.CpuSeconds:0.0} s CPU, peak working set {r.PeakWorkingSetBytes / (1024.0 * 1024):0} MiB, {r.OpenFileDescriptors?.ToString(inv) ?? "?"} open files")).ConfigureAwait(false);
+                $"Resources here: {r.WallSeconds:0.0} s wall, {r.CpuSeconds:0.0} s CPU, peak working set {r.PeakWorkingSetBytes / (1024.0 * 1024):0} MiB, {r.OpenFileDescriptors?.ToString(inv) ?? "?"} open files at the end{(part.PeakOpenFiles is { } peak ? $", {peak} at most" : "")}")).ConfigureAwait(false);
         }
         await output.WriteLineAsync($"Part of the report written to {Path.GetFullPath(path)}").ConfigureAwait(false);
         await output.WriteLineAsync($"Once every slice has written its part: P2PSim merge {PartPath(options, 0).Replace(".slice0", ".slice*", StringComparison.Ordinal)}").ConfigureAwait(false);

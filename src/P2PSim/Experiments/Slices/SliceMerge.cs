@@ -9,7 +9,9 @@ namespace P2PSim.Experiments.Slices;
 /// <summary>What one slice contributed to a merged run, for the merge's table.</summary>
 /// <param name="FirstReceipts">First receipts by its peers.</param>
 /// <param name="Originated">Messages its peers originated.</param>
-public sealed record SliceSummary(int Slice, string Name, int FirstPeer, int Peers, int Seeds, string Address, long FirstReceipts, long Originated, ResourceReport? Resources);
+/// <param name="PeakOpenFiles">The most files its process held at once (null: not measured).</param>
+public sealed record SliceSummary(int Slice, string Name, int FirstPeer, int Peers, int Seeds, string Address, long FirstReceipts, long Originated, ResourceReport? Resources,
+    int? PeakOpenFiles = null);
 
 /// <summary>A merged run: the report (the fields of a one-process run), each slice's share, and what happened across slices.</summary>
 /// <param name="Notes">One line per crashed peer: who declared it dead, in which slices, and which seeds removed it.</param>
@@ -258,7 +260,7 @@ public static class SliceMerge
             OverlayGraph = overlayGraph,
         };
         var slices = parts.Select(p => new SliceSummary(p.Part.Slice, p.Name, p.Part.FirstPeer, p.Part.PeerCount, p.Part.LocalSeeds.Length, p.Part.AnnounceAddress,
-            p.Part.Receipts.Id.Length, p.Part.Originated.Id.Length, p.Part.Resources)).ToArray();
+            p.Part.Receipts.Id.Length, p.Part.Originated.Id.Length, p.Part.Resources, p.Part.PeakOpenFiles)).ToArray();
         return new MergedRun(report, slices, CrashNotes(parts, crashes, startedMs));
     }
 

@@ -31,6 +31,7 @@ namespace P2PSim.Experiments.Slices;
 /// <param name="Samples">The overlay as this slice's peers saw it, every sample interval from <c>StartAt</c> (sample 0 is the overlay of the report).</param>
 /// <param name="Traffic">What this slice's nodes sent.</param>
 /// <param name="Resources">What this slice cost its machine.</param>
+/// <param name="PeakOpenFiles">The most files (sockets) this process held at once, read once a second; null where /proc is not there.</param>
 public sealed record SlicePart(
     string Format,
     SliceRun Run,
@@ -55,7 +56,8 @@ public sealed record SlicePart(
     StepRecord[] Steps,
     SampleRecord[] Samples,
     SliceTraffic Traffic,
-    ResourceReport? Resources)
+    ResourceReport? Resources,
+    int? PeakOpenFiles = null)
 {
     public const string FormatName = "p2psim-slice-part/1";
 
