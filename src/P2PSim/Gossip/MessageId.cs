@@ -15,8 +15,11 @@ public readonly record struct MessageId(ulong A, ulong B, ulong C, ulong D)
     /// <summary>The bytes of <see cref="Domain"/>: "P2PSim/2 id" in ASCII.</summary>
     public const int DomainSize = 11;
 
-    /// <summary>The most bytes <see cref="Of"/> hashes: domain, kind, an IPv6 origin, sequence, timestamp, payload hash.</summary>
-    private const int MaxInputBytes = DomainSize + 1 + 19 + 8 + 8 + SHA256.HashSizeInBytes;
+    /// <summary>
+    /// The most bytes <see cref="Of"/> hashes: domain, kind, an IPv6 origin, the longest addressee (a group name with
+    /// its length; an IPv6 recipient is shorter), sequence, timestamp, payload hash.
+    /// </summary>
+    private const int MaxInputBytes = DomainSize + 1 + 19 + 2 + GroupName.MaxBytes + 8 + 8 + SHA256.HashSizeInBytes;
 
     /// <summary>Payloads up to this many UTF-8 bytes are encoded on the stack (nothing allocated).</summary>
     private const int StackPayloadBytes = 512;
@@ -28,18 +31,27 @@ public readonly record struct MessageId(ulong A, ulong B, ulong C, ulong D)
     public static ReadOnlySpan<byte> Domain => "P2PSim/2 id"u8;
 
     /// <summary>
-    /// The id of a message: SHA-256 of <c>"P2PSim/2 id" || kind (u8) || origin (as on the wire) || sequence (u64 BE)
+    /// The id of a message: SHA-256 of <c>"P2PSim/2 id" || kind (u8) || origin (as on the wire) || addressee (as on
+    /// the wire: a group message's group, a direct message's recipient, nothing for a broadcast) || sequence (u64 BE)
     /// || timestamp (i64 BE) || SHA-256(payload's UTF-8 bytes)</c>. Hops and signature are not part of it, so every
     /// copy of a message, however far it travelled and whether signed or not, has the same id; two messages differing
     /// in any other field have different ids. Allocates nothing for payloads up to 512 UTF-8 bytes.
     /// </summary>
-    public static MessageId Of(GossipKind kind, NodeEndpoint origin, ulong sequence, long timestampUnixMs, string payload)
+    public static MessageId Of(GossipKind kind, NodeEndpoint origin, ulong sequence, long timestampUnixMs, string payload, string? group = null, NodeEndpoint? recipient = null)
     {
         Span<byte> input = stackalloc byte[MaxInputBytes];
         Domain.CopyTo(input);
         var at = DomainSize;
         input[at++] = (byte)kind;
         at += FrameCodec.WriteEndpoint(input[at..], origin);
+        if (group is not null)
+        {
+            at += FrameCodec.WriteText(input[at..], group);
+        }
+        if (recipient is { } to)
+        {
+            at += FrameCodec.WriteEndpoint(input[at..], to);
+        }
         BinaryPrimitives.WriteUInt64BigEndian(input[at..], sequence);
         at += 8;
         BinaryPrimitives.WriteInt64BigEndian(input[at..], timestampUnixMs);

@@ -10,7 +10,7 @@ internal abstract record NodeInput
 
     public sealed record Connected(ConnectionInfo Connection) : NodeInput;
 
-    public sealed record DialFailed(NodeEndpoint Target, string Reason) : NodeInput;
+    public sealed record DialFailed(NodeEndpoint Target, string Reason, LinkPurpose Purpose = default) : NodeInput;
 
     public sealed record Received(ConnectionId Connection, Message Message) : NodeInput;
 

@@ -353,7 +353,7 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
                     runtime.OnClosed(c.Connection, c.Reason, now);
                     break;
                 case NodeInput.DialFailed f:
-                    runtime.OnDialFailed(f.Target, f.Reason, now);
+                    runtime.OnDialFailed(f.Target, f.Purpose, f.Reason, now);
                     break;
                 case NodeInput.Begin:
                     runtime.Start(now);
@@ -388,6 +388,8 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
     private sealed class Host(NodeService node) : INodeHost
     {
         public void Dial(NodeEndpoint target) => node._transport!.Dial(target);
+
+        public void Dial(NodeEndpoint target, LinkPurpose purpose) => node._transport!.Dial(target, purpose);
 
         public void Send(ConnectionId connection, Message message)
         {
@@ -446,6 +448,8 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
     ValueTask ITransportHandler.OnConnectedAsync(ConnectionInfo connection) => Post(new NodeInput.Connected(connection));
 
     ValueTask ITransportHandler.OnDialFailedAsync(NodeEndpoint target, string reason) => Post(new NodeInput.DialFailed(target, reason));
+
+    ValueTask ITransportHandler.OnDialFailedAsync(NodeEndpoint target, LinkPurpose purpose, string reason) => Post(new NodeInput.DialFailed(target, reason, purpose));
 
     ValueTask ITransportHandler.OnMessageAsync(ConnectionId connection, Message message)
     {

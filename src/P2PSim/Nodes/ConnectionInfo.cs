@@ -10,6 +10,7 @@ public readonly record struct ConnectionId(long Value)
 
 /// <summary>
 /// A connection whose Hello exchange is complete: who is at the other end (its listening
-/// endpoint and role), which side dialed, and the socket address for log lines.
+/// endpoint and role), which side dialed, the socket address for log lines, and what the connection is for (the
+/// dialer's <see cref="LinkPurpose"/>, which both Hellos carry).
 /// </summary>
-public sealed record ConnectionInfo(ConnectionId Id, NodeEndpoint Listen, NodeRole Role, bool Inbound, string RemoteAddress);
+public sealed record ConnectionInfo(ConnectionId Id, NodeEndpoint Listen, NodeRole Role, bool Inbound, string RemoteAddress, LinkPurpose Purpose = default);

@@ -14,6 +14,19 @@ public interface INodeHost
     /// <summary>Open a connection; the outcome comes back as <see cref="NodeRuntime.OnConnected"/> or <see cref="NodeRuntime.OnDialFailed"/>.</summary>
     void Dial(NodeEndpoint target);
 
+    /// <summary>
+    /// Open a connection for a purpose other than the overlay (a group's link, a direct link); the outcome comes back
+    /// with that purpose. A host that carries only the overlay (test wires) does not support it.
+    /// </summary>
+    void Dial(NodeEndpoint target, LinkPurpose purpose)
+    {
+        if (!purpose.IsOverlay)
+        {
+            throw new NotSupportedException($"This host carries only overlay links, not {purpose} links.");
+        }
+        Dial(target);
+    }
+
     /// <summary>Queue a frame on a connection.</summary>
     void Send(ConnectionId connection, Message message);
 

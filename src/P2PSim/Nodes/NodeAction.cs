@@ -8,8 +8,11 @@ namespace P2PSim.Nodes;
 /// </summary>
 public abstract record NodeAction;
 
-/// <summary>Open a connection to <paramref name="Target"/>; the outcome comes back as OnConnected or OnDialFailed.</summary>
-public sealed record Dial(NodeEndpoint Target) : NodeAction;
+/// <summary>
+/// Open a connection to <paramref name="Target"/> for <paramref name="Purpose"/> (the overlay unless said otherwise);
+/// the outcome comes back as OnConnected or OnDialFailed, with the same purpose.
+/// </summary>
+public sealed record Dial(NodeEndpoint Target, LinkPurpose Purpose = default) : NodeAction;
 
 /// <summary>Queue <paramref name="Message"/> on a connection.</summary>
 public sealed record Send(ConnectionId Connection, Message Message) : NodeAction;

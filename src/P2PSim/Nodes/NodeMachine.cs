@@ -35,6 +35,9 @@ public abstract class NodeMachine(NodeEndpoint self)
 
     public abstract void OnDialFailed(NodeEndpoint target, string reason, DateTimeOffset now);
 
+    /// <summary>A dial for <paramref name="purpose"/> failed; a machine that dials only for the overlay need not override it.</summary>
+    public virtual void OnDialFailed(NodeEndpoint target, LinkPurpose purpose, string reason, DateTimeOffset now) => OnDialFailed(target, reason, now);
+
     public abstract void OnMessage(ConnectionId connection, Message message, DateTimeOffset now);
 
     public abstract void OnClosed(ConnectionId connection, string reason, DateTimeOffset now);

@@ -52,6 +52,8 @@ public sealed class NodeRuntime(NodeMachine machine, INodeHost host, bool echoPi
 
     public void OnDialFailed(NodeEndpoint target, string reason, DateTimeOffset now) => OnDialFailed(Machine, host, target, reason, now);
 
+    public void OnDialFailed(NodeEndpoint target, LinkPurpose purpose, string reason, DateTimeOffset now) => OnDialFailed(Machine, host, target, purpose, reason, now);
+
     public void OnClosed(ConnectionId connection, string reason, DateTimeOffset now) => OnClosed(Machine, host, connection, reason, now);
 
     /// <summary>A frame from a remote of role <paramref name="from"/>: answered at once (<see cref="AnswerAtOnce"/>), or handed to the machine.</summary>
@@ -89,6 +91,9 @@ public sealed class NodeRuntime(NodeMachine machine, INodeHost host, bool echoPi
 
     public static void OnDialFailed<THost>(NodeMachine machine, THost host, NodeEndpoint target, string reason, DateTimeOffset now)
         where THost : INodeHost => Step(machine, host, (target, reason, now), static (m, s) => m.OnDialFailed(s.target, s.reason, s.now));
+
+    public static void OnDialFailed<THost>(NodeMachine machine, THost host, NodeEndpoint target, LinkPurpose purpose, string reason, DateTimeOffset now)
+        where THost : INodeHost => Step(machine, host, (target, purpose, reason, now), static (m, s) => m.OnDialFailed(s.target, s.purpose, s.reason, s.now));
 
     public static void OnClosed<THost>(NodeMachine machine, THost host, ConnectionId connection, string reason, DateTimeOffset now)
         where THost : INodeHost => Step(machine, host, (connection, reason, now), static (m, s) => m.OnClosed(s.connection, s.reason, s.now));
@@ -166,8 +171,11 @@ public sealed class NodeRuntime(NodeMachine machine, INodeHost host, bool echoPi
                     case WakeAt wake:
                         host.WakeAt(wake.Due);
                         break;
-                    case Dial dial:
+                    case Dial dial when dial.Purpose.IsOverlay:
                         host.Dial(dial.Target);
+                        break;
+                    case Dial dial:
+                        host.Dial(dial.Target, dial.Purpose);
                         break;
                     case Close close:
                         host.Close(close.Connection, close.Reason, close.AfterFlush);

@@ -36,7 +36,7 @@ public sealed class Outbox
 
     public void Add(NodeAction action) => _actions.Add(action);
 
-    public void Dial(NodeEndpoint target) => _actions.Add(new Dial(target));
+    public void Dial(NodeEndpoint target, LinkPurpose purpose = default) => _actions.Add(new Dial(target, purpose));
 
     public void Send(ConnectionId connection, Message message) => _actions.Add(new Send(connection, message));
 

@@ -126,6 +126,11 @@ public sealed class PeerMachine : NodeMachine
             CloseConnection(connection.Id, "shutting down", afterFlush: false);
             return;
         }
+        if (!connection.Purpose.IsOverlay)
+        {
+            CloseConnection(connection.Id, $"this peer takes no {connection.Purpose} link yet", afterFlush: false);
+            return;
+        }
         var changed = connection.Role == NodeRole.Seed ? _session.OnConnected(connection) : _table.OnConnected(connection, now);
         if (changed)
         {

@@ -72,6 +72,11 @@ public sealed class SeedMachine(NodeEndpoint self, Random random, int maxPeersPe
 
     public override void OnConnected(ConnectionInfo connection, DateTimeOffset now)
     {
+        if (!connection.Purpose.IsOverlay)
+        {
+            CloseConnection(connection.Id, $"a seed takes no {connection.Purpose} link", afterFlush: false);
+            return;
+        }
         if (!connection.Inbound)
         {
             if (_relays.IsDialing(connection.Listen))

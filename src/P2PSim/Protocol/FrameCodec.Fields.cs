@@ -63,7 +63,7 @@ public static partial class FrameCodec
             }
         }
 
-        private void Id(MessageId id)
+        public void Id(MessageId id)
         {
             UInt64(id.A);
             UInt64(id.B);
@@ -209,6 +209,38 @@ public static partial class FrameCodec
                 var id = ReadId();
                 TryUInt16(out var hops);
                 announcements[i] = new Announcement(id, hops);
+            }
+            return true;
+        }
+
+        public bool TryId(out MessageId id)
+        {
+            id = default;
+            if (Remaining < ProtocolLimits.MessageIdSize)
+            {
+                return false;
+            }
+            id = ReadId();
+            return true;
+        }
+
+        /// <summary>A group's name: text of at most <see cref="GroupName.MaxBytes"/> bytes that <see cref="GroupName.Problem"/> accepts.</summary>
+        public bool TryGroup(out string group)
+        {
+            group = string.Empty;
+            if (Remaining >= 2 && BinaryPrimitives.ReadUInt16BigEndian(_span[_position..]) is var length && length > GroupName.MaxBytes)
+            {
+                Error = $"group name of {length} bytes exceeds the limit of {GroupName.MaxBytes}";
+                return false;
+            }
+            if (!TryText(out group))
+            {
+                return false;
+            }
+            if (GroupName.Problem(group) is { } problem)
+            {
+                Error = problem;
+                return false;
             }
             return true;
         }

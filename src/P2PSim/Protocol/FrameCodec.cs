@@ -89,6 +89,14 @@ public static partial class FrameCodec
     public static int GossipFrameSize(NodeEndpoint origin, string text, int signatureBytes = 0) =>
         ProtocolLimits.LengthPrefixSize + 1 + GossipPayloadSize(origin, CheckedTextLength(text), signatureBytes);
 
+    /// <summary>Writes <paramref name="text"/> as on the wire (u16 byte count, strict UTF-8); returns the bytes written.</summary>
+    internal static int WriteText(Span<byte> destination, string text)
+    {
+        var length = StrictUtf8.GetBytes(text, destination[2..]);
+        BinaryPrimitives.WriteUInt16BigEndian(destination, (ushort)length);
+        return 2 + length;
+    }
+
     /// <summary>Writes <paramref name="endpoint"/> as on the wire (address length, address, port); returns the bytes written.</summary>
     internal static int WriteEndpoint(Span<byte> destination, NodeEndpoint endpoint)
     {
@@ -101,7 +109,8 @@ public static partial class FrameCodec
 
     private static int PayloadSize(Message message) => message switch
     {
-        Hello h => 2 + 1 + EndpointSize(h.Listen),
+        Hello h when h.Version != ProtocolLimits.Version => 2 + 1 + EndpointSize(h.Listen), // another version's layout is not ours to write: the version-2 fields only
+        Hello h => 2 + 1 + EndpointSize(h.Listen) + 1 + (h.Purpose.Kind == LinkKind.Group ? CheckedGroupSize(h.Purpose.Group) : 0),
         Register or Goodbye => 0,
         PeerList p => 2 + p.Peers.Sum(EndpointSize),
         DeadNode d => EndpointSize(d.Dead) + 8 + EndpointSize(d.Reporter),
@@ -113,12 +122,45 @@ public static partial class FrameCodec
         IHave h => 2 + (CheckedAnnouncementCount(h.Announcements.Count) * ProtocolLimits.AnnouncementSize),
         Prune => 0,
         TreeAdvert t => EndpointSize(t.Root) + 2 + 1,
+        GroupJoin j => CheckedGroupSize(j.Group),
+        GroupLeave l => CheckedGroupSize(l.Group),
+        GroupMembers m => CheckedGroupSize(m.Group) + 2 + CheckedMemberCount(m.Members.Count, m.Members).Sum(EndpointSize),
+        DirectAck => ProtocolLimits.MessageIdSize,
+        Reserve => 0,
+        RelayRefused => ProtocolLimits.MessageIdSize + 1,
         _ => throw new ArgumentException($"Cannot encode {message.GetType().Name}.", nameof(message)),
     };
 
-    /// <summary>kind, origin, sequence, timestamp, hops, payload length and bytes, signature length and bytes.</summary>
-    private static int GossipPayloadSize(NodeEndpoint origin, int textBytes, int signatureBytes) =>
-        1 + EndpointSize(origin) + 8 + 8 + 2 + 2 + textBytes + 1 + signatureBytes;
+    /// <summary>kind, origin, addressee, sequence, timestamp, hops, payload length and bytes, signature length and bytes.</summary>
+    private static int GossipPayloadSize(NodeEndpoint origin, int textBytes, int signatureBytes, int addresseeBytes = 0) =>
+        1 + EndpointSize(origin) + addresseeBytes + 8 + 8 + 2 + 2 + textBytes + 1 + signatureBytes;
+
+    /// <summary>Bytes of a group name on the wire (u16 length and UTF-8); a name the decoder would reject throws, with its reason.</summary>
+    private static int CheckedGroupSize(string? group) => GroupName.Problem(group) is { } problem
+        ? throw new ArgumentException($"Cannot encode this group name: {problem}.", nameof(group))
+        : 2 + StrictUtf8.GetByteCount(group!);
+
+    private static IReadOnlyList<NodeEndpoint> CheckedMemberCount(int count, IReadOnlyList<NodeEndpoint> members) => count <= ProtocolLimits.MaxPeerListEntries
+        ? members
+        : throw new ArgumentException($"A GroupMembers frame holds at most {ProtocolLimits.MaxPeerListEntries} members (got {count}).", nameof(count));
+
+    /// <summary>Why the addressee fields do not fit the kind (a broadcast has none, a group message a group, a direct message a recipient); null when they do.</summary>
+    private static string? AddresseeProblem(Gossip gossip) => gossip.Kind switch
+    {
+        GossipKind.Gossip when gossip.Group is not null || gossip.Recipient is not null => "a broadcast (kind 1) names no group or recipient",
+        GossipKind.Group when gossip.Recipient is not null => "a group message (kind 2) names no recipient",
+        GossipKind.Group => GroupName.Problem(gossip.Group),
+        GossipKind.Direct when gossip.Group is not null => "a direct message (kind 3) names no group",
+        GossipKind.Direct when gossip.Recipient is null => "a direct message (kind 3) needs a recipient",
+        _ => null,
+    };
+
+    private static int AddresseeSize(Gossip gossip) => gossip.Kind switch
+    {
+        GossipKind.Group => 2 + StrictUtf8.GetByteCount(gossip.Group!),
+        GossipKind.Direct => EndpointSize(gossip.Recipient!.Value),
+        _ => 0,
+    };
 
     /// <summary>The payload size of a gossip the decoder would accept; anything it would reject throws, with the decoder's reason.</summary>
     private static int CheckedGossipPayloadSize(Gossip gossip)
@@ -127,9 +169,9 @@ public static partial class FrameCodec
             : gossip.Sequence == 0 ? SequenceZero
             : gossip.Hops == 0 ? HopsZero
             : gossip.Signature is { Length: not ProtocolLimits.SignatureSize } signature ? BadSignatureLength(signature.Length)
-            : null;
+            : AddresseeProblem(gossip);
         return problem is null
-            ? GossipPayloadSize(gossip.Origin, CheckedTextLength(gossip.Text), gossip.Signature?.Length ?? 0)
+            ? GossipPayloadSize(gossip.Origin, CheckedTextLength(gossip.Text), gossip.Signature?.Length ?? 0, AddresseeSize(gossip))
             : throw new ArgumentException($"Cannot encode this Gossip: {problem}.", nameof(gossip));
     }
 
@@ -175,6 +217,15 @@ public static partial class FrameCodec
                 w.UInt16(h.Version);
                 w.Byte((byte)h.Role);
                 w.Endpoint(h.Listen);
+                if (h.Version != ProtocolLimits.Version)
+                {
+                    break;
+                }
+                w.Byte((byte)h.Purpose.Kind);
+                if (h.Purpose.Kind == LinkKind.Group)
+                {
+                    w.Text(h.Purpose.Group!);
+                }
                 break;
             case PeerList p:
                 if (p.Peers.Count > ProtocolLimits.MaxPeerListEntries)
@@ -195,6 +246,14 @@ public static partial class FrameCodec
             case Gossip g:
                 w.Byte((byte)g.Kind);
                 w.Endpoint(g.Origin);
+                if (g.Group is { } group)
+                {
+                    w.Text(group);
+                }
+                if (g.Recipient is { } recipient)
+                {
+                    w.Endpoint(recipient);
+                }
                 w.UInt64(g.Sequence);
                 w.Int64(g.TimestampUnixMs);
                 w.UInt16(g.Hops);
@@ -225,6 +284,27 @@ public static partial class FrameCodec
                 w.UInt16(advert.Distance);
                 w.Byte(advert.ParentIsYou ? (byte)1 : (byte)0);
                 break;
+            case GroupJoin join:
+                w.Text(join.Group);
+                break;
+            case GroupLeave leave:
+                w.Text(leave.Group);
+                break;
+            case GroupMembers members:
+                w.Text(members.Group);
+                w.UInt16((ushort)members.Members.Count);
+                foreach (var member in members.Members)
+                {
+                    w.Endpoint(member);
+                }
+                break;
+            case DirectAck ack:
+                w.Id(ack.Id);
+                break;
+            case RelayRefused refused:
+                w.Id(refused.Id);
+                w.Byte((byte)refused.Reason);
+                break;
         }
     }
 
@@ -248,6 +328,12 @@ public static partial class FrameCodec
             MessageType.Graft => r.TryIds(out var grafted) ? new Graft(grafted) : null,
             MessageType.Prune => Prune.Instance,
             MessageType.TreeAdvert => DecodeTreeAdvert(ref r),
+            MessageType.GroupJoin => r.TryGroup(out var joined) ? new GroupJoin(joined) : null,
+            MessageType.GroupLeave => r.TryGroup(out var left) ? new GroupLeave(left) : null,
+            MessageType.GroupMembers => DecodeGroupMembers(ref r),
+            MessageType.DirectAck => r.TryId(out var acked) ? new DirectAck(acked) : null,
+            MessageType.Reserve => Reserve.Instance,
+            MessageType.RelayRefused => DecodeRelayRefused(ref r),
             _ => null,
         };
         error = r.Error ?? (message is null ? "truncated payload" : null);
@@ -277,6 +363,11 @@ public static partial class FrameCodec
         return new TreeAdvert(root, distance, parent == 1);
     }
 
+    /// <summary>
+    /// The Hello. A node of another version is told apart before the purpose byte (which version 2 had not): a Hello
+    /// of version 2's layout decodes, and the handshake refuses its version in words; a longer one of another version
+    /// (whose fields this node cannot know) is malformed, with the version named as the reason.
+    /// </summary>
     private static Hello? DecodeHello(ref SpanReader r)
     {
         if (!r.TryUInt16(out var version) || !r.TryByte(out var role) || !r.TryEndpoint(out var listen))
@@ -288,10 +379,70 @@ public static partial class FrameCodec
             r.Error = $"unknown node role {role}";
             return null;
         }
-        return new Hello(version, (NodeRole)role, listen);
+        if (version != ProtocolLimits.Version)
+        {
+            if (r.Remaining == 0)
+            {
+                return new Hello(version, (NodeRole)role, listen);
+            }
+            r.Error = $"protocol version {version} is not supported (this node speaks {ProtocolLimits.Version})";
+            return null;
+        }
+        if (!r.TryByte(out var kind))
+        {
+            return null;
+        }
+        switch ((LinkKind)kind)
+        {
+            case LinkKind.Overlay:
+                return new Hello(version, (NodeRole)role, listen);
+            case LinkKind.Direct:
+                return new Hello(version, (NodeRole)role, listen, LinkPurpose.Direct);
+            case LinkKind.Group:
+                return r.TryGroup(out var group) ? new Hello(version, (NodeRole)role, listen, LinkPurpose.ForGroup(group)) : null;
+            default:
+                r.Error = $"unknown link purpose {kind}";
+                return null;
+        }
     }
 
-    /// <summary>The version-2 envelope, field by field in wire order; the first field that is wrong names the reason.</summary>
+    private static GroupMembers? DecodeGroupMembers(ref SpanReader r)
+    {
+        if (!r.TryGroup(out var group) || !r.TryUInt16(out var count))
+        {
+            return null;
+        }
+        if (count > ProtocolLimits.MaxPeerListEntries)
+        {
+            r.Error = $"group member list claims {count} entries; the limit is {ProtocolLimits.MaxPeerListEntries}";
+            return null;
+        }
+        var members = new NodeEndpoint[count];
+        for (var i = 0; i < count; i++)
+        {
+            if (!r.TryEndpoint(out members[i]))
+            {
+                return null;
+            }
+        }
+        return new GroupMembers(group, members);
+    }
+
+    private static RelayRefused? DecodeRelayRefused(ref SpanReader r)
+    {
+        if (!r.TryId(out var id) || !r.TryByte(out var reason))
+        {
+            return null;
+        }
+        if (!Enum.IsDefined((RelayRefusal)reason))
+        {
+            r.Error = $"unknown relay refusal {reason}";
+            return null;
+        }
+        return new RelayRefused(id, (RelayRefusal)reason);
+    }
+
+    /// <summary>The envelope, field by field in wire order; the first field that is wrong names the reason.</summary>
     private static Gossip? DecodeGossip(ref SpanReader r)
     {
         if (!r.TryByte(out var kind))
@@ -303,7 +454,29 @@ public static partial class FrameCodec
             r.Error = UnknownGossipKind(kind);
             return null;
         }
-        if (!r.TryEndpoint(out var origin) || !r.TryUInt64(out var sequence))
+        if (!r.TryEndpoint(out var origin))
+        {
+            return null;
+        }
+        string? group = null;
+        NodeEndpoint? recipient = null;
+        if ((GossipKind)kind == GossipKind.Group)
+        {
+            if (!r.TryGroup(out var named))
+            {
+                return null;
+            }
+            group = named;
+        }
+        else if ((GossipKind)kind == GossipKind.Direct)
+        {
+            if (!r.TryEndpoint(out var to))
+            {
+                return null;
+            }
+            recipient = to;
+        }
+        if (!r.TryUInt64(out var sequence))
         {
             return null;
         }
@@ -334,7 +507,7 @@ public static partial class FrameCodec
         {
             return null;
         }
-        return new Gossip((GossipKind)kind, origin, sequence, timestamp, hops, text, signature);
+        return new Gossip((GossipKind)kind, origin, sequence, timestamp, hops, text, signature) { Group = group, Recipient = recipient };
     }
 
     private static PeerList? DecodePeerList(ref SpanReader r)

@@ -19,17 +19,28 @@ public enum MessageType : byte
     Graft = 12,
     Prune = 13,
     TreeAdvert = 14,
+    GroupJoin = 15,
+    GroupLeave = 16,
+    GroupMembers = 17,
+    DirectAck = 18,
+    Reserve = 19,
+    RelayRefused = 20,
 }
 
 /// <summary>
 /// What a <see cref="Gossip"/> envelope carries and who it is for: the first byte of its payload. Only append: the
-/// numbers are the protocol. Version 2 knows <see cref="Gossip"/> alone; 2 (a topic message) and 3 (a direct
-/// message) are reserved for later versions and, like any other value, rejected as malformed today.
+/// numbers are the protocol. Any other value is rejected as malformed.
 /// </summary>
 public enum GossipKind : byte
 {
     /// <summary>A plain broadcast to every peer; the payload is strict UTF-8 text.</summary>
     Gossip = 1,
+
+    /// <summary>A message to the members of one group (<see cref="Gossip.Group"/>), spread over that group's own links only.</summary>
+    Group = 2,
+
+    /// <summary>A private message to one peer (<see cref="Gossip.Recipient"/>), acknowledged with a <see cref="DirectAck"/>.</summary>
+    Direct = 3,
 }
 
 /// <summary>What a node is, announced in its <see cref="Hello"/>.</summary>
@@ -44,9 +55,10 @@ public static class ProtocolLimits
 {
     /// <summary>
     /// The protocol version this build speaks; a Hello with another version is refused. Version 2 gave
-    /// <see cref="MessageType.Gossip"/> its envelope layout (see PROTOCOL.md), so a version-1 node cannot take part.
+    /// <see cref="MessageType.Gossip"/> its envelope layout (see PROTOCOL.md); version 3 added the link purpose to the
+    /// Hello, group and direct messages, and their frames (types 15 to 20).
     /// </summary>
-    public const ushort Version = 2;
+    public const ushort Version = 3;
 
     /// <summary>Bytes of the length prefix in front of every frame.</summary>
     public const int LengthPrefixSize = 4;

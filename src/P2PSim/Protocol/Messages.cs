@@ -8,8 +8,12 @@ public abstract record Message
     public abstract MessageType Type { get; }
 }
 
-/// <summary>First frame in each direction of every connection: version, role and listening endpoint.</summary>
-public sealed record Hello(ushort Version, NodeRole Role, NodeEndpoint Listen) : Message
+/// <summary>
+/// First frame in each direction of every connection: version, role, listening endpoint and what the connection is
+/// for (<see cref="LinkPurpose"/>: the overlay, a group's overlay, or a private message's direct link; the acceptor
+/// answers with the dialer's purpose).
+/// </summary>
+public sealed record Hello(ushort Version, NodeRole Role, NodeEndpoint Listen, LinkPurpose Purpose = default) : Message
 {
     public override MessageType Type => MessageType.Hello;
 }
@@ -45,11 +49,12 @@ public sealed record DeadNode(NodeEndpoint Dead, long TimestampUnixMs, NodeEndpo
 }
 
 /// <summary>
-/// A disseminated message in the version-2 envelope (PROTOCOL.md, type 5). <see cref="Kind"/>, <see cref="Origin"/>
-/// (the originating peer's listening endpoint), <see cref="Sequence"/> (the origin's counter, from 1),
-/// <see cref="TimestampUnixMs"/> (when the origin created it) and <see cref="Text"/> (the payload; for
-/// <see cref="GossipKind.Gossip"/> the demo's <c>&lt;timestamp&gt;:&lt;ip&gt;:&lt;port&gt;:&lt;msg#&gt;</c>) identify
-/// the message: its <see cref="Id"/> is computed from them. <see cref="Hops"/> counts the links this copy has crossed
+/// A disseminated message in the envelope (PROTOCOL.md, type 5). <see cref="Kind"/>, <see cref="Origin"/>
+/// (the originating peer's listening endpoint), who it is for (<see cref="Group"/> for <see cref="GossipKind.Group"/>,
+/// <see cref="Recipient"/> for <see cref="GossipKind.Direct"/>, neither for a broadcast), <see cref="Sequence"/> (the
+/// origin's counter, from 1), <see cref="TimestampUnixMs"/> (when the origin created it) and <see cref="Text"/> (the
+/// payload; for <see cref="GossipKind.Gossip"/> the demo's <c>&lt;timestamp&gt;:&lt;ip&gt;:&lt;port&gt;:&lt;msg#&gt;</c>)
+/// identify the message: its <see cref="Id"/> is computed from them. <see cref="Hops"/> counts the links this copy has crossed
 /// (1 when the origin sends it) and <see cref="Signature"/> (null, or 64 bytes reserved for an Ed25519 signature, not
 /// checked yet) travels unchanged; neither is part of the id.
 /// </summary>
@@ -81,6 +86,12 @@ public sealed record Gossip : Message
 
     public string Text { get => _body.Text; init => _body = _body with { Text = value }; }
 
+    /// <summary>The group a <see cref="GossipKind.Group"/> message is for; null for every other kind.</summary>
+    public string? Group { get => _body.Group; init => _body = _body with { Group = value }; }
+
+    /// <summary>The peer a <see cref="GossipKind.Direct"/> message is for; null for every other kind.</summary>
+    public NodeEndpoint? Recipient { get => _body.Recipient; init => _body = _body with { Recipient = value }; }
+
     /// <summary>
     /// Null (unsigned) or <see cref="ProtocolLimits.SignatureSize"/> bytes; compared by value, never modified. An empty
     /// array is taken as null (unsigned: that is what its frame says).
@@ -107,12 +118,17 @@ public sealed record Gossip : Message
     /// <summary>What every copy of one message shares. A copy made with <c>with</c> starts without an id: a changed field hashes anew.</summary>
     private sealed record Body(GossipKind Kind, NodeEndpoint Origin, ulong Sequence, long TimestampUnixMs, string Text, byte[]? Signature)
     {
+        public string? Group { get; init; }
+
+        public NodeEndpoint? Recipient { get; init; }
+
         private MessageId _id;
         private int _hasId; // set (with release semantics) once _id holds the id: a reader that sees it sees all of _id
 
         private Body(Body original)
         {
             (Kind, Origin, Sequence, TimestampUnixMs, Text, Signature) = (original.Kind, original.Origin, original.Sequence, original.TimestampUnixMs, original.Text, original.Signature);
+            (Group, Recipient) = (original.Group, original.Recipient);
         }
 
         /// <summary>
@@ -125,7 +141,7 @@ public sealed record Gossip : Message
             {
                 if (Volatile.Read(ref _hasId) == 0)
                 {
-                    _id = MessageId.Of(Kind, Origin, Sequence, TimestampUnixMs, Text);
+                    _id = MessageId.Of(Kind, Origin, Sequence, TimestampUnixMs, Text, Group, Recipient);
                     Volatile.Write(ref _hasId, 1);
                 }
                 return _id;
@@ -138,6 +154,8 @@ public sealed record Gossip : Message
             && TimestampUnixMs == other.TimestampUnixMs
             && Origin == other.Origin
             && string.Equals(Text, other.Text, StringComparison.Ordinal)
+            && string.Equals(Group, other.Group, StringComparison.Ordinal)
+            && Recipient == other.Recipient
             && (Signature is null || other.Signature is null ? Signature == other.Signature : Signature.AsSpan().SequenceEqual(other.Signature));
 
         public override int GetHashCode() => HashCode.Combine(Origin, Sequence, Text);

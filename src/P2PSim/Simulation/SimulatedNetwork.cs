@@ -318,12 +318,20 @@ public sealed partial class SimulatedNetwork
         }
         dialer.PendingDials--;
         var targetIndex = (int)e.Arg;
+        var purpose = e.Payload is PurposedDial purposed ? purposed.Purpose : LinkPurpose.Overlay;
         if (targetIndex < 0 || !_nodes[targetIndex].Running || Blocked(dialer.Index, targetIndex))
         {
             Counters.DialsFailed++;
-            var target = targetIndex < 0 ? (NodeEndpoint)e.Payload! : _nodes[targetIndex].Endpoint;
+            var target = targetIndex >= 0 ? _nodes[targetIndex].Endpoint : e.Payload is PurposedDial unknown ? unknown.Target : (NodeEndpoint)e.Payload!;
             var reason = targetIndex < 0 ? NoSuchHost : _nodes[targetIndex].Running ? Unreachable : Refused;
-            NodeRuntime.OnDialFailed(dialer.Machine, new NodeHost(this, dialer.Index), target, reason, Now);
+            if (purpose.IsOverlay)
+            {
+                NodeRuntime.OnDialFailed(dialer.Machine, new NodeHost(this, dialer.Index), target, reason, Now);
+            }
+            else
+            {
+                NodeRuntime.OnDialFailed(dialer.Machine, new NodeHost(this, dialer.Index), target, purpose, reason, Now);
+            }
             AfterStep(dialer.Index);
             return;
         }
@@ -348,11 +356,11 @@ public sealed partial class SimulatedNetwork
         acceptor.OpenEnds.Add(acceptorEnd);
         Counters.ConnectionsOpened++;
         var now = Now;
-        NodeRuntime.OnConnected(acceptor.Machine, new NodeHost(this, acceptor.Index), new ConnectionInfo(new ConnectionId(acceptorEnd + 1L), dialer.Endpoint, dialer.Role, Inbound: true, dialer.AddressText), now);
+        NodeRuntime.OnConnected(acceptor.Machine, new NodeHost(this, acceptor.Index), new ConnectionInfo(new ConnectionId(acceptorEnd + 1L), dialer.Endpoint, dialer.Role, Inbound: true, dialer.AddressText, purpose), now);
         AfterStep(acceptor.Index);
         if (_links[linkIndex].DialerOpen)
         {
-            NodeRuntime.OnConnected(dialer.Machine, new NodeHost(this, dialer.Index), new ConnectionInfo(new ConnectionId(dialerEnd + 1L), acceptor.Endpoint, acceptor.Role, Inbound: false, acceptor.AddressText), now);
+            NodeRuntime.OnConnected(dialer.Machine, new NodeHost(this, dialer.Index), new ConnectionInfo(new ConnectionId(dialerEnd + 1L), acceptor.Endpoint, acceptor.Role, Inbound: false, acceptor.AddressText, purpose), now);
             AfterStep(dialer.Index);
         }
     }
@@ -460,13 +468,18 @@ public sealed partial class SimulatedNetwork
         _queue.Enqueue(ticks, new SimEvent(SimEventKind.Timer, node.Index, generation, null));
     }
 
-    private void DoDial(SimNode dialer, NodeEndpoint target)
+    private void DoDial(SimNode dialer, NodeEndpoint target, LinkPurpose purpose = default)
     {
         Counters.DialsAttempted++;
         dialer.PendingDials++;
         var known = _byEndpoint.TryGetValue(target, out var targetIndex);
-        _queue.Enqueue(_now + _latency, new SimEvent(SimEventKind.DialArrive, dialer.Index, known ? targetIndex : -1, known ? null : target));
+        // An overlay dial (nearly all of them) carries nothing but the target's index; another purpose rides along.
+        object? payload = !purpose.IsOverlay ? new PurposedDial(target, purpose) : known ? null : target;
+        _queue.Enqueue(_now + _latency, new SimEvent(SimEventKind.DialArrive, dialer.Index, known ? targetIndex : -1, payload));
     }
+
+    /// <summary>A dial for a group's or a direct link: what the dial event carries besides the target's index.</summary>
+    private sealed record PurposedDial(NodeEndpoint Target, LinkPurpose Purpose);
 
     private int EndOf(int node, ConnectionId connection)
     {

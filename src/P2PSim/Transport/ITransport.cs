@@ -19,6 +19,9 @@ public interface ITransport : IAsyncDisposable
     /// <summary>Connects to <paramref name="target"/> in the background; reports OnConnected or OnDialFailed.</summary>
     void Dial(NodeEndpoint target);
 
+    /// <summary>Connects to <paramref name="target"/> for <paramref name="purpose"/> (both Hellos carry it); reports OnConnected or OnDialFailed with it.</summary>
+    void Dial(NodeEndpoint target, LinkPurpose purpose);
+
     /// <summary>
     /// Queues a message on a connection, in the queue of its <see cref="SendClass"/>. False when the connection
     /// is gone or closing, when the message cannot be encoded (logged), or when its queue is full: a full gossip
@@ -68,6 +71,9 @@ public interface ITransportHandler
     ValueTask OnConnectedAsync(ConnectionInfo connection);
 
     ValueTask OnDialFailedAsync(NodeEndpoint target, string reason);
+
+    /// <summary>A dial for <paramref name="purpose"/> failed; a handler that dials only for the overlay need not implement it.</summary>
+    ValueTask OnDialFailedAsync(NodeEndpoint target, LinkPurpose purpose, string reason) => OnDialFailedAsync(target, reason);
 
     ValueTask OnMessageAsync(ConnectionId connection, Message message);
 

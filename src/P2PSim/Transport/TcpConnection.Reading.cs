@@ -13,8 +13,8 @@ namespace P2PSim.Transport;
 /// </summary>
 internal sealed partial class TcpConnection
 {
-    /// <summary>Largest frame body accepted before the handshake: a Hello is at most 23 bytes.</summary>
-    public const int MaxHelloFrameBytes = 64;
+    /// <summary>Largest frame body accepted before the handshake: a Hello is at most 90 bytes (an IPv6 endpoint and a 64-byte group name).</summary>
+    public const int MaxHelloFrameBytes = 128;
 
     private const int InitialBufferSize = 2 * 1024;
 
@@ -176,9 +176,14 @@ internal sealed partial class TcpConnection
             }
             if (DialTarget is null)
             {
-                _queues.TryEnqueue(_localHello, SendClass.Control, FrameCodec.FrameSize(_localHello));
+                var answer = hello.Purpose.IsOverlay ? _localHello : _localHello with { Purpose = hello.Purpose }; // the dialer says what the link is for
+                _queues.TryEnqueue(answer, SendClass.Control, FrameCodec.FrameSize(answer));
             }
-            _info = new ConnectionInfo(ConnectionId, DialTarget ?? hello.Listen, hello.Role, DialTarget is null, RemoteAddress);
+            else if (hello.Purpose != _localHello.Purpose)
+            {
+                return Reject($"the Hello answered for a {hello.Purpose} link; this one was dialled for a {_localHello.Purpose} link");
+            }
+            _info = new ConnectionInfo(ConnectionId, DialTarget ?? hello.Listen, hello.Role, DialTarget is null, RemoteAddress, hello.Purpose);
             _logger.LogDebugConnectionUp(Id, RemoteAddress, hello.Role, _info.Listen, DialTarget is null ? "inbound" : "outbound");
             await _owner.OnHandshakeAsync(this).ConfigureAwait(false);
             return null;

@@ -79,6 +79,9 @@ internal sealed partial class TcpConnection
     /// <summary>Set when we dialed: the endpoint we asked for.</summary>
     public NodeEndpoint? DialTarget { get; }
 
+    /// <summary>What this side's Hello says the connection is for (for an accepted one: the overlay until the dialer's Hello says otherwise).</summary>
+    public LinkPurpose LocalPurpose => _localHello.Purpose;
+
     /// <summary>Set once the remote's Hello arrived.</summary>
     public ConnectionInfo? Info => _info;
 

@@ -15,10 +15,12 @@ public sealed partial class TcpTransport
     /// </summary>
     private readonly Func<NodeEndpoint, NodeEndpoint>? _dialAddress;
 
-    public void Dial(NodeEndpoint target)
+    public void Dial(NodeEndpoint target) => Dial(target, LinkPurpose.Overlay);
+
+    public void Dial(NodeEndpoint target, LinkPurpose purpose)
     {
         var id = Interlocked.Increment(ref _nextId);
-        Track(id, DialAsync(id, target));
+        Track(id, DialAsync(id, target, purpose));
     }
 
     /// <summary>
@@ -39,7 +41,7 @@ public sealed partial class TcpTransport
         socket.Bind(new System.Net.IPEndPoint(from, 0));
     }
 
-    private async Task DialAsync(long id, NodeEndpoint target)
+    private async Task DialAsync(long id, NodeEndpoint target, LinkPurpose purpose)
     {
         await Task.Yield();
         string? failure = null;
@@ -56,7 +58,8 @@ public sealed partial class TcpTransport
             {
                 await socket.ConnectAsync(address.ToIPEndPoint(), linked.Token).ConfigureAwait(false);
             }
-            var connection = new TcpConnection(id, socket, target, _hello!, this, _options, _time, _logger, _stoppingToken);
+            var hello = purpose.IsOverlay ? _hello! : _hello! with { Purpose = purpose };
+            var connection = new TcpConnection(id, socket, target, hello, this, _options, _time, _logger, _stoppingToken);
             socket = null; // the connection owns it now
             _connections[id] = connection;
             if (Volatile.Read(ref _stopped) != 0)
@@ -92,7 +95,7 @@ public sealed partial class TcpTransport
         _logger.LogDebugDialFailed(target, failure);
         try
         {
-            await CallHandlerAsync(_handler!.OnDialFailedAsync(target, failure)).ConfigureAwait(false);
+            await CallHandlerAsync(purpose.IsOverlay ? _handler!.OnDialFailedAsync(target, failure) : _handler!.OnDialFailedAsync(target, purpose, failure)).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {

@@ -256,7 +256,8 @@ public sealed partial class TcpTransport : ITransport
             else if (connection.DialTarget is { } target)
             {
                 _logger.LogDebugDialFailed(target, reason);
-                await CallHandlerAsync(_handler!.OnDialFailedAsync(target, reason)).ConfigureAwait(false);
+                var purpose = connection.LocalPurpose;
+                await CallHandlerAsync(purpose.IsOverlay ? _handler!.OnDialFailedAsync(target, reason) : _handler!.OnDialFailedAsync(target, purpose, reason)).ConfigureAwait(false);
             }
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)

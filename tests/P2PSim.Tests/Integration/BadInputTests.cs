@@ -45,7 +45,8 @@ public sealed class BadInputTests
         yield return new TestCaseData(Frame(2, [(byte)MessageType.Ping, 1]), "first frame must be Hello").SetName("a frame before Hello");
         yield return new TestCaseData(Frame(5, [(byte)MessageType.Hello, 0, 1, 2, 4]), "malformed Hello").SetName("a Hello with a truncated payload");
         yield return new TestCaseData(HelloBytes(version: 99), "protocol version 99 is not supported").SetName("a Hello of another version");
-        yield return new TestCaseData(HelloBytes(version: 1), "protocol version 1 is not supported (this node speaks 2)").SetName("a Hello of version 1");
+        yield return new TestCaseData(HelloBytes(version: 1), "protocol version 1 is not supported (this node speaks 3)").SetName("a Hello of version 1");
+        yield return new TestCaseData(HelloBytes(version: 2), "protocol version 2 is not supported (this node speaks 3)").SetName("a Hello of version 2");
     }
 
     [TestCaseSource(nameof(Garbage))]

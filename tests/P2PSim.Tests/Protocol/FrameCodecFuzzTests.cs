@@ -286,6 +286,17 @@ public sealed class FrameCodecFuzzTests
             Goodbye.Instance,
             new TreeAdvert(v4, 0, ParentIsYou: false),
             new TreeAdvert(v6, ushort.MaxValue, ParentIsYou: true),
+            new Hello(ProtocolLimits.Version, NodeRole.Peer, v4, LinkPurpose.ForGroup("blue")),
+            new Hello(ProtocolLimits.Version, NodeRole.Peer, v6, LinkPurpose.Direct),
+            new GroupJoin("blue"),
+            new GroupLeave("日本語 group 🎉"),
+            new GroupMembers("blue", [v4, v6, mapped]),
+            new GroupMembers(new string('g', GroupName.MaxBytes), []),
+            new DirectAck(new P2PSim.Gossip.MessageId(1, 2, 3, ulong.MaxValue)),
+            Reserve.Instance,
+            new RelayRefused(new P2PSim.Gossip.MessageId(5, 6, 7, 8), RelayRefusal.NoReservation),
+            new P2PSim.Protocol.Gossip(GossipKind.Group, v4, 3, 1_700_000_000_123, 2, "to the group") { Group = "blue" },
+            new P2PSim.Protocol.Gossip(GossipKind.Direct, v6, 4, 1_700_000_000_123, 1, "just for you", signature) { Recipient = mapped },
         };
         var samples = known.Select(FrameCodec.Encode).ToList();
         var covered = known.Select(m => m.Type).ToHashSet();

@@ -244,7 +244,7 @@ public class FrameCodecTests
     }
 
     [TestCase((byte)0)]
-    [TestCase((byte)15)]
+    [TestCase((byte)21)]
     [TestCase((byte)200)]
     [TestCase((byte)255)]
     public void Unknown_type_byte_is_invalid_as_soon_as_it_arrives(byte type)
@@ -343,7 +343,7 @@ public class FrameCodecTests
     [Test]
     public void Trailing_bytes_after_a_hello_are_invalid()
     {
-        var valid = FrameCodec.Encode(new Hello(1, NodeRole.Peer, V4));
+        var valid = FrameCodec.Encode(new Hello(ProtocolLimits.Version, NodeRole.Peer, V4));
         var body = valid.AsSpan(5).ToArray();
 
         var status = FrameCodec.TryRead(Frame(MessageType.Hello, [.. body, 0xAA]), Max, out _, out _, out var error);
@@ -353,7 +353,7 @@ public class FrameCodecTests
 
     private static IEnumerable<TestCaseData> MalformedEnvelopes()
     {
-        foreach (var kind in new byte[] { 0, 2, 3, 255 })
+        foreach (var kind in new byte[] { 0, 4, 255 })
         {
             yield return Malformed($"kind {kind}", GossipPayload(kind: kind), $"unknown gossip kind {kind}");
         }
@@ -414,7 +414,7 @@ public class FrameCodecTests
 
     private static IEnumerable<TestCaseData> GossipTheDecoderRejects()
     {
-        yield return new TestCaseData(Worked() with { Kind = (GossipKind)2 }, "unknown gossip kind 2").SetName("{m}(kind 2)");
+        yield return new TestCaseData(Worked() with { Kind = (GossipKind)4 }, "unknown gossip kind 4").SetName("{m}(kind 4)");
         yield return new TestCaseData(Worked() with { Sequence = 0 }, "sequence 0").SetName("{m}(sequence 0)");
         yield return new TestCaseData(Worked() with { Hops = 0 }, "hops 0").SetName("{m}(hops 0)");
         yield return new TestCaseData(Worked() with { Signature = new byte[63] }, "signature length 63").SetName("{m}(63-byte signature)");
@@ -586,7 +586,7 @@ public class FrameCodecTests
     {
         var hello = new Hello(ProtocolLimits.Version, NodeRole.Peer, NodeEndpoint.Loopback(5001));
 
-        Assert.That(FrameCodec.Encode(hello), Is.EqualTo(Hex("00 00 00 0B 01 00 02 02 04 7F 00 00 01 13 89")));
+        Assert.That(FrameCodec.Encode(hello), Is.EqualTo(Hex("00 00 00 0C 01 00 03 02 04 7F 00 00 01 13 89 00")));
     }
 
     [Test]
@@ -594,7 +594,7 @@ public class FrameCodecTests
     {
         var hello = new Hello(ProtocolLimits.Version, NodeRole.Seed, new NodeEndpoint(IPAddress.IPv6Loopback, 6000));
 
-        Assert.That(FrameCodec.Encode(hello), Is.EqualTo(Hex("00 00 00 17 01 00 02 01 10 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 01 17 70")));
+        Assert.That(FrameCodec.Encode(hello), Is.EqualTo(Hex("00 00 00 18 01 00 03 01 10 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 01 17 70 00")));
     }
 
     [Test]
@@ -700,6 +700,7 @@ public class FrameCodecTests
             ["Hello"] = 1, ["Register"] = 2, ["PeerList"] = 3, ["DeadNode"] = 4,
             ["Gossip"] = 5, ["Ping"] = 6, ["Pong"] = 7, ["Goodbye"] = 8,
             ["Digest"] = 9, ["Want"] = 10, ["IHave"] = 11, ["Graft"] = 12, ["Prune"] = 13, ["TreeAdvert"] = 14,
+            ["GroupJoin"] = 15, ["GroupLeave"] = 16, ["GroupMembers"] = 17, ["DirectAck"] = 18, ["Reserve"] = 19, ["RelayRefused"] = 20,
         }));
     }
 
@@ -710,12 +711,13 @@ public class FrameCodecTests
     }
 
     [Test]
-    public void Gossip_kind_numbers_are_fixed_and_this_is_version_2()
+    public void Gossip_kind_numbers_are_fixed_and_this_is_version_3()
     {
         using (Assert.EnterMultipleScope())
         {
-            Assert.That(Enum.GetValues<GossipKind>().Select(k => (k.ToString(), (int)k)), Is.EqualTo(new[] { ("Gossip", 1) }));
-            Assert.That(ProtocolLimits.Version, Is.EqualTo(2));
+            Assert.That(Enum.GetValues<GossipKind>().Select(k => (k.ToString(), (int)k)), Is.EqualTo(new[] { ("Gossip", 1), ("Group", 2), ("Direct", 3) }));
+            Assert.That(Enum.GetValues<LinkKind>().Select(k => (k.ToString(), (int)k)), Is.EqualTo(new[] { ("Overlay", 0), ("Group", 1), ("Direct", 2) }));
+            Assert.That(ProtocolLimits.Version, Is.EqualTo(3));
         }
     }
 

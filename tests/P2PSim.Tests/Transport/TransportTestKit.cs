@@ -16,7 +16,7 @@ public abstract record TransportEvent
 {
     public sealed record Connected(ConnectionInfo Info) : TransportEvent;
 
-    public sealed record DialFailed(NodeEndpoint Target, string Reason) : TransportEvent;
+    public sealed record DialFailed(NodeEndpoint Target, string Reason, LinkPurpose Purpose = default) : TransportEvent;
 
     public sealed record Received(ConnectionId Connection, Message Message) : TransportEvent;
 
@@ -48,6 +48,8 @@ public sealed class RecordingHandler : ITransportHandler
     public ValueTask OnConnectedAsync(ConnectionInfo connection) => Record(new TransportEvent.Connected(connection), held: false);
 
     public ValueTask OnDialFailedAsync(NodeEndpoint target, string reason) => Record(new TransportEvent.DialFailed(target, reason), held: false);
+
+    public ValueTask OnDialFailedAsync(NodeEndpoint target, LinkPurpose purpose, string reason) => Record(new TransportEvent.DialFailed(target, reason, purpose), held: false);
 
     public ValueTask OnMessageAsync(ConnectionId connection, Message message) => Record(new TransportEvent.Received(connection, message), held: message is not Pong);
 
