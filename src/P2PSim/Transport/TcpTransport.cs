@@ -47,7 +47,7 @@ public sealed partial class TcpTransport : ITransport
     /// from 127.0.0.1, and the seed refuses a registration claiming another address).
     /// </remarks>
     public TcpTransport(NodeEndpoint bindTo, NodeRole role, TransportOptions options, TimeProvider time, Func<NodeEndpoint, ILogger> loggerFor,
-        QueueBudget? budget = null, System.Net.IPAddress? announce = null, bool dialFromBindAddress = false)
+        QueueBudget? budget = null, System.Net.IPAddress? announce = null, bool dialFromBindAddress = false, Func<NodeEndpoint, NodeEndpoint>? dialAddress = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         Budget = budget ?? new QueueBudget(QueueBudget.BytesFor(options.ProcessQueueBytes, nodes: 1));
@@ -70,6 +70,7 @@ public sealed partial class TcpTransport : ITransport
         var bound = NodeEndpoint.From((System.Net.IPEndPoint)_listener.LocalEndPoint!);
         LocalEndpoint = announce is null ? bound : bound with { Address = announce };
         _dialFrom = dialFromBindAddress ? bindTo.Address : null;
+        _dialAddress = dialAddress;
         _logger = loggerFor(LocalEndpoint);
         HeartbeatInterval = HeartbeatFor(options);
         _heartbeat = time.CreateTimer(static t => ((TcpTransport)t!).CheckDeadlines(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
