@@ -59,11 +59,25 @@ internal static class KnownSettings
         TransportOptions.Section, DemoOptions.Section, LiveViewOptions.Section, LogOptions.Section, LoggingSection,
     ];
 
-    /// <summary>The sections an experiment reads: its own, and the peers', seeds', routing's and connections' (<see cref="ExperimentOptions.From"/>).</summary>
+    /// <summary>
+    /// The sections an experiment reads: its own, and the peers', seeds', routing's and connections'
+    /// (<see cref="ExperimentOptions.From"/>); over slices also where the seeds are and which slice this is
+    /// (<c>Experiments/Slices</c>).
+    /// </summary>
     public static readonly IReadOnlyList<string> ExperimentSections =
     [
         ExperimentOptions.Section, PeerOptions.Section, SeedOptions.Section, GossipOptions.Section, PrivateOptions.Section, TransportOptions.Section,
+        NetworkOptions.Section, SliceOptions.Section,
     ];
+
+    /// <summary>
+    /// Whether <paramref name="verb"/> ignores <paramref name="key"/> although it reads its section: an experiment takes
+    /// where the seeds are from <c>Network</c> (over slices), but its sizes from its own section (<c>Experiment:Peers</c>,
+    /// <c>Experiment:Seeds</c>).
+    /// </summary>
+    public static bool IgnoredBy(string verb, string key) =>
+        verb == ExperimentCommand.Verb
+        && (string.Equals(key, $"{NetworkOptions.Section}:{nameof(NetworkOptions.Peers)}", StringComparison.OrdinalIgnoreCase));
 
     /// <summary>The sections <paramref name="verb"/> reads, in the order help lists them (<c>compare</c> reads none).</summary>
     public static IReadOnlyList<string> SectionsOf(string verb) => verb switch

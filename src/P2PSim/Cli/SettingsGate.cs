@@ -118,12 +118,12 @@ internal static class SettingsGate
         var read = KnownSettings.SectionsOf(verb);
         foreach (var (key, value) in settings)
         {
-            if (KnownSettings.SectionOf(key) is not { } section || read.Contains(section))
+            if (KnownSettings.SectionOf(key) is not { } section || (read.Contains(section) && !KnownSettings.IgnoredBy(verb, key)))
             {
                 continue; // a key the host itself reads (--environment)
             }
             var colon = key.IndexOf(':', StringComparison.Ordinal);
-            var sameKey = read.Select(s => KnownSettings.Find($"{s}:{key[(colon + 1)..]}")).FirstOrDefault(s => s is not null);
+            var sameKey = read.Where(s => s != section).Select(s => KnownSettings.Find($"{s}:{key[(colon + 1)..]}")).FirstOrDefault(s => s is not null);
             yield return verb == P2PSimCommandLine.DemoVerb
                 ? $"{key} (on the command line) is an experiment setting, which the demo does not read; to run an experiment: P2PSim experiment --{key}={value}"
                 : $"{key} (on the command line) is a demo setting, which an experiment does not read"

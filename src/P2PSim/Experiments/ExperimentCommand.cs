@@ -1,6 +1,8 @@
 using System.Globalization;
+using Microsoft.Extensions.Configuration;
 using P2PSim.Cli;
 using P2PSim.Experiments.Reports;
+using P2PSim.Experiments.Slices;
 using P2PSim.Hosting;
 using Spectre.Console;
 
@@ -26,9 +28,11 @@ public static class ExperimentCommand
             return P2PSimApp.ExitBadSettings;
         }
         ExperimentOptions options;
+        IConfiguration configuration;
         try
         {
-            options = ExperimentOptions.From(settings.BuildConfiguration()); // the sources the demo reads
+            configuration = settings.BuildConfiguration(); // the sources the demo reads
+            options = ExperimentOptions.From(configuration);
         }
         catch (Exception ex) when (ex is InvalidOperationException or InvalidDataException or FormatException)
         {
@@ -36,6 +40,10 @@ public static class ExperimentCommand
             var why = ex.InnerException is FormatException or ArgumentException ? $"{ex.Message} {ex.InnerException.Message}" : ex.Message;
             await SettingsGate.WriteProblemsAsync(errors, Heading, [why]).ConfigureAwait(false);
             return P2PSimApp.ExitBadSettings;
+        }
+        if (SliceExperiment.IsSliced(configuration)) // several slices: this process runs one (Slices/)
+        {
+            return await SliceExperimentCommand.RunAsync(configuration, options, settings.Source, settings.Warnings, output, errors, cancellationToken).ConfigureAwait(false);
         }
         var checks = new ExperimentOptionsValidator().Validate(null, options);
         if (checks.Failed)

@@ -97,7 +97,18 @@ public sealed record ExperimentOptions
     /// </summary>
     public int JoinConcurrency { get; init; }
 
-    /// <summary>Where the <c>experiment</c> command writes the JSON report; <c>{network}</c>, <c>{workload}</c>, <c>{peers}</c> and <c>{seed}</c> are filled in.</summary>
+    /// <summary>
+    /// Several slices (<c>Slice:Count</c> above 1): the UTC time, ISO 8601 (<c>2026-12-03T10:15:00Z</c>), at which the
+    /// workload starts in every slice. Each slice derives the same schedule from <see cref="RunSeed"/> and this time, so
+    /// every slice must be given the same value, far enough ahead for its peers to have joined. Not read by one process.
+    /// </summary>
+    public string StartAt { get; init; } = "";
+
+    /// <summary>
+    /// Where the <c>experiment</c> command writes the JSON report; <c>{network}</c>, <c>{workload}</c>, <c>{peers}</c> and
+    /// <c>{seed}</c> are filled in. A slice writes its part of the report there, <c>.slice{i}</c> put before the extension
+    /// (or in place of <c>{slice}</c>).
+    /// </summary>
     public string ReportPath { get; init; } = "experiments/{network}-{workload}-{peers}-seed{seed}.json";
 
     /// <summary>Also write the report as a self-contained HTML page with charts, beside the JSON (same name, <c>.html</c>).</summary>

@@ -303,9 +303,11 @@ internal sealed class TcpExperimentNetwork : IExperimentNetwork, IAsyncDisposabl
     /// How long a drain waits with nothing arriving and nothing in flight before it gives up on the missing receipts: 2 s,
     /// plus on a tree the longest a repair takes (an announcement's batch, a graft's wait with its spread, and a retry).
     /// </summary>
-    private TimeSpan GiveUpQuiet()
+    private TimeSpan GiveUpQuiet() => GiveUpQuiet(_options.Gossip);
+
+    /// <summary>See <see cref="GiveUpQuiet()"/>, for these gossip settings (also the slices' drain).</summary>
+    internal static TimeSpan GiveUpQuiet(GossipOptions gossip)
     {
-        var gossip = _options.Gossip;
         var tree = gossip.Routing != Routing.Flood ? gossip.EffectiveAnnounceInterval + (gossip.EffectiveGraftTimeout * 1.5) + gossip.GraftRetry : TimeSpan.Zero;
         return TimeSpan.FromSeconds(2) + tree;
     }

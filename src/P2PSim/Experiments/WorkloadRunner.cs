@@ -184,14 +184,14 @@ internal sealed class WorkloadRunner(IExperimentNetwork net, ExperimentOptions o
     /// Longest the seeds may take to remove a crashed peer: its neighbours' liveness rounds, a report and its retries; or,
     /// for a crashed peer nobody reported, the seeds' expiry of peers that stop registering.
     /// </summary>
-    private TimeSpan DetectionWindow
+    private TimeSpan DetectionWindow => DetectionWindowFor(peer, options.Seed);
+
+    /// <summary>The detection window of a run with these peer and seed settings (also the slices' recovery bound).</summary>
+    internal static TimeSpan DetectionWindowFor(PeerOptions peer, SeedOptions seed)
     {
-        get
-        {
-            var reported = (peer.LivenessInterval * (peer.MaxMissedLiveness + 2)) + peer.RegistrationTimeout + (peer.RetryInterval * 3);
-            var expiry = options.Seed.PeerExpiry(peer);
-            return expiry > TimeSpan.Zero && expiry + peer.RetryInterval > reported ? expiry + peer.RetryInterval : reported;
-        }
+        var reported = (peer.LivenessInterval * (peer.MaxMissedLiveness + 2)) + peer.RegistrationTimeout + (peer.RetryInterval * 3);
+        var expiry = seed.PeerExpiry(peer);
+        return expiry > TimeSpan.Zero && expiry + peer.RetryInterval > reported ? expiry + peer.RetryInterval : reported;
     }
 
     /// <summary>Longest a restarted seed waits for every peer to register again: two re-registration rounds (retries back off up to one).</summary>

@@ -133,7 +133,7 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
             // The logger is named after the real port, so port 0 still gives each node its own Log_{port}.txt.
             _transport = new TcpTransport(_spec.BindTo, _spec.Role, _transportOptions, _time,
                 bound => _logger = _loggerFactory.CreateLogger(NodeCategory.For(_spec.Role, bound.Port)), _budget,
-                _spec.Announce, _spec.DialFromBindAddress, acceptsConnections: Dialable);
+                _spec.Announce, _spec.DialFromBindAddress, _seedBook.DialAddress, acceptsConnections: Dialable);
         }
         catch (SocketException ex)
         {

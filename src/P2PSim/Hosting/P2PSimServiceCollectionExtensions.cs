@@ -46,6 +46,7 @@ public static class P2PSimServiceCollectionExtensions
         services.AddSingleton<NodeDirectory>();
         services.AddSingleton<SeedBook>();
         services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<SeedBook>()); // before the nodes: resolves other slices' seeds
+        services.AddSingleton<INodeEventObserver>(sp => sp.GetRequiredService<SeedBook>()); // failed dials to a seed: resolve its name again
         services.AddSingleton<NetworkStats>();
         // The meter "P2PSim" (dotnet-counters): its instruments exist from the first hosted service's start on.
         services.AddMetrics();

@@ -51,7 +51,8 @@ public sealed partial class TcpTransport : ITransport
     /// dial to it is refused by the operating system before any byte is exchanged; its own dials work as usual.
     /// </remarks>
     public TcpTransport(NodeEndpoint bindTo, NodeRole role, TransportOptions options, TimeProvider time, Func<NodeEndpoint, ILogger> loggerFor,
-        QueueBudget? budget = null, System.Net.IPAddress? announce = null, bool dialFromBindAddress = false, bool acceptsConnections = true)
+        QueueBudget? budget = null, System.Net.IPAddress? announce = null, bool dialFromBindAddress = false, Func<NodeEndpoint, NodeEndpoint>? dialAddress = null,
+        bool acceptsConnections = true)
     {
         ArgumentNullException.ThrowIfNull(options);
         Budget = budget ?? new QueueBudget(QueueBudget.BytesFor(options.ProcessQueueBytes, nodes: 1));
@@ -77,6 +78,7 @@ public sealed partial class TcpTransport : ITransport
         var bound = NodeEndpoint.From((System.Net.IPEndPoint)_listener.LocalEndPoint!);
         LocalEndpoint = announce is null ? bound : bound with { Address = announce };
         _dialFrom = dialFromBindAddress ? bindTo.Address : null;
+        _dialAddress = dialAddress;
         _acceptsConnections = acceptsConnections;
         _logger = loggerFor(LocalEndpoint);
         HeartbeatInterval = HeartbeatFor(options);
