@@ -35,6 +35,7 @@ internal static class KnownSettings
         (SeedOptions.Section, typeof(SeedOptions)),
         (GossipOptions.Section, typeof(GossipOptions)),
         (GroupOptions.Section, typeof(GroupOptions)),
+        (PrivateOptions.Section, typeof(PrivateOptions)),
         (TransportOptions.Section, typeof(TransportOptions)),
         (DemoOptions.Section, typeof(DemoOptions)),
         (LiveViewOptions.Section, typeof(LiveViewOptions)),
@@ -52,12 +53,57 @@ internal static class KnownSettings
 
     public static IEnumerable<KnownSetting> InSection(string section) => All.Where(s => s.Section == section);
 
+    /// <summary>The sections the demo reads (no verb, or <c>demo</c>).</summary>
+    public static readonly IReadOnlyList<string> DemoSections =
+    [
+        NetworkOptions.Section, SliceOptions.Section, PeerOptions.Section, SeedOptions.Section, GossipOptions.Section, PrivateOptions.Section,
+        TransportOptions.Section, DemoOptions.Section, LiveViewOptions.Section, LogOptions.Section, LoggingSection,
+    ];
+
+    /// <summary>
+    /// The sections an experiment reads: its own, and the peers', seeds', routing's and connections'
+    /// (<see cref="ExperimentOptions.From"/>); over slices also where the seeds are and which slice this is
+    /// (<c>Experiments/Slices</c>).
+    /// </summary>
+    public static readonly IReadOnlyList<string> ExperimentSections =
+    [
+        ExperimentOptions.Section, PeerOptions.Section, SeedOptions.Section, GossipOptions.Section, PrivateOptions.Section, TransportOptions.Section,
+        NetworkOptions.Section, SliceOptions.Section,
+    ];
+
+    /// <summary>
+    /// Whether <paramref name="verb"/> ignores <paramref name="key"/> although it reads its section: an experiment takes
+    /// where the seeds are from <c>Network</c> (over slices), but its sizes from its own section (<c>Experiment:Peers</c>,
+    /// <c>Experiment:Seeds</c>).
+    /// </summary>
+    public static bool IgnoredBy(string verb, string key) =>
+        verb == ExperimentCommand.Verb
+        && (string.Equals(key, $"{NetworkOptions.Section}:{nameof(NetworkOptions.Peers)}", StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>The sections <paramref name="verb"/> reads, in the order help lists them (<c>compare</c> reads none).</summary>
+    public static IReadOnlyList<string> SectionsOf(string verb) => verb switch
+    {
+        P2PSimCommandLine.DemoVerb => DemoSections,
+        ExperimentCommand.Verb => ExperimentSections,
+        _ => [],
+    };
+
+    /// <summary>The section of a setting's name (<c>Network</c> of <c>Network:Peers</c>), as the sections spell it.</summary>
+    public static string? SectionOf(string key)
+    {
+        var colon = key.IndexOf(':', StringComparison.Ordinal);
+        var section = colon < 0 ? key : key[..colon];
+        return Sections.Select(s => s.Section).Append(LoggingSection).FirstOrDefault(s => string.Equals(s, section, StringComparison.OrdinalIgnoreCase));
+    }
+
     /// <summary>
     /// The problems of the given settings (<c>Section:Key</c> to value), one sentence each naming the setting; empty when
-    /// every one is known and well written. <paramref name="source"/> says where they were given ("on the command line").
+    /// every one is known and well written. <paramref name="source"/> says where they were given ("on the command line");
+    /// <paramref name="spell"/> writes a setting's name as that source does (an environment variable: <c>Slice__Index</c>).
     /// </summary>
-    public static IReadOnlyList<string> Check(IEnumerable<KeyValuePair<string, string?>> given, string source)
+    public static IReadOnlyList<string> Check(IEnumerable<KeyValuePair<string, string?>> given, string source, Func<string, string>? spell = null)
     {
+        spell ??= static name => name;
         var problems = new List<string>();
         foreach (var (key, value) in given)
         {
@@ -69,14 +115,14 @@ internal static class KnownSettings
             {
                 if (listProblem is not null)
                 {
-                    problems.Add($"{key} ({source}): {listProblem}");
+                    problems.Add($"{spell(key)} ({source}): {listProblem}");
                 }
                 continue;
             }
             var setting = Find(key);
             if (setting is null)
             {
-                problems.Add($"{key} ({source}) is not a setting; did you mean {Nearest(key)}?");
+                problems.Add($"{spell(key)} ({source}) is not a setting; did you mean {spell(Nearest(key))}?");
                 continue;
             }
             if (value is null)
@@ -86,7 +132,7 @@ internal static class KnownSettings
             var problem = ValueProblem(setting, value);
             if (problem is not null)
             {
-                problems.Add($"{setting.Name} ({source}): {problem}");
+                problems.Add($"{spell(setting.Name)} ({source}): {problem}");
             }
         }
         return problems;
@@ -202,6 +248,7 @@ internal static class KnownSettings
     private static string Format(object? value) => value switch
     {
         null => "(unset)",
+        "" => "(empty)",
         Enum e => e.ToString().ToLowerInvariant(),
         bool b => b ? "true" : "false",
         TimeSpan t => t.ToString(t.Milliseconds == 0 ? @"hh\:mm\:ss" : @"hh\:mm\:ss\.fff", CultureInfo.InvariantCulture),

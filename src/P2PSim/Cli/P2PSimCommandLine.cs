@@ -2,12 +2,13 @@ using System.CommandLine;
 using System.CommandLine.Help;
 using P2PSim.Experiments;
 using P2PSim.Experiments.Reports;
+using P2PSim.Experiments.Slices;
 using P2PSim.Hosting;
 
 namespace P2PSim.Cli;
 
 /// <summary>
-/// The verbs and their help (System.CommandLine): <c>demo</c> (the default: no verb), <c>experiment</c> and <c>compare</c>.
+/// The verbs and their help (System.CommandLine): <c>demo</c> (the default: no verb), <c>experiment</c>, <c>compare</c> and <c>merge</c>.
 /// Settings (<c>--Section:Key=value</c>) are no options of their own: System.CommandLine hands them over as unmatched
 /// tokens, <see cref="SettingsGate"/> checks them, and the verb binds them as before. An unknown verb, option or setting is
 /// refused with the nearest valid name and exit code 2; <c>--help</c> after any verb prints its help and runs nothing.
@@ -16,7 +17,7 @@ public static class P2PSimCommandLine
 {
     public const string DemoVerb = "demo";
 
-    private static readonly string[] Verbs = [DemoVerb, ExperimentCommand.Verb, CompareCommand.Verb];
+    private static readonly string[] Verbs = [DemoVerb, ExperimentCommand.Verb, CompareCommand.Verb, MergeCommand.Verb];
 
     private static readonly string[] HelpWords = ["--help", "-h", "-?", "/?", "/h"];
 
@@ -85,6 +86,13 @@ public static class P2PSimCommandLine
         compare.SetAction(async (parsed, ct) =>
             await CompareCommand.RunAsync([.. parsed.GetValue(reports) ?? [], "--out", parsed.GetValue(outFile) ?? CompareCommand.DefaultOut], output, errors, ct).ConfigureAwait(false));
         root.Subcommands.Add(compare);
+
+        var parts = new Argument<string[]>("parts") { Description = "The parts of one run's report, one per slice (JSON, written by experiment with Slice:Count above 1).", Arity = ArgumentArity.OneOrMore };
+        var mergedOut = new Option<string?>("--out") { Description = "The merged report (JSON; the HTML page goes beside it). Default: the first part's name without .slice<n>." };
+        var merge = new Command(MergeCommand.Verb, "Joins the parts the slices of one experiment wrote into one report, as one process would have written it (JSON and HTML).") { parts, mergedOut };
+        merge.SetAction(async (parsed, ct) => await MergeCommand.RunAsync(
+            [.. parsed.GetValue(parts) ?? [], .. parsed.GetValue(mergedOut) is { } o ? new[] { "--out", o } : []], output, errors, ct).ConfigureAwait(false));
+        root.Subcommands.Add(merge);
 
         foreach (var help in root.Options.OfType<HelpOption>())
         {

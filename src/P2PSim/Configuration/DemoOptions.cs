@@ -16,6 +16,12 @@ public sealed class DemoOptions
     /// <summary>Index (0-based) of the peer that crashes; -1 = a random peer.</summary>
     public int CrashPeer { get; set; } = -1;
 
+    /// <summary>
+    /// Private messages the demo sends between random peers once every peer has joined (the first one to a peer that
+    /// cannot be dialled, if any: <c>Private:NotDialablePeers</c>, so a seed relays it). 0 = none.
+    /// </summary>
+    public int PrivateMessages { get; set; } = 3;
+
     /// <summary>Run this long and then shut down by itself. 0 = until Ctrl+C.</summary>
     public TimeSpan Duration { get; set; } = TimeSpan.Zero;
 

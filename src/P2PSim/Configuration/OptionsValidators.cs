@@ -250,6 +250,7 @@ internal sealed class DemoOptionsValidator(IOptions<NetworkOptions> network) : I
         return new SettingsChecks()
             .Interval($"{S}:CrashAfter", o.CrashAfter, TimeSpan.Zero, week)
             .Interval($"{S}:Duration", o.Duration, TimeSpan.Zero, week)
+            .Range($"{S}:PrivateMessages", o.PrivateMessages, 0, 1000)
             .That(o.CrashPeer >= -1 && (o.CrashPeer == -1 || peers is null || o.CrashPeer < Math.Max(1, peers.Value)),
                 $"{S}:CrashPeer must be -1 (a random peer) or a peer index{(peers is { } n ? $" from 0 to {Math.Max(0, n - 1)}" : "")} (was {o.CrashPeer}).")
             .Result();

@@ -2,6 +2,7 @@ using System.Globalization;
 using Microsoft.Extensions.Configuration;
 using P2PSim.Cli;
 using P2PSim.Experiments.Reports;
+using P2PSim.Experiments.Slices;
 using P2PSim.Hosting;
 using Spectre.Console;
 
@@ -21,19 +22,16 @@ public static class ExperimentCommand
         output ??= Console.Out;
         errors ??= Console.Error;
         const string Heading = "P2PSim experiment cannot start";
-        var settings = await SettingsGate.CheckAsync(Heading, args, errors).ConfigureAwait(false);
+        var settings = await SettingsGate.CheckAsync(Verb, Heading, args, errors).ConfigureAwait(false);
         if (settings is null)
         {
             return P2PSimApp.ExitBadSettings;
         }
         ExperimentOptions options;
+        IConfiguration configuration;
         try
         {
-            var configuration = new ConfigurationBuilder()
-                .SetBasePath(Directory.GetCurrentDirectory())
-                .AddJsonFile(SettingsGate.FileName, optional: true)
-                .AddCommandLine(settings.Arguments)
-                .Build();
+            configuration = settings.BuildConfiguration(); // the sources the demo reads
             options = ExperimentOptions.From(configuration);
         }
         catch (Exception ex) when (ex is InvalidOperationException or InvalidDataException or FormatException)
@@ -42,6 +40,10 @@ public static class ExperimentCommand
             var why = ex.InnerException is FormatException or ArgumentException ? $"{ex.Message} {ex.InnerException.Message}" : ex.Message;
             await SettingsGate.WriteProblemsAsync(errors, Heading, [why]).ConfigureAwait(false);
             return P2PSimApp.ExitBadSettings;
+        }
+        if (SliceExperiment.IsSliced(configuration)) // several slices: this process runs one (Slices/)
+        {
+            return await SliceExperimentCommand.RunAsync(configuration, options, settings.Source, settings.Warnings, output, errors, cancellationToken).ConfigureAwait(false);
         }
         var checks = new ExperimentOptionsValidator().Validate(null, options);
         if (checks.Failed)
@@ -62,12 +64,22 @@ public static class ExperimentCommand
             var simulated = options.Network == NetworkKind.Simulated;
             await output.WriteLineAsync($"P2PSim experiment: {options.NetworkName} network, {options.Seeds} seeds, {options.Peers} peers, workload {options.WorkloadToRun().Describe()}, run seed {options.RunSeed}").ConfigureAwait(false);
             await output.WriteLineAsync(settings.Source).ConfigureAwait(false);
-            if (settings.Warning is not null)
+            foreach (var warning in settings.Warnings)
             {
-                await errors.WriteLineAsync(settings.Warning).ConfigureAwait(false);
+                await errors.WriteLineAsync(warning).ConfigureAwait(false);
             }
-            void Progress(ExperimentProgress p) => output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"  [{p.WallElapsed.TotalSeconds,6:0.0} s] {p.Phase,-9} peers joined {p.PeersJoined}/{p.Peers}, messages {p.MessagesPublished}, first receipts {p.FirstReceipts}{(simulated ? $", virtual {p.VirtualElapsed.TotalSeconds:0.0} s" : "")}"));
+            ExperimentProgress? printed = null;
+            void Progress(ExperimentProgress p)
+            {
+                // A phase's first report and the next tick can come a moment apart: one line for both.
+                if (printed is { } last && last.Phase == p.Phase && p.WallElapsed - last.WallElapsed < TimeSpan.FromSeconds(0.5))
+                {
+                    return;
+                }
+                printed = p;
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"  [{p.WallElapsed.TotalSeconds,6:0.0} s] {p.Phase,-9} peers joined {p.PeersJoined}/{p.Peers}, messages {p.MessagesPublished}, first receipts {p.FirstReceipts}{(simulated ? $", virtual {p.VirtualElapsed.TotalSeconds:0.0} s" : "")}"));
+            }
             Task<ExperimentReport> Run(Action<ExperimentProgress> progress) => simulated
                 ? Task.Run(() => new SimulatedExperiment(options).Run(progress, cancel.Token), cancel.Token)
                 : new TcpExperiment(options).RunAsync(progress, cancel.Token);

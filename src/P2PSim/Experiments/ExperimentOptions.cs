@@ -25,7 +25,7 @@ public sealed record ExperimentOptions
     /// </summary>
     public NetworkKind Network { get; init; } = NetworkKind.Tcp;
 
-    /// <summary>What the peers do once the overlay is built: <c>burst</c>, <c>classic</c>, <c>crash</c>, <c>seedcrash</c>, <c>churn</c>, <c>partition</c> (simulated only) or <c>groups</c>.</summary>
+    /// <summary>What the peers do once the overlay is built: <c>burst</c>, <c>classic</c>, <c>crash</c>, <c>seedcrash</c>, <c>churn</c>, <c>partition</c> (simulated only), <c>private</c> or <c>groups</c>.</summary>
     public WorkloadKind Workload { get; init; } = WorkloadKind.Burst;
 
     /// <summary>Every workload but classic: who publishes at each step: a random live peer, always the same one, or every peer.</summary>
@@ -48,8 +48,11 @@ public sealed record ExperimentOptions
     /// <summary>Time between two samples of the overlay (connectivity over time); zero: <c>Peer:LivenessInterval</c>.</summary>
     public TimeSpan SampleInterval { get; init; } = TimeSpan.Zero;
 
-    /// <summary>crash: share of the peers that crash abruptly halfway through the burst (0.3: a mass crash).</summary>
+    /// <summary>crash: share of the peers that crash abruptly halfway through the burst (0.3: a mass crash); private: share of the peers (never senders) that crash halfway.</summary>
     public double CrashShare { get; init; } = 0.1;
+
+    /// <summary>private: share of the peers that cannot be dialled from outside (as behind a NAT): messages to them go through a seed.</summary>
+    public double NotDialableShare { get; init; } = 0.2;
 
     /// <summary>seedcrash: seeds that crash halfway through the burst.</summary>
     public int SeedCrashes { get; init; } = 1;
@@ -103,7 +106,18 @@ public sealed record ExperimentOptions
     /// </summary>
     public int JoinConcurrency { get; init; }
 
-    /// <summary>Where the <c>experiment</c> command writes the JSON report; <c>{network}</c>, <c>{workload}</c>, <c>{peers}</c> and <c>{seed}</c> are filled in.</summary>
+    /// <summary>
+    /// Several slices (<c>Slice:Count</c> above 1): the UTC time, ISO 8601 (<c>2026-12-03T10:15:00Z</c>), at which the
+    /// workload starts in every slice. Each slice derives the same schedule from <see cref="RunSeed"/> and this time, so
+    /// every slice must be given the same value, far enough ahead for its peers to have joined. Not read by one process.
+    /// </summary>
+    public string StartAt { get; init; } = "";
+
+    /// <summary>
+    /// Where the <c>experiment</c> command writes the JSON report; <c>{network}</c>, <c>{workload}</c>, <c>{peers}</c> and
+    /// <c>{seed}</c> are filled in. A slice writes its part of the report there, <c>.slice{i}</c> put before the extension
+    /// (or in place of <c>{slice}</c>).
+    /// </summary>
     public string ReportPath { get; init; } = "experiments/{network}-{workload}-{peers}-seed{seed}.json";
 
     /// <summary>Also write the report as a self-contained HTML page with charts, beside the JSON (same name, <c>.html</c>).</summary>
@@ -120,6 +134,13 @@ public sealed record ExperimentOptions
 
     /// <summary>Section <c>Gossip</c>: the routing (flood or tree) and its timings (on both networks).</summary>
     public GossipOptions Gossip { get; init; } = new();
+
+    /// <summary>
+    /// Section <c>Private</c>: acknowledgement timeout, attempts and idle timeout of private messages (on both networks).
+    /// <c>Private:NotDialablePeers</c> is the demo's: an experiment's peers that cannot be dialled come from
+    /// <see cref="NotDialableShare"/> (<see cref="NotDialablePeers"/>).
+    /// </summary>
+    public PrivateOptions Private { get; init; } = new();
 
     // Not settings: internal, so the configuration binder leaves them alone; the tests set them.
 
@@ -159,6 +180,7 @@ public sealed record ExperimentOptions
             Transport = configuration.GetSection(TransportOptions.Section).Get<TransportOptions>() ?? new TransportOptions(),
             Seed = configuration.GetSection(SeedOptions.Section).Get<SeedOptions>() ?? new SeedOptions(),
             Gossip = configuration.GetSection(GossipOptions.Section).Get<GossipOptions>() ?? new GossipOptions(),
+            Private = configuration.GetSection(PrivateOptions.Section).Get<PrivateOptions>() ?? new PrivateOptions(),
         };
 
     /// <summary>Throws <see cref="ArgumentException"/> naming every invalid setting, as the <c>experiment</c> command lists them.</summary>
@@ -188,6 +210,7 @@ public sealed record ExperimentOptions
             Interval = ChurnInterval,
         },
         WorkloadKind.Partition => new PartitionWorkload { Messages = Messages, Spacing = Spacing, Share = PartitionShare, Duration = PartitionDuration },
+        WorkloadKind.Private => new PrivateWorkload { Messages = Messages, Spacing = Spacing, NotDialableShare = NotDialableShare, CrashShare = CrashShare },
         WorkloadKind.Groups => new GroupsWorkload { Messages = Messages, Spacing = Spacing, Groups = Groups, Share = GroupShare, Changes = GroupChanges },
         _ => throw new ArgumentOutOfRangeException(nameof(Workload), Workload, $"{Section}:Workload must be {EnumSetting.Choices<WorkloadKind>()}."),
     };
@@ -197,6 +220,31 @@ public sealed record ExperimentOptions
     /// nodes' runtime answers pings at once, or leaves them to the machines).
     /// </summary>
     internal SimulatedNetworkOptions LinkModel() => new() { Latency = Latency, Jitter = Jitter, LossProbability = Loss, EchoPings = Transport.EchoPings };
+
+    /// <summary>
+    /// The peers of the run that cannot be dialled from outside: with the private workload, a random
+    /// <see cref="NotDialableShare"/> of them, drawn from the run seed on a generator of its own (the other draws of the
+    /// run are those of every other workload); none with any other workload. The same on both networks.
+    /// </summary>
+    internal IReadOnlySet<int> NotDialablePeers()
+    {
+        if (Workload != WorkloadKind.Private || Peers == 0)
+        {
+            return new HashSet<int>();
+        }
+        var random = new Random(unchecked((RunSeed * 397) ^ 0x4e415421)); // "NAT!"
+        var order = Enumerable.Range(0, Peers).ToArray();
+        random.Shuffle(order);
+        return order.Take((int)Math.Round(NotDialableShare * Peers, MidpointRounding.AwayFromZero)).ToHashSet();
+    }
+
+    /// <summary>The run's <see cref="Private"/> settings with its peers that cannot be dialled (<see cref="NotDialablePeers"/>) as <c>Private:NotDialablePeers</c>.</summary>
+    internal PrivateOptions PrivateOptionsForRun()
+    {
+        var copy = Private.Clone();
+        copy.NotDialablePeers = string.Join(",", NotDialablePeers().Order());
+        return copy;
+    }
 
     /// <summary>
     /// A private copy of <see cref="Peer"/> for one run (every setting carried over); every workload but classic drives

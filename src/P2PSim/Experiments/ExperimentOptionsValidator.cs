@@ -30,11 +30,13 @@ internal sealed class ExperimentOptionsValidator : IValidateOptions<ExperimentOp
             .That(!partition || !tcp,
                 $"{S}:Workload partition runs on the simulated network only (add {S}:Network=simulated): the tcp transport cannot cut links between groups of nodes.")
             .Range($"{S}:Seeds", o.Seeds, 1, 1000)
-            .Range($"{S}:Peers", o.Peers, partition ? 2 : 1, tcp ? 5000 : 1_000_000)
+            .Range($"{S}:Peers", o.Peers, partition || o.Workload == WorkloadKind.Private ? 2 : 1, tcp ? 5000 : 1_000_000)
             .Range($"{S}:Messages", o.Messages, 0, 10_000_000)
             .Interval($"{S}:Spacing", o.Spacing, TimeSpan.Zero, TimeSpan.FromMinutes(10))
             .Interval($"{S}:SampleInterval", o.SampleInterval, TimeSpan.Zero, hour)
             .That(o.CrashShare is >= 0 and <= 1, $"{S}:CrashShare must be between 0 and 1 (was {o.CrashShare}).")
+            .That(o.NotDialableShare is >= 0 and <= 1, $"{S}:NotDialableShare must be between 0 and 1 (was {o.NotDialableShare}).")
+            .That(o.Workload != WorkloadKind.Private || o.CrashShare < 1, $"{S}:CrashShare must be below 1 with the private workload, so some peers stay to send (was {o.CrashShare}).")
             .Range($"{S}:SeedCrashes", o.SeedCrashes, 1, o.Workload == WorkloadKind.SeedCrash ? Math.Max(1, o.Seeds) : 1000)
             .Interval($"{S}:SeedRestartAfter", o.SeedRestartAfter, TimeSpan.Zero, hour)
             .That(o.ChurnLeaveShare is >= 0 and <= 1, $"{S}:ChurnLeaveShare must be between 0 and 1 (was {o.ChurnLeaveShare}).")
@@ -57,6 +59,7 @@ internal sealed class ExperimentOptionsValidator : IValidateOptions<ExperimentOp
             .Include(new TransportOptionsValidator().Validate(null, o.Transport))
             .Include(new SeedOptionsValidator().Validate(null, o.Seed))
             .Include(new GossipOptionsValidator().Validate(null, o.Gossip))
+            .Include(new PrivateOptionsValidator(Options.Create(new NetworkOptions { Peers = Math.Max(1, o.Peers) })).Validate(null, o.PrivateOptionsForRun()))
             .That(o.MaxPeersPerList >= 1, $"{nameof(ExperimentOptions)}.{nameof(ExperimentOptions.MaxPeersPerList)} must be at least 1 (was {o.MaxPeersPerList}).")
             .That(o.JoinSpacing >= TimeSpan.Zero && o.ProgressInterval >= TimeSpan.Zero && o.JoinTimeout > TimeSpan.Zero && o.DrainTimeout > TimeSpan.Zero,
                 $"{nameof(ExperimentOptions)}.{nameof(ExperimentOptions.JoinSpacing)} and {nameof(ExperimentOptions.ProgressInterval)} must not be negative; "

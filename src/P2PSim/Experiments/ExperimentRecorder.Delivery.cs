@@ -92,6 +92,9 @@ public sealed partial class ExperimentRecorder
                     }
                 }
                 break;
+            default:
+                RecordPrivateEvent(peer, nodeEvent);
+                break;
         }
     }
 

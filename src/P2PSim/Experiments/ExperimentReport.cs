@@ -11,7 +11,7 @@ namespace P2PSim.Experiments;
 /// <see cref="ReportWriter.ToDeterministicJson"/>). Null means "not defined for this run".
 /// </summary>
 /// <param name="NetworkKind">"simulated" or "tcp".</param>
-/// <param name="Workload">burst, classic, crash, seedcrash, churn, partition or groups.</param>
+/// <param name="Workload">burst, classic, crash, seedcrash, churn, partition, private or groups.</param>
 /// <param name="WorkloadDescription">The workload's parameters in words.</param>
 /// <param name="Seeds">Seed nodes.</param>
 /// <param name="Peers">Peer nodes.</param>
@@ -53,10 +53,62 @@ public sealed record ExperimentReport(
     [JsonIgnore]
     public OverlaySnapshot? OverlayGraph { get; init; }
 
+    /// <summary>The private workload's messages (null for every other workload, and then not written at all).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public PrivateReport? Private { get; init; }
+
     /// <summary>The groups workload's account of group messages; null (and left out of the JSON) for every other workload.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public GroupReport? Groups { get; init; }
 }
+
+/// <summary>
+/// Private messages (the private workload). A message is <i>expected</i> to be delivered when its recipient never
+/// crashed; one for a peer that crashed may be delivered (sent before the crash) or reported undeliverable.
+/// </summary>
+/// <param name="Sent">Messages sent.</param>
+/// <param name="Expected">Of them, to recipients that never crashed.</param>
+/// <param name="Delivered">Of <paramref name="Expected"/>, delivered to their recipient.</param>
+/// <param name="Reliability">Delivered / expected.</param>
+/// <param name="ToCrashedRecipients">Messages to peers that crashed during the run.</param>
+/// <param name="DeliveredToCrashedRecipients">Of those, delivered before the crash.</param>
+/// <param name="Acknowledged">Messages whose sender got the acknowledgement.</param>
+/// <param name="AcknowledgedThroughSeed">Of those, acknowledged through a seed (relayed).</param>
+/// <param name="Undeliverable">Messages their sender reported undeliverable.</param>
+/// <param name="UndeliverableToLiveRecipients">Of those, to recipients that never crashed (should be 0).</param>
+/// <param name="Pending">Neither acknowledged nor given up at the end (should be 0).</param>
+/// <param name="LatencyP50Ms">From the send to the delivery at the recipient, median.</param>
+/// <param name="LatencyP99Ms">The same, 99th percentile.</param>
+/// <param name="AckLatencyP50Ms">From the send to the acknowledgement at the sender, median.</param>
+/// <param name="AckLatencyP99Ms">The same, 99th percentile.</param>
+/// <param name="PayloadTransmissions">Envelopes sent on the wire: first sends, hand-overs to seeds, relays, retries.</param>
+/// <param name="TransmissionsPerDelivery">Payload transmissions per message delivered (1 over direct links without retries).</param>
+/// <param name="Acknowledgements">DirectAck frames sent (recipients' and those seeds passed back); null where not counted (tcp).</param>
+/// <param name="Leakage">Deliveries to a peer that was not the recipient: must be 0.</param>
+/// <param name="DuplicateDeliveries">Deliveries of a message its recipient had delivered before: must be 0.</param>
+/// <param name="NotDialablePeers">Peers that could not be dialled from outside.</param>
+public sealed record PrivateReport(
+    int Sent,
+    int Expected,
+    int Delivered,
+    double? Reliability,
+    int ToCrashedRecipients,
+    int DeliveredToCrashedRecipients,
+    int Acknowledged,
+    int AcknowledgedThroughSeed,
+    int Undeliverable,
+    int UndeliverableToLiveRecipients,
+    int Pending,
+    double? LatencyP50Ms,
+    double? LatencyP99Ms,
+    double? AckLatencyP50Ms,
+    double? AckLatencyP99Ms,
+    long PayloadTransmissions,
+    double? TransmissionsPerDelivery,
+    long? Acknowledgements,
+    long Leakage,
+    long DuplicateDeliveries,
+    int NotDialablePeers);
 
 /// <summary>
 /// Group messages (the groups workload). Expected deliveries: for each message, the peers that were members of its group

@@ -70,3 +70,25 @@ internal sealed record PartitionWorkload : PublishingWorkload
     public override string Describe() =>
         $"{DescribeBurst()}; after message {Messages / 2} {Share:P0} of peers are cut off for {Duration.TotalSeconds:0.###} s, then the network heals";
 }
+
+/// <summary>
+/// <see cref="PublishingWorkload.Messages"/> private messages, one every <see cref="PublishingWorkload.Spacing"/>, each
+/// from a random peer that stays to a random other peer (drawn before the run). <see cref="NotDialableShare"/> of the
+/// peers cannot be dialled (as behind a NAT), so messages to them go through a seed; halfway, <see cref="CrashShare"/>
+/// of the peers crash, so messages to them from then on are undeliverable (reported so after the retries). No gossip is
+/// published. The run waits until every message is acknowledged or reported undeliverable.
+/// </summary>
+internal sealed record PrivateWorkload : PublishingWorkload
+{
+    /// <summary>Share of the peers that cannot be dialled from outside.</summary>
+    public required double NotDialableShare { get; init; }
+
+    /// <summary>Share of the peers that crash halfway (never senders).</summary>
+    public required double CrashShare { get; init; }
+
+    public override string Name => "private";
+
+    public override string Describe() =>
+        $"{Messages} private messages, one every {Spacing.TotalMilliseconds:0.###} ms, between random peers; {NotDialableShare:P0} of peers cannot be dialled; "
+        + $"{CrashShare:P0} of peers crash after message {Messages / 2}";
+}

@@ -53,6 +53,9 @@ public interface IExperimentNetwork
     /// <summary>Has the peer originate one gossip message now.</summary>
     ValueTask PublishAsync(int peer, CancellationToken cancellationToken);
 
+    /// <summary>Has peer <paramref name="from"/> send a private message to peer <paramref name="to"/> now (crashed or not).</summary>
+    ValueTask SendPrivateAsync(int from, int to, CancellationToken cancellationToken);
+
     /// <summary>groups: the peer joins <paramref name="group"/> now (the recorder learns it from the peer's event).</summary>
     ValueTask JoinGroupAsync(int peer, string group, CancellationToken cancellationToken);
 
@@ -133,4 +136,5 @@ public sealed record NetworkFacts(
     long? EventsProcessed,
     long? DuplicatesDropped = null,
     FrameDropsReport? SendQueueDrops = null,
-    TreeControlCounts? TreeControl = null);
+    TreeControlCounts? TreeControl = null,
+    long? DirectAcks = null);

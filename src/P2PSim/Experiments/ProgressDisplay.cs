@@ -18,11 +18,16 @@ internal static class ProgressDisplay
     public static bool IsTerminal(TextWriter output) =>
         ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive;
 
-    /// <summary>Runs <paramref name="run"/> with a progress callback that draws the display; returns what it returns.</summary>
-    public static async Task<T> RunAsync<T>(ExperimentOptions options, Func<Action<ExperimentProgress>, Task<T>> run)
+    /// <summary>
+    /// Runs <paramref name="run"/> with a progress callback that draws the display; returns its report. When the run ends
+    /// the last phase's line shows the report's final counts (progress comes at most once a second, so the last report
+    /// can be a second old), its bar full.
+    /// </summary>
+    /// <param name="console">Where to draw (null: the terminal, <see cref="AnsiConsole.Console"/>).</param>
+    public static async Task<ExperimentReport> RunAsync(ExperimentOptions options, Func<Action<ExperimentProgress>, Task<ExperimentReport>> run, IAnsiConsole? console = null)
     {
-        var result = default(T)!;
-        await AnsiConsole.Progress()
+        ExperimentReport? result = null;
+        await (console ?? AnsiConsole.Console).Progress()
             .AutoClear(false)
             .Columns(
                 new TaskDescriptionColumn { Alignment = Justify.Left },
@@ -35,10 +40,17 @@ internal static class ProgressDisplay
             {
                 var gate = new object();
                 ProgressTask? current = null;
+                ExperimentProgress? last = null;
+                var ended = false;
                 void Report(ExperimentProgress p)
                 {
                     lock (gate)
                     {
+                        if (ended)
+                        {
+                            return; // a timer's report after the end: the display shows the final counts
+                        }
+                        last = p;
                         if (current is null || current.Description.Split(' ')[0] != p.Phase)
                         {
                             // The counts the next phase starts from are the ones this phase ended with: its line shows them.
@@ -56,11 +68,19 @@ internal static class ProgressDisplay
                 result = await run(Report).ConfigureAwait(false);
                 lock (gate)
                 {
-                    Finish(current, final: null);
+                    ended = true;
+                    Finish(current, last is null ? null : Final(last, result));
                 }
             }).ConfigureAwait(false);
-        return result;
+        return result!;
     }
+
+    /// <summary>The counts the run ended with: the last progress report's, with the report's messages and first receipts.</summary>
+    internal static ExperimentProgress Final(ExperimentProgress last, ExperimentReport report) => last with
+    {
+        MessagesPublished = report.Delivery.MessagesPublished,
+        FirstReceipts = report.Traffic.FirstReceipts,
+    };
 
     /// <summary>The phase's line with the counts of <paramref name="p"/> (of any phase: the counts are the run's).</summary>
     private static void Describe(ProgressTask task, string phase, ExperimentProgress p)

@@ -25,7 +25,7 @@ public static class ReportWriter
         new("max neighbours / peers per seed list", r => $"{r.Protocol.MaxNeighbours} / {Count(r.Protocol.MaxPeersPerList)}"),
         new("liveness interval x misses", r => $"{Duration(r.Protocol.LivenessIntervalMs)} x {r.Protocol.MaxMissedLiveness}"),
         new("latency / jitter", r => r.Links is { } l ? Durations(l.LatencyMs, l.JitterMs) : "-"),
-        new("loss", r => r.Links is { } l ? $"{Percent(l.LossProbability)} ({l.LossScope})" : "-"),
+        new("loss", r => r.Links is { } l ? $"{Percent(l.LossProbability)} {LossScope(l.LossScope)}" : "-"),
         new("duration", r => Duration(r.DurationMs)),
         new("simulation events", r => r.EventsProcessed is { } e ? Count(e) : "-"),
         new("Overlay", null),
@@ -106,14 +106,42 @@ public static class ReportWriter
         new("most components", r => Count(r.Connectivity.MaxComponents)),
         new("Resources", null),
         new("wall clock", r => r.Resources is { } x ? Duration(x.WallSeconds * 1000) : "-"),
-        new("cpu time", r => r.Resources is { } x ? Duration(x.CpuSeconds * 1000) : "-"),
+        new("cpu time", r => r.Resources is { } x ? DurationAs(x.CpuSeconds * 1000, x.WallSeconds * 1000) : "-"), // in the wall clock's unit
         new("peak working set", r => r.Resources is { } x ? Bytes(x.PeakWorkingSetBytes) : "-"),
         new("managed heap (live)", r => r.Resources is { } x ? Bytes(x.ManagedHeapBytes) : "-"),
         new("heap per peer", r => r.Resources is { } x && r.Peers > 0 ? Bytes(x.ManagedHeapBytes / r.Peers) : "-"),
         new("open files (sockets)", r => r.Resources?.OpenFileDescriptors is { } f ? Count(f) : "-"),
         new("collections gen0/1/2", r => r.Resources?.Collections is { } g ? $"{Count(g.Gen0)} / {Count(g.Gen1)} / {Count(g.Gen2)}" : "-"),
-        new("GC pauses / allocated", r => r.Resources?.Collections is { } g ? $"{g.PauseSeconds.ToString("0.00", Invariant)} s / {g.AllocatedGiB.ToString("0.0", Invariant)} GiB" : "-"),
+        new("GC pauses / allocated", r => r.Resources?.Collections is { } g ? $"{g.PauseSeconds.ToString("0.00", Invariant)} s / {Bytes((long)(g.AllocatedGiB * (1L << 30)))}" : "-"),
     ];
+
+    /// <summary>The private workload's rows, shown (before Connectivity) only when a report has them.</summary>
+    private static readonly Row[] PrivateRows =
+    [
+        new("Private messages", null),
+        new("sent / to live recipients", r => r.Private is { } p ? $"{Count(p.Sent)} / {Count(p.Expected)}" : "-"),
+        new("delivered to live recipients", r => r.Private is { } p ? $"{Count(p.Delivered)} ({Percent(p.Reliability, "0.0")})" : "-"),
+        new("to crashed recipients / delivered", r => r.Private is { } p ? $"{Count(p.ToCrashedRecipients)} / {Count(p.DeliveredToCrashedRecipients)}" : "-"),
+        new("acknowledged / through a seed", r => r.Private is { } p ? $"{Count(p.Acknowledged)} / {Count(p.AcknowledgedThroughSeed)}" : "-"),
+        new("undeliverable / to live recipients", r => r.Private is { } p ? $"{Count(p.Undeliverable)} / {Count(p.UndeliverableToLiveRecipients)}" : "-"),
+        new("pending at the end", r => r.Private is { } p ? Count(p.Pending) : "-"),
+        new("delivery p50 / p99", r => r.Private is { } p ? Durations(p.LatencyP50Ms, p.LatencyP99Ms) : "-"),
+        new("acknowledgement p50 / p99", r => r.Private is { } p ? Durations(p.AckLatencyP50Ms, p.AckLatencyP99Ms) : "-"),
+        new("transmissions per delivery", r => Number(r.Private?.TransmissionsPerDelivery)),
+        new("leakage / repeated deliveries", r => r.Private is { } p ? $"{Count(p.Leakage)} / {Count(p.DuplicateDeliveries)}" : "-"),
+        new("peers not dialable", r => r.Private is { } p ? Count(p.NotDialablePeers) : "-"),
+    ];
+
+    /// <summary>The rows for <paramref name="reports"/>: the private rows only when one of them has some.</summary>
+    private static Row[] RowsFor(IReadOnlyList<ExperimentReport> reports)
+    {
+        if (!reports.Any(static r => r.Private is not null))
+        {
+            return Rows;
+        }
+        var at = Array.FindIndex(Rows, static r => r.Value is null && r.Label == "Connectivity");
+        return [.. Rows[..at], .. PrivateRows, .. Rows[at..]];
+    }
 
     /// <summary>Writes one report as an aligned table.</summary>
     public static void WriteText(TextWriter output, ExperimentReport report) => WriteText(output, [report]);
@@ -123,16 +151,17 @@ public static class ReportWriter
     {
         ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(reports);
-        var cells = new string[Rows.Length][];
+        var rows = RowsFor(reports);
+        var cells = new string[rows.Length][];
         var labelWidth = 0;
         var widths = new int[reports.Count];
         for (var c = 0; c < reports.Count; c++)
         {
             widths[c] = Header(reports[c], c).Length;
         }
-        for (var i = 0; i < Rows.Length; i++)
+        for (var i = 0; i < rows.Length; i++)
         {
-            var row = Rows[i];
+            var row = rows[i];
             labelWidth = Math.Max(labelWidth, row.Label.Length + (row.Value is null ? 0 : 2));
             if (row.Value is null)
             {
@@ -152,15 +181,15 @@ public static class ReportWriter
             line.Append("  ").Append(Header(reports[c], c).PadLeft(widths[c]));
         }
         output.WriteLine(line.ToString().TrimEnd());
-        for (var i = 0; i < Rows.Length; i++)
+        for (var i = 0; i < rows.Length; i++)
         {
             line.Clear();
-            if (Rows[i].Value is null)
+            if (rows[i].Value is null)
             {
-                output.WriteLine(Rows[i].Label);
+                output.WriteLine(rows[i].Label);
                 continue;
             }
-            line.Append("  ").Append(Rows[i].Label.PadRight(labelWidth - 2));
+            line.Append("  ").Append(rows[i].Label.PadRight(labelWidth - 2));
             for (var c = 0; c < reports.Count; c++)
             {
                 line.Append("  ").Append(cells[i][c].PadLeft(widths[c]));
@@ -184,7 +213,7 @@ public static class ReportWriter
         {
             table.AddColumn(new TableColumn(Markup.Escape(Header(reports[c], c))).RightAligned());
         }
-        foreach (var row in Rows)
+        foreach (var row in RowsFor(reports))
         {
             var cells = new List<IRenderable>(reports.Count + 1);
             if (row.Value is null)
@@ -253,11 +282,12 @@ public static class ReportWriter
             ? $"Connectivity over time{tag}:"
             : $"Connectivity over time{tag}: {shown.Count} of {samples.Length} samples (evenly spaced, and the lowest; the JSON has all):");
         var crashes = samples.Any(s => s.CrashedStillListed > 0);
+        var unit = samples.Max(static s => s.AtMs); // one unit for the whole column
         output.WriteLine($"{"time",12}  {"live peers",10}  {"components",10}  {"in largest",10}{(crashes ? $"  {"crashed, still listed",21}" : "")}");
         foreach (var i in shown)
         {
             var x = samples[i];
-            output.WriteLine($"{Duration(x.AtMs),12}  {Count(x.LivePeers),10}  {Count(x.Components),10}  {Percent(x.LargestComponentShare, "0.0"),10}{(crashes ? $"  {Count(x.CrashedStillListed),21}" : "")}");
+            output.WriteLine($"{DurationAs(x.AtMs, unit),12}  {Count(x.LivePeers),10}  {Count(x.Components),10}  {Percent(x.LargestComponentShare, "0.0"),10}{(crashes ? $"  {Count(x.CrashedStillListed),21}" : "")}");
         }
     }
 
@@ -287,6 +317,14 @@ public static class ReportWriter
     private static string TreeControl(ExperimentReport report, Func<TreeControlReport, FrameCount> kind) =>
         report.Traffic is { Routing: not "flood", TreeControl: { } tree } ? Frames(kind(tree)) : "-";
 
+    /// <summary>The report's loss scope (an enum name in the JSON) in words.</summary>
+    private static string LossScope(string scope) => scope switch
+    {
+        "GossipOnly" => "of gossip payloads",
+        "AllMessages" => "of all messages",
+        _ => $"({scope})",
+    };
+
     private static string Frames(FrameCount count) => $"{Count(count.Frames)} / {Bytes(count.Bytes)}";
 
     private static string Header(ExperimentReport report, int column) => $"[{column + 1}] {report.NetworkKind}";
@@ -300,12 +338,15 @@ public static class ReportWriter
     private static string Percent(double? value, string format = "0.##") =>
         value is { } v ? (v * 100).ToString(format, Invariant) + " %" : "-";
 
-    /// <summary>A time: seconds from 10 s on, else milliseconds (to 3 decimals below 10 ms, 1 below 1 s, none above).</summary>
-    private static string Duration(double? milliseconds) => milliseconds switch
+    /// <summary>A time: seconds from 1 s on (1.37 s, 11.78 s), else milliseconds (to 3 decimals below 10 ms, 1 above).</summary>
+    private static string Duration(double? milliseconds) => DurationAs(milliseconds, milliseconds);
+
+    /// <summary>A time in the unit <see cref="Duration"/> gives <paramref name="like"/>, so a column or a pair of rows reads in one unit.</summary>
+    private static string DurationAs(double? milliseconds, double? like) => milliseconds switch
     {
         null => "-",
-        >= 10_000 => Seconds(milliseconds.Value),
-        _ => Milliseconds(milliseconds.Value),
+        { } ms when (like ?? ms) >= 1000 => Seconds(ms),
+        { } ms => Milliseconds(ms),
     };
 
     /// <summary>Several times of one cell (p50 / p99 / max) in one unit: seconds when any of them reaches 10 s.</summary>

@@ -65,12 +65,16 @@ internal sealed class SimulatedExperimentNetwork : IExperimentNetwork
         }
         var peerEndpoints = new NodeEndpoint[options.Peers];
         _peers = new PeerMachine[options.Peers];
+        var notDialable = options.NotDialablePeers();
+        var privateOptions = options.PrivateOptionsForRun();
         for (var p = 0; p < options.Peers; p++)
         {
             peerEndpoints[p] = SimulatedAddresses.Peer(p);
             // Duplicates are counted by the machines, not reported one event each (see Facts).
-            _peers[p] = new PeerMachine(peerEndpoints[p], seedEndpoints, peer, NodeRandom.For(nodeSeed, NodeRole.Peer, p), reportDuplicates: false, gossip: options.Gossip);
-            _network.Add(_peers[p]);
+            var dialable = !notDialable.Contains(p);
+            _peers[p] = new PeerMachine(peerEndpoints[p], seedEndpoints, peer, NodeRandom.For(nodeSeed, NodeRole.Peer, p), reportDuplicates: false, gossip: options.Gossip,
+                privateMessages: privateOptions, dialable: dialable);
+            _network.SetDialable(_network.Add(_peers[p]), dialable);
             _nodeOwner.Add(p);
         }
         _restartRandom = new Random(master.Next());
@@ -209,6 +213,13 @@ internal sealed class SimulatedExperimentNetwork : IExperimentNetwork
         return ValueTask.CompletedTask;
     }
 
+    public ValueTask SendPrivateAsync(int from, int to, CancellationToken cancellationToken)
+    {
+        var recipient = _peers[to].Self;
+        _network.Apply(PeerNode(from), (machine, now) => ((PeerMachine)machine).SendPrivate(recipient, $"private message from peer {from} to peer {to}", now));
+        return ValueTask.CompletedTask;
+    }
+
     public ValueTask CrashPeersAsync(IReadOnlyList<int> peers, CancellationToken cancellationToken)
     {
         var listed = new HashSet<NodeEndpoint>?[_seeds.Length];
@@ -340,7 +351,7 @@ internal sealed class SimulatedExperimentNetwork : IExperimentNetwork
         return new NetworkFacts(
             new LinkSettings(o.Latency.TotalMilliseconds, o.Jitter.TotalMilliseconds, o.LossProbability, o.LossScope.ToString()),
             c.PayloadTransmissions, c.MessagesSent, c.BytesSent, c.PayloadBytes, c.MessagesLost, _network.EventsProcessed,
-            DuplicatesDropped: _peers.Sum(p => p.Duplicates), TreeControl: c.TreeControl);
+            DuplicatesDropped: _peers.Sum(p => p.Duplicates), TreeControl: c.TreeControl, DirectAcks: c.DirectAcks);
     }
 
     // ---- the event loop ----

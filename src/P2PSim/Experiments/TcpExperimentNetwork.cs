@@ -167,6 +167,9 @@ internal sealed class TcpExperimentNetwork : IExperimentNetwork, IAsyncDisposabl
     public async ValueTask PublishAsync(int peer, CancellationToken cancellationToken) =>
         await Peer(peer).PublishAsync(cancellationToken).ConfigureAwait(false);
 
+    public async ValueTask SendPrivateAsync(int from, int to, CancellationToken cancellationToken) =>
+        await Peer(from).SendPrivateAsync(Peer(to).Endpoint, $"private message from peer {from} to peer {to}", cancellationToken).ConfigureAwait(false);
+
     public async ValueTask JoinGroupAsync(int peer, string group, CancellationToken cancellationToken) =>
         await Peer(peer).ApplyToPeerAsync((m, now) => m.JoinGroup(group, now), cancellationToken).ConfigureAwait(false);
 
@@ -312,9 +315,11 @@ internal sealed class TcpExperimentNetwork : IExperimentNetwork, IAsyncDisposabl
     /// How long a drain waits with nothing arriving and nothing in flight before it gives up on the missing receipts: 2 s,
     /// plus on a tree the longest a repair takes (an announcement's batch, a graft's wait with its spread, and a retry).
     /// </summary>
-    private TimeSpan GiveUpQuiet()
+    private TimeSpan GiveUpQuiet() => GiveUpQuiet(_options.Gossip);
+
+    /// <summary>See <see cref="GiveUpQuiet()"/>, for these gossip settings (also the slices' drain).</summary>
+    internal static TimeSpan GiveUpQuiet(GossipOptions gossip)
     {
-        var gossip = _options.Gossip;
         var tree = gossip.Routing != Routing.Flood ? gossip.EffectiveAnnounceInterval + (gossip.EffectiveGraftTimeout * 1.5) + gossip.GraftRetry : TimeSpan.Zero;
         return TimeSpan.FromSeconds(2) + tree;
     }
@@ -500,7 +505,7 @@ internal sealed class TcpExperimentNetwork : IExperimentNetwork, IAsyncDisposabl
 
     /// <summary>
     /// The demo's host, for this run: the seeds and the first <paramref name="peers"/> peers on ports the system picks,
-    /// no demo crash, no log files. The nodes get the run's <c>Peer</c> and <c>Transport</c> settings as the objects
+    /// no demo crash or private messages, no log files. The nodes get the run's <c>Peer</c> and <c>Transport</c> settings as the objects
     /// they are (<see cref="GivenOptionsFactory{TOptions}"/>): every setting reaches them, one added later too.
     /// </summary>
     private IHost BuildHost(int peers)
@@ -515,6 +520,7 @@ internal sealed class TcpExperimentNetwork : IExperimentNetwork, IAsyncDisposabl
             ["Network:PeerJoinInterval"] = _options.JoinSpacing.ToString("c", inv),
             ["Network:RandomSeed"] = _hostSeed.ToString(inv),
             ["Demo:CrashAfter"] = "00:00:00",
+            ["Demo:PrivateMessages"] = "0", // the workload is all the traffic there is
             ["Logs:WriteFiles"] = "false",
         };
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, ContentRootPath = Directory.GetCurrentDirectory() });
@@ -527,6 +533,7 @@ internal sealed class TcpExperimentNetwork : IExperimentNetwork, IAsyncDisposabl
         builder.Services.AddGivenOptions(TransportForRun(_options.Transport, _options.Peers, _options.Seeds));
         builder.Services.AddGivenOptions(_options.Seed);
         builder.Services.AddGivenOptions(_options.Gossip);
+        builder.Services.AddGivenOptions(_options.PrivateOptionsForRun()); // the run's peers that cannot be dialled, by index
         builder.Services.AddGivenOptions(new GroupOptions { Names = "", PerPeer = 0, MessagesPerPeer = 0 }); // no groups unless a workload joins them
         var host = builder.Build();
         host.Services.GetRequiredService<NetworkStats>().TrackDelivery = false; // the recorder keeps the delivery account

@@ -29,6 +29,9 @@ public enum WorkloadKind
     /// <summary>A burst while the network is split in two, simulated only (<see cref="PartitionWorkload"/>).</summary>
     Partition,
 
+    /// <summary>Private messages between random pairs of peers, some not dialable, some recipients crashing (<see cref="PrivateWorkload"/>).</summary>
+    Private,
+
     /// <summary>Messages to groups by their members while members join and leave (<see cref="GroupsWorkload"/>).</summary>
     Groups,
 }

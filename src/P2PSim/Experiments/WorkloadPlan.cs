@@ -27,6 +27,9 @@ internal enum StepKind
     /// <summary>The partition ends.</summary>
     Heal,
 
+    /// <summary>Peer <c>Targets[0]</c> sends a private message to peer <c>Targets[1]</c>.</summary>
+    SendPrivate,
+
     /// <summary>The target peer joins group number <c>Others[0]</c>.</summary>
     JoinGroup,
 
@@ -64,6 +67,7 @@ internal sealed record WorkloadPlan(int InitialPeers, int[] Victims, int[] Leave
             SeedCrashWorkload s => SeedCrash(s, seeds, peers, random),
             ChurnWorkload c => Churn(c, peers, random),
             PartitionWorkload p => Partition(p, peers, random),
+            PrivateWorkload p => PrivateMessages(p, peers, random),
             GroupsWorkload g => Groups(g, peers, random),
             _ => throw new NotSupportedException($"Unknown workload {workload.GetType().Name}."),
         };
@@ -97,6 +101,30 @@ internal sealed record WorkloadPlan(int InitialPeers, int[] Victims, int[] Leave
         return Burst(w, peers,
             [new PlanStep(w.FaultOffset, StepKind.Partition, sideA, sideB)],
             [new PlanStep(w.FaultOffset + w.Duration, StepKind.Heal, [], [])]);
+    }
+
+    /// <summary>
+    /// The victims first, then one SendPrivate step per message: the sender a random peer that stays, the recipient a
+    /// random other peer (victims included: what is sent to them after their crash is undeliverable); the crash just
+    /// before message Messages / 2.
+    /// </summary>
+    private static WorkloadPlan PrivateMessages(PrivateWorkload w, int peers, Random random)
+    {
+        var victims = Sorted(Pick(Math.Min(Count(w.CrashShare, peers), Math.Max(0, peers - 1)), peers, random));
+        var stayers = Enumerable.Range(0, peers).Except(victims).ToArray();
+        var steps = new List<PlanStep>(w.Messages + 1);
+        for (var i = 0; i < w.Messages && peers >= 2; i++)
+        {
+            if (i == w.Messages / 2 && victims.Length > 0)
+            {
+                steps.Add(new PlanStep(w.FaultOffset, StepKind.CrashPeers, victims, []));
+            }
+            var from = stayers[random.Next(stayers.Length)];
+            var to = random.Next(peers - 1);
+            to += to >= from ? 1 : 0;
+            steps.Add(new PlanStep(w.Spacing * i, StepKind.SendPrivate, [from, to], []));
+        }
+        return new WorkloadPlan(peers, victims, [], Order(steps, []), OriginsStay: true, TimeSpan.Zero);
     }
 
     /// <summary>Held-back peers are the last ones; leavers come from the others; leaves and joins alternate.</summary>

@@ -48,6 +48,13 @@ internal sealed class WorkloadRunner(IExperimentNetwork net, ExperimentOptions o
         {
             await RunStepsAsync(plan, log, cancellationToken).ConfigureAwait(false);
         }
+        if (workload is PrivateWorkload)
+        {
+            // Every private message gets its acknowledgement or is reported undeliverable within its attempts' waits.
+            net.Phase = "private";
+            var settle = options.Private.AckTimeout * (Math.Pow(2, options.Private.Attempts) - 1) + options.Transport.HandshakeTimeout;
+            await net.WaitUntilAsync(() => net.Read(static r => r.PrivatePending == 0), net.Now + settle, cancellationToken).ConfigureAwait(false);
+        }
         net.Phase = "drain";
         await net.WaitForGossipAsync(net.Now + options.DrainTimeout, cancellationToken).ConfigureAwait(false);
         if (log.RecoverBy is { } recoverBy)
@@ -163,6 +170,12 @@ internal sealed class WorkloadRunner(IExperimentNetwork net, ExperimentOptions o
                     await net.PartitionAsync(step.Targets, step.Others, cancellationToken).ConfigureAwait(false);
                     (log.PartitionAt, log.SideA, log.SideB) = (now, step.Targets.Length, step.Others.Length);
                     break;
+                case StepKind.SendPrivate:
+                    if (net.IsLive(step.Targets[0]))
+                    {
+                        await net.SendPrivateAsync(step.Targets[0], step.Targets[1], cancellationToken).ConfigureAwait(false);
+                    }
+                    break;
                 case StepKind.Heal:
                     await net.HealAsync(cancellationToken).ConfigureAwait(false);
                     log.HealAt = now;
@@ -219,14 +232,14 @@ internal sealed class WorkloadRunner(IExperimentNetwork net, ExperimentOptions o
     /// Longest the seeds may take to remove a crashed peer: its neighbours' liveness rounds, a report and its retries; or,
     /// for a crashed peer nobody reported, the seeds' expiry of peers that stop registering.
     /// </summary>
-    private TimeSpan DetectionWindow
+    private TimeSpan DetectionWindow => DetectionWindowFor(peer, options.Seed);
+
+    /// <summary>The detection window of a run with these peer and seed settings (also the slices' recovery bound).</summary>
+    internal static TimeSpan DetectionWindowFor(PeerOptions peer, SeedOptions seed)
     {
-        get
-        {
-            var reported = (peer.LivenessInterval * (peer.MaxMissedLiveness + 2)) + peer.RegistrationTimeout + (peer.RetryInterval * 3);
-            var expiry = options.Seed.PeerExpiry(peer);
-            return expiry > TimeSpan.Zero && expiry + peer.RetryInterval > reported ? expiry + peer.RetryInterval : reported;
-        }
+        var reported = (peer.LivenessInterval * (peer.MaxMissedLiveness + 2)) + peer.RegistrationTimeout + (peer.RetryInterval * 3);
+        var expiry = seed.PeerExpiry(peer);
+        return expiry > TimeSpan.Zero && expiry + peer.RetryInterval > reported ? expiry + peer.RetryInterval : reported;
     }
 
     /// <summary>Longest a restarted seed waits for every peer to register again: two re-registration rounds (retries back off up to one).</summary>
@@ -277,7 +290,10 @@ internal sealed class WorkloadRunner(IExperimentNetwork net, ExperimentOptions o
             Connectivity: connectivity,
             DurationMs: Ms(net.Now),
             EventsProcessed: facts.EventsProcessed,
-            Resources: null);
+            Resources: null)
+        {
+            Private = workload is PrivateWorkload ? net.Read(r => r.BuildPrivate(facts.PayloadTransmissions, facts.DirectAcks, options.NotDialablePeers().Count)) : null,
+        };
     }
 
     /// <summary>The crash report; on a broadcast tree with when the tree was repaired (see <see cref="TreeRepair.Measure"/>).</summary>

@@ -161,36 +161,44 @@ internal sealed partial class Dissemination
 
     /// <summary>
     /// Why a message from neighbour <paramref name="from"/> breaks the protocol on this part's links (the link is then
-    /// dropped), or null: an overlay link carries broadcasts (kind 1) only, a group's link that group's messages (kind 2)
-    /// only; and the origin rule of <see cref="Violation"/>.
+    /// dropped), or null: an overlay link carries broadcasts (kind 1) only (<see cref="Violation"/>), a group's link that
+    /// group's messages (kind 2) only; and a copy with hops 1 comes straight from its origin.
     /// </summary>
     public string? LinkViolation(NodeEndpoint from, GossipMessage gossip)
     {
-        if (gossip.Kind != _kind)
+        if (_group is null)
         {
-            return _group is null
-                ? $"a {Describe(gossip)} on an overlay link"
-                : $"a {Describe(gossip)} on a link of group \"{_group}\"";
+            return Violation(from, gossip);
         }
-        if (_group is not null && !string.Equals(gossip.Group, _group, StringComparison.Ordinal))
+        if (gossip.Kind != GossipKind.Group)
+        {
+            return $"a {Describe(gossip)} on a link of group \"{_group}\"";
+        }
+        if (!string.Equals(gossip.Group, _group, StringComparison.Ordinal))
         {
             return $"a message for group \"{gossip.Group}\" on a link of group \"{_group}\"";
         }
-        return Violation(from, gossip);
+        return OriginViolation(from, gossip);
     }
 
     private static string Describe(GossipMessage gossip) => gossip.Kind switch
     {
-        GossipKind.Group => $"message for group \"{gossip.Group}\" (kind 2)",
         GossipKind.Direct => $"private message for {gossip.Recipient} (kind 3)",
         _ => "broadcast (kind 1)",
     };
 
     /// <summary>
-    /// Why a message from neighbour <paramref name="from"/> breaks the protocol (its link is then dropped), or null: a
-    /// copy with hops 1 comes straight from its origin, so its origin must be the sender.
+    /// Why a message from neighbour <paramref name="from"/> breaks the protocol (its link is then dropped), or null: an
+    /// overlay link carries broadcasts only (a group's or a private message never travels on it), and a copy with hops 1
+    /// comes straight from its origin, so its origin must be the sender.
     /// </summary>
     public static string? Violation(NodeEndpoint from, GossipMessage gossip) =>
+        gossip.Kind != GossipKind.Gossip
+            ? $"a {gossip.Kind} envelope (kind {(byte)gossip.Kind}) on an overlay link, which carries broadcasts only"
+            : OriginViolation(from, gossip);
+
+    /// <summary>A copy with hops 1 comes straight from its origin: its origin must be the sender.</summary>
+    private static string? OriginViolation(NodeEndpoint from, GossipMessage gossip) =>
         gossip.Hops == 1 && gossip.Origin != from
             ? $"a Gossip with hops 1 names {gossip.Origin} as its origin but comes from {from}"
             : null;

@@ -8,8 +8,9 @@ using P2PSim.Protocol;
 namespace P2PSim.Hosting;
 
 /// <summary>
-/// The script of the demo: after <c>Demo:CrashAfter</c> one peer crashes abruptly, and after
-/// <c>Demo:Duration</c> (if set) the whole network shuts down by itself. Also marks the end
+/// The script of the demo: once every peer has joined a few private messages go between random peers
+/// (<c>Demo:PrivateMessages</c>, <c>DemoDirector.Private.cs</c>), after <c>Demo:CrashAfter</c> one peer crashes abruptly,
+/// and after <c>Demo:Duration</c> (if set) the whole network shuts down by itself. Also marks the end
 /// of the run when shutdown begins, for the summary. Says when the scripted part is over (every peer has sent its
 /// messages and the crash was detected), so a quiet console does not look like a hang.
 /// </summary>
@@ -54,6 +55,7 @@ public sealed partial class DemoDirector(
         try
         {
             var scriptOver = AnnounceScriptOverAsync(stoppingToken);
+            var privateMessages = SendPrivateMessagesAsync(stoppingToken);
             if (o.CrashAfter > TimeSpan.Zero && network.Value.Peers > 0 && (o.Duration == TimeSpan.Zero || o.CrashAfter < o.Duration))
             {
                 await Task.Delay(o.CrashAfter, time, stoppingToken).ConfigureAwait(false);
@@ -90,6 +92,7 @@ public sealed partial class DemoDirector(
                 LogInformationDurationReached(logger, o.Duration.TotalSeconds);
                 lifetime.StopApplication();
             }
+            await privateMessages.ConfigureAwait(false);
             await scriptOver.ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -106,7 +109,7 @@ public sealed partial class DemoDirector(
 
     /// <summary>
     /// One line once every peer of the script has joined and sent its <c>Peer:MessagesPerPeer</c> messages (and its
-    /// <c>Groups:MessagesPerPeer</c> group messages), and the scripted
+    /// <c>Groups:MessagesPerPeer</c> group messages), the demo's private messages were acknowledged or given up, and the scripted
     /// crash (if any) was detected and the seeds that listed the peer removed it (or its detection had all the time it
     /// takes: <c>MaxMissedLiveness</c> + 2 liveness rounds and two retries).
     /// </summary>
@@ -125,7 +128,8 @@ public sealed partial class DemoDirector(
             var counters = stats.Nodes.Where(c => c.Role == NodeRole.Peer).ToArray();
             var g = groups.Value;
             var groupMessages = g.NameList().Count > 0 && g.PerPeer > 0 ? g.MessagesPerPeer : 0; // every peer is in a group then
-            var messagesDone = counters.All(c => (c.Originated >= p.MessagesPerPeer && c.GroupPublished >= groupMessages) || c.GoneHow is not null);
+            var messagesDone = counters.All(c => (c.Originated >= p.MessagesPerPeer && c.GroupPublished >= groupMessages) || c.GoneHow is not null)
+                && _privateDone && stats.Private.Pending == 0;
             var crashAccounted = false;
             if (_crashDone)
             {

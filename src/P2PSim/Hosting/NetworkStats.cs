@@ -12,7 +12,7 @@ namespace P2PSim.Hosting;
 /// overlay (from its first neighbour on) and still running when the run ended; the summary
 /// says how many were expected and how many arrived, and names what went missing.
 /// </summary>
-public sealed class NetworkStats(TimeProvider time)
+public sealed partial class NetworkStats(TimeProvider time)
 {
     private readonly object _gate = new();
     private readonly Dictionary<NodeEndpoint, NodeCounters> _nodes = new();
@@ -115,6 +115,10 @@ public sealed class NetworkStats(TimeProvider time)
             case GossipReceived when !TrackDelivery:
                 counters.AddReceived();
                 return;
+        }
+        if (RecordPrivate(e))
+        {
+            return;
         }
         var node = counters.Endpoint;
         lock (_gate)
@@ -502,6 +506,7 @@ public sealed class NetworkStats(TimeProvider time)
                 sb.AppendLine(inv, $"  missing: {line}");
             }
         }
+        AppendPrivate(sb);
         var deaths = ComputeDeaths();
         if (deaths.Count == 0)
         {

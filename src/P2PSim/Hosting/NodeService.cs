@@ -40,6 +40,7 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
     private readonly SeedOptions _seedOptions;
     private readonly GossipOptions _gossipOptions;
     private readonly GroupOptions _groupOptions;
+    private readonly PrivateOptions _privateOptions;
     private readonly TimeProvider _time;
     private readonly ILoggerFactory _loggerFactory;
     private readonly NodeDirectory _directory;
@@ -71,7 +72,7 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
     private readonly CancellationToken _networkStopping;
     private CancellationTokenRegistration _onNetworkStopping;
 
-    public NodeService(NodeSpec spec, IOptions<PeerOptions> peerOptions, IOptions<TransportOptions> transportOptions, IOptions<SeedOptions> seedOptions, IOptions<GossipOptions> gossipOptions, IOptions<GroupOptions> groupOptions, TimeProvider time,
+    public NodeService(NodeSpec spec, IOptions<PeerOptions> peerOptions, IOptions<TransportOptions> transportOptions, IOptions<SeedOptions> seedOptions, IOptions<GossipOptions> gossipOptions, IOptions<PrivateOptions> privateOptions, IOptions<GroupOptions> groupOptions, TimeProvider time,
         ILoggerFactory loggerFactory, NodeDirectory directory, NetworkStats stats, RandomSource random, JoinSequencer joins,
         IEnumerable<INodeEventObserver> observers, QueueBudget budget, SeedBook seedBook, IHostApplicationLifetime lifetime)
     {
@@ -85,6 +86,7 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
         _seedOptions = seedOptions.Value;
         _gossipOptions = gossipOptions.Value;
         _groupOptions = groupOptions.Value;
+        _privateOptions = privateOptions.Value;
         _time = time;
         _loggerFactory = loggerFactory;
         _directory = directory;
@@ -95,6 +97,9 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
     }
 
     public NodeRole Role => _spec.Role;
+
+    /// <summary>False for a peer that cannot be dialled from outside (<c>Private:NotDialablePeers</c>): its transport accepts no connection.</summary>
+    public bool Dialable => _spec.Role == NodeRole.Seed || _privateOptions.IsDialable(_spec.Index);
 
     public int Index => _spec.Index;
 
@@ -131,7 +136,7 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
             // The logger is named after the real port, so port 0 still gives each node its own Log_{port}.txt.
             _transport = new TcpTransport(_spec.BindTo, _spec.Role, _transportOptions, _time,
                 bound => _logger = _loggerFactory.CreateLogger(NodeCategory.For(_spec.Role, bound.Port)), _budget,
-                _spec.Announce, _spec.DialFromBindAddress);
+                _spec.Announce, _spec.DialFromBindAddress, _seedBook.DialAddress, acceptsConnections: Dialable);
         }
         catch (SocketException ex)
         {
@@ -147,8 +152,8 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
         }
         NodeMachine machine = _spec.Role == NodeRole.Seed
             ? new SeedMachine(_transport.LocalEndpoint, _random.For("seed", _spec.Index), seeds: _seedBook.Live, peerExpiry: _seedOptions.PeerExpiry(_peerOptions))
-            : new PeerMachine(_transport.LocalEndpoint, seeds, _peerOptions, _random.For("peer", _spec.Index), gossip: _gossipOptions,
-                groups: _groupOptions, startGroups: _groupOptions.GroupsOf(_spec.Index));
+            : new PeerMachine(_transport.LocalEndpoint, seeds, _peerOptions, _random.For("peer", _spec.Index), gossip: _gossipOptions, reportTreeLinks: true,
+                privateMessages: _privateOptions, dialable: Dialable, groups: _groupOptions, startGroups: _groupOptions.GroupsOf(_spec.Index));
         _runtime = new NodeRuntime(machine, new Host(this), _transportOptions.EchoPings);
         _timer = _time.CreateTimer(static state => ((NodeService)state!).OnTimerFired(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         _counters = _stats.Register(_transport.LocalEndpoint, _spec.Role);
@@ -206,6 +211,13 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
         }
         return await result.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// Has this peer send a private message to <paramref name="recipient"/> now (console command, tests, experiments);
+    /// returns its id. A message that cannot be sent throws (see <see cref="PeerMachine.SendPrivate"/>).
+    /// </summary>
+    public Task<MessageId> SendPrivateAsync(NodeEndpoint recipient, string text, CancellationToken cancellationToken = default) =>
+        InspectAsync(m => m is PeerMachine peer ? peer.SendPrivate(recipient, text, _time.GetUtcNow()) : throw new InvalidOperationException("Only a peer sends private messages."), cancellationToken);
 
     /// <summary>Has this peer originate one gossip message now (tests, experiments); returns its id.</summary>
     public Task<MessageId> PublishAsync(CancellationToken cancellationToken = default) =>

@@ -25,15 +25,15 @@ public static class P2PSimApp
     {
         output ??= Console.Out;
         errors ??= Console.Error;
-        var settings = await SettingsGate.CheckAsync("P2PSim cannot start", args, errors).ConfigureAwait(false);
+        var settings = await SettingsGate.CheckAsync(P2PSimCommandLine.DemoVerb, "P2PSim cannot start", args, errors).ConfigureAwait(false);
         if (settings is null)
         {
             return ExitBadSettings;
         }
         await output.WriteLineAsync(settings.Source).ConfigureAwait(false);
-        if (settings.Warning is not null)
+        foreach (var warning in settings.Warnings)
         {
-            await errors.WriteLineAsync(settings.Warning).ConfigureAwait(false);
+            await errors.WriteLineAsync(warning).ConfigureAwait(false);
         }
         var starting = new StartingFlag();
         IHost host;
@@ -129,6 +129,7 @@ public static class P2PSimApp
         Check<PeerOptions>();
         Check<SeedOptions>();
         Check<GossipOptions>();
+        Check<PrivateOptions>();
         Check<TransportOptions>();
         Check<DemoOptions>();
         Check<LiveViewOptions>();

@@ -32,6 +32,7 @@ public static class P2PSimServiceCollectionExtensions
         AddValidatedOptions<SeedOptions, SeedOptionsValidator>(services, configuration, SeedOptions.Section);
         AddValidatedOptions<GossipOptions, GossipOptionsValidator>(services, configuration, GossipOptions.Section);
         AddValidatedOptions<GroupOptions, GroupOptionsValidator>(services, configuration, GroupOptions.Section);
+        AddValidatedOptions<PrivateOptions, PrivateOptionsValidator>(services, configuration, PrivateOptions.Section);
         AddValidatedOptions<DemoOptions, DemoOptionsValidator>(services, configuration, DemoOptions.Section);
         AddValidatedOptions<LogOptions, LogOptionsValidator>(services, configuration, LogOptions.Section);
 
@@ -46,6 +47,7 @@ public static class P2PSimServiceCollectionExtensions
         services.AddSingleton<NodeDirectory>();
         services.AddSingleton<SeedBook>();
         services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<SeedBook>()); // before the nodes: resolves other slices' seeds
+        services.AddSingleton<INodeEventObserver>(sp => sp.GetRequiredService<SeedBook>()); // failed dials to a seed: resolve its name again
         services.AddSingleton<NetworkStats>();
         // The meter "P2PSim" (dotnet-counters): its instruments exist from the first hosted service's start on.
         services.AddMetrics();

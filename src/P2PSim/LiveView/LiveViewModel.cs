@@ -8,8 +8,13 @@ namespace P2PSim.LiveView;
 /// <summary>A node: role ("seed" or "peer"), state ("up", "crashed", "left"), counters, and how many neighbours declared it dead.</summary>
 public sealed record NodeView(string Id, string Role, int Port, string State, int Originated, long Received, long Duplicates, int DeadReports);
 
-/// <summary>An overlay link between two peers (<see cref="A"/> sorts before <see cref="B"/>): "up", "lost" (broken, being retried) or "gone".</summary>
-public sealed record LinkView(string A, string B, string State);
+/// <summary>
+/// An overlay link between two peers (<see cref="A"/> sorts before <see cref="B"/>): "up", "lost" (broken, being retried)
+/// or "gone". <see cref="Tree"/>, with tree or spanning routing and while the link is up: "eager" when a peer at either
+/// end pushes messages over it (a broadcast tree link), "lazy" when both ends only announce message ids over it; null
+/// with flood routing, on a link that is not up, or not known yet.
+/// </summary>
+public sealed record LinkView(string A, string B, string State, string? Tree = null);
 
 /// <summary>The peers a seed lists right now.</summary>
 public sealed record SeedListView(string Seed, IReadOnlyList<string> Peers);

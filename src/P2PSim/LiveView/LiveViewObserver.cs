@@ -50,7 +50,7 @@ public sealed class LiveViewObserver : INodeEventObserver
 
     /// <summary>The events the page draws; everything else (duplicates above all) stays out of the channel.</summary>
     public static bool Shown(NodeEvent e) => e is NeighbourConnected or NeighbourConnectionLost or NeighbourLeft or NeighbourDead
-        or GossipOriginated or GossipReceived
+        or GossipOriginated or GossipReceived or TreeLinkChanged
         or PeerRegistered or PeerDeregistered or PeerExpired or DeadNodeReceived or DeadNodeRefuted
         or DeadNodeReportSent or Leaving;
 }

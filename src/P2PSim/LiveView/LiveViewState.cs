@@ -6,8 +6,8 @@ namespace P2PSim.LiveView;
 
 /// <summary>
 /// The live view's model of the network, built from node events and the counters of <see cref="NetworkStats"/>: nodes,
-/// overlay links (each side kept apart, so a link is drawn while either end holds it), seed lists, the latest messages
-/// with their first receipts, and the crash story. Every change is also queued for the next batch
+/// overlay links (each side kept apart, so a link is drawn while either end holds it, and on a broadcast tree whether
+/// either end pushes messages over it), seed lists, the latest messages with their first receipts, and the crash story. Every change is also queued for the next batch
 /// (<see cref="TakeChanges"/>). Not thread-safe: <see cref="LiveViewFeed"/> guards it.
 /// </summary>
 public sealed class LiveViewState(string routing)
@@ -20,7 +20,8 @@ public sealed class LiveViewState(string routing)
 
     private readonly Dictionary<string, NodeView> _nodes = new(StringComparer.Ordinal);
     private readonly Dictionary<(string Holder, string Neighbour), bool> _sides = []; // true: up, false: lost
-    private readonly Dictionary<(string A, string B), string> _links = [];
+    private readonly Dictionary<(string Holder, string Neighbour), bool> _eager = []; // tree routing: true: the holder pushes over it
+    private readonly Dictionary<(string A, string B), LinkView> _links = [];
     private readonly Dictionary<string, SortedSet<string>> _seedLists = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Message> _messages = new(StringComparer.Ordinal);
     private readonly Queue<string> _messageOrder = new();
@@ -79,6 +80,10 @@ public sealed class LiveViewState(string routing)
             case GossipReceived g:
                 AddReceipt(g, node);
                 break;
+            case TreeLinkChanged t:
+                _eager[(node, Id(t.Neighbour))] = t.Eager;
+                UpdateLink(node, Id(t.Neighbour));
+                break;
             case PeerRegistered r:
                 SeedList(node, Id(r.Peer), listed: true);
                 break;
@@ -120,7 +125,7 @@ public sealed class LiveViewState(string routing)
             if (view.State != state && state != "up")
             {
                 // A node that is gone holds no links: its own sides go; its neighbours' sides go as they notice.
-                foreach (var side in _sides.Keys.Where(k => k.Holder == id).ToArray())
+                foreach (var side in _sides.Keys.Concat(_eager.Keys).Where(k => k.Holder == id).Distinct().ToArray())
                 {
                     RemoveSide(side.Holder, side.Neighbour);
                 }
@@ -159,7 +164,7 @@ public sealed class LiveViewState(string routing)
         routing,
         _delivery,
         _nodes.Values.OrderBy(n => n.Role, StringComparer.Ordinal).ThenBy(n => n.Port).ToArray(),
-        _links.Select(l => new LinkView(l.Key.A, l.Key.B, l.Value)).ToArray(),
+        _links.Values.ToArray(),
         _seedLists.Select(s => new SeedListView(s.Key, s.Value.ToArray())).ToArray(),
         _messageOrder.Select(id => _messages[id]).Select(m => new MessageView(m.Id, m.Text, m.Origin, m.At, m.Receipts.ToArray())).ToArray(),
         _reports.ToArray());
@@ -192,20 +197,27 @@ public sealed class LiveViewState(string routing)
 
     private void RemoveSide(string holder, string neighbour)
     {
-        if (_sides.Remove((holder, neighbour)))
+        var tree = _eager.Remove((holder, neighbour)); // a link that comes back is reported afresh
+        if (_sides.Remove((holder, neighbour)) || tree)
         {
             UpdateLink(holder, neighbour);
         }
     }
 
-    /// <summary>A link is up while either end holds it up, lost while an end is retrying it, gone when neither holds it.</summary>
+    /// <summary>
+    /// A link is up while either end holds it up, lost while an end is retrying it, gone when neither holds it; on a
+    /// broadcast tree, while up, eager when either end pushes over it, lazy when the ends known announce only.
+    /// </summary>
     private void UpdateLink(string x, string y)
     {
         var key = string.CompareOrdinal(x, y) < 0 ? (x, y) : (y, x);
         var sides = new[] { _sides.TryGetValue((x, y), out var s1) ? s1 : (bool?)null, _sides.TryGetValue((y, x), out var s2) ? s2 : (bool?)null };
         var state = sides.Contains(true) ? "up" : sides.Contains(false) ? "lost" : "gone";
-        var before = _links.GetValueOrDefault(key, "gone");
-        if (state == before)
+        var ends = new[] { _eager.TryGetValue((x, y), out var e1) ? e1 : (bool?)null, _eager.TryGetValue((y, x), out var e2) ? e2 : (bool?)null };
+        var tree = ends.Contains(true) ? "eager" : ends.Contains(false) ? "lazy" : null;
+        var view = new LinkView(key.Item1, key.Item2, state, state == "up" ? tree : null); // a lost link carries nothing
+        var before = _links.GetValueOrDefault(key) ?? new LinkView(key.Item1, key.Item2, "gone");
+        if (view == before)
         {
             return;
         }
@@ -215,9 +227,9 @@ public sealed class LiveViewState(string routing)
         }
         else
         {
-            _links[key] = state;
+            _links[key] = view;
         }
-        _changes.Add(new LinkChange(new LinkView(key.Item1, key.Item2, state)));
+        _changes.Add(new LinkChange(view));
     }
 
     private void SeedList(string seed, string peer, bool listed)

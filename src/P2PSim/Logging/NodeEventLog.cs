@@ -218,8 +218,14 @@ public static partial class NodeEventLog
                 break;
             case ProtocolViolation:
                 break; // over the limit: counted, and said with the next line written
+            case TreeLinkChanged t:
+                LogDebugTreeLinkChanged(logger, t.Neighbour, t.Eager ? "a tree link (messages pushed over it)" : "lazy (message ids announced over it)");
+                break;
             default:
-                LogDebugOther(logger, e);
+                if (!WritePrivate(logger, e))
+                {
+                    LogDebugOther(logger, e);
+                }
                 break;
         }
     }
@@ -386,6 +392,9 @@ public static partial class NodeEventLog
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Rejected input from {Remote}: {Reason}; connection closed")]
     private static partial void LogWarningProtocolViolation(ILogger logger, string remote, string reason);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Link to {Neighbour} is now {State}")]
+    private static partial void LogDebugTreeLinkChanged(ILogger logger, NodeEndpoint neighbour, string state);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "{Event}")]
     private static partial void LogDebugOther(ILogger logger, NodeEvent @event);

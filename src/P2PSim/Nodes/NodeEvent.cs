@@ -131,6 +131,13 @@ public sealed record GossipReceived(DateTimeOffset At, string Text, MessageId Id
 /// </summary>
 public sealed record GossipRefused(DateTimeOffset At, MessageId Id, NodeEndpoint Origin, NodeEndpoint From, string Reason) : NodeEvent(At);
 
+/// <summary>
+/// Tree and spanning routing: the link to <paramref name="Neighbour"/> became a tree link (<paramref name="Eager"/>: this
+/// peer pushes payloads over it) or a lazy one (it only announces message ids over it), or it is new and starts so.
+/// Reported only by a peer built to (<c>PeerMachine</c>'s <c>reportTreeLinks</c>: the TCP shell, for the live view).
+/// </summary>
+public sealed record TreeLinkChanged(DateTimeOffset At, NodeEndpoint Neighbour, bool Eager) : NodeEvent(At);
+
 /// <summary>A neighbour's digest offered <paramref name="Offered"/> message ids; this peer asked for the <paramref name="Wanted"/> it had not seen.</summary>
 public sealed record CatchUpRequested(DateTimeOffset At, NodeEndpoint Neighbour, int Offered, int Wanted) : NodeEvent(At);
 

@@ -195,17 +195,10 @@ public sealed partial class PeerMachine
         }
     }
 
-    public override void OnDialFailed(NodeEndpoint target, LinkPurpose purpose, string reason, DateTimeOffset now)
+    /// <summary>A dial for a group's link failed: the group's table tries another member (nothing, if the peer left the group meanwhile).</summary>
+    private void OnGroupDialFailed(NodeEndpoint target, string group, string reason, DateTimeOffset now)
     {
-        if (purpose.IsOverlay)
-        {
-            OnDialFailed(target, reason, now);
-            return;
-        }
-        if (purpose.Kind == LinkKind.Group && FindGroup(purpose.Group!) is { } topic)
-        {
-            topic.OnDialFailed(target, reason, now);
-        }
+        FindGroup(group)?.OnDialFailed(target, reason, now);
         ScheduleWake();
     }
 

@@ -2,6 +2,7 @@ using P2PSim.Configuration;
 using P2PSim.Gossip;
 using P2PSim.Liveness;
 using P2PSim.Overlay;
+using P2PSim.Private;
 using P2PSim.Protocol;
 
 namespace P2PSim.Nodes;
@@ -15,7 +16,8 @@ namespace P2PSim.Nodes;
 /// repair, suspects), its <see cref="LivenessMonitor"/> (pings every round, misses, deaths) and its
 /// <see cref="Dissemination"/> (flooding or broadcast trees with duplicate suppression, and catch-up over new links);</item>
 /// <item>one more <see cref="Topic"/> per group it is a member of (<c>PeerMachine.Groups.cs</c>): the same parts on the
-/// group's own links, among its members.</item>
+/// group's own links, among its members;</item>
+/// <item><see cref="PrivateMessenger"/>: private messages over direct links of their own (never neighbours).</item>
 /// </list>
 /// This class routes each input to the part it belongs to, wires the parts to each other, runs the peer's own
 /// gossip schedule and asks for one wake-up at the earliest deadline of any part (<see cref="WakeScheduler"/>).
@@ -31,17 +33,25 @@ public sealed partial class PeerMachine : NodeMachine
     private readonly SeedSession _session;
     private readonly Topic _overlay;
     private readonly WakeScheduler _wake;
+    private readonly PrivateMessenger _private;
     private readonly Dictionary<ConnectionId, NodeEndpoint> _neighbourOf; // the overlay's map, at hand for every frame
     private int _timedOriginated;
     private DateTimeOffset? _nextGossip;
     private bool _stopping;
+    private readonly Dictionary<NodeEndpoint, bool>? _treeLinksReported; // reportTreeLinks: the state last reported per link
 
     /// <param name="reportDuplicates">See <see cref="Dissemination"/>: false counts dropped duplicates without reporting each.</param>
     /// <param name="gossip">The routing (flood or tree) and its timings; null: flooding with the defaults.</param>
+    /// <param name="reportTreeLinks">
+    /// Tree and spanning routing: report each overlay link's tree state as it changes (<see cref="TreeLinkChanged"/>), for
+    /// the live view. Off by default: a simulation of many peers would pay a look at every link after every input.
+    /// </param>
+    /// <param name="privateMessages">Timeouts and attempts of private messages; null: the defaults.</param>
+    /// <param name="dialable">False: this peer cannot be dialled from outside (as behind a NAT; the driver refuses its connections) and holds a reservation with its seeds.</param>
     /// <param name="groups">How group overlays are shaped and how many group messages the peer publishes; null: the defaults, and none.</param>
     /// <param name="startGroups">The groups the peer joins when it starts.</param>
     public PeerMachine(NodeEndpoint self, IReadOnlyList<NodeEndpoint> seeds, PeerOptions options, Random random, bool reportDuplicates = true, GossipOptions? gossip = null,
-        GroupOptions? groups = null, IReadOnlyList<string>? startGroups = null)
+        bool reportTreeLinks = false, PrivateOptions? privateMessages = null, bool dialable = true, GroupOptions? groups = null, IReadOnlyList<string>? startGroups = null)
         : base(self)
     {
         _options = options;
@@ -56,7 +66,11 @@ public sealed partial class PeerMachine : NodeMachine
         _session = new SeedSession(self, seeds, options, random, Out)
         {
             Joined = OnJoined,
-            PeersLearned = now => _overlay!.Repair(now, "a fresh peer list", AskSeeds.Never),
+            PeersLearned = now =>
+            {
+                _overlay!.Repair(now, "a fresh peer list", AskSeeds.Never);
+                _private!.OnSeedsLearned(now); // a peer that cannot be dialled reserves with every seed it registered with
+            },
             MembersLearned = OnMembersLearned,
             MembersAnswered = OnMembersAnswered,
         };
@@ -65,6 +79,8 @@ public sealed partial class PeerMachine : NodeMachine
             neighbourDied: (endpoint, now) => _session.ReportDeath(endpoint, now),
             reportDuplicates, gossip);
         _neighbourOf = _overlay.ByConnection;
+        _treeLinksReported = _overlay.Routing != Routing.Flood && reportTreeLinks ? new() : null;
+        _private = new PrivateMessenger(self, options, privateMessages ?? new PrivateOptions(), Out, seeds, () => _session.Registered, dialable);
     }
 
     public override NodeRole Role => NodeRole.Peer;
@@ -104,6 +120,15 @@ public sealed partial class PeerMachine : NodeMachine
 
     public MessageList Messages => _overlay.Messages;
 
+    /// <summary>This peer's private messages: sent, acknowledged, undeliverable, pending; delivered here.</summary>
+    public PrivateCounts PrivateCounts => _private.Counts;
+
+    /// <summary>False: this peer cannot be dialled from outside and holds reservations with its seeds.</summary>
+    public bool Dialable => _private.Dialable;
+
+    /// <summary>The seeds holding this peer's reservation (one that cannot be dialled), now.</summary>
+    public IEnumerable<NodeEndpoint> ReservedWith => _private.ReservedWith;
+
     /// <summary>The recent messages with their texts, kept for neighbours that missed them.</summary>
     public MessageHistory History => _overlay.History;
 
@@ -124,6 +149,12 @@ public sealed partial class PeerMachine : NodeMachine
 
     public override void OnConnected(ConnectionInfo connection, DateTimeOffset now)
     {
+        if (PrivateMessenger.Takes(connection))
+        {
+            _private.OnConnected(connection, now);
+            ScheduleWake();
+            return;
+        }
         if (_stopping && connection.Role == NodeRole.Peer)
         {
             CloseConnection(connection.Id, "shutting down", afterFlush: false);
@@ -140,9 +171,27 @@ public sealed partial class PeerMachine : NodeMachine
             return;
         }
         var changed = connection.Role == NodeRole.Seed ? _session.OnConnected(connection) : _overlay.OnConnected(connection, now);
+        ReportTreeLinks(now);
         if (changed)
         {
             ScheduleWake();
+        }
+    }
+
+    public override void OnDialFailed(NodeEndpoint target, LinkPurpose purpose, string reason, DateTimeOffset now)
+    {
+        switch (purpose.Kind)
+        {
+            case LinkKind.Direct:
+                _private.OnDialFailed(target, reason, now);
+                ScheduleWake();
+                break;
+            case LinkKind.Group:
+                OnGroupDialFailed(target, purpose.Group!, reason, now);
+                break;
+            default:
+                OnDialFailed(target, reason, now);
+                break;
         }
     }
 
@@ -157,6 +206,12 @@ public sealed partial class PeerMachine : NodeMachine
 
     public override void OnMessage(ConnectionId connection, Message message, DateTimeOffset now)
     {
+        if (_private.Owns(connection))
+        {
+            _private.OnMessage(connection, message, now);
+            ScheduleWake();
+            return;
+        }
         if (_neighbourOf.TryGetValue(connection, out var from))
         {
             if (!_overlay.OnMessage(connection, from, message, now))
@@ -175,15 +230,22 @@ public sealed partial class PeerMachine : NodeMachine
                 return;
             }
         }
+        ReportTreeLinks(now);
         ScheduleWake();
     }
 
     public override void OnClosed(ConnectionId connection, string reason, DateTimeOffset now)
     {
+        if (_private.OnClosed(connection, reason, now))
+        {
+            ScheduleWake();
+            return;
+        }
         if (!_overlay.OnClosed(connection, reason, now) && !GroupLinkClosed(connection, reason, now) && _session.Owns(connection))
         {
             _session.OnClosed(connection, reason, now);
         }
+        ReportTreeLinks(now);
         ScheduleWake();
     }
 
@@ -192,6 +254,7 @@ public sealed partial class PeerMachine : NodeMachine
         _wake.Fired();
         _overlay.OnTimer(now);
         _session.OnTimer(now);
+        _private.OnTimer(now);
         foreach (var topic in _groupTopics)
         {
             topic.OnTimer(now);
@@ -207,6 +270,7 @@ public sealed partial class PeerMachine : NodeMachine
             _overlay.RunRoundIfDue(now);
             GroupsOnTimer(now);
         }
+        ReportTreeLinks(now);
         ScheduleWake();
     }
 
@@ -218,6 +282,7 @@ public sealed partial class PeerMachine : NodeMachine
         }
         _stopping = true;
         _nextGossip = null;
+        _private.Stop(now);
         var connected = _overlay.Leave(now) + LeaveAllGroups(now);
         Report(new Leaving(now, connected, _session.Registered.Count));
         _session.Leave();
@@ -232,6 +297,19 @@ public sealed partial class PeerMachine : NodeMachine
         return id;
     }
 
+    /// <summary>
+    /// Sends a private message with <paramref name="text"/> to <paramref name="recipient"/> over a direct link (see
+    /// <see cref="PrivateMessenger"/>); returns its id. Its delivery is reported: acknowledged, or undeliverable.
+    /// </summary>
+    /// <exception cref="ArgumentException">To this peer itself, or a text too long or not valid Unicode.</exception>
+    /// <exception cref="InvalidOperationException">The peer is leaving, or too many messages await their acknowledgement.</exception>
+    public MessageId SendPrivate(NodeEndpoint recipient, string text, DateTimeOffset now)
+    {
+        var id = _private.Send(recipient, text, now);
+        ScheduleWake();
+        return id;
+    }
+
     /// <summary>The registration round is over: choose neighbours, start gossiping and checking liveness.</summary>
     private void OnJoined(DateTimeOffset now)
     {
@@ -241,9 +319,44 @@ public sealed partial class PeerMachine : NodeMachine
         _session.Compact(); // the whole lists were needed for the choice above only (and it draws after it)
     }
 
+    /// <summary>
+    /// With <c>reportTreeLinks</c>: reports every overlay link whose tree state differs from the one last reported (a new
+    /// link included); a link that is gone is forgotten, so it is reported afresh if it comes back.
+    /// </summary>
+    private void ReportTreeLinks(DateTimeOffset now)
+    {
+        if (_treeLinksReported is not { } reported)
+        {
+            return;
+        }
+        var neighbours = _overlay.Neighbours;
+        foreach (var neighbour in neighbours)
+        {
+            if (_overlay.IsLazyLink(neighbour) is not { } lazy)
+            {
+                reported.Remove(neighbour);
+            }
+            else if (!reported.TryGetValue(neighbour, out var wasEager) || wasEager == lazy)
+            {
+                reported[neighbour] = !lazy;
+                Report(new TreeLinkChanged(now, neighbour, Eager: !lazy));
+            }
+        }
+        List<NodeEndpoint>? gone = null;
+        foreach (var neighbour in reported.Keys)
+        {
+            if (!neighbours.Contains(neighbour))
+            {
+                (gone ??= []).Add(neighbour);
+            }
+        }
+        gone?.ForEach(n => reported.Remove(n));
+    }
+
     private void ScheduleWake()
     {
         var due = WakeScheduler.Earliest(WakeScheduler.Earliest(_nextGossip, _session.NextDeadline), _overlay.NextDeadline);
+        due = WakeScheduler.Earliest(due, _private.NextDeadline);
         if (_groupTopics.Count > 0)
         {
             due = WakeScheduler.Earliest(due, GroupsNextDeadline());

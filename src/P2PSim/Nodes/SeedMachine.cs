@@ -19,6 +19,10 @@ namespace P2PSim.Nodes;
 /// neighbours registered with. A relayed report is checked like a peer's (never removed on another
 /// seed's word) and never relayed further.
 /// </para>
+/// <para>
+/// Seeds also relay private messages for peers that cannot be dialled (<c>SeedMachine.PrivateRelay.cs</c>); that relay
+/// has nothing to do with the relay of confirmed deaths between seeds here.
+/// </para>
 /// </summary>
 /// <para>
 /// A peer that stops registering is removed after <paramref name="peerExpiry"/> (every live peer registers again once
@@ -74,7 +78,10 @@ public sealed partial class SeedMachine(NodeEndpoint self, Random random, int ma
     {
         if (!connection.Purpose.IsOverlay)
         {
-            CloseConnection(connection.Id, $"a seed takes no {connection.Purpose} link", afterFlush: false);
+            if (!OnDirectLinkConnected(connection))
+            {
+                CloseConnection(connection.Id, $"a seed takes no {connection.Purpose} link", afterFlush: false);
+            }
             return;
         }
         if (!connection.Inbound)
@@ -104,7 +111,15 @@ public sealed partial class SeedMachine(NodeEndpoint self, Random random, int ma
         }
     }
 
-    public override void OnClosed(ConnectionId connection, string reason, DateTimeOffset now) => _connections.Remove(connection);
+    public override void OnClosed(ConnectionId connection, string reason, DateTimeOffset now)
+    {
+        if (OnDirectLinkClosed(connection, reason, now))
+        {
+            ScheduleWake();
+            return;
+        }
+        _connections.Remove(connection);
+    }
 
     /// <summary>The node's one timer (relay retries are its only deadlines).</summary>
     private WakeScheduler Wake => _wake ??= new WakeScheduler(Out);
@@ -117,6 +132,7 @@ public sealed partial class SeedMachine(NodeEndpoint self, Random random, int ma
             Emit(new Dial(seed));
         }
         ExpireSilentPeers(now);
+        OnRelayTimer(now);
         ScheduleWake();
     }
 
@@ -126,6 +142,12 @@ public sealed partial class SeedMachine(NodeEndpoint self, Random random, int ma
 
     public override void OnMessage(ConnectionId connection, Message message, DateTimeOffset now)
     {
+        if (_directLinks.Count != 0 && _directLinks.TryGetValue(connection, out var direct))
+        {
+            OnDirectMessage(direct, message, now);
+            ScheduleWake();
+            return;
+        }
         if (!_connections.TryGetValue(connection, out var info))
         {
             return;
@@ -264,7 +286,10 @@ public sealed partial class SeedMachine(NodeEndpoint self, Random random, int ma
         var check = new Check(report, remoteAddress, now, relayedBy);
         check.Add(relayedBy);
         _checks[report.Dead] = check;
-        Emit(new Dial(report.Dead));
+        if (!CheckOverReservation(report.Dead, now)) // a peer that cannot be dialled is asked over its reservation
+        {
+            Emit(new Dial(report.Dead));
+        }
         Report(new DeadNodeChecking(now, report, remoteAddress, AlreadyChecking: false, relayedBy));
     }
 
@@ -378,8 +403,8 @@ public sealed partial class SeedMachine(NodeEndpoint self, Random random, int ma
         ScheduleWake();
     }
 
-    private void ScheduleWake() => Wake.Request(WakeScheduler.Earliest(_relays.NextDeadline,
-        _registrations.TryPeek(out var oldest) ? oldest.At + peerExpiry : null));
+    private void ScheduleWake() => Wake.Request(WakeScheduler.Earliest(WakeScheduler.Earliest(_relays.NextDeadline,
+        _registrations.TryPeek(out var oldest) ? oldest.At + peerExpiry : null), NextRelayDeadline));
 
     private bool Remove(NodeEndpoint peer)
     {

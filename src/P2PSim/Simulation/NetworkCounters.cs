@@ -32,6 +32,9 @@ public sealed class NetworkCounters
 
     internal TreeControlCounter TreeControlCounter { get; } = new();
 
+    /// <summary>Acknowledgements of private messages sent (<see cref="DirectAck"/>: by recipients, and passed back by relaying seeds).</summary>
+    public long DirectAcks { get; internal set; }
+
     /// <summary>Messages handed to the receiving node.</summary>
     public long MessagesDelivered { get; internal set; }
 

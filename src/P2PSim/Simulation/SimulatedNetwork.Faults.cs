@@ -90,6 +90,7 @@ public sealed partial class SimulatedNetwork
         }
         var index = AddNode(machine);
         _byEndpoint[machine.Self] = index;
+        _notDialable[index] = _notDialable[crashedNode];
         return index;
     }
 

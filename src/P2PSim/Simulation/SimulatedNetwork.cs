@@ -48,6 +48,7 @@ public sealed partial class SimulatedNetwork
     private bool[] _crashed = new bool[64];
     private bool[] _stopping = new bool[64];
     private byte[] _side = new byte[64];
+    private bool[] _notDialable = new bool[64];
     private bool _partitioned;
     private readonly Dictionary<NodeEndpoint, int> _byEndpoint = new();
     private readonly long _latency;
@@ -130,6 +131,7 @@ public sealed partial class SimulatedNetwork
             Array.Resize(ref _crashed, index * 2);
             Array.Resize(ref _stopping, index * 2);
             Array.Resize(ref _side, index * 2);
+            Array.Resize(ref _notDialable, index * 2);
         }
         // Dense copies of what every delivery checks, so the hot path touches fewer objects.
         _machines[index] = machine;
@@ -147,6 +149,16 @@ public sealed partial class SimulatedNetwork
     public bool IsRunning(int node) => _nodes[node].Running;
 
     public bool IsCrashed(int node) => _nodes[node].Crashed;
+
+    /// <summary>
+    /// Marks a node as one that cannot be dialled from outside (as behind a NAT; <c>Private:NotDialablePeers</c>): from
+    /// now on every dial to it fails, refused as by a port that does not listen, while its own dials work. A restart on
+    /// its endpoint keeps the mark.
+    /// </summary>
+    public void SetDialable(int node, bool dialable) => _notDialable[node] = !dialable;
+
+    /// <summary>Whether dials to the node can reach it (see <see cref="SetDialable"/>).</summary>
+    public bool IsDialable(int node) => !_notDialable[node];
 
     /// <summary>Dials the node issued whose outcome it has not been told yet.</summary>
     public int PendingDials(int node) => _nodes[node].PendingDials;
@@ -330,11 +342,11 @@ public sealed partial class SimulatedNetwork
         dialer.PendingDials--;
         var targetIndex = (int)e.Arg;
         var purpose = e.Payload is PurposedDial purposed ? purposed.Purpose : LinkPurpose.Overlay;
-        if (targetIndex < 0 || !_nodes[targetIndex].Running || Blocked(dialer.Index, targetIndex))
+        if (targetIndex < 0 || !_nodes[targetIndex].Running || Blocked(dialer.Index, targetIndex) || _notDialable[targetIndex])
         {
             Counters.DialsFailed++;
             var target = targetIndex >= 0 ? _nodes[targetIndex].Endpoint : e.Payload is PurposedDial unknown ? unknown.Target : (NodeEndpoint)e.Payload!;
-            var reason = targetIndex < 0 ? NoSuchHost : _nodes[targetIndex].Running ? Unreachable : Refused;
+            var reason = targetIndex < 0 ? NoSuchHost : !_nodes[targetIndex].Running || _notDialable[targetIndex] ? Refused : Unreachable;
             if (purpose.IsOverlay)
             {
                 NodeRuntime.OnDialFailed(dialer.Machine, new NodeHost(this, dialer.Index), target, reason, Now);
@@ -410,6 +422,10 @@ public sealed partial class SimulatedNetwork
         {
             Counters.PayloadTransmissions++;
             Counters.PayloadBytes += size;
+        }
+        else if (message.Type == MessageType.DirectAck)
+        {
+            Counters.DirectAcks++;
         }
         else
         {

@@ -9,6 +9,12 @@ namespace P2PSim.Transport;
 /// </summary>
 public sealed partial class TcpTransport
 {
+    /// <summary>
+    /// Where a dial to an endpoint connects (null: to the endpoint itself). The connection keeps the endpoint the node
+    /// dialed as the remote's identity, so the node never sees the address change (see Hosting/SeedBook.cs).
+    /// </summary>
+    private readonly Func<NodeEndpoint, NodeEndpoint>? _dialAddress;
+
     public void Dial(NodeEndpoint target) => Dial(target, LinkPurpose.Overlay);
 
     public void Dial(NodeEndpoint target, LinkPurpose purpose)
@@ -42,13 +48,15 @@ public sealed partial class TcpTransport
         Socket? socket = null;
         try
         {
-            socket = new Socket(target.Address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+            // The node knows the remote as target; where to connect may have moved since (a seed whose name resolves anew).
+            var address = _dialAddress?.Invoke(target) ?? target;
+            socket = new Socket(address.Address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
             SizeBuffers(socket);
             BindForDialing(socket);
             using (var timeout = new CancellationTokenSource(_options.HandshakeTimeout, _time))
             using (var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, _stoppingToken))
             {
-                await socket.ConnectAsync(target.ToIPEndPoint(), linked.Token).ConfigureAwait(false);
+                await socket.ConnectAsync(address.ToIPEndPoint(), linked.Token).ConfigureAwait(false);
             }
             var hello = purpose.IsOverlay ? _hello! : _hello! with { Purpose = purpose };
             var connection = new TcpConnection(id, socket, target, hello, this, _options, _time, _logger, _stoppingToken);

@@ -28,6 +28,7 @@ public sealed partial class TcpTransport : ITransport
     private ITransportHandler? _handler;
     private Hello? _hello;
     private readonly System.Net.IPAddress? _dialFrom;
+    private readonly bool _acceptsConnections;
     private Task _acceptLoop = Task.CompletedTask;
     private long _nextId;
     private int _stopped;
@@ -45,9 +46,13 @@ public sealed partial class TcpTransport : ITransport
     /// bound address. <paramref name="dialFromBindAddress"/>: outgoing connections leave from the bind address, so a
     /// seed sees them come from the address the node claims (on Linux 127.0.0.2 dialing 127.0.0.3 would otherwise leave
     /// from 127.0.0.1, and the seed refuses a registration claiming another address).
+    /// <paramref name="acceptsConnections"/> false: a node that cannot be dialled from outside, as behind a NAT
+    /// (<c>Private:NotDialablePeers</c>): its port is bound (its identity, read back as usual) but never listens, so every
+    /// dial to it is refused by the operating system before any byte is exchanged; its own dials work as usual.
     /// </remarks>
     public TcpTransport(NodeEndpoint bindTo, NodeRole role, TransportOptions options, TimeProvider time, Func<NodeEndpoint, ILogger> loggerFor,
-        QueueBudget? budget = null, System.Net.IPAddress? announce = null, bool dialFromBindAddress = false)
+        QueueBudget? budget = null, System.Net.IPAddress? announce = null, bool dialFromBindAddress = false, Func<NodeEndpoint, NodeEndpoint>? dialAddress = null,
+        bool acceptsConnections = true)
     {
         ArgumentNullException.ThrowIfNull(options);
         Budget = budget ?? new QueueBudget(QueueBudget.BytesFor(options.ProcessQueueBytes, nodes: 1));
@@ -60,7 +65,10 @@ public sealed partial class TcpTransport : ITransport
         {
             SizeBuffers(_listener); // accepted sockets inherit them
             _listener.Bind(bindTo.ToIPEndPoint());
-            _listener.Listen(1024);
+            if (acceptsConnections)
+            {
+                _listener.Listen(1024);
+            }
         }
         catch
         {
@@ -70,6 +78,8 @@ public sealed partial class TcpTransport : ITransport
         var bound = NodeEndpoint.From((System.Net.IPEndPoint)_listener.LocalEndPoint!);
         LocalEndpoint = announce is null ? bound : bound with { Address = announce };
         _dialFrom = dialFromBindAddress ? bindTo.Address : null;
+        _dialAddress = dialAddress;
+        _acceptsConnections = acceptsConnections;
         _logger = loggerFor(LocalEndpoint);
         HeartbeatInterval = HeartbeatFor(options);
         _heartbeat = time.CreateTimer(static t => ((TcpTransport)t!).CheckDeadlines(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
@@ -96,8 +106,15 @@ public sealed partial class TcpTransport : ITransport
     {
         _handler = handler;
         _hello = new Hello(ProtocolLimits.Version, _role, LocalEndpoint);
-        _logger.LogInformationListening(LocalEndpoint);
-        _acceptLoop = AcceptLoopAsync();
+        if (!_acceptsConnections)
+        {
+            _logger.LogInformationNotDialable(LocalEndpoint);
+        }
+        else
+        {
+            _logger.LogInformationListening(LocalEndpoint);
+            _acceptLoop = AcceptLoopAsync();
+        }
         _heartbeat.Change(HeartbeatInterval, HeartbeatInterval);
     }
 

@@ -8,6 +8,9 @@ internal static partial class TransportLog
     [LoggerMessage(Level = LogLevel.Information, Message = "Listening on {Endpoint}")]
     public static partial void LogInformationListening(this ILogger logger, P2PSim.Protocol.NodeEndpoint endpoint);
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "Bound {Endpoint} but not listening: this node cannot be dialled from outside (Private:NotDialablePeers), so a dial to it is refused; its own connections out work")]
+    public static partial void LogInformationNotDialable(this ILogger logger, P2PSim.Protocol.NodeEndpoint endpoint);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "Rejected input from {Remote}: {Reason}; connection closed")]
     public static partial void LogWarningRejectedInput(this ILogger logger, string remote, string reason);
 

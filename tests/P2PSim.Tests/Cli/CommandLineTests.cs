@@ -69,7 +69,8 @@ public sealed class CommandLineTests
         Assert.Multiple(() =>
         {
             Assert.That(exit, Is.Zero, errors);
-            Assert.That(output, Does.Contain("Usage:").And.Contain($" {verb} [options]"));
+            Assert.That(output, Does.Contain("Usage:").And.Contain($" {verb} [options] [--Section:Key=value ...]"));
+            Assert.That(output, Does.Not.Contain("additional arguments").And.Not.Contain("Additional Arguments"), "settings are no 'arguments passed to the application'");
             Assert.That(output, Does.Contain("Settings:").And.Contain(section).And.Contain(setting));
             Assert.That(output, Does.Not.Contain("P2PSim experiment:").And.Not.Contain("Settings: /"), "nothing ran");
         });

@@ -90,6 +90,26 @@ public sealed class ReportWriterTests
     }
 
     [Test]
+    public void A_column_of_times_and_cpu_time_beside_wall_clock_read_in_one_unit()
+    {
+        var samples = new[] { 500.0, 1729, 11_780 }.Select(at => new ConnectivitySample(at, 10, 1, 10, 1)).ToArray();
+        var report = Sample() with
+        {
+            Connectivity = new ConnectivityReport(1000, 1, 500, 1, samples),
+            Resources = Sample().Resources! with { WallSeconds = 11.83, CpuSeconds = 0.8 },
+        };
+        var writer = new StringWriter();
+
+        ReportWriter.WriteText(writer, report);
+
+        var text = writer.ToString();
+        Assert.That(text, Does.Contain("0.50 s").And.Contain("1.73 s").And.Contain("11.78 s"), "the connectivity table's times, all in seconds");
+        Assert.That(text, Does.Not.Contain("1729 ms"));
+        var cpu = text.Split('\n').Single(l => l.TrimStart().StartsWith("cpu time", StringComparison.Ordinal));
+        Assert.That(cpu, Does.EndWith("0.80 s").Or.EndWith("0.80 s\r"), "as the wall clock above it");
+    }
+
+    [Test]
     public void The_times_of_one_cell_share_one_unit_and_labels_explain_themselves()
     {
         var report = Sample() with { Delivery = new DeliveryReport(2, 18, 18, 1.0, 2, 1246.374, 3000, 11_400, 4, 4, 3) };

@@ -8,14 +8,12 @@ namespace P2PSim.Tests.Experiments;
 [NonParallelizable]
 public sealed class TcpFaultWorkloadTests
 {
-    private static PeerOptions Quick() => new()
+    private static PeerOptions Quick()
     {
-        LivenessInterval = TimeSpan.FromMilliseconds(500),
-        RegistrationTimeout = TimeSpan.FromMilliseconds(500),
-        RetryInterval = TimeSpan.FromMilliseconds(200),
-        ReregisterInterval = TimeSpan.FromSeconds(1),
-        HistoryWindow = TimeSpan.FromSeconds(30),
-    };
+        var options = TcpTestOptions.FastLiveness();
+        options.HistoryWindow = TimeSpan.FromSeconds(30);
+        return options;
+    }
 
     private static ExperimentOptions Options(WorkloadKind workload, int peers) => new()
     {

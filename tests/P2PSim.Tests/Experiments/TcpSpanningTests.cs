@@ -11,14 +11,6 @@ namespace P2PSim.Tests.Experiments;
 [NonParallelizable]
 public sealed class TcpSpanningTests
 {
-    private static PeerOptions FastLiveness() => new()
-    {
-        LivenessInterval = TimeSpan.FromMilliseconds(500),
-        RegistrationTimeout = TimeSpan.FromMilliseconds(500),
-        RetryInterval = TimeSpan.FromMilliseconds(200),
-        ReregisterInterval = TimeSpan.FromSeconds(1),
-    };
-
     [Test]
     [CancelAfter(60_000)]
     public async Task Every_peer_gets_every_message_about_once_over_a_computed_tree(CancellationToken ct)
@@ -56,7 +48,7 @@ public sealed class TcpSpanningTests
             CrashShare = 0.2,
             Messages = 20,
             Spacing = TimeSpan.FromMilliseconds(50),
-            Peer = FastLiveness(),
+            Peer = TcpTestOptions.FastLiveness(),
             Gossip = new GossipOptions { Routing = Routing.Spanning },
             DrainTimeout = TimeSpan.FromSeconds(15),
         }).RunAsync(cancellationToken: ct);

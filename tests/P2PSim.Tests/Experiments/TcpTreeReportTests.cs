@@ -52,13 +52,7 @@ public sealed class TcpTreeReportTests
             CrashShare = 0.2,
             Messages = 20,
             Spacing = TimeSpan.FromMilliseconds(50),
-            Peer = new PeerOptions
-            {
-                LivenessInterval = TimeSpan.FromMilliseconds(500),
-                RegistrationTimeout = TimeSpan.FromMilliseconds(500),
-                RetryInterval = TimeSpan.FromMilliseconds(200),
-                ReregisterInterval = TimeSpan.FromSeconds(1),
-            },
+            Peer = TcpTestOptions.FastLiveness(),
             Gossip = new GossipOptions { Routing = Routing.Tree },
             DrainTimeout = TimeSpan.FromSeconds(5),
         };

@@ -121,7 +121,7 @@ public sealed class PeerGroupTests
         probe.Receive(PeerAt(2), BlueMessage(PeerAt(2)));
         var actions = probe.Take();
 
-        Assert.That(actions.ReportsOf<ProtocolViolation>().Single().Reason, Is.EqualTo("a message for group \"blue\" (kind 2) on an overlay link"));
+        Assert.That(actions.ReportsOf<ProtocolViolation>().Single().Reason, Is.EqualTo("a Group envelope (kind 2) on an overlay link, which carries broadcasts only"));
         Assert.That(actions.Closes().Single().Connection, Is.EqualTo(probe.Connections[PeerAt(2)]));
         Assert.That(probe.Machine.ConnectedNeighbours, Is.EqualTo(Peers(3)));
         Assert.That(probe.Machine.Messages.Count, Is.Zero);

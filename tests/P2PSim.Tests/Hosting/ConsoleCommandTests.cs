@@ -42,10 +42,6 @@ public sealed class ConsoleCommandTests
     }
 
     [Test]
-    public void Private_messages_keep_their_place_until_they_exist() =>
-        Assert.That(Parse("private 6001 6002 hi"), Is.InstanceOf<ConsoleCommand.NotYet>());
-
-    [Test]
     public void Group_commands_take_a_port_a_group_and_for_a_message_the_rest_of_the_line_as_typed()
     {
         Assert.Multiple(() =>
@@ -56,6 +52,22 @@ public sealed class ConsoleCommandTests
             Assert.That(Parse("publish 6001 news hello there"), Is.EqualTo(new ConsoleCommand.GroupMessage(6001, "news", "hello there")));
             Assert.That(Parse("groups 6003"), Is.EqualTo(new ConsoleCommand.Groups(6003)));
         });
+    }
+
+    [TestCase("private 6001 6003 hi", "hi")]
+    [TestCase("  PRIVATE   6001  6003   hello   there  ", "hello   there")]
+    public void A_private_message_takes_the_rest_of_the_line_as_its_text(string line, string text) =>
+        Assert.That(Parse(line), Is.EqualTo(new ConsoleCommand.Private(6001, 6003, text)));
+
+    [TestCase("private", "private needs the sender's port, the recipient's port and a text: private <port> <to-port> <text>, e.g. private 6001 6003 hello there")]
+    [TestCase("private 6001 6003", "private needs the sender's port, the recipient's port and a text: private <port> <to-port> <text>, e.g. private 6001 6003 hello there")]
+    [TestCase("private 6001 me hi", "private needs ports from 1 to 65535 (was \"me\"): private <port> <to-port> <text>, e.g. private 6001 6003 hello there")]
+    [TestCase("private 0 6003 hi", "private needs ports from 1 to 65535 (was \"0\"): private <port> <to-port> <text>, e.g. private 6001 6003 hello there")]
+    [TestCase("private 6001 6001 hi", "private 6001 6001: a peer does not send private messages to itself")]
+    public void A_bad_private_command_gives_one_line_saying_what_is_wrong(string line, string error)
+    {
+        Assert.That(Parse(line), Is.Null);
+        Assert.That(Error(line), Is.EqualTo(error));
     }
 
     [TestCase("join", "join needs a port and a group: join <port> <group>, e.g. join 6003 blue")]

@@ -145,36 +145,9 @@ public sealed class BadInputTests
         Assert.That(TestNetwork.Unreachable(map), Is.Empty);
     }
 
-    private static async Task<TcpClient> ConnectAsync(NodeService node, CancellationToken ct)
-    {
-        var client = new TcpClient(AddressFamily.InterNetwork);
-        await client.ConnectAsync(node.Endpoint.ToIPEndPoint(), ct);
-        return client;
-    }
+    private static Task<TcpClient> ConnectAsync(NodeService node, CancellationToken ct) => RawClient.ConnectAsync(node, ct);
 
-    /// <summary>The node closes the connection: a read ends (EOF or reset) well within the deadline.</summary>
-    private static async Task ExpectClosedByNodeAsync(TcpClient client, CancellationToken ct)
-    {
-        var stream = client.GetStream();
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        deadline.CancelAfter(TimeSpan.FromSeconds(5));
-        var buffer = new byte[1024];
-        try
-        {
-            while (await stream.ReadAsync(buffer, deadline.Token) > 0)
-            {
-                // A Hello answer may come first; keep reading until the node closes.
-            }
-        }
-        catch (IOException)
-        {
-            // Reset by the node: closed too.
-        }
-        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
-        {
-            Assert.Fail("the node did not close the connection within 5 s");
-        }
-    }
+    private static Task ExpectClosedByNodeAsync(TcpClient client, CancellationToken ct) => RawClient.ExpectClosedByNodeAsync(client, ct);
 
     private Task ExpectLogLineAsync(NodeService node, string prefix, string reason, CancellationToken ct) =>
         Eventually.HoldsAsync(() =>

@@ -38,6 +38,12 @@ public sealed partial class ConsoleCommandProcessTests
         await SeenAsync(child, $"[Command] Peer {a} has ", ct);
         await child.WriteLineAsync($"list {a}", ct);
         await SeenAsync(child, $"[Command] Peer {a}: Message List holds ", ct);
+        await child.WriteLineAsync($"private {a} {peers[2]} hello  there", ct);
+        await SeenAsync(child, $"[Command] Peer {a} sent private message [", ct);
+        await SeenAsync(child, $"[Peer {peers[2]}] Private from 127.0.0.1:{a}: hello  there [", ct);
+        await SeenAsync(child, $"[Peer {a}] Private to 127.0.0.1:{peers[2]}: delivered and acknowledged", ct);
+        await child.WriteLineAsync($"private {a} {a} me", ct);
+        await SeenAsync(child, $"[Command] WARN: private {a} {a}: a peer does not send private messages to itself", ct);
         await child.WriteLineAsync($"crash {b}", ct);
         await SeenAsync(child, $"[Command] Peer {b} crashed (no goodbye)", ct);
         await child.WriteLineAsync($"send {b}", ct);
@@ -71,6 +77,7 @@ public sealed partial class ConsoleCommandProcessTests
             Assert.That(child.Stdout, Does.Contain("P2PSim summary"));
             Assert.That(child.Stdout, Does.Contain("(restarted once)"));
             Assert.That(child.Stdout, Does.Contain($"Crash: 127.0.0.1:{b} crashed"));
+            Assert.That(child.Stdout, Does.Contain("Private messages: "), "the summary counts the private messages");
             Assert.That(child.Stdout + child.Stderr, Does.Not.Contain("   at "), "no stack trace");
             Assert.That(child.Stderr.Trim().Split('\n').Where(l => l.Length > 0 && !l.StartsWith("warning: no appsettings.json", StringComparison.Ordinal)), Is.Empty,
                 "nothing on standard error but the missing settings file's warning (the test runs in an empty folder)");

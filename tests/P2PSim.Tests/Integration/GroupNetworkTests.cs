@@ -111,7 +111,7 @@ public sealed class GroupNetworkTests
     [CancelAfter(30_000)]
     public async Task A_group_message_on_an_overlay_link_closes_that_connection_only(CancellationToken ct) =>
         await ExpectViolationAsync(Members("green").Skip(1).First(), LinkPurpose.Overlay, GroupMessage("green"),
-            "Rejected input from 127.0.0.1:65001: a message for group \"green\" (kind 2) on an overlay link", ct);
+            "Rejected input from 127.0.0.1:65001: a Group envelope (kind 2) on an overlay link, which carries broadcasts only", ct);
 
     private static GossipMessage GroupMessage(string group) =>
         new GossipMessage(GossipKind.Group, Stranger, 1, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), 1, "smuggled") with { Group = group };

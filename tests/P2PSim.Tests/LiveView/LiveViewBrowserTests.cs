@@ -15,15 +15,21 @@ public sealed class LiveViewBrowserTests
 
     private const string Chromium = "/usr/bin/chromium";
 
-    [Test]
+    /// <summary>
+    /// With <c>flood</c> the page draws no tree; with <c>spanning</c> it draws the broadcast tree's links (and the lazy
+    /// ones apart), and its screenshot is the README's picture.
+    /// </summary>
+    [TestCase("flood")]
+    [TestCase("spanning")]
     [CancelAfter(90_000)]
-    public async Task The_page_shows_the_nodes_a_message_spreading_and_the_crash(CancellationToken ct)
+    public async Task The_page_shows_the_nodes_a_message_spreading_and_the_crash(string routing, CancellationToken ct)
     {
         if (!File.Exists(Chromium))
         {
             Assert.Ignore($"No browser: {Chromium} is not installed (apt-get install -y chromium), so the page was not tried in one.");
         }
-        await using var network = await LiveViewNetworkTests.StartWithLiveViewAsync(2, 5, ct);
+        var tree = routing != "flood";
+        await using var network = await LiveViewNetworkTests.StartWithLiveViewAsync(2, 5, ct, new Dictionary<string, string?> { ["Gossip:Routing"] = routing });
         await network.WaitForOverlayAsync(ct);
         var page = LiveViewNetworkTests.PageOf(network);
 
@@ -47,6 +53,22 @@ public sealed class LiveViewBrowserTests
         await WaitForAsync(tab, "document.getElementById('status').textContent === 'live'", "the page to say it is live", ct);
         Assert.That(await tab.Locator("#nodes tbody").InnerTextAsync(), Does.Contain(network.Peers[0].Endpoint.ToString()));
 
+        // The broadcast tree: with spanning routing its links (one spanning tree of the 5 peers) drawn apart from the
+        // lazy ones, and the legend says which is which; with flood neither.
+        if (tree)
+        {
+            await WaitForAsync(tab, $"p2psim.cy.edges('.eager').length === {network.Peers.Count - 1} && p2psim.cy.edges('.eager').connectedNodes().length === {network.Peers.Count}"
+                + " && p2psim.cy.edges('.eager')[0].style('width') !== p2psim.cy.edges('.listed')[0].style('width')",
+                "the broadcast tree's links drawn as such", ct);
+            Assert.That(await tab.Locator(".tree-key").First.IsVisibleAsync(), Is.True, "the legend explains tree links");
+            Assert.That(await tab.Locator("#routing").InnerTextAsync(), Does.StartWith($"routing: spanning ({network.Peers.Count - 1} tree links, "));
+        }
+        else
+        {
+            Assert.That(await tab.EvaluateAsync<int>("p2psim.cy.edges('.eager, .lazy').length"), Is.Zero, "flooding has no tree links");
+            Assert.That(await tab.Locator(".tree-key").First.IsVisibleAsync(), Is.False, "the legend shows no tree keys");
+        }
+
         // A message spreading: receivers coloured hop by hop, its path drawn, and it listed with its receipts.
         await WaitForAsync(tab, "p2psim.cy.nodes('.reached').length > 0 && p2psim.cy.edges('.path').length > 0",
             "a message's receivers and path to be drawn", ct);
@@ -69,10 +91,19 @@ public sealed class LiveViewBrowserTests
             "a seed's removal in the crash story", ct);
         await WaitForAsync(tab, $"p2psim.cy.edges('.listed').filter(e => e.target().id() === '{victimId}').length === 0",
             $"no seed listing {victimId} any more", ct);
-        var screenshot = Path.Combine(TestContext.CurrentContext.WorkDirectory, "liveview.png");
+        if (tree)
+        {
+            await WaitForAsync(tab, $"p2psim.cy.edges('.eager').filter(e => e.connectedNodes().some(n => n.id() === '{victimId}')).length === 0",
+                $"no tree link to crashed {victimId} any more", ct);
+        }
+        // Once the peers have sent their messages the replay ends: the last spread is taken off the graph (the tree shows
+        // again) and the line above the list says which it was.
+        await WaitForAsync(tab, "document.getElementById('now-playing').textContent.startsWith('Last message from ') && p2psim.cy.edges('.path').length === 0",
+            "the replay to end with the last message named", ct);
+        var screenshot = Path.Combine(TestContext.CurrentContext.WorkDirectory, $"liveview-{routing}.png");
         await tab.ScreenshotAsync(new PageScreenshotOptions { Path = screenshot });
-        TestContext.AddTestAttachment(screenshot, "the live view after the crash");
-        if (Environment.GetEnvironmentVariable("P2PSIM_SCREENSHOT") is { Length: > 0 } keep)
+        TestContext.AddTestAttachment(screenshot, $"the live view after the crash ({routing} routing)");
+        if (tree && Environment.GetEnvironmentVariable("P2PSIM_SCREENSHOT") is { Length: > 0 } keep)
         {
             // The README's picture: P2PSIM_SCREENSHOT=$PWD/docs/liveview.png dotnet test --filter LiveViewBrowserTests
             File.Copy(screenshot, keep, overwrite: true);

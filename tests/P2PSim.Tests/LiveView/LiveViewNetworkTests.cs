@@ -86,6 +86,103 @@ public sealed class LiveViewNetworkTests
         });
     }
 
+    /// <summary>
+    /// With <c>spanning</c> the eager links are one spanning tree of each part of the overlay; with <c>tree</c> (Plumtree)
+    /// they are whatever the pruning and grafting left, so only the agreement with the peers is checked.
+    /// </summary>
+    [TestCase("spanning")]
+    [TestCase("tree")]
+    [CancelAfter(60_000)]
+    public async Task With_tree_routing_the_links_say_which_carry_the_broadcast_tree_and_follow_it_when_a_peer_crashes(string routing, CancellationToken ct)
+    {
+        await using var network = await StartWithLiveViewAsync(2, 7, ct, new Dictionary<string, string?> { ["Gossip:Routing"] = routing });
+        await network.WaitForOverlayAsync(ct);
+        var page = PageOf(network);
+        using var http = new HttpClient();
+
+        // Settled, every link drawn as the peers themselves hold it (with spanning: one spanning tree, the rest lazy).
+        await Eventually.HoldsAsync(() => TreeProblemAsync(http, page, network, routing, crashed: null, ct), TimeSpan.FromSeconds(15), ct);
+
+        // A crash: its links stop being tree links and the survivors' tree is drawn again around the gap.
+        var victim = network.Peers[3];
+        await victim.CrashAsync(ct);
+        await Eventually.HoldsAsync(() => TreeProblemAsync(http, page, network, routing, victim.Endpoint.ToString(), ct), TimeSpan.FromSeconds(15), ct);
+    }
+
+    /// <summary>
+    /// What is wrong with the tree the snapshot shows, or null: the routing named; every link that is up marked eager or
+    /// lazy, as the peers at its ends hold it (eager when either end pushes over it); no link of <paramref name="crashed"/>
+    /// eager; and with spanning, in every part of the overlay the live peers form, the eager links a spanning tree of it.
+    /// </summary>
+    private static async Task<string?> TreeProblemAsync(HttpClient http, Uri page, TestNetwork network, string routing, string? crashed, CancellationToken ct)
+    {
+        using var json = JsonDocument.Parse(await http.GetStringAsync(new Uri(page, "api/snapshot"), ct));
+        var root = json.RootElement;
+        if (root.GetProperty("routing").GetString() != routing)
+        {
+            return $"the snapshot says routing {root.GetProperty("routing").GetString()}";
+        }
+        var links = root.GetProperty("links").EnumerateArray()
+            .Select(l => (A: l.GetProperty("a").GetString()!, B: l.GetProperty("b").GetString()!, State: l.GetProperty("state").GetString(),
+                Tree: l.TryGetProperty("tree", out var t) ? t.GetString() : null))
+            .ToArray();
+        var alive = network.Peers.Where(p => !p.IsDown).Select(p => p.Endpoint.ToString()).ToHashSet();
+        var up = links.Where(l => l.State == "up" && alive.Contains(l.A) && alive.Contains(l.B)).ToArray();
+        if (links.FirstOrDefault(l => l.Tree == "eager" && (l.A == crashed || l.B == crashed)) is { A: not null } toCrashed)
+        {
+            return $"the link {toCrashed.A}-{toCrashed.B} of crashed {crashed} is still drawn as a tree link";
+        }
+        foreach (var link in up)
+        {
+            var pushes = false;
+            foreach (var (end, other) in new[] { (link.A, link.B), (link.B, link.A) })
+            {
+                var peer = network.Peers.Single(p => p.Endpoint.ToString() == end);
+                var neighbour = network.Peers.Single(p => p.Endpoint.ToString() == other).Endpoint;
+                pushes |= await peer.InspectAsync(m => ((P2PSim.Nodes.PeerMachine)m).IsLazyLink(neighbour), ct) == false;
+            }
+            var expected = pushes ? "eager" : "lazy";
+            if (link.Tree != expected)
+            {
+                return $"the link {link.A}-{link.B} is drawn {link.Tree ?? "(no tree state)"}, its peers hold it {expected}";
+            }
+        }
+        if (up.Length == 0)
+        {
+            return "no link is up in the view yet";
+        }
+        if (routing != "spanning")
+        {
+            return null;
+        }
+        // Each part of the overlay (the up links among live peers) of n peers: n - 1 eager links joining them all.
+        var component = alive.ToDictionary(p => p, p => p);
+        string Find(string p) => component[p] == p ? p : component[p] = Find(component[p]);
+        foreach (var link in up)
+        {
+            component[Find(link.A)] = Find(link.B);
+        }
+        var eager = up.Where(l => l.Tree == "eager").ToArray();
+        var tree = alive.ToDictionary(p => p, p => p);
+        string FindInTree(string p) => tree[p] == p ? p : tree[p] = FindInTree(tree[p]);
+        foreach (var link in eager)
+        {
+            if (FindInTree(link.A) == FindInTree(link.B))
+            {
+                return $"the eager links close a cycle at {link.A}-{link.B}: no tree";
+            }
+            tree[FindInTree(link.A)] = FindInTree(link.B);
+        }
+        var parts = alive.Select(Find).Distinct().Count();
+        if (crashed is null && parts != 1)
+        {
+            return $"the view shows the overlay in {parts} parts ({up.Length} links up)"; // it is connected
+        }
+        return eager.Length == alive.Count - parts
+            ? null
+            : $"{eager.Length} eager links of {up.Length} for {alive.Count} live peers in {parts} part(s) of the overlay: not a spanning tree of each";
+    }
+
     [Test]
     [CancelAfter(30_000)]
     public async Task The_page_and_its_scripts_are_served_by_the_executable_itself(CancellationToken ct)

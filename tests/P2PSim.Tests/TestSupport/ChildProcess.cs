@@ -40,7 +40,10 @@ public sealed class ChildProcess : IDisposable
     public int ExitCode => _process.ExitCode;
 
     /// <summary>Starts <c>dotnet P2PSim.dll args</c> in <paramref name="workingDirectory"/>.</summary>
-    public static ChildProcess Start(string workingDirectory, params string[] args)
+    public static ChildProcess Start(string workingDirectory, params string[] args) => Start(workingDirectory, new Dictionary<string, string>(), args);
+
+    /// <summary>As <see cref="Start(string, string[])"/>, with <paramref name="environment"/> added to the child's environment variables.</summary>
+    public static ChildProcess Start(string workingDirectory, IReadOnlyDictionary<string, string> environment, params string[] args)
     {
         var dll = typeof(P2PSim.Hosting.P2PSimApp).Assembly.Location;
         var info = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
@@ -60,6 +63,10 @@ public sealed class ChildProcess : IDisposable
         // The demo's live view on a free port, so a test never clashes with a demo (or another test) on port 5080;
         // a test's own --LiveView:... arguments still win over this.
         info.Environment["LiveView__Port"] = "0";
+        foreach (var (name, value) in environment)
+        {
+            info.Environment[name] = value;
+        }
         var process = new Process { StartInfo = info, EnableRaisingEvents = true };
         var child = new ChildProcess(process);
         process.OutputDataReceived += (_, e) => Append(child._stdout, e.Data);

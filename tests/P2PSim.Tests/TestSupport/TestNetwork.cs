@@ -62,6 +62,7 @@ public sealed class TestNetwork : IAsyncDisposable
             ["Transport:IdleTimeout"] = "00:00:10",
             ["Transport:ShutdownGrace"] = "00:00:01",
             ["Demo:CrashAfter"] = "00:00:00",
+            ["Demo:PrivateMessages"] = "0",
             ["Logs:Directory"] = logDirectory,
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())

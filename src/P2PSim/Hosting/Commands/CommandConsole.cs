@@ -5,6 +5,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using P2PSim.Configuration;
+using P2PSim.Gossip;
 using P2PSim.Logging;
 using P2PSim.Nodes;
 using P2PSim.Protocol;
@@ -116,8 +117,6 @@ public sealed partial class CommandConsole(
             case ConsoleCommand.Quit:
                 lifetime.StopApplication();
                 return "Stopping the network, as Ctrl+C does; the summary follows";
-            case ConsoleCommand.NotYet n:
-                return Fail($"{n.What} is not available yet: that message type is on the road ahead (README, Beyond the original); this command will send it");
             case ConsoleCommand.Send s:
             {
                 var peer = Running(Find(s.Port), "send");
@@ -159,6 +158,28 @@ public sealed partial class CommandConsole(
                 return groups.Length == 0
                     ? $"Peer {gs.Port} is in no group; join {gs.Port} <group> joins one"
                     : $"Peer {gs.Port} is in {Plural.Of(groups.Length, "group")}: {string.Join(", ", groups.Select(g => $"\"{g.Group}\" ({Plural.Of(g.Neighbours, "neighbour")})"))}";
+            }
+            case ConsoleCommand.Private p:
+            {
+                var from = Running(Find(p.Port), "private");
+                RequirePeer(from, "private", "seeds send no private messages");
+                var to = Find(p.ToPort);
+                if (to.Role != NodeRole.Peer)
+                {
+                    return Fail($"private {p.Port} {p.ToPort}: {p.ToPort} is a seed; private messages go to peers");
+                }
+                MessageId id;
+                try
+                {
+                    id = await from.SendPrivateAsync(to.Endpoint, p.Text, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is ArgumentException or InvalidOperationException)
+                {
+                    return Fail($"private {p.Port} {p.ToPort}: {ex.Message}");
+                }
+                var how = to.IsDown ? $"; {p.ToPort} is down, so watch the retries and then undeliverable"
+                    : !to.Dialable ? $"; {p.ToPort} cannot be dialled, so a seed relays it" : "";
+                return $"Peer {p.Port} sent private message [{id.Short}] to {p.ToPort}{how}; its delivery follows";
             }
             case ConsoleCommand.Crash c:
             {

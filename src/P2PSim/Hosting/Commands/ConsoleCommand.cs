@@ -29,6 +29,9 @@ public abstract record ConsoleCommand
     /// <summary>New peers join, one by one.</summary>
     public sealed record Add(int Count) : ConsoleCommand;
 
+    /// <summary>The peer on <paramref name="Port"/> sends a private message with <paramref name="Text"/> to the peer on <paramref name="ToPort"/>.</summary>
+    public sealed record Private(int Port, int ToPort, string Text) : ConsoleCommand;
+
     /// <summary>A peer's neighbours (a seed's peer list).</summary>
     public sealed record Neighbours(int Port) : ConsoleCommand;
 
@@ -53,12 +56,6 @@ public abstract record ConsoleCommand
     /// <summary>The peer's groups, with its neighbours in each.</summary>
     public sealed record Groups(int Port) : ConsoleCommand;
 
-    /// <summary>
-    /// A command of the road ahead that has no protocol yet (group messages, private messages): parsed, so the place is
-    /// kept, and answered with one line saying so. Replace it with a real command when the message type exists.
-    /// </summary>
-    public sealed record NotYet(string What) : ConsoleCommand;
-
     /// <summary>Most peers one <c>add</c> starts.</summary>
     public const int MaxAdd = 1000;
 
@@ -78,7 +75,7 @@ public abstract record ConsoleCommand
         ("leave <port> <group>", "the peer leaves the group: it stops receiving its messages"),
         ("group <port> <group> <text>", "the peer publishes the text to one of its groups (also: publish)"),
         ("groups <port>", "the peer's groups, with its neighbours in each"),
-        ("private <port> <to-port> <text>", "not available yet: private messages are on the road ahead"),
+        ("private <port> <to-port> <text>", "the peer sends a private message to another peer (through a seed if that one cannot be dialled)"),
         ("quit", "end the demo with its summary, as Ctrl+C does"),
     ];
 
@@ -134,7 +131,7 @@ public abstract record ConsoleCommand
                 }
                 return new Add(count);
             case "private":
-                return new NotYet("private (private messages)");
+                return PrivateMessage(line, out error);
             default:
                 error = $"Unknown command \"{words[0]}\"; type help for the list";
                 return null;
@@ -212,6 +209,35 @@ public abstract record ConsoleCommand
             }
         }
         return line[i..].Trim();
+    }
+
+    /// <summary><c>private &lt;port&gt; &lt;to-port&gt; &lt;text&gt;</c>: the text is the rest of the line as typed (spaces inside kept).</summary>
+    private static ConsoleCommand? PrivateMessage(string line, out string? error)
+    {
+        const string Usage = "private <port> <to-port> <text>, e.g. private 6001 6003 hello there";
+        var parts = line.Trim().Split((char[]?)null, 4, StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (parts.Length < 4)
+        {
+            error = $"private needs the sender's port, the recipient's port and a text: {Usage}";
+            return null;
+        }
+        var ports = new int[2];
+        for (var i = 0; i < 2; i++)
+        {
+            if (!TryParsePort(parts[i + 1], out ports[i]))
+            {
+                error = $"private needs ports from 1 to 65535 (was \"{parts[i + 1]}\"): {Usage}";
+                return null;
+            }
+        }
+        var (from, to) = (ports[0], ports[1]);
+        if (from == to)
+        {
+            error = $"private {from} {to}: a peer does not send private messages to itself";
+            return null;
+        }
+        error = null;
+        return new Private(from, to, parts[3]);
     }
 
     /// <summary>Parses a port as a command takes it: a number from 1 to 65535.</summary>

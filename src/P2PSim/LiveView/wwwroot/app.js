@@ -4,7 +4,7 @@
 
 (function () {
   const HOP_MS = 300;          // a message's spread is replayed one hop per HOP_MS (on loopback it takes a few ms)
-  const HOLD_MS = 900;         // how long a finished spread stays drawn before the next message plays
+  const HOLD_MS = 1500;        // how long a finished spread stays drawn when no other message waits
   const WAITING_MAX = 3;       // messages waiting to be played; older ones are only listed
   const SHOWN_MESSAGES = 12;
   const SHOWN_REPORTS = 60;
@@ -29,8 +29,11 @@
       { selector: 'node.left', style: { 'background-color': '#9a9a9a' } },
       { selector: 'edge', style: { 'width': 2, 'line-color': '#8aa4bf', 'curve-style': 'bezier' } },
       { selector: 'edge.listed', style: { 'width': 1, 'line-color': '#c9c9c9', 'line-style': 'dashed' } },
+      { selector: 'edge.eager', style: { 'width': 4, 'line-color': '#1f4e79' } },
+      { selector: 'edge.lazy', style: { 'width': 2, 'line-color': '#7f9cc0', 'line-style': 'dotted' } },
       { selector: 'edge.lost', style: { 'line-color': '#d62728', 'line-style': 'dashed' } },
-      { selector: 'edge.path', style: { 'width': 5, 'line-color': '#2ca02c', 'target-arrow-shape': 'triangle', 'target-arrow-color': '#2ca02c' } }
+      { selector: 'edge.path', style: { 'width': 5, 'line-color': '#2ca02c', 'line-style': 'solid', 'target-arrow-shape': 'triangle', 'target-arrow-color': '#2ca02c' } },
+      { selector: 'edge.path.back', style: { 'target-arrow-shape': 'none', 'source-arrow-shape': 'triangle', 'source-arrow-color': '#2ca02c' } }
     ],
     elements: []
   });
@@ -50,10 +53,20 @@
     if (layoutDue) return;
     layoutDue = setTimeout(() => {
       layoutDue = null;
-      // Seeds in the middle, peers on a ring around them in port order: the same place for a node all run long.
-      cy.layout({ name: 'concentric', fit: true, padding: 40, minNodeSpacing: 45, avoidOverlap: true,
-        concentric: n => (n.hasClass('seed') ? 2 : 1), levelWidth: () => 1,
-        sort: (a, b) => Number(portOf(a.id())) - Number(portOf(b.id())) }).run();
+      // Peers on a ring in port order, seeds in a column to its left: the same place for a node all run long, and
+      // nothing inside the ring but the peers' links (a line through a seed would look like a path through it).
+      const byPort = (a, b) => Number(portOf(a.id())) - Number(portOf(b.id()));
+      const peers = cy.nodes().filter(n => !n.hasClass('seed')).sort(byPort);
+      const seeds = cy.nodes('.seed').sort(byPort);
+      const radius = Math.max(160, peers.length * 60 / (2 * Math.PI));
+      const at = new Map();
+      peers.forEach((n, i) => {
+        const angle = -Math.PI / 2 + 2 * Math.PI * i / Math.max(1, peers.length);
+        at.set(n.id(), { x: radius * Math.cos(angle), y: radius * Math.sin(angle) });
+      });
+      const spacing = Math.min(90, (2 * radius) / Math.max(1, seeds.length - 1));
+      seeds.forEach((n, i) => at.set(n.id(), { x: -radius - 170, y: (i - (seeds.length - 1) / 2) * spacing }));
+      cy.layout({ name: 'preset', fit: true, padding: 40, positions: n => at.get(n.id()) }).run();
     }, 300);
   }
 
@@ -90,6 +103,16 @@
     let el = cy.getElementById(id);
     if (el.empty()) el = cy.add({ group: 'edges', data: { id, source: l.a, target: l.b } });
     el.toggleClass('lost', l.state === 'lost');
+    // Tree or spanning routing: tree links (a peer pushes messages over them) and lazy ones (ids announced only).
+    el.toggleClass('eager', l.tree === 'eager');
+    el.toggleClass('lazy', l.tree === 'lazy');
+  }
+
+  // The link a receipt came over, drawn as an arrow towards the receiver (an edge's arrow is at its target: b).
+  function drawPath(r) {
+    const edge = cy.getElementById(linkId(r.from, r.node));
+    edge.addClass('path');
+    edge.toggleClass('back', edge.nonempty() && edge.data('target') !== r.node);
   }
 
   function drawSeedList(list) {
@@ -107,53 +130,83 @@
   }
 
   // ---- messages, replayed hop by hop ----
+  // One message at a time: its origin, then the peers it reached and the links it came over, one hop per HOP_MS. A
+  // finished spread stays drawn for HOLD_MS (less when the next message waits), then the graph shows the overlay alone
+  // (and the broadcast tree, which the green arrows would cover) until the next message comes.
   const waiting = [];
-  let playing = null;   // { id, hop, timer }
+  let playing = null;   // { id, hop, timer, doneAt }
 
   function addMessage(m) {
     let msg = model.messages.get(m.id);
     if (!msg) {
-      msg = { id: m.id, text: m.text, origin: m.origin, at: m.at, receipts: [] };
+      msg = { id: m.id, text: m.text, origin: m.origin, at: m.at, receipts: (m.receipts || []).slice() };
       model.messages.set(m.id, msg);
       model.messageOrder.push(m.id);
       while (model.messageOrder.length > 30) model.messages.delete(model.messageOrder.shift());
       waiting.push(m.id);
       while (waiting.length > WAITING_MAX) waiting.shift();
-      if (!playing) playNext();
+      schedule();
     } else if (m.at) {
       msg.at = m.at;
     }
     return msg;
   }
 
+  // The next waiting message plays now, unless one is still playing (it moves on when done).
+  function schedule() {
+    if (!playing) playNext();
+  }
+
   function playNext() {
-    cy.elements().removeClass('origin reached path');
-    const id = waiting.shift();
-    const msg = id && model.messages.get(id);
-    if (!msg) { playing = null; return; }
-    playing = { id, hop: 0 };
+    if (playing) clearTimeout(playing.timer);
+    let id;
+    do { id = waiting.shift(); } while (id !== undefined && !model.messages.has(id));
+    if (id === undefined) { fade(); return; }
+    playing = { id, hop: 0, timer: null, doneAt: undefined };
     step();
   }
 
-  function step() {
-    const msg = model.messages.get(playing.id);
-    if (!msg) { playNext(); return; }
+  // Nothing waits: the last spread is taken off the graph; the line above the list still names it.
+  function fade() {
+    const msg = playing && model.messages.get(playing.id);
+    cy.elements().removeClass('origin reached path back');
+    if (msg) {
+      document.getElementById('now-playing').textContent = 'Last message from ' + portOf(msg.origin) + ' [' + msg.id + '] reached '
+        + plural(msg.receipts.length, 'peer') + '; waiting for the next one';
+    }
+    playing = null;
+  }
+
+  // Draws the playing message as far as its replay got (all of it once finished); returns its last hop, or null.
+  function draw() {
+    cy.elements().removeClass('origin reached path back');
+    const msg = playing && model.messages.get(playing.id);
+    if (!msg) return null;
     cy.getElementById(msg.origin).addClass('origin');
-    let last = 0;
+    let last = 0, reached = 0;
     for (const r of msg.receipts) {
       last = Math.max(last, r.hop);
-      if (r.hop <= playing.hop) {
+      if (playing.doneAt !== undefined || r.hop <= playing.hop) {
+        reached++;
         const node = cy.getElementById(r.node);
         if (!node.hasClass('crashed')) node.addClass('reached');
-        cy.getElementById(linkId(r.from, r.node)).addClass('path');
+        drawPath(r);
       }
     }
-    const reached = msg.receipts.filter(r => r.hop <= playing.hop).length;
-    document.getElementById('now-playing').textContent =
-      'Message from ' + portOf(msg.origin) + ' [' + msg.id + ']: hop ' + playing.hop + ', reached ' + reached + ' of ' + msg.receipts.length + ' so far';
+    document.getElementById('now-playing').textContent = 'Message from ' + portOf(msg.origin) + ' [' + msg.id + ']: '
+      + (playing.doneAt !== undefined
+        ? 'reached ' + plural(reached, 'peer') + ' in ' + plural(last, 'hop')
+        : 'hop ' + playing.hop + ', reached ' + reached + ' of ' + msg.receipts.length + ' so far');
+    return last;
+  }
+
+  function step() {
+    const last = draw();
+    if (last === null) { playing = null; playNext(); return; }
     if (playing.hop > last) {
+      playing.doneAt = Date.now();
+      draw();
       playing.timer = setTimeout(playNext, waiting.length > 0 ? HOP_MS : HOLD_MS);
-      if (waiting.length === 0) { playing.done = true; }
       return;
     }
     playing.hop++;
@@ -164,11 +217,8 @@
     const msg = model.messages.get(messageId);
     if (!msg) return;
     msg.receipts.push(r);
-    // A receipt of the message drawn last, after its replay ended: drawn at once.
-    if (playing && playing.id === messageId && playing.done) {
-      cy.getElementById(r.node).addClass('reached');
-      cy.getElementById(linkId(r.from, r.node)).addClass('path');
-    }
+    // A receipt of the message on show after its replay ended: drawn at once.
+    if (playing && playing.id === messageId && playing.doneAt !== undefined) draw();
   }
 
   // ---- the side panel ----
@@ -179,10 +229,15 @@
     requestAnimationFrame(() => {
       panelDue = false;
       const d = model.delivery;
-      document.getElementById('routing').textContent = 'routing: ' + model.routing;
-      document.getElementById('tree-meaning').textContent = model.routing === 'flood'
+      const flood = model.routing === 'flood';
+      let eager = 0, lazy = 0;
+      for (const l of model.links.values()) { if (l.tree === 'eager') eager++; else if (l.tree === 'lazy') lazy++; }
+      document.getElementById('routing').textContent = 'routing: ' + model.routing
+        + (flood ? '' : ' (' + plural(eager, 'tree link') + ', ' + lazy + ' lazy)');
+      document.getElementById('tree-meaning').textContent = flood
         ? 'links the latest message first arrived over (flood routing: no broadcast tree)'
-        : 'links the latest message first arrived over: the broadcast tree (' + model.routing + ' routing)';
+        : 'links the latest message first arrived over';
+      for (const key of document.querySelectorAll('.tree-key')) key.hidden = flood;
       document.getElementById('delivery').textContent = d
         ? 'delivery so far: ' + d.delivered + ' of ' + d.expected + ' expected receipts (' + (d.ratio * 100).toFixed(1) + ' %), ' + plural(d.messages, 'message')
         : '';
@@ -240,10 +295,7 @@
     for (const n of s.nodes) drawNode(n);
     for (const l of s.links) drawLink(l);
     for (const l of s.seedLists) drawSeedList(l);
-    for (const m of s.messages) {
-      const msg = addMessage(m);
-      msg.receipts = m.receipts.slice();
-    }
+    for (const m of s.messages) addMessage(m); // with its receipts
     renderPanel();
   }
 

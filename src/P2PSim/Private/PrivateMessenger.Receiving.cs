@@ -1,0 +1,80 @@
+using P2PSim.Gossip;
+using P2PSim.Nodes;
+using P2PSim.Protocol;
+
+namespace P2PSim.Private;
+
+/// <summary>
+/// Receiving: a private message is delivered the first time its id arrives and acknowledged on the link it came on every
+/// time (a retry whose acknowledgement was lost is acknowledged again, never delivered twice). The ids delivered are
+/// kept as the Message List keeps gossip ids (<c>Peer:MessageListCapacity</c>, <c>Peer:MessageListTtl</c>), and a
+/// message older than that is refused unseen, as a gossip message is: it may be a replay of one delivered and forgotten.
+/// </summary>
+internal sealed partial class PrivateMessenger
+{
+    private static readonly long MaxSkewMs = (long)ProtocolLimits.MaxClockSkew.TotalMilliseconds;
+
+    private readonly MessageList _delivered;
+    private readonly TimeSpan _ttl;
+    private long _deliveredCount;
+    private long _duplicates;
+
+    private void OnEnvelope(DirectLink link, Protocol.Gossip envelope, DateTimeOffset now)
+    {
+        if (envelope.Kind != GossipKind.Direct)
+        {
+            Violation(link, $"a {envelope.Kind} envelope (kind {(byte)envelope.Kind}) on a direct link, which carries private messages only", now);
+            return;
+        }
+        if (envelope.Recipient != _self)
+        {
+            Violation(link, $"a private message for {envelope.Recipient} reached {_self}", now);
+            return;
+        }
+        if (link.Role == NodeRole.Peer && envelope.Origin != link.Remote)
+        {
+            // Straight from its origin: the origin is the sender. Through a seed any origin may come (the seed checked it).
+            Violation(link, $"a private message from {link.Remote} names {envelope.Origin} as its origin", now);
+            return;
+        }
+        var id = envelope.Id;
+        if (Refusal(envelope, now) is { } reason)
+        {
+            Refuse("stale", link.RemoteAddress, $"private message [{id.Short}] from {envelope.Origin} dropped unseen and unacknowledged: {reason}", now);
+            return;
+        }
+        NodeEndpoint? relayedBy = link.Role == NodeRole.Seed ? link.Remote : null;
+        var sentAt = DateTimeOffset.FromUnixTimeMilliseconds(envelope.TimestampUnixMs);
+        if (_delivered.TryAdd(id, now, envelope.Origin, sentAt))
+        {
+            _deliveredCount++;
+            _out.Report(new PrivateDelivered(now, id, envelope.Origin, envelope.Text, relayedBy, sentAt));
+        }
+        else
+        {
+            _duplicates++;
+            _out.Report(new PrivateDuplicate(now, id, envelope.Origin, relayedBy));
+        }
+        _out.Send(link.Id, new DirectAck(id));
+        link.LastUsed = now;
+    }
+
+    /// <summary>
+    /// Why a private message is dropped unseen (and not acknowledged), or null: the rule of a gossip message
+    /// (<c>Gossip/Dissemination.cs</c>): older than the ids delivered are remembered, or too far ahead of this clock.
+    /// </summary>
+    private string? Refusal(Protocol.Gossip envelope, DateTimeOffset now)
+    {
+        var nowMs = now.ToUnixTimeMilliseconds();
+        var ttlMs = (long)_ttl.TotalMilliseconds;
+        if (envelope.TimestampUnixMs <= nowMs - ttlMs)
+        {
+            return $"created {(nowMs - envelope.TimestampUnixMs) / 1000.0:0.###} s ago, longer than Peer:MessageListTtl ({_ttl}) remembers: it may be a replay";
+        }
+        if (envelope.TimestampUnixMs > nowMs + MaxSkewMs)
+        {
+            return $"created {(envelope.TimestampUnixMs - nowMs) / 1000.0:0.###} s in the future (more than {ProtocolLimits.MaxClockSkew.TotalSeconds:0} s ahead of this peer's clock)";
+        }
+        return null;
+    }
+}
