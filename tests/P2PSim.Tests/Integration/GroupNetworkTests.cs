@@ -1,4 +1,3 @@
-using System.Net.Sockets;
 using P2PSim.Gossip;
 using P2PSim.Hosting;
 using P2PSim.Protocol;
@@ -86,10 +85,10 @@ public sealed class GroupNetworkTests
     public async Task A_link_for_a_group_the_peer_is_not_in_is_answered_with_a_goodbye_and_closed(CancellationToken ct)
     {
         var outsider = Members("green").First();
-        using var client = await ConnectAsync(outsider, ct);
+        using var client = await RawClient.ConnectAsync(outsider, ct);
         await client.GetStream().WriteAsync(HelloFor(LinkPurpose.ForGroup("blue")), ct);
 
-        var received = await ReadUntilClosedAsync(client, ct);
+        var received = await RawClient.ReadUntilClosedAsync(client, ct);
         Assert.That(ContainsFrame(received, FrameCodec.Encode(Goodbye.Instance)), Is.True, "a goodbye before the close");
         await ExpectLogLineAsync(outsider, "Group \"blue\": refused a link from 127.0.0.1:65001: not a member of the group", ct);
     }
@@ -119,11 +118,11 @@ public sealed class GroupNetworkTests
     /// <summary>A raw client opens a link for <paramref name="purpose"/>, sends <paramref name="message"/>: the node logs it, closes that link, and its groups still deliver.</summary>
     private async Task ExpectViolationAsync(NodeService target, LinkPurpose purpose, GossipMessage message, string line, CancellationToken ct)
     {
-        using var client = await ConnectAsync(target, ct);
+        using var client = await RawClient.ConnectAsync(target, ct);
         var stream = client.GetStream();
         await stream.WriteAsync(HelloFor(purpose), ct);
         await stream.WriteAsync(FrameCodec.Encode(message), ct);
-        await ReadUntilClosedAsync(client, ct);
+        await RawClient.ReadUntilClosedAsync(client, ct);
         await ExpectLogLineAsync(target, line, ct);
 
         var group = purpose.Group ?? "green";
@@ -154,40 +153,6 @@ public sealed class GroupNetworkTests
         }, TimeSpan.FromSeconds(15), ct);
 
     private static byte[] HelloFor(LinkPurpose purpose) => FrameCodec.Encode(new Hello(ProtocolLimits.Version, NodeRole.Peer, Stranger, purpose));
-
-    private static async Task<TcpClient> ConnectAsync(NodeService node, CancellationToken ct)
-    {
-        var client = new TcpClient(AddressFamily.InterNetwork);
-        await client.ConnectAsync(node.Endpoint.ToIPEndPoint(), ct);
-        return client;
-    }
-
-    /// <summary>Everything the node sends until it closes the connection (within 5 s, or the test fails).</summary>
-    private static async Task<byte[]> ReadUntilClosedAsync(TcpClient client, CancellationToken ct)
-    {
-        var stream = client.GetStream();
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        deadline.CancelAfter(TimeSpan.FromSeconds(5));
-        var received = new MemoryStream();
-        var buffer = new byte[4096];
-        try
-        {
-            int read;
-            while ((read = await stream.ReadAsync(buffer, deadline.Token)) > 0)
-            {
-                received.Write(buffer, 0, read);
-            }
-        }
-        catch (IOException)
-        {
-            // Reset by the node: closed too.
-        }
-        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
-        {
-            Assert.Fail("the node did not close the connection within 5 s");
-        }
-        return received.ToArray();
-    }
 
     private static bool ContainsFrame(byte[] received, byte[] frame) => received.AsSpan().IndexOf(frame) >= 0;
 

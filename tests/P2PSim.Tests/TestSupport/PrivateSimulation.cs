@@ -100,20 +100,7 @@ internal sealed class PrivateSimulation
     public void RunFor(TimeSpan span) => _network.AdvanceTo(_network.Now + span);
 
     /// <summary>Runs until <paramref name="done"/> holds, at most <paramref name="limit"/> of virtual time; true when it held.</summary>
-    public bool RunUntil(Func<bool> done, TimeSpan limit)
-    {
-        var deadline = _network.Now + limit;
-        while (!done())
-        {
-            if (!_network.TryPeekNext(out var next) || next > deadline)
-            {
-                _network.AdvanceTo(deadline);
-                return done();
-            }
-            _network.Step();
-        }
-        return true;
-    }
+    public bool RunUntil(Func<bool> done, TimeSpan limit) => _network.RunUntil(done, limit);
 
     private sealed class Sink : INodeEventSink
     {

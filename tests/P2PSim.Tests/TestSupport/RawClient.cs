@@ -14,17 +14,22 @@ internal static class RawClient
     }
 
     /// <summary>The node closes the connection: a read ends (EOF or reset) well within the deadline.</summary>
-    public static async Task ExpectClosedByNodeAsync(TcpClient client, CancellationToken ct)
+    public static async Task ExpectClosedByNodeAsync(TcpClient client, CancellationToken ct) => await ReadUntilClosedAsync(client, ct);
+
+    /// <summary>Everything the node sends until it closes the connection (EOF or reset), which it must do within 5 s.</summary>
+    public static async Task<byte[]> ReadUntilClosedAsync(TcpClient client, CancellationToken ct)
     {
         var stream = client.GetStream();
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
         deadline.CancelAfter(TimeSpan.FromSeconds(5));
+        var received = new MemoryStream();
         var buffer = new byte[1024];
         try
         {
-            while (await stream.ReadAsync(buffer, deadline.Token) > 0)
+            int read;
+            while ((read = await stream.ReadAsync(buffer, deadline.Token)) > 0)
             {
-                // A Hello answer may come first; keep reading until the node closes.
+                received.Write(buffer, 0, read); // a Hello answer may come first; keep reading until the node closes
             }
         }
         catch (IOException)
@@ -35,5 +40,6 @@ internal static class RawClient
         {
             Assert.Fail("the node did not close the connection within 5 s");
         }
+        return received.ToArray();
     }
 }
