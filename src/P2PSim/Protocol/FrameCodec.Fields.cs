@@ -163,6 +163,31 @@ public static partial class FrameCodec
             return true;
         }
 
+        /// <summary>A <c>u16</c> count (at most <see cref="ProtocolLimits.MaxPeerListEntries"/>), then that many endpoints; <paramref name="what"/> names the list in an error.</summary>
+        public bool TryEndpoints(string what, out NodeEndpoint[] endpoints)
+        {
+            endpoints = [];
+            if (!TryUInt16(out var count))
+            {
+                return false;
+            }
+            if (count > ProtocolLimits.MaxPeerListEntries)
+            {
+                Error = $"{what} claims {count} entries; the limit is {ProtocolLimits.MaxPeerListEntries}";
+                return false;
+            }
+            var read = new NodeEndpoint[count];
+            for (var i = 0; i < count; i++)
+            {
+                if (!TryEndpoint(out read[i]))
+                {
+                    return false;
+                }
+            }
+            endpoints = read;
+            return true;
+        }
+
         public bool TryIds(out MessageId[] ids)
         {
             ids = [];

@@ -408,24 +408,7 @@ public static partial class FrameCodec
 
     private static GroupMembers? DecodeGroupMembers(ref SpanReader r)
     {
-        if (!r.TryGroup(out var group) || !r.TryUInt16(out var count))
-        {
-            return null;
-        }
-        if (count > ProtocolLimits.MaxPeerListEntries)
-        {
-            r.Error = $"group member list claims {count} entries; the limit is {ProtocolLimits.MaxPeerListEntries}";
-            return null;
-        }
-        var members = new NodeEndpoint[count];
-        for (var i = 0; i < count; i++)
-        {
-            if (!r.TryEndpoint(out members[i]))
-            {
-                return null;
-            }
-        }
-        return new GroupMembers(group, members);
+        return r.TryGroup(out var group) && r.TryEndpoints("group member list", out var members) ? new GroupMembers(group, members) : null;
     }
 
     private static RelayRefused? DecodeRelayRefused(ref SpanReader r)
@@ -510,25 +493,5 @@ public static partial class FrameCodec
         return new Gossip((GossipKind)kind, origin, sequence, timestamp, hops, text, signature) { Group = group, Recipient = recipient };
     }
 
-    private static PeerList? DecodePeerList(ref SpanReader r)
-    {
-        if (!r.TryUInt16(out var count))
-        {
-            return null;
-        }
-        if (count > ProtocolLimits.MaxPeerListEntries)
-        {
-            r.Error = $"peer list claims {count} entries; the limit is {ProtocolLimits.MaxPeerListEntries}";
-            return null;
-        }
-        var peers = new NodeEndpoint[count];
-        for (var i = 0; i < count; i++)
-        {
-            if (!r.TryEndpoint(out peers[i]))
-            {
-                return null;
-            }
-        }
-        return new PeerList(peers);
-    }
+    private static PeerList? DecodePeerList(ref SpanReader r) => r.TryEndpoints("peer list", out var peers) ? new PeerList(peers) : null;
 }
