@@ -23,9 +23,7 @@ public sealed partial class NetworkStats(TimeProvider time)
     private readonly Dictionary<NodeEndpoint, HashSet<NodeEndpoint>> _seedsHolding = new();
     private readonly Dictionary<NodeEndpoint, Dictionary<NodeEndpoint, DateTimeOffset>> _seedRemovals = new();
     private readonly Dictionary<int, DateTimeOffset> _remoteCrashes = new();
-    private readonly Dictionary<MessageId, GroupOrigination> _groupMessages = new();
-    private readonly Dictionary<MessageId, Dictionary<NodeEndpoint, int>> _groupReceipts = new();
-    private readonly Dictionary<(NodeEndpoint Node, string Group), DateTimeOffset> _memberSince = new();
+    private readonly GroupLedger _groups = new();
     private DateTimeOffset? _endedAt;
     private long _deathsDetected;
     private long _linksEstablished;
@@ -41,9 +39,6 @@ public sealed partial class NetworkStats(TimeProvider time)
     /// a receipt (its time from its text, the originator's clock); <paramref name="Number"/> is its number there.
     /// </summary>
     private sealed record Origination(NodeEndpoint Origin, DateTimeOffset At, string Text, bool Remote = false, int Number = 0);
-
-    /// <summary>A message to a group, and who published it when.</summary>
-    private sealed record GroupOrigination(NodeEndpoint Origin, string Group, DateTimeOffset At, string Text);
 
     /// <summary>Counters of one node.</summary>
     public sealed class NodeCounters(NodeEndpoint endpoint, NodeRole role)
@@ -161,28 +156,23 @@ public sealed partial class NetworkStats(TimeProvider time)
                     DeathDetected(node, d); // seen on a group's links: a detection as much as on the overlay's
                     break;
                 case GroupJoined j:
-                    _memberSince[(node, j.Group)] = j.At;
+                    _groups.Joined(node, j.Group, j.At);
                     break;
                 case GroupLeft l:
-                    _memberSince.Remove((node, l.Group));
+                    _groups.Left(node, l.Group);
                     break;
                 case GroupEvent { Event: GossipOriginated o } g:
                     counters.GroupPublished++;
                     if (TrackDelivery)
                     {
-                        _groupMessages[o.Id] = new GroupOrigination(node, g.Group, o.At, o.Text);
+                        _groups.Published(o.Id, node, g.Group, o.At, o.Text);
                     }
                     break;
                 case GroupEvent { Event: GossipReceived r }:
                     counters.GroupReceived++;
                     if (TrackDelivery)
                     {
-                        if (!_groupReceipts.TryGetValue(r.Id, out var members))
-                        {
-                            members = new Dictionary<NodeEndpoint, int>();
-                            _groupReceipts[r.Id] = members;
-                        }
-                        members[node] = members.GetValueOrDefault(node) + 1;
+                        _groups.Received(r.Id, node);
                     }
                     break;
                 case PeerRegistered r:
@@ -266,10 +256,7 @@ public sealed partial class NetworkStats(TimeProvider time)
                 counters.GoneHow = null;
                 counters.JoinedAt = null;
                 counters.Restarts++;
-                foreach (var membership in _memberSince.Keys.Where(k => k.Node == node).ToArray())
-                {
-                    _memberSince.Remove(membership); // it joins its groups again, as a new member
-                }
+                _groups.Restarted(node);
             }
         }
     }
@@ -364,36 +351,7 @@ public sealed partial class NetworkStats(TimeProvider time)
         lock (_gate)
         {
             var end = _endedAt ?? time.GetUtcNow();
-            var perGroup = new SortedDictionary<string, (int Messages, long Expected, long Delivered, long Repeated)>(StringComparer.Ordinal);
-            var missing = new List<string>();
-            foreach (var (id, message) in _groupMessages)
-            {
-                var (messages, expected, delivered, repeated) = perGroup.GetValueOrDefault(message.Group);
-                messages++;
-                _groupReceipts.TryGetValue(id, out var receivers);
-                foreach (var ((member, group), since) in _memberSince)
-                {
-                    if (group != message.Group || member == message.Origin || since > message.At
-                        || !_nodes.TryGetValue(member, out var counters) || (counters.GoneAt is { } gone && gone < end))
-                    {
-                        continue;
-                    }
-                    expected++;
-                    var count = receivers?.GetValueOrDefault(member) ?? 0;
-                    if (count > 0)
-                    {
-                        delivered++;
-                        repeated += count - 1;
-                    }
-                    else if (missing.Count < 20)
-                    {
-                        missing.Add($"{member} never received \"{message.Text}\" of group \"{group}\"");
-                    }
-                }
-                perGroup[message.Group] = (messages, expected, delivered, repeated);
-            }
-            var groups = perGroup.Select(g => new GroupDelivery.OfGroup(g.Key, g.Value.Messages, g.Value.Expected, g.Value.Delivered)).ToArray();
-            return new GroupDelivery(_groupMessages.Count, groups.Sum(g => g.Expected), groups.Sum(g => g.Delivered), perGroup.Values.Sum(g => g.Repeated), groups, missing);
+            return _groups.Compute(member => _nodes.TryGetValue(member, out var counters) && !(counters.GoneAt is { } gone && gone < end));
         }
     }
 
