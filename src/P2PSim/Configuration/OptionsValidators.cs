@@ -105,10 +105,12 @@ internal sealed class NetworkOptionsValidator : IValidateOptions<NetworkOptions>
 /// <summary>
 /// The nodes this process runs must fit into the files it may open (see <see cref="OpenFileLimit"/>): the whole network
 /// with one slice, this slice's seeds and peers with several (<see cref="SliceLayout"/>), each process having its own
-/// budget. Validates <see cref="SliceOptions"/> because it needs them and the network; validating
-/// <see cref="NetworkOptions"/> instead would read the slice options, whose validation reads the network's again.
+/// budget; with room for the registration connections and the per-node log files. Validates <see cref="SliceOptions"/>
+/// because it needs them and the network; validating <see cref="NetworkOptions"/> instead would read the slice options,
+/// whose validation reads the network's again.
 /// </summary>
-internal sealed class OpenFilesValidator(IOptions<NetworkOptions> network, IOptions<PeerOptions> peer, IOptions<GroupOptions> groups) : IValidateOptions<SliceOptions>
+internal sealed class OpenFilesValidator(IOptions<NetworkOptions> network, IOptions<PeerOptions> peer, IOptions<GroupOptions> groups, IOptions<LogOptions> logs)
+    : IValidateOptions<SliceOptions>
 {
     public ValidateOptionsResult Validate(string? name, SliceOptions o)
     {
@@ -119,21 +121,34 @@ internal sealed class OpenFilesValidator(IOptions<NetworkOptions> network, IOpti
         }
         // A group's links are sockets of their own: each group a peer joins at start adds up to its MaxNeighbours.
         var links = peers.MaxNeighbours + (Math.Min(group.PerPeer, group.NameList().Count) * group.MaxNeighbours);
-        var tooMany = Check(SliceLayout.From(n, o), links, OpenFileLimit.Current());
+        var tooMany = Check(SliceLayout.From(n, o), links, peers, logs.Value.WriteFiles, OpenFileLimit.Current());
         return tooMany is null ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(tooMany);
     }
 
     /// <summary>Null when <paramref name="layout"/>'s nodes fit in <paramref name="limit"/> open files; else why not.</summary>
-    public static string? Check(SliceLayout layout, int maxNeighbours, long? limit)
+    /// <param name="layout">The nodes this process runs, of which network.</param>
+    /// <param name="links">Links a peer dials itself (its neighbours and each group's).</param>
+    /// <param name="peer">The peers' settings (how often and how long they register with the seeds).</param>
+    /// <param name="logFiles">Whether every node here holds a log file open.</param>
+    /// <param name="limit">The open files this process may hold (null: unknown, nothing to check).</param>
+    public static string? Check(SliceLayout layout, int links, PeerOptions peer, bool logFiles, long? limit)
     {
         ArgumentNullException.ThrowIfNull(layout);
-        var peers = $"{NetworkOptions.Section}:Peers";
+        return Check(layout, $"{NetworkOptions.Section}:Peers", links, peer, logFiles, limit);
+    }
+
+    /// <summary>As <see cref="Check(SliceLayout, int, PeerOptions, bool, long?)"/>, the peers named by <paramref name="peersSetting"/>.</summary>
+    public static string? Check(SliceLayout layout, string peersSetting, int links, PeerOptions peer, bool logFiles, long? limit)
+    {
+        ArgumentNullException.ThrowIfNull(layout);
+        var demand = new FileDemand(layout.PeerCount, layout.LocalSeeds.Count, links,
+            OpenFileLimit.RegistrationsInFlight(peer, layout.PeerCount, layout.TotalPeers, layout.Seeds.Count, layout.LocalSeeds.Count),
+            logFiles ? layout.PeerCount + layout.LocalSeeds.Count : 0);
         if (layout.Count == 1)
         {
-            return OpenFileLimit.Check(peers, layout.PeerCount, layout.LocalSeeds.Count, maxNeighbours, limit);
+            return OpenFileLimit.Check(peersSetting, demand, limit);
         }
-        var refusal = OpenFileLimit.Check($"Slice {layout.Index} of {layout.Count} ({SliceOptions.Section}:Index), its share of {peers}",
-            layout.PeerCount, layout.LocalSeeds.Count, maxNeighbours, limit);
+        var refusal = OpenFileLimit.Check($"Slice {layout.Index} of {layout.Count} ({SliceOptions.Section}:Index), its share of {peersSetting}", demand, limit);
         return refusal is null ? null : $"{refusal} Or cut the network into more slices ({SliceOptions.Section}:Count).";
     }
 }

@@ -68,7 +68,8 @@ internal sealed class ExperimentOptionsValidator : IValidateOptions<ExperimentOp
         {
             // groups: each group a peer is in adds up to its MaxNeighbours links, sockets of their own.
             var groupLinks = o.Workload == WorkloadKind.Groups ? (int)Math.Ceiling(o.Groups * o.GroupShare) * new GroupOptions().MaxNeighbours : 0;
-            var tooMany = OpenFileLimit.Check($"{S}:Peers", o.Peers, o.Seeds, o.Peer.MaxNeighbours + groupLinks, OpenFileLimit.Current());
+            var registrations = OpenFileLimit.RegistrationsInFlight(o.Peer, o.Peers, o.Peers, o.Seeds, o.Seeds);
+            var tooMany = OpenFileLimit.Check($"{S}:Peers", new FileDemand(o.Peers, o.Seeds, o.Peer.MaxNeighbours + groupLinks, registrations), OpenFileLimit.Current());
             checks.That(tooMany is null, tooMany ?? "");
         }
         if (partition)

@@ -20,6 +20,19 @@ internal sealed partial class SeedSession
     /// </summary>
     public const int FailoverAfterFailures = 2;
 
+    /// <summary>
+    /// The first re-registration with a seed comes after a random 50-100 % of <c>ReregisterInterval</c>, every later one
+    /// after a random 90-100 % (<see cref="ReregisterJitter"/>). Peers that join together (an experiment's peers join
+    /// within seconds) would otherwise register again in one wave every interval: a pile of short-lived seed connections
+    /// at the same moment on top of the steady links, which can exceed the process's open files. Never later than the
+    /// interval, so a seed's expiry (<c>Seed:ExpireAfterMissedRegistrations</c> intervals) holds as before. Drawn from
+    /// the node's seeded generator, so a run with the same seed repeats.
+    /// </summary>
+    public const double FirstReregisterSpread = 0.5;
+
+    /// <summary>How much earlier than <c>ReregisterInterval</c> a later re-registration may come (see <see cref="FirstReregisterSpread"/>).</summary>
+    public const double ReregisterJitter = 0.1;
+
     private readonly NodeEndpoint _self;
     private readonly IReadOnlyList<NodeEndpoint> _seeds;
     private readonly PeerOptions _options;
@@ -279,7 +292,7 @@ internal sealed partial class SeedSession
         {
             _registration.Succeeded(seed);
         }
-        _refresh[seed] = new SeedRefresh { Due = NextRefresh(now) };
+        _refresh[seed] = new SeedRefresh { Due = NextRefresh(now, FirstReregisterSpread) };
         SendOwedReports(seed, now);
         if (_registration.RoundFinished)
         {
@@ -297,13 +310,14 @@ internal sealed partial class SeedSession
         // to a seed that answers again while the report is followed.
         SendOwedReports(seed, now);
         refresh.Failures = 0;
-        refresh.Due = NextRefresh(now);
+        refresh.Due = NextRefresh(now, ReregisterJitter);
         _registration.Learn(seed, peers);
         PeersLearned?.Invoke(now);
     }
 
-    private DateTimeOffset? NextRefresh(DateTimeOffset now) =>
-        _options.ReregisterInterval > TimeSpan.Zero && !_stopping ? now + _options.ReregisterInterval : null;
+    /// <summary>When to register again with a seed that has just answered: a random 1 - <paramref name="spread"/> to 1 of the interval from now.</summary>
+    private DateTimeOffset? NextRefresh(DateTimeOffset now, double spread) =>
+        _options.ReregisterInterval > TimeSpan.Zero && !_stopping ? now + (_options.ReregisterInterval * (1 - (spread * _random.NextDouble()))) : null;
 
     /// <summary>
     /// Registering again with a seed failed: it may be down or restarting. Neighbours and gossip carry on; the seed is

@@ -4,12 +4,16 @@ namespace P2PSim.Transport;
 
 /// <summary>
 /// Accepting: the accept loop, and the limit on accepted connections held at once (Transport:MaxInboundConnections);
-/// one beyond it is closed at once, counted and logged at most once per <see cref="RefusalLogInterval"/>.
+/// one beyond it is closed at once, counted and logged at most once per <see cref="RefusalLogInterval"/>. So is one
+/// the process has no file left for (<see cref="OpenFileReserve"/>).
 /// </summary>
 public sealed partial class TcpTransport
 {
     /// <summary>At most one "refused a connection" line per this interval; the line counts the ones in between.</summary>
     internal static readonly TimeSpan RefusalLogInterval = TimeSpan.FromSeconds(1);
+
+    /// <summary>Pause of the accept loop after the process ran out of files, before it tries again.</summary>
+    private static readonly TimeSpan OutOfFilesPause = TimeSpan.FromMilliseconds(100);
 
     private long _refused;
     private long _refusedSinceLog;
@@ -34,16 +38,36 @@ public sealed partial class TcpTransport
             {
                 return;
             }
-            catch (SocketException ex) when (ex.SocketErrorCode is SocketError.ConnectionReset or SocketError.ConnectionAborted
-                or SocketError.TooManyOpenSockets or SocketError.NoBufferSpaceAvailable)
+            catch (SocketException ex) when (ex.SocketErrorCode is SocketError.ConnectionReset or SocketError.ConnectionAborted)
             {
                 // Transient accept errors (e.g. a connection reset before accept) cost nothing.
+                continue;
+            }
+            catch (SocketException ex) when (ex.SocketErrorCode is SocketError.TooManyOpenSockets or SocketError.NoBufferSpaceAvailable)
+            {
+                // The process is out of files (or buffers) all the same: the connection stays in the backlog. Say so
+                // (rate-limited), and try again after a pause rather than spinning on the error.
+                OpenFileReserve.Process.Refuse(_logger, $"a connection to {LocalEndpoint} ({ex.Message})");
+                try
+                {
+                    await Task.Delay(OutOfFilesPause, _time, _stoppingToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
                 continue;
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
                 _logger.LogErrorAcceptFailed(LocalEndpoint, ex);
                 return;
+            }
+            if (!OpenFileReserve.Process.TryTake())
+            {
+                OpenFileReserve.Process.Refuse(_logger, $"a connection from {RemoteOf(socket)} to {LocalEndpoint}");
+                socket.Dispose();
+                continue;
             }
             try
             {
@@ -53,6 +77,7 @@ public sealed partial class TcpTransport
             {
                 _logger.LogErrorAcceptFailed(LocalEndpoint, ex);
                 socket.Dispose();
+                OpenFileReserve.Process.Return();
                 return;
             }
         }
@@ -69,20 +94,12 @@ public sealed partial class TcpTransport
             var now = _time.GetUtcNow();
             if (now - _lastRefusalLog >= RefusalLogInterval)
             {
-                string remote;
-                try
-                {
-                    remote = socket.RemoteEndPoint?.ToString() ?? "unknown";
-                }
-                catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
-                {
-                    remote = "unknown";
-                }
-                _logger.LogWarningInboundLimit(remote, held - 1, _options.MaxInboundConnections, refused, _refusedSinceLog - 1);
+                _logger.LogWarningInboundLimit(RemoteOf(socket), held - 1, _options.MaxInboundConnections, refused, _refusedSinceLog - 1);
                 _lastRefusalLog = now;
                 _refusedSinceLog = 0;
             }
             socket.Dispose();
+            OpenFileReserve.Process.Return();
             return;
         }
         var id = Interlocked.Increment(ref _nextId);
@@ -96,6 +113,7 @@ public sealed partial class TcpTransport
             // Reset before we even looked at it: free the slot, nothing else to do.
             Interlocked.Decrement(ref _inbound);
             socket.Dispose();
+            OpenFileReserve.Process.Return();
             return;
         }
         _connections[id] = connection;
@@ -104,5 +122,17 @@ public sealed partial class TcpTransport
             connection.Close("node shutting down", afterFlush: false);
         }
         Track(id, connection.RunAsync());
+    }
+
+    private static string RemoteOf(Socket socket)
+    {
+        try
+        {
+            return socket.RemoteEndPoint?.ToString() ?? "unknown";
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            return "unknown";
+        }
     }
 }

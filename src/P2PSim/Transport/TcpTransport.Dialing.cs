@@ -44,8 +44,15 @@ public sealed partial class TcpTransport
     private async Task DialAsync(long id, NodeEndpoint target, LinkPurpose purpose)
     {
         await Task.Yield();
-        string? failure = null;
+        if (!OpenFileReserve.Process.TryTake())
+        {
+            OpenFileReserve.Process.Refuse(_logger, $"a dial to {target}");
+            await DialFailedAsync(target, purpose, OpenFileReserve.Process.DialRefusal).ConfigureAwait(false);
+            return;
+        }
+        string failure;
         Socket? socket = null;
+        var handedOver = false;
         try
         {
             // The node knows the remote as target; where to connect may have moved since (a seed whose name resolves anew).
@@ -60,7 +67,8 @@ public sealed partial class TcpTransport
             }
             var hello = purpose.IsOverlay ? _hello! : _hello! with { Purpose = purpose };
             var connection = new TcpConnection(id, socket, target, hello, this, _options, _time, _logger, _stoppingToken);
-            socket = null; // the connection owns it now
+            socket = null; // the connection owns it now, and gives its file back when it ends (Release)
+            handedOver = true;
             _connections[id] = connection;
             if (Volatile.Read(ref _stopped) != 0)
             {
@@ -87,7 +95,17 @@ public sealed partial class TcpTransport
         finally
         {
             socket?.Dispose();
+            if (!handedOver)
+            {
+                OpenFileReserve.Process.Return();
+            }
         }
+        await DialFailedAsync(target, purpose, failure).ConfigureAwait(false);
+    }
+
+    /// <summary>Tells the node that a dial failed, and why (unless the transport is stopping).</summary>
+    private async Task DialFailedAsync(NodeEndpoint target, LinkPurpose purpose, string failure)
+    {
         if (_stoppingToken.IsCancellationRequested)
         {
             return;

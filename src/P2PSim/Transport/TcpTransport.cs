@@ -244,6 +244,7 @@ public sealed partial class TcpTransport : ITransport
         {
             return;
         }
+        OpenFileReserve.Process.Return(); // its socket is closed
         lock (_endedGate)
         {
             _endedSent += connection.Sent;

@@ -114,7 +114,7 @@ public sealed class DeployManifestTests
             {
                 var config = Config(c.Settings);
                 var layout = SliceLayout.From(Bind<NetworkOptions>(config), Bind<SliceOptions>(config));
-                Assert.That(OpenFilesValidator.Check(layout, Bind<PeerOptions>(config).MaxNeighbours, c.NoFile), Is.Null, $"{c.Name} fits its ulimit nofile");
+                Assert.That(OpenFilesValidator.Check(layout, Bind<PeerOptions>(config).MaxNeighbours, Bind<PeerOptions>(config), Bind<LogOptions>(config).WriteFiles, c.NoFile), Is.Null, $"{c.Name} fits its ulimit nofile");
             }
         });
     }

@@ -45,7 +45,13 @@ public sealed class TcpFaultWorkloadTests
             Assert.That(report.Delivery.Reliability, Is.EqualTo(1.0));
             Assert.That(seedCrash.RestartAtMs, Is.Not.Null);
             Assert.That(seedCrash.RelearnedAfterMs, Is.Not.Null, "the new seed on the old port heard every peer again");
-            Assert.That(seedCrash.PeerListsAtEnd, Is.EqualTo(seedCrash.PeerListsBeforeCrash));
+            foreach (var seed in seedCrash.SeedsCrashed)
+            {
+                Assert.That(seedCrash.PeerListsAtEnd[seed], Is.EqualTo(seedCrash.PeerListsBeforeCrash[seed]), $"seed {seed} lists every peer again");
+            }
+            // A peer whose two re-registrations in a row fell while the seed was down also registered with another seed
+            // (failover), so the others may list more; none lists fewer.
+            Assert.That(seedCrash.PeerListsAtEnd.Zip(seedCrash.PeerListsBeforeCrash, (end, before) => end >= before), Has.All.True);
             Assert.That(report.Faults.LivePeersReportedDead, Is.Zero);
         });
     }

@@ -146,8 +146,13 @@ public sealed class GroupDeliveryTests
         var sim = new GroupSimulation(seeds: 3, peers: 30, Mixed, gossip: new GossipOptions { Routing = routing }, groups: new GroupOptions { MaxNeighbours = 4, MessagesPerPeer = 0 });
         sim.StartAll();
         Assert.That(sim.RunUntil(() => sim.GroupFormed("blue") && sim.GroupFormed("green") && sim.GroupFormed("red"), Settle), Is.True, "the groups' overlays did not form");
+        long payloadsBefore = 0, receiptsBefore = 0;
         for (var round = 0; round < 4; round++)
         {
+            if (round == 2)
+            {
+                (payloadsBefore, receiptsBefore) = (sim.GroupPayloadsDelivered, sim.AllReceipts().Sum(r => r.Count));
+            }
             for (var p = 0; p < sim.PeerCount; p++)
             {
                 sim.Publish(p, Mixed(p)[round % Mixed(p).Count]);
@@ -164,7 +169,9 @@ public sealed class GroupDeliveryTests
         Assert.That(wrong, Is.Empty);
         Assert.That(sim.Leaks, Is.Empty);
         var receipts = sim.AllReceipts().Sum(r => r.Count);
-        Assert.That(sim.GroupPayloadsDelivered, Is.LessThan(receipts * 2), $"{routing}: payload copies per receipt should near 1 once the trees formed");
+        // Counted over the last two rounds: the first messages of a group still go over every link of it (the tree forms
+        // by pruning their duplicates), and how many depends on the run's random draws, not on the routing.
+        Assert.That(sim.GroupPayloadsDelivered - payloadsBefore, Is.LessThan((receipts - receiptsBefore) * 2), $"{routing}: payload copies per receipt should near 1 once the trees formed");
     }
 
     [Test]

@@ -28,7 +28,7 @@ public sealed class SeedReresolutionTests
     [CancelAfter(60_000)]
     public async Task Peers_that_keep_failing_to_reach_a_seed_by_name_resolve_it_again_and_register_at_its_new_address(CancellationToken ct)
     {
-        var (seedPort, peerBase) = FreePorts();
+        var (seedPort, peerBase) = SliceProcesses.FreePorts([SeedAddress, OtherSlice, Stale], peers: 4, 40_000, 50_000);
         var resolver = new MovingResolver(Stale, SeedAddress);
         var events = new RegistrationLog();
         var logs = new CapturedLogs();
@@ -63,7 +63,7 @@ public sealed class SeedReresolutionTests
     [CancelAfter(30_000)]
     public async Task Nothing_moves_while_every_seed_is_reached(CancellationToken ct)
     {
-        var (seedPort, peerBase) = FreePorts();
+        var (seedPort, peerBase) = SliceProcesses.FreePorts([SeedAddress, OtherSlice, Stale], peers: 4, 40_000, 50_000);
         var resolver = new MovingResolver(SeedAddress, SeedAddress);
         var events = new RegistrationLog();
         await using var slice0 = await TestNetwork.StartAsync(1, 4, Slice(0, SeedAddress, seedPort, peerBase), cancellationToken: ct);
@@ -93,36 +93,6 @@ public sealed class SeedReresolutionTests
         ["Peer:RegistrationTimeout"] = "00:00:01",
         ["Logs:WriteFiles"] = "false",
     };
-
-    private static (int SeedPort, int PeerBase) FreePorts()
-    {
-        IPAddress[] addresses = [SeedAddress, OtherSlice, Stale];
-        for (var attempt = 0; attempt < 50; attempt++)
-        {
-            var seedPort = Random.Shared.Next(40_000, 50_000);
-            var peerBase = Random.Shared.Next(40_000, 50_000 - 4);
-            var ports = Enumerable.Range(peerBase, 4).Append(seedPort).ToArray();
-            if (ports.Distinct().Count() == ports.Length && addresses.All(a => ports.All(p => IsFree(a, p))))
-            {
-                return (seedPort, peerBase);
-            }
-        }
-        throw new InvalidOperationException("no free ports found on 127.0.0.2, .3 and .9");
-    }
-
-    private static bool IsFree(IPAddress address, int port)
-    {
-        try
-        {
-            using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-            probe.Bind(new IPEndPoint(address, port));
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
-    }
 
     /// <summary>Answers <c>first</c> the first time it is asked, <c>then</c> from then on.</summary>
     private sealed class MovingResolver(IPAddress first, IPAddress then) : ISeedResolver

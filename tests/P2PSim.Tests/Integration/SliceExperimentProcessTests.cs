@@ -21,7 +21,7 @@ public sealed partial class SliceExperimentProcessTests
     private const int Slices = 3;
     private const int Peers = 30;
     private const int Messages = 20;
-    private static readonly IPAddress[] Addresses = [.. Enumerable.Range(2, Slices).Select(i => IPAddress.Parse($"127.0.0.{i}"))];
+    private static readonly IPAddress[] Addresses = SliceProcesses.Addresses(Slices);
 
     private TempDirectory _directory = null!;
 
@@ -35,7 +35,7 @@ public sealed partial class SliceExperimentProcessTests
     [CancelAfter(120_000)]
     public async Task Three_slices_run_a_crash_experiment_and_merge_into_one_report_with_every_message_delivered(CancellationToken ct)
     {
-        var (seedPort, peerBasePort) = FreePorts();
+        var (seedPort, peerBasePort) = SliceProcesses.FreePorts(Addresses, Peers, 30_000, 40_000);
         // Long enough for three processes to start and their peers to join on a busy machine.
         var startAt = DateTimeOffset.UtcNow.AddSeconds(10).ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
         var run = new List<string>
@@ -45,12 +45,7 @@ public sealed partial class SliceExperimentProcessTests
             "--Peer:LivenessInterval=00:00:00.300", "--Peer:RetryInterval=00:00:00.300",
             $"--Network:PeerBasePort={peerBasePort}", $"--Slice:Count={Slices}",
         };
-        for (var s = 0; s < Slices; s++)
-        {
-            run.Add($"--Network:Seeds:{s}:Name=seed-{(char)('a' + s)}");
-            run.Add($"--Network:Seeds:{s}:Host={Addresses[s]}");
-            run.Add($"--Network:Seeds:{s}:Port={seedPort}");
-        }
+        run.AddRange(SliceProcesses.SeedList(Addresses, seedPort));
         var slices = new List<ChildProcess>();
         try
         {
@@ -60,11 +55,11 @@ public sealed partial class SliceExperimentProcessTests
             }
             for (var s = 0; s < Slices; s++)
             {
-                Assert.That(await slices[s].WaitForExitAsync(TimeSpan.FromSeconds(80), ct), Is.True, $"slice {s} still runs 80 s on:\n{Tails(slices)}");
+                Assert.That(await slices[s].WaitForExitAsync(TimeSpan.FromSeconds(80), ct), Is.True, $"slice {s} still runs 80 s on:\n{SliceProcesses.Tails(slices)}");
             }
             for (var s = 0; s < Slices; s++)
             {
-                Assert.That(slices[s].ExitCode, Is.Zero, $"slice {s}:\n{Tails(slices)}");
+                Assert.That(slices[s].ExitCode, Is.Zero, $"slice {s}:\n{SliceProcesses.Tails(slices)}");
                 Assert.That(slices[s].Stdout, Does.Contain($"Part of the report written to {Path.Combine(_directory.Path, "parts", $"run.slice{s}.json")}"));
             }
 
@@ -120,46 +115,9 @@ public sealed partial class SliceExperimentProcessTests
         using var slice = ChildProcess.Start(_directory.Path, "experiment", "--Slice:Count=2", "--Experiment:StartAt=2020-01-01T00:00:00Z");
         Assert.That(await slice.WaitForExitAsync(TimeSpan.FromSeconds(20), ct), Is.True);
         Assert.That(slice.ExitCode, Is.EqualTo(2));
-        Assert.That(Problems(slice.Stderr), Does.StartWith("P2PSim experiment cannot start: Experiment:StartAt (2020-01-01T00:00:00.0000000+00:00) has passed").And.Not.Contain("\n"));
+        Assert.That(SliceProcesses.Problems(slice.Stderr), Does.StartWith("P2PSim experiment cannot start: Experiment:StartAt (2020-01-01T00:00:00.0000000+00:00) has passed").And.Not.Contain("\n"));
     }
 
     [GeneratedRegex(@"(\d+) of them in other slices")]
     private static partial Regex AcrossSlices();
-
-    /// <summary>A seed port free on every slice address and a run of peer ports free on every address.</summary>
-    private static (int SeedPort, int PeerBasePort) FreePorts()
-    {
-        for (var attempt = 0; attempt < 50; attempt++)
-        {
-            var seedPort = Random.Shared.Next(30_000, 40_000);
-            var peerBase = Random.Shared.Next(30_000, 40_000 - Peers);
-            var ports = Enumerable.Range(peerBase, Peers).Append(seedPort).ToArray();
-            if (ports.Distinct().Count() == ports.Length && Addresses.All(a => ports.All(p => IsFree(a, p))))
-            {
-                return (seedPort, peerBase);
-            }
-        }
-        throw new InvalidOperationException("no free ports found on 127.0.0.2-4");
-    }
-
-    private static bool IsFree(IPAddress address, int port)
-    {
-        try
-        {
-            using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-            probe.Bind(new IPEndPoint(address, port));
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
-    }
-
-    private static string Tails(IEnumerable<ChildProcess> children) =>
-        string.Join("\n", children.Select((c, i) => $"--- slice {i}:\n{ChildProcess.Tail(c.Stdout)}{c.Stderr}"));
-
-    /// <summary>Standard error but the missing settings file's warning (the slices run in an empty folder).</summary>
-    private static string Problems(string stderr) =>
-        string.Join("\n", stderr.Split('\n').Where(l => l.Trim().Length > 0 && !l.StartsWith("warning: no appsettings.json", StringComparison.Ordinal)));
 }

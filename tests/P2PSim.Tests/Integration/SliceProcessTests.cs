@@ -20,7 +20,7 @@ public sealed partial class SliceProcessTests
     private const int Peers = 9;
     private const int MessagesPerPeer = 8;
     private const int Victim = 1; // a peer of slice 0 (peers 0-2)
-    private static readonly IPAddress[] Addresses = [.. Enumerable.Range(2, Slices).Select(i => IPAddress.Parse($"127.0.0.{i}"))];
+    private static readonly IPAddress[] Addresses = SliceProcesses.Addresses(Slices);
 
     private TempDirectory _directory = null!;
 
@@ -36,7 +36,7 @@ public sealed partial class SliceProcessTests
     [CancelAfter(90_000)]
     public async Task Three_slices_on_three_loopback_addresses_deliver_every_message_and_detect_a_crash_across_slices(CancellationToken ct)
     {
-        var (seedPort, peerBasePort) = FreePorts();
+        var (seedPort, peerBasePort) = SliceProcesses.FreePorts(Addresses, Peers, 20_000, 30_000);
         var network = new List<string>
         {
             $"--Network:Peers={Peers}", $"--Network:PeerBasePort={peerBasePort}", "--Network:RandomSeed=4242",
@@ -44,12 +44,7 @@ public sealed partial class SliceProcessTests
             "--Peer:LivenessInterval=00:00:00.300", "--Peer:RetryInterval=00:00:00.300",
             "--Demo:CrashAfter=00:00:04", $"--Demo:CrashPeer={Victim}", $"--Slice:Count={Slices}",
         };
-        for (var s = 0; s < Slices; s++)
-        {
-            network.Add($"--Network:Seeds:{s}:Name=seed-{(char)('a' + s)}");
-            network.Add($"--Network:Seeds:{s}:Host={Addresses[s]}");
-            network.Add($"--Network:Seeds:{s}:Port={seedPort}");
-        }
+        network.AddRange(SliceProcesses.SeedList(Addresses, seedPort));
         var children = new List<ChildProcess>();
         try
         {
@@ -62,7 +57,7 @@ public sealed partial class SliceProcessTests
             var victim = $"{Addresses[0]}:{peerBasePort + Victim}";
             await Eventually.HoldsAsync(() =>
             {
-                if (children.FirstOrDefault(c => Problems(c.Stderr).Length > 0) is { } failed)
+                if (children.FirstOrDefault(c => SliceProcesses.Problems(c.Stderr).Length > 0) is { } failed)
                 {
                     return $"a slice failed: {failed.Stderr}";
                 }
@@ -73,7 +68,7 @@ public sealed partial class SliceProcessTests
                 var told = children.Skip(1).All(c => c.Stdout.Contains("crashes now in slice 0", StringComparison.Ordinal));
                 return elsewhere && removed > 0 && told
                     ? null
-                    : $"the crash of {victim} was not yet detected in another slice ({elsewhere}), removed by a seed ({removed}) and announced in every other slice ({told});\n{Tails(children)}";
+                    : $"the crash of {victim} was not yet detected in another slice ({elsewhere}), removed by a seed ({removed}) and announced in every other slice ({told});\n{SliceProcesses.Tails(children)}";
             }, TimeSpan.FromSeconds(45), ct);
             // Every peer has published all it will (8 messages, 0.2 s apart, long done) and every message has spread.
             await Task.Delay(TimeSpan.FromSeconds(1), ct);
@@ -84,7 +79,7 @@ public sealed partial class SliceProcessTests
             }
             foreach (var child in children)
             {
-                Assert.That(await child.WaitForExitAsync(TimeSpan.FromSeconds(10), ct), Is.True, $"a slice still runs 10 s after SIGINT:\n{Tails(children)}");
+                Assert.That(await child.WaitForExitAsync(TimeSpan.FromSeconds(10), ct), Is.True, $"a slice still runs 10 s after SIGINT:\n{SliceProcesses.Tails(children)}");
             }
 
             var totals = new List<int>();
@@ -94,7 +89,7 @@ public sealed partial class SliceProcessTests
                 Assert.Multiple(() =>
                 {
                     Assert.That(children[s].ExitCode, Is.Zero, children[s].Stderr);
-                    Assert.That(Problems(children[s].Stderr), Is.Empty);
+                    Assert.That(SliceProcesses.Problems(children[s].Stderr), Is.Empty);
                     Assert.That(output, Does.Contain($"Slice {s} of {Slices}: runs seeds seed-{(char)('a' + s)} and peers {3 * s}-{(3 * s) + 2} of {Peers}, listening on {Addresses[s]}"));
                     Assert.That(output, Does.Match(@"Delivery: (\d+) of \1 expected receipts \(100\.0 %\); 0 missing"), $"slice {s}:\n{Summary(output)}");
                     Assert.That(output, Does.Not.Contain("FALSE DEATH"), $"slice {s}:\n{Summary(output)}");
@@ -120,44 +115,11 @@ public sealed partial class SliceProcessTests
         }
     }
 
-    /// <summary>A seed port free on every slice address and a run of peer ports free on every address.</summary>
-    private static (int SeedPort, int PeerBasePort) FreePorts()
-    {
-        for (var attempt = 0; attempt < 50; attempt++)
-        {
-            var seedPort = Random.Shared.Next(20_000, 30_000);
-            var peerBase = Random.Shared.Next(20_000, 30_000 - Peers);
-            var ports = Enumerable.Range(peerBase, Peers).Append(seedPort).ToArray();
-            if (ports.Distinct().Count() == ports.Length && Addresses.All(a => ports.All(p => IsFree(a, p))))
-            {
-                return (seedPort, peerBase);
-            }
-        }
-        throw new InvalidOperationException("no free ports found on 127.0.0.2-4");
-    }
-
-    private static bool IsFree(IPAddress address, int port)
-    {
-        try
-        {
-            using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-            probe.Bind(new IPEndPoint(address, port));
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
-    }
-
     private static string Summary(string output)
     {
         var at = output.IndexOf("P2PSim summary", StringComparison.Ordinal);
         return at >= 0 ? output[at..] : output.Length > 2000 ? output[^2000..] : output;
     }
-
-    private static string Tails(IEnumerable<ChildProcess> children) =>
-        string.Join("\n", children.Select((c, i) => $"--- slice {i}:\n{(c.Stdout.Length > 1500 ? c.Stdout[^1500..] : c.Stdout)}{c.Stderr}"));
 
     /// <summary>A seed of this slice confirmed the victim's death and removed it.</summary>
     private static bool RemovedBySeed(string output, string victim) => output.Split('\n').Any(line =>
@@ -166,8 +128,4 @@ public sealed partial class SliceProcessTests
 
     [GeneratedRegex(@"Messages originated: (\d+) here, (\d+) by peers of other slices")]
     private static partial Regex Originated();
-
-    /// <summary>Standard error but the missing settings file's warning (the slices run in an empty folder).</summary>
-    private static string Problems(string stderr) =>
-        string.Join("\n", stderr.Split('\n').Where(l => l.Trim().Length > 0 && !l.StartsWith("warning: no appsettings.json", StringComparison.Ordinal)));
 }

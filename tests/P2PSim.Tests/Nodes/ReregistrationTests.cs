@@ -36,19 +36,28 @@ public sealed class ReregistrationTests
         var peer = PeerScenarios.JoinedPeerWith(PeerAt(1), Peers(2, 3), Options(), seedCount: 3);
         var registered = peer.Machine.RegisteredSeeds.ToArray();
 
-        var early = Tick(peer, T0 + Every - TimeSpan.FromMilliseconds(1));
-        var due = Tick(peer, T0 + Every);
+        // The first re-registration with each seed falls at a random 50-100 % of the interval, later ones at 90-100 %;
+        // each seed answers as soon as it is dialed.
+        var early = TickEverySecond(peer, T0 + (Every / 2) - TimeSpan.FromMilliseconds(1));
+        var first = new List<NodeAction>();
         var answers = new List<NodeAction>();
-        foreach (var seed in registered)
+        var answeredAt = new Dictionary<NodeEndpoint, DateTimeOffset>();
+        while (peer.Now < T0 + Every)
         {
-            var link = peer.ConnectSeed(seed);
-            answers.AddRange(peer.Take().Where(a => a is Send s && s.Connection == link));
-            peer.Receive(link, new PeerList(Peers(2, 3, 4)));
-            answers.AddRange(peer.Take());
+            var step = Tick(peer, peer.Now + TimeSpan.FromSeconds(1));
+            first.AddRange(step);
+            foreach (var seed in step.DialTargets())
+            {
+                var link = peer.ConnectSeed(seed);
+                answers.AddRange(peer.Take().Where(a => a is Send s && s.Connection == link));
+                peer.Receive(link, new PeerList(Peers(2, 3, 4)));
+                answers.AddRange(peer.Take());
+                answeredAt[seed] = peer.Now;
+            }
         }
 
         Assert.That(early.DialTargets(), Is.Empty);
-        Assert.That(due.DialTargets(), Is.EquivalentTo(registered));
+        Assert.That(first.DialTargets(), Is.EquivalentTo(registered));
         Assert.That(answers.Sends().Count(s => s.Message is Register), Is.EqualTo(registered.Length));
         Assert.That(answers.ReportsOf<SeedRefreshed>().Select(r => (r.Seed, r.FailedAttempts)), Is.EquivalentTo(registered.Select(s => (s, 0))));
         Assert.That(answers.ReportsOf<RegisteredWithSeed>(), Is.Empty, "a refresh is not a first registration");
@@ -56,8 +65,19 @@ public sealed class ReregistrationTests
         Assert.That(answers.Sends().Where(s => s.Message is Goodbye), Is.Empty);
         Assert.That(peer.Machine.KnownPeers, Is.EquivalentTo(Peers(2, 3, 4)));
         Assert.That(peer.Machine.ConnectedNeighbours, Is.EquivalentTo(Peers(2, 3)));
-        Assert.That(Tick(peer, T0 + Every + Every - TimeSpan.FromMilliseconds(1)).DialTargets(), Is.Empty);
-        Assert.That(Tick(peer, T0 + Every + Every).DialTargets(), Is.EquivalentTo(registered), "and again one interval later");
+        Assert.That(TickEverySecond(peer, answeredAt.Values.Min() + (Every * 0.9) - TimeSpan.FromMilliseconds(1)).DialTargets(), Is.Empty);
+        Assert.That(TickEverySecond(peer, answeredAt.Values.Max() + Every).DialTargets().Distinct(), Is.EquivalentTo(registered), "and again within one interval of each answer");
+    }
+
+    /// <summary>Fires the timer every second (and at <paramref name="until"/>), pings answered; everything the peer did.</summary>
+    private static List<NodeAction> TickEverySecond(MachineProbe<PeerMachine> peer, DateTimeOffset until)
+    {
+        var actions = new List<NodeAction>();
+        while (peer.Now < until)
+        {
+            actions.AddRange(Tick(peer, peer.Now + TimeSpan.FromSeconds(1) < until ? peer.Now + TimeSpan.FromSeconds(1) : until));
+        }
+        return actions;
     }
 
     [Test]
@@ -97,7 +117,8 @@ public sealed class ReregistrationTests
         {
             var dials = new List<NodeAction>();
             // Every timer up to the retry, one second at a time (gossip, liveness), with pings answered.
-            while (peer.Now < at)
+            // (The first attempt falls at a random 50-100 % of the interval; the retries at their RetryAt.)
+            while (peer.Now < at && dials.DialTargets().Length == 0)
             {
                 var step = Tick(peer, peer.Now + TimeSpan.FromSeconds(1) < at ? peer.Now + TimeSpan.FromSeconds(1) : at);
                 gossip.AddRange(step);

@@ -257,20 +257,45 @@ public sealed class SeedSessionTests
     {
         var bench = new Bench(1);
         var seed = bench.Joined().Single();
-        var due = bench.Session.NextDeadline;
+        var due = bench.Session.NextDeadline!.Value;
 
-        var early = bench.TimerAt(T0 + Reregister - TimeSpan.FromTicks(1));
-        var again = bench.TimerAt(T0 + Reregister);
+        var early = bench.TimerAt(due - TimeSpan.FromTicks(1));
+        var again = bench.TimerAt(due);
         var replyDue = bench.Session.NextDeadline;
         var answered = bench.Registers(seed, Peers(4));
 
-        Assert.That(due, Is.EqualTo(T0 + Reregister));
+        Assert.That(due, Is.InRange(T0 + (Reregister / 2), T0 + Reregister), "the first time at a random 50-100 % of the interval");
         Assert.That(early, Is.Empty);
         Assert.That(again, Is.EqualTo(new[] { new Dial(seed) }));
-        Assert.That(replyDue, Is.EqualTo(T0 + Reregister + QuietShortIntervals().RegistrationTimeout));
+        Assert.That(replyDue, Is.EqualTo(due + QuietShortIntervals().RegistrationTimeout));
         Assert.That(answered.ReportsOf<SeedRefreshed>().Single().FailedAttempts, Is.Zero);
-        Assert.That(bench.Session.NextDeadline, Is.EqualTo(T0 + (2 * Reregister)));
+        Assert.That(bench.Session.NextDeadline, Is.InRange(due + (Reregister * 0.9), due + Reregister), "then at a random 90-100 %");
         Assert.That(bench.Session.Known.Known(), Is.EqualTo(Peers(4)), "the new list replaces the old one");
+    }
+
+    [Test]
+    public void Peers_that_joined_at_the_same_moment_register_again_spread_over_half_the_interval_not_in_one_wave()
+    {
+        var firsts = new List<DateTimeOffset>();
+        var seconds = new List<DateTimeOffset>();
+        for (var randomSeed = 1; randomSeed <= 50; randomSeed++)
+        {
+            var bench = new Bench(1, randomSeed);
+            var seed = bench.Joined().Single();
+            var first = bench.Session.NextDeadline!.Value;
+            bench.TimerAt(first);
+            bench.Registers(seed, Peers(4));
+            firsts.Add(first);
+            seconds.Add(bench.Session.NextDeadline!.Value);
+        }
+
+        Assert.That(firsts, Has.All.InRange(T0 + (Reregister / 2), T0 + Reregister), "never later than the interval: a seed's expiry counts intervals");
+        Assert.That(firsts.Max() - firsts.Min(), Is.GreaterThan(Reregister / 3), "spread over the second half of the interval");
+        Assert.That(firsts.Distinct().Count(), Is.EqualTo(50));
+        Assert.That(seconds.Zip(firsts, (s, f) => s - f), Has.All.InRange(Reregister * 0.9, Reregister), "later ones at 90-100 % of the interval");
+        var again = new Bench(1, randomSeed: 7);
+        again.Joined();
+        Assert.That(again.Session.NextDeadline, Is.EqualTo(firsts[6]), "the same node seed draws the same time");
     }
 
     [Test]
@@ -294,7 +319,7 @@ public sealed class SeedSessionTests
         Assert.That(failures.Select(f => f.Failures), Is.EqualTo(Enumerable.Range(1, BackoffSeconds.Length)));
         Assert.That(failures.Select(f => f.RetryAt - f.At), Is.EqualTo(gaps), "the report says when the next try is");
         Assert.That(back.ReportsOf<SeedRefreshed>().Single().FailedAttempts, Is.EqualTo(BackoffSeconds.Length));
-        Assert.That(bench.Session.NextDeadline, Is.EqualTo(bench.Now + Reregister), "back on the regular schedule");
+        Assert.That(bench.Session.NextDeadline, Is.InRange(bench.Now + (Reregister * 0.9), bench.Now + Reregister), "back on the regular schedule");
     }
 
     [Test]
@@ -353,6 +378,7 @@ public sealed class SeedSessionTests
     {
         var bench = new Bench(3);
         var registered = bench.Joined();
+        // Before the first re-registration can fall due (at 50-100 % of the interval), so the retries below are the only dials.
         var report = Bench.ReportAt(bench.Part.Advance(TimeSpan.FromSeconds(5)));
 
         bench.Session.ReportDeath(Dead, bench.Now);
@@ -372,6 +398,7 @@ public sealed class SeedSessionTests
     public void A_report_a_registered_seed_cannot_take_is_redirected_to_another_seed_registered_first()
     {
         var (bench, failing, taking, substitute) = JoinedWithTwoOfThree();
+        // Before the first re-registration can fall due (at 50-100 % of the interval), so the retries below are the only dials.
         var report = Bench.ReportAt(bench.Part.Advance(TimeSpan.FromSeconds(5)));
         bench.Session.ReportDeath(Dead, bench.Now);
         bench.Part.Take();
@@ -400,7 +427,8 @@ public sealed class SeedSessionTests
         var bench = new Bench(2);
         var registered = bench.Joined();
         var (back, other) = (registered[0], registered[1]);
-        var report = Bench.ReportAt(bench.Part.Advance(TimeSpan.FromSeconds(20)));
+        // Before the first re-registration can fall due (at 50-100 % of the interval), so the retries below are the only dials.
+        var report = Bench.ReportAt(bench.Part.Advance(TimeSpan.FromSeconds(5)));
         bench.Session.ReportDeath(Dead, bench.Now);
         bench.Connect(other);
         var gaveUp = FailEveryDelivery(bench, back);
@@ -424,7 +452,7 @@ public sealed class SeedSessionTests
     {
         var bench = new Bench(1);
         var seed = bench.Joined().Single();
-        var reportedAt = bench.Part.Advance(TimeSpan.FromSeconds(20));
+        var reportedAt = bench.Part.Advance(TimeSpan.FromSeconds(5));
         var report = Bench.ReportAt(reportedAt);
         bench.Session.ReportDeath(Dead, bench.Now);
         var gaveUp = FailEveryDelivery(bench, seed);

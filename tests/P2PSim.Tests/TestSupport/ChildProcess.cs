@@ -43,10 +43,21 @@ public sealed class ChildProcess : IDisposable
     public static ChildProcess Start(string workingDirectory, params string[] args) => Start(workingDirectory, new Dictionary<string, string>(), args);
 
     /// <summary>As <see cref="Start(string, string[])"/>, with <paramref name="environment"/> added to the child's environment variables.</summary>
-    public static ChildProcess Start(string workingDirectory, IReadOnlyDictionary<string, string> environment, params string[] args)
+    public static ChildProcess Start(string workingDirectory, IReadOnlyDictionary<string, string> environment, params string[] args) =>
+        Start(workingDirectory, environment, fileLimit: null, args);
+
+    /// <summary>
+    /// As <see cref="Start(string, string[])"/>, the child allowed at most <paramref name="fileLimit"/> open files
+    /// (<c>prlimit --nofile</c>, as <c>ulimit -n</c> in its shell would). Null when <c>prlimit</c> is not on this machine.
+    /// </summary>
+    public static ChildProcess? StartWithFileLimit(string workingDirectory, int fileLimit, params string[] args) =>
+        File.Exists("/usr/bin/prlimit") ? Start(workingDirectory, new Dictionary<string, string>(), fileLimit, args) : null;
+
+    private static ChildProcess Start(string workingDirectory, IReadOnlyDictionary<string, string> environment, int? fileLimit, string[] args)
     {
         var dll = typeof(P2PSim.Hosting.P2PSimApp).Assembly.Location;
-        var info = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+        var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet";
+        var info = new ProcessStartInfo(fileLimit is null ? dotnet : "/usr/bin/prlimit")
         {
             WorkingDirectory = workingDirectory,
             RedirectStandardOutput = true,
@@ -54,6 +65,11 @@ public sealed class ChildProcess : IDisposable
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
+        if (fileLimit is { } limit)
+        {
+            info.ArgumentList.Add(FormattableString.Invariant($"--nofile={limit}:{limit}"));
+            info.ArgumentList.Add(dotnet);
+        }
         info.ArgumentList.Add(dll);
         foreach (var arg in args)
         {

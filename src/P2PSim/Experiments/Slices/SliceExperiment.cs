@@ -114,11 +114,10 @@ internal sealed class SliceExperiment
             problems.Add($"{E}:Seeds ({options.Seeds}) and {NetworkOptions.Section}:Seeds ({seeds}) disagree: with slices the seeds are the ones {NetworkOptions.Section}:Seeds lists; leave {E}:Seeds out.");
         }
         var layout = SliceLayout.From(network, slice);
-        var files = OpenFileLimit.Check($"Slice {layout.Index} of {layout.Count} ({SliceOptions.Section}:Index), its share of {E}:Peers",
-            layout.PeerCount, layout.LocalSeeds.Count, options.Peer.MaxNeighbours, OpenFileLimit.Current());
+        var files = OpenFilesValidator.Check(layout, $"{E}:Peers", options.Peer.MaxNeighbours, options.Peer, logFiles: false, OpenFileLimit.Current());
         if (files is not null)
         {
-            problems.Add($"{files} Or cut the network into more slices ({SliceOptions.Section}:Count).");
+            problems.Add(files);
         }
         return problems;
     }
