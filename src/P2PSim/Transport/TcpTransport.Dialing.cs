@@ -41,13 +41,22 @@ public sealed partial class TcpTransport
         socket.Bind(new System.Net.IPEndPoint(from, 0));
     }
 
+    private string FilesUsedUp() =>
+        $"the process's open files are nearly used up ({Files.Held} sockets held by all nodes; the limit is {Files.Limit} (ulimit -n), of which {Files.Reserve / 2} stay for the runtime)";
+
     private async Task DialAsync(long id, NodeEndpoint target, LinkPurpose purpose)
     {
         await Task.Yield();
         string? failure = null;
         Socket? socket = null;
+        var charged = false;
         try
         {
+            if (!Files.TryTakeDial())
+            {
+                throw new SocketException((int)SocketError.TooManyOpenSockets, FilesUsedUp());
+            }
+            charged = true;
             // The node knows the remote as target; where to connect may have moved since (a seed whose name resolves anew).
             var address = _dialAddress?.Invoke(target) ?? target;
             socket = new Socket(address.Address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
@@ -60,7 +69,8 @@ public sealed partial class TcpTransport
             }
             var hello = purpose.IsOverlay ? _hello! : _hello! with { Purpose = purpose };
             var connection = new TcpConnection(id, socket, target, hello, this, _options, _time, _logger, _stoppingToken);
-            socket = null; // the connection owns it now
+            socket = null; // the connection owns it now, and its file: given back when it is released
+            charged = false;
             _connections[id] = connection;
             if (Volatile.Read(ref _stopped) != 0)
             {
@@ -71,6 +81,10 @@ public sealed partial class TcpTransport
         }
         catch (Exception ex) when (ex is SocketException or OperationCanceledException or ObjectDisposedException)
         {
+            if (ex is SocketException { SocketErrorCode: SocketError.TooManyOpenSockets or SocketError.NoBufferSpaceAvailable } outOfFiles)
+            {
+                NoteOutOfFiles($"dialing {target}", outOfFiles.Message);
+            }
             failure = ex switch
             {
                 SocketException { SocketErrorCode: SocketError.ConnectionRefused } => "connection refused",
@@ -87,6 +101,10 @@ public sealed partial class TcpTransport
         finally
         {
             socket?.Dispose();
+            if (charged)
+            {
+                Files.Give();
+            }
         }
         if (_stoppingToken.IsCancellationRequested)
         {
