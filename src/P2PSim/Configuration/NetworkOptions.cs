@@ -42,6 +42,14 @@ public sealed class NetworkOptions
     /// <summary>IP address every node binds to. Loopback by default.</summary>
     public string Host { get; set; } = "127.0.0.1";
 
+    /// <summary>
+    /// Every node on a loopback address of its own (seed j on 127.1.0.0 + j + 1, peer i on 127.2.0.0 + i + 1, ports as
+    /// before), dialing from it, so a node tells clients and other nodes apart by address (see <see cref="NodeAddresses"/>).
+    /// Unset: on where it works (Linux, an IPv4 loopback <see cref="Host"/>, one process for the whole network); true:
+    /// on, and start-up refuses settings where it cannot be; false: every node on <see cref="Host"/>.
+    /// </summary>
+    public bool? AddressPerNode { get; set; }
+
     /// <summary>Seed i listens on SeedBasePort + i. 0 lets the OS pick every port.</summary>
     public int SeedBasePort { get; set; } = 5000;
 

@@ -252,6 +252,7 @@ internal sealed class TransportOptionsValidator : IValidateOptions<TransportOpti
             .That(o.SocketBufferBytes == 0 || o.SocketBufferBytes is >= 4096 and <= 16 * 1024 * 1024,
                 $"{S}:SocketBufferBytes must be 0 (the system default) or between 4096 and {16 * 1024 * 1024} (was {o.SocketBufferBytes}).")
             .Range($"{S}:MaxInboundConnections", o.MaxInboundConnections, 1, 100_000)
+            .Range($"{S}:MaxInboundPerAddress", o.MaxInboundPerAddress, 0, 100_000)
             .Interval($"{S}:ShutdownGrace", o.ShutdownGrace, TimeSpan.Zero, TimeSpan.FromMinutes(1))
             .Result();
     }

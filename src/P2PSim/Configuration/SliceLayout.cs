@@ -54,6 +54,9 @@ public sealed class SliceLayout
 
     public int Count { get; }
 
+    /// <summary>Every node on a loopback address of its own (<see cref="NodeAddresses"/>), instead of all on <see cref="BindAddress"/>.</summary>
+    public bool AddressPerNode { get; private init; }
+
     /// <summary>This process runs every seed (the seeds' endpoints are then known from the nodes themselves, port 0 included).</summary>
     public bool AllSeedsLocal => LocalSeeds.Count == Seeds.Count;
 
@@ -131,6 +134,9 @@ public sealed class SliceLayout
         var first = FirstPeerOf(index, peers, count);
         var bind = BindAddressOf(network, slice) ?? IPAddress.Loopback;
         var announce = AnnounceAddressOf(network, slice) ?? bind;
-        return new SliceLayout(seeds, local, first, FirstPeerOf(index + 1, peers, count) - first, peers, bind, announce, index, count);
+        return new SliceLayout(seeds, local, first, FirstPeerOf(index + 1, peers, count) - first, peers, bind, announce, index, count)
+        {
+            AddressPerNode = NodeAddresses.Apply(network, slice),
+        };
     }
 }

@@ -61,6 +61,13 @@ internal sealed class SliceOptionsValidator(IOptions<NetworkOptions> network, IO
         {
             checks.That(false, $"{S}:AnnounceHost must be set when the nodes listen on every address ({S}:BindAddress {bind}): it is the address the other slices dial.");
         }
+        if (n.AddressPerNode == true)
+        {
+            foreach (var problem in NodeAddresses.Problems(n, o))
+            {
+                checks.That(false, problem);
+            }
+        }
         var all = n.AllSeeds();
         var named = SliceLayout.NamedSeeds(o);
         if (named is not null)

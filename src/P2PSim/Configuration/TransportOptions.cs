@@ -74,6 +74,15 @@ public sealed class TransportOptions
     /// <summary>Most simultaneous inbound connections one node holds (handshaking or open); further ones are refused.</summary>
     public int MaxInboundConnections { get; set; } = 1024;
 
+    /// <summary>
+    /// Most accepted connections one node holds at once from one remote IP address (handshaking or open); further ones
+    /// are refused. Applies only where every node has an address of its own (<c>Network:AddressPerNode</c>): with one
+    /// address shared by every node of a process (or a slice), one address stands for many honest nodes. An honest node
+    /// holds one link to another for the overlay, one per group both are in, a private link and a few seed
+    /// conversations. 0 = no limit per address.
+    /// </summary>
+    public int MaxInboundPerAddress { get; set; } = 32;
+
     /// <summary>Time a closing node gives its goodbyes to be delivered.</summary>
     public TimeSpan ShutdownGrace { get; set; } = TimeSpan.FromSeconds(2);
 

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using P2PSim.Configuration;
 using P2PSim.Hosting;
 using P2PSim.Nodes;
@@ -153,7 +154,9 @@ internal sealed class TcpExperimentNetwork : IExperimentNetwork, IAsyncDisposabl
 
     public async ValueTask StartPeerAsync(int peer, CancellationToken cancellationToken)
     {
-        var node = ActivatorUtilities.CreateInstance<NodeService>(Services, new NodeSpec(NodeRole.Peer, peer, new NodeEndpoint(IPAddress.Loopback, 0)));
+        // Where the host's own peers are: on an address of its own each (Network:AddressPerNode), or all on loopback.
+        var spec = P2PSimServiceCollectionExtensions.PeerSpec(Services.GetRequiredService<IOptions<NetworkOptions>>().Value, Services.GetRequiredService<SeedBook>().Layout, peer);
+        var node = ActivatorUtilities.CreateInstance<NodeService>(Services, spec);
         _observer.Map(node, peer);
         _started.Add(node);
         await node.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -226,7 +229,7 @@ internal sealed class TcpExperimentNetwork : IExperimentNetwork, IAsyncDisposabl
     {
         foreach (var s in seeds)
         {
-            var node = ActivatorUtilities.CreateInstance<NodeService>(Services, new NodeSpec(NodeRole.Seed, s, _seeds[s].Endpoint));
+            var node = ActivatorUtilities.CreateInstance<NodeService>(Services, _seeds[s].Spec with { BindTo = _seeds[s].Endpoint });
             var at = Now;
             Write(r => r.SeedRestarted(s, at));
             _observer.Map(node, s);

@@ -38,7 +38,7 @@ public sealed class NetworkMeter
         meter.CreateObservableCounter("p2psim.transport.bytes", () => Wire(static w => w.Bytes, static w => w.GossipBytes), "By", "Wire bytes written and decoded, length prefixes included");
         meter.CreateObservableCounter("p2psim.transport.dropped", Drops, "{frame}", "Frames dropped at full send queues or by the process queue budget, by class");
         meter.CreateObservableUpDownCounter("p2psim.transport.connections", () => Transport(static s => s.OpenConnections), "{connection}", "Open connections");
-        meter.CreateObservableCounter("p2psim.transport.refused", () => Transport(static s => s.RefusedConnections), "{connection}", "Connections refused at MaxInboundConnections");
+        meter.CreateObservableCounter("p2psim.transport.refused", () => Transport(static s => s.RefusedConnections), "{connection}", "Connections refused at MaxInboundConnections, MaxInboundPerAddress or the node's share of the open files");
         meter.CreateObservableGauge("p2psim.transport.queued_frames", () => Transport(static s => s.QueuedFrames), "{frame}", "Frames waiting in send queues now");
         meter.CreateObservableGauge("p2psim.transport.queued_bytes", () => Transport(static s => s.QueuedBytes), "By", "Wire bytes waiting in send queues now");
         meter.CreateObservableGauge("p2psim.transport.receive_waiting", () => Transport(static s => s.ReceivedWaiting), "{frame}", "Decoded frames waiting for their busy node now");

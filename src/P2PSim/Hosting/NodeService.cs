@@ -48,6 +48,7 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
     private readonly RandomSource _random;
     private readonly JoinSequencer _joins;
     private readonly QueueBudget _budget;
+    private readonly FileBudget _files;
     private readonly SeedBook _seedBook;
     private readonly INodeEventObserver[] _observers;
     private readonly Channel<NodeInput> _inbox = Channel.CreateBounded<NodeInput>(new BoundedChannelOptions(InboxCapacity)
@@ -74,10 +75,11 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
 
     public NodeService(NodeSpec spec, IOptions<PeerOptions> peerOptions, IOptions<TransportOptions> transportOptions, IOptions<SeedOptions> seedOptions, IOptions<GossipOptions> gossipOptions, IOptions<PrivateOptions> privateOptions, IOptions<GroupOptions> groupOptions, TimeProvider time,
         ILoggerFactory loggerFactory, NodeDirectory directory, NetworkStats stats, RandomSource random, JoinSequencer joins,
-        IEnumerable<INodeEventObserver> observers, QueueBudget budget, SeedBook seedBook, IHostApplicationLifetime lifetime)
+        IEnumerable<INodeEventObserver> observers, QueueBudget budget, SeedBook seedBook, IHostApplicationLifetime lifetime, FileBudget files)
     {
         _networkStopping = lifetime.ApplicationStopping;
         _budget = budget;
+        _files = files;
         _seedBook = seedBook;
         _observers = observers.ToArray();
         _spec = spec;
@@ -102,6 +104,9 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
     public bool Dialable => _spec.Role == NodeRole.Seed || _privateOptions.IsDialable(_spec.Index);
 
     public int Index => _spec.Index;
+
+    /// <summary>What this node runs as and where it binds (a restart on the same endpoint keeps the rest of it).</summary>
+    public NodeSpec Spec => _spec;
 
     /// <summary>The listening endpoint (known after start; the port is read back, so port 0 works).</summary>
     public NodeEndpoint Endpoint => _transport?.LocalEndpoint ?? _spec.BindTo;
@@ -136,7 +141,7 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
             // The logger is named after the real port, so port 0 still gives each node its own Log_{port}.txt.
             _transport = new TcpTransport(_spec.BindTo, _spec.Role, _transportOptions, _time,
                 bound => _logger = _loggerFactory.CreateLogger(NodeCategory.For(_spec.Role, bound.Port)), _budget,
-                _spec.Announce, _spec.DialFromBindAddress, _seedBook.DialAddress, acceptsConnections: Dialable);
+                _spec.Announce, _spec.DialFromBindAddress, _seedBook.DialAddress, acceptsConnections: Dialable, capPerAddress: _spec.OwnAddress, files: _files);
         }
         catch (SocketException ex)
         {

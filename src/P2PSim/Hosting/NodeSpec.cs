@@ -16,6 +16,12 @@ public sealed record NodeSpec(NodeRole Role, int Index, NodeEndpoint BindTo, IPA
     /// <summary>The setting that chose this node's port, for error messages.</summary>
     public string PortSetting => PortSettingName ?? (Role == NodeRole.Seed ? "Network:SeedBasePort" : "Network:PeerBasePort");
 
+    /// <summary>
+    /// The node binds a loopback address of its own (<c>Network:AddressPerNode</c>): its transport then holds at most
+    /// <c>Transport:MaxInboundPerAddress</c> connections from one remote address.
+    /// </summary>
+    public bool OwnAddress { get; init; }
+
     /// <summary>This node's place in the process's join order (peers join one by one).</summary>
     public int Turn => JoinTurn >= 0 ? JoinTurn : Index;
 }

@@ -44,6 +44,8 @@ public static class P2PSimServiceCollectionExtensions
             var transport = sp.GetRequiredService<IOptions<TransportOptions>>().Value;
             return new QueueBudget(QueueBudget.BytesFor(transport.ProcessQueueBytes, layout.LocalSeeds.Count + layout.PeerCount));
         });
+        // The process's open files, shared by every node's transport (a test may register a smaller budget before this).
+        services.TryAddSingleton(FileBudget.Process);
         services.AddSingleton<NodeDirectory>();
         services.AddSingleton<SeedBook>();
         services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<SeedBook>()); // before the nodes: resolves other slices' seeds
@@ -119,22 +121,42 @@ public static class P2PSimServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(layout);
         var bind = layout.BindAddress;
         var announce = layout.AnnounceAddress.Equals(bind) ? null : layout.AnnounceAddress;
-        // A slice on an address of its own dials from it (127.0.0.2 would otherwise dial from 127.0.0.1 on Linux).
-        var dialFrom = !bind.Equals(IPAddress.Any) && !bind.Equals(IPAddress.IPv6Any) && !bind.Equals(IPAddress.Loopback) && !bind.Equals(IPAddress.IPv6Loopback);
+        var dialFrom = DialsFromBindAddress(bind);
+        // Or every node on a loopback address of its own, dialing from it: a node then tells the others, and any client, apart
+        // by address (Network:AddressPerNode), and holds at most Transport:MaxInboundPerAddress connections from one.
+        var own = layout.AddressPerNode;
         var specs = new List<NodeSpec>();
         foreach (var j in layout.LocalSeeds)
         {
             var seed = layout.Seeds[j];
-            specs.Add(new NodeSpec(NodeRole.Seed, j, new NodeEndpoint(bind, seed.Port), announce, dialFrom,
-                PortSettingName: network.SeedList.Count > 0 ? $"{seed.Setting}:Port" : null));
+            specs.Add(new NodeSpec(NodeRole.Seed, j, new NodeEndpoint(own ? NodeAddresses.Seed(j) : bind, seed.Port), announce, dialFrom || own,
+                PortSettingName: network.SeedList.Count > 0 ? $"{seed.Setting}:Port" : null) { OwnAddress = own });
         }
         for (var turn = 0; turn < layout.PeerCount; turn++)
         {
-            var i = layout.FirstPeer + turn;
-            specs.Add(new NodeSpec(NodeRole.Peer, i, new NodeEndpoint(bind, network.PeerBasePort == 0 ? 0 : network.PeerBasePort + i), announce, dialFrom, turn));
+            specs.Add(PeerSpec(network, layout, layout.FirstPeer + turn, turn));
         }
         return specs;
     }
+
+    /// <summary>
+    /// Peer <paramref name="index"/> (of the whole network) as <see cref="PlanNodes(NetworkOptions, SliceLayout)"/> plans it:
+    /// on <c>Network:PeerBasePort</c> + index, at its own loopback address or the slice's. Also for peers added later.
+    /// </summary>
+    public static NodeSpec PeerSpec(NetworkOptions network, SliceLayout layout, int index, int turn = -1)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentNullException.ThrowIfNull(layout);
+        var bind = layout.BindAddress;
+        var announce = layout.AnnounceAddress.Equals(bind) ? null : layout.AnnounceAddress;
+        var own = layout.AddressPerNode;
+        var port = network.PeerBasePort == 0 ? 0 : network.PeerBasePort + index;
+        return new NodeSpec(NodeRole.Peer, index, new NodeEndpoint(own ? NodeAddresses.Peer(index) : bind, port), announce, DialsFromBindAddress(bind) || own, turn) { OwnAddress = own };
+    }
+
+    /// <summary>A slice on an address of its own dials from it (127.0.0.2 would otherwise dial from 127.0.0.1 on Linux).</summary>
+    private static bool DialsFromBindAddress(IPAddress bind) =>
+        !bind.Equals(IPAddress.Any) && !bind.Equals(IPAddress.IPv6Any) && !bind.Equals(IPAddress.Loopback) && !bind.Equals(IPAddress.IPv6Loopback);
 
     private static void AddValidatedOptions<TOptions, TValidator>(IServiceCollection services, IConfiguration configuration, string section)
         where TOptions : class

@@ -31,7 +31,7 @@ public readonly record struct FrameDrops(long Control, long OwnGossip, long Forw
 /// <summary>A snapshot of a transport's counters.</summary>
 /// <param name="OpenConnections">Connections past their Hello and not closing.</param>
 /// <param name="InboundConnections">Accepted connections holding a slot of Transport:MaxInboundConnections (handshaking or open).</param>
-/// <param name="RefusedConnections">Inbound connections refused because every slot was taken.</param>
+/// <param name="RefusedConnections">Inbound connections refused because every slot was taken, its remote address held its limit, or the node its share of the open files.</param>
 /// <param name="Dropped">Frames dropped, per class: a send queue was full, or the process queue budget refused them (to send or just received).</param>
 /// <param name="QueuedFrames">Frames waiting in send queues right now, over all connections.</param>
 /// <param name="PeakQueuedFrames">Most frames any one connection ever had queued.</param>
@@ -42,6 +42,9 @@ public readonly record struct FrameDrops(long Control, long OwnGossip, long Forw
 /// <param name="QueuedBytes">Wire bytes of the frames in this transport's send and receive queues right now (its part of the process budget).</param>
 /// <param name="BudgetDrops">The part of <paramref name="Dropped"/> that the process queue budget refused (gossip only, sending and receiving).</param>
 /// <param name="Budget">The process queue budget this transport shares with every other transport of the process.</param>
+/// <param name="RefusedPerAddress">The part of <paramref name="RefusedConnections"/> refused at Transport:MaxInboundPerAddress.</param>
+/// <param name="RefusedForFiles">The part of <paramref name="RefusedConnections"/> refused because the node had used up its share of the process's open files.</param>
+/// <param name="OutOfFiles">Accepts and dials that failed because the process had no file left (or its open-file budget refused a dial).</param>
 public sealed record TransportStats(
     int OpenConnections,
     int InboundConnections,
@@ -55,7 +58,10 @@ public sealed record TransportStats(
     WireCounts Received = default,
     long QueuedBytes = 0,
     FrameDrops BudgetDrops = default,
-    BudgetStats Budget = default);
+    BudgetStats Budget = default,
+    long RefusedPerAddress = 0,
+    long RefusedForFiles = 0,
+    long OutOfFiles = 0);
 
 /// <summary>Frames and their wire bytes (length prefix included), in all and for gossip alone.</summary>
 public readonly record struct WireCounts(long Frames, long Bytes, long GossipFrames, long GossipBytes)

@@ -50,7 +50,7 @@ public sealed partial class TcpTransport
             received += connection.Received;
         }
         return new TransportStats(OpenConnections, InboundConnections, Interlocked.Read(ref _refused), Drops, queued, peak, waiting, Interlocked.Read(ref _echoed), sent, received,
-            queuedBytes, BudgetDrops, Budget.GetStats());
+            queuedBytes, BudgetDrops, Budget.GetStats(), RefusedPerAddress, RefusedForFiles, OutOfFiles);
     }
 
     /// <summary>Counts a dropped frame of <paramref name="sendClass"/>; <paramref name="budget"/>: the process queue budget refused it.</summary>

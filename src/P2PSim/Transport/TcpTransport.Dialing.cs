@@ -41,6 +41,9 @@ public sealed partial class TcpTransport
         socket.Bind(new System.Net.IPEndPoint(from, 0));
     }
 
+    private string FilesUsedUp() =>
+        $"the process's open files are nearly used up ({Files.Held} sockets held by all nodes; the limit is {Files.Limit} (ulimit -n), of which {Files.Reserve / 2} stay for the runtime)";
+
     private async Task DialAsync(long id, NodeEndpoint target, LinkPurpose purpose)
     {
         await Task.Yield();
@@ -53,8 +56,14 @@ public sealed partial class TcpTransport
         string failure;
         Socket? socket = null;
         var handedOver = false;
+        var charged = false;
         try
         {
+            if (!Files.TryTakeDial())
+            {
+                throw new SocketException((int)SocketError.TooManyOpenSockets, FilesUsedUp());
+            }
+            charged = true;
             // The node knows the remote as target; where to connect may have moved since (a seed whose name resolves anew).
             var address = _dialAddress?.Invoke(target) ?? target;
             socket = new Socket(address.Address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
@@ -67,8 +76,9 @@ public sealed partial class TcpTransport
             }
             var hello = purpose.IsOverlay ? _hello! : _hello! with { Purpose = purpose };
             var connection = new TcpConnection(id, socket, target, hello, this, _options, _time, _logger, _stoppingToken);
-            socket = null; // the connection owns it now, and gives its file back when it ends (Release)
+            socket = null; // the connection owns it now, and its file: given back to both accounts when it is released
             handedOver = true;
+            charged = false;
             _connections[id] = connection;
             if (Volatile.Read(ref _stopped) != 0)
             {
@@ -79,6 +89,10 @@ public sealed partial class TcpTransport
         }
         catch (Exception ex) when (ex is SocketException or OperationCanceledException or ObjectDisposedException)
         {
+            if (ex is SocketException { SocketErrorCode: SocketError.TooManyOpenSockets or SocketError.NoBufferSpaceAvailable } outOfFiles)
+            {
+                NoteOutOfFiles($"dialing {target}", outOfFiles.Message);
+            }
             failure = ex switch
             {
                 SocketException { SocketErrorCode: SocketError.ConnectionRefused } => "connection refused",
@@ -98,6 +112,10 @@ public sealed partial class TcpTransport
             if (!handedOver)
             {
                 OpenFileReserve.Process.Return();
+            }
+            if (charged)
+            {
+                Files.Give();
             }
         }
         await DialFailedAsync(target, purpose, failure).ConfigureAwait(false);

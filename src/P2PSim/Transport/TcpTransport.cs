@@ -49,12 +49,18 @@ public sealed partial class TcpTransport : ITransport
     /// <paramref name="acceptsConnections"/> false: a node that cannot be dialled from outside, as behind a NAT
     /// (<c>Private:NotDialablePeers</c>): its port is bound (its identity, read back as usual) but never listens, so every
     /// dial to it is refused by the operating system before any byte is exchanged; its own dials work as usual.
+    /// <paramref name="capPerAddress"/>: hold at most <c>Transport:MaxInboundPerAddress</c> accepted connections from one
+    /// remote IP address; only meaningful where every node has an address of its own (<c>Network:AddressPerNode</c>), as
+    /// one shared address stands for many honest nodes. <paramref name="files"/>: the process's open files, shared by every
+    /// transport (null: <see cref="FileBudget.Process"/>).
     /// </remarks>
     public TcpTransport(NodeEndpoint bindTo, NodeRole role, TransportOptions options, TimeProvider time, Func<NodeEndpoint, ILogger> loggerFor,
         QueueBudget? budget = null, System.Net.IPAddress? announce = null, bool dialFromBindAddress = false, Func<NodeEndpoint, NodeEndpoint>? dialAddress = null,
-        bool acceptsConnections = true)
+        bool acceptsConnections = true, bool capPerAddress = false, FileBudget? files = null)
     {
         ArgumentNullException.ThrowIfNull(options);
+        Files = files ?? FileBudget.Process;
+        _maxPerAddress = capPerAddress ? options.MaxInboundPerAddress : 0;
         Budget = budget ?? new QueueBudget(QueueBudget.BytesFor(options.ProcessQueueBytes, nodes: 1));
         _role = role;
         _options = options;
@@ -75,6 +81,7 @@ public sealed partial class TcpTransport : ITransport
             _listener.Dispose();
             throw;
         }
+        Files.Take(); // the listening socket; given back when the transport stops
         var bound = NodeEndpoint.From((System.Net.IPEndPoint)_listener.LocalEndPoint!);
         LocalEndpoint = announce is null ? bound : bound with { Address = announce };
         _dialFrom = dialFromBindAddress ? bindTo.Address : null;
@@ -101,6 +108,9 @@ public sealed partial class TcpTransport : ITransport
 
     /// <summary>The queue budget this transport's connections charge (see <see cref="QueueBudget"/>).</summary>
     public QueueBudget Budget { get; }
+
+    /// <summary>The process's open files, which this transport's sockets charge (see <see cref="FileBudget"/>).</summary>
+    public FileBudget Files { get; }
 
     public void Start(ITransportHandler handler)
     {
@@ -156,7 +166,7 @@ public sealed partial class TcpTransport : ITransport
         {
             return;
         }
-        _listener.Dispose();
+        CloseListener();
         Flush();
         foreach (var connection in _connections.Values)
         {
@@ -186,7 +196,7 @@ public sealed partial class TcpTransport : ITransport
         {
             return;
         }
-        _listener.Dispose();
+        CloseListener();
         // Reset every socket first, so no connection ends with a clean FIN because it saw the transport stop.
         foreach (var connection in _connections.Values)
         {
@@ -211,6 +221,13 @@ public sealed partial class TcpTransport : ITransport
         await Task.WhenAll(_running.Values.Append(_acceptLoop)).ConfigureAwait(false);
         await _heartbeat.DisposeAsync().ConfigureAwait(false);
         _stopping.Dispose();
+    }
+
+    /// <summary>Closes the listening socket (once: only the first stop gets here) and gives its file back.</summary>
+    private void CloseListener()
+    {
+        _listener.Dispose();
+        Files.Give();
     }
 
     private void CheckDeadlines()
@@ -251,9 +268,10 @@ public sealed partial class TcpTransport : ITransport
             _endedReceived += connection.Received;
         }
         InterlockedMax(ref _peakQueued, connection.PeakQueuedFrames);
+        Files.Give();
         if (connection.DialTarget is null)
         {
-            Interlocked.Decrement(ref _inbound);
+            ReleaseInbound(connection.Id);
         }
     }
 

@@ -17,6 +17,15 @@ internal static partial class TransportLog
     [LoggerMessage(Level = LogLevel.Warning, Message = "Refused a connection from {Remote}: {Held} inbound connections are held, the limit is {Limit} (Transport:MaxInboundConnections); {Refused} refused in all, {Unlogged} more since the last such line")]
     public static partial void LogWarningInboundLimit(this ILogger logger, string remote, int held, int limit, long refused, long unlogged);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Refused a connection from {Remote}: {Limit} inbound connections from {Address} are held, the limit per address (Transport:MaxInboundPerAddress); {Refused} refused in all, {Unlogged} more since the last such line")]
+    public static partial void LogWarningAddressLimit(this ILogger logger, string remote, int limit, System.Net.IPAddress address, long refused, long unlogged);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Refused a connection from {Remote}: this node holds {Held} inbound connections, its share of the process's open files ({Files} sockets held by all nodes of {Usable} usable: the limit of {Limit} (ulimit -n) less a reserve of {Reserve} for the runtime); {Refused} refused in all, {Unlogged} more since the last such line")]
+    public static partial void LogWarningFileShare(this ILogger logger, string remote, int held, long files, long usable, long limit, long reserve, long refused, long unlogged);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Out of open files {Doing}: {Error} ({Files} sockets held by all nodes, limit {Limit}); that one connection fails, the node carries on; {Total} such failures in all, {Unlogged} more since the last such line")]
+    public static partial void LogWarningOutOfFiles(this ILogger logger, string doing, string error, long files, long limit, long total, long unlogged);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "Send queue for {Class} to {Remote} (peer {Listen}) is full ({Capacity} frames, {Setting}): dropped a {Type} frame; {Dropped} {Class} frames dropped on this connection so far (logged on the first drop and every {Every}th)")]
     public static partial void LogWarningSendQueueFull(this ILogger logger, string remote, string listen, SendClass @class, int capacity, string setting, P2PSim.Protocol.MessageType type, long dropped, int every);
 

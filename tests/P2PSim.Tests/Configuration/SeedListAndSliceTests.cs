@@ -157,12 +157,37 @@ public sealed class SeedListAndSliceTests
     }
 
     [Test]
-    public void One_slice_on_the_defaults_plans_exactly_the_nodes_of_one_process()
+    public void One_slice_on_the_defaults_plans_exactly_the_nodes_of_one_process_each_on_its_own_loopback_address()
     {
         var specs = P2PSimServiceCollectionExtensions.PlanNodes(Config());
-        Assert.That(specs.Select(s => $"{s.Role} {s.Index} {s.BindTo} {s.Turn} {s.Announce} {s.DialFromBindAddress}"), Is.EqualTo(
-            Enumerable.Range(0, 3).Select(i => $"Seed {i} 127.0.0.1:{5000 + i} {i}  False")
-                .Concat(Enumerable.Range(0, 8).Select(i => $"Peer {i} 127.0.0.1:{6000 + i} {i}  False"))));
+        Assert.That(specs.Select(s => $"{s.Role} {s.Index} {s.BindTo} {s.Turn} {s.Announce} {s.DialFromBindAddress} {s.OwnAddress}"), Is.EqualTo(
+            Enumerable.Range(0, 3).Select(i => $"Seed {i} 127.1.0.{i + 1}:{5000 + i} {i}  True True")
+                .Concat(Enumerable.Range(0, 8).Select(i => $"Peer {i} 127.2.0.{i + 1}:{6000 + i} {i}  True True"))));
+    }
+
+    [Test]
+    public void With_AddressPerNode_false_every_node_shares_Network_Host()
+    {
+        var specs = P2PSimServiceCollectionExtensions.PlanNodes(Config([("Network:AddressPerNode", "false")]));
+        Assert.That(specs.Select(s => $"{s.Role} {s.Index} {s.BindTo} {s.Turn} {s.Announce} {s.DialFromBindAddress} {s.OwnAddress}"), Is.EqualTo(
+            Enumerable.Range(0, 3).Select(i => $"Seed {i} 127.0.0.1:{5000 + i} {i}  False False")
+                .Concat(Enumerable.Range(0, 8).Select(i => $"Peer {i} 127.0.0.1:{6000 + i} {i}  False False"))));
+    }
+
+    [TestCase(99_999, "127.3.134.160")]
+    [TestCase(255, "127.2.1.0")]
+    [TestCase(0, "127.2.0.1")]
+    public void A_peer_address_follows_from_its_index(int peer, string address) =>
+        Assert.That(NodeAddresses.Peer(peer).ToString(), Is.EqualTo(address));
+
+    [Test]
+    public void AddressPerNode_true_is_refused_with_a_host_that_is_not_IPv4_loopback_or_with_slices()
+    {
+        var failures = Failures(Config([("Network:AddressPerNode", "true"), ("Network:Host", "10.0.0.5")]));
+        Assert.That(failures, Has.Some.Contains("Network:AddressPerNode needs Network:Host to be an IPv4 loopback address"));
+        failures = Failures(Config([.. ThreeSeeds(), ("Network:AddressPerNode", "true"), ("Network:RandomSeed", "7")]), new SliceOptions { Count = 2 });
+        Assert.That(failures, Has.Some.Contains("Network:AddressPerNode needs one process to run the whole network"));
+        Assert.That(SliceLayout.From(Network(Config([("Network:Host", "10.0.0.5")])), new SliceOptions()).AddressPerNode, Is.False, "unset, it is off where it cannot work");
     }
 
     [Test]

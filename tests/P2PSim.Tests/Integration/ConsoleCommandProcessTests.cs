@@ -40,8 +40,8 @@ public sealed partial class ConsoleCommandProcessTests
         await SeenAsync(child, $"[Command] Peer {a}: Message List holds ", ct);
         await child.WriteLineAsync($"private {a} {peers[2]} hello  there", ct);
         await SeenAsync(child, $"[Command] Peer {a} sent private message [", ct);
-        await SeenAsync(child, $"[Peer {peers[2]}] Private from 127.0.0.1:{a}: hello  there [", ct);
-        await SeenAsync(child, $"[Peer {a}] Private to 127.0.0.1:{peers[2]}: delivered and acknowledged", ct);
+        await SeenAsync(child, $"[Peer {peers[2]}] Private from {Endpoint(child, a)}: hello  there [", ct);
+        await SeenAsync(child, $"[Peer {a}] Private to {Endpoint(child, peers[2])}: delivered and acknowledged", ct);
         await child.WriteLineAsync($"private {a} {a} me", ct);
         await SeenAsync(child, $"[Command] WARN: private {a} {a}: a peer does not send private messages to itself", ct);
         await child.WriteLineAsync($"crash {b}", ct);
@@ -76,7 +76,7 @@ public sealed partial class ConsoleCommandProcessTests
             Assert.That(child.ExitCode, Is.Zero, child.Stderr);
             Assert.That(child.Stdout, Does.Contain("P2PSim summary"));
             Assert.That(child.Stdout, Does.Contain("(restarted once)"));
-            Assert.That(child.Stdout, Does.Contain($"Crash: 127.0.0.1:{b} crashed"));
+            Assert.That(child.Stdout, Does.Contain($"Crash: {Endpoint(child, b)} crashed"));
             Assert.That(child.Stdout, Does.Contain("Private messages: "), "the summary counts the private messages");
             Assert.That(child.Stdout + child.Stderr, Does.Not.Contain("   at "), "no stack trace");
             Assert.That(child.Stderr.Trim().Split('\n').Where(l => l.Length > 0 && !l.StartsWith("warning: no appsettings.json", StringComparison.Ordinal)), Is.Empty,
@@ -100,6 +100,10 @@ public sealed partial class ConsoleCommandProcessTests
         }, TimeSpan.FromSeconds(20), ct);
         return ports;
     }
+
+    /// <summary>Where the node on <paramref name="port"/> listens, as its first line said (each node has an address of its own).</summary>
+    private static string Endpoint(ChildProcess child, int port) =>
+        Regex.Match(child.Stdout, $@"\] Listening on (127\.\d+\.\d+\.\d+:{port})\b") is { Success: true } m ? m.Groups[1].Value : $"(no Listening line for port {port})";
 
     [GeneratedRegex(@"\[Peer (\d+)\] Registered with ")]
     private static partial Regex RegisteredPeer();

@@ -49,7 +49,7 @@ public sealed class CrashTests
             return null;
         }, Liveness * (MaxMissed + 2), ct);
         var log = network.ReadLog(network.Seeds.First(s => death.SeedsHolding.Contains(s.Endpoint)).Endpoint.Port);
-        Assert.That(log, Does.Contain($"Dead Node:127.0.0.1:{victimEndpoint.Port}:"));
+        Assert.That(log, Does.Contain($"Dead Node:{victimEndpoint}:"));
     }
 
     [Test]

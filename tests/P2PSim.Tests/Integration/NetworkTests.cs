@@ -126,10 +126,10 @@ public sealed class NetworkTests
         Assert.Multiple(() =>
         {
             Assert.That(seedLog, Does.Contain("Listening on"));
-            Assert.That(seedLog, Does.Match(@"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} INFO  Registered peer 127\.0\.0\.1:\d+"));
+            Assert.That(seedLog, Does.Match(@"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} INFO  Registered peer 127\.2\.0\.\d+:\d+ \(from 127\.2\.0\.\d+:\d+\)"));
             Assert.That(peerLog, Does.Contain("received its peer list"));
             Assert.That(peerLog, Does.Contain("chose"));
-            Assert.That(peerLog, Does.Match(@"Received gossip ""\d+:127\.0\.0\.1:\d+:\d+"" from 127\.0\.0\.1:\d+ at \d\d:\d\d:\d\d\.\d{3}"));
+            Assert.That(peerLog, Does.Match(@"Received gossip ""\d+:127\.2\.0\.\d+:\d+:\d+"" from 127\.2\.0\.\d+:\d+ at \d\d:\d\d:\d\d\.\d{3}"));
             Assert.That(peerLog, Does.Not.Contain("Ping"), "liveness pings are not logged at Information");
         });
     }

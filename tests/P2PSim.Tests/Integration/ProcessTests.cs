@@ -56,7 +56,7 @@ public sealed class ProcessTests
             Assert.That(watch.Elapsed, Is.LessThan(TimeSpan.FromSeconds(5)));
             Assert.That(child.Stdout, Does.Contain("P2PSim summary"));
             Assert.That(child.Stdout, Does.Match(@"Delivery: (\d+) of \1 expected receipts \(100\.0 %\)"));
-            Assert.That(child.Stdout, Does.Contain("Crash: 127.0.0.1:"));
+            Assert.That(child.Stdout, Does.Contain("Crash: 127.2.0."), "peers have addresses of their own (Network:AddressPerNode)");
             Assert.That(child.Stdout, Does.Contain("removed from all 2 seeds that had it"));
             Assert.That(child.Stdout, Does.Not.Contain("FALSE DEATH"));
             Assert.That(child.Stderr.Trim(), Does.StartWith($"warning: no appsettings.json in {_workingDirectory}: the built-in defaults are used"),
@@ -69,7 +69,7 @@ public sealed class ProcessTests
         Assert.That(logs, Has.Length.EqualTo(6), "one log file per node");
         foreach (var log in logs)
         {
-            Assert.That(File.ReadAllText(log), Does.Contain("Listening on 127.0.0.1:"), log);
+            Assert.That(File.ReadAllText(log), Does.Match(@"Listening on 127\.[12]\.0\.\d+:"), log); // each node on its own address
         }
     }
 
@@ -142,7 +142,8 @@ public sealed class ProcessTests
     [CancelAfter(30_000)]
     public async Task A_port_already_in_use_is_named_with_the_setting_to_change(CancellationToken ct)
     {
-        using var squatter = new TcpListener(IPAddress.Loopback, 0);
+        // Seed 0's own address (Network:AddressPerNode): a port taken on 127.0.0.1 would not be in its way.
+        using var squatter = new TcpListener(IPAddress.Parse("127.1.0.1"), 0);
         squatter.Start();
         var port = ((IPEndPoint)squatter.LocalEndpoint).Port;
         using var child = ChildProcess.Start(_workingDirectory, "--Network:Seeds=1", $"--Network:SeedBasePort={port}", "--Network:PeerBasePort=0", "--Network:Peers=1");
@@ -150,7 +151,7 @@ public sealed class ProcessTests
         Assert.Multiple(() =>
         {
             Assert.That(child.ExitCode, Is.EqualTo(2));
-            Assert.That(child.Stderr, Does.Contain($"cannot listen on 127.0.0.1:{port}: the port is already in use"));
+            Assert.That(child.Stderr, Does.Contain($"cannot listen on 127.1.0.1:{port}: the port is already in use"));
             Assert.That(child.Stderr, Does.Contain("Network:SeedBasePort"));
             Assert.That(child.Stderr, Does.Not.Contain("invalid settings").And.Not.Contain("problems with the settings"), "a port in use is no invalid setting");
             Assert.That(child.Stderr + child.Stdout, Does.Not.Contain("ERROR"), "said once, not also logged by the host");

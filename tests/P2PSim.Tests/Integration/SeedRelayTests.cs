@@ -27,7 +27,7 @@ public sealed class SeedRelayTests
         await Eventually.HoldsAsync(() =>
         {
             var logs = network.Seeds.Select(s => network.ReadLog(s.Endpoint.Port)).ToArray();
-            var relayed = logs.Count(log => log.Contains("relayed by seed 127.0.0.1:", StringComparison.Ordinal));
+            var relayed = logs.Count(log => log.Contains("relayed by seed 127.1.0.", StringComparison.Ordinal));
             return relayed >= 1 && logs.Any(log => log.Contains("Relaying the confirmed", StringComparison.Ordinal))
                 ? null
                 : $"{relayed} seed logs show a relayed report";

@@ -169,7 +169,12 @@ public sealed class TestTransport : IAsyncDisposable
         return id;
     }
 
-    public static TestTransport Start(NodeRole role = NodeRole.Peer, Action<TransportOptions>? configure = null)
+    /// <summary>
+    /// <paramref name="bindTo"/>: another loopback address (it then dials from it too); <paramref name="capPerAddress"/>: hold
+    /// at most Transport:MaxInboundPerAddress from one address; <paramref name="files"/>: an open-file budget of its own.
+    /// </summary>
+    public static TestTransport Start(NodeRole role = NodeRole.Peer, Action<TransportOptions>? configure = null, System.Net.IPAddress? bindTo = null,
+        bool capPerAddress = false, FileBudget? files = null)
     {
         var options = new TransportOptions
         {
@@ -180,7 +185,8 @@ public sealed class TestTransport : IAsyncDisposable
         };
         configure?.Invoke(options);
         var log = new CapturingLogger();
-        var transport = new TcpTransport(NodeEndpoint.Loopback(0), role, options, TimeProvider.System, _ => log);
+        var transport = new TcpTransport(new NodeEndpoint(bindTo ?? System.Net.IPAddress.Loopback, 0), role, options, TimeProvider.System, _ => log,
+            dialFromBindAddress: bindTo is not null, capPerAddress: capPerAddress, files: files);
         var handler = new RecordingHandler { EchoPings = options.EchoPings };
         transport.Start(handler);
         return new TestTransport(transport, handler, log, options);

@@ -204,21 +204,19 @@ public sealed partial class CommandConsole(
                     return Fail($"{old.Role} {r.Port} is running; crash {r.Port} or stop {r.Port} first");
                 }
                 stats.RecordRestart(old.Endpoint);
-                await StartNodeAsync(new NodeSpec(old.Role, old.Index, old.Endpoint), cancellationToken).ConfigureAwait(false);
+                await StartNodeAsync(old.Spec with { BindTo = old.Endpoint }, cancellationToken).ConfigureAwait(false);
                 return old.Role == NodeRole.Peer
                     ? $"Peer {r.Port} started again, empty: it registers with the seeds and joins the overlay"
                     : $"Seed {r.Port} started again, empty: it relearns its peers as they register again";
             }
             case ConsoleCommand.Add a:
             {
-                var host = IPAddress.Parse(network.Value.Host);
-                var basePort = network.Value.PeerBasePort;
+                var layout = services.GetRequiredService<SeedBook>().Layout;
                 var ports = new List<int>();
                 for (var i = 0; i < a.Count; i++)
                 {
                     var index = directory.Peers.Select(p => p.Index).DefaultIfEmpty(-1).Max() + 1;
-                    var node = await StartNodeAsync(new NodeSpec(NodeRole.Peer, index, new NodeEndpoint(host, basePort == 0 ? 0 : basePort + index)), cancellationToken)
-                        .ConfigureAwait(false);
+                    var node = await StartNodeAsync(P2PSimServiceCollectionExtensions.PeerSpec(network.Value, layout, index), cancellationToken).ConfigureAwait(false);
                     ports.Add(node.Endpoint.Port);
                 }
                 return $"Added {Plural.Of(ports.Count, "peer")} ({string.Join(", ", ports)}); they join one by one";
