@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using P2PSim.Configuration;
 using P2PSim.Nodes;
 using P2PSim.Protocol;
+using P2PSim.Security;
 
 namespace P2PSim.Transport;
 
@@ -49,12 +50,15 @@ public sealed partial class TcpTransport : ITransport
     /// <paramref name="acceptsConnections"/> false: a node that cannot be dialled from outside, as behind a NAT
     /// (<c>Private:NotDialablePeers</c>): its port is bound (its identity, read back as usual) but never listens, so every
     /// dial to it is refused by the operating system before any byte is exchanged; its own dials work as usual.
+    /// <paramref name="key"/>: the node's key, whose id its Hello claims and whose signature proves it (PROTOCOL.md,
+    /// "Identity and signatures"); null: a fresh one (a transport started on its own).
     /// </remarks>
     public TcpTransport(NodeEndpoint bindTo, NodeRole role, TransportOptions options, TimeProvider time, Func<NodeEndpoint, ILogger> loggerFor,
         QueueBudget? budget = null, System.Net.IPAddress? announce = null, bool dialFromBindAddress = false, Func<NodeEndpoint, NodeEndpoint>? dialAddress = null,
-        bool acceptsConnections = true)
+        bool acceptsConnections = true, NodeKey? key = null)
     {
         ArgumentNullException.ThrowIfNull(options);
+        Key = key ?? NodeKey.Generate();
         Budget = budget ?? new QueueBudget(QueueBudget.BytesFor(options.ProcessQueueBytes, nodes: 1));
         _role = role;
         _options = options;
@@ -99,20 +103,23 @@ public sealed partial class TcpTransport : ITransport
 
     public NodeEndpoint LocalEndpoint { get; }
 
+    /// <summary>The node's key: its Hello says its id, its HelloProof signs with it.</summary>
+    public NodeKey Key { get; }
+
     /// <summary>The queue budget this transport's connections charge (see <see cref="QueueBudget"/>).</summary>
     public QueueBudget Budget { get; }
 
     public void Start(ITransportHandler handler)
     {
         _handler = handler;
-        _hello = new Hello(ProtocolLimits.Version, _role, LocalEndpoint);
+        _hello = new Hello(ProtocolLimits.Version, _role, LocalEndpoint) { Id = Key.Id }; // each connection adds a fresh nonce
         if (!_acceptsConnections)
         {
-            _logger.LogInformationNotDialable(LocalEndpoint);
+            _logger.LogInformationNotDialable(LocalEndpoint, Key.Id.Short);
         }
         else
         {
-            _logger.LogInformationListening(LocalEndpoint);
+            _logger.LogInformationListening(LocalEndpoint, Key.Id.Short);
             _acceptLoop = AcceptLoopAsync();
         }
         _heartbeat.Change(HeartbeatInterval, HeartbeatInterval);
