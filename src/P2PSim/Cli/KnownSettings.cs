@@ -41,6 +41,7 @@ internal static class KnownSettings
         (LiveViewOptions.Section, typeof(LiveViewOptions)),
         (SliceOptions.Section, typeof(SliceOptions)),
         (LogOptions.Section, typeof(LogOptions)),
+        (SecurityOptions.Section, typeof(SecurityOptions)),
         (ExperimentOptions.Section, typeof(ExperimentOptions)),
     ];
 
@@ -57,7 +58,7 @@ internal static class KnownSettings
     public static readonly IReadOnlyList<string> DemoSections =
     [
         NetworkOptions.Section, SliceOptions.Section, PeerOptions.Section, SeedOptions.Section, GossipOptions.Section, PrivateOptions.Section,
-        TransportOptions.Section, DemoOptions.Section, LiveViewOptions.Section, LogOptions.Section, LoggingSection,
+        TransportOptions.Section, DemoOptions.Section, LiveViewOptions.Section, LogOptions.Section, SecurityOptions.Section, LoggingSection,
     ];
 
     /// <summary>

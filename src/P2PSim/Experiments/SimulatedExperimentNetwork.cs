@@ -1,6 +1,7 @@
 using P2PSim.Configuration;
 using P2PSim.Nodes;
 using P2PSim.Protocol;
+using P2PSim.Security;
 using P2PSim.Simulation;
 
 namespace P2PSim.Experiments;
@@ -59,7 +60,10 @@ internal sealed class SimulatedExperimentNetwork : IExperimentNetwork
         for (var s = 0; s < options.Seeds; s++)
         {
             seedEndpoints[s] = SimulatedAddresses.Seed(s);
-            _seeds[s] = new SeedMachine(seedEndpoints[s], NodeRandom.For(nodeSeed, NodeRole.Seed, s), options.MaxPeersPerList, seedEndpoints, _peerExpiry);
+            _seeds[s] = new SeedMachine(seedEndpoints[s], NodeRandom.For(nodeSeed, NodeRole.Seed, s), options.MaxPeersPerList, seedEndpoints, _peerExpiry)
+            {
+                Id = NodeKey.DerivedId(nodeSeed, "seed", s), // from the run's seed: the same ids on every run
+            };
             _seedNode[s] = _network.Add(_seeds[s]);
             _nodeOwner.Add(-(s + 1));
         }
@@ -73,7 +77,7 @@ internal sealed class SimulatedExperimentNetwork : IExperimentNetwork
             // Duplicates are counted by the machines, not reported one event each (see Facts).
             var dialable = !notDialable.Contains(p);
             _peers[p] = new PeerMachine(peerEndpoints[p], seedEndpoints, peer, NodeRandom.For(nodeSeed, NodeRole.Peer, p), reportDuplicates: false, gossip: options.Gossip,
-                privateMessages: privateOptions, dialable: dialable);
+                privateMessages: privateOptions, dialable: dialable) { Id = NodeKey.DerivedId(nodeSeed, "peer", p) };
             _network.SetDialable(_network.Add(_peers[p]), dialable);
             _nodeOwner.Add(p);
         }
@@ -265,7 +269,10 @@ internal sealed class SimulatedExperimentNetwork : IExperimentNetwork
     {
         foreach (var s in seeds)
         {
-            _seeds[s] = new SeedMachine(SimulatedAddresses.Seed(s), new Random(_restartRandom.Next()), _options.MaxPeersPerList, _seedEndpoints, _peerExpiry);
+            _seeds[s] = new SeedMachine(SimulatedAddresses.Seed(s), new Random(_restartRandom.Next()), _options.MaxPeersPerList, _seedEndpoints, _peerExpiry)
+            {
+                Id = _seeds[s].Id, // a restarted seed keeps its key, as with Security:KeyFolder
+            };
             _seedNode[s] = _network.Restart(_seedNode[s], _seeds[s]);
             _nodeOwner.Add(-(s + 1));
             _recorder.SeedRestarted(s, _network.Now);

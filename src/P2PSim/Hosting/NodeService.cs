@@ -50,6 +50,7 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
     private readonly QueueBudget _budget;
     private readonly FileBudget _files;
     private readonly SeedBook _seedBook;
+    private readonly NodeKeys _keys;
     private readonly INodeEventObserver[] _observers;
     private readonly Channel<NodeInput> _inbox = Channel.CreateBounded<NodeInput>(new BoundedChannelOptions(InboxCapacity)
     {
@@ -75,8 +76,9 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
 
     public NodeService(NodeSpec spec, IOptions<PeerOptions> peerOptions, IOptions<TransportOptions> transportOptions, IOptions<SeedOptions> seedOptions, IOptions<GossipOptions> gossipOptions, IOptions<PrivateOptions> privateOptions, IOptions<GroupOptions> groupOptions, TimeProvider time,
         ILoggerFactory loggerFactory, NodeDirectory directory, NetworkStats stats, RandomSource random, JoinSequencer joins,
-        IEnumerable<INodeEventObserver> observers, QueueBudget budget, SeedBook seedBook, IHostApplicationLifetime lifetime, FileBudget files)
+        IEnumerable<INodeEventObserver> observers, QueueBudget budget, SeedBook seedBook, IHostApplicationLifetime lifetime, FileBudget files, NodeKeys keys)
     {
+        _keys = keys;
         _networkStopping = lifetime.ApplicationStopping;
         _budget = budget;
         _files = files;
@@ -111,6 +113,9 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
     /// <summary>The listening endpoint (known after start; the port is read back, so port 0 works).</summary>
     public NodeEndpoint Endpoint => _transport?.LocalEndpoint ?? _spec.BindTo;
 
+    /// <summary>Who the node is: its key's public half (known after start; default before).</summary>
+    public Security.NodeId Id => (_transport as TcpTransport)?.Key.Id ?? default;
+
     /// <summary>True once the node crashed (demo, tests) or stopped.</summary>
     public bool IsDown => _finished.Task.IsCompleted;
 
@@ -136,12 +141,14 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
                 return;
             }
         }
+        var key = _keys.For(_spec.Role, _spec.Index); // a bad key file stops start-up here, naming the file
         try
         {
             // The logger is named after the real port, so port 0 still gives each node its own Log_{port}.txt.
             _transport = new TcpTransport(_spec.BindTo, _spec.Role, _transportOptions, _time,
                 bound => _logger = _loggerFactory.CreateLogger(NodeCategory.For(_spec.Role, bound.Port)), _budget,
-                _spec.Announce, _spec.DialFromBindAddress, _seedBook.DialAddress, acceptsConnections: Dialable, capPerAddress: _spec.OwnAddress, files: _files);
+                _spec.Announce, _spec.DialFromBindAddress, _seedBook.DialAddress, acceptsConnections: Dialable, capPerAddress: _spec.OwnAddress, files: _files,
+                key: key);
         }
         catch (SocketException ex)
         {
@@ -156,9 +163,9 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
                 $"{_spec.Role} {_spec.Index} cannot listen on {_spec.BindTo}: {why}. Choose other ports with {_spec.PortSetting} (0 lets the system pick free ports).", ex);
         }
         NodeMachine machine = _spec.Role == NodeRole.Seed
-            ? new SeedMachine(_transport.LocalEndpoint, _random.For("seed", _spec.Index), seeds: _seedBook.Live, peerExpiry: _seedOptions.PeerExpiry(_peerOptions))
+            ? new SeedMachine(_transport.LocalEndpoint, _random.For("seed", _spec.Index), seeds: _seedBook.Live, peerExpiry: _seedOptions.PeerExpiry(_peerOptions)) { Id = key.Id }
             : new PeerMachine(_transport.LocalEndpoint, seeds, _peerOptions, _random.For("peer", _spec.Index), gossip: _gossipOptions, reportTreeLinks: true,
-                privateMessages: _privateOptions, dialable: Dialable, groups: _groupOptions, startGroups: _groupOptions.GroupsOf(_spec.Index));
+                privateMessages: _privateOptions, dialable: Dialable, groups: _groupOptions, startGroups: _groupOptions.GroupsOf(_spec.Index)) { Id = key.Id };
         _runtime = new NodeRuntime(machine, new Host(this), _transportOptions.EchoPings);
         _timer = _time.CreateTimer(static state => ((NodeService)state!).OnTimerFired(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         _counters = _stats.Register(_transport.LocalEndpoint, _spec.Role);

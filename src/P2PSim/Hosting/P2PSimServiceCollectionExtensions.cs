@@ -35,6 +35,7 @@ public static class P2PSimServiceCollectionExtensions
         AddValidatedOptions<PrivateOptions, PrivateOptionsValidator>(services, configuration, PrivateOptions.Section);
         AddValidatedOptions<DemoOptions, DemoOptionsValidator>(services, configuration, DemoOptions.Section);
         AddValidatedOptions<LogOptions, LogOptionsValidator>(services, configuration, LogOptions.Section);
+        AddValidatedOptions<SecurityOptions, SecurityOptionsValidator>(services, configuration, SecurityOptions.Section);
 
         // One queue budget for the whole process: every node's transport charges its queued frames to it. Sized by the
         // nodes this process runs (its slice), not by the whole network.
@@ -56,6 +57,7 @@ public static class P2PSimServiceCollectionExtensions
         services.TryAddSingleton<NetworkMeter>();
         services.AddSingleton<IHostedService, NetworkMeterService>();
         services.AddSingleton<RandomSource>();
+        services.AddSingleton<NodeKeys>();
         services.AddSingleton<JoinSequencer>();
         services.AddSingleton<NodeFileLoggerProvider>();
         services.AddSingleton<ILoggerProvider>(sp => sp.GetRequiredService<NodeFileLoggerProvider>());

@@ -1,4 +1,5 @@
 using P2PSim.Protocol;
+using P2PSim.Security;
 
 namespace P2PSim.Nodes;
 
@@ -9,8 +10,10 @@ public readonly record struct ConnectionId(long Value)
 }
 
 /// <summary>
-/// A connection whose Hello exchange is complete: who is at the other end (its listening
-/// endpoint and role), which side dialed, the socket address for log lines, and what the connection is for (the
+/// A connection whose handshake is complete: who is at the other end (its listening endpoint and role, and
+/// <paramref name="RemoteId"/>, the id it proved to hold the key of; on the simulated network the id its node has, the
+/// proof not modelled), which side dialed, the socket address for log lines, and what the connection is for (the
 /// dialer's <see cref="LinkPurpose"/>, which both Hellos carry).
 /// </summary>
-public sealed record ConnectionInfo(ConnectionId Id, NodeEndpoint Listen, NodeRole Role, bool Inbound, string RemoteAddress, LinkPurpose Purpose = default);
+public sealed record ConnectionInfo(ConnectionId Id, NodeEndpoint Listen, NodeRole Role, bool Inbound, string RemoteAddress, LinkPurpose Purpose = default,
+    NodeId RemoteId = default);

@@ -1,4 +1,5 @@
 using P2PSim.Protocol;
+using P2PSim.Security;
 
 namespace P2PSim.Nodes;
 
@@ -9,8 +10,11 @@ namespace P2PSim.Nodes;
 /// </summary>
 public abstract class NodeMachine(NodeEndpoint self)
 {
-    /// <summary>This node's listening endpoint (its identity).</summary>
+    /// <summary>This node's listening endpoint (where it is).</summary>
     public NodeEndpoint Self { get; } = self;
+
+    /// <summary>Who this node is: its public key (PROTOCOL.md, "Identity and signatures"); default when its driver gave none (unit tests).</summary>
+    public NodeId Id { get; init; }
 
     public abstract NodeRole Role { get; }
 

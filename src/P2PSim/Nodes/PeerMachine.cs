@@ -100,6 +100,12 @@ public sealed partial class PeerMachine : NodeMachine
     /// <summary>Neighbours with a live connection.</summary>
     public IEnumerable<NodeEndpoint> ConnectedNeighbours => _overlay.ConnectedNeighbours;
 
+    /// <summary>Overlay links refused because another id claimed (or answered at) a neighbour's endpoint.</summary>
+    public long ImpostorsRefused => _overlay.ImpostorsRefused;
+
+    /// <summary>The overlay connection to <paramref name="neighbour"/>, if it has a live one.</summary>
+    public ConnectionId? LinkTo(NodeEndpoint neighbour) => _overlay.LinkTo(neighbour);
+
     /// <summary>Every neighbour, connected or being retried.</summary>
     public IReadOnlyCollection<NodeEndpoint> Neighbours => _overlay.Neighbours;
 

@@ -1,5 +1,6 @@
 using System.Net;
 using P2PSim.Protocol;
+using P2PSim.Security;
 
 namespace P2PSim.Nodes;
 
@@ -52,6 +53,7 @@ public sealed partial class SeedMachine(NodeEndpoint self, Random random, int ma
     public static readonly TimeSpan RelayRetryInterval = TimeSpan.FromSeconds(2);
 
     private readonly Dictionary<NodeEndpoint, DateTimeOffset> _peers = new();
+    private readonly Dictionary<NodeEndpoint, NodeId> _ids = new(); // the id each listed peer proved when it registered
     private readonly List<NodeEndpoint> _order = [];
     private readonly Dictionary<ConnectionId, ConnectionInfo> _connections = new();
     private readonly Dictionary<NodeEndpoint, Check> _checks = new();
@@ -192,6 +194,7 @@ public sealed partial class SeedMachine(NodeEndpoint self, Random random, int ma
         if (!again)
         {
             _order.Add(info.Listen);
+            _ids[info.Listen] = info.RemoteId;
         }
         _peers[info.Listen] = now;
         SendTo(info.Id, new PeerList(list));
@@ -413,22 +416,39 @@ public sealed partial class SeedMachine(NodeEndpoint self, Random random, int ma
             return false;
         }
         _order.Remove(peer);
+        _ids.Remove(peer);
         LeaveAllGroups(peer);
         return true;
     }
 
+    /// <summary>Requests refused because the connection's proven id is not the id that registered the endpoint it claims.</summary>
+    public long RefusedImpostors { get; private set; }
+
+    /// <summary>The id that registered <paramref name="peer"/>; null when it is not listed.</summary>
+    public NodeId? IdOf(NodeEndpoint peer) => _ids.TryGetValue(peer, out var id) ? id : null;
+
     /// <summary>
     /// Why the endpoint a connection claims (its Hello's listening endpoint) cannot be its own, or null when it can:
-    /// the claimed IP address must be the one the connection comes from (ports differ: the client port is ephemeral).
+    /// the claimed IP address must be the one the connection comes from (ports differ: the client port is ephemeral),
+    /// and a listed peer's endpoint is spoken for only by the id that registered it (the one its handshake proved).
     /// </summary>
-    private static string? ForgedEndpoint(ConnectionInfo info)
+    private string? ForgedEndpoint(ConnectionInfo info)
     {
         if (!TryParseAddress(info.RemoteAddress, out var remote))
         {
             return $"cannot tell where the connection comes from ('{info.RemoteAddress}')";
         }
         var claimed = Normalize(info.Listen.Address);
-        return claimed.Equals(remote) ? null : $"claims to listen on {info.Listen} but connects from {remote}";
+        if (!claimed.Equals(remote))
+        {
+            return $"claims to listen on {info.Listen} but connects from {remote}";
+        }
+        if (_ids.TryGetValue(info.Listen, out var registered) && registered != info.RemoteId)
+        {
+            RefusedImpostors++;
+            return $"claims {info.Listen}, which id {registered.Short}… registered, but proved id {info.RemoteId.Short}…";
+        }
+        return null;
     }
 
     /// <summary>Reads the IP address of an <c>ip:port</c> (IPv6 as <c>[addr]:port</c>) or a bare address.</summary>

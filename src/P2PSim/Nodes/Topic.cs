@@ -116,6 +116,12 @@ internal sealed class Topic
     /// <summary>A link for this topic completed its handshake. False: it was refused (nothing about the timer changed).</summary>
     public bool OnConnected(ConnectionInfo connection, DateTimeOffset now) => _table.OnConnected(connection, now);
 
+    /// <summary>Links refused because another id claimed (or answered at) a neighbour's endpoint.</summary>
+    public long ImpostorsRefused => _table.ImpostorsRefused;
+
+    /// <summary>The connection of the neighbour at <paramref name="neighbour"/>, if it has a live one.</summary>
+    public ConnectionId? LinkTo(NodeEndpoint neighbour) => _table.Entries.TryGetValue(neighbour, out var entry) ? entry.Connection : null;
+
     public void OnDialFailed(NodeEndpoint target, string reason, DateTimeOffset now) => _table.OnDialFailed(target, reason, now);
 
     /// <summary>A connection closed; true when it was one of this topic's links (current or replaced).</summary>

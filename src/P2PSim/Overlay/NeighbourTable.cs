@@ -1,6 +1,7 @@
 using P2PSim.Configuration;
 using P2PSim.Nodes;
 using P2PSim.Protocol;
+using P2PSim.Security;
 
 namespace P2PSim.Overlay;
 
@@ -154,6 +155,9 @@ internal sealed partial class NeighbourTable
         return items[..n];
     }
 
+    /// <summary>Connections refused because another id than the neighbour's claimed (or answered at) its endpoint.</summary>
+    public long ImpostorsRefused { get; private set; }
+
     /// <summary>A connection with a peer completed its handshake. False: it was refused (nothing about the timer changed).</summary>
     public bool OnConnected(ConnectionInfo connection, DateTimeOffset now)
     {
@@ -165,9 +169,19 @@ internal sealed partial class NeighbourTable
         }
         if (_neighbours.TryGetValue(connection.Listen, out var existing))
         {
+            if (existing.Id != connection.RemoteId)
+            {
+                // Whoever first proved its id at this endpoint speaks for it: another id claiming it (an impostor's Hello,
+                // or a dial answered by another node) never displaces or replaces that neighbour's link.
+                ImpostorsRefused++;
+                var reason = $"{(connection.Inbound ? "claims" : "answers at")} {connection.Listen}, whose neighbour has id {existing.Id.Short}…, with id {connection.RemoteId.Short}…";
+                _out.Violation(connection.Id, connection.RemoteAddress, reason, now); // one line, rate-limited; the connection closed
+                return true;
+            }
             if (existing.Connection is { } current)
             {
-                // Crossed or repeated connections: both ends keep the one dialed by the smaller endpoint.
+                // Crossed or repeated connections of the same node (the same proven id): both ends keep the one dialed by
+                // the smaller endpoint.
                 var currentDialer = existing.Inbound ? connection.Listen : _self;
                 var newDialer = connection.Inbound ? connection.Listen : _self;
                 if (currentDialer == newDialer || NodeEndpoint.Compare(currentDialer, newDialer) < 0)
@@ -197,7 +211,7 @@ internal sealed partial class NeighbourTable
             _known.Unwatch(connection.Listen);
         }
         _retrying.Remove(connection.Listen);
-        _neighbours[connection.Listen] = new Neighbour { Connection = connection.Id, Inbound = connection.Inbound };
+        _neighbours[connection.Listen] = new Neighbour { Connection = connection.Id, Inbound = connection.Inbound, Id = connection.RemoteId };
         OnLinksChanged();
         _byConnection[connection.Id] = connection.Listen;
         _out.Report(new NeighbourConnected(now, connection.Listen, connection.Inbound, Reconnected: false, _neighbours.Count));
@@ -334,4 +348,7 @@ internal sealed class Neighbour
 {
     public ConnectionId? Connection;
     public bool Inbound;
+
+    /// <summary>The id the neighbour proved on its first link; only that id speaks for its endpoint while it is a neighbour.</summary>
+    public NodeId Id;
 }

@@ -38,6 +38,10 @@ public static partial class FrameCodec
 
         public void Endpoint(NodeEndpoint endpoint) => _position += WriteEndpoint(_span[_position..], endpoint);
 
+        public void NodeId(Security.NodeId id) => _position += id.WriteTo(_span[_position..]);
+
+        public void Nonce(HelloNonce nonce) => _position += nonce.WriteTo(_span[_position..]);
+
         public void Bytes(ReadOnlySpan<byte> bytes)
         {
             bytes.CopyTo(_span[_position..]);
@@ -160,6 +164,31 @@ public static partial class FrameCodec
                 return false;
             }
             endpoint = new NodeEndpoint(address, port);
+            return true;
+        }
+
+        /// <summary>A node id: 32 bytes, any value (whether they are a usable key shows when a signature is checked).</summary>
+        public bool TryNodeId(out Security.NodeId id)
+        {
+            id = default;
+            if (Remaining < Security.NodeId.Size)
+            {
+                return false;
+            }
+            id = Security.NodeId.FromBytes(_span.Slice(_position, Security.NodeId.Size));
+            _position += Security.NodeId.Size;
+            return true;
+        }
+
+        public bool TryNonce(out HelloNonce nonce)
+        {
+            nonce = default;
+            if (Remaining < HelloNonce.Size)
+            {
+                return false;
+            }
+            nonce = HelloNonce.FromBytes(_span.Slice(_position, HelloNonce.Size));
+            _position += HelloNonce.Size;
             return true;
         }
 

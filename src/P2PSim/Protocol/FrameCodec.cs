@@ -110,7 +110,10 @@ public static partial class FrameCodec
     private static int PayloadSize(Message message) => message switch
     {
         Hello h when h.Version != ProtocolLimits.Version => 2 + 1 + EndpointSize(h.Listen), // another version's layout is not ours to write: the version-2 fields only
-        Hello h => 2 + 1 + EndpointSize(h.Listen) + 1 + (h.Purpose.Kind == LinkKind.Group ? CheckedGroupSize(h.Purpose.Group) : 0),
+        Hello h => 2 + 1 + EndpointSize(h.Listen) + Security.NodeId.Size + HelloNonce.Size + 1 + (h.Purpose.Kind == LinkKind.Group ? CheckedGroupSize(h.Purpose.Group) : 0),
+        HelloProof p => p.Signature.Length == ProtocolLimits.SignatureSize
+            ? ProtocolLimits.SignatureSize
+            : throw new ArgumentException($"A HelloProof is a {ProtocolLimits.SignatureSize}-byte signature, not {p.Signature.Length} bytes.", nameof(message)),
         Register or Goodbye => 0,
         PeerList p => 2 + p.Peers.Sum(EndpointSize),
         DeadNode d => EndpointSize(d.Dead) + 8 + EndpointSize(d.Reporter),
@@ -221,11 +224,16 @@ public static partial class FrameCodec
                 {
                     break;
                 }
+                w.NodeId(h.Id);
+                w.Nonce(h.Nonce);
                 w.Byte((byte)h.Purpose.Kind);
                 if (h.Purpose.Kind == LinkKind.Group)
                 {
                     w.Text(h.Purpose.Group!);
                 }
+                break;
+            case HelloProof proof:
+                w.Bytes(proof.Signature);
                 break;
             case PeerList p:
                 if (p.Peers.Count > ProtocolLimits.MaxPeerListEntries)
@@ -334,6 +342,7 @@ public static partial class FrameCodec
             MessageType.DirectAck => r.TryId(out var acked) ? new DirectAck(acked) : null,
             MessageType.Reserve => Reserve.Instance,
             MessageType.RelayRefused => DecodeRelayRefused(ref r),
+            MessageType.HelloProof => r.TryBytes(ProtocolLimits.SignatureSize, out var proof) ? new HelloProof(proof!) : null,
             _ => null,
         };
         error = r.Error ?? (message is null ? "truncated payload" : null);
@@ -364,9 +373,10 @@ public static partial class FrameCodec
     }
 
     /// <summary>
-    /// The Hello. A node of another version is told apart before the purpose byte (which version 2 had not): a Hello
-    /// of version 2's layout decodes, and the handshake refuses its version in words; a longer one of another version
-    /// (whose fields this node cannot know) is malformed, with the version named as the reason.
+    /// The Hello. A node of another version is told apart right after the listening endpoint: a Hello of version 2's
+    /// layout decodes, and the handshake refuses its version in words; a longer one of another version (version 3's,
+    /// whose purpose byte follows the endpoint, or any other whose fields this node cannot know) is malformed, with the
+    /// version named as the reason.
     /// </summary>
     private static Hello? DecodeHello(ref SpanReader r)
     {
@@ -388,18 +398,18 @@ public static partial class FrameCodec
             r.Error = $"protocol version {version} is not supported (this node speaks {ProtocolLimits.Version})";
             return null;
         }
-        if (!r.TryByte(out var kind))
+        if (!r.TryNodeId(out var id) || !r.TryNonce(out var nonce) || !r.TryByte(out var kind))
         {
             return null;
         }
         switch ((LinkKind)kind)
         {
             case LinkKind.Overlay:
-                return new Hello(version, (NodeRole)role, listen);
+                return new Hello(version, (NodeRole)role, listen) { Id = id, Nonce = nonce };
             case LinkKind.Direct:
-                return new Hello(version, (NodeRole)role, listen, LinkPurpose.Direct);
+                return new Hello(version, (NodeRole)role, listen, LinkPurpose.Direct) { Id = id, Nonce = nonce };
             case LinkKind.Group:
-                return r.TryGroup(out var group) ? new Hello(version, (NodeRole)role, listen, LinkPurpose.ForGroup(group)) : null;
+                return r.TryGroup(out var group) ? new Hello(version, (NodeRole)role, listen, LinkPurpose.ForGroup(group)) { Id = id, Nonce = nonce } : null;
             default:
                 r.Error = $"unknown link purpose {kind}";
                 return null;

@@ -25,6 +25,7 @@ public enum MessageType : byte
     DirectAck = 18,
     Reserve = 19,
     RelayRefused = 20,
+    HelloProof = 21,
 }
 
 /// <summary>
@@ -56,9 +57,10 @@ public static class ProtocolLimits
     /// <summary>
     /// The protocol version this build speaks; a Hello with another version is refused. Version 2 gave
     /// <see cref="MessageType.Gossip"/> its envelope layout (see PROTOCOL.md); version 3 added the link purpose to the
-    /// Hello, group and direct messages, and their frames (types 15 to 20).
+    /// Hello, group and direct messages, and their frames (types 15 to 20); version 4 gave the Hello the sender's id
+    /// and a nonce, and added the <see cref="MessageType.HelloProof"/> that authenticates it.
     /// </summary>
-    public const ushort Version = 3;
+    public const ushort Version = 4;
 
     /// <summary>Bytes of the length prefix in front of every frame.</summary>
     public const int LengthPrefixSize = 4;

@@ -9,13 +9,20 @@ public abstract record Message
 }
 
 /// <summary>
-/// First frame in each direction of every connection: version, role, listening endpoint and what the connection is
-/// for (<see cref="LinkPurpose"/>: the overlay, a group's overlay, or a private message's direct link; the acceptor
-/// answers with the dialer's purpose).
+/// First frame in each direction of every connection: version, role, listening endpoint, the sender's
+/// <see cref="Id"/> (its public key) and a fresh <see cref="Nonce"/> for the other side to sign (version 4; a
+/// <see cref="HelloProof"/> follows), and what the connection is for (<see cref="LinkPurpose"/>: the overlay, a
+/// group's overlay, or a private message's direct link; the acceptor answers with the dialer's purpose).
 /// </summary>
 public sealed record Hello(ushort Version, NodeRole Role, NodeEndpoint Listen, LinkPurpose Purpose = default) : Message
 {
     public override MessageType Type => MessageType.Hello;
+
+    /// <summary>Who the sender claims to be; its <see cref="HelloProof"/> shows it holds the key.</summary>
+    public Security.NodeId Id { get; init; }
+
+    /// <summary>Random bytes the other side signs in its proof (fresh for every connection).</summary>
+    public HelloNonce Nonce { get; init; }
 }
 
 /// <summary>Peer to seed: add me (my Hello's listening endpoint) to your peer list.</summary>

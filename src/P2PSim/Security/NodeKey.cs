@@ -64,6 +64,13 @@ public sealed class NodeKey : IDisposable
         return FromSeed(seed);
     }
 
+    /// <summary>The id of <see cref="Derived"/>'s key, the key itself not kept (a simulated node that signs nothing needs only its id).</summary>
+    public static NodeId DerivedId(int runSeed, string purpose, int index)
+    {
+        using var key = Derived(runSeed, purpose, index);
+        return key.Id;
+    }
+
     /// <summary>Signs <paramref name="data"/>, writing the 64-byte signature to <paramref name="signature"/>.</summary>
     public void Sign(ReadOnlySpan<byte> data, Span<byte> signature) => SignatureAlgorithm.Ed25519.Sign(_key, data, signature);
 

@@ -379,11 +379,11 @@ public sealed partial class SimulatedNetwork
         acceptor.OpenEnds.Add(acceptorEnd);
         Counters.ConnectionsOpened++;
         var now = Now;
-        NodeRuntime.OnConnected(acceptor.Machine, new NodeHost(this, acceptor.Index), new ConnectionInfo(new ConnectionId(acceptorEnd + 1L), dialer.Endpoint, dialer.Role, Inbound: true, dialer.AddressText, purpose), now);
+        NodeRuntime.OnConnected(acceptor.Machine, new NodeHost(this, acceptor.Index), new ConnectionInfo(new ConnectionId(acceptorEnd + 1L), dialer.Endpoint, dialer.Role, Inbound: true, dialer.AddressText, purpose, dialer.Machine.Id), now);
         AfterStep(acceptor.Index);
         if (_links[linkIndex].DialerOpen)
         {
-            NodeRuntime.OnConnected(dialer.Machine, new NodeHost(this, dialer.Index), new ConnectionInfo(new ConnectionId(dialerEnd + 1L), acceptor.Endpoint, acceptor.Role, Inbound: false, acceptor.AddressText, purpose), now);
+            NodeRuntime.OnConnected(dialer.Machine, new NodeHost(this, dialer.Index), new ConnectionInfo(new ConnectionId(dialerEnd + 1L), acceptor.Endpoint, acceptor.Role, Inbound: false, acceptor.AddressText, purpose, acceptor.Machine.Id), now);
             AfterStep(dialer.Index);
         }
     }

@@ -3,6 +3,7 @@ using System.Buffers.Binary;
 using System.Net.Sockets;
 using P2PSim.Nodes;
 using P2PSim.Protocol;
+using P2PSim.Security;
 
 namespace P2PSim.Transport;
 
@@ -13,8 +14,11 @@ namespace P2PSim.Transport;
 /// </summary>
 internal sealed partial class TcpConnection
 {
-    /// <summary>Largest frame body accepted before the handshake: a Hello is at most 90 bytes (an IPv6 endpoint and a 64-byte group name).</summary>
-    public const int MaxHelloFrameBytes = 128;
+    /// <summary>
+    /// Largest frame body accepted before the handshake is complete: a Hello is at most 138 bytes (an IPv6 endpoint, an id,
+    /// a nonce and a 64-byte group name), a HelloProof 65.
+    /// </summary>
+    public const int MaxHelloFrameBytes = 192;
 
     private const int InitialBufferSize = 2 * 1024;
 
@@ -32,10 +36,10 @@ internal sealed partial class TcpConnection
                 // Decode every whole frame already buffered.
                 while (true)
                 {
-                    if (Info is null && end - start > ProtocolLimits.LengthPrefixSize && buffer[start + ProtocolLimits.LengthPrefixSize] != (byte)MessageType.Hello
-                        && Enum.IsDefined((MessageType)buffer[start + ProtocolLimits.LengthPrefixSize]))
+                    if (Info is null && end - start > ProtocolLimits.LengthPrefixSize
+                        && HandshakeRefuses((MessageType)buffer[start + ProtocolLimits.LengthPrefixSize]) is { } refusal)
                     {
-                        return (Reject($"first frame must be Hello, got {(MessageType)buffer[start + ProtocolLimits.LengthPrefixSize]}"), false);
+                        return (Reject(refusal), false);
                     }
                     // Before the handshake only a Hello is accepted, so nothing larger is ever buffered.
                     var maxFrame = Info is null ? Math.Min(MaxHelloFrameBytes, _options.MaxFrameBytes) : _options.MaxFrameBytes;
@@ -98,7 +102,7 @@ internal sealed partial class TcpConnection
                 {
                     // The whole Hello must arrive within the handshake timeout, counted from the connection's start.
                     limit = _options.HandshakeTimeout - (now - _startedAt);
-                    timeoutReason = _handshakeTimeoutReason;
+                    timeoutReason = _remoteHello is null ? _handshakeTimeoutReason : _proofTimeoutReason;
                 }
                 else if (end > start)
                 {
@@ -166,29 +170,9 @@ internal sealed partial class TcpConnection
     {
         if (Info is null)
         {
-            if (message is not Hello hello)
-            {
-                return Reject($"first frame must be Hello, got {message.Type}");
-            }
-            if (hello.Version != ProtocolLimits.Version)
-            {
-                return Reject($"protocol version {hello.Version} is not supported (this node speaks {ProtocolLimits.Version})");
-            }
-            if (DialTarget is null)
-            {
-                var answer = hello.Purpose.IsOverlay ? _localHello : _localHello with { Purpose = hello.Purpose }; // the dialer says what the link is for
-                _queues.TryEnqueue(answer, SendClass.Control, FrameCodec.FrameSize(answer));
-            }
-            else if (hello.Purpose != _localHello.Purpose)
-            {
-                return Reject($"the Hello answered for a {hello.Purpose} link; this one was dialled for a {_localHello.Purpose} link");
-            }
-            _info = new ConnectionInfo(ConnectionId, DialTarget ?? hello.Listen, hello.Role, DialTarget is null, RemoteAddress, hello.Purpose);
-            _logger.LogDebugConnectionUp(Id, RemoteAddress, hello.Role, _info.Listen, DialTarget is null ? "inbound" : "outbound");
-            await _owner.OnHandshakeAsync(this).ConfigureAwait(false);
-            return null;
+            return _remoteHello is null ? OnHello(message) : await OnHelloProofAsync(message).ConfigureAwait(false);
         }
-        if (message is Hello)
+        if (message is Hello or HelloProof)
         {
             return Reject("a second Hello on the same connection");
         }
@@ -233,6 +217,76 @@ internal sealed partial class TcpConnection
                 OnOverBudget(message, SendClasses.Of(message), sending: false);
                 break;
         }
+        return null;
+    }
+
+    /// <summary>
+    /// Why a frame of <paramref name="type"/> cannot come now, before the handshake is complete (first a Hello, then a
+    /// HelloProof), or null: told from its type byte alone, before its body is awaited.
+    /// </summary>
+    private string? HandshakeRefuses(MessageType type)
+    {
+        if (!Enum.IsDefined(type))
+        {
+            return null; // the codec names an unknown type
+        }
+        if (_remoteHello is null)
+        {
+            return type == MessageType.Hello ? null : $"first frame must be Hello, got {type}";
+        }
+        return type == MessageType.HelloProof ? null : $"the frame after the Hello must be a HelloProof, got {type}";
+    }
+
+    /// <summary>
+    /// The remote's Hello (PROTOCOL.md, "Connections and the handshake"): the version and purpose are checked; the
+    /// acceptor answers with its own Hello, and each side sends its HelloProof over the other's nonce. The connection
+    /// goes to the node once the remote's proof verifies (<see cref="OnHelloProofAsync"/>).
+    /// </summary>
+    private string? OnHello(Message message)
+    {
+        if (message is not Hello hello)
+        {
+            return Reject($"first frame must be Hello, got {message.Type}");
+        }
+        if (hello.Version != ProtocolLimits.Version)
+        {
+            return Reject($"protocol version {hello.Version} is not supported (this node speaks {ProtocolLimits.Version})");
+        }
+        if (DialTarget is null)
+        {
+            var answer = hello.Purpose.IsOverlay ? _localHello : _localHello with { Purpose = hello.Purpose }; // the dialer says what the link is for
+            _queues.TryEnqueue(answer, SendClass.Control, FrameCodec.FrameSize(answer));
+        }
+        else if (hello.Purpose != _localHello.Purpose)
+        {
+            return Reject($"the Hello answered for a {hello.Purpose} link; this one was dialled for a {_localHello.Purpose} link");
+        }
+        if (hello.Id == _localHello.Id)
+        {
+            return Reject($"the Hello claims this node's own id {hello.Id.Short}…");
+        }
+        _remoteHello = hello;
+        var proof = Handshake.Prove(_owner.Key, DialTarget is null ? Handshake.Side.Acceptor : Handshake.Side.Dialer, hello);
+        _queues.TryEnqueue(proof, SendClass.Control, FrameCodec.FrameSize(proof));
+        return null;
+    }
+
+    /// <summary>The remote's HelloProof: once it verifies, the connection is the node's (its <see cref="ConnectionInfo"/>, with the remote's id).</summary>
+    private async ValueTask<string?> OnHelloProofAsync(Message message)
+    {
+        var hello = _remoteHello!;
+        if (message is not HelloProof proof)
+        {
+            return Reject($"the frame after the Hello must be a HelloProof, got {message.Type}");
+        }
+        if (!Handshake.Verifies(proof, DialTarget is null ? Handshake.Side.Dialer : Handshake.Side.Acceptor, hello, _localHello))
+        {
+            _owner.CountBadProof();
+            return Reject($"the HelloProof does not verify for id {hello.Id.Short}… (the remote does not hold the key of the id it claims)");
+        }
+        _info = new ConnectionInfo(ConnectionId, DialTarget ?? hello.Listen, hello.Role, DialTarget is null, RemoteAddress, hello.Purpose, hello.Id);
+        _logger.LogDebugConnectionUp(Id, RemoteAddress, hello.Role, _info.Listen, hello.Id.Short, DialTarget is null ? "inbound" : "outbound");
+        await _owner.OnHandshakeAsync(this).ConfigureAwait(false);
         return null;
     }
 

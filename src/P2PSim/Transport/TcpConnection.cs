@@ -37,12 +37,14 @@ internal sealed partial class TcpConnection
     private long _writeDeadline = long.MaxValue;
     private volatile string? _readTimeoutReason;
     private readonly string _handshakeTimeoutReason;
+    private readonly string _proofTimeoutReason;
     private readonly string _frameTimeoutReason;
     private readonly string _idleTimeoutReason;
     private readonly string _stalledReason;
     private int _closeRequested;
     private string? _closeReason;
     private volatile ConnectionInfo? _info;
+    private Hello? _remoteHello; // the read loop's own: the remote's Hello, until its HelloProof verifies
 
     public TcpConnection(long id, Socket socket, NodeEndpoint? dialTarget, Hello localHello, TcpTransport owner,
         TransportOptions options, TimeProvider time, ILogger logger, CancellationToken transportStopping)
@@ -53,7 +55,7 @@ internal sealed partial class TcpConnection
         _socket.NoDelay = true;
         _stream = new NetworkStream(socket, ownsSocket: false);
         DialTarget = dialTarget;
-        _localHello = localHello;
+        _localHello = localHello with { Nonce = HelloNonce.NewRandom() }; // fresh for every connection: the remote signs it
         _owner = owner;
         _options = options;
         _time = time;
@@ -64,6 +66,7 @@ internal sealed partial class TcpConnection
         _lifetimeToken = _lifetime.Token;
         _queues.Bind(_lifetimeToken);
         _handshakeTimeoutReason = $"no Hello within {Describe(options.HandshakeTimeout)} (Transport:HandshakeTimeout)";
+        _proofTimeoutReason = $"no HelloProof within {Describe(options.HandshakeTimeout)} (Transport:HandshakeTimeout)";
         _frameTimeoutReason = $"frame not completed within {Describe(options.FrameTimeout)} (Transport:FrameTimeout)";
         _stalledReason = $"sending stalled for {Describe(options.FrameTimeout)} (Transport:FrameTimeout)";
         _idleTimeoutReason = $"nothing received for {Describe(options.IdleTimeout)} (Transport:IdleTimeout)";
@@ -82,7 +85,7 @@ internal sealed partial class TcpConnection
     /// <summary>What this side's Hello says the connection is for (for an accepted one: the overlay until the dialer's Hello says otherwise).</summary>
     public LinkPurpose LocalPurpose => _localHello.Purpose;
 
-    /// <summary>Set once the remote's Hello arrived.</summary>
+    /// <summary>Set once the remote's Hello arrived and its HelloProof verified.</summary>
     public ConnectionInfo? Info => _info;
 
     public bool IsClosing => Volatile.Read(ref _closeRequested) != 0;

@@ -65,6 +65,13 @@ public sealed partial class TcpTransport
 
     internal void CountEcho() => Interlocked.Increment(ref _echoed);
 
+    private long _badProofs;
+
+    /// <summary>Handshakes refused because the remote's HelloProof did not verify for the id its Hello claimed.</summary>
+    public long RefusedProofs => Interlocked.Read(ref _badProofs);
+
+    internal void CountBadProof() => Interlocked.Increment(ref _badProofs);
+
     private static void InterlockedMax(ref int target, int value)
     {
         var current = Volatile.Read(ref target);

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using P2PSim.Configuration;
 using P2PSim.Nodes;
 using P2PSim.Protocol;
+using P2PSim.Security;
 
 namespace P2PSim.Transport;
 
@@ -53,14 +54,17 @@ public sealed partial class TcpTransport : ITransport
     /// remote IP address; only meaningful where every node has an address of its own (<c>Network:AddressPerNode</c>), as
     /// one shared address stands for many honest nodes. <paramref name="files"/>: the process's open files, shared by every
     /// transport (null: <see cref="FileBudget.Process"/>).
+    /// <paramref name="key"/>: the node's key, whose id its Hello claims and whose signature proves it (PROTOCOL.md,
+    /// "Identity and signatures"); null: a fresh one (a transport started on its own).
     /// </remarks>
     public TcpTransport(NodeEndpoint bindTo, NodeRole role, TransportOptions options, TimeProvider time, Func<NodeEndpoint, ILogger> loggerFor,
         QueueBudget? budget = null, System.Net.IPAddress? announce = null, bool dialFromBindAddress = false, Func<NodeEndpoint, NodeEndpoint>? dialAddress = null,
-        bool acceptsConnections = true, bool capPerAddress = false, FileBudget? files = null)
+        bool acceptsConnections = true, bool capPerAddress = false, FileBudget? files = null, NodeKey? key = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         Files = files ?? FileBudget.Process;
         _maxPerAddress = capPerAddress ? options.MaxInboundPerAddress : 0;
+        Key = key ?? NodeKey.Generate();
         Budget = budget ?? new QueueBudget(QueueBudget.BytesFor(options.ProcessQueueBytes, nodes: 1));
         _role = role;
         _options = options;
@@ -106,6 +110,9 @@ public sealed partial class TcpTransport : ITransport
 
     public NodeEndpoint LocalEndpoint { get; }
 
+    /// <summary>The node's key: its Hello says its id, its HelloProof signs with it.</summary>
+    public NodeKey Key { get; }
+
     /// <summary>The queue budget this transport's connections charge (see <see cref="QueueBudget"/>).</summary>
     public QueueBudget Budget { get; }
 
@@ -115,14 +122,14 @@ public sealed partial class TcpTransport : ITransport
     public void Start(ITransportHandler handler)
     {
         _handler = handler;
-        _hello = new Hello(ProtocolLimits.Version, _role, LocalEndpoint);
+        _hello = new Hello(ProtocolLimits.Version, _role, LocalEndpoint) { Id = Key.Id }; // each connection adds a fresh nonce
         if (!_acceptsConnections)
         {
-            _logger.LogInformationNotDialable(LocalEndpoint);
+            _logger.LogInformationNotDialable(LocalEndpoint, Key.Id.Short);
         }
         else
         {
-            _logger.LogInformationListening(LocalEndpoint);
+            _logger.LogInformationListening(LocalEndpoint, Key.Id.Short);
             _acceptLoop = AcceptLoopAsync();
         }
         _heartbeat.Change(HeartbeatInterval, HeartbeatInterval);

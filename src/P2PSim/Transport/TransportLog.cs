@@ -5,11 +5,11 @@ namespace P2PSim.Transport;
 /// <summary>Log lines of the TCP transport (written to the owning node's log).</summary>
 internal static partial class TransportLog
 {
-    [LoggerMessage(Level = LogLevel.Information, Message = "Listening on {Endpoint}")]
-    public static partial void LogInformationListening(this ILogger logger, P2PSim.Protocol.NodeEndpoint endpoint);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Listening on {Endpoint}, id {Id}…")]
+    public static partial void LogInformationListening(this ILogger logger, P2PSim.Protocol.NodeEndpoint endpoint, string id);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Bound {Endpoint} but not listening: this node cannot be dialled from outside (Private:NotDialablePeers), so a dial to it is refused; its own connections out work")]
-    public static partial void LogInformationNotDialable(this ILogger logger, P2PSim.Protocol.NodeEndpoint endpoint);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Bound {Endpoint} (id {Id}…) but not listening: this node cannot be dialled from outside (Private:NotDialablePeers), so a dial to it is refused; its own connections out work")]
+    public static partial void LogInformationNotDialable(this ILogger logger, P2PSim.Protocol.NodeEndpoint endpoint, string id);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Rejected input from {Remote}: {Reason}; connection closed")]
     public static partial void LogWarningRejectedInput(this ILogger logger, string remote, string reason);
@@ -47,8 +47,8 @@ internal static partial class TransportLog
     [LoggerMessage(Level = LogLevel.Debug, Message = "Connection {Id} with {Remote} closed: {Reason}")]
     public static partial void LogDebugConnectionClosed(this ILogger logger, long id, string remote, string reason);
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Connection {Id} with {Remote} ({Role} {Listen}) is up, {Direction}")]
-    public static partial void LogDebugConnectionUp(this ILogger logger, long id, string remote, P2PSim.Protocol.NodeRole role, P2PSim.Protocol.NodeEndpoint listen, string direction);
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Connection {Id} with {Remote} ({Role} {Listen}, id {NodeId}…) is up, {Direction}")]
+    public static partial void LogDebugConnectionUp(this ILogger logger, long id, string remote, P2PSim.Protocol.NodeRole role, P2PSim.Protocol.NodeEndpoint listen, string nodeId, string direction);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Dial to {Target} failed: {Reason}")]
     public static partial void LogDebugDialFailed(this ILogger logger, P2PSim.Protocol.NodeEndpoint target, string reason);

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Net.Sockets;
 using P2PSim.Hosting;
 using P2PSim.Protocol;
+using P2PSim.Security;
 using P2PSim.Tests.TestSupport;
 
 namespace P2PSim.Tests.Integration;
@@ -45,8 +46,13 @@ public sealed class BadInputTests
         yield return new TestCaseData(Frame(2, [(byte)MessageType.Ping, 1]), "first frame must be Hello").SetName("a frame before Hello");
         yield return new TestCaseData(Frame(5, [(byte)MessageType.Hello, 0, 1, 2, 4]), "malformed Hello").SetName("a Hello with a truncated payload");
         yield return new TestCaseData(HelloBytes(version: 99), "protocol version 99 is not supported").SetName("a Hello of another version");
-        yield return new TestCaseData(HelloBytes(version: 1), "protocol version 1 is not supported (this node speaks 3)").SetName("a Hello of version 1");
-        yield return new TestCaseData(HelloBytes(version: 2), "protocol version 2 is not supported (this node speaks 3)").SetName("a Hello of version 2");
+        yield return new TestCaseData(HelloBytes(version: 1), "protocol version 1 is not supported (this node speaks 4)").SetName("a Hello of version 1");
+        yield return new TestCaseData(HelloBytes(version: 2), "protocol version 2 is not supported (this node speaks 4)").SetName("a Hello of version 2");
+        yield return new TestCaseData(Version3Hello, "protocol version 3 is not supported (this node speaks 4)").SetName("a Hello of version 3");
+        yield return new TestCaseData((byte[])[.. HelloBytes(ProtocolLimits.Version), .. Frame(2, [(byte)MessageType.Ping, 1])], "the frame after the Hello must be a HelloProof, got Ping")
+            .SetName("a frame between the Hello and its proof");
+        yield return new TestCaseData((byte[])[.. HelloBytes(ProtocolLimits.Version), .. FrameCodec.Encode(new HelloProof(new byte[ProtocolLimits.SignatureSize]))],
+            "the HelloProof does not verify for id").SetName("a HelloProof that does not verify");
     }
 
     [TestCaseSource(nameof(Garbage))]
@@ -129,7 +135,7 @@ public sealed class BadInputTests
         var peer = _network.Peers[4];
         using var client = await ConnectAsync(peer, ct);
         var stream = client.GetStream();
-        await stream.WriteAsync(HelloBytes(version: ProtocolLimits.Version), ct);
+        await RawClient.HandshakeAsync(client, NodeEndpoint.Loopback(65000), ct);
         await stream.WriteAsync(FrameCodec.Encode(Register.Instance), ct);
         await ExpectClosedByNodeAsync(client, ct);
         await ExpectLogLineAsync(peer, "Rejected input from ", "a peer does not accept Register from a peer", ct);
@@ -167,5 +173,8 @@ public sealed class BadInputTests
     }
 
     private static byte[] HelloBytes(ushort version) =>
-        FrameCodec.Encode(new Hello(version, NodeRole.Peer, NodeEndpoint.Loopback(65000)));
+        FrameCodec.Encode(new Hello(version, NodeRole.Peer, NodeEndpoint.Loopback(65000)) { Id = NodeId.FromBytes(Enumerable.Repeat((byte)7, NodeId.Size).ToArray()) });
+
+    /// <summary>A version-3 node's Hello (PROTOCOL.md of version 3): version, role, endpoint, purpose 0.</summary>
+    private static readonly byte[] Version3Hello = [0, 0, 0, 0x0C, 1, 0, 3, 2, 4, 127, 0, 0, 1, 0xFD, 0xE8, 0];
 }

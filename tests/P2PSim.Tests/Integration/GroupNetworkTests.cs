@@ -86,7 +86,7 @@ public sealed class GroupNetworkTests
     {
         var outsider = Members("green").First();
         using var client = await RawClient.ConnectAsync(outsider, ct);
-        await client.GetStream().WriteAsync(HelloFor(LinkPurpose.ForGroup("blue")), ct);
+        await RawClient.HandshakeAsync(client, Stranger, ct, purpose: LinkPurpose.ForGroup("blue"));
 
         var received = await RawClient.ReadUntilClosedAsync(client, ct);
         Assert.That(ContainsFrame(received, FrameCodec.Encode(Goodbye.Instance)), Is.True, "a goodbye before the close");
@@ -120,7 +120,7 @@ public sealed class GroupNetworkTests
     {
         using var client = await RawClient.ConnectAsync(target, ct);
         var stream = client.GetStream();
-        await stream.WriteAsync(HelloFor(purpose), ct);
+        await RawClient.HandshakeAsync(client, Stranger, ct, purpose: purpose);
         await stream.WriteAsync(FrameCodec.Encode(message), ct);
         await RawClient.ReadUntilClosedAsync(client, ct);
         await ExpectLogLineAsync(target, line, ct);
@@ -151,8 +151,6 @@ public sealed class GroupNetworkTests
             }
             return null;
         }, TimeSpan.FromSeconds(15), ct);
-
-    private static byte[] HelloFor(LinkPurpose purpose) => FrameCodec.Encode(new Hello(ProtocolLimits.Version, NodeRole.Peer, Stranger, purpose));
 
     private static bool ContainsFrame(byte[] received, byte[] frame) => received.AsSpan().IndexOf(frame) >= 0;
 

@@ -78,8 +78,7 @@ public sealed class HostileInputTests
 
             // A new connection is accepted again.
             using var fresh = await RawPeer.ConnectAsync(target.Endpoint, ct);
-            await fresh.HelloAsync(NodeEndpoint.Loopback(65001), ct, NodeRole.Seed);
-            Assert.That(await fresh.ReadAsync(ct), Is.TypeOf<Hello>(), "the node answers a newcomer again");
+            Assert.That(await fresh.HelloAsync(NodeEndpoint.Loopback(65001), ct, NodeRole.Seed), Is.TypeOf<Hello>(), "the node answers a newcomer again");
         }
         finally
         {
@@ -105,14 +104,12 @@ public sealed class HostileInputTests
                 var node = i % 2 == 0 ? seed : peer;
                 var client = await RawPeer.ConnectAsync(node.Endpoint, ct);
                 clients.Add(client);
-                byte[] hello = [];
                 if (i % 4 < 2)
                 {
                     // As a peer to the seed, as a seed to the peer: neither becomes a neighbour that could later be missed.
-                    hello = FrameCodec.Encode(new Hello(ProtocolLimits.Version, node == seed ? NodeRole.Peer : NodeRole.Seed, NodeEndpoint.Loopback(64000 + i)));
+                    await client.HelloAsync(NodeEndpoint.Loopback(64000 + i), ct, node == seed ? NodeRole.Peer : NodeRole.Seed);
                 }
-                // One write, so the huge frame is read right behind the Hello.
-                await client.SendAsync([.. hello, .. RawPeer.Frame(int.MaxValue - wave, (byte)MessageType.Gossip, 0, 1)], ct);
+                await client.SendAsync(RawPeer.Frame(int.MaxValue - wave, (byte)MessageType.Gossip, 0, 1), ct);
             }
             foreach (var client in clients)
             {
@@ -133,8 +130,8 @@ public sealed class HostileInputTests
                     var client = await RawPeer.ConnectAsync(seed.Endpoint, ct);
                     client.Client.NoDelay = true;
                     trickles.Add(client);
-                    await client.SendAsync([.. FrameCodec.Encode(new Hello(ProtocolLimits.Version, NodeRole.Peer, NodeEndpoint.Loopback(63000 + i))),
-                        .. RawPeer.Frame(ProtocolLimits.DefaultMaxFrameLength, (byte)MessageType.Gossip)], ct);
+                    await client.HelloAsync(NodeEndpoint.Loopback(63000 + i), ct);
+                    await client.SendAsync(RawPeer.Frame(ProtocolLimits.DefaultMaxFrameLength, (byte)MessageType.Gossip), ct);
                 }
                 // The trickle itself: a few bytes per client every 20 ms, each arriving in a read of its own.
                 for (var step = 0; step < 10; step++)

@@ -159,5 +159,23 @@ public sealed class ProcessTests
         });
     }
 
+    [Test]
+    [CancelAfter(30_000)]
+    public async Task A_bad_key_file_stops_start_up_with_one_line_naming_it(CancellationToken ct)
+    {
+        var keys = Path.Combine(_workingDirectory, "keys");
+        Directory.CreateDirectory(keys);
+        File.WriteAllText(Path.Combine(keys, "seed-0.key"), "not a key\n");
+        using var child = ChildProcess.Start(_workingDirectory, "--Network:Seeds=1", "--Network:SeedBasePort=0", "--Network:PeerBasePort=0", "--Network:Peers=1",
+            "--Security:KeyFolder=keys");
+        Assert.That(await child.WaitForExitAsync(TimeSpan.FromSeconds(20), ct), Is.True, "it did not exit");
+        Assert.Multiple(() =>
+        {
+            Assert.That(child.ExitCode, Is.EqualTo(2));
+            Assert.That(child.Stderr, Does.Contain("seed-0.key is not one line of 64 hex digits").And.Contain("Security:KeyFolder"));
+            Assert.That(child.Stderr + child.Stdout, Does.Not.Contain("   at "));
+        });
+    }
+
     private static string Tail(string text) => text.Length > 3000 ? text[^3000..] : text;
 }

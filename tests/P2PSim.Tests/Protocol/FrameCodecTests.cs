@@ -244,7 +244,7 @@ public class FrameCodecTests
     }
 
     [TestCase((byte)0)]
-    [TestCase((byte)21)]
+    [TestCase((byte)22)]
     [TestCase((byte)200)]
     [TestCase((byte)255)]
     public void Unknown_type_byte_is_invalid_as_soon_as_it_arrives(byte type)
@@ -584,17 +584,19 @@ public class FrameCodecTests
     [Test]
     public void Hello_has_the_documented_bytes()
     {
-        var hello = new Hello(ProtocolLimits.Version, NodeRole.Peer, NodeEndpoint.Loopback(5001));
+        var hello = FrameCodecVersion4Tests.WithTestIdentity(new Hello(ProtocolLimits.Version, NodeRole.Peer, NodeEndpoint.Loopback(5001)));
 
-        Assert.That(FrameCodec.Encode(hello), Is.EqualTo(Hex("00 00 00 0C 01 00 03 02 04 7F 00 00 01 13 89 00")));
+        Assert.That(FrameCodec.Encode(hello), Is.EqualTo(Hex(
+            $"00 00 00 3C 01 00 04 02 04 7F 00 00 01 13 89 {FrameCodecVersion4Tests.TestIdHex} {FrameCodecVersion4Tests.TestNonceHex} 00")));
     }
 
     [Test]
     public void Hello_with_ipv6_has_the_documented_bytes()
     {
-        var hello = new Hello(ProtocolLimits.Version, NodeRole.Seed, new NodeEndpoint(IPAddress.IPv6Loopback, 6000));
+        var hello = FrameCodecVersion4Tests.WithTestIdentity(new Hello(ProtocolLimits.Version, NodeRole.Seed, new NodeEndpoint(IPAddress.IPv6Loopback, 6000)));
 
-        Assert.That(FrameCodec.Encode(hello), Is.EqualTo(Hex("00 00 00 18 01 00 03 01 10 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 01 17 70 00")));
+        Assert.That(FrameCodec.Encode(hello), Is.EqualTo(Hex(
+            $"00 00 00 48 01 00 04 01 10 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 01 17 70 {FrameCodecVersion4Tests.TestIdHex} {FrameCodecVersion4Tests.TestNonceHex} 00")));
     }
 
     [Test]
@@ -701,6 +703,7 @@ public class FrameCodecTests
             ["Gossip"] = 5, ["Ping"] = 6, ["Pong"] = 7, ["Goodbye"] = 8,
             ["Digest"] = 9, ["Want"] = 10, ["IHave"] = 11, ["Graft"] = 12, ["Prune"] = 13, ["TreeAdvert"] = 14,
             ["GroupJoin"] = 15, ["GroupLeave"] = 16, ["GroupMembers"] = 17, ["DirectAck"] = 18, ["Reserve"] = 19, ["RelayRefused"] = 20,
+            ["HelloProof"] = 21,
         }));
     }
 
@@ -711,13 +714,13 @@ public class FrameCodecTests
     }
 
     [Test]
-    public void Gossip_kind_numbers_are_fixed_and_this_is_version_3()
+    public void Gossip_kind_numbers_are_fixed_and_this_is_version_4()
     {
         using (Assert.EnterMultipleScope())
         {
             Assert.That(Enum.GetValues<GossipKind>().Select(k => (k.ToString(), (int)k)), Is.EqualTo(new[] { ("Gossip", 1), ("Group", 2), ("Direct", 3) }));
             Assert.That(Enum.GetValues<LinkKind>().Select(k => (k.ToString(), (int)k)), Is.EqualTo(new[] { ("Overlay", 0), ("Group", 1), ("Direct", 2) }));
-            Assert.That(ProtocolLimits.Version, Is.EqualTo(3));
+            Assert.That(ProtocolLimits.Version, Is.EqualTo(4));
         }
     }
 

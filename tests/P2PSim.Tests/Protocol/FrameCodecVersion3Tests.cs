@@ -54,17 +54,17 @@ public class FrameCodecVersion3Tests
     [Test]
     public void A_hello_for_a_group_has_the_documented_bytes()
     {
-        var hello = new Hello(ProtocolLimits.Version, NodeRole.Peer, Peer, LinkPurpose.ForGroup("blue"));
+        var hello = FrameCodecVersion4Tests.WithTestIdentity(new Hello(ProtocolLimits.Version, NodeRole.Peer, Peer, LinkPurpose.ForGroup("blue")));
 
-        Assert.That(FrameCodec.Encode(hello), Is.EqualTo(Hex("00 00 00 12 01 00 03 02 04 7F 00 00 01 13 89 01 00 04 62 6C 75 65")));
+        Assert.That(FrameCodec.Encode(hello), Is.EqualTo(Hex($"00 00 00 42 01 00 04 02 04 7F 00 00 01 13 89 {FrameCodecVersion4Tests.TestIdHex} {FrameCodecVersion4Tests.TestNonceHex} 01 00 04 62 6C 75 65")));
     }
 
     [Test]
     public void A_hello_for_a_direct_link_has_the_documented_bytes()
     {
-        var hello = new Hello(ProtocolLimits.Version, NodeRole.Peer, Peer, LinkPurpose.Direct);
+        var hello = FrameCodecVersion4Tests.WithTestIdentity(new Hello(ProtocolLimits.Version, NodeRole.Peer, Peer, LinkPurpose.Direct));
 
-        Assert.That(FrameCodec.Encode(hello), Is.EqualTo(Hex("00 00 00 0C 01 00 03 02 04 7F 00 00 01 13 89 02")));
+        Assert.That(FrameCodec.Encode(hello), Is.EqualTo(Hex($"00 00 00 3C 01 00 04 02 04 7F 00 00 01 13 89 {FrameCodecVersion4Tests.TestIdHex} {FrameCodecVersion4Tests.TestNonceHex} 02")));
     }
 
     [Test]
@@ -137,10 +137,10 @@ public class FrameCodecVersion3Tests
 
     private static IEnumerable<TestCaseData> MalformedFrames()
     {
-        yield return Malformed("Hello purpose 3", "01 00 03 02 04 7F 00 00 01 13 89 03", "malformed Hello frame: unknown link purpose 3");
-        yield return Malformed("Hello group with an empty name", "01 00 03 02 04 7F 00 00 01 13 89 01 00 00", "malformed Hello frame: a group name is empty");
-        yield return Malformed("Hello group cut short", "01 00 03 02 04 7F 00 00 01 13 89 01 00 04 62", "malformed Hello frame: truncated payload");
-        yield return Malformed("Hello without a purpose", "01 00 03 02 04 7F 00 00 01 13 89", "malformed Hello frame: truncated payload");
+        yield return Malformed("Hello purpose 3", $"01 00 04 02 04 7F 00 00 01 13 89 {IdAndNonce} 03", "malformed Hello frame: unknown link purpose 3");
+        yield return Malformed("Hello group with an empty name", $"01 00 04 02 04 7F 00 00 01 13 89 {IdAndNonce} 01 00 00", "malformed Hello frame: a group name is empty");
+        yield return Malformed("Hello group cut short", $"01 00 04 02 04 7F 00 00 01 13 89 {IdAndNonce} 01 00 04 62", "malformed Hello frame: truncated payload");
+        yield return Malformed("Hello without a purpose", $"01 00 04 02 04 7F 00 00 01 13 89 {IdAndNonce}", "malformed Hello frame: truncated payload");
         yield return Malformed("GroupJoin, 65-byte name", "0F 00 41 " + string.Join(' ', Enumerable.Repeat("61", 65)), "malformed GroupJoin frame: group name of 65 bytes exceeds the limit of 64");
         yield return Malformed("GroupJoin, a control character", "0F 00 03 61 0A 62", "malformed GroupJoin frame: a group name holds a control character");
         yield return Malformed("GroupJoin, leading space", "0F 00 02 20 62", "malformed GroupJoin frame: a group name starts or ends with white space");
@@ -202,10 +202,12 @@ public class FrameCodecVersion3Tests
     [Test]
     public void A_longer_hello_of_another_version_is_refused_naming_the_version()
     {
-        var status = FrameCodec.TryRead(Hex("00 00 00 0D 01 00 04 02 04 7F 00 00 01 13 89 00 00"), Max, out _, out _, out var error);
+        var status = FrameCodec.TryRead(Hex("00 00 00 0D 01 00 05 02 04 7F 00 00 01 13 89 00 00"), Max, out _, out _, out var error);
 
-        Assert.That((status, error), Is.EqualTo((DecodeStatus.Invalid, (string?)"malformed Hello frame: protocol version 4 is not supported (this node speaks 3)")));
+        Assert.That((status, error), Is.EqualTo((DecodeStatus.Invalid, (string?)"malformed Hello frame: protocol version 5 is not supported (this node speaks 4)")));
     }
+
+    private const string IdAndNonce = FrameCodecVersion4Tests.TestIdHex + " " + FrameCodecVersion4Tests.TestNonceHex;
 
     private static byte[] Hex(string spaced) => Convert.FromHexString(spaced.Replace(" ", string.Empty, StringComparison.Ordinal));
 }

@@ -70,8 +70,7 @@ public sealed class InboundGuardTests
             // Another address is not held back by this one's connections.
             using (var other = await ConnectFromAsync(IPAddress.Parse("127.0.0.9"), node.Endpoint, ct))
             {
-                await other.HelloAsync(TestTransport.FakeListen, ct, NodeRole.Seed);
-                Assert.That(await other.ReadAsync(ct), Is.TypeOf<Hello>(), "a client on another address is answered");
+                Assert.That(await other.HelloAsync(TestTransport.FakeListen, ct, NodeRole.Seed), Is.TypeOf<Hello>(), "a client on another address is answered");
             }
 
             // Two of the silent ones leave: their slots come back, and a newcomer from the same address is answered.
@@ -80,8 +79,7 @@ public sealed class InboundGuardTests
             await Eventually.HoldsAsync(() => node.Transport.InboundFrom(Client) == limit - 2 ? null
                 : $"{node.Transport.InboundFrom(Client)} connections from {Client} held after two closed, {limit - 2} expected", TimeSpan.FromSeconds(10), ct);
             using var fresh = await RawPeer.ConnectAsync(node.Endpoint, ct);
-            await fresh.HelloAsync(TestTransport.FakeListen, ct, NodeRole.Seed);
-            Assert.That(await fresh.ReadAsync(ct), Is.TypeOf<Hello>(), "a freed slot takes a new connection");
+            Assert.That(await fresh.HelloAsync(TestTransport.FakeListen, ct, NodeRole.Seed), Is.TypeOf<Hello>(), "a freed slot takes a new connection");
             Assert.That(node.Transport.GetStats().RefusedPerAddress, Is.EqualTo(1), "nothing else was refused");
         }
         finally
@@ -121,8 +119,8 @@ public sealed class InboundGuardTests
             {
                 var client = await RawPeer.ConnectAsync(other.Endpoint, ct);
                 clients.Add(client);
-                await client.HelloAsync(new NodeEndpoint(IPAddress.Loopback, 60000 + i), ct, NodeRole.Seed);
-                Assert.That(await client.ReadAsync(ct), Is.TypeOf<Hello>(), $"connection {i} to the node that is not flooded is answered");
+                Assert.That(await client.HelloAsync(new NodeEndpoint(IPAddress.Loopback, 60000 + i), ct, NodeRole.Seed), Is.TypeOf<Hello>(),
+                    $"connection {i} to the node that is not flooded is answered");
             }
             Assert.That(other.Transport.GetStats().RefusedConnections, Is.Zero);
 

@@ -95,7 +95,6 @@ public sealed class QueueBudgetTransportTests
         await using var node = TestTransport.Start(configure: OnlyTheBudgetBinds);
         using var flooder = await RawPeer.ConnectAsync(node.Endpoint, ct);
         await flooder.HelloAsync(TestTransport.FakeListen, ct);
-        await flooder.ReadAsync(ct);
         await node.Handler.NextAsync<TransportEvent.Connected>(ct);
         node.Handler.Hold(); // the node takes nothing more for now
 

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using P2PSim.Configuration;
 using P2PSim.Nodes;
 using P2PSim.Protocol;
+using P2PSim.Security;
 using P2PSim.Tests.TestSupport;
 using P2PSim.Transport;
 
@@ -154,8 +155,7 @@ public sealed class TestTransport : IAsyncDisposable
         listener.Start();
         Transport.Dial(NodeEndpoint.From((System.Net.IPEndPoint)listener.LocalEndpoint));
         var remote = RawPeer.Accepted(await listener.AcceptTcpClientAsync(ct));
-        Assert.That(await remote.ReadAsync(ct), Is.TypeOf<Hello>(), "the dialer speaks first");
-        await remote.HelloAsync(FakeListen, ct);
+        await remote.AcceptHelloAsync(FakeListen, ct);
         var connected = await Handler.NextAsync<TransportEvent.Connected>(ct);
         return (remote, connected.Info.Id, listener);
     }
@@ -220,6 +220,14 @@ public sealed class RawPeer : IDisposable
     public string LocalAddress => Client.Client.LocalEndPoint!.ToString()!;
 
     /// <summary>Connects; <paramref name="receiveBuffer"/> shrinks the kernel buffer (a slow reader fills up sooner).</summary>
+    /// <summary>A connection that leaves from <paramref name="from"/> (a node's own loopback address: only its id tells the two apart).</summary>
+    public static async Task<RawPeer> ConnectFromAsync(System.Net.IPAddress from, NodeEndpoint node, CancellationToken ct)
+    {
+        var client = new TcpClient(new System.Net.IPEndPoint(from, 0));
+        await client.ConnectAsync(node.ToIPEndPoint(), ct).ConfigureAwait(false);
+        return new RawPeer(client);
+    }
+
     public static async Task<RawPeer> ConnectAsync(NodeEndpoint node, CancellationToken ct, int? receiveBuffer = null)
     {
         var client = new TcpClient(System.Net.Sockets.AddressFamily.InterNetwork);
@@ -237,8 +245,35 @@ public sealed class RawPeer : IDisposable
 
     public async Task SendAsync(byte[] bytes, CancellationToken ct) => await Stream.WriteAsync(bytes, ct).ConfigureAwait(false);
 
-    public Task HelloAsync(NodeEndpoint listen, CancellationToken ct, NodeRole role = NodeRole.Peer) =>
-        SendAsync(new Hello(ProtocolLimits.Version, role, listen), ct);
+    /// <summary>This raw peer's key: its Hello claims the id, its HelloProof signs with it.</summary>
+    public NodeKey Key { get; } = NodeKey.Generate();
+
+    /// <summary>
+    /// The dialer's side of the whole handshake: this peer's Hello (its id, a fresh nonce), the node's Hello and
+    /// HelloProof (checked), this peer's proof. Returns the node's Hello; the node has the connection soon after.
+    /// </summary>
+    public async Task<Hello> HelloAsync(NodeEndpoint listen, CancellationToken ct, NodeRole role = NodeRole.Peer, LinkPurpose purpose = default)
+    {
+        var ours = new Hello(ProtocolLimits.Version, role, listen, purpose) { Id = Key.Id, Nonce = HelloNonce.NewRandom() };
+        await SendAsync(ours, ct).ConfigureAwait(false);
+        var theirs = await ReadAsync(ct).ConfigureAwait(false) as Hello ?? throw new AssertionException("the node did not answer with a Hello");
+        var proof = await ReadAsync(ct).ConfigureAwait(false) as HelloProof ?? throw new AssertionException("the node did not send its HelloProof");
+        Assert.That(Handshake.Verifies(proof, Handshake.Side.Acceptor, theirs, ours), "the node's HelloProof verifies");
+        await SendAsync(Handshake.Prove(Key, Handshake.Side.Dialer, theirs), ct).ConfigureAwait(false);
+        return theirs;
+    }
+
+    /// <summary>The acceptor's side of the whole handshake, for a connection a node dialed: its Hello, this peer's Hello and proof, its proof (checked).</summary>
+    public async Task<Hello> AcceptHelloAsync(NodeEndpoint listen, CancellationToken ct, NodeRole role = NodeRole.Peer)
+    {
+        var theirs = await ReadAsync(ct).ConfigureAwait(false) as Hello ?? throw new AssertionException("the dialer did not speak first with a Hello");
+        var ours = new Hello(ProtocolLimits.Version, role, listen, theirs.Purpose) { Id = Key.Id, Nonce = HelloNonce.NewRandom() };
+        await SendAsync(ours, ct).ConfigureAwait(false);
+        await SendAsync(Handshake.Prove(Key, Handshake.Side.Acceptor, theirs), ct).ConfigureAwait(false);
+        var proof = await ReadAsync(ct).ConfigureAwait(false) as HelloProof ?? throw new AssertionException("the dialer did not send its HelloProof");
+        Assert.That(Handshake.Verifies(proof, Handshake.Side.Dialer, theirs, ours), "the dialer's HelloProof verifies");
+        return theirs;
+    }
 
     /// <summary>The next frame, or null when the node closed the connection (EOF or reset).</summary>
     public async Task<Message?> ReadAsync(CancellationToken ct, int timeoutMs = 10_000)
@@ -335,7 +370,11 @@ public sealed class RawPeer : IDisposable
         return frame;
     }
 
-    public void Dispose() => Client.Dispose();
+    public void Dispose()
+    {
+        Client.Dispose();
+        Key.Dispose();
+    }
 }
 
 /// <summary>Small waits with a deadline, for transport counters.</summary>
