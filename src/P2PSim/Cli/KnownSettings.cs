@@ -37,6 +37,7 @@ internal static class KnownSettings
         (GroupOptions.Section, typeof(GroupOptions)),
         (PrivateOptions.Section, typeof(PrivateOptions)),
         (TransportOptions.Section, typeof(TransportOptions)),
+        (SecurityOptions.Section, typeof(SecurityOptions)),
         (DemoOptions.Section, typeof(DemoOptions)),
         (LiveViewOptions.Section, typeof(LiveViewOptions)),
         (SliceOptions.Section, typeof(SliceOptions)),
@@ -57,7 +58,7 @@ internal static class KnownSettings
     public static readonly IReadOnlyList<string> DemoSections =
     [
         NetworkOptions.Section, SliceOptions.Section, PeerOptions.Section, SeedOptions.Section, GossipOptions.Section, PrivateOptions.Section,
-        TransportOptions.Section, DemoOptions.Section, LiveViewOptions.Section, LogOptions.Section, LoggingSection,
+        TransportOptions.Section, SecurityOptions.Section, DemoOptions.Section, LiveViewOptions.Section, LogOptions.Section, LoggingSection,
     ];
 
     /// <summary>
@@ -68,6 +69,7 @@ internal static class KnownSettings
     public static readonly IReadOnlyList<string> ExperimentSections =
     [
         ExperimentOptions.Section, PeerOptions.Section, SeedOptions.Section, GossipOptions.Section, PrivateOptions.Section, TransportOptions.Section,
+        SecurityOptions.Section,
         NetworkOptions.Section, SliceOptions.Section,
     ];
 

@@ -9,6 +9,7 @@ using P2PSim.Gossip;
 using P2PSim.Logging;
 using P2PSim.Nodes;
 using P2PSim.Protocol;
+using P2PSim.Security;
 using P2PSim.Transport;
 
 namespace P2PSim.Hosting;
@@ -41,6 +42,9 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
     private readonly GossipOptions _gossipOptions;
     private readonly GroupOptions _groupOptions;
     private readonly PrivateOptions _privateOptions;
+    private readonly SecurityOptions _securityOptions;
+    private readonly INodeKeySource _keys;
+    private NodeKey? _key;
     private readonly TimeProvider _time;
     private readonly ILoggerFactory _loggerFactory;
     private readonly NodeDirectory _directory;
@@ -74,8 +78,11 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
 
     public NodeService(NodeSpec spec, IOptions<PeerOptions> peerOptions, IOptions<TransportOptions> transportOptions, IOptions<SeedOptions> seedOptions, IOptions<GossipOptions> gossipOptions, IOptions<PrivateOptions> privateOptions, IOptions<GroupOptions> groupOptions, TimeProvider time,
         ILoggerFactory loggerFactory, NodeDirectory directory, NetworkStats stats, RandomSource random, JoinSequencer joins,
-        IEnumerable<INodeEventObserver> observers, QueueBudget budget, SeedBook seedBook, IHostApplicationLifetime lifetime)
+        IEnumerable<INodeEventObserver> observers, QueueBudget budget, SeedBook seedBook, IHostApplicationLifetime lifetime,
+        IOptions<SecurityOptions> securityOptions, INodeKeySource keys)
     {
+        _securityOptions = securityOptions.Value;
+        _keys = keys;
         _networkStopping = lifetime.ApplicationStopping;
         _budget = budget;
         _seedBook = seedBook;
@@ -102,6 +109,12 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
     public bool Dialable => _spec.Role == NodeRole.Seed || _privateOptions.IsDialable(_spec.Index);
 
     public int Index => _spec.Index;
+
+    /// <summary>The node's id: its public key (known after start).</summary>
+    public NodeId? Id => _key?.Id;
+
+    /// <summary>The node's transport, for tests and tools that look at its links (null before start).</summary>
+    internal TcpTransport? Transport => _transport as TcpTransport;
 
     /// <summary>The listening endpoint (known after start; the port is read back, so port 0 works).</summary>
     public NodeEndpoint Endpoint => _transport?.LocalEndpoint ?? _spec.BindTo;
@@ -131,15 +144,18 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
                 return;
             }
         }
+        _key ??= _keys.KeyFor(_spec);
+        var tls = _securityOptions.Links == LinkSecurity.Tls ? TlsLinks.Create(_key, _time) : null; // the transport owns it
         try
         {
             // The logger is named after the real port, so port 0 still gives each node its own Log_{port}.txt.
             _transport = new TcpTransport(_spec.BindTo, _spec.Role, _transportOptions, _time,
                 bound => _logger = _loggerFactory.CreateLogger(NodeCategory.For(_spec.Role, bound.Port)), _budget,
-                _spec.Announce, _spec.DialFromBindAddress, _seedBook.DialAddress, acceptsConnections: Dialable);
+                _spec.Announce, _spec.DialFromBindAddress, _seedBook.DialAddress, acceptsConnections: Dialable, tls: tls);
         }
         catch (SocketException ex)
         {
+            tls?.Dispose();
             var why = ex.SocketErrorCode switch
             {
                 SocketError.AddressAlreadyInUse => "the port is already in use",
@@ -517,6 +533,7 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
     public override void Dispose()
     {
         _onNetworkStopping.Dispose();
+        _key?.Dispose();
         _timer?.Dispose();
         _transport?.Abort(); // no-op after a clean stop; releases the port when start-up failed half-way
         base.Dispose();

@@ -35,6 +35,8 @@ public static class P2PSimServiceCollectionExtensions
         AddValidatedOptions<PrivateOptions, PrivateOptionsValidator>(services, configuration, PrivateOptions.Section);
         AddValidatedOptions<DemoOptions, DemoOptionsValidator>(services, configuration, DemoOptions.Section);
         AddValidatedOptions<LogOptions, LogOptionsValidator>(services, configuration, LogOptions.Section);
+        AddValidatedOptions<SecurityOptions, SecurityOptionsValidator>(services, configuration, SecurityOptions.Section);
+        services.TryAddSingleton<INodeKeySource, FreshNodeKeys>(); // one key per node start; register another source first to keep ids
 
         // One queue budget for the whole process: every node's transport charges its queued frames to it. Sized by the
         // nodes this process runs (its slice), not by the whole network.

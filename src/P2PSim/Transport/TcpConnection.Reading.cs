@@ -32,6 +32,10 @@ internal sealed partial class TcpConnection
                 // Decode every whole frame already buffered.
                 while (true)
                 {
+                    if (Info is null && TlsWhereHelloExpected(buffer.AsSpan(start, end - start)) is { } tlsOnPlain)
+                    {
+                        return (Reject(tlsOnPlain), false);
+                    }
                     if (Info is null && end - start > ProtocolLimits.LengthPrefixSize && buffer[start + ProtocolLimits.LengthPrefixSize] != (byte)MessageType.Hello
                         && Enum.IsDefined((MessageType)buffer[start + ProtocolLimits.LengthPrefixSize]))
                     {
@@ -129,7 +133,7 @@ internal sealed partial class TcpConnection
                 }
                 catch (Exception ex) when (ex is IOException or SocketException)
                 {
-                    return (CloseReason ?? Describe(ex), true);
+                    return (CloseReason ?? DescribeReadFailure(ex), true);
                 }
                 catch (ObjectDisposedException)
                 {

@@ -29,6 +29,7 @@ public sealed partial class TcpTransport : ITransport
     private Hello? _hello;
     private readonly System.Net.IPAddress? _dialFrom;
     private readonly bool _acceptsConnections;
+    private readonly TlsLinks? _tls;
     private Task _acceptLoop = Task.CompletedTask;
     private long _nextId;
     private int _stopped;
@@ -49,10 +50,12 @@ public sealed partial class TcpTransport : ITransport
     /// <paramref name="acceptsConnections"/> false: a node that cannot be dialled from outside, as behind a NAT
     /// (<c>Private:NotDialablePeers</c>): its port is bound (its identity, read back as usual) but never listens, so every
     /// dial to it is refused by the operating system before any byte is exchanged; its own dials work as usual.
+    /// <paramref name="tls"/>: every link runs over TLS 1.3 with this node's certificate (<c>Security:Links=tls</c>); the
+    /// transport owns it from here on. Null: plain TCP.
     /// </remarks>
     public TcpTransport(NodeEndpoint bindTo, NodeRole role, TransportOptions options, TimeProvider time, Func<NodeEndpoint, ILogger> loggerFor,
         QueueBudget? budget = null, System.Net.IPAddress? announce = null, bool dialFromBindAddress = false, Func<NodeEndpoint, NodeEndpoint>? dialAddress = null,
-        bool acceptsConnections = true)
+        bool acceptsConnections = true, TlsLinks? tls = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         Budget = budget ?? new QueueBudget(QueueBudget.BytesFor(options.ProcessQueueBytes, nodes: 1));
@@ -80,6 +83,7 @@ public sealed partial class TcpTransport : ITransport
         _dialFrom = dialFromBindAddress ? bindTo.Address : null;
         _dialAddress = dialAddress;
         _acceptsConnections = acceptsConnections;
+        _tls = tls;
         _logger = loggerFor(LocalEndpoint);
         HeartbeatInterval = HeartbeatFor(options);
         _heartbeat = time.CreateTimer(static t => ((TcpTransport)t!).CheckDeadlines(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
@@ -98,6 +102,20 @@ public sealed partial class TcpTransport : ITransport
     }
 
     public NodeEndpoint LocalEndpoint { get; }
+
+    /// <summary>Whether every link of this transport runs over TLS (<c>Security:Links=tls</c>).</summary>
+    public bool Encrypted => _tls is not null;
+
+    /// <summary>
+    /// The node id the remote of an open connection proved with its TLS certificate; null on a plain link or an unknown
+    /// connection.
+    /// </summary>
+    public P2PSim.Security.NodeId? AuthenticatedId(ConnectionId connection) =>
+        _connections.TryGetValue(connection.Value, out var c) ? c.AuthenticatedId : null;
+
+    /// <summary>Every open connection past its Hello: the remote's endpoint and the node id its TLS certificate proved (null on plain links).</summary>
+    internal IReadOnlyList<(NodeEndpoint Remote, P2PSim.Security.NodeId? Id)> Links() =>
+        [.. _connections.Values.Where(c => c.Info is not null).Select(c => (c.Info!.Listen, c.AuthenticatedId))];
 
     /// <summary>The queue budget this transport's connections charge (see <see cref="QueueBudget"/>).</summary>
     public QueueBudget Budget { get; }
@@ -211,6 +229,7 @@ public sealed partial class TcpTransport : ITransport
         await Task.WhenAll(_running.Values.Append(_acceptLoop)).ConfigureAwait(false);
         await _heartbeat.DisposeAsync().ConfigureAwait(false);
         _stopping.Dispose();
+        _tls?.Dispose();
     }
 
     private void CheckDeadlines()

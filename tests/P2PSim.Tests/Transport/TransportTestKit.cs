@@ -169,7 +169,8 @@ public sealed class TestTransport : IAsyncDisposable
         return id;
     }
 
-    public static TestTransport Start(NodeRole role = NodeRole.Peer, Action<TransportOptions>? configure = null)
+    /// <summary>Starts a transport; with <paramref name="tls"/> every link runs over TLS (the transport owns it).</summary>
+    public static TestTransport Start(NodeRole role = NodeRole.Peer, Action<TransportOptions>? configure = null, TlsLinks? tls = null)
     {
         var options = new TransportOptions
         {
@@ -180,7 +181,7 @@ public sealed class TestTransport : IAsyncDisposable
         };
         configure?.Invoke(options);
         var log = new CapturingLogger();
-        var transport = new TcpTransport(NodeEndpoint.Loopback(0), role, options, TimeProvider.System, _ => log);
+        var transport = new TcpTransport(NodeEndpoint.Loopback(0), role, options, TimeProvider.System, _ => log, tls: tls);
         var handler = new RecordingHandler { EchoPings = options.EchoPings };
         transport.Start(handler);
         return new TestTransport(transport, handler, log, options);
