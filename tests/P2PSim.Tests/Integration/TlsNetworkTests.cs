@@ -42,6 +42,29 @@ public sealed class TlsNetworkTests
     }
 
     [Test]
+    [CancelAfter(90_000)]
+    public async Task A_tcp_experiment_runs_on_tls_by_default_and_its_report_says_so(CancellationToken ct)
+    {
+        var options = new P2PSim.Experiments.ExperimentOptions
+        {
+            Seeds = 2,
+            Peers = 8,
+            Messages = 5,
+            Peer = TcpTestOptions.FastLiveness(),
+            DrainTimeout = TimeSpan.FromSeconds(20),
+        };
+        var report = await new P2PSim.Experiments.TcpExperiment(options).RunAsync(cancellationToken: ct);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(report.LinkSecurity, Is.EqualTo("tls"));
+            Assert.That(report.Delivery.Reliability, Is.EqualTo(1.0));
+            Assert.That(report.Overlay.Connected, Is.True);
+            Assert.That(P2PSim.Experiments.ReportWriter.ToJson(report), Does.Contain("\"linkSecurity\": \"tls\""));
+        }
+    }
+
+    [Test]
     public async Task A_bad_Security_Links_value_stops_start_up_with_one_line_naming_the_setting()
     {
         using var output = new StringWriter();
