@@ -95,5 +95,18 @@ public sealed class GossipOptions
     /// </remarks>
     public int OptimizationThreshold { get; set; }
 
+    /// <summary>
+    /// New messages a second a peer takes from one origin, sustained (after <see cref="OriginBurst"/> at once); the rest
+    /// are dropped unrecorded, and a neighbour whose own messages keep being dropped is disconnected. 0: no limit.
+    /// </summary>
+    /// <remarks>
+    /// Against a neighbour that floods valid messages: its excess is dropped by the first peers it reaches and never
+    /// spreads (<see cref="Gossip.OriginRateLimit"/>). An honest peer publishes a message every few seconds in the demo.
+    /// </remarks>
+    public int OriginRate { get; set; } = 100;
+
+    /// <summary>New messages a peer takes from one origin at once, before <see cref="OriginRate"/> applies.</summary>
+    public int OriginBurst { get; set; } = 1000;
+
     public GossipOptions Clone() => (GossipOptions)MemberwiseClone();
 }

@@ -198,6 +198,8 @@ internal sealed class GossipOptionsValidator : IValidateOptions<GossipOptions>
             .Interval($"{S}:GraftRetry", o.GraftRetry, ms, minute)
             .Interval($"{S}:TreeAdvertInterval", o.TreeAdvertInterval, TimeSpan.Zero, minute)
             .Range($"{S}:OptimizationThreshold", o.OptimizationThreshold, 0, 1000)
+            .Range($"{S}:OriginRate", o.OriginRate, 0, 1_000_000)
+            .Range($"{S}:OriginBurst", o.OriginBurst, 1, 1_000_000)
             .Result();
     }
 }

@@ -58,6 +58,7 @@ internal sealed partial class Dissemination
         _out = outbox;
         _table = table;
         _reportDuplicates = reportDuplicates;
+        _originLimit = OriginLimitOf(_gossip);
         _messages = new MessageList(options.MessageListCapacity, options.MessageListTtl);
         _ttlMs = (long)options.MessageListTtl.TotalMilliseconds;
         // Never offer or keep a message longer than the Message List remembers having seen it. A tree keeps messages a
@@ -223,14 +224,22 @@ internal sealed partial class Dissemination
         return null;
     }
 
-    public void OnGossip(ConnectionId arrivedOn, NodeEndpoint from, GossipMessage gossip, DateTimeOffset now)
+    /// <summary>
+    /// Takes a message from neighbour <paramref name="from"/>; returns why the link must close (a flooder: see
+    /// <see cref="Admit"/>), or null.
+    /// </summary>
+    public string? OnGossip(ConnectionId arrivedOn, NodeEndpoint from, GossipMessage gossip, DateTimeOffset now)
     {
         var id = gossip.Id;
         if (Refusal(gossip, now) is { } reason)
         {
             Refused++;
             _out.Report(new GossipRefused(now, id, gossip.Origin, from, reason));
-            return;
+            return null;
+        }
+        if (_originLimit is not null && !_messages.Contains(id) && !Admit(from, gossip, now, out var flooding))
+        {
+            return flooding;
         }
         if (!_messages.TryAdd(id, now, from, DateTimeOffset.FromUnixTimeMilliseconds(gossip.TimestampUnixMs)))
         {
@@ -243,7 +252,7 @@ internal sealed partial class Dissemination
             {
                 PruneOnDuplicate(arrivedOn, from, id);
             }
-            return;
+            return null;
         }
         Received++;
         var hops = gossip.Hops;
@@ -252,6 +261,7 @@ internal sealed partial class Dissemination
         _history.Add(gossip, now);
         var forwarded = Broadcast(gossip with { Hops = NextHop(hops) }, except: arrivedOn, checkOffers: true, now);
         _out.Report(new GossipReceived(now, gossip.Text, id, gossip.Origin, from, hops, forwarded, catchUp, grafted));
+        return null;
     }
 
     private static ushort NextHop(ushort hops) => hops == ushort.MaxValue ? hops : (ushort)(hops + 1);
@@ -352,6 +362,9 @@ internal sealed partial class Dissemination
 
         /// <summary>The neighbour is gone: what is still pending for it is dropped.</summary>
         public bool Gone;
+
+        /// <summary>Its own messages dropped by the origin limit (<see cref="Admit"/>).</summary>
+        public int FloodStrikes;
 
         public bool Holds(MessageId id, DateTimeOffset now) => Offered is { } offered && now < OfferedUntil && offered.Contains(id);
 

@@ -66,6 +66,7 @@ public sealed partial class DemoDirector(
                 var victim = directory.Peers.FirstOrDefault(p => p.Index == index);
                 if (victim is { IsDown: false })
                 {
+                    await AwaitFirstNeighbourAsync(victim, stoppingToken).ConfigureAwait(false);
                     LogWarningCrash(logger, victim.Endpoint);
                     _crashed = victim.Endpoint;
                     await victim.CrashAsync(stoppingToken).ConfigureAwait(false);
@@ -100,6 +101,41 @@ public sealed partial class DemoDirector(
             // Shutdown came first.
         }
     }
+
+    /// <summary>
+    /// A peer crashed before any neighbour linked to it is watched by no one, so its death is never reported (the seeds
+    /// drop it only when its registration expires): on a slow machine the demo's crash waits for the victim's first link.
+    /// </summary>
+    private async Task AwaitFirstNeighbourAsync(NodeService victim, CancellationToken stoppingToken)
+    {
+        var said = false;
+        while (!victim.IsDown)
+        {
+            bool alone;
+            try
+            {
+                alone = await victim.InspectAsync(m => m is Nodes.PeerMachine { Neighbours.Count: 0 }, stoppingToken)
+                    .WaitAsync(Poll * 4, time, stoppingToken).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                return; // the node stopped meanwhile (a console command): crash it as it is
+            }
+            if (!alone)
+            {
+                return;
+            }
+            if (!said)
+            {
+                LogInformationCrashWaits(logger, victim.Endpoint);
+                said = true;
+            }
+            await Task.Delay(Poll, time, stoppingToken).ConfigureAwait(false);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Demo: peer {Peer} has no neighbour yet; it crashes once it has one (nobody would notice it otherwise)")]
+    private static partial void LogInformationCrashWaits(ILogger logger, P2PSim.Protocol.NodeEndpoint peer);
 
     private volatile bool _crashDone;
     private NodeEndpoint? _crashed;

@@ -17,13 +17,13 @@ public static partial class NodeEventLog
         switch (e)
         {
             case PrivateSent s:
-                LogInformationPrivateSent(logger, s.Recipient, s.Text, new ShortId(s.Id));
+                LogInformationPrivateSent(logger, s.Recipient, new LogText(s.Text), new ShortId(s.Id));
                 return true;
             case PrivateDelivered d when d.RelayedBy is { } seed:
-                LogInformationPrivateDeliveredRelayed(logger, d.Origin, d.Text, seed, new ShortId(d.Id));
+                LogInformationPrivateDeliveredRelayed(logger, d.Origin, new LogText(d.Text), seed, new ShortId(d.Id));
                 return true;
             case PrivateDelivered d:
-                LogInformationPrivateDelivered(logger, d.Origin, d.Text, new ShortId(d.Id));
+                LogInformationPrivateDelivered(logger, d.Origin, new LogText(d.Text), new ShortId(d.Id));
                 return true;
             case PrivateDuplicate d:
                 LogDebugPrivateDuplicate(logger, d.Origin, new ShortId(d.Id));
@@ -71,13 +71,13 @@ public static partial class NodeEventLog
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Private to {Recipient}: \"{Text}\" sent [{Id}]")]
-    private static partial void LogInformationPrivateSent(ILogger logger, NodeEndpoint recipient, string text, ShortId id);
+    private static partial void LogInformationPrivateSent(ILogger logger, NodeEndpoint recipient, LogText text, ShortId id);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Private from {Origin}: {Text} [{Id}]")]
-    private static partial void LogInformationPrivateDelivered(ILogger logger, NodeEndpoint origin, string text, ShortId id);
+    private static partial void LogInformationPrivateDelivered(ILogger logger, NodeEndpoint origin, LogText text, ShortId id);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Private from {Origin}: {Text} (relayed by seed {Seed}) [{Id}]")]
-    private static partial void LogInformationPrivateDeliveredRelayed(ILogger logger, NodeEndpoint origin, string text, NodeEndpoint seed, ShortId id);
+    private static partial void LogInformationPrivateDeliveredRelayed(ILogger logger, NodeEndpoint origin, LogText text, NodeEndpoint seed, ShortId id);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Private from {Origin} arrived again (a retry): acknowledged again, not delivered twice [{Id}]")]
     private static partial void LogDebugPrivateDuplicate(ILogger logger, NodeEndpoint origin, ShortId id);

@@ -171,19 +171,22 @@ public static partial class NodeEventLog
                 LogInformationCatchUpServed(logger, c.Sent, c.Requested, c.Neighbour);
                 break;
             case GossipOriginated g:
-                LogInformationGossipOriginated(logger, g.Text, g.SentTo, new ShortId(g.Id));
+                LogInformationGossipOriginated(logger, new LogText(g.Text), g.SentTo, new ShortId(g.Id));
                 break;
             case GossipRefused g:
                 LogWarningGossipRefused(logger, new ShortId(g.Id), g.Origin, g.From, g.Reason);
                 break;
+            case GossipThrottled t:
+                LogWarningGossipThrottled(logger, new Plural(t.Count, "new message"), t.Origin, t.From, t.Total);
+                break;
             case GossipReceived g when g.CatchUp:
-                LogInformationGossipCaughtUp(logger, g.Text, g.From, new LocalTime(g.At), g.Hops, g.ForwardedTo, new ShortId(g.Id));
+                LogInformationGossipCaughtUp(logger, new LogText(g.Text), g.From, new LocalTime(g.At), g.Hops, g.ForwardedTo, new ShortId(g.Id));
                 break;
             case GossipReceived g when g.Grafted:
-                LogInformationGossipGrafted(logger, g.Text, g.From, new LocalTime(g.At), g.Hops, g.ForwardedTo, new ShortId(g.Id));
+                LogInformationGossipGrafted(logger, new LogText(g.Text), g.From, new LocalTime(g.At), g.Hops, g.ForwardedTo, new ShortId(g.Id));
                 break;
             case GossipReceived g:
-                LogInformationGossipReceived(logger, g.Text, g.From, new LocalTime(g.At), g.Hops, g.ForwardedTo, new ShortId(g.Id));
+                LogInformationGossipReceived(logger, new LogText(g.Text), g.From, new LocalTime(g.At), g.Hops, g.ForwardedTo, new ShortId(g.Id));
                 break;
             case DuplicateDropped d:
                 LogDebugDuplicateDropped(logger, new ShortId(d.Id), d.From);
@@ -288,6 +291,9 @@ public static partial class NodeEventLog
     [LoggerMessage(Level = LogLevel.Information, Message = "Peer {Peer} left cleanly; removed from the peer list ({Left} left)")]
     private static partial void LogInformationPeerDeregistered(ILogger logger, NodeEndpoint peer, int left);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Dropped {Count} of origins publishing faster than Gossip:OriginRate allows (the last of {Origin}, received from {From}); {Total} so far")]
+    private static partial void LogWarningGossipThrottled(ILogger logger, Plural count, NodeEndpoint origin, NodeEndpoint from, long total);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "Dropped message [{Id}] from origin {Origin}, received from {From}: {Reason}")]
     private static partial void LogWarningGossipRefused(ILogger logger, ShortId id, NodeEndpoint origin, NodeEndpoint from, string reason);
 
@@ -361,16 +367,16 @@ public static partial class NodeEventLog
     private static partial void LogInformationCatchUpServed(ILogger logger, int sent, int requested, NodeEndpoint neighbour);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Received gossip \"{Text}\" from {From} at {LocalTime} by catch-up (hop {Hops}), forwarded to {Count} [{Id}]")]
-    private static partial void LogInformationGossipCaughtUp(ILogger logger, string text, NodeEndpoint from, LocalTime localTime, int hops, int count, ShortId id);
+    private static partial void LogInformationGossipCaughtUp(ILogger logger, LogText text, NodeEndpoint from, LocalTime localTime, int hops, int count, ShortId id);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Received gossip \"{Text}\" from {From} at {LocalTime} by graft (asked for after an announcement; hop {Hops}), forwarded to {Count} [{Id}]")]
-    private static partial void LogInformationGossipGrafted(ILogger logger, string text, NodeEndpoint from, LocalTime localTime, int hops, int count, ShortId id);
+    private static partial void LogInformationGossipGrafted(ILogger logger, LogText text, NodeEndpoint from, LocalTime localTime, int hops, int count, ShortId id);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Originated gossip \"{Text}\", sent to {Count} neighbours [{Id}]")]
-    private static partial void LogInformationGossipOriginated(ILogger logger, string text, int count, ShortId id);
+    private static partial void LogInformationGossipOriginated(ILogger logger, LogText text, int count, ShortId id);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Received gossip \"{Text}\" from {From} at {LocalTime} (hop {Hops}), forwarded to {Count} [{Id}]")]
-    private static partial void LogInformationGossipReceived(ILogger logger, string text, NodeEndpoint from, LocalTime localTime, int hops, int count, ShortId id);
+    private static partial void LogInformationGossipReceived(ILogger logger, LogText text, NodeEndpoint from, LocalTime localTime, int hops, int count, ShortId id);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Dropped duplicate [{Id}] from {From}")]
     private static partial void LogDebugDuplicateDropped(ILogger logger, ShortId id, NodeEndpoint from);
@@ -413,10 +419,10 @@ public static partial class NodeEventLog
         switch (g.Event)
         {
             case GossipOriginated o:
-                LogInformationGroupMessagePublished(logger, g.Group, o.Text, new Plural(o.SentTo, "neighbour"), new ShortId(o.Id));
+                LogInformationGroupMessagePublished(logger, g.Group, new LogText(o.Text), new Plural(o.SentTo, "neighbour"), new ShortId(o.Id));
                 break;
             case GossipReceived r:
-                LogInformationGroupMessageReceived(logger, g.Group, r.Text, r.From, new LocalTime(r.At), r.CatchUp ? " by catch-up" : r.Grafted ? " by graft" : "",
+                LogInformationGroupMessageReceived(logger, g.Group, new LogText(r.Text), r.From, new LocalTime(r.At), r.CatchUp ? " by catch-up" : r.Grafted ? " by graft" : "",
                     r.Hops, r.ForwardedTo, new ShortId(r.Id));
                 break;
             case NeighboursChosen n:
@@ -444,10 +450,10 @@ public static partial class NodeEventLog
     private static partial void LogDebugGroupRepairAsking(ILogger logger, string group, Plural neighbours, int minimum, Plural seeds);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Group \"{Group}\": published \"{Text}\", sent to {Count} [{Id}]")]
-    private static partial void LogInformationGroupMessagePublished(ILogger logger, string group, string text, Plural count, ShortId id);
+    private static partial void LogInformationGroupMessagePublished(ILogger logger, string group, LogText text, Plural count, ShortId id);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Group \"{Group}\": received \"{Text}\" from {From} at {LocalTime}{How} (hop {Hops}), forwarded to {Count} [{Id}]")]
-    private static partial void LogInformationGroupMessageReceived(ILogger logger, string group, string text, NodeEndpoint from, LocalTime localTime, string how, int hops, int count, ShortId id);
+    private static partial void LogInformationGroupMessageReceived(ILogger logger, string group, LogText text, NodeEndpoint from, LocalTime localTime, string how, int hops, int count, ShortId id);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Joined group \"{Group}\"; asking the seeds for its members")]
     private static partial void LogInformationGroupJoined(ILogger logger, string group);

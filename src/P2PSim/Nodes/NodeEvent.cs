@@ -132,6 +132,13 @@ public sealed record GossipReceived(DateTimeOffset At, string Text, MessageId Id
 public sealed record GossipRefused(DateTimeOffset At, MessageId Id, NodeEndpoint Origin, NodeEndpoint From, string Reason) : NodeEvent(At);
 
 /// <summary>
+/// New messages were dropped because their origin published faster than <c>Gossip:OriginRate</c> allows (reported at
+/// most once a second): <paramref name="Count"/> since the last report, the last of <paramref name="Origin"/>'s from
+/// <paramref name="From"/>; <paramref name="Total"/> so far on this overlay.
+/// </summary>
+public sealed record GossipThrottled(DateTimeOffset At, NodeEndpoint Origin, NodeEndpoint From, long Count, long Total) : NodeEvent(At);
+
+/// <summary>
 /// Tree and spanning routing: the link to <paramref name="Neighbour"/> became a tree link (<paramref name="Eager"/>: this
 /// peer pushes payloads over it) or a lazy one (it only announces message ids over it), or it is new and starts so.
 /// Reported only by a peer built to (<c>PeerMachine</c>'s <c>reportTreeLinks</c>: the TCP shell, for the live view).

@@ -134,7 +134,11 @@ internal sealed class Topic
                 _table.OnViolation(connection, from, violation, now);
                 return true;
             case Protocol.Gossip gossip:
-                _dissemination.OnGossip(connection, from, gossip, now);
+                if (_dissemination.OnGossip(connection, from, gossip, now) is { } flooding)
+                {
+                    _table.OnViolation(connection, from, flooding, now);
+                    return true;
+                }
                 return _tree; // on a tree, announcements may now wait for their flush
             case Ping ping:
                 _liveness.OnPing(connection, ping);

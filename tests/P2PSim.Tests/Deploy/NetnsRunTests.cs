@@ -40,7 +40,8 @@ public sealed partial class NetnsRunTests
     {
         var tag = NewTag();
         var output = Path.Combine(_directory.Path, "run");
-        using var script = Script(ScriptArgs(tag, output));
+        var subnet = NewSubnet();
+        using var script = Script(ScriptArgs(tag, output, subnet));
 
         var exited = await script.WaitAsync(TimeSpan.FromSeconds(120), ct);
 
@@ -59,7 +60,7 @@ public sealed partial class NetnsRunTests
             Assert.That(report.Crash!.CrashedPeers, Is.EqualTo(9));
             Assert.That(report.Crash.DetectedEverywhere, Is.EqualTo(9), "every seed that listed a crashed peer removed it");
             Assert.That(report.Faults.LivePeersReportedDead, Is.Zero);
-            Assert.That(script.Output, Does.Contain("on 10.213.0.11").And.Contain("on 10.213.0.12").And.Contain("on 10.213.0.13"), "each slice on its namespace's address");
+            Assert.That(script.Output, Does.Contain($"on {subnet}.11").And.Contain($"on {subnet}.12").And.Contain($"on {subnet}.13"), "each slice on its namespace's address");
         }
         var across = AcrossSlices().Matches(script.Output).Sum(m => int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture));
         Assert.That(across, Is.Positive, $"crashed peers declared dead by peers of other slices:\n{script.Output}");
@@ -72,7 +73,7 @@ public sealed partial class NetnsRunTests
     {
         var tag = NewTag();
         var output = Path.Combine(_directory.Path, "stopped");
-        using var script = Script(ScriptArgs(tag, output));
+        using var script = Script(ScriptArgs(tag, output, NewSubnet()));
 
         // Until every slice runs in its namespace (or the script ended: skipped, or failed).
         await Eventually.HoldsAsync(async () =>
@@ -98,8 +99,14 @@ public sealed partial class NetnsRunTests
         await AssertNothingLeftAsync(tag, output, ct);
     }
 
-    private static string[] ScriptArgs(string tag, string output) =>
-        ["--dll", Dll, "--tag", tag, "--out", output, "--slices", "3", "--peers", "30", "--workload", "crash", "--messages", "20", "--lead", "10",
+    /// <summary>
+    /// A subnet of its own (10.214.x): two runs at once (a test and someone's run of the script with its default
+    /// 10.213.0) would otherwise give two bridges the same addresses.
+    /// </summary>
+    private static string NewSubnet() => $"10.214.{Random.Shared.Next(0, 256)}";
+
+    private static string[] ScriptArgs(string tag, string output, string subnet) =>
+        ["--dll", Dll, "--tag", tag, "--out", output, "--subnet", subnet, "--slices", "3", "--peers", "30", "--workload", "crash", "--messages", "20", "--lead", "10",
             "--", "--Security:Links=plain", "--Peer:LivenessInterval=00:00:00.300", "--Peer:RetryInterval=00:00:00.300", "--Experiment:SampleInterval=00:00:00.500"];
 
     private static void SkipWhereNamespacesCannotBeMade(ScriptRun script)
