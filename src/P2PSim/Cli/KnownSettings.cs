@@ -37,6 +37,7 @@ internal static class KnownSettings
         (GroupOptions.Section, typeof(GroupOptions)),
         (PrivateOptions.Section, typeof(PrivateOptions)),
         (TransportOptions.Section, typeof(TransportOptions)),
+        (SecurityOptions.Section, typeof(SecurityOptions)),
         (DemoOptions.Section, typeof(DemoOptions)),
         (LiveViewOptions.Section, typeof(LiveViewOptions)),
         (SliceOptions.Section, typeof(SliceOptions)),
@@ -69,6 +70,7 @@ internal static class KnownSettings
     public static readonly IReadOnlyList<string> ExperimentSections =
     [
         ExperimentOptions.Section, PeerOptions.Section, SeedOptions.Section, GossipOptions.Section, PrivateOptions.Section, TransportOptions.Section,
+        SecurityOptions.Section,
         NetworkOptions.Section, SliceOptions.Section,
     ];
 

@@ -1,8 +1,12 @@
+using System.ComponentModel;
 using Microsoft.Extensions.Options;
 
 namespace P2PSim.Configuration;
 
-/// <summary>Section <c>Security</c>: who the nodes are (their keys; PROTOCOL.md, "Identity and signatures").</summary>
+/// <summary>
+/// Section <c>Security</c>: who the nodes are (their keys; PROTOCOL.md, "Identity and signatures") and how they protect
+/// what they say to each other (PROTOCOL.md, <i>Encrypted links</i>).
+/// </summary>
 public sealed class SecurityOptions
 {
     public const string Section = "Security";
@@ -12,13 +16,34 @@ public sealed class SecurityOptions
     /// one and saves it, so a restarted node keeps its id. Empty (the default): every node makes a fresh key at start.
     /// </summary>
     public string KeyFolder { get; set; } = "";
+
+    /// <summary>
+    /// What every tcp link is: <see cref="LinkSecurity.Tls"/> (encrypted and authenticated with TLS 1.3, certificates bound to
+    /// the node keys), or <see cref="LinkSecurity.Plain"/> (plain TCP, for comparisons). A tls node and a plain node cannot
+    /// talk: each closes the link and says why. The simulated network models no TLS either way.
+    /// </summary>
+    public LinkSecurity Links { get; set; } = LinkSecurity.Tls;
+
+    public SecurityOptions Clone() => (SecurityOptions)MemberwiseClone();
 }
 
-/// <summary>Checks the <c>Security</c> section: a key folder that can be a folder (the key files themselves are checked at start).</summary>
+/// <summary>Setting <c>Security:Links</c>: <c>tls</c> or <c>plain</c> (any case).</summary>
+[TypeConverter(typeof(EnumSettingConverter<LinkSecurity>))]
+public enum LinkSecurity
+{
+    /// <summary>TLS 1.3 on every link, both sides presenting a certificate bound to their node key.</summary>
+    Tls,
+
+    /// <summary>Plain TCP: frames as they are, readable and forgeable by anyone on the path.</summary>
+    Plain,
+}
+
+/// <summary>Checks the <c>Security</c> section: a key folder that can be a folder (the key files themselves are checked at start), a known link kind.</summary>
 internal sealed class SecurityOptionsValidator : IValidateOptions<SecurityOptions>
 {
     public ValidateOptionsResult Validate(string? name, SecurityOptions o) => new SettingsChecks()
         .That(o.KeyFolder.Length == 0 || (!string.IsNullOrWhiteSpace(o.KeyFolder) && o.KeyFolder.IndexOfAny(Path.GetInvalidPathChars()) < 0 && !File.Exists(o.KeyFolder)),
             $"{SecurityOptions.Section}:KeyFolder must be a folder path, or empty for fresh keys (was '{o.KeyFolder}').")
+        .That(Enum.IsDefined(o.Links), $"{SecurityOptions.Section}:Links must be {EnumSetting.Choices<LinkSecurity>()} (was {o.Links}).")
         .Result();
 }

@@ -142,6 +142,9 @@ public sealed record ExperimentOptions
     /// </summary>
     public PrivateOptions Private { get; init; } = new();
 
+    /// <summary>Section <c>Security</c>: whether a tcp run's links are TLS (the default) or plain. The simulated network models no TLS.</summary>
+    public SecurityOptions Security { get; init; } = new();
+
     // Not settings: internal, so the configuration binder leaves them alone; the tests set them.
 
     /// <summary>Most peers a seed puts in one peer list (it samples at random beyond that). Simulated only; tcp seeds keep their default.</summary>
@@ -181,6 +184,7 @@ public sealed record ExperimentOptions
             Seed = configuration.GetSection(SeedOptions.Section).Get<SeedOptions>() ?? new SeedOptions(),
             Gossip = configuration.GetSection(GossipOptions.Section).Get<GossipOptions>() ?? new GossipOptions(),
             Private = configuration.GetSection(PrivateOptions.Section).Get<PrivateOptions>() ?? new PrivateOptions(),
+            Security = configuration.GetSection(SecurityOptions.Section).Get<SecurityOptions>() ?? new SecurityOptions(),
         };
 
     /// <summary>Throws <see cref="ArgumentException"/> naming every invalid setting, as the <c>experiment</c> command lists them.</summary>

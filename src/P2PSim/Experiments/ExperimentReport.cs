@@ -53,6 +53,13 @@ public sealed record ExperimentReport(
     [JsonIgnore]
     public OverlaySnapshot? OverlayGraph { get; init; }
 
+    /// <summary>
+    /// tcp: what the links were, <c>tls</c> or <c>plain</c> (<c>Security:Links</c>); null on a simulated network, which
+    /// models no TLS (and then not written at all).
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? LinkSecurity { get; init; }
+
     /// <summary>The private workload's messages (null for every other workload, and then not written at all).</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public PrivateReport? Private { get; init; }

@@ -19,6 +19,7 @@ public static class ReportWriter
     [
         new("Run", null),
         new("network", r => r.NetworkKind),
+        new("links (Security:Links)", r => r.LinkSecurity ?? "-"),
         new("workload", r => r.Workload),
         new("seeds / peers", r => $"{Count(r.Seeds)} / {Count(r.Peers)}"),
         new("run seed", r => r.RunSeed.ToString(Invariant)),

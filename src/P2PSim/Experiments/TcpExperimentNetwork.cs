@@ -536,6 +536,7 @@ internal sealed class TcpExperimentNetwork : IExperimentNetwork, IAsyncDisposabl
         builder.Services.AddGivenOptions(TransportForRun(_options.Transport, _options.Peers, _options.Seeds));
         builder.Services.AddGivenOptions(_options.Seed);
         builder.Services.AddGivenOptions(_options.Gossip);
+        builder.Services.AddGivenOptions(_options.Security); // tls or plain links
         builder.Services.AddGivenOptions(_options.PrivateOptionsForRun()); // the run's peers that cannot be dialled, by index
         builder.Services.AddGivenOptions(new GroupOptions { Names = "", PerPeer = 0, MessagesPerPeer = 0 }); // no groups unless a workload joins them
         var host = builder.Build();

@@ -292,6 +292,7 @@ internal sealed class WorkloadRunner(IExperimentNetwork net, ExperimentOptions o
             EventsProcessed: facts.EventsProcessed,
             Resources: null)
         {
+            LinkSecurity = net.Kind == "tcp" ? EnumSetting.Name(options.Security.Links) : null,
             Private = workload is PrivateWorkload ? net.Read(r => r.BuildPrivate(facts.PayloadTransmissions, facts.DirectAcks, options.NotDialablePeers().Count)) : null,
         };
     }

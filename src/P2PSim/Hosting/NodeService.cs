@@ -9,6 +9,7 @@ using P2PSim.Gossip;
 using P2PSim.Logging;
 using P2PSim.Nodes;
 using P2PSim.Protocol;
+using P2PSim.Security;
 using P2PSim.Transport;
 
 namespace P2PSim.Hosting;
@@ -41,6 +42,7 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
     private readonly GossipOptions _gossipOptions;
     private readonly GroupOptions _groupOptions;
     private readonly PrivateOptions _privateOptions;
+    private readonly SecurityOptions _securityOptions;
     private readonly TimeProvider _time;
     private readonly ILoggerFactory _loggerFactory;
     private readonly NodeDirectory _directory;
@@ -76,8 +78,10 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
 
     public NodeService(NodeSpec spec, IOptions<PeerOptions> peerOptions, IOptions<TransportOptions> transportOptions, IOptions<SeedOptions> seedOptions, IOptions<GossipOptions> gossipOptions, IOptions<PrivateOptions> privateOptions, IOptions<GroupOptions> groupOptions, TimeProvider time,
         ILoggerFactory loggerFactory, NodeDirectory directory, NetworkStats stats, RandomSource random, JoinSequencer joins,
-        IEnumerable<INodeEventObserver> observers, QueueBudget budget, SeedBook seedBook, IHostApplicationLifetime lifetime, FileBudget files, NodeKeys keys)
+        IEnumerable<INodeEventObserver> observers, QueueBudget budget, SeedBook seedBook, IHostApplicationLifetime lifetime, FileBudget files, NodeKeys keys,
+        IOptions<SecurityOptions> securityOptions)
     {
+        _securityOptions = securityOptions.Value;
         _keys = keys;
         _networkStopping = lifetime.ApplicationStopping;
         _budget = budget;
@@ -109,6 +113,9 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
 
     /// <summary>What this node runs as and where it binds (a restart on the same endpoint keeps the rest of it).</summary>
     public NodeSpec Spec => _spec;
+
+    /// <summary>The node's transport, for tests and tools that look at its links (null before start).</summary>
+    internal TcpTransport? Transport => _transport as TcpTransport;
 
     /// <summary>The listening endpoint (known after start; the port is read back, so port 0 works).</summary>
     public NodeEndpoint Endpoint => _transport?.LocalEndpoint ?? _spec.BindTo;
@@ -142,16 +149,18 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
             }
         }
         var key = _keys.For(_spec.Role, _spec.Index); // a bad key file stops start-up here, naming the file
+        var tls = _securityOptions.Links == LinkSecurity.Tls ? TlsLinks.Create(key, _time) : null; // the transport owns it
         try
         {
             // The logger is named after the real port, so port 0 still gives each node its own Log_{port}.txt.
             _transport = new TcpTransport(_spec.BindTo, _spec.Role, _transportOptions, _time,
                 bound => _logger = _loggerFactory.CreateLogger(NodeCategory.For(_spec.Role, bound.Port)), _budget,
                 _spec.Announce, _spec.DialFromBindAddress, _seedBook.DialAddress, acceptsConnections: Dialable, capPerAddress: _spec.OwnAddress, files: _files,
-                key: key);
+                key: key, tls: tls);
         }
         catch (SocketException ex)
         {
+            tls?.Dispose();
             var why = ex.SocketErrorCode switch
             {
                 SocketError.AddressAlreadyInUse => "the port is already in use",

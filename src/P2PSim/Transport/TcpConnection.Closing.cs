@@ -21,7 +21,7 @@ internal sealed partial class TcpConnection
         var read = Volatile.Read(ref _readDeadline);
         if (nowTicks >= read && Interlocked.CompareExchange(ref _readDeadline, long.MaxValue, read) == read)
         {
-            var reason = Reject(_readTimeoutReason ?? "read timed out");
+            var reason = _handshaking ? RejectTls(_readTimeoutReason ?? "TLS handshake timed out") : Reject(_readTimeoutReason ?? "read timed out");
             Close(reason, afterFlush: false);
         }
         var write = Volatile.Read(ref _writeDeadline);
@@ -74,8 +74,9 @@ internal sealed partial class TcpConnection
         catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
         {
         }
+        _tls?.Dispose();
         _socket.Dispose();
-        _stream.Dispose();
+        _network.Dispose();
         lock (_lifetimeGate)
         {
             _lifetimeDisposed = true;

@@ -36,6 +36,10 @@ internal sealed partial class TcpConnection
                 // Decode every whole frame already buffered.
                 while (true)
                 {
+                    if (Info is null && TlsWhereHelloExpected(buffer.AsSpan(start, end - start)) is { } tlsOnPlain)
+                    {
+                        return (Reject(tlsOnPlain), false);
+                    }
                     if (Info is null && end - start > ProtocolLimits.LengthPrefixSize
                         && HandshakeRefuses((MessageType)buffer[start + ProtocolLimits.LengthPrefixSize]) is { } refusal)
                     {
@@ -133,7 +137,7 @@ internal sealed partial class TcpConnection
                 }
                 catch (Exception ex) when (ex is IOException or SocketException)
                 {
-                    return (CloseReason ?? Describe(ex), true);
+                    return (CloseReason ?? DescribeReadFailure(ex), true);
                 }
                 catch (ObjectDisposedException)
                 {
@@ -264,6 +268,10 @@ internal sealed partial class TcpConnection
         if (hello.Id == _localHello.Id)
         {
             return Reject($"the Hello claims this node's own id {hello.Id.Short}…");
+        }
+        if (CheckClaimedId(hello.Id) is { } mismatch)
+        {
+            return Reject(mismatch); // over TLS, the id the Hello claims must be the one the certificate proved
         }
         _remoteHello = hello;
         var proof = Handshake.Prove(_owner.Key, DialTarget is null ? Handshake.Side.Acceptor : Handshake.Side.Dialer, hello);

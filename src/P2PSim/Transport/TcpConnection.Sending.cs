@@ -151,6 +151,7 @@ internal sealed partial class TcpConnection
                 batch.Reset(); // the buffer goes back to the pool: an idle connection holds none
             }
             // The queues were completed and drained: half-close, so the remote reads everything and then EOF.
+            await ShutdownTlsAsync().ConfigureAwait(false);
             _socket.Shutdown(SocketShutdown.Send);
         }
         catch (Exception ex) when (ex is OperationCanceledException or IOException or SocketException or ObjectDisposedException)

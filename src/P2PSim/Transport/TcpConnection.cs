@@ -17,7 +17,8 @@ namespace P2PSim.Transport;
 internal sealed partial class TcpConnection
 {
     private readonly Socket _socket;
-    private readonly NetworkStream _stream;
+    private readonly NetworkStream _network;
+    private Stream _stream; // the socket's stream, or the TLS stream over it once the TLS handshake is done
     private readonly TcpTransport _owner;
     private readonly TransportOptions _options;
     private readonly TimeProvider _time;
@@ -38,6 +39,7 @@ internal sealed partial class TcpConnection
     private volatile string? _readTimeoutReason;
     private readonly string _handshakeTimeoutReason;
     private readonly string _proofTimeoutReason;
+    private readonly string _tlsTimeoutReason;
     private readonly string _frameTimeoutReason;
     private readonly string _idleTimeoutReason;
     private readonly string _stalledReason;
@@ -47,13 +49,15 @@ internal sealed partial class TcpConnection
     private Hello? _remoteHello; // the read loop's own: the remote's Hello, until its HelloProof verifies
 
     public TcpConnection(long id, Socket socket, NodeEndpoint? dialTarget, Hello localHello, TcpTransport owner,
-        TransportOptions options, TimeProvider time, ILogger logger, CancellationToken transportStopping)
+        TransportOptions options, TimeProvider time, ILogger logger, CancellationToken transportStopping, TlsLinks? tls = null)
     {
         Id = id;
         _socket = socket;
         RemoteAddress = socket.RemoteEndPoint?.ToString() ?? "unknown"; // throws on a socket already reset: the caller handles it
         _socket.NoDelay = true;
-        _stream = new NetworkStream(socket, ownsSocket: false);
+        _network = new NetworkStream(socket, ownsSocket: false);
+        _stream = _network;
+        _tlsLinks = tls;
         DialTarget = dialTarget;
         _localHello = localHello with { Nonce = HelloNonce.NewRandom() }; // fresh for every connection: the remote signs it
         _owner = owner;
@@ -65,6 +69,7 @@ internal sealed partial class TcpConnection
         _lifetime = CancellationTokenSource.CreateLinkedTokenSource(transportStopping);
         _lifetimeToken = _lifetime.Token;
         _queues.Bind(_lifetimeToken);
+        _tlsTimeoutReason = $"TLS handshake not completed within {Describe(options.HandshakeTimeout)} (Transport:HandshakeTimeout)";
         _handshakeTimeoutReason = $"no Hello within {Describe(options.HandshakeTimeout)} (Transport:HandshakeTimeout)";
         _proofTimeoutReason = $"no HelloProof within {Describe(options.HandshakeTimeout)} (Transport:HandshakeTimeout)";
         _frameTimeoutReason = $"frame not completed within {Describe(options.FrameTimeout)} (Transport:FrameTimeout)";
@@ -117,32 +122,16 @@ internal sealed partial class TcpConnection
         string reason;
         try
         {
-            if (DialTarget is not null)
+            // Over TLS the handshake comes first; a link that fails it never reaches the node (a dial is told it failed).
+            if (_tlsLinks is not null && await SecureAsync(_tlsLinks).ConfigureAwait(false) is { } insecure)
             {
-                _queues.TryEnqueue(_localHello, SendClass.Control, FrameCodec.FrameSize(_localHello));
+                reason = insecure;
+                Close(reason, afterFlush: false);
             }
-            var writer = WriteLoopAsync();
-            bool deliverRest;
-            try
+            else
             {
-                (reason, deliverRest) = await ReadLoopAsync().ConfigureAwait(false);
+                reason = await RunFramesAsync().ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is not OutOfMemoryException)
-            {
-                _logger.LogErrorConnectionFailed(Id, RemoteAddress, ex);
-                (reason, deliverRest) = ($"internal error: {ex.Message}", false);
-            }
-            Interlocked.CompareExchange(ref _closeReason, reason, null); // the first reason is kept, even while the rest is delivered
-            if (!deliverRest)
-            {
-                Close(reason, afterFlush: false); // from here on nothing more is handed to the node
-            }
-            // The remote closed (or reset) the connection: what arrived before that still reaches the node (a
-            // Goodbye, say), then the node hears that the connection closed.
-            _received.Complete();
-            await _dispatcher.ConfigureAwait(false); // never throws
-            Close(reason, afterFlush: false);
-            await writer.ConfigureAwait(false); // never throws
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
@@ -168,6 +157,39 @@ internal sealed partial class TcpConnection
                 Interlocked.Read(ref _budgetDrops[(int)SendClass.OwnGossip]) + Interlocked.Read(ref _budgetDrops[(int)SendClass.ForwardedGossip]));
         }
         await _owner.OnConnectionEndedAsync(this, reason).ConfigureAwait(false); // never throws
+    }
+
+    /// <summary>The Hello each way, then frames both ways until the connection ends; says why it ended.</summary>
+    private async Task<string> RunFramesAsync()
+    {
+        if (DialTarget is not null)
+        {
+            _queues.TryEnqueue(_localHello, SendClass.Control, FrameCodec.FrameSize(_localHello));
+        }
+        var writer = WriteLoopAsync();
+        string reason;
+        bool deliverRest;
+        try
+        {
+            (reason, deliverRest) = await ReadLoopAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            _logger.LogErrorConnectionFailed(Id, RemoteAddress, ex);
+            (reason, deliverRest) = ($"internal error: {ex.Message}", false);
+        }
+        Interlocked.CompareExchange(ref _closeReason, reason, null); // the first reason is kept, even while the rest is delivered
+        if (!deliverRest)
+        {
+            Close(reason, afterFlush: false); // from here on nothing more is handed to the node
+        }
+        // The remote closed (or reset) the connection: what arrived before that still reaches the node (a
+        // Goodbye, say), then the node hears that the connection closed.
+        _received.Complete();
+        await _dispatcher.ConfigureAwait(false); // never throws
+        Close(reason, afterFlush: false);
+        await writer.ConfigureAwait(false); // never throws
+        return reason;
     }
 
     private static string Describe(TimeSpan span) =>

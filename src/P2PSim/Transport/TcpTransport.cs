@@ -30,6 +30,7 @@ public sealed partial class TcpTransport : ITransport
     private Hello? _hello;
     private readonly System.Net.IPAddress? _dialFrom;
     private readonly bool _acceptsConnections;
+    private readonly TlsLinks? _tls;
     private Task _acceptLoop = Task.CompletedTask;
     private long _nextId;
     private int _stopped;
@@ -56,15 +57,21 @@ public sealed partial class TcpTransport : ITransport
     /// transport (null: <see cref="FileBudget.Process"/>).
     /// <paramref name="key"/>: the node's key, whose id its Hello claims and whose signature proves it (PROTOCOL.md,
     /// "Identity and signatures"); null: a fresh one (a transport started on its own).
+    /// <paramref name="tls"/>: every link runs over TLS 1.3 with this node's certificate (<c>Security:Links=tls</c>); the
+    /// transport owns it from here on. Null: plain TCP.
     /// </remarks>
     public TcpTransport(NodeEndpoint bindTo, NodeRole role, TransportOptions options, TimeProvider time, Func<NodeEndpoint, ILogger> loggerFor,
         QueueBudget? budget = null, System.Net.IPAddress? announce = null, bool dialFromBindAddress = false, Func<NodeEndpoint, NodeEndpoint>? dialAddress = null,
-        bool acceptsConnections = true, bool capPerAddress = false, FileBudget? files = null, NodeKey? key = null)
+        bool acceptsConnections = true, bool capPerAddress = false, FileBudget? files = null, NodeKey? key = null, TlsLinks? tls = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         Files = files ?? FileBudget.Process;
         _maxPerAddress = capPerAddress ? options.MaxInboundPerAddress : 0;
-        Key = key ?? NodeKey.Generate();
+        Key = key ?? tls?.Key ?? NodeKey.Generate();
+        if (tls is not null && tls.LocalId != Key.Id)
+        {
+            throw new ArgumentException($"The TLS certificate is bound to node {tls.LocalId.Short}, the Hello would claim node {Key.Id.Short}: one key for both.", nameof(tls));
+        }
         Budget = budget ?? new QueueBudget(QueueBudget.BytesFor(options.ProcessQueueBytes, nodes: 1));
         _role = role;
         _options = options;
@@ -91,6 +98,7 @@ public sealed partial class TcpTransport : ITransport
         _dialFrom = dialFromBindAddress ? bindTo.Address : null;
         _dialAddress = dialAddress;
         _acceptsConnections = acceptsConnections;
+        _tls = tls;
         _logger = loggerFor(LocalEndpoint);
         HeartbeatInterval = HeartbeatFor(options);
         _heartbeat = time.CreateTimer(static t => ((TcpTransport)t!).CheckDeadlines(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
@@ -112,6 +120,20 @@ public sealed partial class TcpTransport : ITransport
 
     /// <summary>The node's key: its Hello says its id, its HelloProof signs with it.</summary>
     public NodeKey Key { get; }
+
+    /// <summary>Whether every link of this transport runs over TLS (<c>Security:Links=tls</c>).</summary>
+    public bool Encrypted => _tls is not null;
+
+    /// <summary>
+    /// The node id the remote of an open connection proved with its TLS certificate; null on a plain link or an unknown
+    /// connection.
+    /// </summary>
+    public P2PSim.Security.NodeId? AuthenticatedId(ConnectionId connection) =>
+        _connections.TryGetValue(connection.Value, out var c) ? c.AuthenticatedId : null;
+
+    /// <summary>Every open connection past its Hello: the remote's endpoint and the node id its TLS certificate proved (null on plain links).</summary>
+    internal IReadOnlyList<(NodeEndpoint Remote, P2PSim.Security.NodeId? Id)> Links() =>
+        [.. _connections.Values.Where(c => c.Info is not null).Select(c => (c.Info!.Listen, c.AuthenticatedId))];
 
     /// <summary>The queue budget this transport's connections charge (see <see cref="QueueBudget"/>).</summary>
     public QueueBudget Budget { get; }
@@ -228,6 +250,7 @@ public sealed partial class TcpTransport : ITransport
         await Task.WhenAll(_running.Values.Append(_acceptLoop)).ConfigureAwait(false);
         await _heartbeat.DisposeAsync().ConfigureAwait(false);
         _stopping.Dispose();
+        _tls?.Dispose();
     }
 
     /// <summary>Closes the listening socket (once: only the first stop gets here) and gives its file back.</summary>

@@ -58,4 +58,10 @@ internal static partial class TransportLog
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Unexpected failure on connection {Id} with {Remote}")]
     public static partial void LogErrorConnectionFailed(this ILogger logger, long id, string remote, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Rejected TLS from {Remote}: {Reason}; connection closed{LeftOut}")]
+    public static partial void LogWarningTlsRejected(this ILogger logger, string remote, string reason, string leftOut);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Connection {Id} with {Remote}: TLS 1.3 up ({Cipher}), the remote is node {NodeId}")]
+    public static partial void LogDebugTlsUp(this ILogger logger, long id, string remote, System.Net.Security.TlsCipherSuite cipher, P2PSim.Security.NodeId nodeId);
 }

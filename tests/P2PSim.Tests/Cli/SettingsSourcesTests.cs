@@ -82,7 +82,7 @@ public sealed class SettingsSourcesTests
 
     [TestCase("--Experiment:Peers=50", "Experiment:Peers (on the command line) is an experiment setting, which the demo does not read; to run an experiment: P2PSim experiment --Experiment:Peers=50")]
     [TestCase("experiment", "--Network:Peers=50", "Network:Peers (on the command line) is a demo setting, which an experiment does not read; did you mean Experiment:Peers?")]
-    [TestCase("experiment", "--Demo:Duration=00:01:00", "Demo:Duration (on the command line) is a demo setting, which an experiment does not read (an experiment reads the sections Experiment, Peer, Seed, Gossip, Private, Transport, Network, Slice)")]
+    [TestCase("experiment", "--Demo:Duration=00:01:00", "Demo:Duration (on the command line) is a demo setting, which an experiment does not read (an experiment reads the sections Experiment, Peer, Seed, Gossip, Private, Transport, Security, Network, Slice)")]
     [TestCase("experiment", "--Logging:LogLevel:Default=Debug", "Logging:LogLevel:Default (on the command line) is a demo setting, which an experiment does not read")]
     public async Task A_setting_the_verb_does_not_read_is_refused_on_the_command_line(params string[] args)
     {

@@ -107,7 +107,7 @@ public sealed partial class NetnsRunTests
 
     private static string[] ScriptArgs(string tag, string output, string subnet) =>
         ["--dll", Dll, "--tag", tag, "--out", output, "--subnet", subnet, "--slices", "3", "--peers", "30", "--workload", "crash", "--messages", "20", "--lead", "10",
-            "--", "--Peer:LivenessInterval=00:00:00.300", "--Peer:RetryInterval=00:00:00.300", "--Experiment:SampleInterval=00:00:00.500"];
+            "--", "--Security:Links=plain", "--Peer:LivenessInterval=00:00:00.300", "--Peer:RetryInterval=00:00:00.300", "--Experiment:SampleInterval=00:00:00.500"];
 
     private static void SkipWhereNamespacesCannotBeMade(ScriptRun script)
     {

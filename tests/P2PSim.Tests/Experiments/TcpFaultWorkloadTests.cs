@@ -24,6 +24,7 @@ public sealed class TcpFaultWorkloadTests
         Peer = Quick(),
         SampleInterval = TimeSpan.FromMilliseconds(250),
         DrainTimeout = TimeSpan.FromSeconds(20),
+        Security = new SecurityOptions { Links = LinkSecurity.Plain }, // timed for plain joins; TLS: Integration/TlsNetworkTests.cs
     };
 
     [Test]

@@ -62,8 +62,8 @@ public sealed class ProcessTests
             Assert.That(child.Stderr.Trim(), Does.StartWith($"warning: no appsettings.json in {_workingDirectory}: the built-in defaults are used"),
                 "the one line on stderr says that no settings file was found (the test runs in an empty folder)");
             Assert.That(child.Stderr.Trim().Split('\n'), Has.Length.EqualTo(1));
-            Assert.That(child.Stdout, Does.StartWith("Settings: the built-in defaults, 1 environment variable and 10 on the command line"),
-                "ChildProcess sets LiveView__Port");
+            Assert.That(child.Stdout, Does.StartWith("Settings: the built-in defaults, 2 environment variables and 10 on the command line"),
+                "ChildProcess sets LiveView__Port and Security__Links");
         });
         var logs = Directory.GetFiles(Path.Combine(_workingDirectory, "node-logs"), "Log_*.txt");
         Assert.That(logs, Has.Length.EqualTo(6), "one log file per node");

@@ -79,6 +79,10 @@ public sealed class ChildProcess : IDisposable
         // The demo's live view on a free port, so a test never clashes with a demo (or another test) on port 5080;
         // a test's own --LiveView:... arguments still win over this.
         info.Environment["LiveView__Port"] = "0";
+        // Plain links, as TestNetwork's: these tests start whole networks (and several processes) on a shared machine
+        // and test the demo's and the slices' behaviour; TLS has tests of its own (Transport/TlsLinkTests.cs,
+        // Integration/TlsNetworkTests.cs). A test's own --Security:Links=... still wins over this.
+        info.Environment["Security__Links"] = "plain";
         foreach (var (name, value) in environment)
         {
             info.Environment[name] = value;

@@ -64,6 +64,9 @@ public sealed class TestNetwork : IAsyncDisposable
             ["Demo:CrashAfter"] = "00:00:00",
             ["Demo:PrivateMessages"] = "0",
             ["Logs:Directory"] = logDirectory,
+            // Plain links, so the tests that speak raw frames to a node (bad input, hostile remotes) can; TLS has tests of
+            // its own (Transport/TlsLinkTests.cs) that set Security:Links=tls.
+            ["Security:Links"] = "plain",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {

@@ -171,10 +171,11 @@ public sealed class TestTransport : IAsyncDisposable
 
     /// <summary>
     /// <paramref name="bindTo"/>: another loopback address (it then dials from it too); <paramref name="capPerAddress"/>: hold
-    /// at most Transport:MaxInboundPerAddress from one address; <paramref name="files"/>: an open-file budget of its own.
+    /// at most Transport:MaxInboundPerAddress from one address; <paramref name="files"/>: an open-file budget of its own;
+    /// <paramref name="tls"/>: every link runs over TLS (the transport owns it).
     /// </summary>
     public static TestTransport Start(NodeRole role = NodeRole.Peer, Action<TransportOptions>? configure = null, System.Net.IPAddress? bindTo = null,
-        bool capPerAddress = false, FileBudget? files = null)
+        bool capPerAddress = false, FileBudget? files = null, TlsLinks? tls = null)
     {
         var options = new TransportOptions
         {
@@ -186,7 +187,7 @@ public sealed class TestTransport : IAsyncDisposable
         configure?.Invoke(options);
         var log = new CapturingLogger();
         var transport = new TcpTransport(new NodeEndpoint(bindTo ?? System.Net.IPAddress.Loopback, 0), role, options, TimeProvider.System, _ => log,
-            dialFromBindAddress: bindTo is not null, capPerAddress: capPerAddress, files: files);
+            dialFromBindAddress: bindTo is not null, capPerAddress: capPerAddress, files: files, tls: tls);
         var handler = new RecordingHandler { EchoPings = options.EchoPings };
         transport.Start(handler);
         return new TestTransport(transport, handler, log, options);
