@@ -237,11 +237,13 @@ internal sealed partial class Dissemination
             _out.Report(new GossipRefused(now, id, gossip.Origin, from, reason));
             return null;
         }
-        if (_originLimit is not null && !_messages.Contains(id) && !Admit(from, gossip, now, out var flooding))
+        // One lookup for a duplicate (most of all traffic on a flood); a new message is judged by its origin's allowance first.
+        var known = _messages.Contains(id);
+        if (!known && _originLimit is not null && !Admit(from, gossip, now, out var flooding))
         {
             return flooding;
         }
-        if (!_messages.TryAdd(id, now, from, DateTimeOffset.FromUnixTimeMilliseconds(gossip.TimestampUnixMs)))
+        if (known || !_messages.TryAdd(id, now, from, DateTimeOffset.FromUnixTimeMilliseconds(gossip.TimestampUnixMs)))
         {
             Duplicates++;
             if (_reportDuplicates)
