@@ -369,7 +369,8 @@ internal sealed class SimulatedExperimentNetwork : IExperimentNetwork
         return new NetworkFacts(
             new LinkSettings(o.Latency.TotalMilliseconds, o.Jitter.TotalMilliseconds, o.LossProbability, o.LossScope.ToString()),
             c.PayloadTransmissions, c.MessagesSent, c.BytesSent, c.PayloadBytes, c.MessagesLost, _network.EventsProcessed,
-            DuplicatesDropped: _peers.Sum(p => p.Duplicates), TreeControl: c.TreeControl, DirectAcks: c.DirectAcks);
+            DuplicatesDropped: _peers.Sum(p => p.Duplicates), TreeControl: c.TreeControl, DirectAcks: c.DirectAcks,
+            SignatureChecks: _peers.Sum(p => p.SignatureCounts.Checked));
     }
 
     // ---- the event loop ----

@@ -164,13 +164,14 @@ internal sealed partial class Dissemination
     /// <summary>
     /// Why a message from neighbour <paramref name="from"/> breaks the protocol on this part's links (the link is then
     /// dropped), or null: an overlay link carries broadcasts (kind 1) only (<see cref="Violation"/>), a group's link that
-    /// group's messages (kind 2) only; and a copy with hops 1 comes straight from its origin.
+    /// group's messages (kind 2) only; and a copy with hops 1 comes straight from its origin: its origin is the sender's
+    /// endpoint, its origin id the id the sender proved on this link.
     /// </summary>
     public string? LinkViolation(NodeEndpoint from, GossipMessage gossip, DateTimeOffset now)
     {
         if (_group is null)
         {
-            return Violation(from, gossip);
+            return Violation(from, gossip) ?? OriginIdViolation(from, gossip, now);
         }
         if (gossip.Kind != GossipKind.Group)
         {
