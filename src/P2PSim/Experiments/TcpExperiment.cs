@@ -1,3 +1,4 @@
+using P2PSim.Configuration;
 using P2PSim.Hosting;
 using P2PSim.Nodes;
 using P2PSim.Transport;
@@ -46,24 +47,8 @@ public sealed class TcpExperiment
         {
             var report = await new WorkloadRunner(network, _options, _workload, peer, workloadRandom).RunAsync(cancellationToken).ConfigureAwait(false);
             Transports = network.TransportStats();
-            var openFiles = OpenFileDescriptors();
+            var openFiles = OpenFiles.Now();
             return report with { Resources = meter.Finish() with { OpenFileDescriptors = openFiles } };
-        }
-    }
-
-    private static int? OpenFileDescriptors()
-    {
-        try
-        {
-            return Directory.GetFiles("/proc/self/fd").Length;
-        }
-        catch (IOException)
-        {
-            return null;
-        }
-        catch (UnauthorizedAccessException)
-        {
-            return null;
         }
     }
 }

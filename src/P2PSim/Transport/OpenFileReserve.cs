@@ -28,7 +28,7 @@ internal sealed partial class OpenFileReserve
     public static readonly TimeSpan RecountEvery = TimeSpan.FromSeconds(1);
 
     /// <summary>How often, at most, they are counted again once the sockets near the limit.</summary>
-    public static readonly TimeSpan RecountNearLimitEvery = TimeSpan.FromMilliseconds(100);
+    public static readonly TimeSpan RecountNearLimitEvery = TimeSpan.FromMilliseconds(250);
 
     /// <summary>At most one "out of files" line per this interval, for the whole process; the line counts the ones in between.</summary>
     public static readonly TimeSpan LogInterval = TimeSpan.FromSeconds(1);
@@ -60,7 +60,7 @@ internal sealed partial class OpenFileReserve
     }
 
     /// <summary>The one of this process: its <c>ulimit -n</c>, its <c>/proc/self/fd</c>, the system clock.</summary>
-    public static OpenFileReserve Process { get; } = new(OpenFileLimit.Current(), CountOpenFiles, TimeProvider.System);
+    public static OpenFileReserve Process { get; } = new(OpenFileLimit.Current(), () => OpenFiles.Now(), TimeProvider.System);
 
     /// <summary>Sockets taken and not given back.</summary>
     public long Sockets => Interlocked.Read(ref _sockets);
@@ -141,19 +141,6 @@ internal sealed partial class OpenFileReserve
         finally
         {
             Monitor.Exit(_countGate);
-        }
-    }
-
-    /// <summary>Files open in this process (entries of <c>/proc/self/fd</c>), or null where that cannot be read.</summary>
-    private static long? CountOpenFiles()
-    {
-        try
-        {
-            return Directory.Exists("/proc/self/fd") ? Directory.EnumerateFileSystemEntries("/proc/self/fd").LongCount() : null;
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            return null;
         }
     }
 

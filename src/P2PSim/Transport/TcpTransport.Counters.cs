@@ -15,7 +15,7 @@ public sealed partial class TcpTransport
     private long _echoed;
     private int _peakQueued;
 
-    public int OpenConnections => _connections.Values.Count(c => c.Info is not null && !c.IsClosing);
+    public int OpenConnections => _connections.Count(static p => p.Value.Info is not null && !p.Value.IsClosing);
 
     public long DroppedFrames => Drops.Total;
 
@@ -40,7 +40,7 @@ public sealed partial class TcpTransport
         {
             (sent, received) = (_endedSent, _endedReceived);
         }
-        foreach (var connection in _connections.Values)
+        foreach (var (_, connection) in _connections)
         {
             queued += connection.QueuedFrames;
             queuedBytes += connection.QueuedBytes;

@@ -133,7 +133,7 @@ public sealed partial class TcpTransport : ITransport
 
     /// <summary>Every open connection past its Hello: the remote's endpoint and the node id its TLS certificate proved (null on plain links).</summary>
     internal IReadOnlyList<(NodeEndpoint Remote, P2PSim.Security.NodeId? Id)> Links() =>
-        [.. _connections.Values.Where(c => c.Info is not null).Select(c => (c.Info!.Listen, c.AuthenticatedId))];
+        [.. _connections.Select(static p => p.Value).Where(static c => c.Info is not null).Select(static c => (c.Info!.Listen, c.AuthenticatedId))];
 
     /// <summary>The queue budget this transport's connections charge (see <see cref="QueueBudget"/>).</summary>
     public QueueBudget Budget { get; }
@@ -197,7 +197,7 @@ public sealed partial class TcpTransport : ITransport
         }
         CloseListener();
         Flush();
-        foreach (var connection in _connections.Values)
+        foreach (var (_, connection) in _connections)
         {
             connection.Close("node shutting down", afterFlush: true);
         }
@@ -211,7 +211,7 @@ public sealed partial class TcpTransport : ITransport
         }
         // From here on nothing waits for the node any more (its loop may be the one waiting for us).
         await _stopping.CancelAsync().ConfigureAwait(false);
-        foreach (var connection in _connections.Values)
+        foreach (var (_, connection) in _connections)
         {
             connection.Close("node shutting down", afterFlush: false);
         }
@@ -227,12 +227,12 @@ public sealed partial class TcpTransport : ITransport
         }
         CloseListener();
         // Reset every socket first, so no connection ends with a clean FIN because it saw the transport stop.
-        foreach (var connection in _connections.Values)
+        foreach (var (_, connection) in _connections)
         {
             connection.Abort("node crashed");
         }
         _stopping.Cancel();
-        foreach (var connection in _connections.Values)
+        foreach (var (_, connection) in _connections)
         {
             connection.Abort("node crashed"); // one that was still being set up when the loop above ran
         }
@@ -265,7 +265,7 @@ public sealed partial class TcpTransport : ITransport
         try
         {
             var now = _time.GetUtcNow().UtcTicks;
-            foreach (var connection in _connections.Values)
+            foreach (var (_, connection) in _connections) // the enumerator: .Values would take every lock and copy, every heartbeat
             {
                 connection.CheckDeadlines(now);
             }

@@ -105,9 +105,16 @@ public sealed partial class NetnsRunTests
     /// </summary>
     private static string NewSubnet() => $"10.214.{Random.Shared.Next(0, 256)}";
 
+    /// <remarks>
+    /// A lead of 25 s: the workload starts that long after the script, the same instant for every slice. On a busy
+    /// machine (load 30 on 2 cores) three .NET processes took 5-8 s just to start, and with a 10 s lead most peers had
+    /// not joined when the first message went out: the run then measured the start-up, not the network. Liveness every
+    /// second, not 300 ms: at that load a 300 ms ping went unanswered often enough that dozens of live peers were declared
+    /// dead (a crash is still detected within about 3 s, well inside the run).
+    /// </remarks>
     private static string[] ScriptArgs(string tag, string output, string subnet) =>
-        ["--dll", Dll, "--tag", tag, "--out", output, "--subnet", subnet, "--slices", "3", "--peers", "30", "--workload", "crash", "--messages", "20", "--lead", "10",
-            "--", "--Security:Links=plain", "--Peer:LivenessInterval=00:00:00.300", "--Peer:RetryInterval=00:00:00.300", "--Experiment:SampleInterval=00:00:00.500"];
+        ["--dll", Dll, "--tag", tag, "--out", output, "--subnet", subnet, "--slices", "3", "--peers", "30", "--workload", "crash", "--messages", "20", "--lead", "25",
+            "--", "--Security:Links=plain", "--Peer:LivenessInterval=00:00:01", "--Peer:RetryInterval=00:00:00.500", "--Experiment:SampleInterval=00:00:00.500"];
 
     private static void SkipWhereNamespacesCannotBeMade(ScriptRun script)
     {

@@ -166,10 +166,10 @@ internal sealed class SliceExperiment
             }
             Interlocked.Increment(ref joined);
         }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default)).ToArray();
-        var peakFiles = OpenFileDescriptors() ?? -1;
+        var peakFiles = OpenFiles.Now() ?? -1;
         void Report()
         {
-            if (OpenFileDescriptors() is { } files && files > Volatile.Read(ref peakFiles))
+            if (OpenFiles.Now() is { } files && files > Volatile.Read(ref peakFiles))
             {
                 Volatile.Write(ref peakFiles, files); // only the ticker writes it (and the end, after the ticker)
             }
@@ -263,7 +263,7 @@ internal sealed class SliceExperiment
         Report();
 
         var traffic = Traffic(directory, budget);
-        var resources = meter.Finish() with { OpenFileDescriptors = OpenFileDescriptors() };
+        var resources = meter.Finish() with { OpenFileDescriptors = OpenFiles.Now() };
         var ended = recorder.Ms(_time.GetUtcNow());
         var part = recorder.ToPart(Header(recorder.Ms(started), joinedMs, ended, notJoined, traffic, resources, interval)) with
         {
@@ -464,18 +464,6 @@ internal sealed class SliceExperiment
             await Task.Delay(Poll, _time, cancellationToken).ConfigureAwait(false);
         }
         return true;
-    }
-
-    private static int? OpenFileDescriptors()
-    {
-        try
-        {
-            return Directory.GetFiles("/proc/self/fd").Length;
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            return null;
-        }
     }
 }
 
