@@ -174,14 +174,10 @@ internal sealed partial class PrivateMessenger
             if (!AuthenticAck(link, ack, message.Recipient, now))
             {
                 // Not the recipient's receipt: the message stays unacknowledged (a retry follows). From the recipient's own
-                // link it is a violation; a seed that passed it on may only know the recipient by another id: refused.
+                // link it is a violation; from a seed it is refused (reported as forged) and the link stays.
                 if (link.Role == NodeRole.Peer)
                 {
                     Violation(link, $"a DirectAck for private message [{id.Short}] that {link.Remote} did not sign (a forged receipt)", now);
-                }
-                else
-                {
-                    Refuse("forged ack", link.RemoteAddress, $"seed {link.Remote} passed on a DirectAck for private message [{id.Short}] that its recipient {message.Recipient} did not sign; the message stays unacknowledged", now);
                 }
                 return;
             }

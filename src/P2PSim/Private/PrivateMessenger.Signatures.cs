@@ -51,13 +51,16 @@ internal sealed partial class PrivateMessenger
         {
             return true;
         }
-        Forged(ack.Id, recipient, link, $"a DirectAck for private message [{ack.Id.Short}] to {recipient} that id {signer.Short}… did not sign (a forged receipt)", now);
+        // From the recipient's own link it is a violation (the caller closes the link); a seed that passed it on may know
+        // the recipient by another id than this peer does: then this report is the (rate-limited) line, and the link stays.
+        Forged(ack.Id, recipient, link, $"a DirectAck for private message [{ack.Id.Short}] to {recipient} that id {signer.Short}… did not sign (a forged receipt)", now,
+            violation: link.Role == NodeRole.Peer);
         return false;
     }
 
-    private void Forged(Gossip.MessageId id, NodeEndpoint origin, DirectLink link, string reason, DateTimeOffset now)
+    private void Forged(Gossip.MessageId id, NodeEndpoint origin, DirectLink link, string reason, DateTimeOffset now, bool violation = true)
     {
         _forged++;
-        _out.Report(new GossipForged(now, id, origin, link.Remote, reason, Violation: true));
+        _out.Report(new GossipForged(now, id, origin, link.Remote, reason, violation));
     }
 }

@@ -134,6 +134,50 @@ public sealed class SignedPrivateMessageTests
         }
     }
 
+    [Test]
+    public void Through_a_seed_a_sender_that_knows_the_recipients_id_takes_only_the_receipt_that_id_signed()
+    {
+        // Peer 1 knows peer 2's id (an overlay neighbour that proved it); peer 2 cannot be dialled, so a seed relays.
+        var probe = SignedPeerWithNeighbour();
+        var id = probe.Machine.SendPrivate(PeerAt(2), "hello", probe.Now);
+        probe.Take();
+        probe.Machine.OnDialFailed(PeerAt(2), LinkPurpose.Direct, "connection refused", probe.Now);
+        Assert.That(probe.Take().DialTargets(), Is.EqualTo(new[] { SeedAt(1) }), "handed to the seed");
+        var seedLink = new ConnectionId(501);
+        probe.Machine.OnConnected(new ConnectionInfo(seedLink, SeedAt(1), NodeRole.Seed, Inbound: false, SeedAt(1).ToString(), LinkPurpose.Direct, KeyOf(0).Id), probe.Now);
+        probe.Take();
+
+        probe.Receive(seedLink, MessageSignature.Acknowledge(KeyOf(9), id));
+        var forged = probe.Take();
+        var acknowledgedAfterForgery = probe.Machine.PrivateCounts.Acknowledged;
+        probe.Receive(seedLink, MessageSignature.Acknowledge(KeyOf(2), id));
+        var genuine = probe.Take();
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(acknowledgedAfterForgery, Is.Zero);
+            Assert.That(forged.ReportsOf<GossipForged>().Single().Violation, Is.False, "the seed may know the recipient by another id: its link stays");
+            Assert.That(forged.Closes(), Is.Empty);
+            Assert.That(genuine.ReportsOf<PrivateAcknowledged>().Single().RelayedBy, Is.EqualTo(SeedAt(1)));
+        }
+    }
+
+    /// <summary>Peer 1 (checking for real), registered with seed 1 and linked to its overlay neighbour peer 2, which proved its id.</summary>
+    private static MachineProbe<PeerMachine> SignedPeerWithNeighbour()
+    {
+        var probe = new MachineProbe<PeerMachine>(new PeerMachine(PeerAt(1), Seeds(1), QuietShortIntervals(), new Random(1), signing: MessageSigning.Verify(KeyOf(1))), T0);
+        foreach (var seed in probe.Start().DialTargets())
+        {
+            probe.ConnectSeed(seed);
+            probe.Receive(seed, new PeerList([PeerAt(2)]));
+        }
+        probe.Take();
+        probe.Connections[PeerAt(2)] = new ConnectionId(450);
+        probe.Machine.OnConnected(new ConnectionInfo(new ConnectionId(450), PeerAt(2), NodeRole.Peer, Inbound: false, PeerAt(2).ToString(), RemoteId: KeyOf(2).Id), probe.Now);
+        probe.Take();
+        return probe;
+    }
+
     // ---- a seed relaying ----
 
     private sealed class Relay
