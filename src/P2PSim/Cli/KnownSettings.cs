@@ -42,7 +42,6 @@ internal static class KnownSettings
         (LiveViewOptions.Section, typeof(LiveViewOptions)),
         (SliceOptions.Section, typeof(SliceOptions)),
         (LogOptions.Section, typeof(LogOptions)),
-        (SecurityOptions.Section, typeof(SecurityOptions)),
         (ExperimentOptions.Section, typeof(ExperimentOptions)),
     ];
 

@@ -24,6 +24,14 @@ public sealed class SecurityOptions
     /// </summary>
     public LinkSecurity Links { get; set; } = LinkSecurity.Tls;
 
+    /// <summary>
+    /// Whether the nodes sign and check messages for real (<see cref="SignatureMode.Verify"/>, the default: every message
+    /// is signed by its origin and checked on its first receipt, every private message's acknowledgement by its recipient),
+    /// or skip the cryptography (<see cref="SignatureMode.Skip"/>: the same sizes and rules, no signing or checking), which
+    /// only a simulated experiment may do: a real network must never run forgeable, so the demo and a tcp experiment refuse it.
+    /// </summary>
+    public SignatureMode Signatures { get; set; } = SignatureMode.Verify;
+
     public SecurityOptions Clone() => (SecurityOptions)MemberwiseClone();
 }
 
@@ -38,6 +46,17 @@ public enum LinkSecurity
     Plain,
 }
 
+/// <summary>Setting <c>Security:Signatures</c>: <c>verify</c> or <c>skip</c> (any case).</summary>
+[TypeConverter(typeof(EnumSettingConverter<SignatureMode>))]
+public enum SignatureMode
+{
+    /// <summary>Messages are signed by their origin and checked on first receipt, with real Ed25519 work.</summary>
+    Verify,
+
+    /// <summary>No cryptography: messages carry 64 bytes that sign nothing and every check passes (simulated runs only).</summary>
+    Skip,
+}
+
 /// <summary>Checks the <c>Security</c> section: a key folder that can be a folder (the key files themselves are checked at start), a known link kind.</summary>
 internal sealed class SecurityOptionsValidator : IValidateOptions<SecurityOptions>
 {
@@ -45,5 +64,11 @@ internal sealed class SecurityOptionsValidator : IValidateOptions<SecurityOption
         .That(o.KeyFolder.Length == 0 || (!string.IsNullOrWhiteSpace(o.KeyFolder) && o.KeyFolder.IndexOfAny(Path.GetInvalidPathChars()) < 0 && !File.Exists(o.KeyFolder)),
             $"{SecurityOptions.Section}:KeyFolder must be a folder path, or empty for fresh keys (was '{o.KeyFolder}').")
         .That(Enum.IsDefined(o.Links), $"{SecurityOptions.Section}:Links must be {EnumSetting.Choices<LinkSecurity>()} (was {o.Links}).")
+        .That(Enum.IsDefined(o.Signatures), $"{SecurityOptions.Section}:Signatures must be {EnumSetting.Choices<SignatureMode>()} (was {o.Signatures}).")
+        .That(o.Signatures != SignatureMode.Skip, SkipOnRealNetwork)
         .Result();
+
+    /// <summary>Why <c>Security:Signatures=skip</c> is refused wherever nodes talk over tcp (the demo, a tcp experiment).</summary>
+    public static string SkipOnRealNetwork =>
+        $"{SecurityOptions.Section}:Signatures=skip is for simulated experiments only (Experiment:Network=simulated): a network on real sockets always signs and checks its messages, or anyone could forge them.";
 }

@@ -27,6 +27,8 @@ internal sealed class ExperimentOptionsValidator : IValidateOptions<ExperimentOp
         var checks = new SettingsChecks()
             .That(Enum.IsDefined(o.Network), $"{S}:Network must be {EnumSetting.Choices<NetworkKind>()} (was {o.Network}).")
             .That(Enum.IsDefined(o.Workload), $"{S}:Workload must be {EnumSetting.Choices<WorkloadKind>()} (was {o.Workload}).")
+            .That(Enum.IsDefined(o.Security.Signatures), $"{SecurityOptions.Section}:Signatures must be {EnumSetting.Choices<SignatureMode>()} (was {o.Security.Signatures}).")
+            .That(!tcp || o.Security.Signatures != SignatureMode.Skip, SecurityOptionsValidator.SkipOnRealNetwork)
             .That(!partition || !tcp,
                 $"{S}:Workload partition runs on the simulated network only (add {S}:Network=simulated): the tcp transport cannot cut links between groups of nodes.")
             .Range($"{S}:Seeds", o.Seeds, 1, 1000)

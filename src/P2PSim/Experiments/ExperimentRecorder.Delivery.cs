@@ -63,10 +63,16 @@ public sealed partial class ExperimentRecorder
     /// <summary>First receipts that came through catch-up (the peer asked for them with a Want).</summary>
     public long CatchUpReceipts { get; private set; }
 
+    /// <summary>Messages and acknowledgements the nodes dropped as forged (<see cref="GossipForged"/>, also in a group or at a seed).</summary>
+    public long Forged { get; private set; }
+
     public void RecordPeerEvent(int peer, NodeEvent nodeEvent)
     {
         switch (nodeEvent)
         {
+            case GossipForged or GroupEvent { Event: GossipForged }:
+                Forged++;
+                break;
             case GroupEvent or GroupJoined or GroupLeft:
                 RecordGroupEvent(peer, nodeEvent);
                 break;

@@ -96,6 +96,11 @@ public sealed partial class ExperimentRecorder
 
     public void RecordSeedEvent(int seed, NodeEvent nodeEvent)
     {
+        if (nodeEvent is GossipForged)
+        {
+            Forged++; // a seed refused to relay a forged private message or acknowledgement
+            return;
+        }
         _seedLists.Record(seed, nodeEvent);
         if (nodeEvent is DeadNodeRefuted refuted && _peerIndex.TryGetValue(refuted.Report.Dead, out var alive))
         {

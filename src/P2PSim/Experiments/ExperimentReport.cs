@@ -60,6 +60,10 @@ public sealed record ExperimentReport(
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? LinkSecurity { get; init; }
 
+    /// <summary>Signed messages: whether signatures were made and checked for real, how many were checked, how many messages were refused as forged.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public SignatureReport? Signatures { get; init; }
+
     /// <summary>The private workload's messages (null for every other workload, and then not written at all).</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public PrivateReport? Private { get; init; }
@@ -68,6 +72,15 @@ public sealed record ExperimentReport(
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public GroupReport? Groups { get; init; }
 }
+
+/// <summary>Signed messages (protocol version 5; <c>Security:Signatures</c>).</summary>
+/// <param name="Mode"><c>verify</c>: every message signed by its origin and checked on first receipt, for real; <c>skip</c> (simulated only): no cryptography, the same sizes and rules.</param>
+/// <param name="Checked">
+/// Signature checks by the peers: each message new to a peer, once (a simulation checks each message's signature with real
+/// Ed25519 work once, and its copies share the answer); null where not counted (tcp: each peer checks its own copy).
+/// </param>
+/// <param name="Forged">Messages and acknowledgements dropped as forged: must be 0 on a network of honest nodes.</param>
+public sealed record SignatureReport(string Mode, long? Checked, long Forged);
 
 /// <summary>
 /// Private messages (the private workload). A message is <i>expected</i> to be delivered when its recipient never

@@ -137,4 +137,5 @@ public sealed record NetworkFacts(
     long? DuplicatesDropped = null,
     FrameDropsReport? SendQueueDrops = null,
     TreeControlCounts? TreeControl = null,
-    long? DirectAcks = null);
+    long? DirectAcks = null,
+    long? SignatureChecks = null);

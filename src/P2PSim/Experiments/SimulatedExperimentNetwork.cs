@@ -60,9 +60,11 @@ internal sealed class SimulatedExperimentNetwork : IExperimentNetwork
         for (var s = 0; s < options.Seeds; s++)
         {
             seedEndpoints[s] = SimulatedAddresses.Seed(s);
+            var seedId = NodeKey.DerivedId(nodeSeed, "seed", s); // from the run's seed: the same ids on every run
             _seeds[s] = new SeedMachine(seedEndpoints[s], NodeRandom.For(nodeSeed, NodeRole.Seed, s), options.MaxPeersPerList, seedEndpoints, _peerExpiry)
             {
-                Id = NodeKey.DerivedId(nodeSeed, "seed", s), // from the run's seed: the same ids on every run
+                Id = seedId,
+                Signing = Signing(seedId, nodeSeed, "seed", s),
             };
             _seedNode[s] = _network.Add(_seeds[s]);
             _nodeOwner.Add(-(s + 1));
@@ -77,7 +79,7 @@ internal sealed class SimulatedExperimentNetwork : IExperimentNetwork
             // Duplicates are counted by the machines, not reported one event each (see Facts).
             var dialable = !notDialable.Contains(p);
             _peers[p] = new PeerMachine(peerEndpoints[p], seedEndpoints, peer, NodeRandom.For(nodeSeed, NodeRole.Peer, p), reportDuplicates: false, gossip: options.Gossip,
-                privateMessages: privateOptions, dialable: dialable) { Id = NodeKey.DerivedId(nodeSeed, "peer", p) };
+                privateMessages: privateOptions, dialable: dialable, signing: Signing(NodeKey.DerivedId(nodeSeed, "peer", p), nodeSeed, "peer", p));
             _network.SetDialable(_network.Add(_peers[p]), dialable);
             _nodeOwner.Add(p);
         }
@@ -92,6 +94,14 @@ internal sealed class SimulatedExperimentNetwork : IExperimentNetwork
             _network.Start(node);
         }
     }
+
+    /// <summary>
+    /// How a simulated node signs and checks (<c>Security:Signatures</c>): for real, with the key derived from the run's
+    /// seed (made when the node first signs: only publishers pay for a key), or not at all (skip: the same sizes and rules).
+    /// </summary>
+    private MessageSigning Signing(NodeId id, int nodeSeed, string purpose, int index) => _options.Security.Signatures == SignatureMode.Skip
+        ? MessageSigning.Skip(id)
+        : MessageSigning.Verify(id, () => NodeKey.Derived(nodeSeed, purpose, index));
 
     /// <summary>The simulated network itself (for inspection after the run).</summary>
     public SimulatedNetwork Network => _network;
@@ -272,6 +282,7 @@ internal sealed class SimulatedExperimentNetwork : IExperimentNetwork
             _seeds[s] = new SeedMachine(SimulatedAddresses.Seed(s), new Random(_restartRandom.Next()), _options.MaxPeersPerList, _seedEndpoints, _peerExpiry)
             {
                 Id = _seeds[s].Id, // a restarted seed keeps its key, as with Security:KeyFolder
+                Signing = _seeds[s].Signing,
             };
             _seedNode[s] = _network.Restart(_seedNode[s], _seeds[s]);
             _nodeOwner.Add(-(s + 1));
@@ -358,7 +369,8 @@ internal sealed class SimulatedExperimentNetwork : IExperimentNetwork
         return new NetworkFacts(
             new LinkSettings(o.Latency.TotalMilliseconds, o.Jitter.TotalMilliseconds, o.LossProbability, o.LossScope.ToString()),
             c.PayloadTransmissions, c.MessagesSent, c.BytesSent, c.PayloadBytes, c.MessagesLost, _network.EventsProcessed,
-            DuplicatesDropped: _peers.Sum(p => p.Duplicates), TreeControl: c.TreeControl, DirectAcks: c.DirectAcks);
+            DuplicatesDropped: _peers.Sum(p => p.Duplicates), TreeControl: c.TreeControl, DirectAcks: c.DirectAcks,
+            SignatureChecks: _peers.Sum(p => p.SignatureCounts.Checked));
     }
 
     // ---- the event loop ----

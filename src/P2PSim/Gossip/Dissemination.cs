@@ -2,6 +2,7 @@ using P2PSim.Configuration;
 using P2PSim.Nodes;
 using P2PSim.Overlay;
 using P2PSim.Protocol;
+using P2PSim.Security;
 using GossipMessage = P2PSim.Protocol.Gossip;
 
 namespace P2PSim.Gossip;
@@ -45,8 +46,11 @@ internal sealed partial class Dissemination
     /// The group whose overlay this part serves: it makes and takes only that group's envelopes (kind 2); null: the whole
     /// network's overlay (kind 1).
     /// </param>
-    public Dissemination(NodeEndpoint self, PeerOptions options, Outbox outbox, NeighbourTable table, bool reportDuplicates, GossipOptions? gossip = null, Random? random = null, string? group = null)
+    /// <param name="signing">How this peer signs its messages and checks others' (its id is their origin id); null: no cryptography, origin id 0 (unit tests).</param>
+    public Dissemination(NodeEndpoint self, PeerOptions options, Outbox outbox, NeighbourTable table, bool reportDuplicates, GossipOptions? gossip = null, Random? random = null, string? group = null,
+        MessageSigning? signing = null)
     {
+        _signing = signing ?? MessageSigning.Skip();
         _group = group;
         _kind = group is null ? GossipKind.Gossip : GossipKind.Group;
         _random = random ?? new Random(1);
@@ -145,12 +149,9 @@ internal sealed partial class Dissemination
     {
         Originated++;
         text ??= GossipText.Create(now, _self, Originated);
-        var gossip = new GossipMessage(_kind, _self, (ulong)Originated, now.ToUnixTimeMilliseconds(), Hops: 1, text);
-        if (_group is not null)
-        {
-            gossip = gossip with { Group = _group };
-        }
+        var gossip = new GossipMessage(_kind, _self, (ulong)Originated, now.ToUnixTimeMilliseconds(), Hops: 1, text) { OriginId = _signing.Id, Group = _group };
         var id = gossip.Id; // hashed once here; every copy made from this object carries it
+        gossip = gossip with { Signature = _signing.Sign(id) }; // signed once, here: the signature travels with every copy
         _messages.TryAdd(id, now, null);
         _history.Add(gossip, now);
         // Reported before the copies go out: a driver that carries out actions in order (the TCP shell) then never lets a
@@ -163,13 +164,14 @@ internal sealed partial class Dissemination
     /// <summary>
     /// Why a message from neighbour <paramref name="from"/> breaks the protocol on this part's links (the link is then
     /// dropped), or null: an overlay link carries broadcasts (kind 1) only (<see cref="Violation"/>), a group's link that
-    /// group's messages (kind 2) only; and a copy with hops 1 comes straight from its origin.
+    /// group's messages (kind 2) only; and a copy with hops 1 comes straight from its origin: its origin is the sender's
+    /// endpoint, its origin id the id the sender proved on this link.
     /// </summary>
-    public string? LinkViolation(NodeEndpoint from, GossipMessage gossip)
+    public string? LinkViolation(NodeEndpoint from, GossipMessage gossip, DateTimeOffset now)
     {
         if (_group is null)
         {
-            return Violation(from, gossip);
+            return Violation(from, gossip) ?? OriginIdViolation(from, gossip, now);
         }
         if (gossip.Kind != GossipKind.Group)
         {
@@ -179,7 +181,7 @@ internal sealed partial class Dissemination
         {
             return $"a message for group \"{gossip.Group}\" on a link of group \"{_group}\"";
         }
-        return OriginViolation(from, gossip);
+        return OriginViolation(from, gossip) ?? OriginIdViolation(from, gossip, now);
     }
 
     private static string Describe(GossipMessage gossip) => gossip.Kind switch
@@ -237,8 +239,14 @@ internal sealed partial class Dissemination
             _out.Report(new GossipRefused(now, id, gossip.Origin, from, reason));
             return null;
         }
-        // One lookup for a duplicate (most of all traffic on a flood); a new message is judged by its origin's allowance first.
+        // One lookup for a duplicate (most of all traffic on a flood), before any signature work: a replay costs a lookup.
+        // A new message's signature is checked next (once: a forgery is never recorded, a message that verified is), and
+        // only then is it judged by its origin's allowance, so a forgery cannot use up an honest origin's allowance.
         var known = _messages.Contains(id);
+        if (!known && !Authentic(from, gossip, now, out var forged))
+        {
+            return forged; // dropped unrecorded; the link closes when the sender must have known better (null: it stays)
+        }
         if (!known && _originLimit is not null && !Admit(from, gossip, now, out var flooding))
         {
             return flooding;

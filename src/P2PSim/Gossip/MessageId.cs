@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
 using P2PSim.Protocol;
+using P2PSim.Security;
 
 namespace P2PSim.Gossip;
 
@@ -12,38 +13,44 @@ namespace P2PSim.Gossip;
 /// </summary>
 public readonly record struct MessageId(ulong A, ulong B, ulong C, ulong D)
 {
-    /// <summary>The bytes of <see cref="Domain"/>: "P2PSim/2 id" in ASCII.</summary>
+    /// <summary>The bytes of <see cref="Domain"/>: "P2PSim/5 id" in ASCII.</summary>
     public const int DomainSize = 11;
 
+    /// <summary>Bytes of an id: a SHA-256.</summary>
+    public const int Size = SHA256.HashSizeInBytes;
+
     /// <summary>
-    /// The most bytes <see cref="Of"/> hashes: domain, kind, an IPv6 origin, the longest addressee (a group name with
-    /// its length; an IPv6 recipient is shorter), sequence, timestamp, payload hash.
+    /// The most bytes <see cref="Of"/> hashes: domain, kind, an IPv6 origin, the origin's id, the longest addressee (a
+    /// group name with its length; an IPv6 recipient is shorter), sequence, timestamp, payload hash.
     /// </summary>
-    private const int MaxInputBytes = DomainSize + 1 + 19 + 2 + GroupName.MaxBytes + 8 + 8 + SHA256.HashSizeInBytes;
+    private const int MaxInputBytes = DomainSize + 1 + 19 + NodeId.Size + 2 + GroupName.MaxBytes + 8 + 8 + SHA256.HashSizeInBytes;
 
     /// <summary>Payloads up to this many UTF-8 bytes are encoded on the stack (nothing allocated).</summary>
     private const int StackPayloadBytes = 512;
 
     /// <summary>
     /// The domain separator in front of every id's input: an id can never equal a SHA-256 made for another purpose
-    /// (the text hash of version 1, a signature's input) over the same bytes.
+    /// (the text hash of version 1, a signature's input) over the same bytes. Version 5 (the origin's id in the id)
+    /// changed it from <c>P2PSim/2 id</c>: no version-5 id equals an id of the envelope before it.
     /// </summary>
-    public static ReadOnlySpan<byte> Domain => "P2PSim/2 id"u8;
+    public static ReadOnlySpan<byte> Domain => "P2PSim/5 id"u8;
 
     /// <summary>
-    /// The id of a message: SHA-256 of <c>"P2PSim/2 id" || kind (u8) || origin (as on the wire) || addressee (as on
-    /// the wire: a group message's group, a direct message's recipient, nothing for a broadcast) || sequence (u64 BE)
-    /// || timestamp (i64 BE) || SHA-256(payload's UTF-8 bytes)</c>. Hops and signature are not part of it, so every
-    /// copy of a message, however far it travelled and whether signed or not, has the same id; two messages differing
-    /// in any other field have different ids. Allocates nothing for payloads up to 512 UTF-8 bytes.
+    /// The id of a message: SHA-256 of <c>"P2PSim/5 id" || kind (u8) || origin (as on the wire) || origin id (32 bytes)
+    /// || addressee (as on the wire: a group message's group, a direct message's recipient, nothing for a broadcast) ||
+    /// sequence (u64 BE) || timestamp (i64 BE) || SHA-256(payload's UTF-8 bytes)</c>. Hops and signature are not part of
+    /// it, so every copy of a message, however far it travelled, has the same id, and the origin's signature can sign the
+    /// id (hash, then sign); two messages differing in any other field have different ids. Allocates nothing for payloads
+    /// up to 512 UTF-8 bytes.
     /// </summary>
-    public static MessageId Of(GossipKind kind, NodeEndpoint origin, ulong sequence, long timestampUnixMs, string payload, string? group = null, NodeEndpoint? recipient = null)
+    public static MessageId Of(GossipKind kind, NodeEndpoint origin, NodeId originId, ulong sequence, long timestampUnixMs, string payload, string? group = null, NodeEndpoint? recipient = null)
     {
         Span<byte> input = stackalloc byte[MaxInputBytes];
         Domain.CopyTo(input);
         var at = DomainSize;
         input[at++] = (byte)kind;
         at += FrameCodec.WriteEndpoint(input[at..], origin);
+        at += originId.WriteTo(input[at..]);
         if (group is not null)
         {
             at += FrameCodec.WriteText(input[at..], group);
@@ -63,6 +70,16 @@ public readonly record struct MessageId(ulong A, ulong B, ulong C, ulong D)
         Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
         SHA256.HashData(input[..at], hash);
         return FromHash(hash);
+    }
+
+    /// <summary>Writes the id's 32 bytes (as on the wire, in the order the hash produced them); returns 32.</summary>
+    public int WriteTo(Span<byte> destination)
+    {
+        BinaryPrimitives.WriteUInt64BigEndian(destination, A);
+        BinaryPrimitives.WriteUInt64BigEndian(destination[8..], B);
+        BinaryPrimitives.WriteUInt64BigEndian(destination[16..], C);
+        BinaryPrimitives.WriteUInt64BigEndian(destination[24..], D);
+        return Size;
     }
 
     private static MessageId FromHash(ReadOnlySpan<byte> hash) => new(

@@ -27,6 +27,10 @@ public sealed partial class NetworkStats(TimeProvider time)
     private DateTimeOffset? _endedAt;
     private long _deathsDetected;
     private long _linksEstablished;
+    private long _forged;
+
+    /// <summary>Messages (and private acknowledgements) the nodes dropped as forged: signatures that did not verify, origins named with another id.</summary>
+    public long Forged => Interlocked.Read(ref _forged);
 
     /// <summary>Neighbours declared dead, every declaration counted (for <see cref="NetworkMeter"/>).</summary>
     public long DeathsDetected => Interlocked.Read(ref _deathsDetected);
@@ -109,6 +113,9 @@ public sealed partial class NetworkStats(TimeProvider time)
                 return;
             case GossipReceived when !TrackDelivery:
                 counters.AddReceived();
+                return;
+            case GossipForged or GroupEvent { Event: GossipForged }:
+                Interlocked.Increment(ref _forged);
                 return;
         }
         if (RecordPrivate(e))
@@ -465,6 +472,10 @@ public sealed partial class NetworkStats(TimeProvider time)
             }
         }
         AppendPrivate(sb);
+        if (Forged > 0)
+        {
+            sb.AppendLine(inv, $"Forged messages refused: {Forged} (a signature that did not verify, or an origin named with another id; each dropped, never forwarded)");
+        }
         var deaths = ComputeDeaths();
         if (deaths.Count == 0)
         {

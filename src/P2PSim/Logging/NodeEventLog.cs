@@ -179,6 +179,13 @@ public static partial class NodeEventLog
             case GossipThrottled t:
                 LogWarningGossipThrottled(logger, new Plural(t.Count, "new message"), t.Origin, t.From, t.Total);
                 break;
+            case GossipForged f when f.Violation:
+                break; // the protocol violation that closes the sender's link says it: one line, rate-limited
+            case GossipForged f when violations is null || violations.TryTake(f.At, out _):
+                LogWarningGossipForged(logger, new ShortId(f.Id), f.Origin, f.From, f.Reason);
+                break;
+            case GossipForged:
+                break; // over the violations' limit: counted all the same
             case GossipReceived g when g.CatchUp:
                 LogInformationGossipCaughtUp(logger, new LogText(g.Text), g.From, new LocalTime(g.At), g.Hops, g.ForwardedTo, new ShortId(g.Id));
                 break;
@@ -293,6 +300,9 @@ public static partial class NodeEventLog
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Dropped {Count} of origins publishing faster than Gossip:OriginRate allows (the last of {Origin}, received from {From}); {Total} so far")]
     private static partial void LogWarningGossipThrottled(ILogger logger, Plural count, NodeEndpoint origin, NodeEndpoint from, long total);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Dropped message [{Id}] naming {Origin} as its origin, received from {From}, as forged: {Reason}; the link stays (the sender may have forwarded it unknowing)")]
+    private static partial void LogWarningGossipForged(ILogger logger, ShortId id, NodeEndpoint origin, NodeEndpoint from, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Dropped message [{Id}] from origin {Origin}, received from {From}: {Reason}")]
     private static partial void LogWarningGossipRefused(ILogger logger, ShortId id, NodeEndpoint origin, NodeEndpoint from, string reason);

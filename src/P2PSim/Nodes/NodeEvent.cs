@@ -132,6 +132,15 @@ public sealed record GossipReceived(DateTimeOffset At, string Text, MessageId Id
 public sealed record GossipRefused(DateTimeOffset At, MessageId Id, NodeEndpoint Origin, NodeEndpoint From, string Reason) : NodeEvent(At);
 
 /// <summary>
+/// A message was dropped as forged, unrecorded and not forwarded: its signature does not verify for the origin id it
+/// names (a forgery, or a message altered on its way), a hop-1 copy names another id than its sender proved, or it names
+/// an origin endpoint with another id than the one this peer knows it by. <paramref name="Violation"/>: the sender's link
+/// is closed for it as a protocol violation (which writes the log line); otherwise the link stays (the sender may be an
+/// honest forwarder that could not tell) and this event is the line, rate-limited as violation lines are.
+/// </summary>
+public sealed record GossipForged(DateTimeOffset At, MessageId Id, NodeEndpoint Origin, NodeEndpoint From, string Reason, bool Violation) : NodeEvent(At);
+
+/// <summary>
 /// New messages were dropped because their origin published faster than <c>Gossip:OriginRate</c> allows (reported at
 /// most once a second): <paramref name="Count"/> since the last report, the last of <paramref name="Origin"/>'s from
 /// <paramref name="From"/>; <paramref name="Total"/> so far on this overlay.

@@ -4,6 +4,7 @@ using P2PSim.Liveness;
 using P2PSim.Overlay;
 using P2PSim.Private;
 using P2PSim.Protocol;
+using P2PSim.Security;
 
 namespace P2PSim.Nodes;
 
@@ -50,10 +51,17 @@ public sealed partial class PeerMachine : NodeMachine
     /// <param name="dialable">False: this peer cannot be dialled from outside (as behind a NAT; the driver refuses its connections) and holds a reservation with its seeds.</param>
     /// <param name="groups">How group overlays are shaped and how many group messages the peer publishes; null: the defaults, and none.</param>
     /// <param name="startGroups">The groups the peer joins when it starts.</param>
+    /// <param name="signing">
+    /// How the peer signs the messages it creates and checks those it receives, and its id (<see cref="NodeMachine.Id"/>
+    /// becomes the signing id); null: no cryptography and id 0, which only unit tests of other rules use.
+    /// </param>
     public PeerMachine(NodeEndpoint self, IReadOnlyList<NodeEndpoint> seeds, PeerOptions options, Random random, bool reportDuplicates = true, GossipOptions? gossip = null,
-        bool reportTreeLinks = false, PrivateOptions? privateMessages = null, bool dialable = true, GroupOptions? groups = null, IReadOnlyList<string>? startGroups = null)
+        bool reportTreeLinks = false, PrivateOptions? privateMessages = null, bool dialable = true, GroupOptions? groups = null, IReadOnlyList<string>? startGroups = null,
+        MessageSigning? signing = null)
         : base(self)
     {
+        _signing = signing ?? MessageSigning.Skip();
+        Id = _signing.Id;
         _options = options;
         _wake = new WakeScheduler(Out);
         _seeds = seeds;
@@ -77,10 +85,10 @@ public sealed partial class PeerMachine : NodeMachine
         _overlay = new Topic(self, options, random, Out, _session.Known,
             requestPeerLists: now => _session.AskForPeers(now),
             neighbourDied: (endpoint, now) => _session.ReportDeath(endpoint, now),
-            reportDuplicates, gossip);
+            reportDuplicates, gossip, signing: _signing, expectedId: ExpectedId);
         _neighbourOf = _overlay.ByConnection;
         _treeLinksReported = _overlay.Routing != Routing.Flood && reportTreeLinks ? new() : null;
-        _private = new PrivateMessenger(self, options, privateMessages ?? new PrivateOptions(), Out, seeds, () => _session.Registered, dialable);
+        _private = new PrivateMessenger(self, options, privateMessages ?? new PrivateOptions(), Out, seeds, () => _session.Registered, dialable, _signing, ExpectedId);
     }
 
     public override NodeRole Role => NodeRole.Peer;

@@ -1,5 +1,6 @@
 using P2PSim.Gossip;
 using P2PSim.Protocol;
+using P2PSim.Security;
 
 namespace P2PSim.Nodes;
 
@@ -37,6 +38,16 @@ public sealed partial class SeedMachine
     private readonly Dictionary<NodeEndpoint, ReservationCheck> _reservationChecks = new();
     private readonly RefusalThrottle _privateThrottle = new();
     private ulong _checkSequence;
+
+    /// <summary>
+    /// How this seed checks the signatures of what it relays (a private message's origin's, an acknowledgement's
+    /// recipient's); the default checks nothing (unit tests of other rules): a node on a network gets
+    /// <see cref="MessageSigning.Verify(NodeKey)"/>, or on a simulated run that skips the cryptography, a skipping one.
+    /// </summary>
+    public MessageSigning Signing { get; init; } = MessageSigning.Skip();
+
+    /// <summary>Relayed private messages and acknowledgements refused as forged (their signature is not their origin's, or recipient's).</summary>
+    public long ForgedRelays { get; private set; }
 
     /// <summary>Peers that hold a reservation here.</summary>
     public IReadOnlyCollection<NodeEndpoint> Reservations => _reservations.Keys;
@@ -177,6 +188,13 @@ public sealed partial class SeedMachine
         }
         var recipient = envelope.Recipient!.Value;
         var id = envelope.Id;
+        if (ForgedRelay(link, envelope) is { } forged)
+        {
+            ForgedRelays++;
+            Report(new GossipForged(now, id, envelope.Origin, link.Listen, forged, Violation: true));
+            DirectViolation(link, forged, now);
+            return;
+        }
         if (_reservations.TryGetValue(recipient, out var reservation) && reservation != link.Id)
         {
             SendTo(reservation, envelope with { Hops = envelope.Hops == ushort.MaxValue ? envelope.Hops : (ushort)(envelope.Hops + 1) });
@@ -203,6 +221,15 @@ public sealed partial class SeedMachine
         }
         if (_relayed.TryGetValue(ack.Id, out var entry) && now < entry.Until && _directLinks.ContainsKey(entry.From))
         {
+            var recipientId = IdOf(link.Listen) ?? link.RemoteId; // the id the recipient registered (and reserved) with
+            if (!Signing.Check(ack, recipientId))
+            {
+                ForgedRelays++;
+                var reason = $"a DirectAck for [{ack.Id.Short}] that {link.Listen} (id {recipientId.Short}…) did not sign (a forged receipt)";
+                Report(new GossipForged(now, ack.Id, link.Listen, link.Listen, reason, Violation: true));
+                DirectViolation(link, reason, now);
+                return;
+            }
             SendTo(entry.From, ack);
             return;
         }
@@ -211,6 +238,25 @@ public sealed partial class SeedMachine
             Report(new PrivateInputRefused(now, link.RemoteAddress,
                 $"{link.Listen} acknowledged [{ack.Id.Short}], which this seed did not relay, no longer remembers, or whose sender is gone (an acknowledgement for nothing)", heldBack));
         }
+    }
+
+    /// <summary>
+    /// Why a private message handed over for relaying is not its sender's own, or null: the sender is its origin (checked
+    /// before), so its origin id must be the id the sender proved, and the id the seed bound to the sender's endpoint when
+    /// it registered, if it is listed; and the signature must verify for it. An honest seed checks before it relays, so a
+    /// recipient can take what a seed passes on.
+    /// </summary>
+    private string? ForgedRelay(ConnectionInfo link, Protocol.Gossip envelope)
+    {
+        if (envelope.OriginId != link.RemoteId)
+        {
+            return $"a private message handed over by {link.Listen} names id {envelope.OriginId.Short}… as its origin's, but the sender proved id {link.RemoteId.Short}…";
+        }
+        if (IdOf(link.Listen) is { } registered && registered != link.RemoteId)
+        {
+            return $"a private message handed over from {link.Listen}, which id {registered.Short}… registered, by id {link.RemoteId.Short}…";
+        }
+        return Signing.Check(envelope) ? null : $"a private message [{envelope.Id.Short}] handed over by {link.Listen} whose signature does not verify (forged or altered)";
     }
 
     /// <summary>Remembers which link a relayed message came from (the latest copy counts), within <see cref="MaxRelayed"/>.</summary>

@@ -3,6 +3,7 @@ using P2PSim.Gossip;
 using P2PSim.Liveness;
 using P2PSim.Overlay;
 using P2PSim.Protocol;
+using P2PSim.Security;
 
 namespace P2PSim.Nodes;
 
@@ -32,9 +33,11 @@ internal sealed class Topic
     /// The group whose overlay this is (its outbox is the group's view, <see cref="Outbox.ForGroup"/>); null: the whole
     /// network's overlay.
     /// </param>
+    /// <param name="signing">How this peer signs its messages and checks others' (see <see cref="Dissemination"/>); null: no cryptography.</param>
+    /// <param name="expectedId">The id the peer knows an endpoint by, if any (<see cref="Dissemination.ExpectedId"/>).</param>
     public Topic(NodeEndpoint self, PeerOptions options, Random random, Outbox outbox, Registration known,
         Func<DateTimeOffset, IReadOnlyList<NodeEndpoint>> requestPeerLists, Action<NodeEndpoint, DateTimeOffset> neighbourDied,
-        bool reportDuplicates, GossipOptions? gossip, string? group = null)
+        bool reportDuplicates, GossipOptions? gossip, string? group = null, MessageSigning? signing = null, Func<NodeEndpoint, NodeId?>? expectedId = null)
     {
         Known = known;
         _table = new NeighbourTable(self, options, random, outbox, known)
@@ -52,7 +55,7 @@ internal sealed class Topic
         };
         ByConnection = _table.ByConnection;
         _liveness = new LivenessMonitor(options, outbox, _table);
-        _dissemination = new Dissemination(self, options, outbox, _table, reportDuplicates, gossip, random, group);
+        _dissemination = new Dissemination(self, options, outbox, _table, reportDuplicates, gossip, random, group, signing) { ExpectedId = expectedId };
         _tree = _dissemination.Routing != Routing.Flood;
     }
 
@@ -96,6 +99,12 @@ internal sealed class Topic
 
     public long Refused => _dissemination.Refused;
 
+    /// <summary>Signatures checked (first receipts and forgeries), and messages dropped as forged (<see cref="Dissemination.Forged"/>).</summary>
+    public (long Checked, long Forged) Signatures => (_dissemination.SignatureChecks, _dissemination.Forged);
+
+    /// <summary>The id the neighbour at <paramref name="endpoint"/> proved on its link; null: no such neighbour.</summary>
+    public NodeId? NeighbourId(NodeEndpoint endpoint) => _table.Entries.TryGetValue(endpoint, out var neighbour) ? neighbour.Id : null;
+
     public MessageList Messages => _dissemination.Messages;
 
     public MessageHistory History => _dissemination.History;
@@ -136,7 +145,7 @@ internal sealed class Topic
     {
         switch (message)
         {
-            case Protocol.Gossip gossip when _dissemination.LinkViolation(from, gossip) is { } violation:
+            case Protocol.Gossip gossip when _dissemination.LinkViolation(from, gossip, now) is { } violation:
                 _table.OnViolation(connection, from, violation, now);
                 return true;
             case Protocol.Gossip gossip:

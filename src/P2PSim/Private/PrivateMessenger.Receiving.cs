@@ -1,6 +1,7 @@
 using P2PSim.Gossip;
 using P2PSim.Nodes;
 using P2PSim.Protocol;
+using P2PSim.Security;
 
 namespace P2PSim.Private;
 
@@ -37,6 +38,13 @@ internal sealed partial class PrivateMessenger
             Violation(link, $"a private message from {link.Remote} names {envelope.Origin} as its origin", now);
             return;
         }
+        if (link.Role == NodeRole.Peer && envelope.OriginId != link.RemoteId)
+        {
+            var impostor = $"a private message from {link.Remote} names id {envelope.OriginId.Short}… as its origin's, but {link.Remote} proved id {link.RemoteId.Short}…";
+            Forged(envelope.Id, envelope.Origin, link, impostor, now);
+            Violation(link, impostor, now);
+            return;
+        }
         var id = envelope.Id;
         if (Refusal(envelope, now) is { } reason)
         {
@@ -45,17 +53,24 @@ internal sealed partial class PrivateMessenger
         }
         NodeEndpoint? relayedBy = link.Role == NodeRole.Seed ? link.Remote : null;
         var sentAt = DateTimeOffset.FromUnixTimeMilliseconds(envelope.TimestampUnixMs);
-        if (_delivered.TryAdd(id, now, envelope.Origin, sentAt))
+        if (_delivered.Contains(id))
+        {
+            _duplicates++; // a retry: acknowledged again, with no signature work (its first copy was checked)
+            _out.Report(new PrivateDuplicate(now, id, envelope.Origin, relayedBy));
+        }
+        else if (!Authentic(link, envelope, now))
+        {
+            // Forged or altered: never delivered or acknowledged. A peer sending it directly, or a seed passing it on (a seed
+            // checks what it relays), broke the protocol.
+            Violation(link, $"a private message [{id.Short}] naming {envelope.Origin} as its origin whose signature does not verify (forged or altered)", now);
+            return;
+        }
+        else if (_delivered.TryAdd(id, now, envelope.Origin, sentAt))
         {
             _deliveredCount++;
             _out.Report(new PrivateDelivered(now, id, envelope.Origin, envelope.Text, relayedBy, sentAt));
         }
-        else
-        {
-            _duplicates++;
-            _out.Report(new PrivateDuplicate(now, id, envelope.Origin, relayedBy));
-        }
-        _out.Send(link.Id, new DirectAck(id));
+        _out.Send(link.Id, _signing.Acknowledge(id));
         link.LastUsed = now;
     }
 

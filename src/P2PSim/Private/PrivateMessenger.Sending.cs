@@ -67,7 +67,8 @@ internal sealed partial class PrivateMessenger
         {
             throw new InvalidOperationException($"{MaxPending} private messages of this peer await their acknowledgement already; try again later.");
         }
-        var envelope = new Protocol.Gossip(GossipKind.Direct, _self, ++_sequence, now.ToUnixTimeMilliseconds(), Hops: 1, text) { Recipient = recipient };
+        var envelope = new Protocol.Gossip(GossipKind.Direct, _self, ++_sequence, now.ToUnixTimeMilliseconds(), Hops: 1, text) { OriginId = _signing.Id, Recipient = recipient };
+        envelope = envelope with { Signature = _signing.Sign(envelope.Id) }; // signed once; every attempt sends this copy
         var message = new Outgoing(envelope, now);
         _pending[message.Id] = message;
         _sent++;
@@ -168,6 +169,16 @@ internal sealed partial class PrivateMessenger
             if (link.Role == NodeRole.Peer && link.Remote != message.Recipient)
             {
                 Violation(link, $"a DirectAck from {link.Remote} for private message [{id.Short}], which is for {message.Recipient}", now);
+                return;
+            }
+            if (!AuthenticAck(link, ack, message.Recipient, now))
+            {
+                // Not the recipient's receipt: the message stays unacknowledged (a retry follows). From the recipient's own
+                // link it is a violation; from a seed it is refused (reported as forged) and the link stays.
+                if (link.Role == NodeRole.Peer)
+                {
+                    Violation(link, $"a DirectAck for private message [{id.Short}] that {link.Remote} did not sign (a forged receipt)", now);
+                }
                 return;
             }
             _pending.Remove(id);

@@ -2,6 +2,7 @@ using P2PSim.Configuration;
 using P2PSim.Gossip;
 using P2PSim.Nodes;
 using P2PSim.Protocol;
+using P2PSim.Security;
 
 namespace P2PSim.Private;
 
@@ -41,10 +42,15 @@ internal sealed partial class PrivateMessenger
     /// <param name="seeds">The configured seeds: the relays, tried in turn.</param>
     /// <param name="registeredSeeds">The seeds this peer registered with (tried first; where it holds its reservations).</param>
     /// <param name="dialable">False: this peer cannot be dialled from outside, and holds reservations with its seeds.</param>
+    /// <param name="signing">How this peer signs its messages and acknowledgements and checks others'; null: no cryptography (unit tests).</param>
+    /// <param name="expectedId">The id the peer knows an endpoint by, if any: a recipient's acknowledgement must be signed by it.</param>
     public PrivateMessenger(NodeEndpoint self, PeerOptions peer, PrivateOptions options, Outbox outbox,
-        IReadOnlyList<NodeEndpoint>? seeds = null, Func<IReadOnlyCollection<NodeEndpoint>>? registeredSeeds = null, bool dialable = true)
+        IReadOnlyList<NodeEndpoint>? seeds = null, Func<IReadOnlyCollection<NodeEndpoint>>? registeredSeeds = null, bool dialable = true,
+        MessageSigning? signing = null, Func<NodeEndpoint, NodeId?>? expectedId = null)
     {
         ArgumentNullException.ThrowIfNull(peer);
+        _signing = signing ?? MessageSigning.Skip();
+        _expectedId = expectedId ?? (_ => null);
         _self = self;
         _peer = peer;
         _options = options;
@@ -64,6 +70,9 @@ internal sealed partial class PrivateMessenger
 
     /// <summary>Whether <paramref name="remote"/> has an open direct link with this peer.</summary>
     public bool HasLinkTo(NodeEndpoint remote) => _linkTo.ContainsKey(remote);
+
+    /// <summary>The id the peer at <paramref name="remote"/> proved on an open direct link with this peer; null: no such link.</summary>
+    public NodeId? LinkId(NodeEndpoint remote) => _linkTo.TryGetValue(remote, out var link) && link.Role == NodeRole.Peer ? link.RemoteId : null;
 
     /// <summary>Whether a connection that completed its handshake is this part's: every direct link is.</summary>
     public static bool Takes(ConnectionInfo connection) => connection.Purpose.Kind == LinkKind.Direct;
@@ -305,6 +314,9 @@ internal sealed partial class PrivateMessenger
         public NodeEndpoint Remote { get; } = info.Listen;
 
         public NodeRole Role { get; } = info.Role;
+
+        /// <summary>The id the remote proved in the handshake.</summary>
+        public NodeId RemoteId { get; } = info.RemoteId;
 
         public string RemoteAddress { get; } = info.RemoteAddress;
 

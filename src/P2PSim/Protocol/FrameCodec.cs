@@ -83,11 +83,11 @@ public static partial class FrameCodec
     public static int FrameSize(Message message) => ProtocolLimits.LengthPrefixSize + 1 + PayloadSize(message);
 
     /// <summary>
-    /// Bytes a <see cref="Gossip"/> frame from <paramref name="origin"/> with <paramref name="text"/> as its payload
-    /// and a signature of <paramref name="signatureBytes"/> (0: unsigned) takes on the wire, length prefix included.
+    /// Bytes a broadcast <see cref="Gossip"/> frame from <paramref name="origin"/> with <paramref name="text"/> as its
+    /// payload takes on the wire, length prefix included (its origin id and signature included: every envelope has them).
     /// </summary>
-    public static int GossipFrameSize(NodeEndpoint origin, string text, int signatureBytes = 0) =>
-        ProtocolLimits.LengthPrefixSize + 1 + GossipPayloadSize(origin, CheckedTextLength(text), signatureBytes);
+    public static int GossipFrameSize(NodeEndpoint origin, string text) =>
+        ProtocolLimits.LengthPrefixSize + 1 + GossipPayloadSize(origin, CheckedTextLength(text));
 
     /// <summary>Writes <paramref name="text"/> as on the wire (u16 byte count, strict UTF-8); returns the bytes written.</summary>
     internal static int WriteText(Span<byte> destination, string text)
@@ -128,15 +128,20 @@ public static partial class FrameCodec
         GroupJoin j => CheckedGroupSize(j.Group),
         GroupLeave l => CheckedGroupSize(l.Group),
         GroupMembers m => CheckedGroupSize(m.Group) + 2 + CheckedMemberCount(m.Members.Count, m.Members).Sum(EndpointSize),
-        DirectAck => ProtocolLimits.MessageIdSize,
+        DirectAck a => ProtocolLimits.MessageIdSize + CheckedSignatureSize(a.Signature, "DirectAck"),
         Reserve => 0,
         RelayRefused => ProtocolLimits.MessageIdSize + 1,
         _ => throw new ArgumentException($"Cannot encode {message.GetType().Name}.", nameof(message)),
     };
 
-    /// <summary>kind, origin, addressee, sequence, timestamp, hops, payload length and bytes, signature length and bytes.</summary>
-    private static int GossipPayloadSize(NodeEndpoint origin, int textBytes, int signatureBytes, int addresseeBytes = 0) =>
-        1 + EndpointSize(origin) + addresseeBytes + 8 + 8 + 2 + 2 + textBytes + 1 + signatureBytes;
+    /// <summary>kind, origin, origin id, addressee, sequence, timestamp, hops, payload length and bytes, signature.</summary>
+    private static int GossipPayloadSize(NodeEndpoint origin, int textBytes, int addresseeBytes = 0) =>
+        1 + EndpointSize(origin) + Security.NodeId.Size + addresseeBytes + 8 + 8 + 2 + 2 + textBytes + ProtocolLimits.SignatureSize;
+
+    /// <summary>A signature is exactly <see cref="ProtocolLimits.SignatureSize"/> bytes; anything else cannot be encoded.</summary>
+    private static int CheckedSignatureSize(byte[]? signature, string what) => signature is { Length: ProtocolLimits.SignatureSize }
+        ? ProtocolLimits.SignatureSize
+        : throw new ArgumentException($"Cannot encode this {what}: {BadSignatureLength(signature?.Length ?? 0)}.", nameof(signature));
 
     /// <summary>Bytes of a group name on the wire (u16 length and UTF-8); a name the decoder would reject throws, with its reason.</summary>
     private static int CheckedGroupSize(string? group) => GroupName.Problem(group) is { } problem
@@ -171,10 +176,10 @@ public static partial class FrameCodec
         var problem = !Enum.IsDefined(gossip.Kind) ? UnknownGossipKind((byte)gossip.Kind)
             : gossip.Sequence == 0 ? SequenceZero
             : gossip.Hops == 0 ? HopsZero
-            : gossip.Signature is { Length: not ProtocolLimits.SignatureSize } signature ? BadSignatureLength(signature.Length)
+            : gossip.Signature.Length != ProtocolLimits.SignatureSize ? BadSignatureLength(gossip.Signature.Length)
             : AddresseeProblem(gossip);
         return problem is null
-            ? GossipPayloadSize(gossip.Origin, CheckedTextLength(gossip.Text), gossip.Signature?.Length ?? 0, AddresseeSize(gossip))
+            ? GossipPayloadSize(gossip.Origin, CheckedTextLength(gossip.Text), AddresseeSize(gossip))
             : throw new ArgumentException($"Cannot encode this Gossip: {problem}.", nameof(gossip));
     }
 
@@ -195,7 +200,7 @@ public static partial class FrameCodec
     private static string UnknownGossipKind(byte kind) => $"unknown gossip kind {kind}";
 
     private static string BadSignatureLength(int length) =>
-        $"signature length {length} is neither 0 (unsigned) nor {ProtocolLimits.SignatureSize} (Ed25519)";
+        $"a signature of {length} bytes (an Ed25519 signature is {ProtocolLimits.SignatureSize})";
 
     private static string PayloadTooLong(int bytes) => $"payload of {bytes} bytes exceeds the limit of {ProtocolLimits.MaxPayloadBytes}";
 
@@ -254,6 +259,7 @@ public static partial class FrameCodec
             case Gossip g:
                 w.Byte((byte)g.Kind);
                 w.Endpoint(g.Origin);
+                w.NodeId(g.OriginId);
                 if (g.Group is { } group)
                 {
                     w.Text(group);
@@ -266,7 +272,6 @@ public static partial class FrameCodec
                 w.Int64(g.TimestampUnixMs);
                 w.UInt16(g.Hops);
                 w.Text(g.Text);
-                w.Byte((byte)(g.Signature?.Length ?? 0));
                 w.Bytes(g.Signature);
                 break;
             case Ping ping:
@@ -308,6 +313,7 @@ public static partial class FrameCodec
                 break;
             case DirectAck ack:
                 w.Id(ack.Id);
+                w.Bytes(ack.Signature);
                 break;
             case RelayRefused refused:
                 w.Id(refused.Id);
@@ -339,7 +345,7 @@ public static partial class FrameCodec
             MessageType.GroupJoin => r.TryGroup(out var joined) ? new GroupJoin(joined) : null,
             MessageType.GroupLeave => r.TryGroup(out var left) ? new GroupLeave(left) : null,
             MessageType.GroupMembers => DecodeGroupMembers(ref r),
-            MessageType.DirectAck => r.TryId(out var acked) ? new DirectAck(acked) : null,
+            MessageType.DirectAck => r.TryId(out var acked) && r.TryBytes(ProtocolLimits.SignatureSize, out var ackSignature) ? new DirectAck(acked, ackSignature!) : null,
             MessageType.Reserve => Reserve.Instance,
             MessageType.RelayRefused => DecodeRelayRefused(ref r),
             MessageType.HelloProof => r.TryBytes(ProtocolLimits.SignatureSize, out var proof) ? new HelloProof(proof!) : null,
@@ -447,7 +453,7 @@ public static partial class FrameCodec
             r.Error = UnknownGossipKind(kind);
             return null;
         }
-        if (!r.TryEndpoint(out var origin))
+        if (!r.TryEndpoint(out var origin) || !r.TryNodeId(out var originId))
         {
             return null;
         }
@@ -487,20 +493,11 @@ public static partial class FrameCodec
             r.Error = HopsZero;
             return null;
         }
-        if (!r.TryText(out var text) || !r.TryByte(out var signatureLength))
+        if (!r.TryText(out var text) || !r.TryBytes(ProtocolLimits.SignatureSize, out var signature))
         {
             return null;
         }
-        if (signatureLength is not 0 and not ProtocolLimits.SignatureSize)
-        {
-            r.Error = BadSignatureLength(signatureLength);
-            return null;
-        }
-        if (!r.TryBytes(signatureLength, out var signature))
-        {
-            return null;
-        }
-        return new Gossip((GossipKind)kind, origin, sequence, timestamp, hops, text, signature) { Group = group, Recipient = recipient };
+        return new Gossip((GossipKind)kind, origin, sequence, timestamp, hops, text, signature) { OriginId = originId, Group = group, Recipient = recipient };
     }
 
     private static PeerList? DecodePeerList(ref SpanReader r) => r.TryEndpoints("peer list", out var peers) ? new PeerList(peers) : null;

@@ -58,9 +58,11 @@ public static class ProtocolLimits
     /// The protocol version this build speaks; a Hello with another version is refused. Version 2 gave
     /// <see cref="MessageType.Gossip"/> its envelope layout (see PROTOCOL.md); version 3 added the link purpose to the
     /// Hello, group and direct messages, and their frames (types 15 to 20); version 4 gave the Hello the sender's id
-    /// and a nonce, and added the <see cref="MessageType.HelloProof"/> that authenticates it.
+    /// and a nonce, and added the <see cref="MessageType.HelloProof"/> that authenticates it; version 5 signs messages:
+    /// the envelope carries its origin's id and signature (always), and a <see cref="MessageType.DirectAck"/> its
+    /// recipient's signature.
     /// </summary>
-    public const ushort Version = 4;
+    public const ushort Version = 5;
 
     /// <summary>Bytes of the length prefix in front of every frame.</summary>
     public const int LengthPrefixSize = 4;
@@ -74,7 +76,7 @@ public static class ProtocolLimits
     /// <summary>Largest <see cref="Gossip"/> payload in bytes (for <see cref="GossipKind.Gossip"/>: UTF-8 text).</summary>
     public const int MaxPayloadBytes = 4096;
 
-    /// <summary>Bytes of a <see cref="Gossip"/> signature when there is one (Ed25519); 0 means unsigned.</summary>
+    /// <summary>Bytes of an Ed25519 signature: every <see cref="Gossip"/> envelope and <see cref="DirectAck"/> carries one (version 5), a <see cref="HelloProof"/> is one.</summary>
     public const int SignatureSize = 64;
 
     /// <summary>Most endpoints in one peer list frame.</summary>

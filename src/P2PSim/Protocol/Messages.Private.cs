@@ -5,11 +5,22 @@ namespace P2PSim.Protocol;
 /// <summary>
 /// Recipient to sender: the private message <paramref name="Id"/> was delivered (or had been: a retry is acknowledged
 /// again, never delivered twice). Sent back on the link the message came in on; a seed that relayed the message relays
-/// the acknowledgement the same way back.
+/// the acknowledgement the same way back. <paramref name="Signature"/> (version 5): the recipient's Ed25519 signature
+/// over the id and its own id (<c>Security/MessageSignature.cs</c>), so no relay and no other peer can make one.
 /// </summary>
-public sealed record DirectAck(MessageId Id) : Message
+public sealed record DirectAck(MessageId Id, byte[] Signature) : Message
 {
+    /// <summary>An acknowledgement nobody signed (<see cref="Gossip.Unsigned"/>): what a simulated run that skips the cryptography sends.</summary>
+    public DirectAck(MessageId id)
+        : this(id, Gossip.Unsigned)
+    {
+    }
+
     public override MessageType Type => MessageType.DirectAck;
+
+    public bool Equals(DirectAck? other) => other is not null && Id == other.Id && Signature.AsSpan().SequenceEqual(other.Signature);
+
+    public override int GetHashCode() => Id.GetHashCode();
 }
 
 /// <summary>

@@ -56,36 +56,50 @@ public sealed record DeadNode(NodeEndpoint Dead, long TimestampUnixMs, NodeEndpo
 }
 
 /// <summary>
-/// A disseminated message in the envelope (PROTOCOL.md, type 5). <see cref="Kind"/>, <see cref="Origin"/>
-/// (the originating peer's listening endpoint), who it is for (<see cref="Group"/> for <see cref="GossipKind.Group"/>,
-/// <see cref="Recipient"/> for <see cref="GossipKind.Direct"/>, neither for a broadcast), <see cref="Sequence"/> (the
-/// origin's counter, from 1), <see cref="TimestampUnixMs"/> (when the origin created it) and <see cref="Text"/> (the
-/// payload; for <see cref="GossipKind.Gossip"/> the demo's <c>&lt;timestamp&gt;:&lt;ip&gt;:&lt;port&gt;:&lt;msg#&gt;</c>)
-/// identify the message: its <see cref="Id"/> is computed from them. <see cref="Hops"/> counts the links this copy has crossed
-/// (1 when the origin sends it) and <see cref="Signature"/> (null, or 64 bytes reserved for an Ed25519 signature, not
-/// checked yet) travels unchanged; neither is part of the id.
+/// A disseminated message in the envelope (PROTOCOL.md, type 5). <see cref="Kind"/>, <see cref="Origin"/> (the
+/// originating peer's listening endpoint) and <see cref="OriginId"/> (its node id), who it is for (<see cref="Group"/> for
+/// <see cref="GossipKind.Group"/>, <see cref="Recipient"/> for <see cref="GossipKind.Direct"/>, neither for a broadcast),
+/// <see cref="Sequence"/> (the origin's counter, from 1), <see cref="TimestampUnixMs"/> (when the origin created it) and
+/// <see cref="Text"/> (the payload; for <see cref="GossipKind.Gossip"/> the demo's
+/// <c>&lt;timestamp&gt;:&lt;ip&gt;:&lt;port&gt;:&lt;msg#&gt;</c>) identify the message: its <see cref="Id"/> is computed from them.
+/// <see cref="Hops"/> counts the links this copy has crossed (1 when the origin sends it) and <see cref="Signature"/> (the
+/// origin's Ed25519 signature over the id, <c>Security/MessageSignature.cs</c>) travels unchanged; neither is part of the id.
 /// </summary>
 public sealed record Gossip : Message
 {
     private Body _body;
 
-    /// <summary>A message as its origin makes it, or a copy of it <paramref name="Hops"/> links out.</summary>
+    /// <summary>
+    /// A message as its origin makes it, or a copy of it <paramref name="Hops"/> links out. <paramref name="Signature"/>:
+    /// 64 bytes, or null for none yet (<see cref="Unsigned"/>, which verifies for no key).
+    /// </summary>
     public Gossip(GossipKind Kind, NodeEndpoint Origin, ulong Sequence, long TimestampUnixMs, ushort Hops, string Text, byte[]? Signature = null)
     {
         ArgumentNullException.ThrowIfNull(Text);
-        _body = new Body(Kind, Origin, Sequence, TimestampUnixMs, Text, NullIfEmpty(Signature));
+        _body = new Body(Kind, Origin, Sequence, TimestampUnixMs, Text, Signature ?? Unsigned);
         this.Hops = Hops;
     }
+
+    /// <summary>
+    /// The signature of a message nobody signed: 64 zero bytes (no Ed25519 key verifies them: their R is a point of small
+    /// order, which libsodium refuses). What a simulated run that skips the cryptography (<c>Security:Signatures=skip</c>)
+    /// sends, so every size is what it is with a real signature. Never modified.
+    /// </summary>
+    public static byte[] Unsigned { get; } = new byte[ProtocolLimits.SignatureSize];
 
     public override MessageType Type => MessageType.Gossip;
 
     // Every field but Hops lives in a body that the copies made with `with { Hops = ... }` share: a forwarded copy is a
-    // small object, the id is hashed once per body, and a simulation in which every copy descends from the original
-    // keeps one body per message, however many peers hold a copy. Setting any other field makes a new body.
+    // small object, the id is hashed (and the signature checked) once per body, and a simulation in which every copy
+    // descends from the original keeps one body per message, however many peers hold a copy. Setting any other field
+    // makes a new body.
 
     public GossipKind Kind { get => _body.Kind; init => _body = _body with { Kind = value }; }
 
     public NodeEndpoint Origin { get => _body.Origin; init => _body = _body with { Origin = value }; }
+
+    /// <summary>The origin's node id (its Ed25519 public key): the key <see cref="Signature"/> must verify for.</summary>
+    public Security.NodeId OriginId { get => _body.OriginId; init => _body = _body with { OriginId = value }; }
 
     public ulong Sequence { get => _body.Sequence; init => _body = _body with { Sequence = value }; }
 
@@ -100,10 +114,10 @@ public sealed record Gossip : Message
     public NodeEndpoint? Recipient { get => _body.Recipient; init => _body = _body with { Recipient = value }; }
 
     /// <summary>
-    /// Null (unsigned) or <see cref="ProtocolLimits.SignatureSize"/> bytes; compared by value, never modified. An empty
-    /// array is taken as null (unsigned: that is what its frame says).
+    /// The origin's signature over the id (<see cref="ProtocolLimits.SignatureSize"/> bytes; <see cref="Unsigned"/> until
+    /// signed); compared by value, never modified. Not part of the id: setting it keeps the id already computed.
     /// </summary>
-    public byte[]? Signature { get => _body.Signature; init => _body = _body with { Signature = NullIfEmpty(value) }; }
+    public byte[] Signature { get => _body.Signature; init => _body = _body.WithSignature(value ?? Unsigned); }
 
     /// <summary>Links this copy has crossed (1 when the origin sends it); not part of the id.</summary>
     public ushort Hops { get; init; }
@@ -115,27 +129,50 @@ public sealed record Gossip : Message
     /// </summary>
     public MessageId Id => _body.Id;
 
+    /// <summary>
+    /// True once <see cref="Signature"/> was found to verify for <see cref="OriginId"/> over <see cref="Id"/>
+    /// (<c>Security/MessageSigning.cs</c>). Kept in the body, like the id: every copy descending from it shares the
+    /// answer (the bytes it covers cannot change: a changed field makes a new body), so a simulation checks each message's
+    /// signature once however many peers receive it, while on tcp every peer decodes, and checks, its own copy.
+    /// </summary>
+    internal bool SignatureVerified => _body.SignatureVerified;
+
+    internal void MarkSignatureVerified() => _body.MarkSignatureVerified();
+
     /// <summary>Equal when every field is, the signature's bytes included (the cached id is not part of the value).</summary>
     public bool Equals(Gossip? other) => other is not null && Hops == other.Hops && (ReferenceEquals(_body, other._body) || _body.Equals(other._body));
 
     public override int GetHashCode() => HashCode.Combine(_body.Origin, _body.Sequence, _body.Text, Hops);
 
-    private static byte[]? NullIfEmpty(byte[]? bytes) => bytes is { Length: 0 } ? null : bytes;
-
     /// <summary>What every copy of one message shares. A copy made with <c>with</c> starts without an id: a changed field hashes anew.</summary>
-    private sealed record Body(GossipKind Kind, NodeEndpoint Origin, ulong Sequence, long TimestampUnixMs, string Text, byte[]? Signature)
+    private sealed record Body(GossipKind Kind, NodeEndpoint Origin, ulong Sequence, long TimestampUnixMs, string Text, byte[] Signature)
     {
+        public Security.NodeId OriginId { get; init; }
+
         public string? Group { get; init; }
 
         public NodeEndpoint? Recipient { get; init; }
 
         private MessageId _id;
         private int _hasId; // set (with release semantics) once _id holds the id: a reader that sees it sees all of _id
+        private int _verified; // set once the signature verified for the origin id
 
         private Body(Body original)
         {
             (Kind, Origin, Sequence, TimestampUnixMs, Text, Signature) = (original.Kind, original.Origin, original.Sequence, original.TimestampUnixMs, original.Text, original.Signature);
-            (Group, Recipient) = (original.Group, original.Recipient);
+            (OriginId, Group, Recipient) = (original.OriginId, original.Group, original.Recipient);
+        }
+
+        /// <summary>The same message with another signature: the id (which does not cover it) is kept; whether it verifies is not.</summary>
+        public Body WithSignature(byte[] signature)
+        {
+            var copy = this with { Signature = signature };
+            if (Volatile.Read(ref _hasId) != 0)
+            {
+                copy._id = _id;
+                copy._hasId = 1;
+            }
+            return copy;
         }
 
         /// <summary>
@@ -148,22 +185,27 @@ public sealed record Gossip : Message
             {
                 if (Volatile.Read(ref _hasId) == 0)
                 {
-                    _id = MessageId.Of(Kind, Origin, Sequence, TimestampUnixMs, Text, Group, Recipient);
+                    _id = MessageId.Of(Kind, Origin, OriginId, Sequence, TimestampUnixMs, Text, Group, Recipient);
                     Volatile.Write(ref _hasId, 1);
                 }
                 return _id;
             }
         }
 
+        public bool SignatureVerified => Volatile.Read(ref _verified) != 0;
+
+        public void MarkSignatureVerified() => Volatile.Write(ref _verified, 1);
+
         public bool Equals(Body? other) => other is not null
             && Kind == other.Kind
             && Sequence == other.Sequence
             && TimestampUnixMs == other.TimestampUnixMs
             && Origin == other.Origin
+            && OriginId == other.OriginId
             && string.Equals(Text, other.Text, StringComparison.Ordinal)
             && string.Equals(Group, other.Group, StringComparison.Ordinal)
             && Recipient == other.Recipient
-            && (Signature is null || other.Signature is null ? Signature == other.Signature : Signature.AsSpan().SequenceEqual(other.Signature));
+            && Signature.AsSpan().SequenceEqual(other.Signature);
 
         public override int GetHashCode() => HashCode.Combine(Origin, Sequence, Text);
     }

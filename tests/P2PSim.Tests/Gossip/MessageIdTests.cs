@@ -4,6 +4,8 @@ using System.Security.Cryptography;
 using System.Text;
 using P2PSim.Gossip;
 using P2PSim.Protocol;
+using P2PSim.Security;
+using P2PSim.Tests.Protocol;
 using GossipMessage = P2PSim.Protocol.Gossip;
 
 namespace P2PSim.Tests.Gossip;
@@ -15,9 +17,12 @@ public class MessageIdTests
     private static readonly NodeEndpoint Origin = NodeEndpoint.Loopback(5001);
     private static readonly NodeEndpoint V6 = new(IPAddress.Parse("2001:db8::17"), 65535);
 
-    private static readonly MessageId WorkedId = MessageId.Of(GossipKind.Gossip, Origin, 7, Timestamp, Text);
+    /// <summary>The worked examples' origin id: RFC 8032 TEST 1's public key.</summary>
+    private static readonly NodeId OriginId = FrameCodecVersion4Tests.TestId;
 
-    private static GossipMessage Worked(ushort hops = 1) => new(GossipKind.Gossip, Origin, 7, Timestamp, hops, Text);
+    private static readonly MessageId WorkedId = MessageId.Of(GossipKind.Gossip, Origin, OriginId, 7, Timestamp, Text);
+
+    private static GossipMessage Worked(ushort hops = 1) => new(GossipKind.Gossip, Origin, 7, Timestamp, hops, Text) { OriginId = OriginId };
 
     /// <summary>The worked example of PROTOCOL.md ("Message id"); the digest was computed apart, with Python's hashlib.</summary>
     [Test]
@@ -25,22 +30,24 @@ public class MessageIdTests
     {
         using (Assert.EnterMultipleScope())
         {
-            Assert.That(WorkedId.ToString(), Is.EqualTo("d79642e18c9b63f823c506616675c1b713a0ff9483b039bed9af499d4b380b34"));
-            Assert.That(WorkedId.Short, Is.EqualTo("d79642e18c9b"));
+            Assert.That(WorkedId.ToString(), Is.EqualTo("5f3c60693a94b402719e3a3a383be5c7d0603a89de34a5d2b7bcd1873b050bdf"));
+            Assert.That(WorkedId.Short, Is.EqualTo("5f3c60693a94"));
         }
     }
 
     [Test]
-    public void The_worked_example_hashes_the_documented_67_bytes()
+    public void The_worked_example_hashes_the_documented_99_bytes()
     {
         var input = Hex(
-            "50 32 50 53 69 6D 2F 32 20 69 64 01 04 7F 00 00 01 13 89 00 00 00 00 00 00 00 07 00 00 01 8B CF E5 68 7B "
+            "50 32 50 53 69 6D 2F 35 20 69 64 01 04 7F 00 00 01 13 89 "
+            + FrameCodecVersion4Tests.TestIdHex
+            + " 00 00 00 00 00 00 00 07 00 00 01 8B CF E5 68 7B "
             + "D9 01 27 EF 27 46 CE 03 73 1B 6D 3D 1B 9E FF 00 18 EF 99 28 05 A5 38 08 1C 65 4E 2E 0B FB CA 24");
 
         using (Assert.EnterMultipleScope())
         {
-            Assert.That(input, Has.Length.EqualTo(67));
-            Assert.That(input, Is.EqualTo(Input(GossipKind.Gossip, Origin, 7, Timestamp, Text)));
+            Assert.That(input, Has.Length.EqualTo(99));
+            Assert.That(input, Is.EqualTo(Input(GossipKind.Gossip, Origin, OriginId, 7, Timestamp, Text)));
             Assert.That(WorkedId, Is.EqualTo(FromHash(SHA256.HashData(input))));
         }
     }
@@ -60,11 +67,11 @@ public class MessageIdTests
     }
 
     [TestCaseSource(nameof(Inputs))]
-    public void Id_is_the_sha256_of_domain_kind_origin_sequence_timestamp_and_payload_hash(NodeEndpoint origin, ulong sequence, long timestamp, string payload)
+    public void Id_is_the_sha256_of_domain_kind_origin_origin_id_sequence_timestamp_and_payload_hash(NodeEndpoint origin, ulong sequence, long timestamp, string payload)
     {
-        var hash = SHA256.HashData(Input(GossipKind.Gossip, origin, sequence, timestamp, payload));
+        var hash = SHA256.HashData(Input(GossipKind.Gossip, origin, OriginId, sequence, timestamp, payload));
 
-        var id = MessageId.Of(GossipKind.Gossip, origin, sequence, timestamp, payload);
+        var id = MessageId.Of(GossipKind.Gossip, origin, OriginId, sequence, timestamp, payload);
 
         using (Assert.EnterMultipleScope())
         {
@@ -83,7 +90,7 @@ public class MessageIdTests
             Assert.That(Worked().Id, Is.EqualTo(WorkedId));
             Assert.That(Worked(hops: ushort.MaxValue).Id, Is.EqualTo(WorkedId));
             Assert.That((Worked() with { Signature = signature }).Id, Is.EqualTo(WorkedId));
-            Assert.That(new GossipMessage(GossipKind.Gossip, Origin, 7, Timestamp, 2, Text, new byte[64]).Id, Is.EqualTo(WorkedId));
+            Assert.That(new GossipMessage(GossipKind.Gossip, Origin, 7, Timestamp, 2, Text, new byte[64]) { OriginId = OriginId }.Id, Is.EqualTo(WorkedId));
         }
     }
 
@@ -92,13 +99,15 @@ public class MessageIdTests
     {
         var others = new Dictionary<string, MessageId>
         {
-            ["origin address"] = MessageId.Of(GossipKind.Gossip, new NodeEndpoint(IPAddress.Parse("127.0.0.2"), 5001), 7, Timestamp, Text),
-            ["origin port"] = MessageId.Of(GossipKind.Gossip, NodeEndpoint.Loopback(5002), 7, Timestamp, Text),
-            ["origin as IPv4-mapped IPv6"] = MessageId.Of(GossipKind.Gossip, new NodeEndpoint(IPAddress.Loopback.MapToIPv6(), 5001), 7, Timestamp, Text),
-            ["sequence"] = MessageId.Of(GossipKind.Gossip, Origin, 8, Timestamp, Text),
-            ["timestamp"] = MessageId.Of(GossipKind.Gossip, Origin, 7, Timestamp + 1, Text),
-            ["payload"] = MessageId.Of(GossipKind.Gossip, Origin, 7, Timestamp, Text + " "),
-            ["kind"] = MessageId.Of((GossipKind)2, Origin, 7, Timestamp, Text),
+            ["origin address"] = MessageId.Of(GossipKind.Gossip, new NodeEndpoint(IPAddress.Parse("127.0.0.2"), 5001), OriginId, 7, Timestamp, Text),
+            ["origin port"] = MessageId.Of(GossipKind.Gossip, NodeEndpoint.Loopback(5002), OriginId, 7, Timestamp, Text),
+            ["origin as IPv4-mapped IPv6"] = MessageId.Of(GossipKind.Gossip, new NodeEndpoint(IPAddress.Loopback.MapToIPv6(), 5001), OriginId, 7, Timestamp, Text),
+            ["origin id"] = MessageId.Of(GossipKind.Gossip, Origin, OriginId with { D = OriginId.D ^ 1 }, 7, Timestamp, Text),
+            ["no origin id"] = MessageId.Of(GossipKind.Gossip, Origin, default, 7, Timestamp, Text),
+            ["sequence"] = MessageId.Of(GossipKind.Gossip, Origin, OriginId, 8, Timestamp, Text),
+            ["timestamp"] = MessageId.Of(GossipKind.Gossip, Origin, OriginId, 7, Timestamp + 1, Text),
+            ["payload"] = MessageId.Of(GossipKind.Gossip, Origin, OriginId, 7, Timestamp, Text + " "),
+            ["kind"] = MessageId.Of((GossipKind)2, Origin, OriginId, 7, Timestamp, Text),
         };
 
         Assert.That(others.Where(o => o.Value == WorkedId).Select(o => o.Key), Is.Empty, "fields that left the id unchanged");
@@ -108,7 +117,7 @@ public class MessageIdTests
     [Test]
     public void Same_fields_same_id()
     {
-        var again = MessageId.Of(GossipKind.Gossip, NodeEndpoint.Loopback(5001), 7, Timestamp, string.Concat("1700000000123:127.0.0.1:", "5001:7"));
+        var again = MessageId.Of(GossipKind.Gossip, NodeEndpoint.Loopback(5001), FrameCodecVersion4Tests.TestId, 7, Timestamp, string.Concat("1700000000123:127.0.0.1:", "5001:7"));
 
         using (Assert.EnterMultipleScope())
         {
@@ -126,11 +135,13 @@ public class MessageIdTests
         using (Assert.EnterMultipleScope())
         {
             Assert.That((original with { Hops = 9 }).Id, Is.EqualTo(WorkedId));
-            Assert.That((original with { Sequence = 8 }).Id, Is.EqualTo(MessageId.Of(GossipKind.Gossip, Origin, 8, Timestamp, Text)));
-            Assert.That((original with { Origin = V6 }).Id, Is.EqualTo(MessageId.Of(GossipKind.Gossip, V6, 7, Timestamp, Text)));
-            Assert.That((original with { TimestampUnixMs = 1 }).Id, Is.EqualTo(MessageId.Of(GossipKind.Gossip, Origin, 7, 1, Text)));
-            Assert.That((original with { Text = "other" }).Id, Is.EqualTo(MessageId.Of(GossipKind.Gossip, Origin, 7, Timestamp, "other")));
-            Assert.That((original with { Kind = (GossipKind)3 }).Id, Is.EqualTo(MessageId.Of((GossipKind)3, Origin, 7, Timestamp, Text)));
+            Assert.That((original with { Signature = new byte[64] }).Id, Is.EqualTo(WorkedId));
+            Assert.That((original with { Sequence = 8 }).Id, Is.EqualTo(MessageId.Of(GossipKind.Gossip, Origin, OriginId, 8, Timestamp, Text)));
+            Assert.That((original with { Origin = V6 }).Id, Is.EqualTo(MessageId.Of(GossipKind.Gossip, V6, OriginId, 7, Timestamp, Text)));
+            Assert.That((original with { OriginId = default }).Id, Is.EqualTo(MessageId.Of(GossipKind.Gossip, Origin, default, 7, Timestamp, Text)));
+            Assert.That((original with { TimestampUnixMs = 1 }).Id, Is.EqualTo(MessageId.Of(GossipKind.Gossip, Origin, OriginId, 7, 1, Text)));
+            Assert.That((original with { Text = "other" }).Id, Is.EqualTo(MessageId.Of(GossipKind.Gossip, Origin, OriginId, 7, Timestamp, "other")));
+            Assert.That((original with { Kind = (GossipKind)3 }).Id, Is.EqualTo(MessageId.Of((GossipKind)3, Origin, OriginId, 7, Timestamp, Text)));
         }
     }
 
@@ -138,23 +149,24 @@ public class MessageIdTests
     public void A_small_message_is_identified_without_allocating()
     {
         var v6 = V6;
-        MessageId.Of(GossipKind.Gossip, v6, 7, Timestamp, Text); // compiled and warmed up
+        MessageId.Of(GossipKind.Gossip, v6, OriginId, 7, Timestamp, Text); // compiled and warmed up
         var before = GC.GetAllocatedBytesForCurrentThread();
 
-        var id = MessageId.Of(GossipKind.Gossip, v6, 7, Timestamp, Text);
+        var id = MessageId.Of(GossipKind.Gossip, v6, OriginId, 7, Timestamp, Text);
 
         Assert.That(GC.GetAllocatedBytesForCurrentThread() - before, Is.Zero, id.Short);
     }
 
     /// <summary>The bytes the id hashes, built here independently of <see cref="MessageId"/> and the codec.</summary>
-    private static byte[] Input(GossipKind kind, NodeEndpoint origin, ulong sequence, long timestamp, string payload)
+    private static byte[] Input(GossipKind kind, NodeEndpoint origin, NodeId originId, ulong sequence, long timestamp, string payload)
     {
         var address = origin.Address.GetAddressBytes();
+        var id = Convert.FromHexString(originId.ToString());
         var numbers = new byte[16];
         BinaryPrimitives.WriteUInt64BigEndian(numbers, sequence);
         BinaryPrimitives.WriteInt64BigEndian(numbers.AsSpan(8), timestamp);
-        return [.. Encoding.ASCII.GetBytes("P2PSim/2 id"), (byte)kind, (byte)address.Length, .. address, (byte)(origin.Port >> 8), (byte)origin.Port,
-            .. numbers, .. SHA256.HashData(Encoding.UTF8.GetBytes(payload))];
+        return [.. Encoding.ASCII.GetBytes("P2PSim/5 id"), (byte)kind, (byte)address.Length, .. address, (byte)(origin.Port >> 8), (byte)origin.Port,
+            .. id, .. numbers, .. SHA256.HashData(Encoding.UTF8.GetBytes(payload))];
     }
 
     private static MessageId FromHash(byte[] hash) => new(

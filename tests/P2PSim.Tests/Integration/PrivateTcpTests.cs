@@ -2,6 +2,7 @@ using System.Net.Sockets;
 using P2PSim.Gossip;
 using P2PSim.Hosting;
 using P2PSim.Protocol;
+using P2PSim.Security;
 using P2PSim.Tests.TestSupport;
 using GossipMessage = P2PSim.Protocol.Gossip;
 
@@ -112,8 +113,10 @@ public sealed class PrivateTcpTests
     public async Task A_relay_request_for_an_unknown_peer_is_answered_with_a_refusal_and_the_connection_stays(CancellationToken ct)
     {
         var seed = _network.Seeds[1];
-        using var client = await DirectLinkAsync(seed, 65002, ct);
-        var envelope = Envelope(NodeEndpoint.Loopback(65002), NodeEndpoint.Loopback(65003));
+        using var key = NodeKey.Generate();
+        using var client = await DirectLinkAsync(seed, 65002, ct, key);
+        var envelope = Envelope(NodeEndpoint.Loopback(65002), NodeEndpoint.Loopback(65003)) with { OriginId = key.Id };
+        envelope = envelope with { Signature = MessageSignature.SignMessage(key, envelope.Id) }; // a seed relays only what its origin signed
 
         await client.GetStream().WriteAsync(FrameCodec.Encode(envelope), ct);
         var frames = await ReadFramesAsync(client, count: 1, ct);
@@ -181,10 +184,10 @@ public sealed class PrivateTcpTests
         new GossipMessage(GossipKind.Direct, origin, 1, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), 1, "not for you") { Recipient = recipient };
 
     /// <summary>A raw client that says it is the peer on 127.0.0.1:<paramref name="claimedPort"/> and asks for a direct link.</summary>
-    private static async Task<TcpClient> DirectLinkAsync(NodeService node, int claimedPort, CancellationToken ct)
+    private static async Task<TcpClient> DirectLinkAsync(NodeService node, int claimedPort, CancellationToken ct, NodeKey? key = null)
     {
         var client = await RawClient.ConnectAsync(node, ct);
-        await RawClient.HandshakeAsync(client, NodeEndpoint.Loopback(claimedPort), ct, purpose: LinkPurpose.Direct);
+        await RawClient.HandshakeAsync(client, NodeEndpoint.Loopback(claimedPort), ct, purpose: LinkPurpose.Direct, key: key);
         return client;
     }
 

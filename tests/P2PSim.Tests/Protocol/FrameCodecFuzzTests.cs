@@ -298,6 +298,11 @@ public sealed class FrameCodecFuzzTests
             new RelayRefused(new P2PSim.Gossip.MessageId(5, 6, 7, 8), RelayRefusal.NoReservation),
             new P2PSim.Protocol.Gossip(GossipKind.Group, v4, 3, 1_700_000_000_123, 2, "to the group") { Group = "blue" },
             new P2PSim.Protocol.Gossip(GossipKind.Direct, v6, 4, 1_700_000_000_123, 1, "just for you", signature) { Recipient = mapped },
+            // Version 5: envelopes signed for real by their origin ids (the worked examples), and a signed receipt.
+            FrameCodecTests.Worked(),
+            FrameCodecTests.SignedV6(),
+            new P2PSim.Protocol.Gossip(GossipKind.Group, v6, 9, 1_700_000_000_123, 3, "signed group", signature) { OriginId = FrameCodecVersion4Tests.TestId, Group = "g" },
+            new DirectAck(new P2PSim.Gossip.MessageId(9, 8, 7, 6), signature),
         };
         var samples = known.Select(FrameCodec.Encode).ToList();
         var covered = known.Select(m => m.Type).ToHashSet();

@@ -15,15 +15,40 @@ public class FrameCodecTests
     private static readonly NodeEndpoint V4 = NodeEndpoint.Loopback(5001);
     private static readonly NodeEndpoint V6 = new(IPAddress.Parse("2001:db8::17"), 65535);
 
-    /// <summary>The signature of the signed examples: the bytes 0x00 to 0x3F.</summary>
+    /// <summary>A signature of the hand-made examples: the bytes 0x00 to 0x3F (it signs nothing; the codec does not check).</summary>
     private static readonly byte[] Signature = [.. Enumerable.Range(0, ProtocolLimits.SignatureSize).Select(i => (byte)i)];
 
-    /// <summary>The worked example of PROTOCOL.md: message 7 of 127.0.0.1:5001, created at 1700000000123, hops 1, unsigned.</summary>
-    private static GossipMessage Worked() => new(GossipKind.Gossip, V4, 7, 1_700_000_000_123, 1, "1700000000123:127.0.0.1:5001:7");
+    /// <summary>
+    /// The worked example of PROTOCOL.md: message 7 of 127.0.0.1:5001, whose id is RFC 8032 TEST 1's public key, created at
+    /// 1700000000123, hops 1, signed by that key (<see cref="SignedEnvelopeTests"/> checks the signature).
+    /// </summary>
+    internal static GossipMessage Worked() => new(GossipKind.Gossip, V4, 7, 1_700_000_000_123, 1, "1700000000123:127.0.0.1:5001:7", Hex(WorkedSignatureHex))
+    {
+        OriginId = FrameCodecVersion4Tests.TestId,
+    };
 
-    /// <summary>The signed example of PROTOCOL.md: message 10 of [2001:db8::17]:6000, three hops out.</summary>
-    private static GossipMessage SignedV6() =>
-        new(GossipKind.Gossip, new NodeEndpoint(IPAddress.Parse("2001:db8::17"), 6000), 10, 1_700_000_000_123, 3, "1700000000123:2001:db8::17:6000:10", Signature);
+    /// <summary>The worked example's signature (made with Python's <c>cryptography</c>, apart from this code).</summary>
+    internal const string WorkedSignatureHex =
+        "F8 91 A4 EB B1 2D 56 19 AE C1 C1 6D F3 58 3C 80 5A 29 51 C2 FE 1C 0B 22 5D 5A 2D 90 AE 88 0A 9B "
+        + "54 8F 6D 1C 61 F0 1E 1F E0 04 0D 8E 94 EA 6B 5D 6B 10 7B 0A 98 FB E9 FC CF 06 63 C4 EC 2D 72 00";
+
+    /// <summary>The worked example's id (PROTOCOL.md, "Message id").</summary>
+    internal const string WorkedIdHex = "5F 3C 60 69 3A 94 B4 02 71 9E 3A 3A 38 3B E5 C7 D0 60 3A 89 DE 34 A5 D2 B7 BC D1 87 3B 05 0B DF";
+
+    /// <summary>RFC 8032 TEST 2's public key, the IPv6 example's origin id.</summary>
+    internal const string Test2IdHex = "3D 40 17 C3 E8 43 89 5A 92 B7 0A A7 4D 1B 7E BC 9C 98 2C CF 2E C4 96 8C C0 CD 55 F1 2A F4 66 0C";
+
+    /// <summary>The IPv6 example's signature, by RFC 8032 TEST 2's key.</summary>
+    internal const string SignedV6SignatureHex =
+        "9B 26 96 3C 4C 43 A4 69 A0 2B 83 7E 2E 44 2F 03 CD 5F AE 57 B9 7C EF A4 06 47 73 9A 5B 83 34 DD "
+        + "1E 47 7C 0E 6E E8 66 8A C4 8C 60 17 C2 3F ED 60 54 88 E6 AB 1D 9C D1 D6 5A CC 97 EC 01 84 96 09";
+
+    /// <summary>The IPv6 example of PROTOCOL.md: message 10 of [2001:db8::17]:6000 (id RFC 8032 TEST 2's key), three hops out.</summary>
+    internal static GossipMessage SignedV6() =>
+        new(GossipKind.Gossip, new NodeEndpoint(IPAddress.Parse("2001:db8::17"), 6000), 10, 1_700_000_000_123, 3, "1700000000123:2001:db8::17:6000:10", Hex(SignedV6SignatureHex))
+        {
+            OriginId = P2PSim.Security.NodeId.FromBytes(Hex(Test2IdHex)),
+        };
 
     private static GossipMessage Plain(string text, ushort hops = 1, NodeEndpoint? origin = null, byte[]? signature = null) =>
         new(GossipKind.Gossip, origin ?? V4, 1, 0, hops, text, signature);
@@ -41,8 +66,9 @@ public class FrameCodecTests
             [.. Enumerable.Range(1, ProtocolLimits.MaxPeerListEntries).Select(i => new NodeEndpoint(new IPAddress(i), i % 65535 + 1))]));
         yield return Case("DeadNode IPv4", new DeadNode(V4, 1_700_000_000_123, NodeEndpoint.Loopback(5002)));
         yield return Case("DeadNode IPv6 reporter, negative timestamp", new DeadNode(V4, -1, V6));
-        yield return Case("Gossip IPv4 unsigned", Worked());
-        yield return Case("Gossip IPv6 signed", SignedV6());
+        yield return Case("Gossip IPv4", Worked());
+        yield return Case("Gossip IPv6", SignedV6());
+        yield return Case("Gossip nobody signed", Plain("x") with { Signature = GossipMessage.Unsigned });
         yield return Case("Gossip empty text", Plain(string.Empty));
         yield return Case("Gossip unicode, extreme numbers", new GossipMessage(GossipKind.Gossip, V6, ulong.MaxValue, long.MinValue, ushort.MaxValue, "héllo wörld € 日本語 🎉 Ω"));
         yield return Case("Gossip negative timestamp, IPv4-mapped origin", new GossipMessage(GossipKind.Gossip, new NodeEndpoint(IPAddress.Parse("::ffff:10.0.0.1"), 1), 2, -1, 2, "x"));
@@ -230,16 +256,16 @@ public class FrameCodecTests
     [Test]
     public void Maximum_frame_length_is_the_callers_choice()
     {
-        var frame = FrameCodec.Encode(Plain("0123456789")); // body: type 1 + envelope 29 (IPv4, unsigned) + 10 = 40
+        var frame = FrameCodec.Encode(Plain("0123456789")); // body: type 1 + envelope 124 (IPv4: origin and its id, signature) + 10 = 135
 
-        var atLimit = FrameCodec.TryRead(frame, 40, out _, out _, out _);
-        var overLimit = FrameCodec.TryRead(frame, 39, out _, out _, out var error);
+        var atLimit = FrameCodec.TryRead(frame, 135, out _, out _, out _);
+        var overLimit = FrameCodec.TryRead(frame, 134, out _, out _, out var error);
 
         using (Assert.EnterMultipleScope())
         {
             Assert.That(atLimit, Is.EqualTo(DecodeStatus.Complete));
             Assert.That(overLimit, Is.EqualTo(DecodeStatus.Invalid));
-            Assert.That(error, Is.EqualTo("frame length 40 exceeds the maximum of 39 bytes"));
+            Assert.That(error, Is.EqualTo("frame length 135 exceeds the maximum of 134 bytes"));
         }
     }
 
@@ -285,7 +311,9 @@ public class FrameCodecTests
         yield return new TestCaseData(MessageType.PeerList, new byte[] { 0 }).SetName("{m}(PeerList half a count)");
         yield return new TestCaseData(MessageType.DeadNode, new byte[] { 4, 127, 0, 0, 1, 0x13, 0x89, 0, 0, 0, 0, 0, 0, 0, 1 }).SetName("{m}(DeadNode without reporter)");
         yield return new TestCaseData(MessageType.Gossip, GossipPayload(text: [0x61, 0x62, 0x63], textLength: 10)).SetName("{m}(Gossip text length 10, 3 bytes)");
-        yield return new TestCaseData(MessageType.Gossip, GossipPayload(signatureLength: 64, signature: new byte[63])).SetName("{m}(Gossip signature length 64, 63 bytes)");
+        yield return new TestCaseData(MessageType.Gossip, GossipPayload(signature: new byte[63])).SetName("{m}(Gossip with a 63-byte signature)");
+        yield return new TestCaseData(MessageType.Gossip, GossipPayload()[..^64]).SetName("{m}(Gossip without its signature)");
+        yield return new TestCaseData(MessageType.Gossip, GossipPayload()[..8]).SetName("{m}(Gossip without its origin id)");
         yield return new TestCaseData(MessageType.Pong, new byte[] { 0, 0, 0, 0, 0, 0, 0 }).SetName("{m}(Pong with 7 of 8 bytes)");
         yield return new TestCaseData(MessageType.Digest, Array.Empty<byte>()).SetName("{m}(Digest without a count)");
         yield return new TestCaseData(MessageType.Digest, (byte[])[0, 2, .. new byte[32]]).SetName("{m}(Digest of 2 ids with 1)");
@@ -359,17 +387,14 @@ public class FrameCodecTests
         }
         yield return Malformed("sequence 0", GossipPayload(sequence: 0), "sequence 0 (an origin numbers its messages from 1)");
         yield return Malformed("hops 0", GossipPayload(hops: 0), "hops 0 (the origin sends a message with hops 1)");
-        foreach (var length in new byte[] { 1, 32, 63, 65, 255 })
-        {
-            yield return Malformed($"signature length {length}", GossipPayload(signatureLength: length), $"signature length {length} is neither 0 (unsigned) nor 64 (Ed25519)");
-        }
         yield return Malformed("payload over the limit", GossipPayload(text: new byte[ProtocolLimits.MaxPayloadBytes + 1]), "payload of 4097 bytes exceeds the limit of 4096");
         foreach (var text in new byte[][] { [0xC3, 0x28], [0xFF], [0x61, 0x80], [0xC0, 0xAF], [0xED, 0xA0, 0x80], [0xF4, 0x90, 0x80, 0x80], [0xE2, 0x82] })
         {
             yield return Malformed($"payload {Convert.ToHexString(text)}", GossipPayload(text: text), "payload is not valid UTF-8");
         }
-        yield return Malformed("trailing bytes, unsigned", [.. FrameCodec.Encode(Worked())[5..], 0xAA, 0], "2 unexpected trailing bytes");
-        yield return Malformed("trailing bytes, signed", [.. FrameCodec.Encode(SignedV6())[5..], 0xAA], "1 unexpected trailing bytes");
+        yield return Malformed("trailing bytes, IPv4", [.. FrameCodec.Encode(Worked())[5..], 0xAA, 0], "2 unexpected trailing bytes");
+        yield return Malformed("trailing bytes, IPv6", [.. FrameCodec.Encode(SignedV6())[5..], 0xAA], "1 unexpected trailing bytes");
+        yield return Malformed("a 65-byte signature", GossipPayload(signature: new byte[65]), "1 unexpected trailing bytes");
 
         static TestCaseData Malformed(string name, byte[] payload, string reason) => new TestCaseData(payload, reason).SetName($"{{m}}({name})");
     }
@@ -385,18 +410,18 @@ public class FrameCodecTests
     [Test]
     public void A_gossip_envelope_written_by_hand_decodes_field_by_field()
     {
-        var frame = Frame(MessageType.Gossip, GossipPayload(sequence: 9, hops: 4, signatureLength: 64, signature: Signature));
+        var frame = Frame(MessageType.Gossip, GossipPayload(sequence: 9, hops: 4, signature: Signature));
 
         var status = FrameCodec.TryRead(frame, Max, out var message, out _, out var error);
 
         Assert.That((status, error), Is.EqualTo((DecodeStatus.Complete, (string?)null)));
-        Assert.That(message, Is.EqualTo(new GossipMessage(GossipKind.Gossip, V4, 9, 1_700_000_000_123, 4, "abc", Signature)));
+        Assert.That(message, Is.EqualTo(new GossipMessage(GossipKind.Gossip, V4, 9, 1_700_000_000_123, 4, "abc", Signature) { OriginId = FrameCodecVersion4Tests.TestId }));
     }
 
     private static IEnumerable<TestCaseData> GossipExamples()
     {
-        yield return new TestCaseData(Worked()).SetName("{m}(IPv4 unsigned)");
-        yield return new TestCaseData(SignedV6()).SetName("{m}(IPv6 signed)");
+        yield return new TestCaseData(Worked()).SetName("{m}(IPv4)");
+        yield return new TestCaseData(SignedV6()).SetName("{m}(IPv6)");
     }
 
     [TestCaseSource(nameof(GossipExamples))]
@@ -417,7 +442,8 @@ public class FrameCodecTests
         yield return new TestCaseData(Worked() with { Kind = (GossipKind)4 }, "unknown gossip kind 4").SetName("{m}(kind 4)");
         yield return new TestCaseData(Worked() with { Sequence = 0 }, "sequence 0").SetName("{m}(sequence 0)");
         yield return new TestCaseData(Worked() with { Hops = 0 }, "hops 0").SetName("{m}(hops 0)");
-        yield return new TestCaseData(Worked() with { Signature = new byte[63] }, "signature length 63").SetName("{m}(63-byte signature)");
+        yield return new TestCaseData(Worked() with { Signature = new byte[63] }, "a signature of 63 bytes (an Ed25519 signature is 64)").SetName("{m}(63-byte signature)");
+        yield return new TestCaseData(Worked() with { Signature = [] }, "a signature of 0 bytes").SetName("{m}(empty signature)");
         yield return new TestCaseData(Plain(string.Concat(Enumerable.Repeat("€", 1366))), "payload of 4098 bytes exceeds the limit of 4096").SetName("{m}(4098-byte payload)");
     }
 
@@ -436,12 +462,12 @@ public class FrameCodecTests
     {
         using (Assert.EnterMultipleScope())
         {
-            Assert.That(SignedV6() with { Signature = [.. Signature] }, Is.EqualTo(SignedV6()));
-            Assert.That((SignedV6() with { Signature = [.. Signature] }).GetHashCode(), Is.EqualTo(SignedV6().GetHashCode()));
+            Assert.That(SignedV6() with { Signature = [.. SignedV6().Signature] }, Is.EqualTo(SignedV6()));
+            Assert.That((SignedV6() with { Signature = [.. SignedV6().Signature] }).GetHashCode(), Is.EqualTo(SignedV6().GetHashCode()));
             Assert.That(SignedV6() with { Signature = new byte[64] }, Is.Not.EqualTo(SignedV6()));
-            Assert.That(SignedV6() with { Signature = null }, Is.Not.EqualTo(SignedV6()));
-            Assert.That(Worked() with { Signature = [] }, Is.EqualTo(Worked()), "an empty signature is none");
-            Assert.That(FrameCodec.Encode(Worked() with { Signature = [] }), Is.EqualTo(FrameCodec.Encode(Worked())));
+            Assert.That(SignedV6() with { Signature = GossipMessage.Unsigned }, Is.Not.EqualTo(SignedV6()));
+            Assert.That(new GossipMessage(GossipKind.Gossip, V4, 1, 0, 1, "x").Signature, Is.EqualTo(new byte[64]), "a message nobody signed carries 64 zero bytes");
+            Assert.That(FrameCodec.FrameSize(Worked() with { Signature = GossipMessage.Unsigned }), Is.EqualTo(FrameCodec.FrameSize(Worked())), "and is as long as a signed one");
         }
     }
 
@@ -587,7 +613,7 @@ public class FrameCodecTests
         var hello = FrameCodecVersion4Tests.WithTestIdentity(new Hello(ProtocolLimits.Version, NodeRole.Peer, NodeEndpoint.Loopback(5001)));
 
         Assert.That(FrameCodec.Encode(hello), Is.EqualTo(Hex(
-            $"00 00 00 3C 01 00 04 02 04 7F 00 00 01 13 89 {FrameCodecVersion4Tests.TestIdHex} {FrameCodecVersion4Tests.TestNonceHex} 00")));
+            $"00 00 00 3C 01 00 05 02 04 7F 00 00 01 13 89 {FrameCodecVersion4Tests.TestIdHex} {FrameCodecVersion4Tests.TestNonceHex} 00")));
     }
 
     [Test]
@@ -596,25 +622,24 @@ public class FrameCodecTests
         var hello = FrameCodecVersion4Tests.WithTestIdentity(new Hello(ProtocolLimits.Version, NodeRole.Seed, new NodeEndpoint(IPAddress.IPv6Loopback, 6000)));
 
         Assert.That(FrameCodec.Encode(hello), Is.EqualTo(Hex(
-            $"00 00 00 48 01 00 04 01 10 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 01 17 70 {FrameCodecVersion4Tests.TestIdHex} {FrameCodecVersion4Tests.TestNonceHex} 00")));
+            $"00 00 00 48 01 00 05 01 10 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 01 17 70 {FrameCodecVersion4Tests.TestIdHex} {FrameCodecVersion4Tests.TestNonceHex} 00")));
     }
 
     [Test]
     public void Gossip_has_the_documented_bytes()
     {
         Assert.That(FrameCodec.Encode(Worked()), Is.EqualTo(Hex(
-            "00 00 00 3C 05 01 04 7F 00 00 01 13 89 00 00 00 00 00 00 00 07 00 00 01 8B CF E5 68 7B 00 01 00 1E "
-            + "31 37 30 30 30 30 30 30 30 30 31 32 33 3A 31 32 37 2E 30 2E 30 2E 31 3A 35 30 30 31 3A 37 00")));
+            $"00 00 00 9B 05 01 04 7F 00 00 01 13 89 {FrameCodecVersion4Tests.TestIdHex} 00 00 00 00 00 00 00 07 00 00 01 8B CF E5 68 7B 00 01 00 1E "
+            + $"31 37 30 30 30 30 30 30 30 30 31 32 33 3A 31 32 37 2E 30 2E 30 2E 31 3A 35 30 30 31 3A 37 {WorkedSignatureHex}")));
     }
 
     [Test]
-    public void Signed_gossip_from_an_ipv6_origin_has_the_documented_bytes()
+    public void Gossip_from_an_ipv6_origin_has_the_documented_bytes()
     {
         Assert.That(FrameCodec.Encode(SignedV6()), Is.EqualTo(Hex(
-            "00 00 00 8C 05 01 10 20 01 0D B8 00 00 00 00 00 00 00 00 00 00 00 17 17 70 00 00 00 00 00 00 00 0A "
+            $"00 00 00 AB 05 01 10 20 01 0D B8 00 00 00 00 00 00 00 00 00 00 00 17 17 70 {Test2IdHex} 00 00 00 00 00 00 00 0A "
             + "00 00 01 8B CF E5 68 7B 00 03 00 22 31 37 30 30 30 30 30 30 30 30 31 32 33 3A 32 30 30 31 3A 64 62 38 3A 3A 31 37 3A 36 30 30 30 3A 31 30 "
-            + "40 00 01 02 03 04 05 06 07 08 09 0A 0B 0C 0D 0E 0F 10 11 12 13 14 15 16 17 18 19 1A 1B 1C 1D 1E 1F "
-            + "20 21 22 23 24 25 26 27 28 29 2A 2B 2C 2D 2E 2F 30 31 32 33 34 35 36 37 38 39 3A 3B 3C 3D 3E 3F")));
+            + SignedV6SignatureHex)));
     }
 
     [Test]
@@ -624,8 +649,8 @@ public class FrameCodecTests
 
         using (Assert.EnterMultipleScope())
         {
-            Assert.That(FrameCodec.FrameSize(Plain(longest)) - 4, Is.EqualTo(4126), "IPv4 origin, unsigned");
-            Assert.That(FrameCodec.FrameSize(Plain(longest, origin: V6, signature: Signature)) - 4, Is.EqualTo(4202), "IPv6 origin, signed");
+            Assert.That(FrameCodec.FrameSize(Plain(longest)) - 4, Is.EqualTo(4221), "IPv4 origin");
+            Assert.That(FrameCodec.FrameSize(Plain(longest, origin: V6, signature: Signature)) - 4, Is.EqualTo(4233), "IPv6 origin");
         }
     }
 
@@ -635,7 +660,7 @@ public class FrameCodecTests
         using (Assert.EnterMultipleScope())
         {
             Assert.That(FrameCodec.GossipFrameSize(Worked().Origin, Worked().Text), Is.EqualTo(FrameCodec.FrameSize(Worked())));
-            Assert.That(FrameCodec.GossipFrameSize(SignedV6().Origin, SignedV6().Text, ProtocolLimits.SignatureSize), Is.EqualTo(FrameCodec.FrameSize(SignedV6())));
+            Assert.That(FrameCodec.GossipFrameSize(SignedV6().Origin, SignedV6().Text), Is.EqualTo(FrameCodec.FrameSize(SignedV6())));
         }
     }
 
@@ -654,7 +679,7 @@ public class FrameCodecTests
         var digest = new Digest([Worked().Id]);
 
         Assert.That(FrameCodec.Encode(digest), Is.EqualTo(Hex(
-            "00 00 00 23 09 00 01 D7 96 42 E1 8C 9B 63 F8 23 C5 06 61 66 75 C1 B7 13 A0 FF 94 83 B0 39 BE D9 AF 49 9D 4B 38 0B 34")));
+            $"00 00 00 23 09 00 01 {WorkedIdHex}")));
     }
 
     [Test]
@@ -714,13 +739,13 @@ public class FrameCodecTests
     }
 
     [Test]
-    public void Gossip_kind_numbers_are_fixed_and_this_is_version_4()
+    public void Gossip_kind_numbers_are_fixed_and_this_is_version_5()
     {
         using (Assert.EnterMultipleScope())
         {
             Assert.That(Enum.GetValues<GossipKind>().Select(k => (k.ToString(), (int)k)), Is.EqualTo(new[] { ("Gossip", 1), ("Group", 2), ("Direct", 3) }));
             Assert.That(Enum.GetValues<LinkKind>().Select(k => (k.ToString(), (int)k)), Is.EqualTo(new[] { ("Overlay", 0), ("Group", 1), ("Direct", 2) }));
-            Assert.That(ProtocolLimits.Version, Is.EqualTo(4));
+            Assert.That(ProtocolLimits.Version, Is.EqualTo(5));
         }
     }
 
@@ -734,12 +759,11 @@ public class FrameCodecTests
     private static byte[] Frame(MessageType type, byte[] payload) => [.. Prefix(1 + payload.Length), (byte)type, .. payload];
 
     /// <summary>
-    /// A Gossip payload written by hand, field by field: kind, origin 127.0.0.1:5001, sequence, timestamp
-    /// 1700000000123, hops, payload length (the text's unless <paramref name="textLength"/> is given) and text
-    /// ("abc" unless given), signature length and signature (zeros unless given).
+    /// A Gossip payload written by hand, field by field: kind, origin 127.0.0.1:5001, origin id (RFC 8032 TEST 1's key),
+    /// sequence, timestamp 1700000000123, hops, payload length (the text's unless <paramref name="textLength"/> is given)
+    /// and text ("abc" unless given), signature (64 zeros unless given).
     /// </summary>
-    private static byte[] GossipPayload(byte kind = 1, ulong sequence = 7, ushort hops = 1, byte[]? text = null, int? textLength = null,
-        byte signatureLength = 0, byte[]? signature = null)
+    private static byte[] GossipPayload(byte kind = 1, ulong sequence = 7, ushort hops = 1, byte[]? text = null, int? textLength = null, byte[]? signature = null)
     {
         text ??= "abc"u8.ToArray();
         var numbers = new byte[8 + 8 + 2 + 2];
@@ -747,7 +771,7 @@ public class FrameCodecTests
         BinaryPrimitives.WriteInt64BigEndian(numbers.AsSpan(8), 1_700_000_000_123);
         BinaryPrimitives.WriteUInt16BigEndian(numbers.AsSpan(16), hops);
         BinaryPrimitives.WriteUInt16BigEndian(numbers.AsSpan(18), (ushort)(textLength ?? text.Length));
-        return [kind, 4, 127, 0, 0, 1, 0x13, 0x89, .. numbers, .. text, signatureLength, .. signature ?? new byte[signatureLength]];
+        return [kind, 4, 127, 0, 0, 1, 0x13, 0x89, .. Hex(FrameCodecVersion4Tests.TestIdHex), .. numbers, .. text, .. signature ?? new byte[ProtocolLimits.SignatureSize]];
     }
 
     private static byte[] Hex(string spaced) => Convert.FromHexString(spaced.Replace(" ", string.Empty, StringComparison.Ordinal));
@@ -755,8 +779,8 @@ public class FrameCodecTests
     [Test]
     public void The_tree_frames_byte_by_byte()
     {
-        var id = Worked().Id; // d7 96 42 e1 ... (PROTOCOL.md, Message id)
-        var idBytes = Convert.FromHexString("d79642e18c9b63f823c506616675c1b713a0ff9483b039bed9af499d4b380b34");
+        var id = Worked().Id; // 5f 3c 60 69 ... (PROTOCOL.md, Message id)
+        var idBytes = Hex(WorkedIdHex);
 
         using (Assert.EnterMultipleScope())
         {

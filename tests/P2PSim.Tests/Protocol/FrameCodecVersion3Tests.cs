@@ -14,9 +14,9 @@ public class FrameCodecVersion3Tests
     private static readonly NodeEndpoint Recipient = NodeEndpoint.Loopback(6003);
     private static readonly MessageId SomeId = new(0x0102030405060708, 0x090A0B0C0D0E0F10, 0x1112131415161718, 0x191A1B1C1D1E1F20);
 
-    private static GossipMessage ToBlue() => new(GossipKind.Group, Peer, 7, 1_700_000_000_123, 1, "hello") { Group = "blue" };
+    private static GossipMessage ToBlue() => new(GossipKind.Group, Peer, 7, 1_700_000_000_123, 1, "hello") { OriginId = FrameCodecVersion4Tests.TestId, Group = "blue" };
 
-    private static GossipMessage ToRecipient() => new(GossipKind.Direct, Peer, 7, 1_700_000_000_123, 1, "hello") { Recipient = Recipient };
+    private static GossipMessage ToRecipient() => new(GossipKind.Direct, Peer, 7, 1_700_000_000_123, 1, "hello") { OriginId = FrameCodecVersion4Tests.TestId, Recipient = Recipient };
 
     private static IEnumerable<TestCaseData> NewMessages()
     {
@@ -27,11 +27,11 @@ public class FrameCodecVersion3Tests
         yield return Case("GroupLeave unicode", new GroupLeave("日本語 🎉"));
         yield return Case("GroupMembers empty", new GroupMembers("blue", []));
         yield return Case("GroupMembers IPv4 and IPv6", new GroupMembers("blue", [Peer, Recipient, new NodeEndpoint(IPAddress.IPv6Loopback, 6000)]));
-        yield return Case("DirectAck", new DirectAck(SomeId));
+        yield return Case("DirectAck", new DirectAck(SomeId, [.. Enumerable.Range(0, ProtocolLimits.SignatureSize).Select(i => (byte)i)]));
         yield return Case("Reserve", Reserve.Instance);
         yield return Case("RelayRefused", new RelayRefused(SomeId, RelayRefusal.UnknownRecipient));
         yield return Case("Gossip to a group", ToBlue());
-        yield return Case("Gossip to a peer, signed", ToRecipient() with { Signature = new byte[ProtocolLimits.SignatureSize] });
+        yield return Case("Gossip to a peer", ToRecipient() with { Signature = [.. Enumerable.Repeat((byte)0xA5, ProtocolLimits.SignatureSize)] });
 
         static TestCaseData Case(string name, Message message) => new TestCaseData(message).SetName($"{{m}}({name})");
     }
@@ -56,7 +56,7 @@ public class FrameCodecVersion3Tests
     {
         var hello = FrameCodecVersion4Tests.WithTestIdentity(new Hello(ProtocolLimits.Version, NodeRole.Peer, Peer, LinkPurpose.ForGroup("blue")));
 
-        Assert.That(FrameCodec.Encode(hello), Is.EqualTo(Hex($"00 00 00 42 01 00 04 02 04 7F 00 00 01 13 89 {FrameCodecVersion4Tests.TestIdHex} {FrameCodecVersion4Tests.TestNonceHex} 01 00 04 62 6C 75 65")));
+        Assert.That(FrameCodec.Encode(hello), Is.EqualTo(Hex($"00 00 00 42 01 00 05 02 04 7F 00 00 01 13 89 {FrameCodecVersion4Tests.TestIdHex} {FrameCodecVersion4Tests.TestNonceHex} 01 00 04 62 6C 75 65")));
     }
 
     [Test]
@@ -64,7 +64,7 @@ public class FrameCodecVersion3Tests
     {
         var hello = FrameCodecVersion4Tests.WithTestIdentity(new Hello(ProtocolLimits.Version, NodeRole.Peer, Peer, LinkPurpose.Direct));
 
-        Assert.That(FrameCodec.Encode(hello), Is.EqualTo(Hex($"00 00 00 3C 01 00 04 02 04 7F 00 00 01 13 89 {FrameCodecVersion4Tests.TestIdHex} {FrameCodecVersion4Tests.TestNonceHex} 02")));
+        Assert.That(FrameCodec.Encode(hello), Is.EqualTo(Hex($"00 00 00 3C 01 00 05 02 04 7F 00 00 01 13 89 {FrameCodecVersion4Tests.TestIdHex} {FrameCodecVersion4Tests.TestNonceHex} 02")));
     }
 
     [Test]
@@ -79,16 +79,16 @@ public class FrameCodecVersion3Tests
     public void A_group_message_has_the_documented_bytes()
     {
         Assert.That(FrameCodec.Encode(ToBlue()), Is.EqualTo(Hex(
-            "00 00 00 29 05 02 04 7F 00 00 01 13 89 00 04 62 6C 75 65 00 00 00 00 00 00 00 07 00 00 01 8B CF E5 68 7B 00 01 "
-            + "00 05 68 65 6C 6C 6F 00")));
+            $"00 00 00 88 05 02 04 7F 00 00 01 13 89 {FrameCodecVersion4Tests.TestIdHex} 00 04 62 6C 75 65 00 00 00 00 00 00 00 07 00 00 01 8B CF E5 68 7B 00 01 "
+            + $"00 05 68 65 6C 6C 6F {Unsigned}")));
     }
 
     [Test]
     public void A_direct_message_has_the_documented_bytes()
     {
         Assert.That(FrameCodec.Encode(ToRecipient()), Is.EqualTo(Hex(
-            "00 00 00 2A 05 03 04 7F 00 00 01 13 89 04 7F 00 00 01 17 73 00 00 00 00 00 00 00 07 00 00 01 8B CF E5 68 7B 00 01 "
-            + "00 05 68 65 6C 6C 6F 00")));
+            $"00 00 00 89 05 03 04 7F 00 00 01 13 89 {FrameCodecVersion4Tests.TestIdHex} 04 7F 00 00 01 17 73 00 00 00 00 00 00 00 07 00 00 01 8B CF E5 68 7B 00 01 "
+            + $"00 05 68 65 6C 6C 6F {Unsigned}")));
     }
 
     [Test]
@@ -108,16 +108,16 @@ public class FrameCodecVersion3Tests
         const string Id = "01 02 03 04 05 06 07 08 09 0A 0B 0C 0D 0E 0F 10 11 12 13 14 15 16 17 18 19 1A 1B 1C 1D 1E 1F 20";
         using (Assert.EnterMultipleScope())
         {
-            Assert.That(FrameCodec.Encode(new DirectAck(SomeId)), Is.EqualTo(Hex("00 00 00 21 12 " + Id)));
+            Assert.That(FrameCodec.Encode(new DirectAck(SomeId, Hex(FrameCodecTests.WorkedSignatureHex))), Is.EqualTo(Hex("00 00 00 61 12 " + Id + " " + FrameCodecTests.WorkedSignatureHex)));
             Assert.That(FrameCodec.Encode(Reserve.Instance), Is.EqualTo(Hex("00 00 00 01 13")));
             Assert.That(FrameCodec.Encode(new RelayRefused(SomeId, RelayRefusal.NoReservation)), Is.EqualTo(Hex("00 00 00 22 14 " + Id + " 01")));
         }
     }
 
     [Test]
-    public void The_addressee_is_part_of_the_id_and_a_broadcast_keeps_its_version_2_id()
+    public void The_addressee_is_part_of_the_id()
     {
-        var broadcast = new GossipMessage(GossipKind.Gossip, Peer, 7, 1_700_000_000_123, 1, "hello");
+        var broadcast = new GossipMessage(GossipKind.Gossip, Peer, 7, 1_700_000_000_123, 1, "hello") { OriginId = FrameCodecVersion4Tests.TestId };
         var ids = new[]
         {
             broadcast.Id,
@@ -130,17 +130,17 @@ public class FrameCodecVersion3Tests
         using (Assert.EnterMultipleScope())
         {
             Assert.That(ids.Distinct().Count(), Is.EqualTo(ids.Length), "a message to another group or peer is another message");
-            Assert.That(broadcast.Id, Is.EqualTo(MessageId.Of(GossipKind.Gossip, Peer, 7, 1_700_000_000_123, "hello")));
+            Assert.That(broadcast.Id, Is.EqualTo(MessageId.Of(GossipKind.Gossip, Peer, FrameCodecVersion4Tests.TestId, 7, 1_700_000_000_123, "hello")));
             Assert.That((ToBlue() with { Hops = 9 }).Id, Is.EqualTo(ToBlue().Id), "hops are not part of the id");
         }
     }
 
     private static IEnumerable<TestCaseData> MalformedFrames()
     {
-        yield return Malformed("Hello purpose 3", $"01 00 04 02 04 7F 00 00 01 13 89 {IdAndNonce} 03", "malformed Hello frame: unknown link purpose 3");
-        yield return Malformed("Hello group with an empty name", $"01 00 04 02 04 7F 00 00 01 13 89 {IdAndNonce} 01 00 00", "malformed Hello frame: a group name is empty");
-        yield return Malformed("Hello group cut short", $"01 00 04 02 04 7F 00 00 01 13 89 {IdAndNonce} 01 00 04 62", "malformed Hello frame: truncated payload");
-        yield return Malformed("Hello without a purpose", $"01 00 04 02 04 7F 00 00 01 13 89 {IdAndNonce}", "malformed Hello frame: truncated payload");
+        yield return Malformed("Hello purpose 3", $"01 00 05 02 04 7F 00 00 01 13 89 {IdAndNonce} 03", "malformed Hello frame: unknown link purpose 3");
+        yield return Malformed("Hello group with an empty name", $"01 00 05 02 04 7F 00 00 01 13 89 {IdAndNonce} 01 00 00", "malformed Hello frame: a group name is empty");
+        yield return Malformed("Hello group cut short", $"01 00 05 02 04 7F 00 00 01 13 89 {IdAndNonce} 01 00 04 62", "malformed Hello frame: truncated payload");
+        yield return Malformed("Hello without a purpose", $"01 00 05 02 04 7F 00 00 01 13 89 {IdAndNonce}", "malformed Hello frame: truncated payload");
         yield return Malformed("GroupJoin, 65-byte name", "0F 00 41 " + string.Join(' ', Enumerable.Repeat("61", 65)), "malformed GroupJoin frame: group name of 65 bytes exceeds the limit of 64");
         yield return Malformed("GroupJoin, a control character", "0F 00 03 61 0A 62", "malformed GroupJoin frame: a group name holds a control character");
         yield return Malformed("GroupJoin, leading space", "0F 00 02 20 62", "malformed GroupJoin frame: a group name starts or ends with white space");
@@ -148,10 +148,13 @@ public class FrameCodecVersion3Tests
         yield return Malformed("GroupMembers over the limit", "11 00 01 62 27 11", "malformed GroupMembers frame: group member list claims 10001 entries; the limit is 10000");
         yield return Malformed("GroupMembers cut short", "11 00 01 62 00 02 04 7F 00 00 01 13 89", "malformed GroupMembers frame: truncated payload");
         yield return Malformed("DirectAck cut short", "12 00 01", "malformed DirectAck frame: truncated payload");
+        yield return Malformed("DirectAck without its signature", "12 " + string.Join(' ', Enumerable.Repeat("00", 32)), "malformed DirectAck frame: truncated payload");
+        yield return Malformed("DirectAck with a 63-byte signature", "12 " + string.Join(' ', Enumerable.Repeat("00", 32 + 63)), "malformed DirectAck frame: truncated payload");
+        yield return Malformed("DirectAck with a 65-byte signature", "12 " + string.Join(' ', Enumerable.Repeat("00", 32 + 65)), "malformed DirectAck frame: 1 unexpected trailing bytes");
         yield return Malformed("Reserve with a byte", "13 00", "malformed Reserve frame: 1 unexpected trailing bytes");
         yield return Malformed("RelayRefused reason 0", "14 " + string.Join(' ', Enumerable.Repeat("00", 32)) + " 00", "malformed RelayRefused frame: unknown relay refusal 0");
-        yield return Malformed("Group gossip with an empty group", "05 02 04 7F 00 00 01 13 89 00 00", "malformed Gossip frame: a group name is empty");
-        yield return Malformed("Direct gossip, recipient port 0", "05 03 04 7F 00 00 01 13 89 04 7F 00 00 01 00 00", "malformed Gossip frame: endpoint port 0");
+        yield return Malformed("Group gossip with an empty group", $"05 02 04 7F 00 00 01 13 89 {FrameCodecVersion4Tests.TestIdHex} 00 00", "malformed Gossip frame: a group name is empty");
+        yield return Malformed("Direct gossip, recipient port 0", $"05 03 04 7F 00 00 01 13 89 {FrameCodecVersion4Tests.TestIdHex} 04 7F 00 00 01 00 00", "malformed Gossip frame: endpoint port 0");
 
         static TestCaseData Malformed(string name, string body, string reason) => new TestCaseData(Hex(body), reason).SetName($"{{m}}({name})");
     }
@@ -202,10 +205,13 @@ public class FrameCodecVersion3Tests
     [Test]
     public void A_longer_hello_of_another_version_is_refused_naming_the_version()
     {
-        var status = FrameCodec.TryRead(Hex("00 00 00 0D 01 00 05 02 04 7F 00 00 01 13 89 00 00"), Max, out _, out _, out var error);
+        var status = FrameCodec.TryRead(Hex("00 00 00 0D 01 00 06 02 04 7F 00 00 01 13 89 00 00"), Max, out _, out _, out var error);
 
-        Assert.That((status, error), Is.EqualTo((DecodeStatus.Invalid, (string?)"malformed Hello frame: protocol version 5 is not supported (this node speaks 4)")));
+        Assert.That((status, error), Is.EqualTo((DecodeStatus.Invalid, (string?)"malformed Hello frame: protocol version 6 is not supported (this node speaks 5)")));
     }
+
+    /// <summary>The signature of a message nobody signed: 64 zero bytes.</summary>
+    private static readonly string Unsigned = string.Join(' ', Enumerable.Repeat("00", ProtocolLimits.SignatureSize));
 
     private const string IdAndNonce = FrameCodecVersion4Tests.TestIdHex + " " + FrameCodecVersion4Tests.TestNonceHex;
 

@@ -16,13 +16,16 @@ internal static class RawClient
     }
 
     /// <summary>
-    /// The dialer's side of the whole handshake on a raw client, with a fresh key: its Hello (claiming
-    /// <paramref name="listen"/>, <paramref name="role"/>, <paramref name="purpose"/>), the node's Hello and HelloProof
-    /// (read exactly, nothing after them), its own proof. Returns the node's Hello.
+    /// The dialer's side of the whole handshake on a raw client, with a fresh key (or <paramref name="key"/>, to sign
+    /// messages with later): its Hello (claiming <paramref name="listen"/>, <paramref name="role"/>,
+    /// <paramref name="purpose"/>), the node's Hello and HelloProof (read exactly, nothing after them), its own proof.
+    /// Returns the node's Hello.
     /// </summary>
-    public static async Task<Hello> HandshakeAsync(TcpClient client, NodeEndpoint listen, CancellationToken ct, NodeRole role = NodeRole.Peer, LinkPurpose purpose = default)
+    public static async Task<Hello> HandshakeAsync(TcpClient client, NodeEndpoint listen, CancellationToken ct, NodeRole role = NodeRole.Peer, LinkPurpose purpose = default,
+        NodeKey? key = null)
     {
-        using var key = NodeKey.Generate();
+        using var fresh = key is null ? NodeKey.Generate() : null;
+        key ??= fresh!;
         var stream = client.GetStream();
         var ours = new Hello(ProtocolLimits.Version, role, listen, purpose) { Id = key.Id, Nonce = HelloNonce.NewRandom() };
         await stream.WriteAsync(FrameCodec.Encode(ours), ct);

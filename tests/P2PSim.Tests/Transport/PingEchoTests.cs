@@ -35,9 +35,10 @@ public sealed class PingEchoTests
 
         await peer.SendAsync(new Ping(41), ct);
         var text = $"{DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()}:127.0.0.1:{FakeListen.Port}:1";
-        await peer.SendAsync(TestGossip.Of(text, 1), ct);
+        var gossip = TestGossip.SignedBy(peer.Key, text);
+        await peer.SendAsync(gossip, ct);
         // Once the node has the gossip, it has handled everything that came before it, the Ping included.
-        var id = TestGossip.IdOf(text);
+        var id = gossip.Id;
         await Eventually.HoldsAsync(async () =>
             (await TestNetwork.InspectPeerAsync(node, m => m.Messages.Contains(id), ct)) ? null : "the node has not handled the gossip yet",
             TimeSpan.FromSeconds(10), ct);
@@ -73,7 +74,7 @@ public sealed class PingEchoTests
             var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(); // a message older than Peer:MessageListTtl would be refused
             for (var i = 1; i <= 500; i++)
             {
-                await peer.SendAsync(TestGossip.Of($"{now}:127.0.0.1:{FakeListen.Port}:{i}", 1), ct);
+                await peer.SendAsync(TestGossip.SignedBy(peer.Key, $"{now}:127.0.0.1:{FakeListen.Port}:{i}"), ct);
             }
             await peer.SendAsync(new Ping(7), ct);
             var (pong, _) = await peer.ReadUntilAsync<Pong>(ct, timeoutMs: 5_000);

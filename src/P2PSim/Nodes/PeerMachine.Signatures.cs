@@ -1,0 +1,58 @@
+using P2PSim.Configuration;
+using P2PSim.Protocol;
+using P2PSim.Security;
+
+namespace P2PSim.Nodes;
+
+/// <summary>
+/// Signed messages (protocol version 5): one <see cref="MessageSigning"/> for the whole peer, which every part signs and
+/// checks with (the overlay's and each group's dissemination, the private messages), and the one place that says which
+/// id this peer knows an endpoint by (<see cref="ExpectedId"/>).
+/// </summary>
+public sealed partial class PeerMachine
+{
+    private readonly MessageSigning _signing;
+
+    /// <summary>Whether this peer signs and checks for real (<c>Security:Signatures</c>).</summary>
+    public SignatureMode Signatures => _signing.Mode;
+
+    /// <summary>
+    /// Signatures this peer checked (messages new to it, on the overlay, in its groups and privately) and messages it
+    /// dropped as forged (a signature that does not verify, or an origin named with another id).
+    /// </summary>
+    public (long Checked, long Forged) SignatureCounts
+    {
+        get
+        {
+            var (checkedCount, forged) = _overlay.Signatures;
+            foreach (var topic in _groupTopics)
+            {
+                checkedCount += topic.Signatures.Checked;
+                forged += topic.Signatures.Forged;
+            }
+            var ours = _private.Signatures;
+            return (checkedCount + ours.Checked, forged + ours.Forged);
+        }
+    }
+
+    /// <summary>
+    /// The id this peer knows <paramref name="endpoint"/> by, or null: the id an overlay or group neighbour there proved on
+    /// its link, or a direct link's. The hook every other source plugs into (peer lists that carry ids): a message naming
+    /// that endpoint as its origin with another id is dropped, an acknowledgement from it must be signed by that id.
+    /// </summary>
+    internal NodeId? ExpectedId(NodeEndpoint endpoint)
+    {
+        if (_overlay.NeighbourId(endpoint) is { } neighbour)
+        {
+            return neighbour;
+        }
+        foreach (var topic in _groupTopics)
+        {
+            if (topic.NeighbourId(endpoint) is { } member)
+            {
+                return member;
+            }
+        }
+        return _private.LinkId(endpoint);
+    }
+}

@@ -1,0 +1,100 @@
+using P2PSim.Configuration;
+using P2PSim.Gossip;
+using P2PSim.Protocol;
+
+namespace P2PSim.Security;
+
+/// <summary>
+/// How one node signs the messages it creates and checks the ones it receives (<c>Security:Signatures</c>; PROTOCOL.md,
+/// "Identity and signatures"). With <see cref="SignatureMode.Verify"/> it signs with its key (once per message it
+/// creates) and checks with real Ed25519 work; with <see cref="SignatureMode.Skip"/>, which only a simulated network may
+/// use, it does neither: its messages carry <see cref="Protocol.Gossip.Unsigned"/> (64 bytes all the same, so every size
+/// is as with signatures) and every check passes, while every other rule of the protocol stays. The parts of a node ask
+/// it; it keeps no count (the parts count what they checked and refused).
+/// </summary>
+public sealed class MessageSigning
+{
+    private readonly Func<NodeKey>? _keySource;
+    private NodeKey? _key;
+
+    private MessageSigning(NodeId id, SignatureMode mode, Func<NodeKey>? keySource)
+    {
+        Id = id;
+        Mode = mode;
+        _keySource = keySource;
+    }
+
+    /// <summary>The node's id: the origin id of every message it creates.</summary>
+    public NodeId Id { get; }
+
+    public SignatureMode Mode { get; }
+
+    /// <summary>True: signatures are made and checked for real.</summary>
+    public bool Verifies => Mode == SignatureMode.Verify;
+
+    /// <summary>Signs and checks with <paramref name="key"/> (owned by the caller, which disposes it after the node).</summary>
+    public static MessageSigning Verify(NodeKey key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        return new(key.Id, SignatureMode.Verify, () => key);
+    }
+
+    /// <summary>
+    /// Signs with the key <paramref name="key"/> makes when the node first signs (a simulated node derives it from the
+    /// run's seed: only the nodes that publish pay for a key), whose id must be <paramref name="id"/>; checks for real.
+    /// </summary>
+    public static MessageSigning Verify(NodeId id, Func<NodeKey> key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        return new(id, SignatureMode.Verify, key);
+    }
+
+    /// <summary>No cryptography (simulated runs only, <c>Security:Signatures=skip</c>): unsigned messages from <paramref name="id"/>, every check passes.</summary>
+    public static MessageSigning Skip(NodeId id = default) => new(id, SignatureMode.Skip, null);
+
+    /// <summary>The signature of message <paramref name="id"/>, which this node created: <see cref="Protocol.Gossip.Unsigned"/> when skipping.</summary>
+    public byte[] Sign(MessageId id) => Verifies ? MessageSignature.SignMessage(Key, id) : Protocol.Gossip.Unsigned;
+
+    /// <summary>This node's acknowledgement of the private message <paramref name="id"/> it received.</summary>
+    public DirectAck Acknowledge(MessageId id) => Verifies ? MessageSignature.Acknowledge(Key, id) : new DirectAck(id, Protocol.Gossip.Unsigned);
+
+    /// <summary>
+    /// Whether <paramref name="message"/> is signed by its origin id (always true when skipping). A body whose signature
+    /// verified before answers at once (<see cref="Protocol.Gossip.SignatureVerified"/>: copies that share it, as a
+    /// simulation's do, are checked once).
+    /// </summary>
+    public bool Check(Protocol.Gossip message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        if (!Verifies || message.SignatureVerified)
+        {
+            return true;
+        }
+        if (!MessageSignature.Verifies(message))
+        {
+            return false;
+        }
+        message.MarkSignatureVerified();
+        return true;
+    }
+
+    /// <summary>Whether <paramref name="ack"/> was signed by <paramref name="recipient"/> (always true when skipping).</summary>
+    public bool Check(DirectAck ack, NodeId recipient) => !Verifies || MessageSignature.Verifies(ack, recipient);
+
+    private NodeKey Key
+    {
+        get
+        {
+            if (_key is null)
+            {
+                var key = _keySource!();
+                if (key.Id != Id)
+                {
+                    throw new InvalidOperationException($"The signing key's id {key.Id.Short}… is not the node's id {Id.Short}….");
+                }
+                _key = key;
+            }
+            return _key;
+        }
+    }
+}
