@@ -28,9 +28,13 @@ public sealed partial class NetworkStats(TimeProvider time)
     private long _deathsDetected;
     private long _linksEstablished;
     private long _forged;
+    private long _dialsMetOtherId;
 
     /// <summary>Messages (and private acknowledgements) the nodes dropped as forged: signatures that did not verify, origins named with another id.</summary>
     public long Forged => Interlocked.Read(ref _forged);
+
+    /// <summary>Dials refused because the node at the target proved another id than the one expected there (<see cref="DialMetOtherId"/>).</summary>
+    public long DialsMetOtherId => Interlocked.Read(ref _dialsMetOtherId);
 
     /// <summary>Neighbours declared dead, every declaration counted (for <see cref="NetworkMeter"/>).</summary>
     public long DeathsDetected => Interlocked.Read(ref _deathsDetected);
@@ -116,6 +120,9 @@ public sealed partial class NetworkStats(TimeProvider time)
                 return;
             case GossipForged or GroupEvent { Event: GossipForged }:
                 Interlocked.Increment(ref _forged);
+                return;
+            case DialMetOtherId or GroupEvent { Event: DialMetOtherId }:
+                Interlocked.Increment(ref _dialsMetOtherId);
                 return;
         }
         if (RecordPrivate(e))
@@ -475,6 +482,10 @@ public sealed partial class NetworkStats(TimeProvider time)
         if (Forged > 0)
         {
             sb.AppendLine(inv, $"Forged messages refused: {Forged} (a signature that did not verify, or an origin named with another id; each dropped, never forwarded)");
+        }
+        if (DialsMetOtherId > 0)
+        {
+            sb.AppendLine(inv, $"Dials refused for another id: {DialsMetOtherId} (the node at a dialled endpoint proved another id than the one a neighbour link or a seed's list gave for it)");
         }
         var deaths = ComputeDeaths();
         if (deaths.Count == 0)

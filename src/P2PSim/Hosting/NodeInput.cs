@@ -12,6 +12,9 @@ internal abstract record NodeInput
 
     public sealed record DialFailed(NodeEndpoint Target, string Reason, LinkPurpose Purpose = default) : NodeInput;
 
+    /// <summary>A dial that expected <paramref name="Expected"/> at <paramref name="Target"/> met <paramref name="Met"/> and was refused.</summary>
+    public sealed record DialMetOtherId(NodeEndpoint Target, LinkPurpose Purpose, Security.NodeId Expected, Security.NodeId Met) : NodeInput;
+
     public sealed record Received(ConnectionId Connection, Message Message) : NodeInput;
 
     public sealed record Closed(ConnectionId Connection, string Reason) : NodeInput;

@@ -401,6 +401,9 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
                 case NodeInput.DialFailed f:
                     runtime.OnDialFailed(f.Target, f.Purpose, f.Reason, now);
                     break;
+                case NodeInput.DialMetOtherId m:
+                    runtime.OnDialMetOtherId(m.Target, m.Purpose, m.Expected, m.Met, now);
+                    break;
                 case NodeInput.Begin:
                     runtime.Start(now);
                     break;
@@ -424,7 +427,7 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
         NodeInput.Timer => "timer",
         NodeInput.Connected => "connection",
         NodeInput.Closed => "closed connection",
-        NodeInput.DialFailed => "failed dial",
+        NodeInput.DialFailed or NodeInput.DialMetOtherId => "failed dial",
         NodeInput.Begin => "start",
         NodeInput.Stop => "stop",
         _ => "command",
@@ -436,6 +439,8 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
         public void Dial(NodeEndpoint target) => node._transport!.Dial(target);
 
         public void Dial(NodeEndpoint target, LinkPurpose purpose) => node._transport!.Dial(target, purpose);
+
+        public void Dial(NodeEndpoint target, LinkPurpose purpose, Security.NodeId expected) => node._transport!.Dial(target, purpose, expected);
 
         public void Send(ConnectionId connection, Message message)
         {
@@ -496,6 +501,9 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
     ValueTask ITransportHandler.OnDialFailedAsync(NodeEndpoint target, string reason) => Post(new NodeInput.DialFailed(target, reason));
 
     ValueTask ITransportHandler.OnDialFailedAsync(NodeEndpoint target, LinkPurpose purpose, string reason) => Post(new NodeInput.DialFailed(target, reason, purpose));
+
+    ValueTask ITransportHandler.OnDialMetOtherIdAsync(NodeEndpoint target, LinkPurpose purpose, Security.NodeId expected, Security.NodeId met, string reason) =>
+        Post(new NodeInput.DialMetOtherId(target, purpose, expected, met));
 
     ValueTask ITransportHandler.OnMessageAsync(ConnectionId connection, Message message)
     {

@@ -228,6 +228,11 @@ public static partial class NodeEventLog
                 break;
             case ProtocolViolation:
                 break; // over the limit: counted, and said with the next line written
+            case DialMetOtherId d when violations is null || violations.TryTake(d.At, out _):
+                LogWarningDialMetOtherId(logger, d.Target, d.Expected.Short, d.Met.Short);
+                break;
+            case DialMetOtherId:
+                break; // over the violations' limit: counted all the same
             case TreeLinkChanged t:
                 LogDebugTreeLinkChanged(logger, t.Neighbour, t.Eager ? "a tree link (messages pushed over it)" : "lazy (message ids announced over it)");
                 break;
@@ -300,6 +305,9 @@ public static partial class NodeEventLog
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Dropped {Count} of origins publishing faster than Gossip:OriginRate allows (the last of {Origin}, received from {From}); {Total} so far")]
     private static partial void LogWarningGossipThrottled(ILogger logger, Plural count, NodeEndpoint origin, NodeEndpoint from, long total);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Refused the link dialled to {Target}: expected id {Expected}… there, the node that answered proved id {Met}… (an impostor, or another node now at that endpoint); connection closed")]
+    private static partial void LogWarningDialMetOtherId(ILogger logger, NodeEndpoint target, string expected, string met);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Dropped message [{Id}] naming {Origin} as its origin, received from {From}, as forged: {Reason}; the link stays (the sender may have forwarded it unknowing)")]
     private static partial void LogWarningGossipForged(ILogger logger, ShortId id, NodeEndpoint origin, NodeEndpoint from, string reason);

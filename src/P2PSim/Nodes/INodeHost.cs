@@ -27,6 +27,23 @@ public interface INodeHost
         Dial(target);
     }
 
+    /// <summary>
+    /// Open a connection for <paramref name="purpose"/> that only a node proving <paramref name="expected"/> may answer
+    /// (protocol version 6): one that proves another id is refused and the outcome comes back as
+    /// <see cref="NodeRuntime.OnDialMetOtherId"/>. A host that does not model ids (test wires) dials as without it.
+    /// </summary>
+    void Dial(NodeEndpoint target, LinkPurpose purpose, Security.NodeId expected)
+    {
+        if (purpose.IsOverlay)
+        {
+            Dial(target);
+        }
+        else
+        {
+            Dial(target, purpose);
+        }
+    }
+
     /// <summary>Queue a frame on a connection.</summary>
     void Send(ConnectionId connection, Message message);
 

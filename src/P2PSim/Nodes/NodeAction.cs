@@ -12,7 +12,14 @@ public abstract record NodeAction;
 /// Open a connection to <paramref name="Target"/> for <paramref name="Purpose"/> (the overlay unless said otherwise);
 /// the outcome comes back as OnConnected or OnDialFailed, with the same purpose.
 /// </summary>
-public sealed record Dial(NodeEndpoint Target, LinkPurpose Purpose = default) : NodeAction;
+public sealed record Dial(NodeEndpoint Target, LinkPurpose Purpose = default) : NodeAction
+{
+    /// <summary>
+    /// The id the node expects at <see cref="Target"/> (a neighbour's, or the one a seed listed it with), or null for any:
+    /// a node there that proves another id is refused, and the dial fails (<see cref="NodeMachine.OnDialMetOtherId"/>).
+    /// </summary>
+    public Security.NodeId? ExpectedId { get; init; }
+}
 
 /// <summary>Queue <paramref name="Message"/> on a connection.</summary>
 public sealed record Send(ConnectionId Connection, Message Message) : NodeAction;

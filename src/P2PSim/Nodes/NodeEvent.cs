@@ -224,3 +224,13 @@ public sealed record GroupMemberLeft(DateTimeOffset At, NodeEndpoint Peer, strin
 
 /// <summary>A remote broke the protocol; its connection is closed.</summary>
 public sealed record ProtocolViolation(DateTimeOffset At, string RemoteAddress, string Reason) : NodeEvent(At);
+
+/// <summary>
+/// A dial to <paramref name="Target"/> expected the id <paramref name="Expected"/> there (a neighbour's, or the one a seed
+/// listed it with) and met a node that proved <paramref name="Met"/>: the link was refused and the dial failed.
+/// </summary>
+public sealed record DialMetOtherId(DateTimeOffset At, NodeEndpoint Target, Security.NodeId Expected, Security.NodeId Met) : NodeEvent(At)
+{
+    /// <summary>Why the dial failed, in words (what the machine is told).</summary>
+    public string Reason => $"the node at {Target} proved id {Met.Short}…, not the expected {Expected.Short}…";
+}

@@ -42,6 +42,22 @@ public abstract class NodeMachine(NodeEndpoint self)
     /// <summary>A dial for <paramref name="purpose"/> failed; a machine that dials only for the overlay need not override it.</summary>
     public virtual void OnDialFailed(NodeEndpoint target, LinkPurpose purpose, string reason, DateTimeOffset now) => OnDialFailed(target, reason, now);
 
+    /// <summary>
+    /// A dial that expected <paramref name="expected"/> at <paramref name="target"/> (<see cref="Dial.ExpectedId"/>) met a
+    /// node that proved <paramref name="met"/>: the link was refused. Reported (one line, rate-limited as violations are;
+    /// counted), then handled as the failed dial it is.
+    /// </summary>
+    public void OnDialMetOtherId(NodeEndpoint target, LinkPurpose purpose, NodeId expected, NodeId met, DateTimeOffset now)
+    {
+        DialsMetOtherId++;
+        var refused = new DialMetOtherId(now, target, expected, met);
+        Report(refused);
+        OnDialFailed(target, purpose, refused.Reason, now);
+    }
+
+    /// <summary>Dials refused because the node at the target proved another id than the one expected there.</summary>
+    public long DialsMetOtherId { get; private set; }
+
     public abstract void OnMessage(ConnectionId connection, Message message, DateTimeOffset now);
 
     public abstract void OnClosed(ConnectionId connection, string reason, DateTimeOffset now);

@@ -56,6 +56,10 @@ public sealed class NodeRuntime(NodeMachine machine, INodeHost host, bool echoPi
 
     public void OnClosed(ConnectionId connection, string reason, DateTimeOffset now) => OnClosed(Machine, host, connection, reason, now);
 
+    /// <summary>A dial that expected <paramref name="expected"/> met a node that proved <paramref name="met"/> (see <see cref="NodeMachine.OnDialMetOtherId"/>).</summary>
+    public void OnDialMetOtherId(NodeEndpoint target, LinkPurpose purpose, Security.NodeId expected, Security.NodeId met, DateTimeOffset now) =>
+        OnDialMetOtherId(Machine, host, target, purpose, expected, met, now);
+
     /// <summary>A frame from a remote of role <paramref name="from"/>: answered at once (<see cref="AnswerAtOnce"/>), or handed to the machine.</summary>
     public void OnMessage(ConnectionId connection, Message message, NodeRole from, DateTimeOffset now) =>
         OnMessage(Machine, host, EchoPings, connection, message, from, now);
@@ -94,6 +98,9 @@ public sealed class NodeRuntime(NodeMachine machine, INodeHost host, bool echoPi
 
     public static void OnDialFailed<THost>(NodeMachine machine, THost host, NodeEndpoint target, LinkPurpose purpose, string reason, DateTimeOffset now)
         where THost : INodeHost => Step(machine, host, (target, purpose, reason, now), static (m, s) => m.OnDialFailed(s.target, s.purpose, s.reason, s.now));
+
+    public static void OnDialMetOtherId<THost>(NodeMachine machine, THost host, NodeEndpoint target, LinkPurpose purpose, Security.NodeId expected, Security.NodeId met, DateTimeOffset now)
+        where THost : INodeHost => Step(machine, host, (target, purpose, expected, met, now), static (m, s) => m.OnDialMetOtherId(s.target, s.purpose, s.expected, s.met, s.now));
 
     public static void OnClosed<THost>(NodeMachine machine, THost host, ConnectionId connection, string reason, DateTimeOffset now)
         where THost : INodeHost => Step(machine, host, (connection, reason, now), static (m, s) => m.OnClosed(s.connection, s.reason, s.now));
@@ -170,6 +177,9 @@ public sealed class NodeRuntime(NodeMachine machine, INodeHost host, bool echoPi
                         break;
                     case WakeAt wake:
                         host.WakeAt(wake.Due);
+                        break;
+                    case Dial { ExpectedId: { } expected } dial:
+                        host.Dial(dial.Target, dial.Purpose, expected);
                         break;
                     case Dial dial when dial.Purpose.IsOverlay:
                         host.Dial(dial.Target);

@@ -10,15 +10,21 @@ namespace P2PSim.Nodes;
 public sealed class Outbox
 {
     private readonly List<NodeAction> _actions;
+    private readonly Outbox _root;
     private readonly string? _group;
     private readonly LinkPurpose _purpose;
 
-    public Outbox() => _actions = [];
+    public Outbox()
+    {
+        _actions = [];
+        _root = this;
+    }
 
     /// <summary>A view of <paramref name="shared"/> for the parts of group <paramref name="group"/>'s overlay (see <see cref="ForGroup"/>).</summary>
     private Outbox(Outbox shared, string group)
     {
         _actions = shared._actions;
+        _root = shared._root;
         _group = group;
         _purpose = LinkPurpose.ForGroup(group);
     }
@@ -59,8 +65,27 @@ public sealed class Outbox
 
     public void Add(NodeAction action) => _actions.Add(action);
 
-    /// <summary>Open a connection for <paramref name="purpose"/>; without one, for what this outbox is for (the overlay, or its group).</summary>
-    public void Dial(NodeEndpoint target, LinkPurpose? purpose = null) => _actions.Add(new Dial(target, purpose ?? _purpose));
+    /// <summary>
+    /// Where every dial of the node (and of its group views) looks up the id it expects at its target (protocol version 6:
+    /// <see cref="Dial.ExpectedId"/>); null, or a default id: any. Set once by the machine that owns the outbox.
+    /// </summary>
+    public Func<NodeEndpoint, Security.NodeId?>? ExpectedIds
+    {
+        get => _root._expectedIds;
+        set => _root._expectedIds = value;
+    }
+
+    private Func<NodeEndpoint, Security.NodeId?>? _expectedIds;
+
+    /// <summary>
+    /// Open a connection for <paramref name="purpose"/>; without one, for what this outbox is for (the overlay, or its
+    /// group). It expects the id <see cref="ExpectedIds"/> knows <paramref name="target"/> by, if any.
+    /// </summary>
+    public void Dial(NodeEndpoint target, LinkPurpose? purpose = null)
+    {
+        var expected = _root._expectedIds?.Invoke(target);
+        _actions.Add(new Dial(target, purpose ?? _purpose) { ExpectedId = expected == default(Security.NodeId) ? null : expected });
+    }
 
     public void Send(ConnectionId connection, Message message) => _actions.Add(new Send(connection, message));
 

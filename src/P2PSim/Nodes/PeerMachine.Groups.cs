@@ -138,13 +138,13 @@ public sealed partial class PeerMachine
     }
 
     /// <summary>A seed named members of a group: they replace that seed's earlier answer; a joined group uses them at once if short.</summary>
-    private void OnMembersLearned(string group, NodeEndpoint seed, IReadOnlyList<NodeEndpoint> members, DateTimeOffset now)
+    private void OnMembersLearned(NodeEndpoint seed, GroupMembers members, DateTimeOffset now)
     {
-        if (FindGroup(group) is not { } topic)
+        if (FindGroup(members.Group) is not { } topic)
         {
             return;
         }
-        topic.Known.Learn(seed, members);
+        topic.Known.Learn(seed, members.Members, members.Ids);
         if (topic.Joined)
         {
             topic.Repair(now, "a fresh member list", AskSeeds.Never);

@@ -37,8 +37,10 @@ public sealed partial class PeerMachine
 
     /// <summary>
     /// The id this peer knows <paramref name="endpoint"/> by, or null: the id an overlay or group neighbour there proved on
-    /// its link, or a direct link's. The hook every other source plugs into (peer lists that carry ids): a message naming
-    /// that endpoint as its origin with another id is dropped, an acknowledgement from it must be signed by that id.
+    /// its link, or a direct link's; failing those, the id a seed listed it with (version 6: the peer lists and group
+    /// member lists this peer keeps, <see cref="Registration.IdOf"/>). A message naming that endpoint as its origin with
+    /// another id is dropped, an acknowledgement from it must be signed by that id, and a dial to it expects that id
+    /// (<see cref="Outbox.ExpectedIds"/>: the link is refused if the node there proves another).
     /// </summary>
     internal NodeId? ExpectedId(NodeEndpoint endpoint)
     {
@@ -53,6 +55,21 @@ public sealed partial class PeerMachine
                 return member;
             }
         }
-        return _private.LinkId(endpoint);
+        if (_private.LinkId(endpoint) is { } linked)
+        {
+            return linked;
+        }
+        if (_session.Known.IdOf(endpoint) is { } listed)
+        {
+            return listed;
+        }
+        foreach (var topic in _groupTopics)
+        {
+            if (topic.Known.IdOf(endpoint) is { } member)
+            {
+                return member;
+            }
+        }
+        return null;
     }
 }

@@ -89,6 +89,7 @@ public sealed partial class PeerMachine : NodeMachine
         _neighbourOf = _overlay.ByConnection;
         _treeLinksReported = _overlay.Routing != Routing.Flood && reportTreeLinks ? new() : null;
         _private = new PrivateMessenger(self, options, privateMessages ?? new PrivateOptions(), Out, seeds, () => _session.Registered, dialable, _signing, ExpectedId);
+        Out.ExpectedIds = ExpectedId; // every dial expects the id this peer knows its target by, if any
     }
 
     public override NodeRole Role => NodeRole.Peer;

@@ -1,4 +1,5 @@
 using P2PSim.Protocol;
+using P2PSim.Security;
 
 namespace P2PSim.Nodes;
 
@@ -6,7 +7,7 @@ namespace P2PSim.Nodes;
 /// A peer's registration round: with n seeds it wants floor(n/2)+1 of them, tried in a random
 /// order; a seed that fails is replaced by the next untried one, and when all have been tried
 /// the failed ones are retried later until enough have answered. Also keeps the known peers:
-/// the union of the latest peer list each seed sent.
+/// the union of the latest peer list each seed sent, and the id each was listed with (<see cref="IdOf"/>).
 /// </summary>
 internal sealed class Registration
 {
@@ -14,6 +15,8 @@ internal sealed class Registration
     private readonly List<NodeEndpoint> _failed = [];
     private readonly Dictionary<NodeEndpoint, int> _position = new();
     private readonly IReadOnlyList<NodeEndpoint>?[] _lists;
+    private readonly IReadOnlyList<NodeId>?[] _listIds; // the id of each entry of _lists[i], in the same order (empty: none known)
+    private Dictionary<NodeEndpoint, NodeId> _idOf = new(); // the ids of the entries of _lists: rebuilt whenever a list changes
     private readonly bool[] _truncated;
     private readonly Dictionary<NodeEndpoint, bool[]> _watched = new();
     private readonly Dictionary<NodeEndpoint, bool[]> _forgotten = new();
@@ -41,6 +44,7 @@ internal sealed class Registration
             _position.TryAdd(seeds[i], i);
         }
         _lists = new IReadOnlyList<NodeEndpoint>?[seeds.Count];
+        _listIds = new IReadOnlyList<NodeId>?[seeds.Count];
         _truncated = new bool[seeds.Count];
         Wanted = seeds.Count == 0 ? 0 : (seeds.Count / 2) + 1;
     }
@@ -147,30 +151,67 @@ internal sealed class Registration
         {
             if (_lists[i] is { } list)
             {
-                _lists[i] = Retain(list, out _truncated[i]);
+                (_lists[i], _listIds[i]) = Retain(list, _listIds[i] ?? [], out _truncated[i]);
             }
         }
+        IndexIds();
     }
 
-    /// <summary>A random sample of <see cref="RetainedPerSeed"/> entries (Floyd's algorithm: one draw each), or the list itself if shorter.</summary>
-    private IReadOnlyList<NodeEndpoint> Retain(IReadOnlyList<NodeEndpoint> list, out bool truncated)
+    /// <summary>
+    /// A random sample of <see cref="RetainedPerSeed"/> entries (Floyd's algorithm: one draw each) with their ids, or the
+    /// list itself if shorter.
+    /// </summary>
+    private (IReadOnlyList<NodeEndpoint>, IReadOnlyList<NodeId>) Retain(IReadOnlyList<NodeEndpoint> list, IReadOnlyList<NodeId> ids, out bool truncated)
     {
         truncated = list.Count > RetainedPerSeed;
         if (!truncated)
         {
-            return list;
+            return (list, ids);
         }
         var picked = new HashSet<int>(RetainedPerSeed);
         var sample = new NodeEndpoint[RetainedPerSeed];
+        var sampleIds = ids.Count == 0 ? [] : new NodeId[RetainedPerSeed];
         var n = 0;
         for (var j = list.Count - RetainedPerSeed; j < list.Count; j++)
         {
             var t = _random!.Next(j + 1);
             var index = picked.Add(t) ? t : j;
             picked.Add(index);
+            if (sampleIds.Length > 0)
+            {
+                sampleIds[n] = ids[index];
+            }
             sample[n++] = list[index];
         }
-        return sample;
+        return (sample, sampleIds);
+    }
+
+    /// <summary>
+    /// The id a seed listed <paramref name="peer"/> with, or null: none of the lists kept names it (a peer remembers the
+    /// ids of the entries it keeps, and forgets them with the entries), or none named it with an id. Where two seeds
+    /// name it with different ids, the first in configured seed order counts, as in <see cref="Known"/>.
+    /// </summary>
+    public NodeId? IdOf(NodeEndpoint peer) => _idOf.TryGetValue(peer, out var id) ? id : null;
+
+    /// <summary>Rebuilds <see cref="IdOf"/>'s index from the lists kept (a few hundred entries once joined; whole lists while joining).</summary>
+    private void IndexIds()
+    {
+        var index = new Dictionary<NodeEndpoint, NodeId>(_idOf.Count);
+        for (var i = 0; i < _lists.Length; i++)
+        {
+            if (_lists[i] is not { } list || _listIds[i] is not { Count: > 0 } ids)
+            {
+                continue;
+            }
+            for (var k = 0; k < list.Count; k++)
+            {
+                if (ids[k] != default)
+                {
+                    index.TryAdd(list[k], ids[k]);
+                }
+            }
+        }
+        _idOf = index;
     }
 
     /// <summary>No attempt is under way, and either enough seeds answered or every seed has been tried.</summary>
@@ -224,13 +265,18 @@ internal sealed class Registration
     /// <paramref name="seed"/> sent <paramref name="peers"/>: it replaces that seed's earlier list. A peer the earlier
     /// list named and this one does not was removed by the seed: it is forgotten (<see cref="IsForgotten"/>), so the
     /// other seeds' older lists do not bring it back; it is known again when a seed that removed it lists it again (it
-    /// registered anew).
+    /// registered anew). <paramref name="ids"/>: the id each entry was listed with, in the same order (empty: none).
     /// </summary>
-    public void Learn(NodeEndpoint seed, IReadOnlyList<NodeEndpoint> peers)
+    public void Learn(NodeEndpoint seed, IReadOnlyList<NodeEndpoint> peers, IReadOnlyList<NodeId>? ids = null)
     {
         if (!_position.TryGetValue(seed, out var position))
         {
             return;
+        }
+        ids ??= [];
+        if (ids.Count != 0 && ids.Count != peers.Count)
+        {
+            ids = []; // not one id per entry (a message always has; this guards a caller)
         }
         NoteRemovals(position, peers);
         foreach (var (peer, listed) in _watched)
@@ -239,13 +285,15 @@ internal sealed class Registration
         }
         if (_compact)
         {
-            _lists[position] = Retain(peers, out _truncated[position]);
+            (_lists[position], _listIds[position]) = Retain(peers, ids, out _truncated[position]);
         }
         else
         {
             _lists[position] = peers;
+            _listIds[position] = ids;
             _truncated[position] = false;
         }
+        IndexIds();
     }
 
     /// <summary>

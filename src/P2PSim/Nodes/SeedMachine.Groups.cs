@@ -45,7 +45,7 @@ public sealed partial class SeedMachine
             (memberOf ?? (_groupsOf[peer] = [])).Add(join.Group);
         }
         var sample = Sample(members, peer, listed: true);
-        SendTo(info.Id, new GroupMembers(join.Group, sample));
+        SendTo(info.Id, new GroupMembers(join.Group, sample, IdsOf(sample)));
         Report(new GroupMemberJoined(now, peer, join.Group, again, members.Count, sample));
     }
 

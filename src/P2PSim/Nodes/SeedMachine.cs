@@ -72,9 +72,8 @@ public sealed partial class SeedMachine(NodeEndpoint self, Random random, int ma
 
     public override bool StopComplete => true;
 
-    public override void Start(DateTimeOffset now)
-    {
-    }
+    public override void Start(DateTimeOffset now) =>
+        Out.ExpectedIds = IdOf; // a check of a reported peer expects the id that registered it: an impostor there fails it
 
     public override void OnConnected(ConnectionInfo connection, DateTimeOffset now)
     {
@@ -197,7 +196,7 @@ public sealed partial class SeedMachine(NodeEndpoint self, Random random, int ma
             _ids[info.Listen] = info.RemoteId;
         }
         _peers[info.Listen] = now;
-        SendTo(info.Id, new PeerList(list));
+        SendTo(info.Id, new PeerList(list, IdsOf(list)));
         Report(new PeerRegistered(now, info.Listen, info.RemoteAddress, again, list));
         if (peerExpiry > TimeSpan.Zero)
         {
@@ -426,6 +425,17 @@ public sealed partial class SeedMachine(NodeEndpoint self, Random random, int ma
 
     /// <summary>The id that registered <paramref name="peer"/>; null when it is not listed.</summary>
     public NodeId? IdOf(NodeEndpoint peer) => _ids.TryGetValue(peer, out var id) ? id : null;
+
+    /// <summary>The id that registered each of <paramref name="listed"/> (listed peers), in the same order: what a list sent carries (version 6).</summary>
+    private NodeId[] IdsOf(NodeEndpoint[] listed)
+    {
+        var ids = new NodeId[listed.Length];
+        for (var i = 0; i < listed.Length; i++)
+        {
+            ids[i] = _ids.GetValueOrDefault(listed[i]);
+        }
+        return ids;
+    }
 
     /// <summary>
     /// Why the endpoint a connection claims (its Hello's listening endpoint) cannot be its own, or null when it can:

@@ -17,7 +17,7 @@ internal sealed partial class SeedSession
     private readonly Dictionary<string, HashSet<NodeEndpoint>> _asking = new(StringComparer.Ordinal);
 
     /// <summary>A seed answered with the members of a group this peer is in (they replace that seed's earlier answer).</summary>
-    public Action<string, NodeEndpoint, IReadOnlyList<NodeEndpoint>, DateTimeOffset>? MembersLearned { get; init; }
+    public Action<NodeEndpoint, GroupMembers, DateTimeOffset>? MembersLearned { get; init; }
 
     /// <summary>Every seed asked about a group has answered or failed.</summary>
     public Action<string, DateTimeOffset>? MembersAnswered { get; init; }
@@ -134,7 +134,7 @@ internal sealed partial class SeedSession
             return; // a group left meanwhile
         }
         _out.Report(new GroupMembersReceived(now, seed, members.Group, members.Members));
-        MembersLearned?.Invoke(members.Group, seed, members.Members, now);
+        MembersLearned?.Invoke(seed, members, now);
         Answered(members.Group, seed, now);
     }
 

@@ -168,11 +168,11 @@ internal sealed partial class SeedSession
             }
             if (_registration.IsRegistered(seed))
             {
-                OnRefreshed(seed, list.Peers, now);
+                OnRefreshed(seed, list, now);
             }
             else
             {
-                OnRegistered(seed, list.Peers, now);
+                OnRegistered(seed, list, now);
             }
         }
         else
@@ -280,10 +280,10 @@ internal sealed partial class SeedSession
         }
     }
 
-    private void OnRegistered(NodeEndpoint seed, IReadOnlyList<NodeEndpoint> peers, DateTimeOffset now)
+    private void OnRegistered(NodeEndpoint seed, PeerList list, DateTimeOffset now)
     {
-        _out.Report(new RegisteredWithSeed(now, seed, peers));
-        _registration.Learn(seed, peers);
+        _out.Report(new RegisteredWithSeed(now, seed, list.Peers));
+        _registration.Learn(seed, list.Peers, list.Ids);
         if (_failover.Remove(seed))
         {
             _registration.Adopt(seed);
@@ -302,16 +302,16 @@ internal sealed partial class SeedSession
     }
 
     /// <summary>A seed this peer had registered with answered a registration again.</summary>
-    private void OnRefreshed(NodeEndpoint seed, IReadOnlyList<NodeEndpoint> peers, DateTimeOffset now)
+    private void OnRefreshed(NodeEndpoint seed, PeerList list, DateTimeOffset now)
     {
         var refresh = _refresh[seed];
-        _out.Report(new SeedRefreshed(now, seed, peers, refresh.Failures));
+        _out.Report(new SeedRefreshed(now, seed, list.Peers, refresh.Failures));
         // Not only after failed re-registrations: a report whose delivery failed (to this seed or to every seed) is owed
         // to a seed that answers again while the report is followed.
         SendOwedReports(seed, now);
         refresh.Failures = 0;
         refresh.Due = NextRefresh(now, ReregisterJitter);
-        _registration.Learn(seed, peers);
+        _registration.Learn(seed, list.Peers, list.Ids);
         PeersLearned?.Invoke(now);
     }
 

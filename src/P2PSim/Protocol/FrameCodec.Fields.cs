@@ -192,10 +192,14 @@ public static partial class FrameCodec
             return true;
         }
 
-        /// <summary>A <c>u16</c> count (at most <see cref="ProtocolLimits.MaxPeerListEntries"/>), then that many endpoints; <paramref name="what"/> names the list in an error.</summary>
-        public bool TryEndpoints(string what, out NodeEndpoint[] endpoints)
+        /// <summary>
+        /// A <c>u16</c> count (at most <see cref="ProtocolLimits.MaxPeerListEntries"/>), then that many entries of an
+        /// endpoint and the node id listed with it (version 6); <paramref name="what"/> names the list in an error.
+        /// </summary>
+        public bool TryListedPeers(string what, out NodeEndpoint[] endpoints, out Security.NodeId[] ids)
         {
             endpoints = [];
+            ids = [];
             if (!TryUInt16(out var count))
             {
                 return false;
@@ -205,15 +209,21 @@ public static partial class FrameCodec
                 Error = $"{what} claims {count} entries; the limit is {ProtocolLimits.MaxPeerListEntries}";
                 return false;
             }
+            if (Remaining < count * (7 + Security.NodeId.Size))
+            {
+                return false; // truncated: not even IPv4 entries would fit; nothing allocated for the count claimed
+            }
             var read = new NodeEndpoint[count];
+            var readIds = new Security.NodeId[count];
             for (var i = 0; i < count; i++)
             {
-                if (!TryEndpoint(out read[i]))
+                if (!TryEndpoint(out read[i]) || !TryNodeId(out readIds[i]))
                 {
                     return false;
                 }
             }
             endpoints = read;
+            ids = readIds;
             return true;
         }
 

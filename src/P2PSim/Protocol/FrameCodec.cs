@@ -115,7 +115,7 @@ public static partial class FrameCodec
             ? ProtocolLimits.SignatureSize
             : throw new ArgumentException($"A HelloProof is a {ProtocolLimits.SignatureSize}-byte signature, not {p.Signature.Length} bytes.", nameof(message)),
         Register or Goodbye => 0,
-        PeerList p => 2 + p.Peers.Sum(EndpointSize),
+        PeerList p => 2 + p.Peers.Sum(EndpointSize) + (p.Peers.Count * Security.NodeId.Size),
         DeadNode d => EndpointSize(d.Dead) + 8 + EndpointSize(d.Reporter),
         Gossip g => CheckedGossipPayloadSize(g),
         Ping or Pong => 8,
@@ -127,7 +127,7 @@ public static partial class FrameCodec
         TreeAdvert t => EndpointSize(t.Root) + 2 + 1,
         GroupJoin j => CheckedGroupSize(j.Group),
         GroupLeave l => CheckedGroupSize(l.Group),
-        GroupMembers m => CheckedGroupSize(m.Group) + 2 + CheckedMemberCount(m.Members.Count, m.Members).Sum(EndpointSize),
+        GroupMembers m => CheckedGroupSize(m.Group) + 2 + CheckedMemberCount(m.Members.Count, m.Members).Sum(EndpointSize) + (m.Members.Count * Security.NodeId.Size),
         DirectAck a => ProtocolLimits.MessageIdSize + CheckedSignatureSize(a.Signature, "DirectAck"),
         Reserve => 0,
         RelayRefused => ProtocolLimits.MessageIdSize + 1,
@@ -246,9 +246,10 @@ public static partial class FrameCodec
                     throw new ArgumentException($"A peer list holds at most {ProtocolLimits.MaxPeerListEntries} entries.", nameof(message));
                 }
                 w.UInt16((ushort)p.Peers.Count);
-                foreach (var peer in p.Peers)
+                for (var i = 0; i < p.Peers.Count; i++)
                 {
-                    w.Endpoint(peer);
+                    w.Endpoint(p.Peers[i]);
+                    w.NodeId(p.IdAt(i));
                 }
                 break;
             case DeadNode d:
@@ -306,9 +307,10 @@ public static partial class FrameCodec
             case GroupMembers members:
                 w.Text(members.Group);
                 w.UInt16((ushort)members.Members.Count);
-                foreach (var member in members.Members)
+                for (var i = 0; i < members.Members.Count; i++)
                 {
-                    w.Endpoint(member);
+                    w.Endpoint(members.Members[i]);
+                    w.NodeId(members.IdAt(i));
                 }
                 break;
             case DirectAck ack:
@@ -424,7 +426,7 @@ public static partial class FrameCodec
 
     private static GroupMembers? DecodeGroupMembers(ref SpanReader r)
     {
-        return r.TryGroup(out var group) && r.TryEndpoints("group member list", out var members) ? new GroupMembers(group, members) : null;
+        return r.TryGroup(out var group) && r.TryListedPeers("group member list", out var members, out var ids) ? new GroupMembers(group, members, ids) : null;
     }
 
     private static RelayRefused? DecodeRelayRefused(ref SpanReader r)
@@ -500,5 +502,5 @@ public static partial class FrameCodec
         return new Gossip((GossipKind)kind, origin, sequence, timestamp, hops, text, signature) { OriginId = originId, Group = group, Recipient = recipient };
     }
 
-    private static PeerList? DecodePeerList(ref SpanReader r) => r.TryEndpoints("peer list", out var peers) ? new PeerList(peers) : null;
+    private static PeerList? DecodePeerList(ref SpanReader r) => r.TryListedPeers("peer list", out var peers, out var ids) ? new PeerList(peers, ids) : null;
 }

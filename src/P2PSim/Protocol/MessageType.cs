@@ -60,9 +60,10 @@ public static class ProtocolLimits
     /// Hello, group and direct messages, and their frames (types 15 to 20); version 4 gave the Hello the sender's id
     /// and a nonce, and added the <see cref="MessageType.HelloProof"/> that authenticates it; version 5 signs messages:
     /// the envelope carries its origin's id and signature (always), and a <see cref="MessageType.DirectAck"/> its
-    /// recipient's signature.
+    /// recipient's signature; version 6 lists each peer's node id with its endpoint (<see cref="MessageType.PeerList"/>,
+    /// <see cref="MessageType.GroupMembers"/>), so a peer knows whom to expect at a listed endpoint.
     /// </summary>
-    public const ushort Version = 5;
+    public const ushort Version = 6;
 
     /// <summary>Bytes of the length prefix in front of every frame.</summary>
     public const int LengthPrefixSize = 4;

@@ -32,14 +32,58 @@ public sealed record Register : Message
     public override MessageType Type => MessageType.Register;
 }
 
-/// <summary>Seed to peer, in answer to <see cref="Register"/>: the peers the seed knows.</summary>
+/// <summary>
+/// Seed to peer, in answer to <see cref="Register"/>: the peers the seed knows, each with the id that registered it
+/// (version 6; <see cref="Ids"/>, in the same order), so a peer knows whom to expect at a listed endpoint before it meets it.
+/// </summary>
 public sealed record PeerList(IReadOnlyList<NodeEndpoint> Peers) : Message
 {
+    /// <summary>A list whose entry <c>i</c> is <paramref name="peers"/>[i] with the id <paramref name="ids"/>[i] (the same count).</summary>
+    public PeerList(IReadOnlyList<NodeEndpoint> peers, IReadOnlyList<Security.NodeId> ids)
+        : this(peers) => Ids = ListedIds.Check(peers, ids);
+
     public override MessageType Type => MessageType.PeerList;
 
-    public bool Equals(PeerList? other) => other is not null && Peers.SequenceEqual(other.Peers);
+    /// <summary>
+    /// The id of each entry of <see cref="Peers"/>, in the same order; empty, or a default entry: none known (sent as 32 zero
+    /// bytes, which are no usable key). A seed always knows them: the id each peer's handshake proved at registration.
+    /// </summary>
+    public IReadOnlyList<Security.NodeId> Ids { get; init; } = [];
+
+    /// <summary>The id of entry <paramref name="index"/>, or default when none is known.</summary>
+    public Security.NodeId IdAt(int index) => ListedIds.At(Ids, index);
+
+    public bool Equals(PeerList? other) => other is not null && Peers.SequenceEqual(other.Peers) && ListedIds.Same(Ids, other.Ids, Peers.Count);
 
     public override int GetHashCode() => Peers.Count;
+}
+
+/// <summary>The ids that go with a list of endpoints (<see cref="PeerList"/>, <see cref="GroupMembers"/>): an id per entry, or none known.</summary>
+internal static class ListedIds
+{
+    public static IReadOnlyList<Security.NodeId> Check(IReadOnlyList<NodeEndpoint> endpoints, IReadOnlyList<Security.NodeId> ids)
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        ArgumentNullException.ThrowIfNull(ids);
+        return ids.Count == endpoints.Count || ids.Count == 0
+            ? ids
+            : throw new ArgumentException($"{ids.Count} ids for {endpoints.Count} endpoints: a listed id goes with each entry.", nameof(ids));
+    }
+
+    public static Security.NodeId At(IReadOnlyList<Security.NodeId> ids, int index) => index < ids.Count ? ids[index] : default;
+
+    /// <summary>The same id at each of the <paramref name="count"/> positions (a missing one is default).</summary>
+    public static bool Same(IReadOnlyList<Security.NodeId> a, IReadOnlyList<Security.NodeId> b, int count)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            if (At(a, i) != At(b, i))
+            {
+                return false;
+            }
+        }
+        return true;
+    }
 }
 
 /// <summary>

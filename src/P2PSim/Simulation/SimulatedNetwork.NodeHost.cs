@@ -16,6 +16,8 @@ public sealed partial class SimulatedNetwork
 
         public void Dial(NodeEndpoint target, LinkPurpose purpose) => network.DoDial(network._nodes[node], target, purpose);
 
+        public void Dial(NodeEndpoint target, LinkPurpose purpose, Security.NodeId expected) => network.DoDial(network._nodes[node], target, purpose, expected);
+
         public void Send(ConnectionId connection, Message message) => network.DoSend(node, connection, message);
 
         public void Close(ConnectionId connection, string reason, bool afterFlush) => network.DoClose(network._nodes[node], connection);

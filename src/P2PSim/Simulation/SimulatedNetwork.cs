@@ -1,5 +1,6 @@
 using P2PSim.Nodes;
 using P2PSim.Protocol;
+using P2PSim.Security;
 
 namespace P2PSim.Simulation;
 
@@ -359,6 +360,15 @@ public sealed partial class SimulatedNetwork
             return;
         }
         var acceptor = _nodes[targetIndex];
+        if (e.Payload is PurposedDial { Expected: { } expected } && expected != acceptor.Machine.Id)
+        {
+            // The handshake (not modelled: the node's id stands for what it proves) shows another id than the one expected:
+            // the dialer refuses the link before its own proof, so the acceptor never sees it.
+            Counters.DialsFailed++;
+            NodeRuntime.OnDialMetOtherId(dialer.Machine, new NodeHost(this, dialer.Index), acceptor.Endpoint, purpose, expected, acceptor.Machine.Id, Now);
+            AfterStep(dialer.Index);
+            return;
+        }
         if (_linkCount == _links.Length)
         {
             Array.Resize(ref _links, _links.Length * 2);
@@ -495,18 +505,25 @@ public sealed partial class SimulatedNetwork
         _queue.Enqueue(ticks, new SimEvent(SimEventKind.Timer, node.Index, generation, null));
     }
 
-    private void DoDial(SimNode dialer, NodeEndpoint target, LinkPurpose purpose = default)
+    private void DoDial(SimNode dialer, NodeEndpoint target, LinkPurpose purpose = default, NodeId? expected = null)
     {
         Counters.DialsAttempted++;
         dialer.PendingDials++;
         var known = _byEndpoint.TryGetValue(target, out var targetIndex);
-        // An overlay dial (nearly all of them) carries nothing but the target's index; another purpose rides along.
-        object? payload = !purpose.IsOverlay ? new PurposedDial(target, purpose) : known ? null : target;
+        // An overlay dial to any id carries nothing but the target's index; another purpose or an expected id rides along.
+        object? payload = !purpose.IsOverlay || expected is not null ? new PurposedDial(target, purpose) { Expected = expected } : known ? null : target;
         _queue.Enqueue(_now + _latency, new SimEvent(SimEventKind.DialArrive, dialer.Index, known ? targetIndex : -1, payload));
     }
 
-    /// <summary>A dial for a group's or a direct link: what the dial event carries besides the target's index.</summary>
-    private sealed record PurposedDial(NodeEndpoint Target, LinkPurpose Purpose);
+    /// <summary>
+    /// A dial for a group's or a direct link, or one that expects an id at its target: what the dial event carries besides
+    /// the target's index.
+    /// </summary>
+    private sealed record PurposedDial(NodeEndpoint Target, LinkPurpose Purpose)
+    {
+        /// <summary>The id the dialer expects at the target (<see cref="Dial.ExpectedId"/>); null: any.</summary>
+        public NodeId? Expected { get; init; }
+    }
 
     private int EndOf(int node, ConnectionId connection)
     {

@@ -23,6 +23,13 @@ public interface ITransport : IAsyncDisposable
     void Dial(NodeEndpoint target, LinkPurpose purpose);
 
     /// <summary>
+    /// As <see cref="Dial(NodeEndpoint, LinkPurpose)"/>, but only a node with id <paramref name="expected"/> may answer: one
+    /// whose Hello gives another id is refused before this side proves its own, and the dial reported with
+    /// <see cref="ITransportHandler.OnDialMetOtherIdAsync"/> (protocol version 6).
+    /// </summary>
+    void Dial(NodeEndpoint target, LinkPurpose purpose, Security.NodeId expected);
+
+    /// <summary>
     /// Queues a message on a connection, in the queue of its <see cref="SendClass"/>. False when the connection
     /// is gone or closing, when the message cannot be encoded (logged), or when its queue is full: a full gossip
     /// queue drops the frame (counted in <see cref="Drops"/>, logged), a full control queue closes the connection.
@@ -74,6 +81,13 @@ public interface ITransportHandler
 
     /// <summary>A dial for <paramref name="purpose"/> failed; a handler that dials only for the overlay need not implement it.</summary>
     ValueTask OnDialFailedAsync(NodeEndpoint target, LinkPurpose purpose, string reason) => OnDialFailedAsync(target, reason);
+
+    /// <summary>
+    /// A dial that expected <paramref name="expected"/> at <paramref name="target"/> met a node with id <paramref name="met"/>
+    /// and was refused; a handler that does not tell it apart hears of a failed dial.
+    /// </summary>
+    ValueTask OnDialMetOtherIdAsync(NodeEndpoint target, LinkPurpose purpose, Security.NodeId expected, Security.NodeId met, string reason) =>
+        purpose.IsOverlay ? OnDialFailedAsync(target, reason) : OnDialFailedAsync(target, purpose, reason);
 
     ValueTask OnMessageAsync(ConnectionId connection, Message message);
 

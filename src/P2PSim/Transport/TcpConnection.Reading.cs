@@ -273,6 +273,16 @@ internal sealed partial class TcpConnection
         {
             return Reject(mismatch); // over TLS, the id the Hello claims must be the one the certificate proved
         }
+        if (ExpectedId is { } expected && hello.Id != expected)
+        {
+            // Refused before this side sends its proof, so the node there never gets the link. The node's own line says
+            // it (rate-limited, counted: NodeMachine.OnDialMetOtherId); here only at Debug.
+            MetOtherId = hello.Id;
+            _owner.CountDialMetOtherId();
+            var reason = $"the node at {DialTarget} gave id {hello.Id.Short}…, not the expected {expected.Short}…";
+            _logger.LogDebugDialMetOtherId(DialTarget!.Value, expected.Short, hello.Id.Short);
+            return Interlocked.CompareExchange(ref _closeReason, reason, null) ?? reason;
+        }
         _remoteHello = hello;
         var proof = Handshake.Prove(_owner.Key, DialTarget is null ? Handshake.Side.Acceptor : Handshake.Side.Dialer, hello);
         _queues.TryEnqueue(proof, SendClass.Control, FrameCodec.FrameSize(proof));

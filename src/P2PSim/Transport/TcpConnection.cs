@@ -87,6 +87,12 @@ internal sealed partial class TcpConnection
     /// <summary>Set when we dialed: the endpoint we asked for.</summary>
     public NodeEndpoint? DialTarget { get; }
 
+    /// <summary>A dial's: the id the node expects at <see cref="DialTarget"/> (null: any). A Hello with another id is refused.</summary>
+    public Security.NodeId? ExpectedId { get; init; }
+
+    /// <summary>Set when a dial was refused because the remote's Hello gave another id than <see cref="ExpectedId"/>.</summary>
+    public Security.NodeId? MetOtherId { get; private set; }
+
     /// <summary>What this side's Hello says the connection is for (for an accepted one: the overlay until the dialer's Hello says otherwise).</summary>
     public LinkPurpose LocalPurpose => _localHello.Purpose;
 

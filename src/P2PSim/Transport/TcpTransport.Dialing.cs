@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using P2PSim.Protocol;
+using P2PSim.Security;
 
 namespace P2PSim.Transport;
 
@@ -20,8 +21,21 @@ public sealed partial class TcpTransport
     public void Dial(NodeEndpoint target, LinkPurpose purpose)
     {
         var id = Interlocked.Increment(ref _nextId);
-        Track(id, DialAsync(id, target, purpose));
+        Track(id, DialAsync(id, target, purpose, expected: null));
     }
+
+    public void Dial(NodeEndpoint target, LinkPurpose purpose, NodeId expected)
+    {
+        var id = Interlocked.Increment(ref _nextId);
+        Track(id, DialAsync(id, target, purpose, expected));
+    }
+
+    private long _dialsMetOtherId;
+
+    /// <summary>Dials refused because the node at the target gave another id than the one expected there.</summary>
+    public long DialsMetOtherId => Interlocked.Read(ref _dialsMetOtherId);
+
+    internal void CountDialMetOtherId() => Interlocked.Increment(ref _dialsMetOtherId);
 
     /// <summary>
     /// Outgoing connections leave from the bind address when asked to (see the constructor). On Linux the port is then
@@ -44,7 +58,7 @@ public sealed partial class TcpTransport
     private string FilesUsedUp() =>
         $"the process's open files are nearly used up ({Files.Held} sockets held by all nodes; the limit is {Files.Limit} (ulimit -n), of which {Files.Reserve / 2} stay for the runtime)";
 
-    private async Task DialAsync(long id, NodeEndpoint target, LinkPurpose purpose)
+    private async Task DialAsync(long id, NodeEndpoint target, LinkPurpose purpose, NodeId? expected)
     {
         await Task.Yield();
         if (!OpenFileReserve.Process.TryTake())
@@ -75,7 +89,7 @@ public sealed partial class TcpTransport
                 await socket.ConnectAsync(address.ToIPEndPoint(), linked.Token).ConfigureAwait(false);
             }
             var hello = purpose.IsOverlay ? _hello! : _hello! with { Purpose = purpose };
-            var connection = new TcpConnection(id, socket, target, hello, this, _options, _time, _logger, _stoppingToken, _tls);
+            var connection = new TcpConnection(id, socket, target, hello, this, _options, _time, _logger, _stoppingToken, _tls) { ExpectedId = expected };
             socket = null; // the connection owns it now, and its file: given back to both accounts when it is released
             handedOver = true;
             charged = false;

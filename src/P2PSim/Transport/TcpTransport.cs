@@ -318,11 +318,15 @@ public sealed partial class TcpTransport : ITransport
             {
                 await CallHandlerAsync(_handler!.OnClosedAsync(connection.ConnectionId, reason)).ConfigureAwait(false);
             }
-            else if (connection.DialTarget is { } target)
+            else if (connection.DialTarget is { } target && connection is { ExpectedId: { } expected, MetOtherId: { } met })
             {
-                _logger.LogDebugDialFailed(target, reason);
+                await CallHandlerAsync(_handler!.OnDialMetOtherIdAsync(target, connection.LocalPurpose, expected, met, reason)).ConfigureAwait(false);
+            }
+            else if (connection.DialTarget is { } dialled)
+            {
+                _logger.LogDebugDialFailed(dialled, reason);
                 var purpose = connection.LocalPurpose;
-                await CallHandlerAsync(purpose.IsOverlay ? _handler!.OnDialFailedAsync(target, reason) : _handler!.OnDialFailedAsync(target, purpose, reason)).ConfigureAwait(false);
+                await CallHandlerAsync(purpose.IsOverlay ? _handler!.OnDialFailedAsync(dialled, reason) : _handler!.OnDialFailedAsync(dialled, purpose, reason)).ConfigureAwait(false);
             }
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)

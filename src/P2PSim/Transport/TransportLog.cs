@@ -14,6 +14,9 @@ internal static partial class TransportLog
     [LoggerMessage(Level = LogLevel.Warning, Message = "Rejected input from {Remote}: {Reason}; connection closed")]
     public static partial void LogWarningRejectedInput(this ILogger logger, string remote, string reason);
 
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Dial to {Target} refused: expected id {Expected}…, the node there gave id {Met}…")]
+    public static partial void LogDebugDialMetOtherId(this ILogger logger, P2PSim.Protocol.NodeEndpoint target, string expected, string met);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "Refused a connection from {Remote}: {Held} inbound connections are held, the limit is {Limit} (Transport:MaxInboundConnections); {Refused} refused in all, {Unlogged} more since the last such line")]
     public static partial void LogWarningInboundLimit(this ILogger logger, string remote, int held, int limit, long refused, long unlogged);
 

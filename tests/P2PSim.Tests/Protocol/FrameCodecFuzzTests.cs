@@ -303,6 +303,9 @@ public sealed class FrameCodecFuzzTests
             FrameCodecTests.SignedV6(),
             new P2PSim.Protocol.Gossip(GossipKind.Group, v6, 9, 1_700_000_000_123, 3, "signed group", signature) { OriginId = FrameCodecVersion4Tests.TestId, Group = "g" },
             new DirectAck(new P2PSim.Gossip.MessageId(9, 8, 7, 6), signature),
+            // Version 6: peer lists and group members with the id of each entry.
+            new PeerList([v4, v6, mapped], [FrameCodecVersion4Tests.TestId, new P2PSim.Security.NodeId(1, 2, 3, 4), new P2PSim.Security.NodeId(ulong.MaxValue, 0, 0, ulong.MaxValue)]),
+            new GroupMembers("blue", [v6, v4], [new P2PSim.Security.NodeId(5, 6, 7, 8), FrameCodecVersion4Tests.TestId]),
         };
         var samples = known.Select(FrameCodec.Encode).ToList();
         var covered = known.Select(m => m.Type).ToHashSet();

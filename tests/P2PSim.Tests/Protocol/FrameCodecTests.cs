@@ -3,6 +3,7 @@ using System.Buffers.Binary;
 using System.Net;
 using P2PSim.Gossip;
 using P2PSim.Protocol;
+using P2PSim.Security;
 using P2PSim.Tests.TestSupport;
 using GossipMessage = P2PSim.Protocol.Gossip;
 
@@ -62,6 +63,7 @@ public class FrameCodecTests
         yield return Case("Register", Register.Instance);
         yield return Case("PeerList empty", new PeerList([]));
         yield return Case("PeerList IPv4 and IPv6", new PeerList([V4, V6, NodeEndpoint.Loopback(1), new NodeEndpoint(IPAddress.IPv6Loopback, 6000)]));
+        yield return Case("PeerList with ids", new PeerList([V4, V6], [new NodeId(1, 2, 3, 4), new NodeId(ulong.MaxValue, 0, ulong.MaxValue, 7)]));
         yield return Case("PeerList at the entry limit", new PeerList(
             [.. Enumerable.Range(1, ProtocolLimits.MaxPeerListEntries).Select(i => new NodeEndpoint(new IPAddress(i), i % 65535 + 1))]));
         yield return Case("DeadNode IPv4", new DeadNode(V4, 1_700_000_000_123, NodeEndpoint.Loopback(5002)));
@@ -489,7 +491,8 @@ public class FrameCodecTests
     [Test]
     public void Bad_address_length_inside_a_peer_list_is_invalid()
     {
-        byte[] payload = [0, 2, 4, 127, 0, 0, 1, 0x13, 0x89, 8, 1, 2, 3, 4, 5, 6, 7, 8, 0x13, 0x89];
+        byte[] id = new byte[NodeId.Size];
+        byte[] payload = [0, 2, 4, 127, 0, 0, 1, 0x13, 0x89, .. id, 8, 1, 2, 3, 4, 5, 6, 7, 8, 0x13, 0x89, .. id];
 
         var status = FrameCodec.TryRead(Frame(MessageType.PeerList, payload), Max, out _, out _, out var error);
 
@@ -506,7 +509,7 @@ public class FrameCodecTests
         byte[] payload = type switch
         {
             MessageType.Hello => [0, 1, (byte)NodeRole.Peer, .. zeroPort],
-            MessageType.PeerList => [0, 1, .. zeroPort],
+            MessageType.PeerList => [0, 1, .. zeroPort, .. new byte[NodeId.Size]],
             _ => [4, 127, 0, 0, 1, 0x13, 0x89, 0, 0, 0, 0, 0, 0, 0, 1, .. zeroPort],
         };
 
@@ -613,7 +616,7 @@ public class FrameCodecTests
         var hello = FrameCodecVersion4Tests.WithTestIdentity(new Hello(ProtocolLimits.Version, NodeRole.Peer, NodeEndpoint.Loopback(5001)));
 
         Assert.That(FrameCodec.Encode(hello), Is.EqualTo(Hex(
-            $"00 00 00 3C 01 00 05 02 04 7F 00 00 01 13 89 {FrameCodecVersion4Tests.TestIdHex} {FrameCodecVersion4Tests.TestNonceHex} 00")));
+            $"00 00 00 3C 01 00 06 02 04 7F 00 00 01 13 89 {FrameCodecVersion4Tests.TestIdHex} {FrameCodecVersion4Tests.TestNonceHex} 00")));
     }
 
     [Test]
@@ -622,7 +625,7 @@ public class FrameCodecTests
         var hello = FrameCodecVersion4Tests.WithTestIdentity(new Hello(ProtocolLimits.Version, NodeRole.Seed, new NodeEndpoint(IPAddress.IPv6Loopback, 6000)));
 
         Assert.That(FrameCodec.Encode(hello), Is.EqualTo(Hex(
-            $"00 00 00 48 01 00 05 01 10 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 01 17 70 {FrameCodecVersion4Tests.TestIdHex} {FrameCodecVersion4Tests.TestNonceHex} 00")));
+            $"00 00 00 48 01 00 06 01 10 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 01 17 70 {FrameCodecVersion4Tests.TestIdHex} {FrameCodecVersion4Tests.TestNonceHex} 00")));
     }
 
     [Test]
@@ -662,6 +665,37 @@ public class FrameCodecTests
             Assert.That(FrameCodec.GossipFrameSize(Worked().Origin, Worked().Text), Is.EqualTo(FrameCodec.FrameSize(Worked())));
             Assert.That(FrameCodec.GossipFrameSize(SignedV6().Origin, SignedV6().Text), Is.EqualTo(FrameCodec.FrameSize(SignedV6())));
         }
+    }
+
+    [Test]
+    public void PeerList_has_the_documented_bytes()
+    {
+        var list = new PeerList([NodeEndpoint.Loopback(5001)], [FrameCodecVersion4Tests.TestId]);
+
+        Assert.That(FrameCodec.Encode(list), Is.EqualTo(Hex(
+            $"00 00 00 2A 03 00 01 04 7F 00 00 01 13 89 {FrameCodecVersion4Tests.TestIdHex}")));
+    }
+
+    [Test]
+    public void A_peer_list_decodes_with_the_id_of_each_entry()
+    {
+        var ids = new[] { FrameCodecVersion4Tests.TestId, new NodeId(1, 2, 3, 4) };
+        var encoded = FrameCodec.Encode(new PeerList([NodeEndpoint.Loopback(5001), V6], ids));
+
+        FrameCodec.TryRead(encoded, Max, out var message, out _, out _);
+
+        Assert.That(((PeerList)message!).Ids, Is.EqualTo(ids));
+    }
+
+    [Test]
+    public void A_peer_list_entry_cut_short_in_its_id_is_truncated()
+    {
+        var encoded = FrameCodec.Encode(new PeerList([NodeEndpoint.Loopback(5001)], [FrameCodecVersion4Tests.TestId]));
+        byte[] payload = [.. encoded.AsSpan(5, encoded.Length - 5 - 1)]; // the last id byte missing
+
+        var status = FrameCodec.TryRead(Frame(MessageType.PeerList, payload), Max, out _, out _, out var error);
+
+        Assert.That((status, error), Is.EqualTo((DecodeStatus.Invalid, (string?)"malformed PeerList frame: truncated payload")));
     }
 
     [Test]
@@ -739,13 +773,13 @@ public class FrameCodecTests
     }
 
     [Test]
-    public void Gossip_kind_numbers_are_fixed_and_this_is_version_5()
+    public void Gossip_kind_numbers_are_fixed_and_this_is_version_6()
     {
         using (Assert.EnterMultipleScope())
         {
             Assert.That(Enum.GetValues<GossipKind>().Select(k => (k.ToString(), (int)k)), Is.EqualTo(new[] { ("Gossip", 1), ("Group", 2), ("Direct", 3) }));
             Assert.That(Enum.GetValues<LinkKind>().Select(k => (k.ToString(), (int)k)), Is.EqualTo(new[] { ("Overlay", 0), ("Group", 1), ("Direct", 2) }));
-            Assert.That(ProtocolLimits.Version, Is.EqualTo(5));
+            Assert.That(ProtocolLimits.Version, Is.EqualTo(6));
         }
     }
 
