@@ -38,6 +38,9 @@ internal sealed class ScriptedMachine(NodeEndpoint self, NodeRole role) : NodeMa
 
     public void DoDial(NodeEndpoint target, LinkPurpose purpose) => Emit(new Dial(target, purpose));
 
+    /// <summary>A dial that only a node with id <paramref name="expected"/> may answer.</summary>
+    public void DoDial(NodeEndpoint target, P2PSim.Security.NodeId expected) => Emit(new Dial(target) { ExpectedId = expected });
+
     public void DoSend(ConnectionId connection, Message message) => Emit(new Send(connection, message));
 
     public void DoClose(ConnectionId connection) => Emit(new Close(connection, "test"));
