@@ -16,7 +16,7 @@ internal sealed class Registration
     private readonly Dictionary<NodeEndpoint, int> _position = new();
     private readonly IReadOnlyList<NodeEndpoint>?[] _lists;
     private readonly IReadOnlyList<NodeId>?[] _listIds; // the id of each entry of _lists[i], in the same order (empty: none known)
-    private Dictionary<NodeEndpoint, NodeId> _idOf = new(); // the ids of the entries of _lists: rebuilt whenever a list changes
+    private readonly int[]?[] _listHashes; // the hash code of each entry of _lists[i] that has ids: IdOf compares these first
     private readonly bool[] _truncated;
     private readonly Dictionary<NodeEndpoint, bool[]> _watched = new();
     private readonly Dictionary<NodeEndpoint, bool[]> _forgotten = new();
@@ -45,6 +45,7 @@ internal sealed class Registration
         }
         _lists = new IReadOnlyList<NodeEndpoint>?[seeds.Count];
         _listIds = new IReadOnlyList<NodeId>?[seeds.Count];
+        _listHashes = new int[]?[seeds.Count];
         _truncated = new bool[seeds.Count];
         Wanted = seeds.Count == 0 ? 0 : (seeds.Count / 2) + 1;
     }
@@ -152,9 +153,24 @@ internal sealed class Registration
             if (_lists[i] is { } list)
             {
                 (_lists[i], _listIds[i]) = Retain(list, _listIds[i] ?? [], out _truncated[i]);
+                _listHashes[i] = HashesOf(_lists[i]!, _listIds[i]!);
             }
         }
-        IndexIds();
+    }
+
+    /// <summary>The hash code of each entry of <paramref name="list"/>, when it has ids (null: nothing to look up in it).</summary>
+    private static int[]? HashesOf(IReadOnlyList<NodeEndpoint> list, IReadOnlyList<NodeId> ids)
+    {
+        if (ids.Count == 0)
+        {
+            return null;
+        }
+        var hashes = new int[list.Count];
+        for (var k = 0; k < hashes.Length; k++)
+        {
+            hashes[k] = list[k].GetHashCode();
+        }
+        return hashes;
     }
 
     /// <summary>
@@ -190,28 +206,31 @@ internal sealed class Registration
     /// The id a seed listed <paramref name="peer"/> with, or null: none of the lists kept names it (a peer remembers the
     /// ids of the entries it keeps, and forgets them with the entries), or none named it with an id. Where two seeds
     /// name it with different ids, the first in configured seed order counts, as in <see cref="Known"/>.
+    /// <para>
+    /// A scan of the entries' hash codes (4 bytes an entry), with no index of its own: once joined a peer keeps at most
+    /// <see cref="RetainedPerSeed"/> entries per seed, and a dictionary (about 60 bytes an entry) would cost more memory
+    /// than the ids themselves, for a look-up made once per message new to the peer.
+    /// </para>
     /// </summary>
-    public NodeId? IdOf(NodeEndpoint peer) => _idOf.TryGetValue(peer, out var id) ? id : null;
-
-    /// <summary>Rebuilds <see cref="IdOf"/>'s index from the lists kept (a few hundred entries once joined; whole lists while joining).</summary>
-    private void IndexIds()
+    public NodeId? IdOf(NodeEndpoint peer)
     {
-        var index = new Dictionary<NodeEndpoint, NodeId>(_idOf.Count);
+        var hash = peer.GetHashCode();
         for (var i = 0; i < _lists.Length; i++)
         {
-            if (_lists[i] is not { } list || _listIds[i] is not { Count: > 0 } ids)
+            if (_listHashes[i] is not { } hashes)
             {
                 continue;
             }
-            for (var k = 0; k < list.Count; k++)
+            var (list, ids) = (_lists[i]!, _listIds[i]!);
+            for (var k = 0; k < hashes.Length; k++)
             {
-                if (ids[k] != default)
+                if (hashes[k] == hash && list[k] == peer && ids[k] != default)
                 {
-                    index.TryAdd(list[k], ids[k]);
+                    return ids[k];
                 }
             }
         }
-        _idOf = index;
+        return null;
     }
 
     /// <summary>No attempt is under way, and either enough seeds answered or every seed has been tried.</summary>
@@ -293,7 +312,7 @@ internal sealed class Registration
             _listIds[position] = ids;
             _truncated[position] = false;
         }
-        IndexIds();
+        _listHashes[position] = HashesOf(_lists[position]!, _listIds[position]!);
     }
 
     /// <summary>
