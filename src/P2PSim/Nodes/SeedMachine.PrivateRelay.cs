@@ -95,6 +95,11 @@ public sealed partial class SeedMachine
             case DirectAck ack:
                 OnRelayedAck(link, ack, now);
                 break;
+            case IdRequest request:
+                // The id the peer there registered with (null: none listed), so the sender can seal a message's key to it
+                // before handing the message over (PROTOCOL.md, End-to-end encrypted private messages). No text involved.
+                SendTo(link.Id, new IdAnswer(request.Peer, IdOf(request.Peer)));
+                break;
             case Ping ping:
                 SendTo(link.Id, new Pong(ping.Sequence)); // answered by the runtime unless Transport:EchoPings is off
                 break;

@@ -65,10 +65,25 @@ internal sealed partial class PrivateMessenger
             Violation(link, $"a private message [{id.Short}] naming {envelope.Origin} as its origin whose signature does not verify (forged or altered)", now);
             return;
         }
+        else if (Open(envelope) is not { } text)
+        {
+            // Signed by its origin, but not sealed to this peer's key (or its capsule was changed on the way): never
+            // delivered or acknowledged, counted as forged. Its origin sealed it on this very link to the id this peer
+            // proved: a violation. Through a seed the capsule may have been changed there, or sealed to an id the
+            // sender was told: refused with a rate-limited line, and the reservation stays.
+            var unopened = $"a private message [{id.Short}] from {envelope.Origin} that does not open with this peer's key (sealed to another id, or its capsule altered)";
+            _unopened++;
+            Forged(id, envelope.Origin, link, unopened, now, violation: link.Role == NodeRole.Peer);
+            if (link.Role == NodeRole.Peer)
+            {
+                Violation(link, unopened, now); // the line; from a seed, the report above is the (rate-limited) line
+            }
+            return;
+        }
         else if (_delivered.TryAdd(id, now, envelope.Origin, sentAt))
         {
             _deliveredCount++;
-            _out.Report(new PrivateDelivered(now, id, envelope.Origin, envelope.Text, relayedBy, sentAt));
+            _out.Report(new PrivateDelivered(now, id, envelope.Origin, text, relayedBy, sentAt));
         }
         _out.Send(link.Id, _signing.Acknowledge(id));
         link.LastUsed = now;

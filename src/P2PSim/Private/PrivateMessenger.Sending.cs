@@ -2,6 +2,7 @@ using System.Text;
 using P2PSim.Gossip;
 using P2PSim.Nodes;
 using P2PSim.Protocol;
+using P2PSim.Security;
 
 namespace P2PSim.Private;
 
@@ -59,17 +60,18 @@ internal sealed partial class PrivateMessenger
         {
             throw new ArgumentException("The text is not valid Unicode.");
         }
-        if (bytes > ProtocolLimits.MaxPayloadBytes)
+        if (bytes > PrivateSeal.MaxTextBytes)
         {
-            throw new ArgumentException($"The text has {bytes} UTF-8 bytes; a private message carries at most {ProtocolLimits.MaxPayloadBytes}.");
+            throw new ArgumentException($"The text has {bytes} UTF-8 bytes; a private message carries at most {PrivateSeal.MaxTextBytes} (encrypted, in base64, that fills a message's {ProtocolLimits.MaxPayloadBytes}-byte payload).");
         }
         if (_pending.Count >= MaxPending)
         {
             throw new InvalidOperationException($"{MaxPending} private messages of this peer await their acknowledgement already; try again later.");
         }
-        var envelope = new Protocol.Gossip(GossipKind.Direct, _self, ++_sequence, now.ToUnixTimeMilliseconds(), Hops: 1, text) { OriginId = _signing.Id, Recipient = recipient };
-        envelope = envelope with { Signature = _signing.Sign(envelope.Id) }; // signed once; every attempt sends this copy
-        var message = new Outgoing(envelope, now);
+        var (payload, messageKey) = Seal(recipient, ++_sequence, now.ToUnixTimeMilliseconds(), text);
+        var envelope = new Protocol.Gossip(GossipKind.Direct, _self, _sequence, now.ToUnixTimeMilliseconds(), Hops: 1, payload) { OriginId = _signing.Id, Recipient = recipient };
+        envelope = envelope with { Signature = _signing.Sign(envelope.Id) }; // signed once; every attempt sends this copy, with a capsule for the recipient's id
+        var message = new Outgoing(envelope, now, messageKey);
         _pending[message.Id] = message;
         _sent++;
         _out.Report(new PrivateSent(now, message.Id, recipient, text));
@@ -125,6 +127,7 @@ internal sealed partial class PrivateMessenger
         message.Problem = null;
         message.WaitingFor = null;
         message.Via = null;
+        message.AwaitingIdFrom = null;
         if (_linkTo.TryGetValue(message.Recipient, out var link))
         {
             Transmit(message, link, now);
@@ -256,9 +259,19 @@ internal sealed partial class PrivateMessenger
     }
 
     /// <summary>One message awaiting its acknowledgement.</summary>
-    private sealed class Outgoing(Protocol.Gossip envelope, DateTimeOffset sentAt)
+    private sealed class Outgoing(Protocol.Gossip envelope, DateTimeOffset sentAt, byte[]? messageKey)
     {
+        /// <summary>The signed envelope, its capsule unsealed: what each attempt sends, with a capsule for the recipient's id.</summary>
         public Protocol.Gossip Envelope { get; } = envelope;
+
+        /// <summary>The key the text is sealed under (null: not encrypted, a simulated run that skips the cryptography).</summary>
+        public byte[]? MessageKey { get; } = messageKey;
+
+        /// <summary>The envelope last sent, and the recipient id its capsule was sealed to.</summary>
+        public (NodeId For, Protocol.Gossip Envelope)? Sealed { get; set; }
+
+        /// <summary>The seed asked for the recipient's id (<see cref="IdRequest"/>) in the attempt under way; null: none.</summary>
+        public NodeEndpoint? AwaitingIdFrom { get; set; }
 
         public MessageId Id { get; } = envelope.Id;
 

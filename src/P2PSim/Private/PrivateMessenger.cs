@@ -124,6 +124,10 @@ internal sealed partial class PrivateMessenger
         }
         var link = new DirectLink(connection, now);
         _links[connection.Id] = link;
+        if (link.Role == NodeRole.Peer)
+        {
+            Learn(connection.Listen, connection.RemoteId, now); // proved in the handshake: later messages to it are sealed to it, even through a seed
+        }
         if (connection.Inbound)
         {
             _linkTo.TryAdd(connection.Listen, link); // the link another peer dialled carries this peer's messages to it too
@@ -167,6 +171,9 @@ internal sealed partial class PrivateMessenger
                 break;
             case RelayRefused refused:
                 OnRelayRefused(link, refused, now);
+                break;
+            case IdAnswer answer:
+                OnIdAnswer(link, answer, now);
                 break;
             case Goodbye:
                 LinkGone(link, "the remote said goodbye", now);
@@ -236,9 +243,33 @@ internal sealed partial class PrivateMessenger
         }
     }
 
+    /// <summary>
+    /// Sends the message on <paramref name="link"/>, its key sealed to the recipient's id (<c>PrivateMessenger.Encryption.cs</c>):
+    /// on the recipient's own link the id it proved there; through a seed the id this peer knows the recipient by, or,
+    /// knowing none, the one the seed answers (the message waits for it). Never without a capsule for the recipient.
+    /// </summary>
     private void Transmit(Outgoing message, DirectLink link, DateTimeOffset now)
     {
-        _out.Send(link.Id, message.Envelope);
+        var recipientId = link.Role == NodeRole.Peer ? link.RemoteId : KnownId(message.Recipient, now);
+        if (recipientId is not { } id)
+        {
+            AskId(message, link);
+            return;
+        }
+        if (SealedFor(message, id) is not { } envelope)
+        {
+            var problem = $"the recipient's id {id.Short}… is no key a message can be sealed to";
+            if (link.Role == NodeRole.Seed)
+            {
+                NextRelay(message, $"{link.Remote}: {problem}", now);
+            }
+            else
+            {
+                message.Problem = problem;
+            }
+            return;
+        }
+        _out.Send(link.Id, envelope);
         link.LastUsed = now;
     }
 
@@ -324,6 +355,9 @@ internal sealed partial class PrivateMessenger
 
         /// <summary>A link to a seed that holds this peer's reservation: kept open (pinged), never closed for idleness.</summary>
         public bool Reservation { get; set; }
+
+        /// <summary>The recipients whose ids this peer asked the seed at the other end for, and has no answer yet (<see cref="IdRequest"/>).</summary>
+        public HashSet<NodeEndpoint> AskedIds { get; } = [];
     }
 }
 

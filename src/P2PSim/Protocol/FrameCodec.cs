@@ -131,6 +131,8 @@ public static partial class FrameCodec
         DirectAck a => ProtocolLimits.MessageIdSize + CheckedSignatureSize(a.Signature, "DirectAck"),
         Reserve => 0,
         RelayRefused => ProtocolLimits.MessageIdSize + 1,
+        IdRequest q => EndpointSize(q.Peer),
+        IdAnswer a => EndpointSize(a.Peer) + 1 + (a.Id is null ? 0 : Security.NodeId.Size),
         _ => throw new ArgumentException($"Cannot encode {message.GetType().Name}.", nameof(message)),
     };
 
@@ -177,9 +179,10 @@ public static partial class FrameCodec
             : gossip.Sequence == 0 ? SequenceZero
             : gossip.Hops == 0 ? HopsZero
             : gossip.Signature.Length != ProtocolLimits.SignatureSize ? BadSignatureLength(gossip.Signature.Length)
+            : gossip.Kind == GossipKind.Direct && gossip.Capsule.Length != Security.PrivateSeal.CapsuleSize ? BadCapsuleLength(gossip.Capsule.Length)
             : AddresseeProblem(gossip);
         return problem is null
-            ? GossipPayloadSize(gossip.Origin, CheckedTextLength(gossip.Text), AddresseeSize(gossip))
+            ? GossipPayloadSize(gossip.Origin, CheckedTextLength(gossip.Text), AddresseeSize(gossip)) + CapsuleSize(gossip.Kind)
             : throw new ArgumentException($"Cannot encode this Gossip: {problem}.", nameof(gossip));
     }
 
@@ -198,6 +201,12 @@ public static partial class FrameCodec
     private const string HopsZero = "hops 0 (the origin sends a message with hops 1)";
 
     private static string UnknownGossipKind(byte kind) => $"unknown gossip kind {kind}";
+
+    private static string BadCapsuleLength(int length) =>
+        $"a capsule of {length} bytes (a private message's is {Security.PrivateSeal.CapsuleSize})";
+
+    /// <summary>Bytes after the signature: a private message's capsule (<c>Security/PrivateSeal.cs</c>); nothing for the other kinds.</summary>
+    private static int CapsuleSize(GossipKind kind) => kind == GossipKind.Direct ? Security.PrivateSeal.CapsuleSize : 0;
 
     private static string BadSignatureLength(int length) =>
         $"a signature of {length} bytes (an Ed25519 signature is {ProtocolLimits.SignatureSize})";
@@ -274,6 +283,10 @@ public static partial class FrameCodec
                 w.UInt16(g.Hops);
                 w.Text(g.Text);
                 w.Bytes(g.Signature);
+                if (g.Kind == GossipKind.Direct)
+                {
+                    w.Bytes(g.Capsule);
+                }
                 break;
             case Ping ping:
                 w.UInt64(ping.Sequence);
@@ -321,6 +334,17 @@ public static partial class FrameCodec
                 w.Id(refused.Id);
                 w.Byte((byte)refused.Reason);
                 break;
+            case IdRequest request:
+                w.Endpoint(request.Peer);
+                break;
+            case IdAnswer answer:
+                w.Endpoint(answer.Peer);
+                w.Byte(answer.Id is null ? (byte)0 : (byte)1);
+                if (answer.Id is { } id)
+                {
+                    w.NodeId(id);
+                }
+                break;
         }
     }
 
@@ -351,6 +375,8 @@ public static partial class FrameCodec
             MessageType.Reserve => Reserve.Instance,
             MessageType.RelayRefused => DecodeRelayRefused(ref r),
             MessageType.HelloProof => r.TryBytes(ProtocolLimits.SignatureSize, out var proof) ? new HelloProof(proof!) : null,
+            MessageType.IdRequest => r.TryEndpoint(out var asked) ? new IdRequest(asked) : null,
+            MessageType.IdAnswer => DecodeIdAnswer(ref r),
             _ => null,
         };
         error = r.Error ?? (message is null ? "truncated payload" : null);
@@ -429,6 +455,25 @@ public static partial class FrameCodec
         return r.TryGroup(out var group) && r.TryListedPeers("group member list", out var members, out var ids) ? new GroupMembers(group, members, ids) : null;
     }
 
+    /// <summary>An <see cref="IdAnswer"/>: the endpoint, whether the id is known (0 or 1; anything else is malformed), then the id if it is.</summary>
+    private static IdAnswer? DecodeIdAnswer(ref SpanReader r)
+    {
+        if (!r.TryEndpoint(out var peer) || !r.TryByte(out var known))
+        {
+            return null;
+        }
+        if (known > 1)
+        {
+            r.Error = $"an IdAnswer's known byte is {known} (0 or 1)";
+            return null;
+        }
+        if (known == 0)
+        {
+            return new IdAnswer(peer, null);
+        }
+        return r.TryNodeId(out var id) ? new IdAnswer(peer, id) : null;
+    }
+
     private static RelayRefused? DecodeRelayRefused(ref SpanReader r)
     {
         if (!r.TryId(out var id) || !r.TryByte(out var reason))
@@ -499,7 +544,12 @@ public static partial class FrameCodec
         {
             return null;
         }
-        return new Gossip((GossipKind)kind, origin, sequence, timestamp, hops, text, signature) { OriginId = originId, Group = group, Recipient = recipient };
+        byte[]? capsule = Gossip.Unsealed;
+        if ((GossipKind)kind == GossipKind.Direct && !r.TryBytes(Security.PrivateSeal.CapsuleSize, out capsule))
+        {
+            return null;
+        }
+        return new Gossip((GossipKind)kind, origin, sequence, timestamp, hops, text, signature) { OriginId = originId, Group = group, Recipient = recipient, Capsule = capsule! };
     }
 
     private static PeerList? DecodePeerList(ref SpanReader r) => r.TryListedPeers("peer list", out var peers, out var ids) ? new PeerList(peers, ids) : null;

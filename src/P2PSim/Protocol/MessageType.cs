@@ -26,6 +26,12 @@ public enum MessageType : byte
     Reserve = 19,
     RelayRefused = 20,
     HelloProof = 21,
+
+    /// <summary>Peer to seed, on a direct link: which id did the peer at this endpoint register with? (end-to-end encrypted private messages)</summary>
+    IdRequest = 40,
+
+    /// <summary>Seed to peer: the answer to an <see cref="IdRequest"/>.</summary>
+    IdAnswer = 41,
 }
 
 /// <summary>

@@ -167,6 +167,18 @@ public sealed record Gossip : Message
     public ushort Hops { get; init; }
 
     /// <summary>
+    /// A private message's (<see cref="GossipKind.Direct"/>) capsule: its message key sealed to the recipient's id
+    /// (<c>Security/PrivateSeal.cs</c>), <see cref="Security.PrivateSeal.CapsuleSize"/> bytes, on the wire after the
+    /// signature; <see cref="Unsealed"/> until the sender knows the recipient's id. Not part of the id (the sender seals
+    /// it when it knows whom to: the id exists before), nor signed: bound to the id, the origin id and the recipient's id
+    /// by its own encryption instead. Every other kind has none. Compared by value, never modified.
+    /// </summary>
+    public byte[] Capsule { get; init; } = Unsealed;
+
+    /// <summary>The capsule of a private message sealed to nobody yet (or on a simulated run that skips the cryptography): 80 zero bytes.</summary>
+    public static byte[] Unsealed { get; } = new byte[Security.PrivateSeal.CapsuleSize];
+
+    /// <summary>
     /// The message id (<see cref="MessageId.Of"/>), computed once per body and kept: every copy made with
     /// <c>with { Hops = ... }</c> shares it, so a node forwarding a message, or a simulation in which every copy
     /// descends from the original, hashes each message once. A decoded frame is a new body and hashes anew.
@@ -184,7 +196,8 @@ public sealed record Gossip : Message
     internal void MarkSignatureVerified() => _body.MarkSignatureVerified();
 
     /// <summary>Equal when every field is, the signature's bytes included (the cached id is not part of the value).</summary>
-    public bool Equals(Gossip? other) => other is not null && Hops == other.Hops && (ReferenceEquals(_body, other._body) || _body.Equals(other._body));
+    public bool Equals(Gossip? other) => other is not null && Hops == other.Hops && (ReferenceEquals(_body, other._body) || _body.Equals(other._body))
+        && (ReferenceEquals(Capsule, other.Capsule) || Capsule.AsSpan().SequenceEqual(other.Capsule));
 
     public override int GetHashCode() => HashCode.Combine(_body.Origin, _body.Sequence, _body.Text, Hops);
 

@@ -87,6 +87,14 @@ public sealed class MessageSigning
         return true;
     }
 
+    /// <summary>
+    /// The node's keys for private messages (<c>Security/PrivateSeal.cs</c>), made from its key on first use; null when
+    /// skipping the cryptography: its private messages then carry their text unencrypted, in sealed messages' sizes.
+    /// </summary>
+    internal SealingKey? Sealing => Verifies ? _sealing ??= new SealingKey(Key) : null;
+
+    private SealingKey? _sealing;
+
     /// <summary>Whether <paramref name="ack"/> was signed by <paramref name="recipient"/> (always true when skipping).</summary>
     public bool Check(DirectAck ack, NodeId recipient)
     {

@@ -3,6 +3,7 @@ using P2PSim.Gossip;
 using P2PSim.Nodes;
 using P2PSim.Private;
 using P2PSim.Protocol;
+using P2PSim.Security;
 using P2PSim.Tests.TestSupport;
 using static P2PSim.Tests.Nodes.NodeTestKit;
 using GossipMessage = P2PSim.Protocol.Gossip;
@@ -25,19 +26,27 @@ public sealed class PrivateMessengerTests
     /// <summary>The part, with <paramref name="seeds"/> configured (the first <paramref name="registered"/> of them registered with).</summary>
     internal sealed class Bench
     {
-        public Bench(Action<PrivateOptions>? tweak = null, NodeEndpoint[]? seeds = null, int registered = 0, bool dialable = true)
+        /// <param name="knowsIds">
+        /// True: the peer knows an id for every endpoint (as from peer lists that carry ids), so a relayed message goes
+        /// to the seed at once; false: it knows none, and asks the relaying seed first.
+        /// </param>
+        public Bench(Action<PrivateOptions>? tweak = null, NodeEndpoint[]? seeds = null, int registered = 0, bool dialable = true, bool knowsIds = true)
         {
             var options = new PrivateOptions { AckTimeout = TimeSpan.FromSeconds(2), Attempts = 4, IdleTimeout = TimeSpan.FromSeconds(30) };
             tweak?.Invoke(options);
             seeds ??= [];
             Registered = [.. seeds.Take(registered)];
-            Messenger = new PrivateMessenger(Self, QuietShortIntervals(), options, Part.Outbox, seeds, () => Registered, dialable);
+            Messenger = new PrivateMessenger(Self, QuietShortIntervals(), options, Part.Outbox, seeds, () => Registered, dialable,
+                expectedId: knowsIds ? _ => KnownId : _ => null);
         }
 
         /// <summary>The seeds the peer registered with (what its seed session says).</summary>
         public List<NodeEndpoint> Registered { get; }
 
         public PartBench Part { get; } = new();
+
+        /// <summary>The id the bench's peer knows every endpoint by (with <c>knowsIds</c>); no cryptography here, so any id does.</summary>
+        public static NodeId KnownId { get; } = new(1, 2, 3, 4);
 
         public PrivateMessenger Messenger { get; }
 
@@ -71,7 +80,10 @@ public sealed class PrivateMessengerTests
     }
 
     private static GossipMessage Envelope(NodeEndpoint origin, NodeEndpoint recipient, DateTimeOffset at, ulong sequence = 1, string text = "hi", ushort hops = 1) =>
-        new GossipMessage(GossipKind.Direct, origin, sequence, at.ToUnixTimeMilliseconds(), hops, text) { Recipient = recipient };
+        new GossipMessage(GossipKind.Direct, origin, sequence, at.ToUnixTimeMilliseconds(), hops, PrivateSeal.Unsealed(text)) { Recipient = recipient };
+
+    /// <summary>The text of a message sent by the bench's peer, which (no cryptography here) carries it unencrypted, in a sealed text's size.</summary>
+    private static string? TextOf(Message message) => PrivateSeal.ReadUnsealed(((GossipMessage)message).Text);
 
     [Test]
     public void A_message_dials_a_direct_link_goes_out_once_it_is_up_and_is_acknowledged_over_it()
@@ -91,7 +103,7 @@ public sealed class PrivateMessengerTests
             Assert.That(envelope.Recipient, Is.EqualTo(Bob));
             Assert.That(envelope.Origin, Is.EqualTo(Self));
             Assert.That(envelope.Hops, Is.EqualTo(1));
-            Assert.That(envelope.Text, Is.EqualTo("hello Bob"));
+            Assert.That(PrivateSeal.ReadUnsealed(envelope.Text), Is.EqualTo("hello Bob"));
             Assert.That(envelope.Id, Is.EqualTo(id));
         });
 
@@ -143,7 +155,7 @@ public sealed class PrivateMessengerTests
 
         bench.Connect(Bob);
 
-        Assert.That(bench.Take().Sends().Select(s => ((GossipMessage)s.Message).Text), Is.EqualTo(OneAndTwo));
+        Assert.That(bench.Take().Sends().Select(s => TextOf(s.Message)), Is.EqualTo(OneAndTwo));
     }
 
     [Test]
@@ -422,7 +434,8 @@ public sealed class PrivateMessengerTests
         Assert.Multiple(() =>
         {
             Assert.That(() => bench.Send(Self), Throws.ArgumentException.With.Message.Contains("to itself"));
-            Assert.That(() => bench.Send(Bob, new string('x', ProtocolLimits.MaxPayloadBytes + 1)), Throws.ArgumentException.With.Message.Contains("at most 4096"));
+            Assert.That(() => bench.Send(Bob, new string('x', ProtocolLimits.MaxPayloadBytes + 1)), Throws.ArgumentException.With.Message.Contains("at most 3056"));
+            Assert.That(() => bench.Send(Bob, new string('x', PrivateSeal.MaxTextBytes + 1)), Throws.ArgumentException.With.Message.Contains("at most 3056"));
             Assert.That(() => bench.Send(Bob, "\ud800"), Throws.ArgumentException.With.Message.Contains("not valid Unicode"));
             Assert.That(bench.Take(), Is.Empty);
         });

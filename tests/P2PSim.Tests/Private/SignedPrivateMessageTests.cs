@@ -2,6 +2,7 @@ using P2PSim.Nodes;
 using P2PSim.Protocol;
 using P2PSim.Security;
 using P2PSim.Tests.Nodes;
+using P2PSim.Tests.TestSupport;
 using static P2PSim.Tests.Nodes.NodeTestKit;
 using GossipMessage = P2PSim.Protocol.Gossip;
 
@@ -28,11 +29,9 @@ public sealed class SignedPrivateMessageTests
 
     private static NodeKey KeyOf(int n) => Keys[n];
 
-    private static GossipMessage Envelope(int from, NodeEndpoint to, DateTimeOffset at, NodeKey? signer = null, string text = "psst")
-    {
-        var envelope = new GossipMessage(GossipKind.Direct, PeerAt(from), 1, at.ToUnixTimeMilliseconds(), 1, text) { OriginId = KeyOf(from).Id, Recipient = to };
-        return envelope with { Signature = MessageSignature.SignMessage(signer ?? KeyOf(from), envelope.Id) };
-    }
+    /// <summary>A private message from peer <paramref name="from"/> to peer 1 at <paramref name="to"/>, sealed to peer 1's id as a sender seals it.</summary>
+    private static GossipMessage Envelope(int from, NodeEndpoint to, DateTimeOffset at, NodeKey? signer = null, string text = "psst") =>
+        SealedEnvelopes.Make(KeyOf(from), PeerAt(from), to, KeyOf(1).Id, at, text, signer: signer);
 
     /// <summary>Peer 1, checking for real, with an open direct link to (or from) <paramref name="remote"/>, which proved <paramref name="remoteId"/>.</summary>
     private static (MachineProbe<PeerMachine> Probe, ConnectionId Link) PeerWithDirectLink(int remote, bool inbound)

@@ -298,6 +298,11 @@ public sealed class FrameCodecFuzzTests
             new RelayRefused(new P2PSim.Gossip.MessageId(5, 6, 7, 8), RelayRefusal.NoReservation),
             new P2PSim.Protocol.Gossip(GossipKind.Group, v4, 3, 1_700_000_000_123, 2, "to the group") { Group = "blue" },
             new P2PSim.Protocol.Gossip(GossipKind.Direct, v6, 4, 1_700_000_000_123, 1, "just for you", signature) { Recipient = mapped },
+            new P2PSim.Protocol.Gossip(GossipKind.Direct, v4, 5, 1_700_000_000_123, 2, "c2VhbGVk", signature) { Recipient = v6, Capsule = [.. Enumerable.Range(0, 80).Select(i => (byte)(i * 3))] },
+            new IdRequest(v4),
+            new IdRequest(v6),
+            new IdAnswer(v4, FrameCodecVersion4Tests.TestId),
+            new IdAnswer(mapped, null),
             // Version 5: envelopes signed for real by their origin ids (the worked examples), and a signed receipt.
             FrameCodecTests.Worked(),
             FrameCodecTests.SignedV6(),

@@ -1,6 +1,7 @@
 using System.Net;
 using P2PSim.Gossip;
 using P2PSim.Protocol;
+using P2PSim.Security;
 using GossipMessage = P2PSim.Protocol.Gossip;
 
 namespace P2PSim.Tests.Protocol;
@@ -87,8 +88,8 @@ public class FrameCodecVersion3Tests
     public void A_direct_message_has_the_documented_bytes()
     {
         Assert.That(FrameCodec.Encode(ToRecipient()), Is.EqualTo(Hex(
-            $"00 00 00 89 05 03 04 7F 00 00 01 13 89 {FrameCodecVersion4Tests.TestIdHex} 04 7F 00 00 01 17 73 00 00 00 00 00 00 00 07 00 00 01 8B CF E5 68 7B 00 01 "
-            + $"00 05 68 65 6C 6C 6F {Unsigned}")));
+            $"00 00 00 D9 05 03 04 7F 00 00 01 13 89 {FrameCodecVersion4Tests.TestIdHex} 04 7F 00 00 01 17 73 00 00 00 00 00 00 00 07 00 00 01 8B CF E5 68 7B 00 01 "
+            + $"00 05 68 65 6C 6C 6F {Unsigned} {string.Join(' ', Enumerable.Repeat("00", PrivateSeal.CapsuleSize))}")), "the capsule, sealed to nobody yet: 80 zero bytes after the signature");
     }
 
     [Test]

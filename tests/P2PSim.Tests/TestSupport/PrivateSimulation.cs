@@ -2,6 +2,7 @@ using P2PSim.Configuration;
 using P2PSim.Gossip;
 using P2PSim.Nodes;
 using P2PSim.Protocol;
+using P2PSim.Security;
 using P2PSim.Simulation;
 using P2PSim.Tests.Nodes;
 
@@ -21,8 +22,12 @@ internal sealed class PrivateSimulation
     private readonly Sink _sink = new();
 
     /// <param name="notDialable">Peers that refuse every dial (as behind a NAT).</param>
+    /// <param name="cryptography">
+    /// True: every node has its key derived from the run's seed, signs and checks for real, and private messages are
+    /// encrypted end to end (as <c>Security:Signatures=verify</c> runs them); false: none of it (skip).
+    /// </param>
     public PrivateSimulation(int seeds, int peers, int runSeed = 1, IReadOnlyCollection<int>? notDialable = null, PrivateOptions? options = null,
-        TimeSpan? latency = null)
+        TimeSpan? latency = null, bool cryptography = false)
     {
         var master = new Random(runSeed);
         var nodeSeed = NodeRandom.NextSeed(master);
@@ -34,7 +39,11 @@ internal sealed class PrivateSimulation
         _seedMachines = new SeedMachine[seeds];
         for (var s = 0; s < seeds; s++)
         {
-            _seedMachines[s] = new SeedMachine(seedEndpoints[s], NodeRandom.For(nodeSeed, NodeRole.Seed, s), seeds: seedEndpoints, peerExpiry: new SeedOptions().PeerExpiry(Options));
+            _seedMachines[s] = new SeedMachine(seedEndpoints[s], NodeRandom.For(nodeSeed, NodeRole.Seed, s), seeds: seedEndpoints, peerExpiry: new SeedOptions().PeerExpiry(Options))
+            {
+                Id = cryptography ? NodeKey.DerivedId(nodeSeed, "seed", s) : default,
+                Signing = Signing(cryptography, nodeSeed, "seed", s),
+            };
             _network.Start(_network.Add(_seedMachines[s]));
         }
         _peers = new PeerMachine[peers];
@@ -42,13 +51,17 @@ internal sealed class PrivateSimulation
         {
             var dialable = notDialable is null || !notDialable.Contains(p);
             _peers[p] = new PeerMachine(SimulatedAddresses.Peer(p), seedEndpoints, Options, NodeRandom.For(nodeSeed, NodeRole.Peer, p), reportDuplicates: false,
-                privateMessages: PrivateOptions, dialable: dialable);
+                privateMessages: PrivateOptions, dialable: dialable, signing: Signing(cryptography, nodeSeed, "peer", p));
             var node = _network.Add(_peers[p]);
             _network.SetDialable(node, dialable);
         }
     }
 
     public PeerOptions Options { get; }
+
+    private static MessageSigning Signing(bool cryptography, int nodeSeed, string purpose, int index) => cryptography
+        ? MessageSigning.Verify(NodeKey.DerivedId(nodeSeed, purpose, index), () => NodeKey.Derived(nodeSeed, purpose, index))
+        : MessageSigning.Skip();
 
     public PrivateOptions PrivateOptions { get; }
 
