@@ -320,6 +320,7 @@ public sealed partial class TcpTransport : ITransport
             }
             else if (connection.DialTarget is { } target)
             {
+                reason = DialFailure.TurnedAway(reason); // it connected: something listens there (see DialFailure)
                 _logger.LogDebugDialFailed(target, reason);
                 var purpose = connection.LocalPurpose;
                 await CallHandlerAsync(purpose.IsOverlay ? _handler!.OnDialFailedAsync(target, reason) : _handler!.OnDialFailedAsync(target, purpose, reason)).ConfigureAwait(false);
