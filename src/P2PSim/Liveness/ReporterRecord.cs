@@ -20,11 +20,11 @@ public sealed class ReporterRecord
 {
     public const int RateLimitAfter = 3;
 
-    public const int IgnoreAfter = 6;
+    public const int IgnoreAfter = 5;
 
     public const int MaxRecords = 4096;
 
-    public static readonly TimeSpan RateLimitInterval = TimeSpan.FromSeconds(30);
+    public static readonly TimeSpan RateLimitInterval = TimeSpan.FromSeconds(5);
 
     public static readonly TimeSpan IgnoreFor = TimeSpan.FromMinutes(10);
 

@@ -34,6 +34,9 @@ public sealed partial class SeedMachine
     /// <summary>Dead-node reports not checked because their reporter was rate-limited or ignored.</summary>
     public long IgnoredReports => _reporters?.Ignored ?? 0;
 
+    /// <summary>Checks of reported peers that the peer answered (the report was false).</summary>
+    public long RefutedChecks { get; private set; }
+
     /// <summary>Checks of reported peers that were turned away (no death).</summary>
     public long InconclusiveChecks { get; private set; }
 
@@ -164,6 +167,7 @@ public sealed partial class SeedMachine
     /// <summary>The reported peer answered: the report was false; its reporters are judged.</summary>
     private void Refute(Check check, DateTimeOffset now)
     {
+        RefutedChecks++;
         Report(new DeadNodeRefuted(now, check.Report, check.RemoteAddress, check.RelayedBy));
         Blame(check, now);
     }
