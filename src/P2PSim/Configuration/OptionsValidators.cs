@@ -223,6 +223,7 @@ internal sealed class SeedOptionsValidator : IValidateOptions<SeedOptions>
 {
     public ValidateOptionsResult Validate(string? name, SeedOptions o) => new SettingsChecks()
         .Range($"{SeedOptions.Section}:ExpireAfterMissedRegistrations", o.ExpireAfterMissedRegistrations, 0, 1000)
+        .Range($"{SeedOptions.Section}:MaxRegistrationsPerAddress", o.MaxRegistrationsPerAddress, 0, 1_000_000)
         .Result();
 }
 

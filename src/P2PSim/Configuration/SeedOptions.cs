@@ -13,6 +13,21 @@ public sealed class SeedOptions
     /// </summary>
     public int ExpireAfterMissedRegistrations { get; set; } = 3;
 
+    /// <summary>
+    /// A seed lists (hands out in peer lists) a newly registered endpoint only once its own dial to that endpoint
+    /// completed a handshake proving the registrant's id (dial-back); the registrant gets its peer list at once either
+    /// way. An endpoint where nobody answers, or another id does, is never listed. Off: listed at once, as before. The
+    /// simulated network never dials back (its nodes cannot announce an endpoint not their own).
+    /// </summary>
+    public bool DialBack { get; set; } = true;
+
+    /// <summary>
+    /// Most endpoints registered at a seed from one IP address; a registration beyond is refused. Applies only where
+    /// every node has an address of its own (<c>Network:AddressPerNode</c>): where nodes share 127.0.0.1 it would cap
+    /// the whole network, so it is off there. 0: no cap.
+    /// </summary>
+    public int MaxRegistrationsPerAddress { get; set; } = 4;
+
     /// <summary>How long a seed keeps a peer that does not register again; zero: for ever.</summary>
     public TimeSpan PeerExpiry(PeerOptions peer)
     {

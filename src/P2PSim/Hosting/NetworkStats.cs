@@ -414,17 +414,20 @@ public sealed partial class NetworkStats(TimeProvider time)
                 accounts.Add(new DeathAccount(node, crashedAt, true, reports.Select(r => r.Reporter).Distinct().ToArray(), firstDetection,
                     holders, holders.Count(removals.ContainsKey), allSeeds));
             }
-            foreach (var (node, reports) in _deathReports.Where(r => !_crashes.ContainsKey(r.Key) && !_nodes.ContainsKey(r.Key)))
+            // Crashed by the slice that runs it: its time is when this slice's script said so. It is told here whether or
+            // not a peer of this slice neighboured it (a seed here may only have removed it on another seed's report).
+            var elsewhere = _deathReports.Keys.Concat(_seedRemovals.Keys).Concat(_seedsHolding.Values.SelectMany(h => h))
+                .Where(n => !_crashes.ContainsKey(n) && !_nodes.ContainsKey(n) && _remoteCrashes.ContainsKey(n.Port)).Distinct();
+            foreach (var node in elsewhere.OrderBy(n => _remoteCrashes[n.Port]))
             {
-                if (_remoteCrashes.TryGetValue(node.Port, out var plannedAt))
-                {
-                    // Crashed by the slice that runs it: its time is when this slice's script said so.
-                    var holders = _seedsHolding.Where(h => h.Value.Contains(node)).Select(h => h.Key).ToArray();
-                    var removals = _seedRemovals.GetValueOrDefault(node) ?? new Dictionary<NodeEndpoint, DateTimeOffset>();
-                    TimeSpan? allSeeds = holders.Length > 0 && holders.All(removals.ContainsKey) ? holders.Max(h => removals[h]) - plannedAt : null;
-                    accounts.Add(new DeathAccount(node, plannedAt, true, reports.Select(r => r.Reporter).Distinct().ToArray(), reports.Min(r => r.At) - plannedAt,
-                        holders, holders.Count(removals.ContainsKey), allSeeds, Elsewhere: true));
-                }
+                var plannedAt = _remoteCrashes[node.Port];
+                var reports = _deathReports.GetValueOrDefault(node) ?? [];
+                var holders = _seedsHolding.Where(h => h.Value.Contains(node)).Select(h => h.Key).ToArray();
+                var removals = _seedRemovals.GetValueOrDefault(node) ?? new Dictionary<NodeEndpoint, DateTimeOffset>();
+                TimeSpan? firstDetection = reports.Count > 0 ? reports.Min(r => r.At) - plannedAt : null;
+                TimeSpan? allSeeds = holders.Length > 0 && holders.All(removals.ContainsKey) ? holders.Max(h => removals[h]) - plannedAt : null;
+                accounts.Add(new DeathAccount(node, plannedAt, true, reports.Select(r => r.Reporter).Distinct().ToArray(), firstDetection,
+                    holders, holders.Count(removals.ContainsKey), allSeeds, Elsewhere: true));
             }
             foreach (var (node, reports) in _deathReports.Where(r => !_crashes.ContainsKey(r.Key) && !(!_nodes.ContainsKey(r.Key) && _remoteCrashes.ContainsKey(r.Key.Port))))
             {

@@ -180,6 +180,8 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
             ? new SeedMachine(_transport.LocalEndpoint, _random.For("seed", _spec.Index), seeds: _seedBook.Live, peerExpiry: _seedOptions.PeerExpiry(_peerOptions))
             {
                 Id = key.Id,
+                // The cap per address means something only where every node has an address of its own.
+                Guard = new SeedGuard(_seedOptions.DialBack, _spec.OwnAddress ? _seedOptions.MaxRegistrationsPerAddress : 0, JudgeReporters: true),
                 Signing = _signing,
             }
             : new PeerMachine(_transport.LocalEndpoint, seeds, _peerOptions, _random.For("peer", _spec.Index), gossip: _gossipOptions, reportTreeLinks: true,

@@ -170,7 +170,7 @@ public sealed partial class SeedMachine
             _directLinks.Remove(earlier);
             if (_reservationChecks.Remove(link.Listen) && _checks.Remove(link.Listen, out var check))
             {
-                Report(new DeadNodeRefuted(now, check.Report, check.RemoteAddress, check.RelayedBy)); // it reserved anew: alive
+                Refute(check, now); // it reserved anew: alive
             }
         }
         _reservations[link.Listen] = link.Id;
@@ -315,7 +315,7 @@ public sealed partial class SeedMachine
             _reservationChecks.Remove(link.Listen);
             if (_checks.Remove(link.Listen, out var check))
             {
-                Report(new DeadNodeRefuted(now, check.Report, check.RemoteAddress, check.RelayedBy));
+                Refute(check, now);
             }
         }
     }

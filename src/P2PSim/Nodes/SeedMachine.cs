@@ -91,7 +91,7 @@ public sealed partial class SeedMachine(NodeEndpoint self, Random random, int ma
             {
                 OnRelayConnected(connection, now);
             }
-            else
+            else if (!OnDialBackConnected(connection, now))
             {
                 OnCheckConnected(connection, now);
             }
@@ -106,9 +106,16 @@ public sealed partial class SeedMachine(NodeEndpoint self, Random random, int ma
         {
             OnRelayFailed(target, reason, now);
         }
-        else if (_checks.Remove(target, out var check))
+        else if (!OnDialBackFailed(target, reason, now) && _checks.Remove(target, out var check))
         {
-            Confirm(check, reason, now);
+            if (DialFailure.WasTurnedAway(reason))
+            {
+                Inconclusive(check, reason, now); // something listens there and turned the check away (its slots full): no death
+            }
+            else
+            {
+                Confirm(check, reason, now);
+            }
         }
     }
 
@@ -189,15 +196,22 @@ public sealed partial class SeedMachine(NodeEndpoint self, Random random, int ma
             return;
         }
         var again = _peers.ContainsKey(info.Listen);
-        var list = Sample(info.Listen);
-        if (!again)
+        if (!again && RefusedOverCap(info, now))
         {
-            _order.Add(info.Listen);
-            _ids[info.Listen] = info.RemoteId;
+            return;
         }
+        var list = Sample(info.Listen);
+        var listed = again ? IsListed(info.Listen) : Admit(info, list, now);
         _peers[info.Listen] = now;
         SendTo(info.Id, new PeerList(list, IdsOf(list)));
-        Report(new PeerRegistered(now, info.Listen, info.RemoteAddress, again, list));
+        if (listed)
+        {
+            Report(new PeerRegistered(now, info.Listen, info.RemoteAddress, again, list));
+        }
+        else if (again)
+        {
+            StartDialBack(info.Listen, list, now); // not listed yet: its dial-back is tried again (at most every few seconds)
+        }
         if (peerExpiry > TimeSpan.Zero)
         {
             _registrations.Enqueue((info.Listen, now));
@@ -251,6 +265,10 @@ public sealed partial class SeedMachine(NodeEndpoint self, Random random, int ma
             Report(new DeadNodeRejected(now, report, info.RemoteAddress, refusal));
             return;
         }
+        if (IgnoredReporter(info, report, now))
+        {
+            return;
+        }
         CheckReported(report, info.RemoteAddress, relayedBy: null, now);
     }
 
@@ -281,12 +299,12 @@ public sealed partial class SeedMachine(NodeEndpoint self, Random random, int ma
         }
         if (_checks.TryGetValue(report.Dead, out var running) && now - running.Started < StaleCheckAfter)
         {
-            running.Add(relayedBy);
+            running.Add(relayedBy, report.Reporter);
             Report(new DeadNodeChecking(now, report, remoteAddress, AlreadyChecking: true, relayedBy));
             return;
         }
         var check = new Check(report, remoteAddress, now, relayedBy);
-        check.Add(relayedBy);
+        check.Add(relayedBy, report.Reporter);
         _checks[report.Dead] = check;
         if (!CheckOverReservation(report.Dead, now)) // a peer that cannot be dialled is asked over its reservation
         {
@@ -303,19 +321,22 @@ public sealed partial class SeedMachine(NodeEndpoint self, Random random, int ma
             CloseConnection(connection.Id, "no check pending for this endpoint", afterFlush: false);
             return;
         }
-        if (connection.Role == NodeRole.Peer)
+        if (connection.Role == NodeRole.Peer && !(_ids.TryGetValue(connection.Listen, out var registered) && registered != connection.RemoteId))
         {
-            Report(new DeadNodeRefuted(now, check.Report, check.RemoteAddress, check.RelayedBy));
+            Refute(check, now);
             CloseConnection(connection.Id, "check done: the peer answered");
             return;
         }
-        CloseConnection(connection.Id, "check done: not a peer");
-        Confirm(check, $"a {connection.Role.ToString().ToLowerInvariant()}, not a peer, listens there", now);
+        CloseConnection(connection.Id, "check done: not the registered peer");
+        Confirm(check, connection.Role == NodeRole.Peer
+            ? $"a peer with another id ({connection.RemoteId.Short}…) than the one registered listens there"
+            : $"a {connection.Role.ToString().ToLowerInvariant()}, not a peer, listens there", now);
     }
 
     private void Confirm(Check check, string reason, DateTimeOffset now)
     {
         var removed = Remove(check.Report.Dead);
+        Credit(check, now);
         Report(new DeadNodeReceived(now, check.Report, check.RemoteAddress, removed, _order.Count, reason, check.RelayedBy));
         if (check.FromPeer)
         {
@@ -414,7 +435,15 @@ public sealed partial class SeedMachine(NodeEndpoint self, Random random, int ma
         {
             return false;
         }
-        _order.Remove(peer);
+        if (_guardState is { } guard && guard.IsUnlisted(peer))
+        {
+            guard.Removed(peer);
+        }
+        else
+        {
+            _order.Remove(peer);
+            _guardState?.Removed(peer);
+        }
         _ids.Remove(peer);
         LeaveAllGroups(peer);
         return true;
@@ -476,7 +505,7 @@ public sealed partial class SeedMachine(NodeEndpoint self, Random random, int ma
     private static IPAddress Normalize(IPAddress address) => address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
 
     /// <summary>The PL for one registrant: every other peer, or a random sample of them when there are too many.</summary>
-    private NodeEndpoint[] Sample(NodeEndpoint registrant) => Sample(_order, registrant, _peers.ContainsKey(registrant));
+    private NodeEndpoint[] Sample(NodeEndpoint registrant) => Sample(_order, registrant, IsListed(registrant));
 
     /// <summary>
     /// Every peer of <paramref name="list"/> but <paramref name="registrant"/> (<paramref name="listed"/>: it is in the
@@ -530,6 +559,10 @@ public sealed partial class SeedMachine(NodeEndpoint self, Random random, int ma
     private sealed class Check(DeadNode report, string remoteAddress, DateTimeOffset started, NodeEndpoint? relayedBy)
     {
         private List<NodeEndpoint>? _relayers;
+        private List<NodeEndpoint>? _reporters;
+
+        /// <summary>The peers that reported this death here (not through a seed's relay): judged on the verdict.</summary>
+        public IReadOnlyList<NodeEndpoint> Reporters => _reporters ?? (IReadOnlyList<NodeEndpoint>)[];
 
         public DeadNode Report { get; } = report;
 
@@ -542,12 +575,16 @@ public sealed partial class SeedMachine(NodeEndpoint self, Random random, int ma
         /// <summary>A peer reported it (first or later): a confirmation is relayed to the other seeds.</summary>
         public bool FromPeer { get; private set; }
 
-        /// <summary>Counts one more report: from a peer (<paramref name="relayer"/> null) or relayed by a seed.</summary>
-        public void Add(NodeEndpoint? relayer)
+        /// <summary>Counts one more report: from a peer (<paramref name="relayer"/> null; <paramref name="reporter"/>) or relayed by a seed.</summary>
+        public void Add(NodeEndpoint? relayer, NodeEndpoint reporter)
         {
             if (relayer is not { } seed)
             {
                 FromPeer = true;
+                if (!(_reporters?.Contains(reporter) ?? false))
+                {
+                    (_reporters ??= []).Add(reporter);
+                }
             }
             else if (!RelayedHereBy(seed))
             {

@@ -324,6 +324,7 @@ public sealed partial class TcpTransport : ITransport
             }
             else if (connection.DialTarget is { } dialled)
             {
+                reason = DialFailure.TurnedAway(reason); // it connected: something listens there (see DialFailure)
                 _logger.LogDebugDialFailed(dialled, reason);
                 var purpose = connection.LocalPurpose;
                 await CallHandlerAsync(purpose.IsOverlay ? _handler!.OnDialFailedAsync(dialled, reason) : _handler!.OnDialFailedAsync(dialled, purpose, reason)).ConfigureAwait(false);

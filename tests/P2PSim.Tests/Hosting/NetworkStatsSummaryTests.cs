@@ -1,4 +1,6 @@
 using P2PSim.Hosting;
+using P2PSim.Nodes;
+using P2PSim.Protocol;
 
 namespace P2PSim.Tests.Hosting;
 
@@ -18,5 +20,24 @@ public sealed class NetworkStatsSummaryTests
     {
         Assert.That(NetworkStats.FormatDelivery(new Delivery(3, 10, 9, 1, [])),
             Is.EqualTo("Delivery: 9 of 10 expected receipts (90.0 %); 1 missing; 1 delivered more than once"));
+    }
+
+    [Test]
+    public void A_slice_whose_seed_removed_a_peer_crashed_elsewhere_says_so_though_none_of_its_peers_neighboured_it()
+    {
+        var at = new DateTimeOffset(2026, 12, 3, 12, 0, 0, TimeSpan.Zero);
+        var victim = new NodeEndpoint(System.Net.IPAddress.Parse("127.0.0.2"), 25901);
+        var seed = new NodeEndpoint(System.Net.IPAddress.Parse("127.0.0.3"), 21146);
+        var stats = new NetworkStats(TimeProvider.System) { OneSlice = true };
+        var seedCounters = stats.Register(seed, NodeRole.Seed);
+        stats.Register(new NodeEndpoint(System.Net.IPAddress.Parse("127.0.0.3"), 25903), NodeRole.Peer);
+        stats.Record(seedCounters, new PeerRegistered(at, victim, "127.0.0.2", false, []));
+        stats.ExpectRemoteCrash(victim.Port, at.AddSeconds(4));
+        stats.Record(seedCounters, new DeadNodeReceived(at.AddSeconds(5), new DeadNode(victim, at.AddSeconds(5).ToUnixTimeMilliseconds(), seed), "127.0.0.4", true, 3));
+
+        var summary = stats.FormatSummary();
+        Assert.That(summary, Does.Contain($"Crash: {victim} crashed in another slice at about"));
+        Assert.That(summary, Does.Contain("not detected here; removed from all 1 seeds here that had it after 1.0 s"));
+        Assert.That(summary, Does.Not.Contain("Deaths: none"));
     }
 }

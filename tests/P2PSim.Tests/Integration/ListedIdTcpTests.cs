@@ -34,19 +34,34 @@ public sealed class ListedIdTcpTests
         listener.Start();
         var listed = new NodeEndpoint(IPAddress.Loopback, ((IPEndPoint)listener.LocalEndpoint).Port);
 
-        // The id registered for the endpoint: a client holding its key registers it at the seed, then goes.
-        NodeId registeredId;
-        using (var registrant = await RawPeer.ConnectAsync(network.Seeds[0].Endpoint, ct))
-        {
-            await registrant.HelloAsync(listed, ct);
-            await registrant.SendAsync(Register.Instance, ct);
-            Assert.That(await registrant.ReadAsync(ct), Is.TypeOf<PeerList>(), "registered");
-            registeredId = registrant.Key.Id;
-        }
+        // The id registered for the endpoint: a client holding its key registers it at the seed.
+        using var registrant = await RawPeer.ConnectAsync(network.Seeds[0].Endpoint, ct);
+        await registrant.HelloAsync(listed, ct);
+        await registrant.SendAsync(Register.Instance, ct);
+        Assert.That(await registrant.ReadAsync(ct), Is.TypeOf<PeerList>(), "registered");
+        var registeredId = registrant.Key.Id;
 
-        // Another node (another key) answers at that endpoint when the joiner dials it.
-        using var impostor = RawPeer.Accepted(await listener.AcceptTcpClientAsync(ct));
-        var dialerHello = await impostor.ReadAsync(ct) as Hello ?? throw new AssertionException("the joiner did not speak first with a Hello");
+        // The seed lists the endpoint only once its own dial there meets that id (Seed:DialBack): the registrant's key
+        // answers the seed. Another node (another key) answers at that endpoint when the joiner dials it.
+        RawPeer impostor;
+        Hello dialerHello;
+        while (true)
+        {
+            var accepted = RawPeer.Accepted(await listener.AcceptTcpClientAsync(ct));
+            var hello = await accepted.ReadAsync(ct) as Hello ?? throw new AssertionException("the dialer did not speak first with a Hello");
+            if (hello.Role != NodeRole.Seed)
+            {
+                (impostor, dialerHello) = (accepted, hello);
+                break;
+            }
+            using (accepted)
+            {
+                await accepted.SendAsync(new Hello(ProtocolLimits.Version, NodeRole.Peer, listed) { Id = registeredId, Nonce = HelloNonce.NewRandom() }, ct);
+                await accepted.SendAsync(Handshake.Prove(registrant.Key, Handshake.Side.Acceptor, hello), ct);
+                Assert.That(await accepted.ReadAsync(ct), Is.TypeOf<HelloProof>(), "the seed's dial-back proved its id");
+            }
+        }
+        using var _ = impostor;
         await impostor.SendAsync(new Hello(ProtocolLimits.Version, NodeRole.Peer, listed) { Id = impostor.Key.Id, Nonce = HelloNonce.NewRandom() }, ct);
         await impostor.SendAsync(Handshake.Prove(impostor.Key, Handshake.Side.Acceptor, dialerHello), ct); // a valid proof of its own id
 
