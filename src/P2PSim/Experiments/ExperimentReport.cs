@@ -71,6 +71,10 @@ public sealed record ExperimentReport(
     /// <summary>The groups workload's account of group messages; null (and left out of the JSON) for every other workload.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public GroupReport? Groups { get; init; }
+
+    /// <summary>The attack workload's attacks and what got through (<see cref="Attacks.AttackReport"/>); null (and left out of the JSON) for every other workload.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public Attacks.AttackReport? Attacks { get; init; }
 }
 
 /// <summary>Signed messages (protocol version 5; <c>Security:Signatures</c>).</summary>
