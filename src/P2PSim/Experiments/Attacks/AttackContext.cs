@@ -32,8 +32,8 @@ internal sealed class AttackContext
 
     public required AttackLogScan Logs { get; init; }
 
-    /// <summary>Reads the run's recorder (false death reports, removals).</summary>
-    public required Func<Func<ExperimentRecorder, int>, int> Recorder { get; init; }
+    /// <summary>Reads the run's recorder (false death reports, removals, violations).</summary>
+    public required Func<Func<ExperimentRecorder, long>, long> Recorder { get; init; }
 
     /// <summary><c>Experiment:AttackStrength</c>: every attack's count is its default times this.</summary>
     public required double Strength { get; init; }
@@ -101,6 +101,8 @@ internal sealed class AttackContext
         {
             FalseDeathReports = Recorder(static r => r.LivePeersReportedDead),
             LivePeersRemoved = Recorder(static r => r.LivePeersRemoved),
+            Violations = Recorder(static r => r.Violations),
+            ForgedQuietly = Recorder(static r => r.ForgedQuietly),
         };
     }
 
@@ -157,6 +159,12 @@ internal readonly record struct NodeCounters
     /// <summary>Live peers a seed removed, from the recorder.</summary>
     public long LivePeersRemoved { get; init; }
 
+    /// <summary>Connections the nodes closed as protocol violations (forgeries that cut the link among them), from the recorder.</summary>
+    public long Violations { get; init; }
+
+    /// <summary>Messages dropped as forged whose link stayed, from the recorder.</summary>
+    public long ForgedQuietly { get; init; }
+
     public NodeCounters Add(NodeCounters o) => new()
     {
         RefusedConnections = RefusedConnections + o.RefusedConnections,
@@ -169,6 +177,8 @@ internal readonly record struct NodeCounters
         SeedImpostors = SeedImpostors + o.SeedImpostors,
         FalseDeathReports = FalseDeathReports + o.FalseDeathReports,
         LivePeersRemoved = LivePeersRemoved + o.LivePeersRemoved,
+        Violations = Violations + o.Violations,
+        ForgedQuietly = ForgedQuietly + o.ForgedQuietly,
     };
 
     public static NodeCounters operator -(NodeCounters a, NodeCounters b) => new()
@@ -183,5 +193,7 @@ internal readonly record struct NodeCounters
         SeedImpostors = a.SeedImpostors - b.SeedImpostors,
         FalseDeathReports = a.FalseDeathReports - b.FalseDeathReports,
         LivePeersRemoved = a.LivePeersRemoved - b.LivePeersRemoved,
+        Violations = a.Violations - b.Violations,
+        ForgedQuietly = a.ForgedQuietly - b.ForgedQuietly,
     };
 }

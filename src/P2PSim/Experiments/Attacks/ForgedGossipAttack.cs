@@ -128,7 +128,8 @@ internal sealed class ForgedGossipAttack : Attack
             took += await PeersHoldingAsync(context, message.Id, ct).ConfigureAwait(false);
             logged += context.Logs.LinesWith(token);
         }
-        var refused = counted.Forged + counted.RefusedAsOld + counted.RejectedInputs;
+        // Each refusal once: a forgery that cuts its link is a violation; one whose link stays is counted apart; the codec's refusals are the transport's.
+        var refused = counted.Violations + counted.ForgedQuietly + counted.RefusedAsOld + counted.RejectedInputs;
         if (variant.ControlCharacters)
         {
             var raw = context.Logs.RawControlLines - rawBefore;
