@@ -80,8 +80,9 @@ public sealed record ExperimentReport(
 /// <summary>Signed messages (protocol version 5; <c>Security:Signatures</c>).</summary>
 /// <param name="Mode"><c>verify</c>: every message signed by its origin and checked on first receipt, for real; <c>skip</c> (simulated only): no cryptography, the same sizes and rules.</param>
 /// <param name="Checked">
-/// Signature checks by the peers: each message new to a peer, once (a simulation checks each message's signature with real
-/// Ed25519 work once, and its copies share the answer); null where not counted (tcp: each peer checks its own copy).
+/// Signature checks by the peers: each message new to a peer, once, and each acknowledgement of a private message (a
+/// simulation checks each message's signature with real Ed25519 work once, and its copies share the answer; on tcp every
+/// peer checks its own copy, each a real check); null where not counted (the merged report of a sliced run).
 /// </param>
 /// <param name="Forged">Messages and acknowledgements dropped as forged: must be 0 on a network of honest nodes.</param>
 public sealed record SignatureReport(string Mode, long? Checked, long Forged);

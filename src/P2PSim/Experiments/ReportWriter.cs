@@ -60,7 +60,7 @@ public static partial class ReportWriter
         new("  prunes", r => TreeControl(r, static t => t.Prunes)),
         new("  spanning-tree adverts", r => r.Traffic.TreeControl?.Adverts is null ? "-" : TreeControl(r, static t => t.Adverts!)),
         new("duplicates dropped", r => Count(r.Traffic.DuplicatesDropped)),
-        new("signatures checked / forged refused", r => r.Signatures is { } g ? $"{(g.Checked is { } c ? Count(c) : "not counted on tcp")} / {Count(g.Forged)}" : "-"),
+        new("signatures checked / forged refused", r => r.Signatures is { } g ? $"{(g.Checked is { } c ? Count(c) : "not counted")} / {Count(g.Forged)}" : "-"),
         new("messages sent (all types)", r => r.Traffic.MessagesSent < 0 ? "not counted on tcp" : Count(r.Traffic.MessagesSent)),
         new("bytes sent (all types)", r => r.Traffic.BytesSent < 0 ? "not counted on tcp" : Bytes(r.Traffic.BytesSent)),
         new("payload bytes", r => Bytes(r.Traffic.PayloadBytes)),

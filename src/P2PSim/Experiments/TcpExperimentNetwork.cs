@@ -413,9 +413,10 @@ internal sealed partial class TcpExperimentNetwork : IExperimentNetwork, IAsyncD
     {
         var sent = default(WireCounts);
         var tree = default(TreeControlCounts);
-        long payloads = 0, payloadBytes = 0;
+        long payloads = 0, payloadBytes = 0, signatureChecks = 0;
         foreach (var node in _hostNodes.Concat(_started))
         {
+            signatureChecks += node.Role == NodeRole.Peer ? node.SignatureChecks : 0;
             payloads += node.Sent.PayloadFrames;
             payloadBytes += node.Sent.PayloadBytes;
             tree += node.Sent.TreeControl;
@@ -436,7 +437,7 @@ internal sealed partial class TcpExperimentNetwork : IExperimentNetwork, IAsyncD
         return new(null, payloads, sent.Frames, sent.Bytes, payloadBytes, 0, null,
             SendQueueDrops: new FrameDropsReport(control, own, forwarded, peak, budgetOwn, budgetForwarded, budget.LimitBytes, budget.PeakQueuedBytes,
                 budget.DroppedAnnouncements),
-            TreeControl: tree);
+            TreeControl: tree, SignatureChecks: signatureChecks);
     }
 
     /// <summary>The counters of every node's transport: the host's nodes (those a restart replaced too), late joiners, restarted seeds.</summary>

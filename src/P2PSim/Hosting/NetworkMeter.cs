@@ -30,6 +30,8 @@ public sealed class NetworkMeter
         meter.CreateObservableCounter("p2psim.gossip.originated", () => Peer(static n => n.Originated), "{message}", "Gossip messages the peers originated");
         meter.CreateObservableCounter("p2psim.gossip.received", () => Peer(static n => n.Received), "{message}", "First receipts of gossip messages");
         meter.CreateObservableCounter("p2psim.gossip.duplicates", () => Peer(static n => n.Duplicates), "{message}", "Gossip messages received again and dropped");
+        meter.CreateObservableCounter("p2psim.gossip.forged", () => new Measurement<long>(_stats.Forged, Peers), "{message}",
+            "Messages and acknowledgements dropped as forged (a signature that did not verify, or an origin named with another id)");
         meter.CreateObservableCounter("p2psim.deaths.detected", () => new Measurement<long>(_stats.DeathsDetected, Peers), "{death}",
             "Neighbours a peer declared dead (each declaration counts)");
         meter.CreateObservableCounter("p2psim.links.established", () => new Measurement<long>(_stats.LinksEstablished, Peers), "{link}",

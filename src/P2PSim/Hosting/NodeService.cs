@@ -62,6 +62,7 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
     private readonly ConcurrentQueue<NodeInput.Received> _livenessLane = new(); // Pongs: handled before the inbox backlog
     private int _livenessLaneCount;
     private readonly SentFrameCounter _sent = new();
+    private MessageSigning? _signing;
     private readonly LogRateLimit _violationLines = LogRateLimit.ForViolations(); // the node's loop writes its lines, one at a time
     private readonly TaskCompletionSource _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private ITransport? _transport;
@@ -132,6 +133,9 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
     /// <summary>Gossip payloads and tree control frames this node handed to its transport, with their bytes (see <see cref="SentFrameCounter"/>).</summary>
     public SentFrameCounter Sent => _sent;
 
+    /// <summary>Signatures this node has checked with real Ed25519 work (messages new to it, acknowledgements); 0 before it starts.</summary>
+    public long SignatureChecks => _signing?.Verifications ?? 0;
+
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
         // A peer needs every seed's address; seeds of other slices given by name may take a while to resolve.
@@ -171,15 +175,16 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
             throw new StartupException(
                 $"{_spec.Role} {_spec.Index} cannot listen on {_spec.BindTo}: {why}. Choose other ports with {_spec.PortSetting} (0 lets the system pick free ports).", ex);
         }
+        _signing = MessageSigning.Verify(key); // a real network always checks signatures (Security:Signatures=skip is refused)
         NodeMachine machine = _spec.Role == NodeRole.Seed
             ? new SeedMachine(_transport.LocalEndpoint, _random.For("seed", _spec.Index), seeds: _seedBook.Live, peerExpiry: _seedOptions.PeerExpiry(_peerOptions))
             {
                 Id = key.Id,
-                Signing = MessageSigning.Verify(key), // a real network always checks signatures (Security:Signatures=skip is refused)
+                Signing = _signing,
             }
             : new PeerMachine(_transport.LocalEndpoint, seeds, _peerOptions, _random.For("peer", _spec.Index), gossip: _gossipOptions, reportTreeLinks: true,
                 privateMessages: _privateOptions, dialable: Dialable, groups: _groupOptions, startGroups: _groupOptions.GroupsOf(_spec.Index),
-                signing: MessageSigning.Verify(key));
+                signing: _signing);
         _runtime = new NodeRuntime(machine, new Host(this), _transportOptions.EchoPings);
         _timer = _time.CreateTimer(static state => ((NodeService)state!).OnTimerFired(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         _counters = _stats.Register(_transport.LocalEndpoint, _spec.Role);

@@ -10,12 +10,14 @@ namespace P2PSim.Security;
 /// creates) and checks with real Ed25519 work; with <see cref="SignatureMode.Skip"/>, which only a simulated network may
 /// use, it does neither: its messages carry <see cref="Protocol.Gossip.Unsigned"/> (64 bytes all the same, so every size
 /// is as with signatures) and every check passes, while every other rule of the protocol stays. The parts of a node ask
-/// it; it keeps no count (the parts count what they checked and refused).
+/// it and count what they checked and refused; it counts only the checks it made for real (<see cref="Verifications"/>),
+/// which another thread may read.
 /// </summary>
 public sealed class MessageSigning
 {
     private readonly Func<NodeKey>? _keySource;
     private NodeKey? _key;
+    private long _verifications;
 
     private MessageSigning(NodeId id, SignatureMode mode, Func<NodeKey>? keySource)
     {
@@ -28,6 +30,12 @@ public sealed class MessageSigning
     public NodeId Id { get; }
 
     public SignatureMode Mode { get; }
+
+    /// <summary>
+    /// Signatures checked with real Ed25519 work so far (messages and acknowledgements; a copy whose body was checked
+    /// before is not counted again). Written by the node's own thread only; safe to read from any thread.
+    /// </summary>
+    public long Verifications => Volatile.Read(ref _verifications);
 
     /// <summary>True: signatures are made and checked for real.</summary>
     public bool Verifies => Mode == SignatureMode.Verify;
@@ -70,6 +78,7 @@ public sealed class MessageSigning
         {
             return true;
         }
+        Volatile.Write(ref _verifications, _verifications + 1);
         if (!MessageSignature.Verifies(message))
         {
             return false;
@@ -79,7 +88,15 @@ public sealed class MessageSigning
     }
 
     /// <summary>Whether <paramref name="ack"/> was signed by <paramref name="recipient"/> (always true when skipping).</summary>
-    public bool Check(DirectAck ack, NodeId recipient) => !Verifies || MessageSignature.Verifies(ack, recipient);
+    public bool Check(DirectAck ack, NodeId recipient)
+    {
+        if (!Verifies)
+        {
+            return true;
+        }
+        Volatile.Write(ref _verifications, _verifications + 1);
+        return MessageSignature.Verifies(ack, recipient);
+    }
 
     private NodeKey Key
     {

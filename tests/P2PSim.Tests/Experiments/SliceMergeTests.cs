@@ -63,7 +63,7 @@ public sealed class SliceMergeTests
             new ReceiptColumns([.. receipts.Select(r => r.Id)], [.. receipts.Select(r => r.Peer)], [.. receipts.Select(r => r.At)], [.. receipts.Select(_ => 1)], [.. receipts.Select(_ => 0)]),
             DuplicatesDropped: 3, Crashes: [], SeedEvents: [], Deaths: [], Steps: [new StepRecord(0, 0, 0), new StepRecord(10, 2, 1)],
             Samples: [new SampleRecord(0, 0, [first, first + 1], links, 0)],
-            new SliceTraffic(4, 400, 40, 4000, new FrameDropsReport(0, 0, 0, 1), new long[8]),
+            new SliceTraffic(4, 400, 40, 4000, new FrameDropsReport(0, 0, 0, 1), new long[8], SignatureChecks: 3 + slice, Forged: slice),
             new ResourceReport(5, 1.5, 100 << 20, 1 << 20, 200));
     }
 
@@ -104,6 +104,7 @@ public sealed class SliceMergeTests
             Assert.That(report.Delivery.Reliability, Is.EqualTo(1.0));
             Assert.That(report.Traffic.PayloadTransmissions, Is.EqualTo(8), "the slices' counts added up");
             Assert.That(report.Traffic.DuplicatesDropped, Is.EqualTo(6));
+            Assert.That(report.Signatures, Is.EqualTo(new SignatureReport("verify", 7, 1)), "the slices' signature checks and forgeries added up");
             Assert.That(report.Overlay.Edges, Is.EqualTo(3), "the links of both slices, the one across counted once");
             Assert.That(report.Overlay.Connected, Is.True);
             Assert.That(report.Overlay.BuildTimeMs, Is.EqualTo(1001), "from the first slice's start to the last join");

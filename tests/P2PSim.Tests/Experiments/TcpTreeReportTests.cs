@@ -36,6 +36,8 @@ public sealed class TcpTreeReportTests
             Assert.That(report.Traffic.TreeControlBytes, Is.EqualTo(tree.Announcements.Bytes + tree.Grafts.Bytes + tree.Prunes.Bytes));
             Assert.That(report.Traffic.TreeControlFrames, Is.LessThan(report.Traffic.MessagesSent), "the transports wrote them among every other frame");
             Assert.That(report.Traffic.Rmr, Is.GreaterThanOrEqualTo(0), "every receipt was a payload sent");
+            Assert.That(report.Signatures!.Checked, Is.EqualTo(report.Delivery.Deliveries), "every peer checked each message's signature once, on its first receipt");
+            Assert.That(report.Signatures.Forged, Is.Zero);
         });
     }
 

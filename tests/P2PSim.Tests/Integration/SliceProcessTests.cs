@@ -70,8 +70,12 @@ public sealed partial class SliceProcessTests
                     ? null
                     : $"the crash of {victim} was not yet detected in another slice ({elsewhere}), removed by a seed ({removed}) and announced in every other slice ({told});\n{SliceProcesses.Tails(children)}";
             }, TimeSpan.FromSeconds(45), ct);
-            // Every peer has published all it will (8 messages, 0.2 s apart, long done) and every message has spread.
-            await Task.Delay(TimeSpan.FromSeconds(1), ct);
+            // Every peer has published all it will (8 messages, 0.2 s apart, long done): wait until every live peer's
+            // log file (flushed every 500 ms) shows every message of the network, before the slices are interrupted.
+            // And every slice's seed has heard of the death (its own check, or a report relayed by another seed).
+            await Eventually.HoldsAsync(() => MissingReceipts(peerBasePort)
+                ?? (children.Select((c, s) => (c, s)).FirstOrDefault(x => !SeedHeardOf(x.c.Stdout, victim)) is { c: not null } unheard
+                    ? $"the seed of slice {unheard.s} has not yet heard of the death of {victim}" : null), TimeSpan.FromSeconds(20), ct);
 
             foreach (var child in children)
             {
@@ -115,11 +119,47 @@ public sealed partial class SliceProcessTests
         }
     }
 
+    /// <summary>
+    /// Null when every live peer's log file shows every message any peer of the network originated, as originated or
+    /// received; else which peers lack how many.
+    /// </summary>
+    private string? MissingReceipts(int peerBasePort)
+    {
+        var files = Enumerable.Range(0, Peers).ToDictionary(i => i,
+            i => Path.Combine(WorkingDirectory, $"logs-{i / (Peers / Slices)}", $"Log_{peerBasePort + i}.txt"));
+        var seen = files.ToDictionary(f => f.Key, f => MessageIds(f.Value));
+        var originated = files.SelectMany(f => MessageIds(f.Value, "Originated gossip")).ToHashSet(StringComparer.Ordinal);
+        var lacking = seen.Where(p => p.Key != Victim && !originated.IsSubsetOf(p.Value))
+            .Select(p => $"peer {p.Key} lacks {originated.Count(id => !p.Value.Contains(id))} of {originated.Count}").ToList();
+        return lacking.Count == 0 ? null : $"not every message reached every live peer yet: {string.Join("; ", lacking)}";
+    }
+
+    /// <summary>The message ids of the gossip lines in a node's log file (those starting with <paramref name="kind"/>, if given).</summary>
+    private static HashSet<string> MessageIds(string file, string kind = "gossip \"")
+    {
+        if (!File.Exists(file))
+        {
+            return new HashSet<string>(StringComparer.Ordinal);
+        }
+        using var reader = new StreamReader(new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete));
+        return reader.ReadToEnd().Split('\n')
+            .Where(line => line.Contains(kind, StringComparison.Ordinal) && GossipId().Match(line) is { Success: true })
+            .Select(line => GossipId().Match(line).Groups[1].Value).ToHashSet(StringComparer.Ordinal);
+    }
+
+    [GeneratedRegex(@"\[([0-9a-f]{8,})\]\s*$")]
+    private static partial Regex GossipId();
+
     private static string Summary(string output)
     {
         var at = output.IndexOf("P2PSim summary", StringComparison.Ordinal);
         return at >= 0 ? output[at..] : output.Length > 2000 ? output[^2000..] : output;
     }
+
+    /// <summary>A seed of this slice received a report of the victim's death (and removed it, or never listed it).</summary>
+    private static bool SeedHeardOf(string output, string victim) => output.Split('\n').Any(line =>
+        line.Contains("[Seed ", StringComparison.Ordinal) && line.Contains($"Dead Node:{victim}:", StringComparison.Ordinal)
+        && (line.Contains("removed it from the peer list", StringComparison.Ordinal) || line.Contains("is not in the peer list", StringComparison.Ordinal)));
 
     /// <summary>A seed of this slice confirmed the victim's death and removed it.</summary>
     private static bool RemovedBySeed(string output, string victim) => output.Split('\n').Any(line =>

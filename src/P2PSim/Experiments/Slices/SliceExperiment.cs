@@ -262,7 +262,7 @@ internal sealed class SliceExperiment
         }
         Report();
 
-        var traffic = Traffic(directory, budget);
+        var traffic = Traffic(directory, budget, host.Services.GetRequiredService<NetworkStats>().Forged);
         var resources = meter.Finish() with { OpenFileDescriptors = OpenFiles.Now() };
         var ended = recorder.Ms(_time.GetUtcNow());
         var part = recorder.ToPart(Header(recorder.Ms(started), joinedMs, ended, notJoined, traffic, resources, interval)) with
@@ -329,7 +329,7 @@ internal sealed class SliceExperiment
         recorder.Sample(new SampleRecord(index, recorder.Ms(at), [.. live.Select(a => a.Peer)], [.. live.Select(a => a.Neighbours)], budget.QueuedBytes));
     }
 
-    private static SliceTraffic Traffic(NodeDirectory directory, QueueBudget budget)
+    private static SliceTraffic Traffic(NodeDirectory directory, QueueBudget budget, long forged)
     {
         var nodes = directory.Seeds.Concat(directory.Peers).ToArray();
         var tree = default(TreeControlCounts);
@@ -355,7 +355,8 @@ internal sealed class SliceExperiment
         }
         var drops = new FrameDropsReport(control, own, forwarded, peak, budgetOwn, budgetForwarded, budget.LimitBytes, budget.PeakQueuedBytes, budget.DroppedAnnouncements);
         return new SliceTraffic(payloads, payloadBytes, sent.Frames, sent.Bytes, drops,
-            [tree.IHaveFrames, tree.IHaveBytes, tree.GraftFrames, tree.GraftBytes, tree.PruneFrames, tree.PruneBytes, tree.AdvertFrames, tree.AdvertBytes]);
+            [tree.IHaveFrames, tree.IHaveBytes, tree.GraftFrames, tree.GraftBytes, tree.PruneFrames, tree.PruneBytes, tree.AdvertFrames, tree.AdvertBytes],
+            SignatureChecks: directory.Peers.Sum(static p => p.SignatureChecks), Forged: forged);
     }
 
     private SlicePart Header(double startedMs, double? joinedMs, double endedMs, int notJoined, SliceTraffic traffic, ResourceReport resources, TimeSpan interval)

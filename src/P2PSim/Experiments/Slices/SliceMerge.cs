@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using P2PSim.Configuration;
 using P2PSim.Gossip;
 using P2PSim.Nodes;
 using P2PSim.Protocol;
@@ -258,6 +259,10 @@ public static class SliceMerge
             Resources: Resources(parts))
         {
             OverlayGraph = overlayGraph,
+            // A real network always checks (Security:Signatures=skip is refused on tcp); parts from before the count say null.
+            Signatures = new SignatureReport(EnumSetting.Name(SignatureMode.Verify),
+                traffic.All(static t => t.SignatureChecks is not null) ? traffic.Sum(static t => t.SignatureChecks!.Value) : null,
+                traffic.Sum(static t => t.Forged ?? 0)),
         };
         var slices = parts.Select(p => new SliceSummary(p.Part.Slice, p.Name, p.Part.FirstPeer, p.Part.PeerCount, p.Part.LocalSeeds.Length, p.Part.AnnounceAddress,
             p.Part.Receipts.Id.Length, p.Part.Originated.Id.Length, p.Part.Resources, p.Part.PeakOpenFiles)).ToArray();

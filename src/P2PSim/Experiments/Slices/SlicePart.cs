@@ -180,14 +180,19 @@ public sealed record StepRecord(double AtMs, long PayloadTransmissions, long Fir
 /// </summary>
 public sealed record SampleRecord(int Index, double AtMs, int[] Live, int[][] Neighbours, long QueuedBytes);
 
-/// <summary>What this slice's nodes sent, counted as a one-process tcp run counts it.</summary>
+/// <summary>
+/// What this slice's nodes sent, counted as a one-process tcp run counts it; with the signatures its peers checked and
+/// the messages its peers refused as forged (null in parts written before they were counted).
+/// </summary>
 public sealed record SliceTraffic(
     long PayloadTransmissions,
     long PayloadBytes,
     long FramesSent,
     long BytesSent,
     FrameDropsReport Drops,
-    long[] TreeControl);
+    long[] TreeControl,
+    long? SignatureChecks = null,
+    long? Forged = null);
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
 [JsonSerializable(typeof(SlicePart))]
