@@ -93,6 +93,9 @@ public sealed record ExperimentOptions
     /// <summary>attack: how hard: every attack's count of connections, messages and requests is its default times this.</summary>
     public double AttackStrength { get; init; } = 1;
 
+    /// <summary>attack: first run the same network and burst without attackers, so the report can say what the attacks cost the honest peers.</summary>
+    public bool AttackBaseline { get; init; } = true;
+
     /// <summary>simulated: one-way latency of every link.</summary>
     public TimeSpan Latency { get; init; } = TimeSpan.FromMilliseconds(1);
 
@@ -161,6 +164,9 @@ public sealed record ExperimentOptions
 
     /// <summary>Longest a join may take before the next peer starts anyway (the late peer is counted as not joined).</summary>
     internal TimeSpan JoinTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>This run is an attack run's baseline: a burst that reads its nodes' log lines as the attack run does, so their costs compare.</summary>
+    internal bool AttackBaselineRun { get; init; }
 
     /// <summary>Longest the run waits, after the last message, for gossip still on its way.</summary>
     internal TimeSpan DrainTimeout { get; init; } = TimeSpan.FromMinutes(5);

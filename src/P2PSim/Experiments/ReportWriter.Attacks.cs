@@ -19,6 +19,13 @@ public static partial class ReportWriter
                 : "-")),
             new("got through in all (open attacks left out)", r => r.Attacks is { } a ? Count(a.GotThrough) : "-"),
             new("log lines / with raw control characters", r => r.Attacks is { } a ? $"{Count(a.LogLines)} / {Count(a.RawControlLogLines)}" : "-"),
+            new("cost: reliability without / with attackers", r => r.Attacks?.Cost is { } c ? $"{Percent(c.BaselineReliability, "0.000")} / {Percent(c.Reliability, "0.000")}" : "-"),
+            new("cost: reach all p50 without / with", r => r.Attacks?.Cost is { } c ? Durations(c.BaselineReachAllP50Ms, c.ReachAllP50Ms) : "-"),
+            new("cost: reach all p99 without / with", r => r.Attacks?.Cost is { } c ? Durations(c.BaselineReachAllP99Ms, c.ReachAllP99Ms) : "-"),
+            new("cost: cpu time without / with", r => r.Attacks?.Cost is { CpuSeconds: { } cpu, BaselineCpuSeconds: { } before } ? Durations(before * 1000, cpu * 1000) : "-"),
+            new("cost: peak working set / live heap without / with", r => r.Attacks?.Cost is { PeakWorkingSetBytes: { } peak, BaselinePeakWorkingSetBytes: { } peakBefore } c
+                ? $"{Bytes(peakBefore)} / {Bytes(peak)}, {Bytes(c.BaselineManagedHeapBytes ?? 0)} / {Bytes(c.ManagedHeapBytes ?? 0)}"
+                : "-"),
         ];
     }
 }

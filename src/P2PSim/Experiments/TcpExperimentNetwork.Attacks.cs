@@ -26,10 +26,10 @@ internal sealed partial class TcpExperimentNetwork : IAttackableNetwork
         Strength = workload.Strength,
     };
 
-    /// <summary>An attack run reads every node's log lines (the others write none).</summary>
+    /// <summary>An attack run, and its baseline, read every node's log lines (the others write none).</summary>
     private void AddAttackLogging(ILoggingBuilder logging)
     {
-        if (_options.Workload == WorkloadKind.Attack)
+        if (_options.Workload == WorkloadKind.Attack || _options.AttackBaselineRun)
         {
             _attackLogs = new AttackLogScan();
             logging.AddProvider(_attackLogs);

@@ -7,7 +7,7 @@ namespace P2PSim.Tests.Experiments;
 /// <summary>
 /// The attack workload on real nodes over loopback (TLS links, as by default): every attack really happens (attempts,
 /// and the honest nodes' own counters for its defence moved) and gets nothing through, while honest delivery stays
-/// 100 %. Take a defence away and its row's refused count falls to 0 or its got-through count rises.
+/// 100 %, as in a baseline run without attackers. Take a defence away and its row's refused count falls to 0 or its got-through count rises.
 /// </summary>
 [TestFixture]
 [NonParallelizable]
@@ -61,6 +61,10 @@ public sealed class AttackWorkloadTests
             Assert.That(attacks.RawControlLogLines, Is.Zero, "no log line holds a raw newline or escape");
             Assert.That(attacks.LogLines, Is.GreaterThan(0), "the log lines were read");
             Assert.That(attacks.GotThrough, Is.Zero);
+            Assert.That(attacks.Cost, Is.Not.Null, "a baseline run without attackers came first");
+            Assert.That(attacks.Cost?.BaselineReliability, Is.EqualTo(1.0));
+            Assert.That(attacks.Cost?.Reliability, Is.EqualTo(report.Delivery.Reliability));
+            Assert.That(attacks.Cost?.CpuSeconds, Is.GreaterThan(0));
             Assert.That(text.ToString(), Does.Contain("Attacks (attempts / refused / closed / throttled / got through)").And.Contain("forged gossip: bad signature"));
         });
         foreach (var kind in Enum.GetValues<AttackKind>())

@@ -14,6 +14,36 @@ public sealed record AttackReport(string Attacks, double Strength, IReadOnlyList
 {
     /// <summary>What got through in all, the attacks still open left out: must be 0.</summary>
     public long GotThrough => Results.Where(static r => !r.Open).Sum(static r => r.GotThrough);
+
+    /// <summary>The honest peers' delivery and the process's costs without and with the attackers; null without a baseline run.</summary>
+    public AttackCost? Cost { get; init; }
+}
+
+/// <summary>
+/// What the attacks cost the honest peers: the baseline run (same settings and seed, no attackers) against the attack
+/// run. The peak working set is the process's, so the attack run's (which comes second) is at least the baseline's.
+/// </summary>
+public sealed record AttackCost(
+    double? BaselineReliability,
+    double? Reliability,
+    double? BaselineReachAllP50Ms,
+    double? ReachAllP50Ms,
+    double? BaselineReachAllP99Ms,
+    double? ReachAllP99Ms,
+    double? BaselineCpuSeconds,
+    double? CpuSeconds,
+    long? BaselinePeakWorkingSetBytes,
+    long? PeakWorkingSetBytes,
+    long? BaselineManagedHeapBytes,
+    long? ManagedHeapBytes)
+{
+    public static AttackCost Between(ExperimentReport baseline, ExperimentReport attacked) => new(
+        baseline.Delivery.Reliability, attacked.Delivery.Reliability,
+        baseline.Delivery.ReachAllP50Ms, attacked.Delivery.ReachAllP50Ms,
+        baseline.Delivery.ReachAllP99Ms, attacked.Delivery.ReachAllP99Ms,
+        baseline.Resources?.CpuSeconds, attacked.Resources?.CpuSeconds,
+        baseline.Resources?.PeakWorkingSetBytes, attacked.Resources?.PeakWorkingSetBytes,
+        baseline.Resources?.ManagedHeapBytes, attacked.Resources?.ManagedHeapBytes);
 }
 
 /// <summary>One attack (or one variant of it) and its outcome.</summary>
