@@ -11,7 +11,7 @@ namespace P2PSim.Experiments;
 /// <see cref="ReportWriter.ToDeterministicJson"/>). Null means "not defined for this run".
 /// </summary>
 /// <param name="NetworkKind">"simulated" or "tcp".</param>
-/// <param name="Workload">burst, classic, crash, seedcrash, churn, partition, private or groups.</param>
+/// <param name="Workload">burst, classic, crash, seedcrash, churn, partition, private, groups or attack.</param>
 /// <param name="WorkloadDescription">The workload's parameters in words.</param>
 /// <param name="Seeds">Seed nodes.</param>
 /// <param name="Peers">Peer nodes.</param>
