@@ -87,6 +87,15 @@ public sealed record ExperimentOptions
     /// <summary>groups: membership changes (a peer joining or leaving a group) spread over the burst.</summary>
     public int GroupChanges { get; init; } = 20;
 
+    /// <summary>attack: the attacks to run, one after the other: <c>all</c>, or a comma-separated list of connections, flood, forged, requests, impostor, death, handshakes.</summary>
+    public string Attacks { get; init; } = "all";
+
+    /// <summary>attack: how hard: every attack's count of connections, messages and requests is its default times this.</summary>
+    public double AttackStrength { get; init; } = 1;
+
+    /// <summary>attack: first run the same network and burst without attackers, so the report can say what the attacks cost the honest peers.</summary>
+    public bool AttackBaseline { get; init; } = true;
+
     /// <summary>simulated: one-way latency of every link.</summary>
     public TimeSpan Latency { get; init; } = TimeSpan.FromMilliseconds(1);
 
@@ -156,6 +165,9 @@ public sealed record ExperimentOptions
     /// <summary>Longest a join may take before the next peer starts anyway (the late peer is counted as not joined).</summary>
     internal TimeSpan JoinTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>This run is an attack run's baseline: a burst that reads its nodes' log lines as the attack run does, so their costs compare.</summary>
+    internal bool AttackBaselineRun { get; init; }
+
     /// <summary>Longest the run waits, after the last message, for gossip still on its way.</summary>
     internal TimeSpan DrainTimeout { get; init; } = TimeSpan.FromMinutes(5);
 
@@ -216,6 +228,13 @@ public sealed record ExperimentOptions
         WorkloadKind.Partition => new PartitionWorkload { Messages = Messages, Spacing = Spacing, Share = PartitionShare, Duration = PartitionDuration },
         WorkloadKind.Private => new PrivateWorkload { Messages = Messages, Spacing = Spacing, NotDialableShare = NotDialableShare, CrashShare = CrashShare },
         WorkloadKind.Groups => new GroupsWorkload { Messages = Messages, Spacing = Spacing, Groups = Groups, Share = GroupShare, Changes = GroupChanges },
+        WorkloadKind.Attack => new Attacks.AttackWorkload
+        {
+            Messages = Messages,
+            Spacing = Spacing,
+            Attacks = Experiments.Attacks.AttackKinds.Parse(Attacks, out _) ?? [],
+            Strength = AttackStrength,
+        },
         _ => throw new ArgumentOutOfRangeException(nameof(Workload), Workload, $"{Section}:Workload must be {EnumSetting.Choices<WorkloadKind>()}."),
     };
 

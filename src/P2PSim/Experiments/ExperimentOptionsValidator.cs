@@ -29,6 +29,10 @@ internal sealed class ExperimentOptionsValidator : IValidateOptions<ExperimentOp
             .That(Enum.IsDefined(o.Workload), $"{S}:Workload must be {EnumSetting.Choices<WorkloadKind>()} (was {o.Workload}).")
             .That(Enum.IsDefined(o.Security.Signatures), $"{SecurityOptions.Section}:Signatures must be {EnumSetting.Choices<SignatureMode>()} (was {o.Security.Signatures}).")
             .That(!tcp || o.Security.Signatures != SignatureMode.Skip, SecurityOptionsValidator.SkipOnRealNetwork)
+            .That(o.Workload != WorkloadKind.Attack || tcp,
+                $"{S}:Workload attack runs on the tcp network only (its attackers speak to real sockets): leave {S}:Network at tcp.")
+            .That(Attacks.AttackKinds.Parse(o.Attacks, out var attacksProblem) is not null, attacksProblem ?? "")
+            .That(o.AttackStrength is > 0 and <= 1000, $"{S}:AttackStrength must be above 0 and at most 1000 (was {o.AttackStrength}).")
             .That(!partition || !tcp,
                 $"{S}:Workload partition runs on the simulated network only (add {S}:Network=simulated): the tcp transport cannot cut links between groups of nodes.")
             .Range($"{S}:Seeds", o.Seeds, 1, 1000)

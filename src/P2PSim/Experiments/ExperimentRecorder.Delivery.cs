@@ -68,6 +68,7 @@ public sealed partial class ExperimentRecorder
 
     public void RecordPeerEvent(int peer, NodeEvent nodeEvent)
     {
+        CountRefusal(nodeEvent);
         switch (nodeEvent)
         {
             case GossipForged or GroupEvent { Event: GossipForged }:

@@ -96,6 +96,7 @@ public sealed partial class ExperimentRecorder
 
     public void RecordSeedEvent(int seed, NodeEvent nodeEvent)
     {
+        CountRefusal(nodeEvent);
         if (nodeEvent is GossipForged)
         {
             Forged++; // a seed refused to relay a forged private message or acknowledgement

@@ -11,7 +11,7 @@ namespace P2PSim.Experiments;
 /// <see cref="ReportWriter.ToDeterministicJson"/>). Null means "not defined for this run".
 /// </summary>
 /// <param name="NetworkKind">"simulated" or "tcp".</param>
-/// <param name="Workload">burst, classic, crash, seedcrash, churn, partition, private or groups.</param>
+/// <param name="Workload">burst, classic, crash, seedcrash, churn, partition, private, groups or attack.</param>
 /// <param name="WorkloadDescription">The workload's parameters in words.</param>
 /// <param name="Seeds">Seed nodes.</param>
 /// <param name="Peers">Peer nodes.</param>
@@ -71,6 +71,10 @@ public sealed record ExperimentReport(
     /// <summary>The groups workload's account of group messages; null (and left out of the JSON) for every other workload.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public GroupReport? Groups { get; init; }
+
+    /// <summary>The attack workload's attacks and what got through (<see cref="Attacks.AttackReport"/>); null (and left out of the JSON) for every other workload.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public Attacks.AttackReport? Attacks { get; init; }
 }
 
 /// <summary>Signed messages (protocol version 5; <c>Security:Signatures</c>).</summary>

@@ -11,7 +11,7 @@ namespace P2PSim.Experiments;
 /// and a TCP run can be read side by side) and for tools (JSON through the source-generated
 /// <see cref="ExperimentJsonContext"/>: fixed field order, camelCase).
 /// </summary>
-public static class ReportWriter
+public static partial class ReportWriter
 {
     private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
 
@@ -138,12 +138,9 @@ public static class ReportWriter
     /// <summary>The rows for <paramref name="reports"/>: the private rows only when one of them has some.</summary>
     private static Row[] RowsFor(IReadOnlyList<ExperimentReport> reports)
     {
-        if (!reports.Any(static r => r.Private is not null))
-        {
-            return Rows;
-        }
         var at = Array.FindIndex(Rows, static r => r.Value is null && r.Label == "Connectivity");
-        return [.. Rows[..at], .. PrivateRows, .. Rows[at..]];
+        Row[] extra = [.. reports.Any(static r => r.Private is not null) ? PrivateRows : [], .. AttackRows(reports)];
+        return extra.Length == 0 ? Rows : [.. Rows[..at], .. extra, .. Rows[at..]];
     }
 
     /// <summary>Writes one report as an aligned table.</summary>

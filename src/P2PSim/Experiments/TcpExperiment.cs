@@ -11,7 +11,7 @@ namespace P2PSim.Experiments;
 /// report as a <see cref="SimulatedExperiment"/>. Time here is wall-clock time. The partition workload is not
 /// supported on tcp.
 /// </summary>
-public sealed class TcpExperiment
+public sealed partial class TcpExperiment
 {
     private readonly ExperimentOptions _options;
     private readonly Workload _workload;
@@ -37,6 +37,12 @@ public sealed class TcpExperiment
     public IReadOnlyList<TransportStats> Transports { get; private set; } = [];
 
     public async Task<ExperimentReport> RunAsync(Action<ExperimentProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var baseline = await AttackBaselineAsync(progress, cancellationToken).ConfigureAwait(false);
+        return WithAttackCost(await RunOnceAsync(progress, cancellationToken).ConfigureAwait(false), baseline);
+    }
+
+    private async Task<ExperimentReport> RunOnceAsync(Action<ExperimentProgress>? progress, CancellationToken cancellationToken)
     {
         var meter = new ResourceMeter();
         var peer = _options.PeerOptionsForRun();

@@ -21,7 +21,7 @@ namespace P2PSim.Experiments;
 /// old port again). Time is wall-clock time from the <see cref="TimeProvider"/>; waits poll every 50 ms. A
 /// partition is not supported: the transport has no way to cut links between groups of nodes.
 /// </summary>
-internal sealed class TcpExperimentNetwork : IExperimentNetwork, IAsyncDisposable
+internal sealed partial class TcpExperimentNetwork : IExperimentNetwork, IAsyncDisposable
 {
     private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(50);
 
@@ -530,6 +530,7 @@ internal sealed class TcpExperimentNetwork : IExperimentNetwork, IAsyncDisposabl
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, ContentRootPath = Directory.GetCurrentDirectory() });
         builder.Configuration.AddInMemoryCollection(config);
         builder.Logging.ClearProviders();
+        AddAttackLogging(builder.Logging);
         builder.Services.AddSingleton(_time);
         builder.Services.AddSingleton<INodeEventObserver>(_observer);
         builder.Services.AddP2PSim(builder.Configuration);

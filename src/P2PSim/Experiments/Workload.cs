@@ -7,7 +7,7 @@ namespace P2PSim.Experiments;
 /// </summary>
 internal abstract record Workload
 {
-    /// <summary>Short name for reports: burst, classic, crash, seedcrash, churn, partition, private or groups.</summary>
+    /// <summary>Short name for reports: burst, classic, crash, seedcrash, churn, partition, private, groups or attack.</summary>
     public abstract string Name { get; }
 
     /// <summary>One line for the text report.</summary>

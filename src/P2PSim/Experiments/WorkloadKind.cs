@@ -34,4 +34,7 @@ public enum WorkloadKind
 
     /// <summary>Messages to groups by their members while members join and leave (<see cref="GroupsWorkload"/>).</summary>
     Groups,
+
+    /// <summary>A burst while attackers on real sockets try to get something through, tcp only (<see cref="Attacks.AttackWorkload"/>).</summary>
+    Attack,
 }

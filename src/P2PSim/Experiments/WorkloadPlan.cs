@@ -63,6 +63,7 @@ internal sealed record WorkloadPlan(int InitialPeers, int[] Victims, int[] Leave
         {
             ClassicWorkload => new WorkloadPlan(peers, [], [], [], false, TimeSpan.Zero),
             BurstWorkload b => Burst(b, peers, [], []),
+            Attacks.AttackWorkload a => Burst(a, peers, [], []),
             CrashWorkload c => Crash(c, peers, random),
             SeedCrashWorkload s => SeedCrash(s, seeds, peers, random),
             ChurnWorkload c => Churn(c, peers, random),

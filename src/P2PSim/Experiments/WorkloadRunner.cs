@@ -38,6 +38,10 @@ internal sealed class WorkloadRunner(IExperimentNetwork net, ExperimentOptions o
         net.Phase = "workload";
         net.StartSampling(sampler);
         var log = new FaultLog();
+        // attack: the attackers run beside the honest burst, on the tcp network only (the options say so)
+        var attacks = workload is Attacks.AttackWorkload attack && net is Attacks.IAttackableNetwork attackable
+            ? Attacks.AttackCampaign.RunAsync(attackable.AttackContext(attack, new Random(random.Next())), attack, cancellationToken)
+            : null;
         if (workload is ClassicWorkload)
         {
             var target = (long)join.Gossiping * peer.MessagesPerPeer;
@@ -48,6 +52,7 @@ internal sealed class WorkloadRunner(IExperimentNetwork net, ExperimentOptions o
         {
             await RunStepsAsync(plan, log, cancellationToken).ConfigureAwait(false);
         }
+        var attackReport = attacks is null ? null : await attacks.ConfigureAwait(false);
         if (workload is PrivateWorkload)
         {
             // Every private message gets its acknowledgement or is reported undeliverable within its attempts' waits.
@@ -64,7 +69,7 @@ internal sealed class WorkloadRunner(IExperimentNetwork net, ExperimentOptions o
             await net.WaitForGossipAsync(net.Now + options.DrainTimeout, cancellationToken).ConfigureAwait(false);
         }
         await net.StopSamplingAsync(cancellationToken).ConfigureAwait(false);
-        return Report(plan, overlay, log, sampler.Build()) with { OverlayGraph = built, Groups = GroupReport(plan) };
+        return Report(plan, overlay, log, sampler.Build()) with { OverlayGraph = built, Groups = GroupReport(plan), Attacks = attackReport };
     }
 
     /// <summary>groups: every group's first members join it, and the run waits until the groups' overlays have formed (or the join timeout).</summary>

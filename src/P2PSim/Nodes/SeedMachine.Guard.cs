@@ -18,6 +18,7 @@ namespace P2PSim.Nodes;
 public sealed partial class SeedMachine
 {
     private RegistrationGuard? _guardState;
+    private readonly Dictionary<NodeEndpoint, ConnectionId> _heldAnswers = new(); // first registrations answered when their dial-back is done
     private ReporterRecord? _reporters;
 
     /// <summary>The registration and report rules; <see cref="SeedGuard.Off"/> (the default) keeps the seed as it was.</summary>
@@ -105,9 +106,11 @@ public sealed partial class SeedMachine
         if (proven)
         {
             _order.Add(peer);
+            AnswerHeldRegistration(peer, listSent);
             Report(new PeerRegistered(now, peer, connection.RemoteAddress, Again: false, listSent));
             return true;
         }
+        AnswerHeldRegistration(peer, listSent);
         if (firstFailure)
         {
             NotListed(peer, connection.Role != NodeRole.Peer
@@ -120,15 +123,28 @@ public sealed partial class SeedMachine
     /// <summary>The seed's dial-back failed: the endpoint stays unlisted.</summary>
     private bool OnDialBackFailed(NodeEndpoint target, string reason, DateTimeOffset now)
     {
-        if (_guardState is null || !_guardState.TryFinish(target, listed: false, out _, out _, out var firstFailure))
+        if (_guardState is null || !_guardState.TryFinish(target, listed: false, out _, out var listSent, out var firstFailure))
         {
             return false;
         }
+        AnswerHeldRegistration(target, listSent); // unlisted, but it gets the list it registered for
         if (firstFailure)
         {
             NotListed(target, reason, now); // an endpoint that registers again is dialled again, but logged once
         }
         return true;
+    }
+
+    /// <summary>
+    /// Sends a first registration its peer list once its dial-back is done, listed or not: the list drawn when it
+    /// registered (the one the simulator, which does not dial back, sends at once).
+    /// </summary>
+    private void AnswerHeldRegistration(NodeEndpoint peer, IReadOnlyList<NodeEndpoint> listSent)
+    {
+        if (_heldAnswers.Remove(peer, out var connection))
+        {
+            SendTo(connection, new PeerList(listSent, IdsOf(listSent)));
+        }
     }
 
     private void NotListed(NodeEndpoint peer, string reason, DateTimeOffset now)

@@ -203,7 +203,16 @@ public sealed partial class SeedMachine(NodeEndpoint self, Random random, int ma
         var list = Sample(info.Listen);
         var listed = again ? IsListed(info.Listen) : Admit(info, list, now);
         _peers[info.Listen] = now;
-        SendTo(info.Id, new PeerList(list, IdsOf(list)));
+        if (!again && !listed)
+        {
+            // A first registration under dial-back is answered once the dial-back is done (SeedMachine.Guard.cs): the
+            // peer has joined only when it is listed, so the next joiner is offered it, as without dial-back.
+            _heldAnswers[info.Listen] = info.Id;
+        }
+        else
+        {
+            SendTo(info.Id, new PeerList(list, IdsOf(list)));
+        }
         if (listed)
         {
             Report(new PeerRegistered(now, info.Listen, info.RemoteAddress, again, list));
@@ -445,6 +454,7 @@ public sealed partial class SeedMachine(NodeEndpoint self, Random random, int ma
             _guardState?.Removed(peer);
         }
         _ids.Remove(peer);
+        _heldAnswers.Remove(peer);
         LeaveAllGroups(peer);
         return true;
     }
@@ -456,10 +466,10 @@ public sealed partial class SeedMachine(NodeEndpoint self, Random random, int ma
     public NodeId? IdOf(NodeEndpoint peer) => _ids.TryGetValue(peer, out var id) ? id : null;
 
     /// <summary>The id that registered each of <paramref name="listed"/> (listed peers), in the same order: what a list sent carries (version 6).</summary>
-    private NodeId[] IdsOf(NodeEndpoint[] listed)
+    private NodeId[] IdsOf(IReadOnlyList<NodeEndpoint> listed)
     {
-        var ids = new NodeId[listed.Length];
-        for (var i = 0; i < listed.Length; i++)
+        var ids = new NodeId[listed.Count];
+        for (var i = 0; i < listed.Count; i++)
         {
             ids[i] = _ids.GetValueOrDefault(listed[i]);
         }

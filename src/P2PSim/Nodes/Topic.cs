@@ -99,6 +99,9 @@ internal sealed class Topic
 
     public long Refused => _dissemination.Refused;
 
+    /// <summary>New messages dropped over their origin's allowance.</summary>
+    public long Throttled => _dissemination.Throttled;
+
     /// <summary>Signatures checked (first receipts and forgeries), and messages dropped as forged (<see cref="Dissemination.Forged"/>).</summary>
     public (long Checked, long Forged) Signatures => (_dissemination.SignatureChecks, _dissemination.Forged);
 

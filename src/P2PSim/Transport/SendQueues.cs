@@ -45,6 +45,7 @@ public readonly record struct FrameDrops(long Control, long OwnGossip, long Forw
 /// <param name="RefusedPerAddress">The part of <paramref name="RefusedConnections"/> refused at Transport:MaxInboundPerAddress.</param>
 /// <param name="RefusedForFiles">The part of <paramref name="RefusedConnections"/> refused because the node had used up its share of the process's open files.</param>
 /// <param name="OutOfFiles">Accepts and dials that failed because the process had no file left (or its open-file budget refused a dial).</param>
+/// <param name="RejectedInputs">Connections closed for bad input (a frame or TLS record refused, a failed handshake, a stall), each also logged (rate-limited).</param>
 public sealed record TransportStats(
     int OpenConnections,
     int InboundConnections,
@@ -61,7 +62,8 @@ public sealed record TransportStats(
     BudgetStats Budget = default,
     long RefusedPerAddress = 0,
     long RefusedForFiles = 0,
-    long OutOfFiles = 0);
+    long OutOfFiles = 0,
+    long RejectedInputs = 0);
 
 /// <summary>Frames and their wire bytes (length prefix included), in all and for gossip alone.</summary>
 public readonly record struct WireCounts(long Frames, long Bytes, long GossipFrames, long GossipBytes)

@@ -340,6 +340,7 @@ internal sealed partial class TcpConnection
 
     private string Reject(string reason)
     {
+        _owner.CountRejectedInput();
         _logger.LogWarningRejectedInput(RemoteAddress, reason);
         var kept = $"rejected input: {reason}";
         return Interlocked.CompareExchange(ref _closeReason, kept, null) ?? kept;

@@ -172,6 +172,7 @@ internal sealed partial class TcpConnection
     /// <summary>One line per failed handshake or rejected record, rate-limited per node (ten at once, then one a second).</summary>
     private string RejectTls(string reason)
     {
+        _owner.CountRejectedInput();
         if (_tlsLinks!.TryTakeLine(out var suppressed))
         {
             _logger.LogWarningTlsRejected(RemoteAddress, reason, suppressed == 0 ? "" : $" ({suppressed} such lines left out since the last one)");

@@ -50,7 +50,7 @@ public sealed partial class TcpTransport
             received += connection.Received;
         }
         return new TransportStats(OpenConnections, InboundConnections, Interlocked.Read(ref _refused), Drops, queued, peak, waiting, Interlocked.Read(ref _echoed), sent, received,
-            queuedBytes, BudgetDrops, Budget.GetStats(), RefusedPerAddress, RefusedForFiles, OutOfFiles);
+            queuedBytes, BudgetDrops, Budget.GetStats(), RefusedPerAddress, RefusedForFiles, OutOfFiles, RejectedInputs);
     }
 
     /// <summary>Counts a dropped frame of <paramref name="sendClass"/>; <paramref name="budget"/>: the process queue budget refused it.</summary>
@@ -71,6 +71,13 @@ public sealed partial class TcpTransport
     public long RefusedProofs => Interlocked.Read(ref _badProofs);
 
     internal void CountBadProof() => Interlocked.Increment(ref _badProofs);
+
+    private long _rejectedInputs;
+
+    /// <summary>Connections closed for bad input: a frame or TLS record it could not take, a bad handshake, a stall (each also logged, rate-limited).</summary>
+    public long RejectedInputs => Interlocked.Read(ref _rejectedInputs);
+
+    internal void CountRejectedInput() => Interlocked.Increment(ref _rejectedInputs);
 
     private static void InterlockedMax(ref int target, int value)
     {

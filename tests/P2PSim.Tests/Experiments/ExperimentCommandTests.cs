@@ -46,7 +46,7 @@ public sealed class ExperimentCommandTests
         Assert.That(errors, Does.Contain(message));
     }
 
-    [TestCase("--Experiment:Workload=storm", "Experiment:Workload (on the command line): 'storm' is not a valid value", "use burst, classic, crash, seedcrash, churn, partition, private or groups")]
+    [TestCase("--Experiment:Workload=storm", "Experiment:Workload (on the command line): 'storm' is not a valid value", "use burst, classic, crash, seedcrash, churn, partition, private, groups or attack")]
     [TestCase("--Experiment:Network=1", "Experiment:Network (on the command line): '1' is not a valid value", "use tcp or simulated")]
     [TestCase("--Experiment:Network=tcp,simulated", "Experiment:Network (on the command line): 'tcp,simulated'", "use tcp or simulated")]
     public async Task A_network_or_workload_that_is_no_name_is_refused_with_the_setting_and_the_names_to_use(string setting, string named, string names)

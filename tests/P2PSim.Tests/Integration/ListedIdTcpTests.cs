@@ -38,8 +38,8 @@ public sealed class ListedIdTcpTests
         using var registrant = await RawPeer.ConnectAsync(network.Seeds[0].Endpoint, ct);
         await registrant.HelloAsync(listed, ct);
         await registrant.SendAsync(Register.Instance, ct);
-        Assert.That(await registrant.ReadAsync(ct), Is.TypeOf<PeerList>(), "registered");
         var registeredId = registrant.Key.Id;
+        var answer = registrant.ReadAsync(ct); // the seed answers once its dial-back is done
 
         // The seed lists the endpoint only once its own dial there meets that id (Seed:DialBack): the registrant's key
         // answers the seed. Another node (another key) answers at that endpoint when the joiner dials it.
@@ -60,6 +60,7 @@ public sealed class ListedIdTcpTests
                 await accepted.SendAsync(Handshake.Prove(registrant.Key, Handshake.Side.Acceptor, hello), ct);
                 Assert.That(await accepted.ReadAsync(ct), Is.TypeOf<HelloProof>(), "the seed's dial-back proved its id");
             }
+            Assert.That(await answer, Is.TypeOf<PeerList>(), "registered (and listed) once the dial-back met the registrant's id");
         }
         using var _ = impostor;
         await impostor.SendAsync(new Hello(ProtocolLimits.Version, NodeRole.Peer, listed) { Id = impostor.Key.Id, Nonce = HelloNonce.NewRandom() }, ct);
