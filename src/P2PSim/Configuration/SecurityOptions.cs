@@ -36,12 +36,12 @@ public sealed class SecurityOptions
     /// How much work an id costs (PROTOCOL.md, <i>Ids cost work</i>): a node is accepted only with a nonce that gives
     /// SHA-256("P2PSim/6 id work" || id || nonce) at least this many leading zero bits, about 2^IdDifficulty hashes to find
     /// and one to check. 0 to 32; 0 asks no work. Every node of one network must use the same value: a Hello asking
-    /// another is refused in words. The default, 16, costs about 65,000 hashes per id (README, <i>Security</i>).
+    /// another is refused in words. The default, 14, costs about 16,000 hashes per id (README, <i>Security</i>).
     /// </summary>
     public int IdDifficulty { get; set; } = DefaultIdDifficulty;
 
     /// <summary>The default of <see cref="IdDifficulty"/>.</summary>
-    public const int DefaultIdDifficulty = 16;
+    public const int DefaultIdDifficulty = 14;
 
     public SecurityOptions Clone() => (SecurityOptions)MemberwiseClone();
 }

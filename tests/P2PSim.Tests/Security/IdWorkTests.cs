@@ -96,9 +96,9 @@ public class IdWorkTests
     }
 
     [Test]
-    public void The_default_difficulty_is_16()
+    public void The_default_difficulty_is_14()
     {
-        Assert.That(new SecurityOptions().IdDifficulty, Is.EqualTo(16));
+        Assert.That(new SecurityOptions().IdDifficulty, Is.EqualTo(14));
     }
 
     [Test]
