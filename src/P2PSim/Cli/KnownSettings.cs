@@ -57,7 +57,7 @@ internal static class KnownSettings
     /// <summary>The sections the demo reads (no verb, or <c>demo</c>).</summary>
     public static readonly IReadOnlyList<string> DemoSections =
     [
-        NetworkOptions.Section, SliceOptions.Section, PeerOptions.Section, SeedOptions.Section, GossipOptions.Section, PrivateOptions.Section,
+        NetworkOptions.Section, SliceOptions.Section, PeerOptions.Section, SeedOptions.Section, GossipOptions.Section, GroupOptions.Section, PrivateOptions.Section,
         TransportOptions.Section, DemoOptions.Section, LiveViewOptions.Section, LogOptions.Section, SecurityOptions.Section, LoggingSection,
     ];
 

@@ -35,6 +35,12 @@ public sealed class GroupOptions
     /// </summary>
     public int MessagesPerPeer { get; set; } = 3;
 
+    /// <summary>
+    /// Whether group messages are encrypted under a key the group's members share and give each other privately, sealed to
+    /// each one's id (PROTOCOL.md, <i>Encrypted group messages</i>). Every peer of one network must use the same setting.
+    /// </summary>
+    public bool Encrypt { get; set; } = true;
+
     /// <summary>The names of <see cref="Names"/>, trimmed, empty entries left out.</summary>
     public IReadOnlyList<string> NameList() =>
         Names.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);

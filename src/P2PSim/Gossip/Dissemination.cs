@@ -147,9 +147,11 @@ internal sealed partial class Dissemination
     /// </summary>
     public MessageId Originate(DateTimeOffset now, string? text = null)
     {
-        Originated++;
-        text ??= GossipText.Create(now, _self, Originated);
-        var gossip = new GossipMessage(_kind, _self, (ulong)Originated, now.ToUnixTimeMilliseconds(), Hops: 1, text) { OriginId = _signing.Id, Group = _group };
+        var sequence = Originated + 1;
+        text ??= GossipText.Create(now, _self, sequence);
+        var payload = PayloadOf((ulong)sequence, text, now); // sealed under the group's key, where the group encrypts
+        Originated = sequence;
+        var gossip = new GossipMessage(_kind, _self, (ulong)Originated, now.ToUnixTimeMilliseconds(), Hops: 1, payload) { OriginId = _signing.Id, Group = _group };
         var id = gossip.Id; // hashed once here; every copy made from this object carries it
         gossip = gossip with { Signature = _signing.Sign(id) }; // signed once, here: the signature travels with every copy
         _messages.TryAdd(id, now, null);
@@ -251,6 +253,12 @@ internal sealed partial class Dissemination
         {
             return flooding;
         }
+        var text = gossip.Text;
+        GroupKeyId? heldFor = null;
+        if (!known && Keyring is not null && !Readable(from, gossip, now, out text, out heldFor))
+        {
+            return null; // sealed wrong by its origin: dropped unrecorded, the link stays
+        }
         if (known || !_messages.TryAdd(id, now, from, DateTimeOffset.FromUnixTimeMilliseconds(gossip.TimestampUnixMs)))
         {
             Duplicates++;
@@ -270,7 +278,15 @@ internal sealed partial class Dissemination
         var grafted = _tree && OnTreePayload(arrivedOn, from, id, hops);
         _history.Add(gossip, now);
         var forwarded = Broadcast(gossip with { Hops = NextHop(hops) }, except: arrivedOn, checkOffers: true, now);
-        _out.Report(new GossipReceived(now, gossip.Text, id, gossip.Origin, from, hops, forwarded, catchUp, grafted));
+        var received = new GossipReceived(now, text ?? gossip.Text, id, gossip.Origin, from, hops, forwarded, catchUp, grafted);
+        if (heldFor is { } keyId)
+        {
+            Keyring!.Hold(gossip, keyId, received, now); // read (reported) when its key comes
+        }
+        else
+        {
+            _out.Report(received);
+        }
         return null;
     }
 

@@ -1,5 +1,6 @@
 using P2PSim.Configuration;
 using P2PSim.Gossip;
+using P2PSim.Groups;
 using P2PSim.Liveness;
 using P2PSim.Overlay;
 using P2PSim.Protocol;
@@ -23,6 +24,7 @@ internal sealed class Topic
     private readonly LivenessMonitor _liveness;
     private readonly Dissemination _dissemination;
     private readonly bool _tree;
+    private readonly GroupKeyring? _keyring;
 
     /// <param name="known">The peers its neighbours are chosen from.</param>
     /// <param name="requestPeerLists">A repair that wants fresh lists asks for them; returns the seeds asked.</param>
@@ -37,7 +39,8 @@ internal sealed class Topic
     /// <param name="expectedId">The id the peer knows an endpoint by, if any (<see cref="Dissemination.ExpectedId"/>).</param>
     public Topic(NodeEndpoint self, PeerOptions options, Random random, Outbox outbox, Registration known,
         Func<DateTimeOffset, IReadOnlyList<NodeEndpoint>> requestPeerLists, Action<NodeEndpoint, DateTimeOffset> neighbourDied,
-        bool reportDuplicates, GossipOptions? gossip, string? group = null, MessageSigning? signing = null, Func<NodeEndpoint, NodeId?>? expectedId = null)
+        bool reportDuplicates, GossipOptions? gossip, string? group = null, MessageSigning? signing = null, Func<NodeEndpoint, NodeId?>? expectedId = null,
+        bool encrypt = false)
     {
         Known = known;
         _table = new NeighbourTable(self, options, random, outbox, known)
@@ -55,7 +58,8 @@ internal sealed class Topic
         };
         ByConnection = _table.ByConnection;
         _liveness = new LivenessMonitor(options, outbox, _table);
-        _dissemination = new Dissemination(self, options, outbox, _table, reportDuplicates, gossip, random, group, signing) { ExpectedId = expectedId };
+        _keyring = encrypt && group is not null ? new GroupKeyring(self, group, signing ?? MessageSigning.Skip(), outbox, _table) : null;
+        _dissemination = new Dissemination(self, options, outbox, _table, reportDuplicates, gossip, random, group, signing) { ExpectedId = expectedId, Keyring = _keyring };
         _tree = _dissemination.Routing != Routing.Flood;
     }
 
@@ -113,7 +117,11 @@ internal sealed class Topic
     public MessageHistory History => _dissemination.History;
 
     /// <summary>When this topic next needs the clock: its liveness round, and on a tree its announcement flush and graft timers.</summary>
-    public DateTimeOffset? NextDeadline => _tree ? WakeScheduler.Earliest(_liveness.NextRound, _dissemination.NextDeadline) : _liveness.NextRound;
+    public DateTimeOffset? NextDeadline => WakeScheduler.Earliest(
+        _tree ? WakeScheduler.Earliest(_liveness.NextRound, _dissemination.NextDeadline) : _liveness.NextRound, _keyring?.NextDeadline);
+
+    /// <summary>The group's keys, when the group encrypts its messages (<c>Groups:Encrypt</c>); null: it does not, or this is the whole network's overlay.</summary>
+    public GroupKeyring? Keyring => _keyring;
 
     /// <summary>Choose the neighbours from the known peers and start checking their liveness.</summary>
     public void Join(DateTimeOffset now)
@@ -185,6 +193,12 @@ internal sealed class Topic
             case Goodbye:
                 _table.OnGoodbye(connection, from, now);
                 return true;
+            case GroupKey key when _keyring is not null:
+                if (_keyring.OnGroupKey(from, key, now) is { } refused)
+                {
+                    _table.OnViolation(connection, from, refused, now);
+                }
+                return true;
             default:
                 _table.OnViolation(connection, from, $"a peer does not accept {message.Type} from a peer", now);
                 return true;
@@ -196,6 +210,7 @@ internal sealed class Topic
     {
         _dissemination.Expire(now);
         _dissemination.OnTimer(now);
+        _keyring?.Expire(now);
     }
 
     /// <summary>On the node's timer: run the liveness round if it is due (with the repairs and catch-up retries it brings).</summary>
@@ -227,12 +242,14 @@ internal sealed class Topic
     private void OnNeighbourUp(NodeEndpoint neighbour, ConnectionId connection, DateTimeOffset now)
     {
         _liveness.OnNeighbourUp(neighbour);
+        _keyring?.OnNeighbourUp(neighbour, connection); // the keys go before the digest: a key travels ahead of its messages
         _dissemination.OnNeighbourUp(neighbour, connection, now);
     }
 
     private void OnNeighbourRemoved(NodeEndpoint neighbour, DateTimeOffset now)
     {
         _liveness.OnNeighbourRemoved(neighbour);
+        _keyring?.OnNeighbourRemoved(neighbour);
         _dissemination.OnNeighbourRemoved(neighbour, now);
     }
 }

@@ -134,6 +134,9 @@ public static partial class FrameCodec
         RelayRefused => ProtocolLimits.MessageIdSize + 1,
         IdRequest q => EndpointSize(q.Peer),
         IdAnswer a => EndpointSize(a.Peer) + 1 + (a.Id is null ? 0 : Security.NodeId.Size),
+        GroupKey k => k.Capsule.Length == Security.PrivateSeal.CapsuleSize
+            ? Security.GroupKeyId.Size + Security.PrivateSeal.CapsuleSize
+            : throw new ArgumentException(BadCapsuleLength(k.Capsule.Length), nameof(message)),
         _ => throw new ArgumentException($"Cannot encode {message.GetType().Name}.", nameof(message)),
     };
 
@@ -356,6 +359,10 @@ public static partial class FrameCodec
                     w.NodeId(id);
                 }
                 break;
+            case GroupKey key:
+                w.Bytes(key.KeyId.ToBytes());
+                w.Bytes(key.Capsule);
+                break;
         }
     }
 
@@ -388,6 +395,8 @@ public static partial class FrameCodec
             MessageType.HelloProof => r.TryBytes(ProtocolLimits.SignatureSize, out var proof) ? new HelloProof(proof!) : null,
             MessageType.IdRequest => r.TryEndpoint(out var asked) ? new IdRequest(asked) : null,
             MessageType.IdAnswer => DecodeIdAnswer(ref r),
+            MessageType.GroupKey => r.TryBytes(Security.GroupKeyId.Size, out var keyId) && r.TryBytes(Security.PrivateSeal.CapsuleSize, out var keyCapsule)
+                ? new GroupKey(Security.GroupKeyId.FromBytes(keyId), keyCapsule!) : null,
             _ => null,
         };
         error = r.Error ?? (message is null ? "truncated payload" : null);

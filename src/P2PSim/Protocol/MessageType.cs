@@ -32,6 +32,9 @@ public enum MessageType : byte
 
     /// <summary>Seed to peer: the answer to an <see cref="IdRequest"/>.</summary>
     IdAnswer = 41,
+
+    /// <summary>Member to member, on a group's link: a group key sealed to the receiver's id (encrypted group messages).</summary>
+    GroupKey = 42,
 }
 
 /// <summary>

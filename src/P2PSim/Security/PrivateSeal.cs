@@ -127,19 +127,7 @@ public static class PrivateSeal
     {
         ArgumentNullException.ThrowIfNull(key);
         ArgumentNullException.ThrowIfNull(envelope);
-        var capsule = envelope.Capsule;
-        if (capsule.Length != CapsuleSize || envelope.Recipient is null)
-        {
-            return null;
-        }
-        if (!PublicKey.TryImport(KeyAgreementAlgorithm.X25519, capsule.AsSpan(0, 32), KeyBlobFormat.RawPublicKey, out var ephemeral) || ephemeral is null)
-        {
-            return null;
-        }
-        using var wrapping = WrappingKey(key.X25519, ephemeral, capsule.AsSpan(0, 32), key.X25519Public);
-        var messageKey = new byte[KeySize];
-        if (wrapping is null
-            || !AeadAlgorithm.ChaCha20Poly1305.Decrypt(wrapping, ZeroNonce, CapsuleData(envelope.OriginId, key.Id, envelope.Id), capsule.AsSpan(32), messageKey))
+        if (envelope.Recipient is null || OpenCapsule(key, envelope.Capsule, envelope.OriginId, envelope.Id) is not { } messageKey)
         {
             return null;
         }
@@ -163,6 +151,32 @@ public static class PrivateSeal
         {
             return null;
         }
+    }
+
+    /// <summary>
+    /// The key in <paramref name="capsule"/>, sealed to <paramref name="key"/>'s id by <paramref name="originId"/> for
+    /// <paramref name="id"/> (a private message's id, or a group key's binding: <see cref="GroupSeal.Binding"/>); null when
+    /// it does not open.
+    /// </summary>
+    internal static byte[]? OpenCapsule(SealingKey key, ReadOnlySpan<byte> capsule, NodeId originId, MessageId id)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        if (capsule.Length != CapsuleSize)
+        {
+            return null;
+        }
+        if (!PublicKey.TryImport(KeyAgreementAlgorithm.X25519, capsule[..32], KeyBlobFormat.RawPublicKey, out var ephemeral) || ephemeral is null)
+        {
+            return null;
+        }
+        using var wrapping = WrappingKey(key.X25519, ephemeral, capsule[..32], key.X25519Public);
+        var messageKey = new byte[KeySize];
+        if (wrapping is null
+            || !AeadAlgorithm.ChaCha20Poly1305.Decrypt(wrapping, ZeroNonce, CapsuleData(originId, key.Id, id), capsule[32..], messageKey))
+        {
+            return null;
+        }
+        return messageKey;
     }
 
     /// <summary>

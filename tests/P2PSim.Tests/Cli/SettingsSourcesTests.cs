@@ -80,6 +80,16 @@ public sealed class SettingsSourcesTests
         });
     }
 
+    [Test]
+    public async Task The_demo_takes_the_groups_settings_on_the_command_line()
+    {
+        using var folder = TempDirectory.Create("p2psim-env");
+        var (settings, errors) = await CheckAsync(P2PSimCommandLine.DemoVerb, new Hashtable(), folder.Path, "--Groups:Encrypt=false", "--Groups:Names=blue");
+
+        Assert.That(settings, Is.Not.Null, errors);
+        Assert.That(errors, Is.Empty);
+    }
+
     [TestCase("--Experiment:Peers=50", "Experiment:Peers (on the command line) is an experiment setting, which the demo does not read; to run an experiment: P2PSim experiment --Experiment:Peers=50")]
     [TestCase("experiment", "--Network:Peers=50", "Network:Peers (on the command line) is a demo setting, which an experiment does not read; did you mean Experiment:Peers?")]
     [TestCase("experiment", "--Demo:Duration=00:01:00", "Demo:Duration (on the command line) is a demo setting, which an experiment does not read (an experiment reads the sections Experiment, Peer, Seed, Gossip, Private, Transport, Security, Network, Slice)")]

@@ -15,7 +15,7 @@ public sealed class PeerGroupTests
     private static readonly string[] BlueAndGreen = ["blue", "green"];
 
     private static MachineProbe<PeerMachine> NewGroupPeer(NodeEndpoint self, params string[] groups) =>
-        new(new PeerMachine(self, Seeds(1), QuietShortIntervals(), new Random(1), groups: new GroupOptions { MessagesPerPeer = 0 }, startGroups: groups), T0);
+        new(new PeerMachine(self, Seeds(1), QuietShortIntervals(), new Random(1), groups: new GroupOptions { MessagesPerPeer = 0, Encrypt = false }, startGroups: groups), T0);
 
     /// <summary>A peer in blue that registered with its one seed (peer list: <paramref name="peers"/>) and got blue's <paramref name="members"/>.</summary>
     private static MachineProbe<PeerMachine> JoinedBluePeer(NodeEndpoint[] peers, NodeEndpoint[] members, out NodeAction[] afterMembers)

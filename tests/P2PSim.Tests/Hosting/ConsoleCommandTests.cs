@@ -81,7 +81,7 @@ public sealed class ConsoleCommandTests
 
     [Test]
     public void A_group_message_longer_than_a_payload_is_refused() =>
-        Assert.That(Error("group 6003 blue " + new string('x', 4097)), Is.EqualTo("group: the text is 4097 bytes of UTF-8; a message holds at most 4096"));
+        Assert.That(Error("group 6003 blue " + new string('x', 3029)), Is.EqualTo("group: the text is 3029 bytes of UTF-8; an encrypted group message holds at most 3028"));
 
     [Test]
     public void A_blank_line_is_no_command_and_no_error()

@@ -799,7 +799,7 @@ public class FrameCodecTests
             ["Gossip"] = 5, ["Ping"] = 6, ["Pong"] = 7, ["Goodbye"] = 8,
             ["Digest"] = 9, ["Want"] = 10, ["IHave"] = 11, ["Graft"] = 12, ["Prune"] = 13, ["TreeAdvert"] = 14,
             ["GroupJoin"] = 15, ["GroupLeave"] = 16, ["GroupMembers"] = 17, ["DirectAck"] = 18, ["Reserve"] = 19, ["RelayRefused"] = 20,
-            ["HelloProof"] = 21, ["IdRequest"] = 40, ["IdAnswer"] = 41,
+            ["HelloProof"] = 21, ["IdRequest"] = 40, ["IdAnswer"] = 41, ["GroupKey"] = 42,
         }));
     }
 

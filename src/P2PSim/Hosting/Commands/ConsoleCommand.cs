@@ -141,7 +141,7 @@ public abstract record ConsoleCommand
     /// <summary>
     /// <c>join</c>, <c>leave</c>, <c>group</c> (or <c>publish</c>) and <c>groups</c>: a port, a group name (one word, checked
     /// by <see cref="Protocol.GroupName.Problem"/>), and for <c>group</c> the rest of the line as typed (at most
-    /// <see cref="Protocol.ProtocolLimits.MaxPayloadBytes"/> bytes of UTF-8).
+    /// <see cref="Security.GroupSeal.MaxTextBytes"/> bytes of UTF-8: what an encrypted group message holds).
     /// </summary>
     private static ConsoleCommand? ParseGroupCommand(string verb, string line, string[] args, out string? error)
     {
@@ -185,9 +185,9 @@ public abstract record ConsoleCommand
         }
         var text = RestAfterWords(line, 3);
         var bytes = System.Text.Encoding.UTF8.GetByteCount(text);
-        if (bytes > Protocol.ProtocolLimits.MaxPayloadBytes)
+        if (bytes > Security.GroupSeal.MaxTextBytes)
         {
-            error = $"{verb}: the text is {bytes} bytes of UTF-8; a message holds at most {Protocol.ProtocolLimits.MaxPayloadBytes}";
+            error = $"{verb}: the text is {bytes} bytes of UTF-8; an encrypted group message holds at most {Security.GroupSeal.MaxTextBytes}";
             return null;
         }
         return new GroupMessage(port, group, text);
