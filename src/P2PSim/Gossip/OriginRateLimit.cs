@@ -11,7 +11,7 @@ namespace P2PSim.Gossip;
 /// </summary>
 /// <remarks>
 /// Memory: an origin is remembered only while its bucket is not full, so a peer holds an entry per origin that
-/// published in the last <c>OriginBurst / OriginRate</c> (1 s with the defaults) and stays near zero otherwise; the full
+/// published in the last <c>OriginBurst / OriginRate</c> (10 s with the defaults) and stays near zero otherwise; the full
 /// ones are swept out whenever the table has doubled since the last sweep. Pure: time is passed in.
 /// </remarks>
 public sealed class OriginRateLimit

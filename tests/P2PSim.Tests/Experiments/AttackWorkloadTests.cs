@@ -26,6 +26,8 @@ public sealed class AttackWorkloadTests
             Messages = 40,
             Spacing = TimeSpan.FromMilliseconds(200),
             AttackStrength = 0.5,
+            // A smaller allowance than the default, so half the default flood (1,000) is throttled and the flooder cut off.
+            Gossip = new GossipOptions { OriginBurst = 200, OriginRate = 50 },
             Transport = new TransportOptions { HandshakeTimeout = TimeSpan.FromSeconds(1) },
         };
 

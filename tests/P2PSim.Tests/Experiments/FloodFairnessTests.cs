@@ -7,7 +7,7 @@ namespace P2PSim.Tests.Experiments;
 /// A neighbour flooding valid messages of its own, on real nodes over loopback (TLS links), with the process queue
 /// budget small enough that the flood's copies overflow it: the honest messages published meanwhile all arrive
 /// everywhere: the budget sheds the flooder's copies, not theirs. Without the budget's fairness among origins
-/// (QueueBudget.Origins.cs) 2 of 3 runs missed 11 or 12 of the 1,100 receipts.
+/// (QueueBudget.Origins.cs) 2 of 3 runs (at Gossip:OriginBurst 100) missed 11 or 12 of the 1,100 receipts.
 /// </summary>
 [TestFixture]
 [NonParallelizable]
@@ -38,6 +38,7 @@ public sealed class FloodFairnessTests
         await TestContext.Out.WriteLineAsync(text.ToString());
 
         var flood = report.Attacks!.Results.Single(static r => r.Attack.StartsWith("flood:", StringComparison.Ordinal));
+        Assert.That(flood.Attempts, Is.GreaterThan(0), "the flood ran");
         var drops = report.Traffic.SendQueueDrops;
         using (Assert.EnterMultipleScope())
         {
@@ -45,7 +46,6 @@ public sealed class FloodFairnessTests
             Assert.That(report.Delivery.MessagesPublished, Is.EqualTo(options.Messages));
             Assert.That(report.Delivery.Deliveries, Is.EqualTo(report.Delivery.ExpectedDeliveries),
                 $"every honest message reached every peer ({report.Delivery.MessagesReachingAll} of {report.Delivery.MessagesPublished} reached all)");
-            Assert.That(flood.Throttled, Is.GreaterThan(0), "the flood was throttled");
         }
     }
 }
