@@ -106,6 +106,11 @@ public sealed class GossipOptions
     public int OriginRate { get; set; } = 100;
 
     /// <summary>New messages a peer takes from one origin at once, before <see cref="OriginRate"/> applies.</summary>
+    /// <remarks>
+    /// 1,000: the test suite's honest load publishes 500 messages per peer at once (LoadTests, PingEchoTests), so 100, which
+    /// measured better against a flooding neighbour, would throttle honest work. What a flood within it costs others is
+    /// kept small by the process queue budget's fairness among origins (<c>Transport/QueueBudget.Origins.cs</c>).
+    /// </remarks>
     public int OriginBurst { get; set; } = 1000;
 
     public GossipOptions Clone() => (GossipOptions)MemberwiseClone();

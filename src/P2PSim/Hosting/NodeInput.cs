@@ -28,5 +28,9 @@ internal abstract record NodeInput
 
     public sealed record Crash : NodeInput;
 
-    public sealed record Inspect(Action<NodeMachine> Action) : NodeInput;
+    /// <summary>
+    /// An action on the machine, run as one step of the node's loop; <paramref name="Done"/> runs after the step's actions
+    /// were carried out (what the action made the node report is reported, what it sends is queued).
+    /// </summary>
+    public sealed record Inspect(Action<NodeMachine> Action, Action? Done = null) : NodeInput;
 }

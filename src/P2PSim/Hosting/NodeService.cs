@@ -227,17 +227,40 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
     public async Task<T> InspectAsync<T>(Func<NodeMachine, T> read, CancellationToken cancellationToken = default)
     {
         var result = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var input = new NodeInput.Inspect(machine =>
-        {
-            try
+        T value = default!;
+        Exception? failure = null;
+        var ran = false;
+        // The caller hears the result once the step's actions are carried out, not when the action returns: an experiment
+        // that publishes and then reads its recorder must find the origination there (it found none once, ended its drain
+        // at once because every earlier message was in, and reported the last message as reaching no one).
+        var input = new NodeInput.Inspect(
+            machine =>
             {
-                result.TrySetResult(read(machine));
-            }
-            catch (Exception ex)
+                ran = true;
+                try
+                {
+                    value = read(machine);
+                }
+                catch (Exception ex)
+                {
+                    failure = ex;
+                }
+            },
+            () =>
             {
-                result.TrySetException(ex);
-            }
-        });
+                if (!ran)
+                {
+                    result.TrySetException(new InvalidOperationException("The node's step failed before the input ran (logged)."));
+                }
+                else if (failure is not null)
+                {
+                    result.TrySetException(failure);
+                }
+                else
+                {
+                    result.TrySetResult(value);
+                }
+            });
         if (!_inbox.Writer.TryWrite(input))
         {
             await _inbox.Writer.WriteAsync(input, cancellationToken).ConfigureAwait(false);
@@ -322,6 +345,7 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
                 if (left is NodeInput.Inspect inspect)
                 {
                     inspect.Action(machine);
+                    inspect.Done?.Invoke();
                 }
             }
         }
@@ -418,7 +442,14 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
                     runtime.Stop(now);
                     break;
                 case NodeInput.Inspect inspect:
-                    runtime.Apply((machine, _) => inspect.Action(machine), now);
+                    try
+                    {
+                        runtime.Apply((machine, _) => inspect.Action(machine), now);
+                    }
+                    finally
+                    {
+                        inspect.Done?.Invoke();
+                    }
                     break;
             }
         }

@@ -19,10 +19,15 @@ namespace P2PSim.Transport;
 /// here: they are charged (bounded per connection by Transport:ControlQueueCapacity and Transport:ReceiveQueueBytes)
 /// and may push the total past the budget; gossip never does.
 /// </para>
+/// <para>
+/// Fairness among origins (<c>QueueBudget.Origins.cs</c>): while one origin holds more than
+/// <see cref="LightOriginBytes"/>, a gossip frame of any other origin that holds little is admitted past the shares and
+/// the ceilings, up to the budget itself, so a flood of one origin's valid messages cannot crowd out everyone else's.
+/// </para>
 /// Thread-safe: the total is reserved with a compare-and-swap, so gossip never takes it past a ceiling; an account is
 /// normally used under its queue's lock, but any thread may charge or release it.
 /// </summary>
-public sealed class QueueBudget
+public sealed partial class QueueBudget
 {
     /// <summary>What every queue may hold while the total is within the budget, whatever the ceilings and the fair shares: a few gossip frames.</summary>
     public const int GuaranteedBytes = 512;
@@ -50,6 +55,7 @@ public sealed class QueueBudget
             [long.MaxValue, limitBytes, limitBytes - (limitBytes / 8)], // received
         ];
         AnnouncementCeiling = limitBytes / 2;
+        LightOriginBytes = Math.Max(GuaranteedBytes, limitBytes / 16);
     }
 
     /// <summary>
@@ -91,7 +97,11 @@ public sealed class QueueBudget
     /// false (and the drop is counted) when they do not. Control is always admitted.
     /// </summary>
     /// <param name="announcement">The frame is an announcement (IHave): its ceiling is <see cref="AnnouncementCeiling"/>.</param>
-    public bool TryCharge(Account account, int bytes, SendClass sendClass, bool announcement = false)
+    /// <param name="origin">
+    /// The frame's origin (<see cref="OriginKey(P2PSim.Protocol.Message)"/>; 0: none): its bytes are counted for that origin until they are
+    /// released with the same key, and a light origin is let past the shares while a heavy one holds the room.
+    /// </param>
+    public bool TryCharge(Account account, int bytes, SendClass sendClass, bool announcement = false, int origin = 0)
     {
         ArgumentNullException.ThrowIfNull(account);
         ArgumentOutOfRangeException.ThrowIfNegative(bytes);
@@ -99,11 +109,14 @@ public sealed class QueueBudget
         var ceiling = announcement && sendClass != SendClass.Control ? AnnouncementCeiling : _ceilings[(int)account.Side][(int)sendClass];
         var held = account.Used;
         var guaranteed = held == 0 || held + bytes <= GuaranteedBytes;
+        bool? beside = null; // a light origin beside a heavy one: judged once, when the shares would refuse it
         long total;
         while (true)
         {
             total = Volatile.Read(ref _total);
-            if (sendClass != SendClass.Control && (total + bytes > LimitBytes || (!guaranteed && held + bytes > ceiling - (total + bytes))))
+            if (sendClass != SendClass.Control
+                && (total + bytes > LimitBytes
+                    || (!guaranteed && held + bytes > ceiling - (total + bytes) && !(beside ??= LightBesideHeavy(origin, bytes, announcement)))))
             {
                 Interlocked.Increment(ref sendClass == SendClass.OwnGossip ? ref _droppedOwn : ref _droppedForwarded);
                 if (announcement)
@@ -118,12 +131,17 @@ public sealed class QueueBudget
             }
         }
         Interlocked.Add(ref account.UsedBytes, bytes);
+        ChargeOrigin(origin, bytes);
+        if (beside == true && !guaranteed && held + bytes > ceiling - (total + bytes))
+        {
+            Interlocked.Increment(ref _admittedBesideHeavy);
+        }
         RaisePeak(total + bytes);
         return true;
     }
 
-    /// <summary>Gives back <paramref name="bytes"/> that <paramref name="account"/> was charged (its frame left the queue).</summary>
-    public void Release(Account account, int bytes)
+    /// <summary>Gives back <paramref name="bytes"/> that <paramref name="account"/> was charged (its frame left the queue), with the origin it was charged with.</summary>
+    public void Release(Account account, int bytes, int origin = 0)
     {
         ArgumentNullException.ThrowIfNull(account);
         ArgumentOutOfRangeException.ThrowIfNegative(bytes);
@@ -139,9 +157,13 @@ public sealed class QueueBudget
         }
         while (Interlocked.CompareExchange(ref account.UsedBytes, held - bytes, held) != held);
         Interlocked.Add(ref _total, -bytes);
+        ChargeOrigin(origin, -bytes);
     }
 
-    /// <summary>Gives back everything <paramref name="account"/> still holds (its queue was emptied at once); returns how much.</summary>
+    /// <summary>
+    /// Gives back everything <paramref name="account"/> still holds (its queue was emptied at once); returns how much. The
+    /// queue gives its frames' origins back first (<see cref="ReleaseOrigin"/>).
+    /// </summary>
     public long ReleaseAll(Account account)
     {
         ArgumentNullException.ThrowIfNull(account);

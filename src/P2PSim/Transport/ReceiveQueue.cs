@@ -42,7 +42,7 @@ internal sealed class ReceiveQueue(long capacityBytes, QueueBudget budget)
     public const int MinCost = 64;
 
     private readonly object _gate = new();
-    private readonly Queue<(Message Message, int Cost)> _items = new();
+    private readonly Queue<(Message Message, int Cost, int Origin)> _items = new();
     private readonly QueueBudget.Account _account = budget.Open(QueueSide.Receive);
     private TaskCompletionSource? _spaceWaiter;
     private long _bytes;
@@ -99,11 +99,12 @@ internal sealed class ReceiveQueue(long capacityBytes, QueueBudget budget)
                 }
                 if (_items.Count == 0 || _bytes + cost <= capacityBytes)
                 {
-                    if (!budget.TryCharge(_account, cost, SendClasses.Of(message), message is IHave))
+                    var origin = QueueBudget.OriginKey(message);
+                    if (!budget.TryCharge(_account, cost, SendClasses.Of(message), message is IHave, origin))
                     {
                         return Admission.OverBudget;
                     }
-                    _items.Enqueue((message, cost));
+                    _items.Enqueue((message, cost, origin));
                     _bytes += cost;
                     _peakBytes = Math.Max(_peakBytes, _bytes);
                     return Admission.Queued;
@@ -138,7 +139,7 @@ internal sealed class ReceiveQueue(long capacityBytes, QueueBudget budget)
             }
             message = item.Message;
             _bytes -= item.Cost;
-            budget.Release(_account, item.Cost);
+            budget.Release(_account, item.Cost, item.Origin);
             _items.TrimWhenDrained();
             wake = _spaceWaiter;
             _spaceWaiter = null;
@@ -168,6 +169,10 @@ internal sealed class ReceiveQueue(long capacityBytes, QueueBudget budget)
         lock (_gate)
         {
             count = _items.Count;
+            foreach (var item in _items)
+            {
+                budget.ReleaseOrigin(item.Origin, item.Cost);
+            }
             _items.Clear();
             _items.TrimWhenDrained();
             _bytes = 0;

@@ -136,7 +136,7 @@ internal sealed class SendQueues : IValueTaskSource<bool>
     private readonly object _gate = new();
     private const int Trailer = 3; // Goodbye: after everything else
 
-    private readonly Queue<(Message Message, int Bytes)>[] _queues = [new(), new(), new(), new()];
+    private readonly Queue<(Message Message, int Bytes, int Origin)>[] _queues = [new(), new(), new(), new()];
     private readonly int[] _capacities;
     private readonly QueueBudget _budget;
     private readonly QueueBudget.Account _account;
@@ -226,11 +226,12 @@ internal sealed class SendQueues : IValueTaskSource<bool>
             {
                 return Outcome.Full;
             }
-            if (!_budget.TryCharge(_account, bytes, sendClass, message is IHave))
+            var origin = sendClass == SendClass.Control ? 0 : QueueBudget.OriginKey(message);
+            if (!_budget.TryCharge(_account, bytes, sendClass, message is IHave, origin))
             {
                 return Outcome.OverBudget;
             }
-            queue.Enqueue((message, bytes));
+            queue.Enqueue((message, bytes, origin));
             _count++;
             _peak = Math.Max(_peak, _count);
             resume = wake && TakeWaiter();
@@ -266,7 +267,7 @@ internal sealed class SendQueues : IValueTaskSource<bool>
                 if (queue.TryDequeue(out var item))
                 {
                     _count--;
-                    _budget.Release(_account, item.Bytes);
+                    _budget.Release(_account, item.Bytes, item.Origin);
                     queue.TrimWhenDrained();
                     message = item.Message;
                     return true;
@@ -343,6 +344,10 @@ internal sealed class SendQueues : IValueTaskSource<bool>
             var discarded = _count;
             foreach (var queue in _queues)
             {
+                foreach (var item in queue)
+                {
+                    _budget.ReleaseOrigin(item.Origin, item.Bytes);
+                }
                 queue.Clear();
             }
             _count = 0;

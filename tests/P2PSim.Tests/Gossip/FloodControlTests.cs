@@ -19,6 +19,9 @@ public sealed class FloodControlTests
     private static readonly NodeEndpoint Flooder = PeerAt(2);
     private static readonly NodeEndpoint Honest = PeerAt(3);
 
+    /// <summary>Gossip:OriginBurst, by default.</summary>
+    private static readonly int Burst = new P2PSim.Configuration.GossipOptions().OriginBurst;
+
     /// <summary>PeerAt(1), quiet, with neighbours PeerAt(2) and PeerAt(3); default gossip options.</summary>
     private static MachineProbe<PeerMachine> Peer() => PeerScenarios.JoinedPeerWith(PeerAt(1), Peers(2, 3));
 
@@ -33,7 +36,7 @@ public sealed class FloodControlTests
         var throttled = new List<GossipThrottled>();
         ulong sequence = 0;
         // The burst, and honest messages in between: all taken and forwarded.
-        for (var i = 0; i < 1000; i++)
+        for (var i = 0; i < Burst; i++)
         {
             peer.Receive(Flooder, Message(Flooder, ++sequence));
             if (i % 100 == 0)
@@ -43,7 +46,7 @@ public sealed class FloodControlTests
             var actions = peer.Take();
             taken += actions.ReportsOf<GossipReceived>().Count(r => r.Origin == Flooder);
         }
-        Assert.That(taken, Is.EqualTo(1000), "every message of the burst is taken");
+        Assert.That(taken, Is.EqualTo(Burst), "every message of the burst is taken");
 
         // Past the burst (no time has passed): dropped unrecorded, and after 100 of them the link closes.
         NodeAction[] last = [];
@@ -58,7 +61,7 @@ public sealed class FloodControlTests
             Assert.That(peer.Machine.Messages.Contains(excess.Id), Is.False, "nor recorded: a later copy is judged again");
         }
         var violation = last.ReportsOf<ProtocolViolation>().Single();
-        Assert.That(violation.Reason, Does.Contain("published faster than Gossip:OriginRate (100 a second after 1000 at once) allows: 100 of its messages dropped"));
+        Assert.That(violation.Reason, Does.Contain($"published faster than Gossip:OriginRate (100 a second after {Burst} at once) allows: 100 of its messages dropped"));
         Assert.That(last.Closes().Single().Connection, Is.EqualTo(peer.Connections[Flooder]));
         Assert.That(peer.Machine.Neighbours, Is.EqualTo(new[] { Honest }), "the flooder is no neighbour any more");
         Assert.That(throttled.Select(t => t.Count).Sum(), Is.EqualTo(Dissemination.FloodStrikes),
@@ -76,12 +79,12 @@ public sealed class FloodControlTests
         var peer = Peer();
         var origin = PeerAt(7);
         ulong sequence = 0;
-        for (var i = 0; i < 1000 + (2 * Dissemination.FloodStrikes); i++)
+        for (var i = 0; i < Burst + (2 * Dissemination.FloodStrikes); i++)
         {
             peer.Receive(Flooder, Message(origin, ++sequence, hops: 2));
         }
         var flood = peer.Take();
-        Assert.That(flood.ReportsOf<GossipReceived>(), Has.Exactly(1000).Items);
+        Assert.That(flood.ReportsOf<GossipReceived>(), Has.Exactly(Burst).Items);
         Assert.That(flood.ReportsOf<ProtocolViolation>(), Is.Empty, "forwarding another origin's messages is no violation");
         Assert.That(peer.Machine.Neighbours, Is.EquivalentTo(new[] { Flooder, Honest }));
 
