@@ -13,6 +13,7 @@ internal sealed partial class NeighbourTable
 {
     private readonly NeighbourScoring? _rules;
     private readonly NeighbourScores? _scores;
+    private readonly Dictionary<long, DateTimeOffset> _poorSubnets = new(); // the /24s of replaced neighbours, until when
 
     /// <summary>The rules against Sybils; null (the simulator's default): none, as before.</summary>
     public NeighbourScoring? Scoring
@@ -57,8 +58,9 @@ internal sealed partial class NeighbourTable
             _out.Send(connection, Goodbye.Instance);
             _out.Close(connection, "replaced: it delivered nothing");
             _avoid[peer] = now + _scores.Rules.PoorChoiceFor;
+            _poorSubnets[Near(peer, subnet: true)] = now + _scores.Rules.PoorChoiceFor;
             _scores.Replaced++;
-            var next = DrawReplacement();
+            var next = DrawReplacement(now);
             if (next is { } replacement)
             {
                 DialNeighbour(replacement);
@@ -72,17 +74,35 @@ internal sealed partial class NeighbourTable
     }
 
     /// <summary>
-    /// A random known peer that is no neighbour, not dialed, not avoided and within the cap per address, from another
-    /// /24 than <see cref="NeighbourScoring.MaxPerSubnet"/> neighbours when there is one; null: none.
+    /// A random known peer that is no neighbour, not dialed, not avoided and within the cap per address; null: none.
+    /// Preferred, in this order: one outside the /24s of the neighbours replaced lately and within the /24 preference,
+    /// one outside those /24s, one within the preference, any. (Where the honest peers share one /24, as on loopback,
+    /// the preference alone would send every replacement back to the fakes' /24.)
     /// </summary>
-    private NodeEndpoint? DrawReplacement()
+    private NodeEndpoint? DrawReplacement(DateTimeOffset now)
     {
+        foreach (var expired in _poorSubnets.Where(p => p.Value <= now).Select(p => p.Key).ToArray())
+        {
+            _poorSubnets.Remove(expired);
+        }
         var pool = _known.Known()
             .Where(p => p != _self && !_neighbours.ContainsKey(p) && !_dialing.Contains(p) && !_avoid.ContainsKey(p) && !AddressFull(p))
             .ToArray();
-        var diverse = pool.Where(p => !SubnetFull(p)).ToArray();
-        var from = diverse.Length > 0 ? diverse : pool;
-        return from.Length == 0 ? null : from[_random.Next(from.Length)];
+        Func<NodeEndpoint, bool>[] tiers =
+        [
+            p => !_poorSubnets.ContainsKey(Near(p, subnet: true)) && !SubnetFull(p),
+            p => !_poorSubnets.ContainsKey(Near(p, subnet: true)),
+            p => !SubnetFull(p),
+        ];
+        foreach (var tier in tiers)
+        {
+            var preferred = pool.Where(tier).ToArray();
+            if (preferred.Length > 0)
+            {
+                return preferred[_random.Next(preferred.Length)];
+            }
+        }
+        return pool.Length == 0 ? null : pool[_random.Next(pool.Length)];
     }
 
     /// <summary>

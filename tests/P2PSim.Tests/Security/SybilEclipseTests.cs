@@ -117,12 +117,18 @@ public sealed class SybilEclipseTests
             }
 
             var missing = await MissingAsync(joiners, published, ct);
+            var fakeNeighbours = 0;
             if (rules)
             {
                 await Eventually.HoldsAsync(async () =>
                 {
                     missing = await MissingAsync(joiners, published, ct);
-                    return missing.Count == 0 ? null : string.Join("; ", missing);
+                    fakeNeighbours = 0;
+                    foreach (var joiner in joiners)
+                    {
+                        fakeNeighbours += await TestNetwork.InspectPeerAsync(joiner, m => m.ConnectedNeighbours.Count(fakes.Contains), ct);
+                    }
+                    return missing.Count == 0 && fakeNeighbours == 0 ? null : $"{string.Join("; ", missing)}; the joiners keep {fakeNeighbours} fake neighbours";
                 }, TimeSpan.FromSeconds(25), ct);
             }
             var replaced = network.Stats.NeighboursReplaced;
@@ -132,6 +138,8 @@ public sealed class SybilEclipseTests
                 honestReplaced.AddRange(network.ReadLog(peer.Endpoint.Port).Split('\n')
                     .Where(l => l.Contains("Replaced neighbour 127.2.", StringComparison.Ordinal)));
             }
+            var sample = joiners.SelectMany(j => network.ReadLog(j.Endpoint.Port).Split('\n')).FirstOrDefault(l => l.Contains("Replaced neighbour", StringComparison.Ordinal));
+            TestContext.Out.WriteLine($"a replacement, as logged: {sample?.Trim() ?? "none"}");
             TestContext.Out.WriteLine($"rules {(rules ? "on" : "off")}: {published.Count} messages, {eclipsedAtFirst} of {Joiners} joiners started with fakes only; "
                 + $"{replaced} neighbours replaced; fakes answered {swarm.Pongs} pings and dropped {swarm.Ignored} frames; missing: {(missing.Count == 0 ? "none" : string.Join("; ", missing))}; "
                 + $"{clock.Elapsed.TotalSeconds:0.0} s in all");
@@ -140,6 +148,7 @@ public sealed class SybilEclipseTests
                 using (Assert.EnterMultipleScope())
                 {
                     Assert.That(missing, Is.Empty, "every joiner got every message published after it joined");
+                    Assert.That(fakeNeighbours, Is.Zero, "the joiners replaced every fake they drew");
                     Assert.That(replaced, Is.GreaterThan(0), "fakes were replaced (one log line each)");
                     Assert.That(honestReplaced, Is.Empty, "no honest peer was replaced");
                     Assert.That(swarm.Pongs, Is.GreaterThan(0), "the fakes were neighbours that answered liveness");
