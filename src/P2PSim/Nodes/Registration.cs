@@ -140,6 +140,39 @@ internal sealed class Registration
     /// <summary><paramref name="peer"/> is alive after all (a link to it came up): known again.</summary>
     public void Remember(NodeEndpoint peer) => _forgotten.Remove(peer);
 
+    /// <summary>
+    /// What a re-registration with <paramref name="seed"/> says it holds of that seed's list, or null when it should ask
+    /// for the whole list (not joined yet, no list from that seed yet, or its latest list was short enough to be kept
+    /// whole, <see cref="RetainedPerSeed"/> or fewer): the entries kept of its latest list, the
+    /// watched peers, and the forgotten peers that seed had removed (so the answer shows whether it lists
+    /// them again). At most <see cref="ProtocolLimits.MaxPeerListEntries"/>.
+    /// </summary>
+    public IReadOnlyList<NodeEndpoint>? HeldOf(NodeEndpoint seed)
+    {
+        if (!_compact || !_position.TryGetValue(seed, out var position) || _lists[position] is not { } list || !_truncated[position])
+        {
+            return null; // nothing kept yet, or the seed's whole list is kept: it is small, the whole list costs no more
+        }
+        var held = new List<NodeEndpoint>(list.Count + _watched.Count);
+        var seen = new HashSet<NodeEndpoint>(list);
+        held.AddRange(list);
+        foreach (var peer in _watched.Keys)
+        {
+            if (seen.Add(peer))
+            {
+                held.Add(peer); // listed or not by this seed: the answer says which
+            }
+        }
+        foreach (var (peer, removedBy) in _forgotten)
+        {
+            if (removedBy[position] && seen.Add(peer))
+            {
+                held.Add(peer);
+            }
+        }
+        return held.Count <= ProtocolLimits.MaxPeerListEntries ? held : held.GetRange(0, ProtocolLimits.MaxPeerListEntries);
+    }
+
     /// <summary>The peer has joined: from now on only a random sample of each list is kept (<see cref="RetainedPerSeed"/>).</summary>
     public void Compact()
     {

@@ -162,8 +162,8 @@ public sealed partial class SeedMachine(NodeEndpoint self, Random random, int ma
         }
         switch (message)
         {
-            case Register when info.Role == NodeRole.Peer:
-                OnRegister(info, now);
+            case Register register when info.Role == NodeRole.Peer:
+                OnRegister(info, register, now);
                 break;
             case GroupJoin join when info.Role == NodeRole.Peer:
                 OnGroupJoin(info, join, now);
@@ -186,7 +186,7 @@ public sealed partial class SeedMachine(NodeEndpoint self, Random random, int ma
         }
     }
 
-    private void OnRegister(ConnectionInfo info, DateTimeOffset now)
+    private void OnRegister(ConnectionInfo info, Register register, DateTimeOffset now)
     {
         var refusal = IsSeed(info.Listen) ? $"claims to listen on {info.Listen}, the endpoint of a seed" : ForgedEndpoint(info);
         if (refusal is { } forged)
@@ -200,7 +200,7 @@ public sealed partial class SeedMachine(NodeEndpoint self, Random random, int ma
         {
             return;
         }
-        var list = Sample(info.Listen);
+        var list = register.Wanted is { } wanted ? Refresh(info.Listen, wanted, register.Held) : Sample(info.Listen);
         var listed = again ? IsListed(info.Listen) : Admit(info, list, now);
         _peers[info.Listen] = now;
         if (!again && !listed)
@@ -515,16 +515,47 @@ public sealed partial class SeedMachine(NodeEndpoint self, Random random, int ma
     private static IPAddress Normalize(IPAddress address) => address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
 
     /// <summary>The PL for one registrant: every other peer, or a random sample of them when there are too many.</summary>
-    private NodeEndpoint[] Sample(NodeEndpoint registrant) => Sample(_order, registrant, IsListed(registrant));
+    private NodeEndpoint[] Sample(NodeEndpoint registrant) => Sample(_order, registrant, IsListed(registrant), maxPeersPerList);
+
+    /// <summary>
+    /// The answer to a re-registration that holds <paramref name="held"/> of this seed's list and wants at most
+    /// <paramref name="wanted"/> more: the held entries this seed still lists, in their order (so the peer sees which it
+    /// removed), then a random sample of the others. A few dozen entries instead of the whole list, the same for all.
+    /// </summary>
+    private NodeEndpoint[] Refresh(NodeEndpoint registrant, int wanted, IReadOnlyList<NodeEndpoint> held)
+    {
+        var answer = new List<NodeEndpoint>(held.Count + wanted);
+        var kept = new HashSet<NodeEndpoint>(held.Count);
+        foreach (var peer in held)
+        {
+            if (peer != registrant && IsListed(peer) && kept.Add(peer))
+            {
+                answer.Add(peer);
+            }
+        }
+        var take = Math.Min(wanted, maxPeersPerList);
+        foreach (var peer in Sample(_order, registrant, IsListed(registrant), Math.Min(take + kept.Count, maxPeersPerList)))
+        {
+            if (answer.Count - kept.Count >= take)
+            {
+                break;
+            }
+            if (!kept.Contains(peer))
+            {
+                answer.Add(peer);
+            }
+        }
+        return [.. answer];
+    }
 
     /// <summary>
     /// Every peer of <paramref name="list"/> but <paramref name="registrant"/> (<paramref name="listed"/>: it is in the
-    /// list), or a random sample of <c>maxPeersPerList</c> of them when there are more.
+    /// list), or a random sample of <paramref name="count"/> of them when there are more.
     /// </summary>
-    private NodeEndpoint[] Sample(List<NodeEndpoint> list, NodeEndpoint registrant, bool listed)
+    private NodeEndpoint[] Sample(List<NodeEndpoint> list, NodeEndpoint registrant, bool listed, int count)
     {
         var others = list.Count - (listed ? 1 : 0);
-        if (others <= maxPeersPerList)
+        if (others <= count)
         {
             var all = new NodeEndpoint[others];
             var i = 0;
@@ -538,10 +569,10 @@ public sealed partial class SeedMachine(NodeEndpoint self, Random random, int ma
             return all;
         }
         // Many peers: a partial Fisher-Yates shuffle of the list itself, undone afterwards, so a registration costs
-        // O(maxPeersPerList) and allocates only the sample, whatever the number of peers.
+        // O(count) and allocates only the sample, whatever the number of peers.
         var order = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(list);
-        var sample = new NodeEndpoint[maxPeersPerList];
-        var swapped = maxPeersPerList < 1024 ? stackalloc int[maxPeersPerList + 1] : new int[maxPeersPerList + 1];
+        var sample = new NodeEndpoint[count];
+        var swapped = count < 1024 ? stackalloc int[count + 1] : new int[count + 1];
         var taken = 0;
         var position = 0;
         while (taken < sample.Length)

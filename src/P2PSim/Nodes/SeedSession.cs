@@ -273,7 +273,9 @@ internal sealed partial class SeedSession
     private void RegisterWith(NodeEndpoint seed, DateTimeOffset now)
     {
         _links.ExpectReply(seed, now + _options.RegistrationTimeout);
-        SendToSeed(seed, Register.Instance);
+        // Once joined, a peer keeps only a sample of each list: it asks for a fresh sample and news of what it holds,
+        // not the whole list again (PROTOCOL.md, Re-registration).
+        SendToSeed(seed, _registration.HeldOf(seed) is { } held ? Register.Refresh(Registration.RetainedPerSeed, held) : Register.Instance);
         foreach (var group in _groups)
         {
             AskMembers(seed, group, now);

@@ -114,7 +114,8 @@ public static partial class FrameCodec
         HelloProof p => p.Signature.Length == ProtocolLimits.SignatureSize
             ? ProtocolLimits.SignatureSize
             : throw new ArgumentException($"A HelloProof is a {ProtocolLimits.SignatureSize}-byte signature, not {p.Signature.Length} bytes.", nameof(message)),
-        Register or Goodbye => 0,
+        Register { Wanted: null } or Goodbye => 0,
+        Register r => 2 + 2 + CheckedRegisterHeld(r).Sum(EndpointSize),
         PeerList p => 2 + p.Peers.Sum(EndpointSize) + (p.Peers.Count * Security.NodeId.Size),
         DeadNode d => EndpointSize(d.Dead) + 8 + EndpointSize(d.Reporter),
         Gossip g => CheckedGossipPayloadSize(g),
@@ -249,6 +250,14 @@ public static partial class FrameCodec
             case HelloProof proof:
                 w.Bytes(proof.Signature);
                 break;
+            case Register { Wanted: { } wanted } register:
+                w.UInt16((ushort)wanted);
+                w.UInt16((ushort)register.Held.Count);
+                foreach (var held in register.Held)
+                {
+                    w.Endpoint(held);
+                }
+                break;
             case PeerList p:
                 if (p.Peers.Count > ProtocolLimits.MaxPeerListEntries)
                 {
@@ -354,7 +363,7 @@ public static partial class FrameCodec
         message = type switch
         {
             MessageType.Hello => DecodeHello(ref r),
-            MessageType.Register => Register.Instance,
+            MessageType.Register => r.Remaining == 0 ? Register.Instance : DecodeRegister(ref r),
             MessageType.PeerList => DecodePeerList(ref r),
             MessageType.DeadNode => r.TryEndpoint(out var dead) && r.TryInt64(out var ts) && r.TryEndpoint(out var reporter)
                 ? new DeadNode(dead, ts, reporter) : null,
@@ -551,6 +560,39 @@ public static partial class FrameCodec
         }
         return new Gossip((GossipKind)kind, origin, sequence, timestamp, hops, text, signature) { OriginId = originId, Group = group, Recipient = recipient, Capsule = capsule! };
     }
+
+    /// <summary>A re-registration: u16 wanted, u16 count, count x endpoint (both at most the peer-list limit).</summary>
+    private static Register? DecodeRegister(ref SpanReader r)
+    {
+        if (!r.TryUInt16(out var wanted) || !r.TryUInt16(out var count))
+        {
+            return null;
+        }
+        if (wanted > ProtocolLimits.MaxPeerListEntries || count > ProtocolLimits.MaxPeerListEntries)
+        {
+            r.Error = $"register asks for {wanted} entries and holds {count}; the limit is {ProtocolLimits.MaxPeerListEntries} each";
+            return null;
+        }
+        if (r.Remaining < count * 7)
+        {
+            return null; // truncated: not even IPv4 entries would fit; nothing allocated for the count claimed
+        }
+        var held = new NodeEndpoint[count];
+        for (var i = 0; i < count; i++)
+        {
+            if (!r.TryEndpoint(out held[i]))
+            {
+                return null;
+            }
+        }
+        return Register.Refresh(wanted, held);
+    }
+
+    /// <summary>A re-registration's counts must fit the limits the decoder applies.</summary>
+    private static IReadOnlyList<NodeEndpoint> CheckedRegisterHeld(Register register) =>
+        register.Wanted is < 0 or > ProtocolLimits.MaxPeerListEntries || register.Held.Count > ProtocolLimits.MaxPeerListEntries
+            ? throw new ArgumentException($"A Register asks for and holds at most {ProtocolLimits.MaxPeerListEntries} entries each.", nameof(register))
+            : register.Held;
 
     private static PeerList? DecodePeerList(ref SpanReader r) => r.TryListedPeers("peer list", out var peers, out var ids) ? new PeerList(peers, ids) : null;
 }

@@ -25,11 +25,29 @@ public sealed record Hello(ushort Version, NodeRole Role, NodeEndpoint Listen, L
     public HelloNonce Nonce { get; init; }
 }
 
-/// <summary>Peer to seed: add me (my Hello's listening endpoint) to your peer list.</summary>
+/// <summary>
+/// Peer to seed: add me (my Hello's listening endpoint) to your peer list, or keep me there. Empty (<see cref="Instance"/>):
+/// answer with the whole list, as a joiner needs it. A re-registration of a peer that has joined says what it keeps of
+/// this seed's list instead (version 6): <see cref="Wanted"/> fresh entries at most, and the entries it <see cref="Held"/>;
+/// the seed answers with the held entries it still lists and up to that many others (PROTOCOL.md, <i>Re-registration</i>).
+/// </summary>
 public sealed record Register : Message
 {
     public static readonly Register Instance = new();
     public override MessageType Type => MessageType.Register;
+
+    /// <summary>How many entries the peer wants besides the held ones; null: the whole list (an empty frame).</summary>
+    public int? Wanted { get; init; }
+
+    /// <summary>The entries of this seed's list the peer keeps (it learns which of them the seed has removed since).</summary>
+    public IReadOnlyList<NodeEndpoint> Held { get; init; } = [];
+
+    /// <summary>A re-registration that wants at most <paramref name="wanted"/> fresh entries besides <paramref name="held"/>.</summary>
+    public static Register Refresh(int wanted, IReadOnlyList<NodeEndpoint> held) => new() { Wanted = wanted, Held = held };
+
+    public bool Equals(Register? other) => other is not null && Wanted == other.Wanted && Held.SequenceEqual(other.Held);
+
+    public override int GetHashCode() => HashCode.Combine(Wanted, Held.Count);
 }
 
 /// <summary>

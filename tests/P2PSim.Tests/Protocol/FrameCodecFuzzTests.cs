@@ -271,6 +271,8 @@ public sealed class FrameCodecFuzzTests
             new Hello(ProtocolLimits.Version, NodeRole.Seed, v6),
             new Hello(7, NodeRole.Peer, mapped),
             Register.Instance,
+            Register.Refresh(64, [v4, v6, mapped]),
+            Register.Refresh(0, []),
             new PeerList([]),
             new PeerList([v4, v6, mapped]),
             new PeerList([.. Enumerable.Range(1, 200).Select(i => new NodeEndpoint(new IPAddress(i), i))]),

@@ -340,6 +340,7 @@ public class FrameCodecTests
     }
 
     [TestCase(MessageType.Register, 1)]
+    [TestCase(MessageType.Register, 3)]
     [TestCase(MessageType.Goodbye, 3)]
     [TestCase(MessageType.Ping, 1)]
     [TestCase(MessageType.Pong, 8)]
@@ -357,6 +358,7 @@ public class FrameCodecTests
             MessageType.Digest or MessageType.Want or MessageType.Graft => [0, 1, .. new byte[32 + extra]], // one id, then the extra bytes
             MessageType.IHave => [0, 1, .. new byte[34 + extra]], // one announcement, then the extra bytes
             MessageType.TreeAdvert => [4, 127, 0, 0, 1, 0x13, 0x88, 0, 3, 1, .. new byte[extra]],
+            MessageType.Register => [0, 64, 0, 1, 4, 127, 0, 0, 1, 0x13, 0x88, .. new byte[extra]], // a re-registration holding one entry
             _ => new byte[extra],
         };
 
@@ -369,6 +371,41 @@ public class FrameCodecTests
             Assert.That(message, Is.Null);
         }
     }
+
+    [Test]
+    public void A_reregistration_says_how_many_entries_it_wants_and_which_it_holds()
+    {
+        var register = Register.Refresh(64, [V4, NodeEndpoint.Loopback(6001)]);
+
+        var frame = FrameCodec.Encode(register);
+        var status = FrameCodec.TryRead(frame, Max, out var message, out _, out var error);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(frame, Is.EqualTo(new byte[] { 0, 0, 0, 19, 2, 0, 64, 0, 2, 4, 127, 0, 0, 1, 0x13, 0x89, 4, 127, 0, 0, 1, 0x17, 0x71 }));
+            Assert.That((status, error), Is.EqualTo((DecodeStatus.Complete, (string?)null)));
+            Assert.That(message, Is.TypeOf<Register>());
+            Assert.That(((Register)message!).Wanted, Is.EqualTo(64));
+            Assert.That(((Register)message).Held, Is.EqualTo(new[] { V4, NodeEndpoint.Loopback(6001) }));
+            Assert.That(FrameCodec.Encode(Register.Instance), Is.EqualTo(new byte[] { 0, 0, 0, 1, 2 }), "a first registration is still the empty frame");
+        }
+    }
+
+    [TestCase(new byte[] { 0x27, 0x11, 0, 0 }, "register asks for 10001 entries and holds 0; the limit is 10000 each")]
+    [TestCase(new byte[] { 0, 64, 0x27, 0x11 }, "register asks for 64 entries and holds 10001; the limit is 10000 each")]
+    [TestCase(new byte[] { 0, 64, 0, 2, 4, 127, 0, 0, 1, 0x13, 0x88 }, "truncated payload")]
+    [TestCase(new byte[] { 0, 64, 0xFF, 0xFF }, "register asks for 64 entries and holds 65535; the limit is 10000 each")]
+    [TestCase(new byte[] { 0 }, "truncated payload")]
+    public void A_malformed_reregistration_is_refused_with_its_reason(byte[] payload, string reason)
+    {
+        var status = FrameCodec.TryRead(Frame(MessageType.Register, payload), Max, out var message, out _, out var error);
+
+        Assert.That((status, error, message), Is.EqualTo((DecodeStatus.Invalid, (string?)$"malformed Register frame: {reason}", (Message?)null)));
+    }
+
+    [Test]
+    public void A_reregistration_over_the_limits_cannot_be_encoded() =>
+        Assert.That(() => FrameCodec.Encode(Register.Refresh(ProtocolLimits.MaxPeerListEntries + 1, [])), Throws.ArgumentException);
 
     [Test]
     public void Trailing_bytes_after_a_hello_are_invalid()
