@@ -32,6 +32,17 @@ public sealed class SecurityOptions
     /// </summary>
     public SignatureMode Signatures { get; set; } = SignatureMode.Verify;
 
+    /// <summary>
+    /// How much work an id costs (PROTOCOL.md, <i>Ids cost work</i>): a node is accepted only with a nonce that gives
+    /// SHA-256("P2PSim/6 id work" || id || nonce) at least this many leading zero bits, about 2^IdDifficulty hashes to find
+    /// and one to check. 0 to 32; 0 asks no work. Every node of one network must use the same value: a Hello asking
+    /// another is refused in words. The default, 14, costs about 16,000 hashes per id (README, <i>Security</i>).
+    /// </summary>
+    public int IdDifficulty { get; set; } = DefaultIdDifficulty;
+
+    /// <summary>The default of <see cref="IdDifficulty"/>.</summary>
+    public const int DefaultIdDifficulty = 14;
+
     public SecurityOptions Clone() => (SecurityOptions)MemberwiseClone();
 }
 
@@ -66,7 +77,15 @@ internal sealed class SecurityOptionsValidator : IValidateOptions<SecurityOption
         .That(Enum.IsDefined(o.Links), $"{SecurityOptions.Section}:Links must be {EnumSetting.Choices<LinkSecurity>()} (was {o.Links}).")
         .That(Enum.IsDefined(o.Signatures), $"{SecurityOptions.Section}:Signatures must be {EnumSetting.Choices<SignatureMode>()} (was {o.Signatures}).")
         .That(o.Signatures != SignatureMode.Skip, SkipOnRealNetwork)
+        .That(IdDifficultyValid(o.IdDifficulty), IdDifficultyMessage(o.IdDifficulty))
         .Result();
+
+    /// <summary>Whether <paramref name="difficulty"/> is a valid <c>Security:IdDifficulty</c> (0 to <see cref="Security.IdWork.MaxDifficulty"/>).</summary>
+    public static bool IdDifficultyValid(int difficulty) => difficulty is >= 0 and <= Security.IdWork.MaxDifficulty;
+
+    /// <summary>What is wrong with an invalid <c>Security:IdDifficulty</c>.</summary>
+    public static string IdDifficultyMessage(int difficulty) =>
+        $"{SecurityOptions.Section}:IdDifficulty must be 0 (no work) to {Security.IdWork.MaxDifficulty} leading zero bits (was {difficulty}).";
 
     /// <summary>Why <c>Security:Signatures=skip</c> is refused wherever nodes talk over tcp (the demo, a tcp experiment).</summary>
     public static string SkipOnRealNetwork =>

@@ -29,6 +29,7 @@ internal sealed class ExperimentOptionsValidator : IValidateOptions<ExperimentOp
             .That(Enum.IsDefined(o.Workload), $"{S}:Workload must be {EnumSetting.Choices<WorkloadKind>()} (was {o.Workload}).")
             .That(Enum.IsDefined(o.Security.Signatures), $"{SecurityOptions.Section}:Signatures must be {EnumSetting.Choices<SignatureMode>()} (was {o.Security.Signatures}).")
             .That(!tcp || o.Security.Signatures != SignatureMode.Skip, SecurityOptionsValidator.SkipOnRealNetwork)
+            .That(SecurityOptionsValidator.IdDifficultyValid(o.Security.IdDifficulty), SecurityOptionsValidator.IdDifficultyMessage(o.Security.IdDifficulty))
             .That(o.Workload != WorkloadKind.Attack || tcp,
                 $"{S}:Workload attack runs on the tcp network only (its attackers speak to real sockets): leave {S}:Network at tcp.")
             .That(Attacks.AttackKinds.Parse(o.Attacks, out var attacksProblem) is not null, attacksProblem ?? "")

@@ -161,7 +161,7 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
             _transport = new TcpTransport(_spec.BindTo, _spec.Role, _transportOptions, _time,
                 bound => _logger = _loggerFactory.CreateLogger(NodeCategory.For(_spec.Role, bound.Port)), _budget,
                 _spec.Announce, _spec.DialFromBindAddress, _seedBook.DialAddress, acceptsConnections: Dialable, capPerAddress: _spec.OwnAddress, files: _files,
-                key: key, tls: tls);
+                key: key, tls: tls, idWork: _keys.WorkFor(_spec.Role, _spec.Index));
         }
         catch (SocketException ex)
         {

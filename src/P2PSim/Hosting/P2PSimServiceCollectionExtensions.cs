@@ -67,8 +67,10 @@ public static class P2PSimServiceCollectionExtensions
             o.BackgroundServiceExceptionBehavior = BackgroundServiceExceptionBehavior.Ignore;
         });
 
+        var nodes = PlanNodes(configuration);
+        services.AddSingleton<IHostedService>(sp => new NodeKeyPreparation(sp.GetRequiredService<NodeKeys>(), nodes)); // every key's work at once, before the nodes
         // AddHostedService<T> registers one instance per type, so each node is its own IHostedService registration.
-        foreach (var spec in PlanNodes(configuration))
+        foreach (var spec in nodes)
         {
             services.AddSingleton<IHostedService>(sp => ActivatorUtilities.CreateInstance<NodeService>(sp, spec));
         }

@@ -110,7 +110,7 @@ public static partial class FrameCodec
     private static int PayloadSize(Message message) => message switch
     {
         Hello h when h.Version != ProtocolLimits.Version => 2 + 1 + EndpointSize(h.Listen), // another version's layout is not ours to write: the version-2 fields only
-        Hello h => 2 + 1 + EndpointSize(h.Listen) + Security.NodeId.Size + HelloNonce.Size + 1 + (h.Purpose.Kind == LinkKind.Group ? CheckedGroupSize(h.Purpose.Group) : 0),
+        Hello h => 2 + 1 + EndpointSize(h.Listen) + Security.NodeId.Size + 1 + 8 + HelloNonce.Size + 1 + (h.Purpose.Kind == LinkKind.Group ? CheckedGroupSize(h.Purpose.Group) : 0),
         HelloProof p => p.Signature.Length == ProtocolLimits.SignatureSize
             ? ProtocolLimits.SignatureSize
             : throw new ArgumentException($"A HelloProof is a {ProtocolLimits.SignatureSize}-byte signature, not {p.Signature.Length} bytes.", nameof(message)),
@@ -240,6 +240,8 @@ public static partial class FrameCodec
                     break;
                 }
                 w.NodeId(h.Id);
+                w.Byte(h.Work.Difficulty);
+                w.UInt64(h.Work.Nonce);
                 w.Nonce(h.Nonce);
                 w.Byte((byte)h.Purpose.Kind);
                 if (h.Purpose.Kind == LinkKind.Group)
@@ -441,18 +443,28 @@ public static partial class FrameCodec
             r.Error = $"protocol version {version} is not supported (this node speaks {ProtocolLimits.Version})";
             return null;
         }
-        if (!r.TryNodeId(out var id) || !r.TryNonce(out var nonce) || !r.TryByte(out var kind))
+        if (!r.TryNodeId(out var id) || !r.TryByte(out var difficulty) || !r.TryUInt64(out var work))
         {
             return null;
         }
+        if (difficulty > Security.IdWork.MaxDifficulty)
+        {
+            r.Error = $"id difficulty {difficulty} is over {Security.IdWork.MaxDifficulty}";
+            return null;
+        }
+        if (!r.TryNonce(out var nonce) || !r.TryByte(out var kind))
+        {
+            return null;
+        }
+        var proven = new Security.IdWork(difficulty, work);
         switch ((LinkKind)kind)
         {
             case LinkKind.Overlay:
-                return new Hello(version, (NodeRole)role, listen) { Id = id, Nonce = nonce };
+                return new Hello(version, (NodeRole)role, listen) { Id = id, Work = proven, Nonce = nonce };
             case LinkKind.Direct:
-                return new Hello(version, (NodeRole)role, listen, LinkPurpose.Direct) { Id = id, Nonce = nonce };
+                return new Hello(version, (NodeRole)role, listen, LinkPurpose.Direct) { Id = id, Work = proven, Nonce = nonce };
             case LinkKind.Group:
-                return r.TryGroup(out var group) ? new Hello(version, (NodeRole)role, listen, LinkPurpose.ForGroup(group)) { Id = id, Nonce = nonce } : null;
+                return r.TryGroup(out var group) ? new Hello(version, (NodeRole)role, listen, LinkPurpose.ForGroup(group)) { Id = id, Work = proven, Nonce = nonce } : null;
             default:
                 r.Error = $"unknown link purpose {kind}";
                 return null;

@@ -10,8 +10,8 @@ public abstract record Message
 
 /// <summary>
 /// First frame in each direction of every connection: version, role, listening endpoint, the sender's
-/// <see cref="Id"/> (its public key) and a fresh <see cref="Nonce"/> for the other side to sign (version 4; a
-/// <see cref="HelloProof"/> follows), and what the connection is for (<see cref="LinkPurpose"/>: the overlay, a
+/// <see cref="Id"/> (its public key) with the <see cref="Work"/> that id cost (version 6), and a fresh <see cref="Nonce"/>
+/// for the other side to sign (version 4; a <see cref="HelloProof"/> follows), and what the connection is for (<see cref="LinkPurpose"/>: the overlay, a
 /// group's overlay, or a private message's direct link; the acceptor answers with the dialer's purpose).
 /// </summary>
 public sealed record Hello(ushort Version, NodeRole Role, NodeEndpoint Listen, LinkPurpose Purpose = default) : Message
@@ -20,6 +20,12 @@ public sealed record Hello(ushort Version, NodeRole Role, NodeEndpoint Listen, L
 
     /// <summary>Who the sender claims to be; its <see cref="HelloProof"/> shows it holds the key.</summary>
     public Security.NodeId Id { get; init; }
+
+    /// <summary>
+    /// The id's proof of work (version 6): the difficulty the sender's network asks (<c>Security:IdDifficulty</c>; every
+    /// node of one network must ask the same) and the nonce that gives <see cref="Id"/> that many zero bits.
+    /// </summary>
+    public Security.IdWork Work { get; init; }
 
     /// <summary>Random bytes the other side signs in its proof (fresh for every connection).</summary>
     public HelloNonce Nonce { get; init; }

@@ -1,12 +1,15 @@
+using System.Globalization;
 using System.Text;
 
 namespace P2PSim.Security;
 
 /// <summary>
 /// Node keys kept in a folder, so a restarted node keeps its id (<c>Security:KeyFolder</c>). One file per node,
-/// <c>seed-0.key</c>, <c>peer-3.key</c>: one line of 64 hex digits, the key's secret seed, readable by its owner
-/// only. A node without a file gets a fresh key, written there; a file that is not such a line stops start-up with a
-/// message naming the file.
+/// <c>seed-0.key</c>, <c>peer-3.key</c>, readable by its owner only: a line of 64 hex digits, the key's secret seed, and,
+/// once its id has been given work (<c>Security:IdDifficulty</c> above 0), a second line of 16 hex digits, the id's work
+/// nonce (<see cref="IdWork"/>), so a restart does not search again. A node without a file gets a fresh key, written there;
+/// a file without a nonce, or whose nonce does not meet the difficulty now asked, gets one found and written back; a file
+/// that is not such lines stops start-up with a message naming the file.
 /// </summary>
 public sealed class KeyFolder(string directory)
 {
@@ -16,31 +19,72 @@ public sealed class KeyFolder(string directory)
     public string PathOf(string role, int index) => Path.Combine(Directory, $"{role}-{index}.key");
 
     /// <summary>The node's key from its file, or a fresh one written to it. Throws <see cref="KeyFileException"/> for a bad file.</summary>
-    public NodeKey LoadOrCreate(string role, int index)
+    public NodeKey LoadOrCreate(string role, int index) => LoadOrCreate(role, index, 0, out _);
+
+    /// <summary>
+    /// The node's key from its file, or a fresh one written to it, and its id's <paramref name="work"/> at
+    /// <paramref name="difficulty"/>: the nonce kept in the file when it meets the difficulty, else one found now and kept
+    /// there. Throws <see cref="KeyFileException"/> for a bad file.
+    /// </summary>
+    public NodeKey LoadOrCreate(string role, int index, int difficulty, out IdWork work, CancellationToken ct = default)
     {
         var path = PathOf(role, index);
         if (File.Exists(path))
         {
-            return Load(path);
+            var (loaded, nonce) = Load(path);
+            if (nonce is { } kept && IdWork.Meets(loaded.Id, kept, difficulty))
+            {
+                work = difficulty == 0 ? IdWork.None : new IdWork((byte)difficulty, kept);
+                return loaded;
+            }
+            work = IdWork.Find(loaded.Id, difficulty, ct);
+            if (difficulty > 0)
+            {
+                Save(path, loaded, work, replace: true);
+            }
+            return loaded;
         }
         var key = NodeKey.Generate();
+        work = IdWork.Find(key.Id, difficulty, ct);
         try
         {
             System.IO.Directory.CreateDirectory(Directory);
-            var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
-            if (!OperatingSystem.IsWindows())
-            {
-                options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-            }
-            using var file = new FileStream(path, options);
-            file.Write(Encoding.ASCII.GetBytes(Convert.ToHexStringLower(key.ExportSeed()) + "\n"));
+            Save(path, key, work, replace: false);
             return key;
         }
         catch (IOException) when (File.Exists(path))
         {
             // Another process wrote it first: take that one, so both agree on the id.
             key.Dispose();
-            return Load(path);
+            return LoadOrCreate(role, index, difficulty, out work, ct);
+        }
+    }
+
+    /// <summary>Writes the key (and the work's nonce, when any was asked) to <paramref name="path"/>, owner-only; a replaced file is swapped in whole.</summary>
+    private static void Save(string path, NodeKey key, IdWork work, bool replace)
+    {
+        var text = Convert.ToHexStringLower(key.ExportSeed()) + "\n"
+            + (work.Difficulty > 0 ? work.Nonce.ToString("x16", CultureInfo.InvariantCulture) + "\n" : "");
+        var target = replace ? path + ".new" : path;
+        try
+        {
+            var options = new FileStreamOptions { Mode = replace ? FileMode.Create : FileMode.CreateNew, Access = FileAccess.Write };
+            if (!OperatingSystem.IsWindows())
+            {
+                options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+            }
+            using (var file = new FileStream(target, options))
+            {
+                file.Write(Encoding.ASCII.GetBytes(text));
+            }
+            if (replace)
+            {
+                File.Move(target, path, overwrite: true);
+            }
+        }
+        catch (IOException) when (!replace && File.Exists(path))
+        {
+            throw; // another process wrote it first: the caller takes that one
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
@@ -49,25 +93,35 @@ public sealed class KeyFolder(string directory)
         }
     }
 
-    private static NodeKey Load(string path)
+    private static (NodeKey Key, ulong? Nonce) Load(string path)
     {
-        string text;
+        string[] lines;
         try
         {
-            text = File.ReadAllText(path).Trim();
+            lines = File.ReadAllText(path).Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             throw new KeyFileException($"Could not read the node key {path}: {ex.Message}", ex);
         }
         var seed = new byte[NodeKey.SeedSize];
-        if (text.Length != NodeKey.SeedSize * 2
-            || Convert.FromHexString(text, seed, out _, out var written) != System.Buffers.OperationStatus.Done
+        if (lines.Length is < 1 or > 2
+            || lines[0].Length != NodeKey.SeedSize * 2
+            || Convert.FromHexString(lines[0], seed, out _, out var written) != System.Buffers.OperationStatus.Done
             || written != NodeKey.SeedSize)
         {
-            throw new KeyFileException($"The node key {path} is not one line of {NodeKey.SeedSize * 2} hex digits; delete it to make a new key (the node gets a new id).");
+            throw new KeyFileException($"The node key {path} is not a line of {NodeKey.SeedSize * 2} hex digits (and maybe one of 16, its id's work); delete it to make a new key (the node gets a new id).");
         }
-        return NodeKey.FromSeed(seed);
+        ulong? nonce = null;
+        if (lines.Length == 2)
+        {
+            if (lines[1].Length != 16 || !ulong.TryParse(lines[1], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var parsed))
+            {
+                throw new KeyFileException($"The second line of the node key {path} is not 16 hex digits (its id's work nonce); delete that line to find the work again.");
+            }
+            nonce = parsed;
+        }
+        return (NodeKey.FromSeed(seed), nonce);
     }
 }
 

@@ -15,7 +15,7 @@ namespace P2PSim.Transport;
 internal sealed partial class TcpConnection
 {
     /// <summary>
-    /// Largest frame body accepted before the handshake is complete: a Hello is at most 138 bytes (an IPv6 endpoint, an id,
+    /// Largest frame body accepted before the handshake is complete: a Hello is at most 147 bytes (an IPv6 endpoint, an id and its work,
     /// a nonce and a 64-byte group name), a HelloProof 65.
     /// </summary>
     public const int MaxHelloFrameBytes = 192;
@@ -242,8 +242,8 @@ internal sealed partial class TcpConnection
     }
 
     /// <summary>
-    /// The remote's Hello (PROTOCOL.md, "Connections and the handshake"): the version and purpose are checked; the
-    /// acceptor answers with its own Hello, and each side sends its HelloProof over the other's nonce. The connection
+    /// The remote's Hello (PROTOCOL.md, "Connections and the handshake"): the version, then the id's work (one SHA-256,
+    /// before anything is answered or signed), then the purpose are checked; the acceptor answers with its own Hello, and each side sends its HelloProof over the other's nonce. The connection
     /// goes to the node once the remote's proof verifies (<see cref="OnHelloProofAsync"/>).
     /// </summary>
     private string? OnHello(Message message)
@@ -255,6 +255,10 @@ internal sealed partial class TcpConnection
         if (hello.Version != ProtocolLimits.Version)
         {
             return Reject($"protocol version {hello.Version} is not supported (this node speaks {ProtocolLimits.Version})");
+        }
+        if (TcpTransport.IdWorkRefusal(hello, _localHello.Work) is { } lacking)
+        {
+            return RejectIdWork(lacking); // before this side answers, signs or checks anything else
         }
         if (DialTarget is null)
         {
@@ -336,6 +340,17 @@ internal sealed partial class TcpConnection
             {
             }
         }
+    }
+
+    /// <summary>A Hello refused for its id's work: counted (as rejected input too), one line rate-limited per node (ten at once, then one a second).</summary>
+    private string RejectIdWork(string reason)
+    {
+        if (_owner.CountRefusedIdWork(out var suppressed))
+        {
+            _logger.LogWarningIdWorkRefused(RemoteAddress, reason, suppressed == 0 ? "" : $" ({suppressed} such lines left out since the last one)");
+        }
+        var kept = $"rejected input: {reason}";
+        return Interlocked.CompareExchange(ref _closeReason, kept, null) ?? kept;
     }
 
     private string Reject(string reason)

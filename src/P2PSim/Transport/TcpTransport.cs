@@ -59,10 +59,12 @@ public sealed partial class TcpTransport : ITransport
     /// "Identity and signatures"); null: a fresh one (a transport started on its own).
     /// <paramref name="tls"/>: every link runs over TLS 1.3 with this node's certificate (<c>Security:Links=tls</c>); the
     /// transport owns it from here on. Null: plain TCP.
+    /// <paramref name="idWork"/>: the proof of work of the key's id that the Hello carries, and the difficulty every remote's
+    /// id must meet (<c>Security:IdDifficulty</c>; PROTOCOL.md, <i>Ids cost work</i>); default: difficulty 0, none asked.
     /// </remarks>
     public TcpTransport(NodeEndpoint bindTo, NodeRole role, TransportOptions options, TimeProvider time, Func<NodeEndpoint, ILogger> loggerFor,
         QueueBudget? budget = null, System.Net.IPAddress? announce = null, bool dialFromBindAddress = false, Func<NodeEndpoint, NodeEndpoint>? dialAddress = null,
-        bool acceptsConnections = true, bool capPerAddress = false, FileBudget? files = null, NodeKey? key = null, TlsLinks? tls = null)
+        bool acceptsConnections = true, bool capPerAddress = false, FileBudget? files = null, NodeKey? key = null, TlsLinks? tls = null, IdWork idWork = default)
     {
         ArgumentNullException.ThrowIfNull(options);
         Files = files ?? FileBudget.Process;
@@ -72,6 +74,11 @@ public sealed partial class TcpTransport : ITransport
         {
             throw new ArgumentException($"The TLS certificate is bound to node {tls.LocalId.Short}, the Hello would claim node {Key.Id.Short}: one key for both.", nameof(tls));
         }
+        if (!IdWork.Meets(Key.Id, idWork.Nonce, idWork.Difficulty))
+        {
+            throw new ArgumentException($"The work nonce {idWork.Nonce} does not give id {Key.Id.Short}… {idWork.Difficulty} zero bits.", nameof(idWork));
+        }
+        Work = idWork;
         Budget = budget ?? new QueueBudget(QueueBudget.BytesFor(options.ProcessQueueBytes, nodes: 1));
         _role = role;
         _options = options;
@@ -144,7 +151,7 @@ public sealed partial class TcpTransport : ITransport
     public void Start(ITransportHandler handler)
     {
         _handler = handler;
-        _hello = new Hello(ProtocolLimits.Version, _role, LocalEndpoint) { Id = Key.Id }; // each connection adds a fresh nonce
+        _hello = new Hello(ProtocolLimits.Version, _role, LocalEndpoint) { Id = Key.Id, Work = Work }; // each connection adds a fresh nonce
         if (!_acceptsConnections)
         {
             _logger.LogInformationNotDialable(LocalEndpoint, Key.Id.Short);

@@ -62,6 +62,9 @@ internal static partial class TransportLog
     [LoggerMessage(Level = LogLevel.Error, Message = "Unexpected failure on connection {Id} with {Remote}")]
     public static partial void LogErrorConnectionFailed(this ILogger logger, long id, string remote, Exception exception);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Refused a Hello from {Remote}: {Reason}; connection closed{LeftOut}")]
+    public static partial void LogWarningIdWorkRefused(this ILogger logger, string remote, string reason, string leftOut);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "Rejected TLS from {Remote}: {Reason}; connection closed{LeftOut}")]
     public static partial void LogWarningTlsRejected(this ILogger logger, string remote, string reason, string leftOut);
 

@@ -172,7 +172,7 @@ public sealed class ProcessTests
         Assert.Multiple(() =>
         {
             Assert.That(child.ExitCode, Is.EqualTo(2));
-            Assert.That(child.Stderr, Does.Contain("seed-0.key is not one line of 64 hex digits").And.Contain("Security:KeyFolder"));
+            Assert.That(child.Stderr, Does.Contain("seed-0.key is not a line of 64 hex digits").And.Contain("Security:KeyFolder"));
             Assert.That(child.Stderr + child.Stdout, Does.Not.Contain("   at "));
         });
     }

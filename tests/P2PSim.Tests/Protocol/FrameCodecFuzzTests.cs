@@ -313,6 +313,9 @@ public sealed class FrameCodecFuzzTests
             // Version 6: peer lists and group members with the id of each entry.
             new PeerList([v4, v6, mapped], [FrameCodecVersion4Tests.TestId, new P2PSim.Security.NodeId(1, 2, 3, 4), new P2PSim.Security.NodeId(ulong.MaxValue, 0, 0, ulong.MaxValue)]),
             new GroupMembers("blue", [v6, v4], [new P2PSim.Security.NodeId(5, 6, 7, 8), FrameCodecVersion4Tests.TestId]),
+            // Version 6: the Hello's id work, at the worked example's difficulty and at the limits of its fields.
+            FrameCodecVersion4Tests.WithTestIdentity(new Hello(ProtocolLimits.Version, NodeRole.Peer, v4)),
+            new Hello(ProtocolLimits.Version, NodeRole.Seed, v6, LinkPurpose.ForGroup("blue")) { Id = FrameCodecVersion4Tests.TestId, Work = new P2PSim.Security.IdWork(P2PSim.Security.IdWork.MaxDifficulty, ulong.MaxValue) },
         };
         var samples = known.Select(FrameCodec.Encode).ToList();
         var covered = known.Select(m => m.Type).ToHashSet();

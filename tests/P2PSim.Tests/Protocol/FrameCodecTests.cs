@@ -653,7 +653,7 @@ public class FrameCodecTests
         var hello = FrameCodecVersion4Tests.WithTestIdentity(new Hello(ProtocolLimits.Version, NodeRole.Peer, NodeEndpoint.Loopback(5001)));
 
         Assert.That(FrameCodec.Encode(hello), Is.EqualTo(Hex(
-            $"00 00 00 3C 01 00 06 02 04 7F 00 00 01 13 89 {FrameCodecVersion4Tests.TestIdHex} {FrameCodecVersion4Tests.TestNonceHex} 00")));
+            $"00 00 00 45 01 00 06 02 04 7F 00 00 01 13 89 {FrameCodecVersion4Tests.TestIdHex} {FrameCodecVersion4Tests.TestIdWorkHex} {FrameCodecVersion4Tests.TestNonceHex} 00")));
     }
 
     [Test]
@@ -662,7 +662,7 @@ public class FrameCodecTests
         var hello = FrameCodecVersion4Tests.WithTestIdentity(new Hello(ProtocolLimits.Version, NodeRole.Seed, new NodeEndpoint(IPAddress.IPv6Loopback, 6000)));
 
         Assert.That(FrameCodec.Encode(hello), Is.EqualTo(Hex(
-            $"00 00 00 48 01 00 06 01 10 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 01 17 70 {FrameCodecVersion4Tests.TestIdHex} {FrameCodecVersion4Tests.TestNonceHex} 00")));
+            $"00 00 00 51 01 00 06 01 10 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 01 17 70 {FrameCodecVersion4Tests.TestIdHex} {FrameCodecVersion4Tests.TestIdWorkHex} {FrameCodecVersion4Tests.TestNonceHex} 00")));
     }
 
     [Test]

@@ -57,7 +57,7 @@ public class FrameCodecVersion3Tests
     {
         var hello = FrameCodecVersion4Tests.WithTestIdentity(new Hello(ProtocolLimits.Version, NodeRole.Peer, Peer, LinkPurpose.ForGroup("blue")));
 
-        Assert.That(FrameCodec.Encode(hello), Is.EqualTo(Hex($"00 00 00 42 01 00 06 02 04 7F 00 00 01 13 89 {FrameCodecVersion4Tests.TestIdHex} {FrameCodecVersion4Tests.TestNonceHex} 01 00 04 62 6C 75 65")));
+        Assert.That(FrameCodec.Encode(hello), Is.EqualTo(Hex($"00 00 00 4B 01 00 06 02 04 7F 00 00 01 13 89 {FrameCodecVersion4Tests.TestIdHex} {FrameCodecVersion4Tests.TestIdWorkHex} {FrameCodecVersion4Tests.TestNonceHex} 01 00 04 62 6C 75 65")));
     }
 
     [Test]
@@ -65,7 +65,7 @@ public class FrameCodecVersion3Tests
     {
         var hello = FrameCodecVersion4Tests.WithTestIdentity(new Hello(ProtocolLimits.Version, NodeRole.Peer, Peer, LinkPurpose.Direct));
 
-        Assert.That(FrameCodec.Encode(hello), Is.EqualTo(Hex($"00 00 00 3C 01 00 06 02 04 7F 00 00 01 13 89 {FrameCodecVersion4Tests.TestIdHex} {FrameCodecVersion4Tests.TestNonceHex} 02")));
+        Assert.That(FrameCodec.Encode(hello), Is.EqualTo(Hex($"00 00 00 45 01 00 06 02 04 7F 00 00 01 13 89 {FrameCodecVersion4Tests.TestIdHex} {FrameCodecVersion4Tests.TestIdWorkHex} {FrameCodecVersion4Tests.TestNonceHex} 02")));
     }
 
     [Test]
@@ -215,7 +215,7 @@ public class FrameCodecVersion3Tests
     /// <summary>The signature of a message nobody signed: 64 zero bytes.</summary>
     private static readonly string Unsigned = string.Join(' ', Enumerable.Repeat("00", ProtocolLimits.SignatureSize));
 
-    private const string IdAndNonce = FrameCodecVersion4Tests.TestIdHex + " " + FrameCodecVersion4Tests.TestNonceHex;
+    private const string IdAndNonce = FrameCodecVersion4Tests.TestIdHex + " " + FrameCodecVersion4Tests.TestIdWorkHex + " " + FrameCodecVersion4Tests.TestNonceHex;
 
     private static byte[] Hex(string spaced) => Convert.FromHexString(spaced.Replace(" ", string.Empty, StringComparison.Ordinal));
 }

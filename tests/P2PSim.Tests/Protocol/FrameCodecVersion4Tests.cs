@@ -15,14 +15,23 @@ public class FrameCodecVersion4Tests
     /// <summary>The worked examples' nonce: the bytes 00 to 0F.</summary>
     public const string TestNonceHex = "00 01 02 03 04 05 06 07 08 09 0A 0B 0C 0D 0E 0F";
 
+    /// <summary>
+    /// The worked examples' id work (version 6): difficulty 16, nonce 53,944 (00 .. D2 B8), the first nonce that gives the test
+    /// vector's id 16 zero bits: SHA-256("P2PSim/6 id work" || id || nonce) = 00 00 B4 BC ... (computed apart with Python's hashlib).
+    /// </summary>
+    public const string TestIdWorkHex = "10 00 00 00 00 00 00 D2 B8";
+
+    /// <summary>The work of <see cref="TestIdWorkHex"/>.</summary>
+    public static IdWork TestIdWork => new(16, 0xD2B8);
+
     private const int Max = ProtocolLimits.DefaultMaxFrameLength;
 
     public static NodeId TestId => NodeId.FromBytes(Hex(TestIdHex));
 
     public static HelloNonce TestNonce => HelloNonce.FromBytes(Hex(TestNonceHex));
 
-    /// <summary>The Hello as the worked examples show it: the test vector's id, the nonce 00..0F.</summary>
-    public static Hello WithTestIdentity(Hello hello) => hello with { Id = TestId, Nonce = TestNonce };
+    /// <summary>The Hello as the worked examples show it: the test vector's id and its work, the nonce 00..0F.</summary>
+    public static Hello WithTestIdentity(Hello hello) => hello with { Id = TestId, Work = TestIdWork, Nonce = TestNonce };
 
     [Test]
     public void The_test_vector_key_has_the_test_vector_id()
@@ -61,7 +70,7 @@ public class FrameCodecVersion4Tests
     {
         var largest = WithTestIdentity(new Hello(ProtocolLimits.Version, NodeRole.Peer, new NodeEndpoint(System.Net.IPAddress.IPv6Loopback, 9), LinkPurpose.ForGroup(new string('x', 64))));
 
-        Assert.That(FrameCodec.FrameSize(largest) - ProtocolLimits.LengthPrefixSize, Is.EqualTo(138).And.LessThanOrEqualTo(P2PSim.Transport.TcpConnection.MaxHelloFrameBytes));
+        Assert.That(FrameCodec.FrameSize(largest) - ProtocolLimits.LengthPrefixSize, Is.EqualTo(147).And.LessThanOrEqualTo(P2PSim.Transport.TcpConnection.MaxHelloFrameBytes));
     }
 
     [TestCase(63, "truncated payload")]

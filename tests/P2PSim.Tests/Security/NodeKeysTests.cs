@@ -52,7 +52,7 @@ public class NodeKeysTests
         using var keys = new NodeKeys(Options.Create(new SecurityOptions { KeyFolder = folder.Path }));
 
         Assert.That(() => keys.For(NodeRole.Peer, 0), Throws.TypeOf<StartupException>()
-            .With.Message.Contains("peer-0.key is not one line of 64 hex digits").And.Message.Contains("(Security:KeyFolder)"));
+            .With.Message.Contains("peer-0.key is not a line of 64 hex digits").And.Message.Contains("(Security:KeyFolder)"));
     }
 
     [Test]

@@ -67,6 +67,9 @@ public sealed class TestNetwork : IAsyncDisposable
             // Plain links, so the tests that speak raw frames to a node (bad input, hostile remotes) can; TLS has tests of
             // its own (Transport/TlsLinkTests.cs) that set Security:Links=tls.
             ["Security:Links"] = "plain",
+            // No id work, so the tests that write their own Hellos need not search nonces; the work has tests of its own
+            // (Security/IdWorkTcpTests.cs), and the demo's, the slices' and the tcp experiments' tests run the default.
+            ["Security:IdDifficulty"] = "0",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {

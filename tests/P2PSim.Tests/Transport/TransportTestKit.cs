@@ -172,10 +172,11 @@ public sealed class TestTransport : IAsyncDisposable
     /// <summary>
     /// <paramref name="bindTo"/>: another loopback address (it then dials from it too); <paramref name="capPerAddress"/>: hold
     /// at most Transport:MaxInboundPerAddress from one address; <paramref name="files"/>: an open-file budget of its own;
-    /// <paramref name="tls"/>: every link runs over TLS (the transport owns it).
+    /// <paramref name="tls"/>: every link runs over TLS (the transport owns it); <paramref name="idDifficulty"/>: the id work
+    /// it asks of every remote (Security:IdDifficulty), and does for its own id; 0: none.
     /// </summary>
     public static TestTransport Start(NodeRole role = NodeRole.Peer, Action<TransportOptions>? configure = null, System.Net.IPAddress? bindTo = null,
-        bool capPerAddress = false, FileBudget? files = null, TlsLinks? tls = null)
+        bool capPerAddress = false, FileBudget? files = null, TlsLinks? tls = null, int idDifficulty = 0)
     {
         var options = new TransportOptions
         {
@@ -185,9 +186,11 @@ public sealed class TestTransport : IAsyncDisposable
             ShutdownGrace = TimeSpan.FromMilliseconds(500),
         };
         configure?.Invoke(options);
+        var key = idDifficulty > 0 ? tls?.Key ?? NodeKey.Generate() : null;
+        var work = key is null ? IdWork.None : IdWork.Find(key.Id, idDifficulty);
         var log = new CapturingLogger();
         var transport = new TcpTransport(new NodeEndpoint(bindTo ?? System.Net.IPAddress.Loopback, 0), role, options, TimeProvider.System, _ => log,
-            dialFromBindAddress: bindTo is not null, capPerAddress: capPerAddress, files: files, tls: tls);
+            dialFromBindAddress: bindTo is not null, capPerAddress: capPerAddress, files: files, tls: tls, key: key, idWork: work);
         var handler = new RecordingHandler { EchoPings = options.EchoPings };
         transport.Start(handler);
         return new TestTransport(transport, handler, log, options);
@@ -253,9 +256,9 @@ public sealed class RawPeer : IDisposable
     /// The dialer's side of the whole handshake: this peer's Hello (its id, a fresh nonce), the node's Hello and
     /// HelloProof (checked), this peer's proof. Returns the node's Hello; the node has the connection soon after.
     /// </summary>
-    public async Task<Hello> HelloAsync(NodeEndpoint listen, CancellationToken ct, NodeRole role = NodeRole.Peer, LinkPurpose purpose = default)
+    public async Task<Hello> HelloAsync(NodeEndpoint listen, CancellationToken ct, NodeRole role = NodeRole.Peer, LinkPurpose purpose = default, int idDifficulty = 0)
     {
-        var ours = new Hello(ProtocolLimits.Version, role, listen, purpose) { Id = Key.Id, Nonce = HelloNonce.NewRandom() };
+        var ours = new Hello(ProtocolLimits.Version, role, listen, purpose) { Id = Key.Id, Work = IdWork.Find(Key.Id, idDifficulty), Nonce = HelloNonce.NewRandom() };
         await SendAsync(ours, ct).ConfigureAwait(false);
         var theirs = await ReadAsync(ct).ConfigureAwait(false) as Hello ?? throw new AssertionException("the node did not answer with a Hello");
         var proof = await ReadAsync(ct).ConfigureAwait(false) as HelloProof ?? throw new AssertionException("the node did not send its HelloProof");

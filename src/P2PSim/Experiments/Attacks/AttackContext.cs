@@ -63,7 +63,7 @@ internal sealed class AttackContext
 
     /// <summary>Opens an attacker link (TLS when the network's links are).</summary>
     public Task<AttackLink?> OpenAsync(IPAddress from, NodeEndpoint to, CancellationToken ct, bool skipTls = false) =>
-        AttackLink.OpenAsync(from, to, Tls, Time, ct, skipTls);
+        AttackLink.OpenAsync(from, to, Tls, Time, ct, skipTls, Options.Security.IdDifficulty);
 
     /// <summary>What every honest node has counted so far (nodes that are down are left out).</summary>
     public async Task<NodeCounters> CountAsync(CancellationToken ct)

@@ -28,16 +28,29 @@ internal sealed class AttackLink : IAsyncDisposable
     private int _end;
     private Task? _pump;
 
-    private AttackLink(TcpClient client, NodeKey key, TlsLinks? tls)
+    private readonly int _idDifficulty;
+    private IdWork? _work;
+
+    private AttackLink(TcpClient client, NodeKey key, TlsLinks? tls, int idDifficulty)
     {
         _client = client;
         _stream = client.GetStream();
         Key = key;
         _tls = tls;
+        _idDifficulty = idDifficulty;
     }
 
     /// <summary>The attacker's key on this link: its certificate and its Hello's id (a fresh one per link).</summary>
     public NodeKey Key { get; }
+
+    /// <summary>
+    /// The work <see cref="Key"/>'s id needs on this network (<c>Security:IdDifficulty</c>), found on first use: what every
+    /// id the attacker brings costs it, as it costs an honest node.
+    /// </summary>
+    public IdWork Work => _work ??= IdWork.Find(Key.Id, _idDifficulty);
+
+    /// <summary>The network's <c>Security:IdDifficulty</c>, which this link's Hellos ask.</summary>
+    public int IdDifficulty => _idDifficulty;
 
     /// <summary>Completes when the node has closed the connection (end of stream or reset).</summary>
     public Task Closed => _closed.Task;
@@ -49,7 +62,7 @@ internal sealed class AttackLink : IAsyncDisposable
     /// handshake (unless <paramref name="skipTls"/>: the attack sends what it likes as the first bytes). Null when the node
     /// refused or closed the connection before it was up.
     /// </summary>
-    public static async Task<AttackLink?> OpenAsync(IPAddress from, NodeEndpoint node, bool tls, TimeProvider time, CancellationToken ct, bool skipTls = false)
+    public static async Task<AttackLink?> OpenAsync(IPAddress from, NodeEndpoint node, bool tls, TimeProvider time, CancellationToken ct, bool skipTls = false, int idDifficulty = 0)
     {
         var key = NodeKey.Generate();
         var client = new TcpClient(new IPEndPoint(from, 0));
@@ -63,7 +76,7 @@ internal sealed class AttackLink : IAsyncDisposable
             key.Dispose();
             return null;
         }
-        var link = new AttackLink(client, key, tls && !skipTls ? TlsLinks.Create(key, time) : null);
+        var link = new AttackLink(client, key, tls && !skipTls ? TlsLinks.Create(key, time) : null, idDifficulty);
         if (link._tls is { } links)
         {
             var ssl = new SslStream(link._stream, leaveInnerStreamOpen: false);
@@ -91,7 +104,7 @@ internal sealed class AttackLink : IAsyncDisposable
     /// </summary>
     public async Task<Hello?> HandshakeAsync(NodeEndpoint listen, NodeRole role, CancellationToken ct, LinkPurpose purpose = default)
     {
-        var ours = new Hello(ProtocolLimits.Version, role, listen, purpose) { Id = Key.Id, Nonce = HelloNonce.NewRandom() };
+        var ours = new Hello(ProtocolLimits.Version, role, listen, purpose) { Id = Key.Id, Work = Work, Nonce = HelloNonce.NewRandom() };
         if (!await TrySendAsync(ours, ct).ConfigureAwait(false)
             || await ReadAsync(ct).ConfigureAwait(false) is not Hello theirs
             || await ReadAsync(ct).ConfigureAwait(false) is not HelloProof)

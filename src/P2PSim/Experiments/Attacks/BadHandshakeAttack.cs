@@ -7,7 +7,8 @@ namespace P2PSim.Experiments.Attacks;
 
 /// <summary>
 /// Connections that never become links: garbage bytes, silence, a frame length of 2 GiB, a negative one, a frame cut
-/// short and left hanging, a Hello of version 4, a Hello whose HelloProof does not verify, a Hello and then silence
+/// short and left hanging, a Hello of version 4, a Hello whose id lacks the work (<c>Security:IdDifficulty</c>), a Hello
+/// whose HelloProof does not verify, a Hello and then silence
 /// (inside TLS where the links are TLS, but for the garbage and the silence, which meet the TLS layer). Each to random
 /// nodes, seeds among them. Every node must close each within <c>Transport:HandshakeTimeout</c> and count it; what got
 /// through is a connection not closed within that time (and a margin).
@@ -34,16 +35,32 @@ internal sealed class BadHandshakeAttack : Attack
         new("a frame cut short, then silence", false, (l, _, ct) => l.TrySendAsync(Length(200, 20), ct)),
         new("a Hello of protocol version 4", false, (l, listen, ct) =>
             l.TrySendAsync(new Hello(4, NodeRole.Peer, listen) { Id = l.Key.Id, Nonce = HelloNonce.NewRandom() }, ct)),
+        new("a Hello whose id lacks the work", false, (l, listen, ct) =>
+            l.TrySendAsync(new Hello(ProtocolLimits.Version, NodeRole.Peer, listen) { Id = l.Key.Id, Work = Unworked(l), Nonce = HelloNonce.NewRandom() }, ct)),
         new("a HelloProof that does not verify", false, async (l, listen, ct) =>
         {
-            await l.TrySendAsync(new Hello(ProtocolLimits.Version, NodeRole.Peer, listen) { Id = l.Key.Id, Nonce = HelloNonce.NewRandom() }, ct).ConfigureAwait(false);
+            await l.TrySendAsync(new Hello(ProtocolLimits.Version, NodeRole.Peer, listen) { Id = l.Key.Id, Work = l.Work, Nonce = HelloNonce.NewRandom() }, ct).ConfigureAwait(false);
             await l.ReadAsync(ct).ConfigureAwait(false);
             await l.ReadAsync(ct).ConfigureAwait(false);
             await l.TrySendAsync(new HelloProof(new byte[NodeId.SignatureSize]), ct).ConfigureAwait(false);
         }),
         new("a Hello, then silence", false, (l, listen, ct) =>
-            l.TrySendAsync(new Hello(ProtocolLimits.Version, NodeRole.Peer, listen) { Id = l.Key.Id, Nonce = HelloNonce.NewRandom() }, ct)),
+            l.TrySendAsync(new Hello(ProtocolLimits.Version, NodeRole.Peer, listen) { Id = l.Key.Id, Work = l.Work, Nonce = HelloNonce.NewRandom() }, ct)),
     ];
+
+    /// <summary>
+    /// The network's difficulty with a nonce that does not meet it (the first from 0 up that gives fewer zero bits): an id
+    /// whose owner skipped the work. With no work asked (difficulty 0) every id passes, and the Hello stalls instead.
+    /// </summary>
+    private static IdWork Unworked(AttackLink link)
+    {
+        var nonce = 0UL;
+        while (link.IdDifficulty > 0 && IdWork.Meets(link.Key.Id, nonce, link.IdDifficulty))
+        {
+            nonce++;
+        }
+        return new IdWork((byte)link.IdDifficulty, nonce);
+    }
 
     public override async Task<IReadOnlyList<AttackResult>> RunAsync(AttackContext context, CancellationToken ct)
     {

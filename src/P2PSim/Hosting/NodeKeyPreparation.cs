@@ -1,0 +1,16 @@
+using Microsoft.Extensions.Hosting;
+
+namespace P2PSim.Hosting;
+
+/// <summary>
+/// Started just before the nodes: loads or makes every planned node's key and its id's work (<see cref="NodeKeys"/>) on
+/// every core at once, since the host starts the nodes one after another and each would otherwise search its nonce in
+/// turn (<c>Security:IdDifficulty</c>). A bad key file stops start-up here, with the same message a node would give.
+/// </summary>
+internal sealed class NodeKeyPreparation(NodeKeys keys, IReadOnlyList<NodeSpec> nodes) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken) =>
+        keys.PrepareAsync(nodes.Select(static n => (n.Role, n.Index)), cancellationToken);
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}
