@@ -174,7 +174,12 @@ internal sealed class PeerOptionsValidator(IOptions<TransportOptions> transport)
             .Interval($"{S}:ReregisterInterval", o.ReregisterInterval, TimeSpan.Zero, TimeSpan.FromDays(1))
             .That(o.ReregisterInterval == TimeSpan.Zero || o.ReregisterInterval >= o.RegistrationTimeout,
                 $"{S}:ReregisterInterval ({o.ReregisterInterval}) must be 00:00:00 (off) or at least {S}:RegistrationTimeout ({o.RegistrationTimeout}).")
-            .Interval($"{S}:HistoryWindow", o.HistoryWindow, TimeSpan.Zero, TimeSpan.FromDays(1));
+            .Interval($"{S}:HistoryWindow", o.HistoryWindow, TimeSpan.Zero, TimeSpan.FromDays(1))
+            .Interval($"{S}:ScoreWindow", o.ScoreWindow, TimeSpan.Zero, TimeSpan.FromDays(1))
+            .Range($"{S}:ScoreMinFirstDeliveries", o.ScoreMinFirstDeliveries, 1, 1_000_000)
+            .Interval($"{S}:PoorNeighbourFor", o.PoorNeighbourFor, TimeSpan.Zero, TimeSpan.FromDays(1))
+            .Range($"{S}:MaxNeighboursPerAddress", o.MaxNeighboursPerAddress, 0, 1000)
+            .Range($"{S}:MaxNeighboursPerSubnet", o.MaxNeighboursPerSubnet, 0, 1000);
         if (SettingsChecks.ValidOrNull(transport) is { } valid)
         {
             var idle = valid.IdleTimeout;

@@ -53,6 +53,34 @@ public sealed class PeerOptions
     /// </summary>
     public TimeSpan HistoryWindow { get; set; } = TimeSpan.FromMinutes(1);
 
+    /// <summary>
+    /// Neighbour scoring against Sybils (gossipsub v1.1's "first message deliveries" idea): at the end of each window
+    /// (judged on the next liveness round) a neighbour this peer dialed, linked the whole window, that delivered nothing
+    /// (no first copy, no later copy, no announcement) is replaced while the other neighbours delivered at least
+    /// <see cref="ScoreMinFirstDeliveries"/> new messages in the window, or while this peer published in the window and
+    /// had no new message from anyone in it (it looks eclipsed). Real networks only: the simulator does not score. Zero: off.
+    /// </summary>
+    public TimeSpan ScoreWindow { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>New messages the other neighbours must have delivered in a window before a silent neighbour is replaced.</summary>
+    public int ScoreMinFirstDeliveries { get; set; } = 5;
+
+    /// <summary>How long a replaced neighbour is not drawn again (it stays in the seeds' lists).</summary>
+    public TimeSpan PoorNeighbourFor { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>
+    /// Most neighbours a peer has at one IP address, so many ids registered from one address cannot take more of its
+    /// neighbour slots. Applies only where every node has an address of its own (<c>Network:AddressPerNode</c>). 0: no cap.
+    /// </summary>
+    public int MaxNeighboursPerAddress { get; set; } = 1;
+
+    /// <summary>
+    /// Most neighbours a peer draws from one /24 (a.b.c.*) while peers of other /24s are there to draw, so ids registered
+    /// from one subnet cannot fill its neighbour set (it still links within one /24 when that is all it knows).
+    /// Applies only with <c>Network:AddressPerNode</c>. 0: no preference.
+    /// </summary>
+    public int MaxNeighboursPerSubnet { get; set; } = 2;
+
     /// <summary>An independent copy (experiments adjust a copy per run).</summary>
     public PeerOptions Clone() => (PeerOptions)MemberwiseClone();
 }

@@ -29,6 +29,10 @@ public sealed partial class NetworkStats(TimeProvider time)
     private long _linksEstablished;
     private long _forged;
     private long _dialsMetOtherId;
+    private long _neighboursReplaced;
+
+    /// <summary>Neighbours replaced for delivering nothing while others delivered (<see cref="NeighbourReplaced"/>).</summary>
+    public long NeighboursReplaced => Interlocked.Read(ref _neighboursReplaced);
 
     /// <summary>Messages (and private acknowledgements) the nodes dropped as forged: signatures that did not verify, origins named with another id.</summary>
     public long Forged => Interlocked.Read(ref _forged);
@@ -123,6 +127,9 @@ public sealed partial class NetworkStats(TimeProvider time)
                 return;
             case DialMetOtherId or GroupEvent { Event: DialMetOtherId }:
                 Interlocked.Increment(ref _dialsMetOtherId);
+                return;
+            case NeighbourReplaced:
+                Interlocked.Increment(ref _neighboursReplaced);
                 return;
         }
         if (RecordPrivate(e))
@@ -489,6 +496,10 @@ public sealed partial class NetworkStats(TimeProvider time)
         if (DialsMetOtherId > 0)
         {
             sb.AppendLine(inv, $"Dials refused for another id: {DialsMetOtherId} (the node at a dialled endpoint proved another id than the one a neighbour link or a seed's list gave for it)");
+        }
+        if (NeighboursReplaced > 0)
+        {
+            sb.AppendLine(inv, $"Neighbours replaced: {NeighboursReplaced} (each delivered nothing over a Peer:ScoreWindow while the others delivered; see the peers' logs)");
         }
         var deaths = ComputeDeaths();
         if (deaths.Count == 0)

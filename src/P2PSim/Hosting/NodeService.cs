@@ -8,6 +8,7 @@ using P2PSim.Configuration;
 using P2PSim.Gossip;
 using P2PSim.Logging;
 using P2PSim.Nodes;
+using P2PSim.Overlay;
 using P2PSim.Protocol;
 using P2PSim.Security;
 using P2PSim.Transport;
@@ -186,7 +187,7 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
             }
             : new PeerMachine(_transport.LocalEndpoint, seeds, _peerOptions, _random.For("peer", _spec.Index), gossip: _gossipOptions, reportTreeLinks: true,
                 privateMessages: _privateOptions, dialable: Dialable, groups: _groupOptions, startGroups: _groupOptions.GroupsOf(_spec.Index),
-                signing: _signing);
+                signing: _signing, scoring: NeighbourScoring.From(_peerOptions, _spec.OwnAddress));
         _runtime = new NodeRuntime(machine, new Host(this), _transportOptions.EchoPings);
         _timer = _time.CreateTimer(static state => ((NodeService)state!).OnTimerFired(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         _counters = _stats.Register(_transport.LocalEndpoint, _spec.Role);

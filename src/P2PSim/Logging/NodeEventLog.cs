@@ -237,7 +237,7 @@ public static partial class NodeEventLog
                 LogDebugTreeLinkChanged(logger, t.Neighbour, t.Eager ? "a tree link (messages pushed over it)" : "lazy (message ids announced over it)");
                 break;
             default:
-                if (!WritePrivate(logger, e) && !WriteGuard(logger, e) && !WriteGroupKeys(logger, e))
+                if (!WritePrivate(logger, e) && !WriteGuard(logger, e) && !WriteGroupKeys(logger, e) && !WriteScoring(logger, e))
                 {
                     LogDebugOther(logger, e);
                 }

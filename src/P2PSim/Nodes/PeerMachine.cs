@@ -55,9 +55,13 @@ public sealed partial class PeerMachine : NodeMachine
     /// How the peer signs the messages it creates and checks those it receives, and its id (<see cref="NodeMachine.Id"/>
     /// becomes the signing id); null: no cryptography and id 0, which only unit tests of other rules use.
     /// </param>
+    /// <param name="scoring">
+    /// The rules against Sybils on the overlay (<see cref="NeighbourScoring"/>): neighbours that deliver nothing replaced,
+    /// at most so many neighbours at one address. Null (the simulator's default): none.
+    /// </param>
     public PeerMachine(NodeEndpoint self, IReadOnlyList<NodeEndpoint> seeds, PeerOptions options, Random random, bool reportDuplicates = true, GossipOptions? gossip = null,
         bool reportTreeLinks = false, PrivateOptions? privateMessages = null, bool dialable = true, GroupOptions? groups = null, IReadOnlyList<string>? startGroups = null,
-        MessageSigning? signing = null)
+        MessageSigning? signing = null, NeighbourScoring? scoring = null)
         : base(self)
     {
         _signing = signing ?? MessageSigning.Skip();
@@ -85,7 +89,7 @@ public sealed partial class PeerMachine : NodeMachine
         _overlay = new Topic(self, options, random, Out, _session.Known,
             requestPeerLists: now => _session.AskForPeers(now),
             neighbourDied: (endpoint, now) => _session.ReportDeath(endpoint, now),
-            reportDuplicates, gossip, signing: _signing, expectedId: ExpectedId);
+            reportDuplicates, gossip, signing: _signing, expectedId: ExpectedId, scoring: scoring);
         _neighbourOf = _overlay.ByConnection;
         _treeLinksReported = _overlay.Routing != Routing.Flood && reportTreeLinks ? new() : null;
         _private = new PrivateMessenger(self, options, privateMessages ?? new PrivateOptions(), Out, seeds, () => _session.Registered, dialable, _signing, ExpectedId);
@@ -111,6 +115,9 @@ public sealed partial class PeerMachine : NodeMachine
 
     /// <summary>Overlay links refused because another id claimed (or answered at) a neighbour's endpoint.</summary>
     public long ImpostorsRefused => _overlay.ImpostorsRefused;
+
+    /// <summary>Neighbours replaced for delivering nothing while others delivered (<see cref="NeighbourScoring"/>).</summary>
+    public long NeighboursReplaced => _overlay.NeighboursReplaced;
 
     /// <summary>The overlay connection to <paramref name="neighbour"/>, if it has a live one.</summary>
     public ConnectionId? LinkTo(NodeEndpoint neighbour) => _overlay.LinkTo(neighbour);

@@ -37,10 +37,11 @@ internal sealed class Topic
     /// </param>
     /// <param name="signing">How this peer signs its messages and checks others' (see <see cref="Dissemination"/>); null: no cryptography.</param>
     /// <param name="expectedId">The id the peer knows an endpoint by, if any (<see cref="Dissemination.ExpectedId"/>).</param>
+    /// <param name="scoring">The rules against Sybils (<see cref="NeighbourTable.Scoring"/>); null: none.</param>
     public Topic(NodeEndpoint self, PeerOptions options, Random random, Outbox outbox, Registration known,
         Func<DateTimeOffset, IReadOnlyList<NodeEndpoint>> requestPeerLists, Action<NodeEndpoint, DateTimeOffset> neighbourDied,
         bool reportDuplicates, GossipOptions? gossip, string? group = null, MessageSigning? signing = null, Func<NodeEndpoint, NodeId?>? expectedId = null,
-        bool encrypt = false)
+        bool encrypt = false, NeighbourScoring? scoring = null)
     {
         Known = known;
         _table = new NeighbourTable(self, options, random, outbox, known)
@@ -55,6 +56,7 @@ internal sealed class Topic
             NeighbourDied = neighbourDied,
             RequestPeerLists = requestPeerLists,
             LinksChanged = () => _dissemination!.OnLinksChanged(),
+            Scoring = scoring,
         };
         ByConnection = _table.ByConnection;
         _liveness = new LivenessMonitor(options, outbox, _table);
@@ -160,10 +162,19 @@ internal sealed class Topic
                 _table.OnViolation(connection, from, violation, now);
                 return true;
             case Protocol.Gossip gossip:
+                var received = _dissemination.Received;
                 if (_dissemination.OnGossip(connection, from, gossip, now) is { } flooding)
                 {
                     _table.OnViolation(connection, from, flooding, now);
                     return true;
+                }
+                if (_dissemination.Received != received)
+                {
+                    _table.OnFirstDelivery(from);
+                }
+                else
+                {
+                    _table.OnCopy(from);
                 }
                 return _tree; // on a tree, announcements may now wait for their flush
             case Ping ping:
@@ -179,6 +190,7 @@ internal sealed class Topic
                 _dissemination.OnWant(connection, from, want, now);
                 return true;
             case IHave ihave:
+                _table.OnCopy(from);
                 _dissemination.OnIHave(from, ihave, now);
                 return true;
             case Graft graft:
@@ -223,13 +235,21 @@ internal sealed class Topic
         _dissemination.ForgetStaleOffers(now);
         _dissemination.RetryLapsedRequests(now);
         _liveness.RunRound(now);
+        _table.JudgeNeighbours(now);
         _table.Repair(now, "liveness round", AskSeeds.IfShort);
         _table.RetrySuspects(now);
         _liveness.ScheduleNext(now);
     }
 
     /// <summary>Originates one message now (<paramref name="text"/>, or the demo's text) and sends it on; returns its id.</summary>
-    public MessageId Originate(DateTimeOffset now, string? text = null) => _dissemination.Originate(now, text);
+    public MessageId Originate(DateTimeOffset now, string? text = null)
+    {
+        _table.OnOriginated();
+        return _dissemination.Originate(now, text);
+    }
+
+    /// <summary>Neighbours replaced for delivering nothing (<see cref="NeighbourTable.JudgeNeighbours"/>).</summary>
+    public long NeighboursReplaced => _table.NeighboursReplaced;
 
     /// <summary>Clean leave: no more rounds or requests, goodbye on every live link. Returns the neighbours told.</summary>
     public int Leave(DateTimeOffset now)

@@ -45,7 +45,7 @@ internal sealed partial class NeighbourTable
         }
         while (_candidates.TryDequeue(out var next))
         {
-            if (!_neighbours.ContainsKey(next) && !_dialing.Contains(next) && !_avoid.ContainsKey(next) && next != _self && !_known.IsForgotten(next))
+            if (!_neighbours.ContainsKey(next) && !_dialing.Contains(next) && !_avoid.ContainsKey(next) && next != _self && !_known.IsForgotten(next) && !AddressFull(next))
             {
                 DialNeighbour(next);
                 return;
@@ -78,9 +78,9 @@ internal sealed partial class NeighbourTable
             .Where(p => p != _self && !_neighbours.ContainsKey(p) && !_dialing.Contains(p) && !_avoid.ContainsKey(p))
             .ToArray();
         _random.Shuffle(pool);
-        var chosen = pool.Take(Math.Min(needed, Math.Max(0, _options.MaxNeighbours - DialedNeighbours))).ToArray();
+        var chosen = TakeWithinAddressCap(pool, Math.Min(needed, Math.Max(0, _options.MaxNeighbours - DialedNeighbours)), out var rest, out _);
         _candidates.Clear();
-        foreach (var extra in pool.Skip(chosen.Length).Take(SpareCandidates))
+        foreach (var extra in rest.Take(SpareCandidates))
         {
             _candidates.Enqueue(extra);
         }

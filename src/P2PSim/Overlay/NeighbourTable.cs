@@ -126,12 +126,14 @@ internal sealed partial class NeighbourTable
         var wanted = Math.Max(0, _options.MaxNeighbours - DialedNeighbours);
         // Only the neighbours and the spare candidates are drawn (spares replace failed dials; a few suffice, repair asks
         // the seeds for more): a partial shuffle of the first ones, not of the whole union (up to 1000 per seed).
-        var drawn = PartialShuffle(pool, wanted + SpareCandidates);
-        var chosen = drawn[..Math.Min(wanted, drawn.Length)];
-        foreach (var extra in drawn[chosen.Length..])
+        // Within the caps per address and /24 (Network:AddressPerNode; NeighbourTable.Scoring.cs): where no cap bites, the
+        // plain draw's choice, with no draw more.
+        var chosen = DrawNeighbours(pool, wanted, out var spare);
+        foreach (var extra in spare)
         {
             _candidates.Enqueue(extra);
         }
+        _scores?.Begin(now);
         _out.Report(new NeighboursChosen(now, known, chosen));
         foreach (var peer in chosen)
         {
@@ -144,10 +146,10 @@ internal sealed partial class NeighbourTable
     /// place): each is a uniform random choice among the items not drawn before, as <see cref="Random.Shuffle{T}(T[])"/>
     /// would draw them, without drawing the rest.
     /// </summary>
-    private NodeEndpoint[] PartialShuffle(NodeEndpoint[] items, int count)
+    private NodeEndpoint[] PartialShuffle(NodeEndpoint[] items, int count, int from = 0)
     {
         var n = Math.Min(count, items.Length);
-        for (var i = 0; i < n; i++)
+        for (var i = from; i < n; i++)
         {
             var j = _random.Next(i, items.Length);
             (items[i], items[j]) = (items[j], items[i]);
@@ -201,6 +203,7 @@ internal sealed partial class NeighbourTable
             {
                 _out.Report(new NeighbourConnected(now, connection.Listen, connection.Inbound, Reconnected: true, _neighbours.Count));
             }
+            _scores?.LinkUp(connection.Listen, now);
             NeighbourUp?.Invoke(connection.Listen, connection.Id, now);
             return true;
         }
@@ -215,6 +218,7 @@ internal sealed partial class NeighbourTable
         OnLinksChanged();
         _byConnection[connection.Id] = connection.Listen;
         _out.Report(new NeighbourConnected(now, connection.Listen, connection.Inbound, Reconnected: false, _neighbours.Count));
+        _scores?.LinkUp(connection.Listen, now);
         NeighbourUp?.Invoke(connection.Listen, connection.Id, now);
         return true;
     }
@@ -338,6 +342,7 @@ internal sealed partial class NeighbourTable
     private void Remove(NodeEndpoint endpoint, DateTimeOffset now)
     {
         _neighbours.Remove(endpoint);
+        _scores?.Removed(endpoint);
         OnLinksChanged();
         NeighbourRemoved?.Invoke(endpoint, now);
     }
