@@ -107,17 +107,9 @@ public static class GroupSeal
     /// </summary>
     public static byte[] Header(NodeEndpoint origin, NodeId originId, string group, ulong sequence, long timestampUnixMs)
     {
-        Span<byte> buffer = stackalloc byte[1 + 19 + NodeId.Size + 2 + GroupName.MaxBytes + 8 + 8];
-        var at = 0;
-        buffer[at++] = (byte)GossipKind.Group;
-        at += FrameCodec.WriteEndpoint(buffer[at..], origin);
-        at += originId.WriteTo(buffer[at..]);
-        at += FrameCodec.WriteText(buffer[at..], group);
-        BinaryPrimitives.WriteUInt64BigEndian(buffer[at..], sequence);
-        at += 8;
-        BinaryPrimitives.WriteInt64BigEndian(buffer[at..], timestampUnixMs);
-        at += 8;
-        return buffer[..at].ToArray();
+        Span<byte> addressee = stackalloc byte[EnvelopeHeader.MaxAddresseeBytes];
+        var length = FrameCodec.WriteText(addressee, group);
+        return EnvelopeHeader.Encode(GossipKind.Group, origin, originId, addressee[..length], sequence, timestampUnixMs);
     }
 
     /// <summary>The header of the group message <paramref name="envelope"/>.</summary>

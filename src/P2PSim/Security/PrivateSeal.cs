@@ -51,17 +51,9 @@ public static class PrivateSeal
     /// </summary>
     public static byte[] Header(NodeEndpoint origin, NodeId originId, NodeEndpoint recipient, ulong sequence, long timestampUnixMs)
     {
-        Span<byte> buffer = stackalloc byte[1 + 19 + NodeId.Size + 19 + 8 + 8];
-        var at = 0;
-        buffer[at++] = (byte)GossipKind.Direct;
-        at += FrameCodec.WriteEndpoint(buffer[at..], origin);
-        at += originId.WriteTo(buffer[at..]);
-        at += FrameCodec.WriteEndpoint(buffer[at..], recipient);
-        BinaryPrimitives.WriteUInt64BigEndian(buffer[at..], sequence);
-        at += 8;
-        BinaryPrimitives.WriteInt64BigEndian(buffer[at..], timestampUnixMs);
-        at += 8;
-        return buffer[..at].ToArray();
+        Span<byte> addressee = stackalloc byte[19];
+        var length = FrameCodec.WriteEndpoint(addressee, recipient);
+        return EnvelopeHeader.Encode(GossipKind.Direct, origin, originId, addressee[..length], sequence, timestampUnixMs);
     }
 
     /// <summary>The header of <paramref name="envelope"/> (a kind-3 envelope).</summary>
