@@ -36,6 +36,7 @@ public static partial class ReportWriter
         new("edges", r => Count(r.Overlay.Edges)),
         new("connected", r => r.Overlay.Connected ? "yes" : $"NO ({Count(r.Overlay.Components)} components)"),
         new("peers not joined", r => Count(r.Overlay.PeersNotJoined)),
+        new("keys and ids made in (before the joins)", r => r.Overlay.KeysMs is { } k ? Duration(k) : "-"),
         new("time to build", r => Duration(r.Overlay.BuildTimeMs)),
         new("peers joining at once", r => Count(r.Overlay.JoinedAtOnce)),
         new("overlay fingerprint (hash of its links)", r => r.Overlay.Fingerprint),

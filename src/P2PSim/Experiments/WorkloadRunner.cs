@@ -258,6 +258,7 @@ internal sealed class WorkloadRunner(IExperimentNetwork net, ExperimentOptions o
             join.NotJoined, join.BuildTime.TotalMilliseconds, shape.Fingerprint, join.JoinedAtOnce)
         {
             DegreeHistogram = OverlayAnalysis.DegreeHistogram(snapshot.Neighbours),
+            KeysMs = join.KeysTime?.TotalMilliseconds,
         };
     }
 

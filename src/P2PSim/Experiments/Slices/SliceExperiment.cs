@@ -422,6 +422,7 @@ internal sealed class SliceExperiment
         {
             ["Network:Peers"] = _options.Peers.ToString(inv),
             ["Network:PeerJoinInterval"] = _options.JoinSpacing.ToString("c", inv),
+            ["Network:PeersJoiningAtOnce"] = _options.EffectiveJoinConcurrency.ToString(inv),
             ["Network:RandomSeed"] = Schedule.HostSeed.ToString(inv),
             ["Demo:CrashAfter"] = "00:00:00",
             ["Demo:PrivateMessages"] = "0", // the workload is all the traffic there is
