@@ -64,6 +64,14 @@ public sealed record ExperimentReport(
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public SignatureReport? Signatures { get; init; }
 
+    /// <summary>
+    /// The security counts of the demo summary, in its words (<see cref="Hosting.SecurityCounts"/>): dials refused for
+    /// another id, neighbours replaced by scoring, group keys made and learned, group messages held for their key, then
+    /// read or unread. Seeds' and peers' events; null only in a report written before they were counted.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public Hosting.SecurityCounts? Security { get; init; }
+
     /// <summary>The private workload's messages (null for every other workload, and then not written at all).</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public PrivateReport? Private { get; init; }
