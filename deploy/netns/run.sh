@@ -8,6 +8,7 @@
 # Options (defaults in brackets):
 #   --slices N        namespaces, one slice each [3]
 #   --peers N         peers per slice [30]; the network has N x slices peers
+#   --seeds N         seeds, one each in slices 0 .. N-1; the other slices run peers only [one per slice]
 #   --workload W      burst, classic or crash [crash]
 #   --messages N      messages published (burst, crash) [20]
 #   --lead SECONDS    time from now to Experiment:StartAt, for the peers to join [10 + peers/50]
@@ -19,7 +20,7 @@
 #
 # What it makes: namespaces <tag>-0 .. <tag>-(N-1), a bridge <tag>-br, and per namespace a veth pair (<tag>-v<i> on the
 # bridge, eth0 inside). Every slice binds to its namespace's address; slice i runs seed i (seed-<i> at A.B.C.(11+i):5000)
-# and peers i x peers ... The run's settings are the experiment's, with a 1 s liveness interval unless overridden after --.
+# if i < --seeds, and peers i x peers ... The run's settings are the experiment's, with a 1 s liveness interval unless overridden after --.
 # It removes everything it made when it ends, also on failure, Ctrl+C or SIGTERM: the slices (and anything else still
 # running in its namespaces), the namespaces, the bridge and the veth pairs.
 #
@@ -29,6 +30,7 @@ set -u -o pipefail
 
 slices=3
 peers=30
+seeds=""
 workload=crash
 messages=20
 lead=""
@@ -44,6 +46,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --slices) slices=$2; shift 2 ;;
     --peers) peers=$2; shift 2 ;;
+    --seeds) seeds=$2; shift 2 ;;
     --workload) workload=$2; shift 2 ;;
     --messages) messages=$2; shift 2 ;;
     --lead) lead=$2; shift 2 ;;
@@ -57,8 +60,10 @@ while [ $# -gt 0 ]; do
     *) echo "run.sh: unknown option $1 (--help lists them)" >&2; exit 2 ;;
   esac
 done
-case "$slices$peers$messages" in *[!0-9]*|'') echo "run.sh: --slices, --peers and --messages take numbers" >&2; exit 2 ;; esac
+[ -n "$seeds" ] || seeds=$slices
+case "$slices$peers$messages$seeds" in *[!0-9]*|'') echo "run.sh: --slices, --peers, --seeds and --messages take numbers" >&2; exit 2 ;; esac
 if [ "$slices" -lt 1 ] || [ "$slices" -gt 200 ]; then echo "run.sh: --slices must be 1-200 (was $slices)" >&2; exit 2; fi
+if [ "$seeds" -lt 1 ] || [ "$seeds" -gt "$slices" ]; then echo "run.sh: --seeds must be 1-$slices, one per slice at most (was $seeds)" >&2; exit 2; fi
 if [ "${#tag}" -gt 8 ] || ! [[ "$tag" =~ ^[a-z][a-z0-9]*$ ]]; then
   echo "run.sh: --tag must be 1-8 lower-case letters and digits, starting with a letter (was '$tag'): link names may have 15 characters" >&2; exit 2
 fi
@@ -128,12 +133,12 @@ start=$(date -u -d "+$lead seconds" +%FT%TZ)
 settings=(experiment "--Experiment:Peers=$total" "--Experiment:Workload=$workload" "--Experiment:Messages=$messages"
   "--Experiment:StartAt=$start" "--Experiment:ReportPath=$out/parts/run.json" "--Slice:Count=$slices"
   "--Peer:LivenessInterval=00:00:01" "--Network:PeerBasePort=6000")
-for i in $(seq 0 $((slices - 1))); do
+for i in $(seq 0 $((seeds - 1))); do
   settings+=("--Network:Seeds:$i:Name=seed-$i" "--Network:Seeds:$i:Host=$subnet.$((11 + i))" "--Network:Seeds:$i:Port=5000")
 done
 settings+=("${extra[@]}")
 
-echo "P2PSim over $slices network namespaces ($tag-0..$tag-$((slices - 1)), bridge $tag-br, $subnet.11-$((10 + slices))): $total peers, $workload, start $start"
+echo "P2PSim over $slices network namespaces ($tag-0..$tag-$((slices - 1)), bridge $tag-br, $subnet.11-$((10 + slices))): $total peers, $seeds seeds, $workload, start $start"
 for i in $(seq 0 $((slices - 1))); do
   (cd "$out" && exec ip netns exec "$tag-$i" "$dotnet" "$dll" "${settings[@]}" "--Slice:Index=$i" "--Slice:BindAddress=$subnet.$((11 + i))" \
     >"$out/slice$i.txt" 2>&1) &

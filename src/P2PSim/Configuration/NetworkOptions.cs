@@ -59,6 +59,14 @@ public sealed class NetworkOptions
     /// <summary>Pause between one peer joining and the next starting to join.</summary>
     public TimeSpan PeerJoinInterval { get; set; } = TimeSpan.FromMilliseconds(500);
 
+    /// <summary>
+    /// Peers of this process that may be joining at the same time. 1, the default, is one at a time, as the original
+    /// <c>main.py</c>: every peer finds the peers before it in the overlay, and a tcp run builds the same overlay as the
+    /// simulated one. More lets peer i start once peer i - PeersJoiningAtOnce has joined (the first peer always joins
+    /// alone), so a big network is built sooner on several cores, in an order the machine decides.
+    /// </summary>
+    public int PeersJoiningAtOnce { get; set; } = 1;
+
     /// <summary>Seed of the random numbers (seed choice, neighbour choice, crash victim). 0 picks one at random and logs it.</summary>
     public int RandomSeed { get; set; }
 }

@@ -81,6 +81,7 @@ internal sealed class NetworkOptionsValidator : IValidateOptions<NetworkOptions>
             .Range($"{S}:SeedBasePort", o.SeedBasePort, 0, 65535)
             .Range($"{S}:PeerBasePort", o.PeerBasePort, 0, 65535)
             .Interval($"{S}:PeerJoinInterval", o.PeerJoinInterval, TimeSpan.Zero, TimeSpan.FromMinutes(10))
+            .Range($"{S}:PeersJoiningAtOnce", o.PeersJoiningAtOnce, 1, 1000)
             .That(IPAddress.TryParse(o.Host, out _), $"{S}:Host must be an IP address such as 127.0.0.1 (was '{o.Host}').");
         var shortForm = o.SeedList.Count == 0; // a list of seeds gives each its own port (SeedListValidator checks those)
         if (shortForm && o.SeedBasePort > 0 && o.Seeds > 0)

@@ -106,8 +106,10 @@ public sealed record ExperimentOptions
     public double Loss { get; init; }
 
     /// <summary>
-    /// simulated: peers joining at the same time (the first peer always joins alone). 1 is strictly one at a time, as on
-    /// tcp. More shortens the virtual time the overlay takes to build, and with it the liveness and re-registration
+    /// Peers joining at the same time (the first peer always joins alone). 1 is strictly one at a time, and the tcp and
+    /// simulated networks build the same overlay for a run seed. On tcp (and in each slice) this is the host's
+    /// <c>Network:PeersJoiningAtOnce</c>: more than 1 builds a big overlay sooner on several cores, in an order the machine
+    /// decides. On the simulated network more shortens the virtual time the overlay takes to build, and with it the liveness and re-registration
     /// traffic simulated meanwhile, which grows with the square of the peers (100,000 peers one by one: 400 s of virtual
     /// time, about 30 million events before the first message); each peer still registers after the peers before it have
     /// finished, so it always finds and links to an earlier peer. 0, the default, is one per started thousand peers:

@@ -13,6 +13,7 @@ public sealed partial class ExperimentRecorder
 
     private void CountRefusal(NodeEvent nodeEvent)
     {
+        _security.Count(nodeEvent);
         switch (nodeEvent)
         {
             case ProtocolViolation or GroupEvent { Event: ProtocolViolation }:

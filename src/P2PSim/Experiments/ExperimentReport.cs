@@ -64,6 +64,14 @@ public sealed record ExperimentReport(
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public SignatureReport? Signatures { get; init; }
 
+    /// <summary>
+    /// The security counts of the demo summary, in its words (<see cref="Hosting.SecurityCounts"/>): dials refused for
+    /// another id, neighbours replaced by scoring, group keys made and learned, group messages held for their key, then
+    /// read or unread. Seeds' and peers' events; null only in a report written before they were counted.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public Hosting.SecurityCounts? Security { get; init; }
+
     /// <summary>The private workload's messages (null for every other workload, and then not written at all).</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public PrivateReport? Private { get; init; }
@@ -202,7 +210,7 @@ public sealed record LinkSettings(
 /// neighbours (dialed and accepted). <paramref name="Connected"/> is a breadth-first search
 /// over the undirected neighbour graph. <paramref name="Fingerprint"/> is a hash of the sorted
 /// edge list (by peer index): equal fingerprints mean the same overlay.
-/// <paramref name="JoinedAtOnce"/> is how many peers joined at the same time (1: one by one; tcp always).
+/// <paramref name="JoinedAtOnce"/> is how many peers joined at the same time (1: one by one).
 /// <see cref="DegreeHistogram"/>: element d is the number of peers with degree d.
 /// </summary>
 public sealed record OverlayReport(
@@ -218,6 +226,10 @@ public sealed record OverlayReport(
     int JoinedAtOnce = 1)
 {
     public int[]? DegreeHistogram { get; init; }
+
+    /// <summary>tcp: milliseconds spent making every node's key and its id's work (<c>Security:IdDifficulty</c>) before the first peer started; not part of <see cref="BuildTimeMs"/>. Absent on the simulated network.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public double? KeysMs { get; init; }
 }
 
 /// <summary>

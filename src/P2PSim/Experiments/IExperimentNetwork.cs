@@ -123,7 +123,11 @@ public interface IExperimentNetwork
 /// <param name="BuildTime">From the first peer start until the last join finished.</param>
 /// <param name="NotJoined">Peers whose join did not finish in time (they run on, counted as joined late).</param>
 /// <param name="Gossiping">Peers that finished registering, so gossip on their own timer in the classic workload.</param>
-public sealed record JoinOutcome(TimeSpan BuildTime, int NotJoined, int Gossiping, int JoinedAtOnce = 1);
+public sealed record JoinOutcome(TimeSpan BuildTime, int NotJoined, int Gossiping, int JoinedAtOnce = 1)
+{
+    /// <summary>tcp: how long making (or loading) every node's key and its id's work took, before the first peer started; not in <see cref="BuildTime"/>.</summary>
+    public TimeSpan? KeysTime { get; init; }
+}
 
 /// <summary>The network-specific parts of a report. -1 means "not counted on this network".</summary>
 public sealed record NetworkFacts(

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using P2PSim.Hosting;
 using Spectre.Console;
 using Spectre.Console.Rendering;
 
@@ -35,6 +36,7 @@ public static partial class ReportWriter
         new("edges", r => Count(r.Overlay.Edges)),
         new("connected", r => r.Overlay.Connected ? "yes" : $"NO ({Count(r.Overlay.Components)} components)"),
         new("peers not joined", r => Count(r.Overlay.PeersNotJoined)),
+        new("keys and ids made in (before the joins)", r => r.Overlay.KeysMs is { } k ? Duration(k) : "-"),
         new("time to build", r => Duration(r.Overlay.BuildTimeMs)),
         new("peers joining at once", r => Count(r.Overlay.JoinedAtOnce)),
         new("overlay fingerprint (hash of its links)", r => r.Overlay.Fingerprint),
@@ -79,6 +81,11 @@ public static partial class ReportWriter
         new("group receipt latency p50 / p99", r => r.Groups is { } g ? Durations(g.ReceiptLatencyP50Ms, g.ReceiptLatencyP99Ms) : "-"),
         new("group transmissions / delivery", r => r.Groups is { } g ? Number(g.TransmissionsPerDelivery) : "-"),
         new("leakage: copies / receipts at non-members", r => r.Groups is { } g ? $"{(g.LeakedCopies is { } c ? Count(c) : "not seen on tcp")} / {Count(g.ReceiptsByNonMembers)}" : "-"),
+        new("Security", null),
+        new(Lower(SecurityCounts.DialsRefusedWords), r => r.Security is { } s ? Count(s.DialsRefusedForAnotherId) : "-"),
+        new(Lower(SecurityCounts.NeighboursReplacedWords), r => r.Security is { } s ? Count(s.NeighboursReplaced) : "-"),
+        new(Lower(SecurityCounts.GroupKeysWords), r => r.Security is { } s ? $"{Count(s.GroupKeysMade)} / {Count(s.GroupKeysLearned)}" : "-"),
+        new(Lower(SecurityCounts.GroupMessagesHeldWords), r => r.Security is { } s ? $"{Count(s.GroupMessagesHeld)} / {Count(s.GroupMessagesRead)} / {Count(s.GroupMessagesUnread)}" : "-"),
         new("Crash", null),
         new("crashed peers", r => r.Crash is { } c ? $"{Count(c.CrashedPeers)} at {Duration(c.CrashAtMs)}" : "-"),
         new("detected at every seed", r => r.Crash is { } c ? Count(c.DetectedEverywhere) : "-"),
@@ -330,6 +337,9 @@ public static partial class ReportWriter
     private static string Header(ExperimentReport report, int column) => $"[{column + 1}] {report.NetworkKind}";
 
     private static string Count(long value) => value.ToString("N0", Invariant);
+
+    /// <summary>The summary's words as a row's label: "Neighbours replaced" is "neighbours replaced" (GroupKey keeps its capital).</summary>
+    private static string Lower(string words) => string.Concat(char.ToLowerInvariant(words[0]).ToString(), words[1..]);
 
     private static string Hops(int? value) => value is { } v ? Count(v) : "-";
 

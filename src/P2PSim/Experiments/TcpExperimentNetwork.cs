@@ -116,14 +116,15 @@ internal sealed partial class TcpExperimentNetwork : IExperimentNetwork, IAsyncD
         _ticker = _time.CreateTimer(_ => Report(), null, _options.ProgressInterval, _options.ProgressInterval);
         var joins = Enumerable.Range(0, started.Count).Select(RecordJoinWhenDone).ToArray();
         await Task.WhenAll(joins).WaitAsync(_options.JoinTimeout * Math.Max(1, peers), _time, cancellationToken).ConfigureAwait(false);
-        var buildTime = Now - Start;
+        var keys = _host.Services.GetRequiredService<NodeKeys>().PreparedIn;
+        var buildTime = Now - Start - keys;
         var notJoined = 0;
         foreach (var node in started)
         {
             notJoined += await node.InspectAsync(m => ((PeerMachine)m).Settled, cancellationToken).ConfigureAwait(false) ? 0 : 1;
         }
         await UntilLinksAreTwoSidedAsync(cancellationToken).ConfigureAwait(false);
-        return new JoinOutcome(buildTime, notJoined, started.Count);
+        return new JoinOutcome(buildTime, notJoined, started.Count, _joins.Window) { KeysTime = keys };
     }
 
     /// <summary>
@@ -522,6 +523,7 @@ internal sealed partial class TcpExperimentNetwork : IExperimentNetwork, IAsyncD
             ["Network:SeedBasePort"] = "0",
             ["Network:PeerBasePort"] = "0",
             ["Network:PeerJoinInterval"] = _options.JoinSpacing.ToString("c", inv),
+            ["Network:PeersJoiningAtOnce"] = _options.EffectiveJoinConcurrency.ToString(inv),
             ["Network:RandomSeed"] = _hostSeed.ToString(inv),
             ["Demo:CrashAfter"] = "00:00:00",
             ["Demo:PrivateMessages"] = "0", // the workload is all the traffic there is

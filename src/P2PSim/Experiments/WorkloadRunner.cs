@@ -258,6 +258,7 @@ internal sealed class WorkloadRunner(IExperimentNetwork net, ExperimentOptions o
             join.NotJoined, join.BuildTime.TotalMilliseconds, shape.Fingerprint, join.JoinedAtOnce)
         {
             DegreeHistogram = OverlayAnalysis.DegreeHistogram(snapshot.Neighbours),
+            KeysMs = join.KeysTime?.TotalMilliseconds,
         };
     }
 
@@ -300,6 +301,7 @@ internal sealed class WorkloadRunner(IExperimentNetwork net, ExperimentOptions o
             LinkSecurity = net.Kind == "tcp" ? EnumSetting.Name(options.Security.Links) : null,
             Signatures = new SignatureReport(net.Kind == "tcp" ? EnumSetting.Name(SignatureMode.Verify) : EnumSetting.Name(options.Security.Signatures),
                 facts.SignatureChecks, net.Read(static r => r.Forged)),
+            Security = net.Read(static r => r.Security),
             Private = workload is PrivateWorkload ? net.Read(r => r.BuildPrivate(facts.PayloadTransmissions, facts.DirectAcks, options.NotDialablePeers().Count)) : null,
         };
     }

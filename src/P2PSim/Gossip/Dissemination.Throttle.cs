@@ -10,6 +10,12 @@ namespace P2PSim.Gossip;
 /// the last report. A neighbour whose own messages (hop 1) are dropped <see cref="FloodStrikes"/> times is a flooder:
 /// its link is closed as a protocol violation and it is not dialled again for a while. Honest forwarders of an origin
 /// that floods are never blamed: the excess is dropped at the first peers it reaches, so it reaches no one else.
+/// <para>
+/// What the neighbour sent decides, not what reached this node: its own messages that its link read but the transport
+/// dropped for the process queue budget before this node saw them (<see cref="OnOwnGossipShed"/>) are charged to its
+/// allowance too, and counted as strikes when beyond it. Without that a flood the budget mostly shed never added up to
+/// <see cref="FloodStrikes"/> here, and the flooder stayed connected.
+/// </para>
 /// </summary>
 internal sealed partial class Dissemination
 {
@@ -40,25 +46,52 @@ internal sealed partial class Dissemination
         {
             return true;
         }
+        violation = Throttle(_originLimit, from, gossip.Origin, own: gossip.Hops == 1 && gossip.Origin == from, now);
+        return false;
+    }
+
+    /// <summary>
+    /// <paramref name="frames"/> of neighbour <paramref name="from"/>'s own messages were dropped by the transport for its
+    /// budget, unseen here: each takes its place in <paramref name="from"/>'s allowance as if it had come, and each beyond
+    /// it is throttled and a strike. Returns why the link must close (a flooder), or null. Not knowing whether they were
+    /// new, they are taken as new: only a flooder sends its own messages faster than its allowance.
+    /// </summary>
+    public string? OnOwnGossipShed(NodeEndpoint from, int frames, DateTimeOffset now)
+    {
+        if (_originLimit is null)
+        {
+            return null;
+        }
+        for (var i = 0; i < frames; i++)
+        {
+            if (!_originLimit.TryTake(from, now) && Throttle(_originLimit, from, from, own: true, now) is { } violation)
+            {
+                return violation; // the link closes: what else it sent is of no account
+            }
+        }
+        return null;
+    }
+
+    /// <summary>A message of <paramref name="origin"/> beyond its allowance, from <paramref name="from"/>: counted, and a strike when it was <paramref name="own"/>.</summary>
+    private string? Throttle(OriginRateLimit limit, NodeEndpoint from, NodeEndpoint origin, bool own, DateTimeOffset now)
+    {
+        string? violation = null;
         Throttled++;
         _throttledSinceReport++;
-        var own = gossip.Hops == 1 && gossip.Origin == from;
-        var strikes = 0;
         if (own && _links.TryGetValue(from, out var link))
         {
-            strikes = ++link.FloodStrikes;
-            if (strikes >= FloodStrikes)
+            if (++link.FloodStrikes >= FloodStrikes)
             {
                 link.FloodStrikes = 0;
-                violation = $"{from} published faster than Gossip:OriginRate ({_originLimit.Rate:0.##} a second after {_originLimit.Burst} at once) allows: {FloodStrikes} of its messages dropped";
+                violation = $"{from} published faster than Gossip:OriginRate ({limit.Rate:0.##} a second after {limit.Burst} at once) allows: {FloodStrikes} of its messages dropped";
             }
         }
         if (now >= _nextThrottleReport || violation is not null)
         {
-            _out.Report(new GossipThrottled(now, gossip.Origin, from, _throttledSinceReport, Throttled));
+            _out.Report(new GossipThrottled(now, origin, from, _throttledSinceReport, Throttled));
             _throttledSinceReport = 0;
             _nextThrottleReport = now + ThrottleReportInterval;
         }
-        return false;
+        return violation;
     }
 }

@@ -291,7 +291,7 @@ internal sealed class GroupKeyring
                 switch (Read(held.Gossip, out var text, out _))
                 {
                     case Reading.Opened:
-                        _out.Report(held.Received with { At = now, Text = text! });
+                        _out.Report(held.Received with { At = now, Text = text!, AfterKey = true });
                         break;
                     default:
                         GiveUp(held, $"it does not open with its key [{keyId.Short}]", now);

@@ -7,7 +7,9 @@ namespace P2PSim.Hosting;
 /// Lets the peers of this process join one at a time, as the original <c>main.py</c> did:
 /// peer i starts registering once peer i-1 has joined (or given up for a while), plus
 /// <c>Network:PeerJoinInterval</c>. A peer that joins after the others is always offered
-/// peers already in the overlay, which keeps the overlay connected.
+/// peers already in the overlay, which keeps the overlay connected. With <c>Network:PeersJoiningAtOnce</c> K above 1,
+/// peer i waits for peer i-K instead (and every peer for peer 0, which joins alone): up to K joins run at once, still
+/// started in order.
 /// </summary>
 /// <remarks>
 /// The wait for a slow peer i-1 (<see cref="MaxWaitForPrevious"/>) counts from the moment peer i-1's own turn began, not
@@ -19,26 +21,28 @@ public sealed class JoinSequencer(IOptions<NetworkOptions> network, IOptions<Pee
     private readonly object _gate = new();
     private readonly Dictionary<int, TaskCompletionSource> _joined = new();
     private readonly Dictionary<int, TaskCompletionSource> _turns = new();
+    private readonly Dictionary<int, DateTimeOffset> _turnBeganAt = new();
 
     /// <summary>How long one peer may hold up the next one before the next goes anyway.</summary>
     public TimeSpan MaxWaitForPrevious => peer.Value.RegistrationTimeout * 2 + peer.Value.RetryInterval;
 
+    /// <summary>Joins that may run at once (<c>Network:PeersJoiningAtOnce</c>).</summary>
+    public int Window => network.Value.PeersJoiningAtOnce;
+
     /// <summary>
-    /// Completes when peer <paramref name="index"/> may start registering: peer index-1's turn has begun and it has joined
-    /// (or <see cref="MaxWaitForPrevious"/> has passed since its turn began), plus the join interval.
+    /// Completes when peer <paramref name="index"/> may start registering: peer index-1's turn has begun, and peer
+    /// index-<see cref="Window"/> (and peer 0) has joined or <see cref="MaxWaitForPrevious"/> has passed since its turn
+    /// began, plus the join interval.
     /// </summary>
     public async Task WaitForTurnAsync(int index, CancellationToken cancellationToken)
     {
         if (index > 0)
         {
             await Get(_turns, index - 1).Task.WaitAsync(cancellationToken).ConfigureAwait(false);
-            try
+            await WaitForJoinAsync(0, cancellationToken).ConfigureAwait(false); // the first peer joins alone
+            if (index - Window > 0)
             {
-                await Get(_joined, index - 1).Task.WaitAsync(MaxWaitForPrevious, time, cancellationToken).ConfigureAwait(false);
-            }
-            catch (TimeoutException)
-            {
-                // The previous peer is slow (its seeds may be unreachable): do not hold everyone up.
+                await WaitForJoinAsync(index - Window, cancellationToken).ConfigureAwait(false);
             }
             if (network.Value.PeerJoinInterval > TimeSpan.Zero)
             {
@@ -58,7 +62,33 @@ public sealed class JoinSequencer(IOptions<NetworkOptions> network, IOptions<Pee
     /// <summary>Completes when peer <paramref name="index"/> has joined (or gave up, or went down).</summary>
     public Task WhenJoined(int index) => Get(_joined, index).Task;
 
-    private void TurnBegan(int index) => Get(_turns, index).TrySetResult();
+    /// <summary>Waits until peer <paramref name="index"/>, whose turn has begun, joined, or was given its time.</summary>
+    private async Task WaitForJoinAsync(int index, CancellationToken cancellationToken)
+    {
+        DateTimeOffset began;
+        lock (_gate)
+        {
+            began = _turnBeganAt.GetValueOrDefault(index, time.GetUtcNow());
+        }
+        var left = MaxWaitForPrevious - (time.GetUtcNow() - began);
+        try
+        {
+            await Get(_joined, index).Task.WaitAsync(left > TimeSpan.Zero ? left : TimeSpan.Zero, time, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            // That peer is slow (its seeds may be unreachable): do not hold everyone up.
+        }
+    }
+
+    private void TurnBegan(int index)
+    {
+        lock (_gate)
+        {
+            _turnBeganAt.TryAdd(index, time.GetUtcNow());
+        }
+        Get(_turns, index).TrySetResult();
+    }
 
     private TaskCompletionSource Get(Dictionary<int, TaskCompletionSource> map, int index)
     {

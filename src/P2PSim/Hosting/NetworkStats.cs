@@ -28,17 +28,19 @@ public sealed partial class NetworkStats(TimeProvider time)
     private long _deathsDetected;
     private long _linksEstablished;
     private long _forged;
-    private long _dialsMetOtherId;
-    private long _neighboursReplaced;
+    private readonly SecurityTally _security = new();
 
     /// <summary>Neighbours replaced for delivering nothing while others delivered (<see cref="NeighbourReplaced"/>).</summary>
-    public long NeighboursReplaced => Interlocked.Read(ref _neighboursReplaced);
+    public long NeighboursReplaced => Security.NeighboursReplaced;
+
+    /// <summary>The security counts of the summary (dials refused for another id, neighbours replaced, group keys), as the experiment reports give them.</summary>
+    public SecurityCounts Security => _security.Read();
 
     /// <summary>Messages (and private acknowledgements) the nodes dropped as forged: signatures that did not verify, origins named with another id.</summary>
     public long Forged => Interlocked.Read(ref _forged);
 
     /// <summary>Dials refused because the node at the target proved another id than the one expected there (<see cref="DialMetOtherId"/>).</summary>
-    public long DialsMetOtherId => Interlocked.Read(ref _dialsMetOtherId);
+    public long DialsMetOtherId => Security.DialsRefusedForAnotherId;
 
     /// <summary>Neighbours declared dead, every declaration counted (for <see cref="NetworkMeter"/>).</summary>
     public long DeathsDetected => Interlocked.Read(ref _deathsDetected);
@@ -125,14 +127,8 @@ public sealed partial class NetworkStats(TimeProvider time)
             case GossipForged or GroupEvent { Event: GossipForged }:
                 Interlocked.Increment(ref _forged);
                 return;
-            case DialMetOtherId or GroupEvent { Event: DialMetOtherId }:
-                Interlocked.Increment(ref _dialsMetOtherId);
-                return;
-            case NeighbourReplaced:
-                Interlocked.Increment(ref _neighboursReplaced);
-                return;
         }
-        if (RecordPrivate(e))
+        if (_security.Count(e) || RecordPrivate(e))
         {
             return;
         }
@@ -493,13 +489,18 @@ public sealed partial class NetworkStats(TimeProvider time)
         {
             sb.AppendLine(inv, $"Forged messages refused: {Forged} (a signature that did not verify, or an origin named with another id; each dropped, never forwarded)");
         }
-        if (DialsMetOtherId > 0)
+        var security = Security;
+        if (security.DialsRefusedForAnotherId > 0)
         {
-            sb.AppendLine(inv, $"Dials refused for another id: {DialsMetOtherId} (the node at a dialled endpoint proved another id than the one a neighbour link or a seed's list gave for it)");
+            sb.AppendLine(security.DialsRefusedLine);
         }
-        if (NeighboursReplaced > 0)
+        if (security.NeighboursReplaced > 0)
         {
-            sb.AppendLine(inv, $"Neighbours replaced: {NeighboursReplaced} (each delivered nothing over a Peer:ScoreWindow while the others delivered; see the peers' logs)");
+            sb.AppendLine(security.NeighboursReplacedLine);
+        }
+        if (security.AnyGroupKeys)
+        {
+            sb.AppendLine(security.GroupKeysLine);
         }
         var deaths = ComputeDeaths();
         if (deaths.Count == 0)

@@ -19,6 +19,9 @@ internal abstract record NodeInput
 
     public sealed record Closed(ConnectionId Connection, string Reason) : NodeInput;
 
+    /// <summary><paramref name="Frames"/> of the remote's own gossip frames on <paramref name="Connection"/> that the process queue budget dropped unseen.</summary>
+    public sealed record OwnGossipShed(ConnectionId Connection, int Frames) : NodeInput;
+
     public sealed record Timer : NodeInput
     {
         public static readonly Timer Instance = new();

@@ -29,12 +29,19 @@ public sealed class NodeKeys(IOptions<SecurityOptions> options) : IDisposable
     /// Loads or makes the keys of <paramref name="nodes"/> and their work ahead of the nodes' start, on every core: the
     /// nodes start one by one, and each would otherwise search its nonce in turn. Stops (and throws) at the first bad file.
     /// </summary>
-    public Task PrepareAsync(IEnumerable<(NodeRole Role, int Index)> nodes, CancellationToken ct) =>
-        Parallel.ForEachAsync(nodes, ct, (node, _) =>
+    public async Task PrepareAsync(IEnumerable<(NodeRole Role, int Index)> nodes, TimeProvider time, CancellationToken ct)
+    {
+        var started = time.GetTimestamp();
+        await Parallel.ForEachAsync(nodes, ct, (node, _) =>
         {
             Get(node.Role, node.Index);
             return ValueTask.CompletedTask;
-        });
+        }).ConfigureAwait(false);
+        PreparedIn = time.GetElapsedTime(started);
+    }
+
+    /// <summary>How long <see cref="PrepareAsync"/> took (zero before it ran).</summary>
+    public TimeSpan PreparedIn { get; private set; }
 
     private (NodeKey Key, IdWork Work) Get(NodeRole role, int index)
     {

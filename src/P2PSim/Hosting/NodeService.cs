@@ -430,6 +430,9 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
                 case NodeInput.Closed c:
                     runtime.OnClosed(c.Connection, c.Reason, now);
                     break;
+                case NodeInput.OwnGossipShed shed:
+                    runtime.OnOwnGossipShed(shed.Connection, shed.Frames, now);
+                    break;
                 case NodeInput.DialFailed f:
                     runtime.OnDialFailed(f.Target, f.Purpose, f.Reason, now);
                     break;
@@ -466,6 +469,7 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
         NodeInput.Timer => "timer",
         NodeInput.Connected => "connection",
         NodeInput.Closed => "closed connection",
+        NodeInput.OwnGossipShed => "frames dropped for the budget",
         NodeInput.DialFailed or NodeInput.DialMetOtherId => "failed dial",
         NodeInput.Begin => "start",
         NodeInput.Stop => "stop",
@@ -543,6 +547,8 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
 
     ValueTask ITransportHandler.OnDialMetOtherIdAsync(NodeEndpoint target, LinkPurpose purpose, Security.NodeId expected, Security.NodeId met, string reason) =>
         Post(new NodeInput.DialMetOtherId(target, purpose, expected, met));
+
+    ValueTask ITransportHandler.OnOwnGossipShedAsync(ConnectionId connection, int frames) => Post(new NodeInput.OwnGossipShed(connection, frames));
 
     ValueTask ITransportHandler.OnMessageAsync(ConnectionId connection, Message message)
     {

@@ -68,7 +68,7 @@ public static class P2PSimServiceCollectionExtensions
         });
 
         var nodes = PlanNodes(configuration);
-        services.AddSingleton<IHostedService>(sp => new NodeKeyPreparation(sp.GetRequiredService<NodeKeys>(), nodes)); // every key's work at once, before the nodes
+        services.AddSingleton<IHostedService>(sp => new NodeKeyPreparation(sp.GetRequiredService<NodeKeys>(), nodes, sp.GetRequiredService<TimeProvider>())); // every key's work at once, before the nodes
         // AddHostedService<T> registers one instance per type, so each node is its own IHostedService registration.
         foreach (var spec in nodes)
         {

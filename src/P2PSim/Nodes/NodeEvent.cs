@@ -123,7 +123,11 @@ public sealed record GossipOriginated(DateTimeOffset At, string Text, MessageId 
 /// asked for it (Want). <paramref name="Grafted"/>: on a broadcast tree, it came because this peer heard of it by
 /// announcement and asked for it (Graft); otherwise it came by push.
 /// </summary>
-public sealed record GossipReceived(DateTimeOffset At, string Text, MessageId Id, NodeEndpoint Origin, NodeEndpoint From, int Hops, int ForwardedTo, bool CatchUp = false, bool Grafted = false) : NodeEvent(At);
+public sealed record GossipReceived(DateTimeOffset At, string Text, MessageId Id, NodeEndpoint Origin, NodeEndpoint From, int Hops, int ForwardedTo, bool CatchUp = false, bool Grafted = false) : NodeEvent(At)
+{
+    /// <summary>A group message that came before its key, was held, and is read now that the key came (<see cref="Groups.GroupKeyring"/>).</summary>
+    public bool AfterKey { get; init; }
+}
 
 /// <summary>
 /// A received message was dropped without being recorded or forwarded: <paramref name="Reason"/> says why (its timestamp

@@ -60,6 +60,15 @@ public abstract class NodeMachine(NodeEndpoint self)
 
     public abstract void OnMessage(ConnectionId connection, Message message, DateTimeOffset now);
 
+    /// <summary>
+    /// <paramref name="frames"/> gossip frames of the remote's own (hop 1) that its link <paramref name="connection"/>
+    /// carried but the transport dropped for the process queue budget before this node saw them. A peer charges them to
+    /// that neighbour's allowance (<c>Gossip/Dissemination.Throttle.cs</c>); a seed takes no gossip.
+    /// </summary>
+    public virtual void OnOwnGossipShed(ConnectionId connection, int frames, DateTimeOffset now)
+    {
+    }
+
     public abstract void OnClosed(ConnectionId connection, string reason, DateTimeOffset now);
 
     public abstract void OnTimer(DateTimeOffset now);

@@ -60,6 +60,9 @@ public sealed class NodeRuntime(NodeMachine machine, INodeHost host, bool echoPi
     public void OnDialMetOtherId(NodeEndpoint target, LinkPurpose purpose, Security.NodeId expected, Security.NodeId met, DateTimeOffset now) =>
         OnDialMetOtherId(Machine, host, target, purpose, expected, met, now);
 
+    /// <summary>Own gossip frames of the remote on <paramref name="connection"/> that the transport dropped for its budget (see <see cref="NodeMachine.OnOwnGossipShed"/>).</summary>
+    public void OnOwnGossipShed(ConnectionId connection, int frames, DateTimeOffset now) => OnOwnGossipShed(Machine, host, connection, frames, now);
+
     /// <summary>A frame from a remote of role <paramref name="from"/>: answered at once (<see cref="AnswerAtOnce"/>), or handed to the machine.</summary>
     public void OnMessage(ConnectionId connection, Message message, NodeRole from, DateTimeOffset now) =>
         OnMessage(Machine, host, EchoPings, connection, message, from, now);
@@ -101,6 +104,9 @@ public sealed class NodeRuntime(NodeMachine machine, INodeHost host, bool echoPi
 
     public static void OnDialMetOtherId<THost>(NodeMachine machine, THost host, NodeEndpoint target, LinkPurpose purpose, Security.NodeId expected, Security.NodeId met, DateTimeOffset now)
         where THost : INodeHost => Step(machine, host, (target, purpose, expected, met, now), static (m, s) => m.OnDialMetOtherId(s.target, s.purpose, s.expected, s.met, s.now));
+
+    public static void OnOwnGossipShed<THost>(NodeMachine machine, THost host, ConnectionId connection, int frames, DateTimeOffset now)
+        where THost : INodeHost => Step(machine, host, (connection, frames, now), static (m, s) => m.OnOwnGossipShed(s.connection, s.frames, s.now));
 
     public static void OnClosed<THost>(NodeMachine machine, THost host, ConnectionId connection, string reason, DateTimeOffset now)
         where THost : INodeHost => Step(machine, host, (connection, reason, now), static (m, s) => m.OnClosed(s.connection, s.reason, s.now));

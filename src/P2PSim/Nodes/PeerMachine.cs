@@ -256,6 +256,17 @@ public sealed partial class PeerMachine : NodeMachine
         ScheduleWake();
     }
 
+    public override void OnOwnGossipShed(ConnectionId connection, int frames, DateTimeOffset now)
+    {
+        var closed = _neighbourOf.TryGetValue(connection, out var from) ? _overlay.OnOwnGossipShed(connection, from, frames, now)
+            : _groupTopics.Count > 0 && GroupLinkOf(connection) is var (topic, member) && topic.OnOwnGossipShed(connection, member, frames, now);
+        if (closed)
+        {
+            ReportTreeLinks(now);
+            ScheduleWake();
+        }
+    }
+
     public override void OnClosed(ConnectionId connection, string reason, DateTimeOffset now)
     {
         if (_private.OnClosed(connection, reason, now))

@@ -150,6 +150,20 @@ internal sealed class Topic
     public bool OnClosed(ConnectionId connection, string reason, DateTimeOffset now) => _table.OnClosed(connection, reason, now);
 
     /// <summary>
+    /// Own gossip frames of neighbour <paramref name="from"/> that the transport dropped for its budget: charged to its
+    /// allowance; true when that made it a flooder and its link closes.
+    /// </summary>
+    public bool OnOwnGossipShed(ConnectionId connection, NodeEndpoint from, int frames, DateTimeOffset now)
+    {
+        if (_dissemination.OnOwnGossipShed(from, frames, now) is not { } flooding)
+        {
+            return false;
+        }
+        _table.OnViolation(connection, from, flooding, now);
+        return true;
+    }
+
+    /// <summary>
     /// A frame from neighbour <paramref name="from"/> on its link <paramref name="connection"/>. Returns whether a deadline
     /// may have moved (the peer then asks for its next wake-up): not after a ping, a pong or a flooded message, the bulk of
     /// all traffic.

@@ -94,6 +94,15 @@ public interface ITransportHandler
     ValueTask OnClosedAsync(ConnectionId connection, string reason);
 
     /// <summary>
+    /// <paramref name="frames"/> gossip frames of the remote's own (hop 1, its endpoint as origin) that the connection read
+    /// but the process queue budget dropped before the node got them (TRANSPORT.md, "The process queue budget"): the
+    /// node's flood control charges them to the remote's allowance all the same, so a flooder is cut off for what it
+    /// sent, not for what the budget left of it. In order with the connection's frames; a handler without flood
+    /// control need not implement it.
+    /// </summary>
+    ValueTask OnOwnGossipShedAsync(ConnectionId connection, int frames) => ValueTask.CompletedTask;
+
+    /// <summary>
     /// Called on the connection's read loop for every frame after the Hello, before the frame is queued for the node:
     /// a reply to send at once, ahead of every frame queued on the connection (the frame then goes no further), or
     /// null. The node's rule (<c>Nodes/NodeRuntime.AnswerAtOnce</c>: a peer's Ping gets its Pong); must be thread-safe.

@@ -18,7 +18,10 @@ namespace P2PSim.Transport;
 /// <para>
 /// Every queued frame is charged to the process budget (<see cref="QueueBudget"/>) until the dispatcher takes it. A
 /// gossip frame the budget refuses is not queued: the read loop drops it (counted) and keeps reading, so a Ping behind
-/// it is still answered. Control frames are always admitted by the budget.
+/// it is still answered. Control frames are always admitted by the budget. The refused frames the read loop marks as
+/// the remote's own messages (<c>countShed</c>) are counted, and the dispatcher hands the count on with its next turn
+/// (<see cref="TryTakeNext(out Message?, out int)"/>): the node judges a flooder by what it sent, not by what the budget
+/// left of it.
 /// </para>
 /// </summary>
 internal sealed class ReceiveQueue(long capacityBytes, QueueBudget budget)
@@ -49,6 +52,7 @@ internal sealed class ReceiveQueue(long capacityBytes, QueueBudget budget)
     private long _peakBytes;
     private bool _dispatching;
     private bool _completed;
+    private int _shed;
 
     public static int Cost(int frameBytes) => Math.Max(frameBytes, MinCost);
 
@@ -80,9 +84,10 @@ internal sealed class ReceiveQueue(long capacityBytes, QueueBudget budget)
 
     /// <summary>
     /// Takes a frame from the read loop: see <see cref="Admission"/>. While this connection's frames fill its capacity
-    /// (Transport:ReceiveQueueBytes) this waits for room (a frame always fits into an empty queue).
+    /// (Transport:ReceiveQueueBytes) this waits for room (a frame always fits into an empty queue). A frame the budget
+    /// refuses is counted for the node when <paramref name="countShed"/> (the remote's own gossip).
     /// </summary>
-    public async ValueTask<Admission> AdmitAsync(Message message, int cost, CancellationToken cancellationToken)
+    public async ValueTask<Admission> AdmitAsync(Message message, int cost, CancellationToken cancellationToken, bool countShed = false)
     {
         while (true)
         {
@@ -102,6 +107,7 @@ internal sealed class ReceiveQueue(long capacityBytes, QueueBudget budget)
                     var origin = QueueBudget.OriginKey(message);
                     if (!budget.TryCharge(_account, cost, SendClasses.Of(message), message is IHave, origin))
                     {
+                        _shed += countShed ? 1 : 0; // refused only while dispatching: the dispatcher takes the count
                         return Admission.OverBudget;
                     }
                     _items.Enqueue((message, cost, origin));
@@ -125,16 +131,39 @@ internal sealed class ReceiveQueue(long capacityBytes, QueueBudget budget)
         }
     }
 
-    /// <summary>The dispatcher's next frame; false (and the dispatcher is done) once the queue is empty.</summary>
+    /// <summary>The dispatcher's next frame; false (and the dispatcher is done) once the queue is empty. Drops the shed count.</summary>
     public bool TryTakeNext([NotNullWhen(true)] out Message? message)
+    {
+        while (TryTakeNext(out message, out _))
+        {
+            if (message is not null)
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /// <summary>
+    /// The dispatcher's next turn: the frames the budget refused and counted since the last turn (<paramref name="shed"/>,
+    /// then reset), and the next frame, or null when only a count is left. False (and the dispatcher is done) once the
+    /// queue is empty and nothing is counted, so no count is ever left behind.
+    /// </summary>
+    public bool TryTakeNext(out Message? message, out int shed)
     {
         TaskCompletionSource? wake;
         lock (_gate)
         {
+            shed = _shed;
+            _shed = 0;
             if (!_items.TryDequeue(out var item))
             {
-                _dispatching = false;
                 message = null;
+                if (shed > 0)
+                {
+                    return true; // the count first; the dispatcher comes back for the rest
+                }
+                _dispatching = false;
                 return false;
             }
             message = item.Message;
@@ -176,6 +205,7 @@ internal sealed class ReceiveQueue(long capacityBytes, QueueBudget budget)
             _items.Clear();
             _items.TrimWhenDrained();
             _bytes = 0;
+            _shed = 0;
             budget.ReleaseAll(_account);
             wake = _spaceWaiter;
             _spaceWaiter = null;

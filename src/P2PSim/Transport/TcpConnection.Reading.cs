@@ -206,7 +206,10 @@ internal sealed partial class TcpConnection
             await _owner.OnFrameAsync(this, message).ConfigureAwait(false);
             return null;
         }
-        switch (await _received.AdmitAsync(message, ReceiveQueue.Cost(frameBytes), _lifetimeToken).ConfigureAwait(false))
+        // The remote's own messages (hop 1, its own endpoint as origin) are counted for the node even when the budget
+        // drops them: its flood control judges what the remote sent (ITransportHandler.OnOwnGossipShedAsync).
+        var own = message is Protocol.Gossip { Hops: 1 } gossip && gossip.Origin == Info.Listen;
+        switch (await _received.AdmitAsync(message, ReceiveQueue.Cost(frameBytes), _lifetimeToken, countShed: own).ConfigureAwait(false))
         {
             case ReceiveQueue.Admission.Deliver:
                 // Nothing waiting: hand it over on this thread. Only if the node makes us wait do later frames queue.
@@ -321,14 +324,21 @@ internal sealed partial class TcpConnection
         try
         {
             await pending.ConfigureAwait(false);
-            while (_received.TryTakeNext(out var message))
+            while (_received.TryTakeNext(out var message, out var shed))
             {
                 if (IsClosing)
                 {
                     _received.Clear(); // the node already let go of this connection; what still arrives is not delivered
                     continue;
                 }
-                await _owner.OnFrameAsync(this, message).ConfigureAwait(false);
+                if (shed > 0)
+                {
+                    await _owner.OnOwnGossipShedAsync(this, shed).ConfigureAwait(false);
+                }
+                if (message is not null)
+                {
+                    await _owner.OnFrameAsync(this, message).ConfigureAwait(false);
+                }
             }
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)

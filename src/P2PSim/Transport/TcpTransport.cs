@@ -291,6 +291,8 @@ public sealed partial class TcpTransport : ITransport
 
     internal ValueTask OnFrameAsync(TcpConnection connection, Message message) => CallHandlerAsync(_handler!.OnMessageAsync(connection.ConnectionId, message));
 
+    internal ValueTask OnOwnGossipShedAsync(TcpConnection connection, int frames) => CallHandlerAsync(_handler!.OnOwnGossipShedAsync(connection.ConnectionId, frames));
+
     /// <summary>Called exactly once when a connection has ended and released its socket: frees its slot.</summary>
     internal void Release(TcpConnection connection)
     {

@@ -36,7 +36,7 @@ public sealed partial class NetnsRunTests
 
     [Test]
     [CancelAfter(150_000)]
-    public async Task Three_slices_in_three_namespaces_deliver_everything_detect_crashes_across_slices_and_leave_nothing_behind(CancellationToken ct)
+    public async Task Three_slices_in_three_namespaces_one_without_a_seed_deliver_everything_detect_crashes_across_slices_and_leave_nothing_behind(CancellationToken ct)
     {
         var tag = NewTag();
         var output = Path.Combine(_directory.Path, "run");
@@ -53,6 +53,7 @@ public sealed partial class NetnsRunTests
         using (Assert.EnterMultipleScope())
         {
             Assert.That(report!.Peers, Is.EqualTo(90));
+            Assert.That(report.Seeds, Is.EqualTo(2), "slices 0 and 1 run a seed each, slice 2 peers only");
             Assert.That(report.Overlay.Connected, Is.True);
             Assert.That(report.Delivery.MessagesPublished, Is.EqualTo(20));
             Assert.That(report.Delivery.Deliveries, Is.EqualTo(report.Delivery.ExpectedDeliveries).And.Positive, script.Output);
@@ -113,7 +114,7 @@ public sealed partial class NetnsRunTests
     /// dead (a crash is still detected within about 3 s, well inside the run).
     /// </remarks>
     private static string[] ScriptArgs(string tag, string output, string subnet) =>
-        ["--dll", Dll, "--tag", tag, "--out", output, "--subnet", subnet, "--slices", "3", "--peers", "30", "--workload", "crash", "--messages", "20", "--lead", "25",
+        ["--dll", Dll, "--tag", tag, "--out", output, "--subnet", subnet, "--slices", "3", "--seeds", "2", "--peers", "30", "--workload", "crash", "--messages", "20", "--lead", "25",
             "--", "--Security:Links=plain", "--Peer:LivenessInterval=00:00:01", "--Peer:RetryInterval=00:00:00.500", "--Experiment:SampleInterval=00:00:00.500"];
 
     private static void SkipWhereNamespacesCannotBeMade(ScriptRun script)

@@ -84,6 +84,9 @@ public sealed class GroupsWorkloadTests
             Assert.That(groups.Reliability, Is.EqualTo(1.0));
             Assert.That(groups.ReceiptsByNonMembers, Is.Zero);
             Assert.That(groups.LeakedCopies, Is.Null, "tcp cannot see frames on their way");
+            Assert.That(report.Security!.GroupKeysMade, Is.GreaterThanOrEqualTo(4), "a key at least for each of the 4 groups, in the tcp report too");
+            Assert.That(report.Security.GroupKeysLearned, Is.GreaterThan(report.Security.GroupKeysMade), "passed on to the other members over GroupKey frames");
+            Assert.That(report.Security.GroupMessagesUnread, Is.Zero, "every key came");
         });
     }
 }

@@ -1,5 +1,6 @@
 using P2PSim.Experiments;
 using P2PSim.Experiments.Slices;
+using P2PSim.Hosting;
 
 namespace P2PSim.Tests.Experiments;
 
@@ -64,7 +65,8 @@ public sealed class SliceMergeTests
             DuplicatesDropped: 3, Crashes: [], SeedEvents: [], Deaths: [], Steps: [new StepRecord(0, 0, 0), new StepRecord(10, 2, 1)],
             Samples: [new SampleRecord(0, 0, [first, first + 1], links, 0)],
             new SliceTraffic(4, 400, 40, 4000, new FrameDropsReport(0, 0, 0, 1), new long[8], SignatureChecks: 3 + slice, Forged: slice),
-            new ResourceReport(5, 1.5, 100 << 20, 1 << 20, 200));
+            new ResourceReport(5, 1.5, 100 << 20, 1 << 20, 200),
+            Security: new SecurityCounts(1 + slice, 2, 3, 4, 5, 4, 1));
     }
 
     private string Write(string name, SlicePart part)
@@ -105,6 +107,8 @@ public sealed class SliceMergeTests
             Assert.That(report.Traffic.PayloadTransmissions, Is.EqualTo(8), "the slices' counts added up");
             Assert.That(report.Traffic.DuplicatesDropped, Is.EqualTo(6));
             Assert.That(report.Signatures, Is.EqualTo(new SignatureReport("verify", 7, 1)), "the slices' signature checks and forgeries added up");
+            Assert.That(report.Security, Is.EqualTo(new SecurityCounts(3, 4, 6, 8, 10, 8, 2)), "the slices' security counts added up");
+            Assert.That(output, Does.Match(@"\n  dials refused for another id +3\n"), "and printed in the merged report");
             Assert.That(report.Overlay.Edges, Is.EqualTo(3), "the links of both slices, the one across counted once");
             Assert.That(report.Overlay.Connected, Is.True);
             Assert.That(report.Overlay.BuildTimeMs, Is.EqualTo(1001), "from the first slice's start to the last join");
@@ -113,6 +117,15 @@ public sealed class SliceMergeTests
             Assert.That(output, Does.Contain("slice 0 (run.slice0.json): peers 0-1").And.Contain("slice 1 (run.slice1.json): peers 2-3"));
             Assert.That(File.Exists(Path.ChangeExtension(merged, ".html")), Is.True);
         }
+    }
+
+    [Test]
+    public void A_part_written_before_the_security_counts_leaves_the_merged_report_without_them_rather_than_short()
+    {
+        var (merged, error) = SliceMerge.Merge([("run.slice0.json", Part(0) with { Security = null }), ("run.slice1.json", Part(1))]);
+
+        Assert.That(merged, Is.Not.Null, error);
+        Assert.That(merged!.Report.Security, Is.Null, "one slice's counts alone would read as the run's");
     }
 
     [Test]

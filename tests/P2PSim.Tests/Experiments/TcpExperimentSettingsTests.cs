@@ -39,6 +39,24 @@ public sealed class TcpExperimentSettingsTests
         });
     }
 
+    [Test]
+    [CancelAfter(60_000)]
+    public async Task With_several_peers_joining_at_once_the_overlay_is_connected_and_every_message_reaches_every_peer(CancellationToken ct)
+    {
+        var run = new TcpExperiment(Options(new TransportOptions()) with { Peers = 24, JoinConcurrency = 6, Peer = new PeerOptions() });
+
+        var report = await run.RunAsync(cancellationToken: ct);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(report.Overlay.JoinedAtOnce, Is.EqualTo(6), "the report says how many joined at once");
+            Assert.That(report.Overlay.PeersNotJoined, Is.Zero);
+            Assert.That(report.Overlay.Connected, Is.True, $"{report.Overlay.Components} components");
+            Assert.That(report.Overlay.KeysMs, Is.Not.Null, "a tcp report says how long the keys took, apart from the build");
+            Assert.That(report.Delivery.Deliveries, Is.EqualTo(report.Delivery.ExpectedDeliveries));
+        });
+    }
+
     [TestCase(1024, 200, 1024)]
     [TestCase(1024, 5000, 5016)]
     [TestCase(4, 20, 36)]

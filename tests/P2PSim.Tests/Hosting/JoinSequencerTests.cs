@@ -10,11 +10,35 @@ public sealed class JoinSequencerTests
 {
     private static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(500);
 
-    private static (JoinSequencer Joins, FakeTimeProvider Time) Create()
+    private static (JoinSequencer Joins, FakeTimeProvider Time) Create(int atOnce = 1)
     {
         var time = new FakeTimeProvider(DateTimeOffset.Parse("2026-12-01T10:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
         var peer = new PeerOptions { RegistrationTimeout = TimeSpan.FromSeconds(5), RetryInterval = TimeSpan.FromSeconds(2) };
-        return (new JoinSequencer(Options.Create(new NetworkOptions { PeerJoinInterval = Interval }), Options.Create(peer), time), time);
+        var network = new NetworkOptions { PeerJoinInterval = Interval, PeersJoiningAtOnce = atOnce };
+        return (new JoinSequencer(Options.Create(network), Options.Create(peer), time), time);
+    }
+
+    [Test]
+    [CancelAfter(10_000)]
+    public async Task With_three_at_once_the_first_peer_joins_alone_then_up_to_three_join_together_in_order(CancellationToken ct)
+    {
+        var (joins, time) = Create(atOnce: 3);
+        var turns = Enumerable.Range(0, 6).Select(i => joins.WaitForTurnAsync(i, ct)).ToArray();
+        await turns[0];
+        time.Advance(TimeSpan.FromSeconds(3));
+        Assert.That(turns[1].IsCompleted, Is.False, "peer 1 went before peer 0, which joins alone, had joined");
+        joins.Joined(0);
+        await AdvanceUntilAsync(time, Task.WhenAll(turns[1], turns[2]), TimeSpan.FromMilliseconds(10), ct);
+        await AdvanceUntilAsync(time, turns[3], TimeSpan.FromMilliseconds(10), ct); // peer 3 waits for peer 0 only: joined
+        time.Advance(TimeSpan.FromSeconds(3));
+        Assert.That(turns[4].IsCompleted, Is.False, "peer 4 went while peers 1, 2 and 3 were all still joining");
+        joins.Joined(2); // not peer 1: peer 4 waits for peer 4 - 3 = 1
+        time.Advance(TimeSpan.FromSeconds(3));
+        Assert.That(turns[4].IsCompleted, Is.False, "peer 4 went before peer 1 had joined");
+        joins.Joined(1);
+        await AdvanceUntilAsync(time, turns[4], TimeSpan.FromMilliseconds(10), ct);
+        await AdvanceUntilAsync(time, turns[5], TimeSpan.FromMilliseconds(10), ct); // peer 2 has joined already
+        Assert.That(turns[5].IsCompleted, Is.True);
     }
 
     [Test]

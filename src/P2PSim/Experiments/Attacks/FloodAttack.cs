@@ -24,6 +24,7 @@ internal sealed class FloodAttack : Attack
         var token = NewToken(context, "flood");
         var ids = new List<MessageId>(count);
         var started = context.Time.GetUtcNow();
+        var sendingEnded = started;
         var ((sent, closed), counted) = await CountedAsync(context, async () =>
         {
             await using var link = await context.OpenAsync(from, target.Endpoint, ct).ConfigureAwait(false);
@@ -46,17 +47,23 @@ internal sealed class FloodAttack : Attack
                 }
                 sent++;
             }
+            sendingEnded = context.Time.GetUtcNow();
             var shut = await link.ClosedWithinAsync(context.CloseWait, ct).ConfigureAwait(false);
             return (sent, shut ? 1 : 0);
         }, ct).ConfigureAwait(false);
         var took = await MostTakenAsync(context, ids, ct).ConfigureAwait(false);
-        var seconds = (context.Time.GetUtcNow() - started).TotalSeconds;
-        var allowance = context.Options.Gossip.OriginBurst + (long)Math.Ceiling(context.Options.Gossip.OriginRate * seconds);
+        var gossip = context.Options.Gossip;
+        long Allowance(DateTimeOffset until) => gossip.OriginBurst + (long)Math.Ceiling(gossip.OriginRate * (until - started).TotalSeconds);
+        var allowance = Allowance(context.Time.GetUtcNow());
+        // Cut off or not is judged by what the flooder sent over its allowance while it sent (what a peer's budget shed of
+        // it counts too: Dissemination.OnOwnGossipShed), not over the whole attack, whose waits would add to the allowance.
+        var overWhileSending = sent - Allowance(sendingEnded);
+        var stayed = closed == 0 && overWhileSending >= Dissemination.FloodStrikes;
         return
         [
             new AttackResult($"flood: {count:N0} valid messages of its own from a neighbour", sent, 0, closed, counted.Throttled,
-                Math.Max(0, took - allowance) + (closed == 0 && sent > allowance + 100 ? 1 : 0),
-                $"messages a peer took beyond the allowance (the most any took: {took:N0}, allowed {allowance:N0}), plus 1 if the flooder stayed connected after 100 messages over it"),
+                Math.Max(0, took - allowance) + (stayed ? 1 : 0),
+                $"messages a peer took beyond the allowance (the most any took: {took:N0}, allowed {allowance:N0}), plus 1 if the flooder stayed connected after {Dissemination.FloodStrikes} messages over it ({Math.Max(0, overWhileSending):N0} sent over it)"),
         ];
     }
 

@@ -262,12 +262,14 @@ internal sealed class SliceExperiment
         }
         Report();
 
-        var traffic = Traffic(directory, budget, host.Services.GetRequiredService<NetworkStats>().Forged);
+        var stats = host.Services.GetRequiredService<NetworkStats>();
+        var traffic = Traffic(directory, budget, stats.Forged);
         var resources = meter.Finish() with { OpenFileDescriptors = OpenFiles.Now() };
         var ended = recorder.Ms(_time.GetUtcNow());
         var part = recorder.ToPart(Header(recorder.Ms(started), joinedMs, ended, notJoined, traffic, resources, interval)) with
         {
             PeakOpenFiles = peakFiles < 0 ? null : Math.Max(peakFiles, resources.OpenFileDescriptors ?? 0),
+            Security = stats.Security,
         };
         using (var stopping = new CancellationTokenSource(TimeSpan.FromSeconds(60)))
         {
@@ -420,6 +422,7 @@ internal sealed class SliceExperiment
         {
             ["Network:Peers"] = _options.Peers.ToString(inv),
             ["Network:PeerJoinInterval"] = _options.JoinSpacing.ToString("c", inv),
+            ["Network:PeersJoiningAtOnce"] = _options.EffectiveJoinConcurrency.ToString(inv),
             ["Network:RandomSeed"] = Schedule.HostSeed.ToString(inv),
             ["Demo:CrashAfter"] = "00:00:00",
             ["Demo:PrivateMessages"] = "0", // the workload is all the traffic there is

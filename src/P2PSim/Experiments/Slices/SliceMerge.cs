@@ -263,6 +263,8 @@ public static class SliceMerge
             Signatures = new SignatureReport(EnumSetting.Name(SignatureMode.Verify),
                 traffic.All(static t => t.SignatureChecks is not null) ? traffic.Sum(static t => t.SignatureChecks!.Value) : null,
                 traffic.Sum(static t => t.Forged ?? 0)),
+            // The slices' counts added up; parts from before the count (any of them) leave the merged report without.
+            Security = parts.All(static p => p.Part.Security is not null) ? parts.Select(static p => p.Part.Security!).Aggregate(static (a, b) => a + b) : null,
         };
         var slices = parts.Select(p => new SliceSummary(p.Part.Slice, p.Name, p.Part.FirstPeer, p.Part.PeerCount, p.Part.LocalSeeds.Length, p.Part.AnnounceAddress,
             p.Part.Receipts.Id.Length, p.Part.Originated.Id.Length, p.Part.Resources, p.Part.PeakOpenFiles)).ToArray();

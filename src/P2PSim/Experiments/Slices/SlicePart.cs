@@ -32,6 +32,7 @@ namespace P2PSim.Experiments.Slices;
 /// <param name="Traffic">What this slice's nodes sent.</param>
 /// <param name="Resources">What this slice cost its machine.</param>
 /// <param name="PeakOpenFiles">The most files (sockets) this process held at once, read once a second; null where /proc is not there.</param>
+/// <param name="Security">This slice's nodes' security counts (dials refused for another id, neighbours replaced, group keys), as its summary gives them; null in parts written before they were counted.</param>
 public sealed record SlicePart(
     string Format,
     SliceRun Run,
@@ -57,7 +58,8 @@ public sealed record SlicePart(
     SampleRecord[] Samples,
     SliceTraffic Traffic,
     ResourceReport? Resources,
-    int? PeakOpenFiles = null)
+    int? PeakOpenFiles = null,
+    Hosting.SecurityCounts? Security = null)
 {
     public const string FormatName = "p2psim-slice-part/1";
 
