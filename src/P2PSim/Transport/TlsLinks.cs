@@ -55,7 +55,10 @@ public sealed class TlsLinks : IDisposable
         EnabledSslProtocols = SslProtocols.Tls13,
         CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
         CertificateChainPolicy = _chainPolicy,
-        AllowTlsResume = false, // every link proves both keys anew; a resumed session would carry no certificate
+        // Every link is a full handshake that proves both keys anew. (Allowing resumption is also the only way .NET would
+        // share one SSL_CTX among handshakes; measured, that saved nothing with many nodes in one process: PROTOCOL.md,
+        // Encrypted links, "No link is resumed".)
+        AllowTlsResume = false,
         RemoteCertificateValidationCallback = validate,
     };
 
