@@ -1,13 +1,15 @@
 using System.Buffers.Binary;
-using NSec.Cryptography;
+using System.Security.Cryptography;
 
 namespace P2PSim.Security;
 
 /// <summary>
-/// Noise's CipherState (spec rev 34, section 5.1) for ChaChaPoly: a ChaCha20-Poly1305 key (libsodium through NSec) and
-/// the 64-bit counter n, whose nonce is 4 zero bytes then n little-endian (section 12.3). Without a key it passes bytes
+/// Noise's CipherState (spec rev 34, section 5.1) for ChaChaPoly: a ChaCha20-Poly1305 key and the 64-bit counter n, whose nonce is 4 zero bytes then n little-endian (section 12.3). Without a key it passes bytes
 /// through, as the handshake's first messages do. n = 2^64-1 is reserved: a cipher that reaches it refuses to go on,
 /// and the link it served closes. A failed decryption leaves n unchanged. One reader or one writer at a time.
+/// The AEAD is the platform's (OpenSSL), not NSec's: an NSec key lives in libsodium's guarded memory, whose pages are
+/// mapped and protected for every key and unmapped after, and a link makes five of them per side; measured, that was
+/// a large share of a Noise link's set-up (README, <i>Encrypted links</i>). Same algorithm, same bytes (the vectors check).
 /// </summary>
 public sealed class NoiseCipher : IDisposable
 {
@@ -17,8 +19,7 @@ public sealed class NoiseCipher : IDisposable
     /// <summary>Bytes of a key.</summary>
     public const int KeySize = 32;
 
-    private static readonly AeadAlgorithm Aead = AeadAlgorithm.ChaCha20Poly1305;
-    private Key? _key;
+    private ChaCha20Poly1305? _key;
 
     internal NoiseCipher()
     {
@@ -36,7 +37,7 @@ public sealed class NoiseCipher : IDisposable
     internal void InitializeKey(ReadOnlySpan<byte> key)
     {
         _key?.Dispose();
-        _key = Key.Import(Aead, key, KeyBlobFormat.RawSymmetricKey);
+        _key = new ChaCha20Poly1305(key);
         Nonce = 0;
     }
 
@@ -53,7 +54,7 @@ public sealed class NoiseCipher : IDisposable
         }
         Span<byte> nonce = stackalloc byte[12];
         NextNonce(nonce);
-        Aead.Encrypt(_key, nonce, ad, plaintext, ciphertext[..(plaintext.Length + TagSize)]);
+        _key.Encrypt(nonce, plaintext, ciphertext[..plaintext.Length], ciphertext.Slice(plaintext.Length, TagSize), ad);
         Nonce++;
         return plaintext.Length + TagSize;
     }
@@ -77,8 +78,14 @@ public sealed class NoiseCipher : IDisposable
         }
         Span<byte> nonce = stackalloc byte[12];
         NextNonce(nonce);
-        if (!Aead.Decrypt(_key, nonce, ad, ciphertext, plaintext[..(ciphertext.Length - TagSize)]))
+        var length = ciphertext.Length - TagSize;
+        try
         {
+            _key.Decrypt(nonce, ciphertext[..length], ciphertext[length..], plaintext[..length], ad);
+        }
+        catch (AuthenticationTagMismatchException)
+        {
+            plaintext[..length].Clear();
             return false;
         }
         Nonce++;

@@ -9,7 +9,7 @@ namespace P2PSim.Tests.Transport;
 /// A measurement, not a test (ignored unless P2PSIM_MEASURE=1: run it by hand, in Release, and read its output): the CPU of one link's set-up
 /// over loopback, both ends in this process, for plain, tls and noise links: connect, the TLS or Noise handshake, the
 /// Hello and HelloProof each way, then the close. Variants are interleaved in rounds after a warm-up, so the machine's
-/// load falls on all of them alike. README, <i>Encrypted links</i>, has the figures.
+/// load falls on all of them alike (P2PSIM_MEASURE_ONLY=noise, say, measures one, for a profiler). README, <i>Encrypted links</i>, has the figures.
 /// <code>P2PSIM_MEASURE=1 dotnet test -c Release --filter "FullyQualifiedName~LinkCostMeasurement" --logger "console;verbosity=detailed"</code>
 /// </summary>
 public sealed class LinkCostMeasurement
@@ -30,6 +30,10 @@ public sealed class LinkCostMeasurement
             ("tls", () => TestTransport.Start(tls: TlsLinks.Create(NodeKey.Generate(), TimeProvider.System))),
             ("noise", () => TestTransport.Start(noise: NoiseLinks.Create(NodeKey.Generate(), TimeProvider.System))),
         };
+        if (Environment.GetEnvironmentVariable("P2PSIM_MEASURE_ONLY") is { Length: > 0 } only)
+        {
+            variants = [.. variants.Where(v => v.Name == only)];
+        }
         var cpu = variants.ToDictionary(v => v.Name, _ => new List<double>());
         var pairs = new List<(string Name, TestTransport A, TestTransport B)>();
         try
