@@ -120,6 +120,20 @@ public sealed class SliceMergeTests
     }
 
     [Test]
+    public void A_live_peer_a_seed_removed_counts_as_false_only_while_its_own_slice_still_ran()
+    {
+        // Slice 1 ends at 3,001 ms and stops its peers; slice 0's seed removes slice 1's peer 2 at 2,500 ms (it was live:
+        // a false removal) and peer 3 at 3,500 ms (its slice had ended: it was stopping, not live).
+        SeedEventRecord[] removals = [new(0, 2, 2500, SeedEventRecord.Removed), new(0, 3, 3500, SeedEventRecord.Removed)];
+
+        var (merged, error) = SliceMerge.Merge([("run.slice0.json", Part(0) with { SeedEvents = removals }), ("run.slice1.json", Part(1))]);
+
+        Assert.That(merged, Is.Not.Null, error);
+        Assert.That(merged!.Report.Faults.LivePeersRemoved, Is.EqualTo(1), "peer 2 only");
+        Assert.That(merged.Report.Faults.LivePeersReportedDead, Is.EqualTo(1), "peer 2 only");
+    }
+
+    [Test]
     public void A_part_written_before_the_security_counts_leaves_the_merged_report_without_them_rather_than_short()
     {
         var (merged, error) = SliceMerge.Merge([("run.slice0.json", Part(0) with { Security = null }), ("run.slice1.json", Part(1))]);

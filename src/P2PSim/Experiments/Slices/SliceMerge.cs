@@ -113,6 +113,20 @@ public static class SliceMerge
             }
         }
 
+        // A slice whose workload is over stops its peers while slower slices still run (one may still be waiting for its
+        // seeds to remove a crashed peer): what a seed did about a peer once that peer's own slice had ended is about a
+        // peer that was stopping with its slice, not a live one, and is left out (a crashed peer's removal always counts).
+        var endedMs = new double[run.Peers];
+        foreach (var (_, part) in parts)
+        {
+            for (var i = 0; i < part.PeerCount && part.FirstPeer + i < run.Peers; i++)
+            {
+                endedMs[part.FirstPeer + i] = part.EndedMs;
+            }
+        }
+        var crashed = parts.SelectMany(p => p.Part.Crashes).Select(c => c.Peer).ToHashSet();
+        bool AfterItsSliceEnded(SeedEventRecord e) => e.Peer >= 0 && e.Peer < endedMs.Length && e.AtMs >= endedMs[e.Peer] && !crashed.Contains(e.Peer);
+
         // Every event of every slice, in time order (a crash before what the seeds did about it at the same moment).
         var ids = parts.Select(p => p.Part.Ids.Select(ParseId).ToArray()).ToArray();
         var crashes = parts.SelectMany(p => p.Part.Crashes).GroupBy(c => c.Peer)
@@ -136,7 +150,10 @@ public static class SliceMerge
             }
             for (var i = 0; i < part.SeedEvents.Length; i++)
             {
-                events.Add((part.SeedEvents[i].AtMs, 3, p, i));
+                if (!AfterItsSliceEnded(part.SeedEvents[i]))
+                {
+                    events.Add((part.SeedEvents[i].AtMs, 3, p, i));
+                }
             }
         }
         events.Sort((a, b) => a.AtMs != b.AtMs ? a.AtMs.CompareTo(b.AtMs) : a.Kind.CompareTo(b.Kind));
