@@ -5,7 +5,8 @@ namespace P2PSim.Security;
 
 /// <summary>
 /// Noise_XX_25519_ChaChaPoly_SHA256 (Noise spec rev 34): the HandshakeState of pattern XX with its SymmetricState
-/// (h, ck and a <see cref="NoiseCipher"/>), X25519, ChaCha20-Poly1305 and SHA-256 from libsodium through NSec.
+/// (h, ck and a <see cref="NoiseCipher"/>): X25519 and HKDF from libsodium through NSec, ChaCha20-Poly1305, SHA-256 and
+/// HMAC from the platform.
 /// <code>
 /// XX:
 ///   -> e
