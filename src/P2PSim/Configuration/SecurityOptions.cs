@@ -19,8 +19,9 @@ public sealed class SecurityOptions
 
     /// <summary>
     /// What every tcp link is: <see cref="LinkSecurity.Tls"/> (encrypted and authenticated with TLS 1.3, certificates bound to
-    /// the node keys), or <see cref="LinkSecurity.Plain"/> (plain TCP, for comparisons). A tls node and a plain node cannot
-    /// talk: each closes the link and says why. The simulated network models no TLS either way.
+    /// the node keys), <see cref="LinkSecurity.Noise"/> (Noise XX, static keys signed by the node keys: the same guarantees
+    /// for a fraction of the handshake's CPU), or <see cref="LinkSecurity.Plain"/> (plain TCP, for comparisons). Nodes of
+    /// two kinds cannot talk: each closes the link and says why. The simulated network models no TLS either way.
     /// </summary>
     public LinkSecurity Links { get; set; } = LinkSecurity.Tls;
 
@@ -46,12 +47,18 @@ public sealed class SecurityOptions
     public SecurityOptions Clone() => (SecurityOptions)MemberwiseClone();
 }
 
-/// <summary>Setting <c>Security:Links</c>: <c>tls</c> or <c>plain</c> (any case).</summary>
+/// <summary>Setting <c>Security:Links</c>: <c>tls</c>, <c>noise</c> or <c>plain</c> (any case).</summary>
 [TypeConverter(typeof(EnumSettingConverter<LinkSecurity>))]
 public enum LinkSecurity
 {
     /// <summary>TLS 1.3 on every link, both sides presenting a certificate bound to their node key.</summary>
     Tls,
+
+    /// <summary>
+    /// Noise_XX_25519_ChaChaPoly_SHA256 on every link, each side's static X25519 key signed by its node key
+    /// (PROTOCOL.md, <i>Encrypted links</i>).
+    /// </summary>
+    Noise,
 
     /// <summary>Plain TCP: frames as they are, readable and forgeable by anyone on the path.</summary>
     Plain,

@@ -155,17 +155,19 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
         }
         var key = _keys.For(_spec.Role, _spec.Index); // a bad key file stops start-up here, naming the file
         var tls = _securityOptions.Links == LinkSecurity.Tls ? TlsLinks.Create(key, _time) : null; // the transport owns it
+        var noise = _securityOptions.Links == LinkSecurity.Noise ? NoiseLinks.Create(key, _time) : null; // so does it this
         try
         {
             // The logger is named after the real port, so port 0 still gives each node its own Log_{port}.txt.
             _transport = new TcpTransport(_spec.BindTo, _spec.Role, _transportOptions, _time,
                 bound => _logger = _loggerFactory.CreateLogger(NodeCategory.For(_spec.Role, bound.Port)), _budget,
                 _spec.Announce, _spec.DialFromBindAddress, _seedBook.DialAddress, acceptsConnections: Dialable, capPerAddress: _spec.OwnAddress, files: _files,
-                key: key, tls: tls, idWork: _keys.WorkFor(_spec.Role, _spec.Index));
+                key: key, tls: tls, idWork: _keys.WorkFor(_spec.Role, _spec.Index), noise: noise);
         }
         catch (SocketException ex)
         {
             tls?.Dispose();
+            noise?.Dispose();
             var why = ex.SocketErrorCode switch
             {
                 SocketError.AddressAlreadyInUse => "the port is already in use",

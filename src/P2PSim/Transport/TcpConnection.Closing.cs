@@ -75,6 +75,7 @@ internal sealed partial class TcpConnection
         {
         }
         _tls?.Dispose();
+        _noise?.Dispose();
         _socket.Dispose();
         _network.Dispose();
         lock (_lifetimeGate)

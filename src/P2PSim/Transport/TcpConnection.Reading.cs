@@ -36,7 +36,7 @@ internal sealed partial class TcpConnection
                 // Decode every whole frame already buffered.
                 while (true)
                 {
-                    if (Info is null && TlsWhereHelloExpected(buffer.AsSpan(start, end - start)) is { } tlsOnPlain)
+                    if (Info is null && (TlsWhereHelloExpected(buffer.AsSpan(start, end - start)) ?? NoiseWhereHelloExpected(buffer.AsSpan(start, end - start))) is { } tlsOnPlain)
                     {
                         return (Reject(tlsOnPlain), false);
                     }

@@ -30,8 +30,8 @@ internal sealed partial class TcpConnection
     /// </summary>
     public NodeId? AuthenticatedId => _remoteId;
 
-    /// <summary>Whether this connection runs over TLS.</summary>
-    public bool Encrypted => _tlsLinks is not null;
+    /// <summary>Whether this connection runs over TLS or Noise.</summary>
+    public bool Encrypted => _tlsLinks is not null || _noiseLinks is not null;
 
     /// <summary>
     /// The one place the node id the remote's Hello claims is held against the id its TLS certificate proved: null when
@@ -39,7 +39,7 @@ internal sealed partial class TcpConnection
     /// </summary>
     internal string? CheckClaimedId(NodeId? claimed) =>
         claimed is { } id && _remoteId is { } proven && id != proven
-            ? $"its Hello claims node {id.Short}, but its TLS certificate is node {proven.Short}'s"
+            ? $"its Hello claims node {id.Short}, but its {(_noiseLinks is null ? "TLS certificate" : "Noise handshake")} is node {proven.Short}'s"
             : null;
 
     /// <summary>
@@ -95,8 +95,9 @@ internal sealed partial class TcpConnection
     /// </summary>
     private async Task<string?> CheckClientHelloAsync()
     {
-        var first = new byte[1];
-        if (await _socket.ReceiveAsync(first, SocketFlags.Peek, _lifetimeToken).ConfigureAwait(false) == 0)
+        var first = new byte[2];
+        var peeked = await _socket.ReceiveAsync(first, SocketFlags.Peek, _lifetimeToken).ConfigureAwait(false);
+        if (peeked == 0)
         {
             return CloseReason ?? "closed by the remote before its TLS ClientHello";
         }
@@ -112,7 +113,9 @@ internal sealed partial class TcpConnection
         {
             // The remote is gone already; the line below says why we closed.
         }
-        return RejectTls(first[0] == 0x00
+        return RejectTls(peeked == 2 && first[0] == 0x00 && first[1] == NoiseLinks.MessageSizes[0]
+            ? "a Noise handshake where a TLS ClientHello was expected: the remote runs with Security:Links=noise, this node with tls"
+            : first[0] == 0x00
             ? "a plain P2PSim frame where a TLS ClientHello was expected: the remote runs with Security:Links=plain, this node with tls"
             : $"no TLS ClientHello (the first byte is 0x{first[0]:x2}, a TLS handshake record starts with 0x16)");
     }
@@ -156,7 +159,8 @@ internal sealed partial class TcpConnection
     /// large, one cut off by the end of the connection, an alert from the remote) is rejected input, logged rate-limited.
     /// </summary>
     private string DescribeReadFailure(Exception ex) =>
-        _tls is not null && ex is IOException && ex.InnerException is not SocketException
+        _noise is not null && ex is NoiseRecordException ? RejectNoise($"Noise record rejected: {ex.Message}")
+        : _tls is not null && ex is IOException && ex.InnerException is not SocketException
             ? RejectTls($"TLS record rejected: {DescribeTls(ex, handshake: false)}")
             : Describe(ex);
 
@@ -172,6 +176,10 @@ internal sealed partial class TcpConnection
     /// <summary>One line per failed handshake or rejected record, rate-limited per node (ten at once, then one a second).</summary>
     private string RejectTls(string reason)
     {
+        if (_noiseLinks is not null)
+        {
+            return RejectNoise(reason);
+        }
         _owner.CountRejectedInput();
         if (_tlsLinks!.TryTakeLine(out var suppressed))
         {

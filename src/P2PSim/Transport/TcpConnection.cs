@@ -18,7 +18,7 @@ internal sealed partial class TcpConnection
 {
     private readonly Socket _socket;
     private readonly NetworkStream _network;
-    private Stream _stream; // the socket's stream, or the TLS stream over it once the TLS handshake is done
+    private Stream _stream; // the socket's stream, or the TLS or Noise stream over it once its handshake is done
     private readonly TcpTransport _owner;
     private readonly TransportOptions _options;
     private readonly TimeProvider _time;
@@ -49,7 +49,7 @@ internal sealed partial class TcpConnection
     private Hello? _remoteHello; // the read loop's own: the remote's Hello, until its HelloProof verifies
 
     public TcpConnection(long id, Socket socket, NodeEndpoint? dialTarget, Hello localHello, TcpTransport owner,
-        TransportOptions options, TimeProvider time, ILogger logger, CancellationToken transportStopping, TlsLinks? tls = null)
+        TransportOptions options, TimeProvider time, ILogger logger, CancellationToken transportStopping, TlsLinks? tls = null, NoiseLinks? noise = null)
     {
         Id = id;
         _socket = socket;
@@ -58,6 +58,7 @@ internal sealed partial class TcpConnection
         _network = new NetworkStream(socket, ownsSocket: false);
         _stream = _network;
         _tlsLinks = tls;
+        _noiseLinks = noise;
         DialTarget = dialTarget;
         _localHello = localHello with { Nonce = HelloNonce.NewRandom() }; // fresh for every connection: the remote signs it
         _owner = owner;
@@ -128,8 +129,8 @@ internal sealed partial class TcpConnection
         string reason;
         try
         {
-            // Over TLS the handshake comes first; a link that fails it never reaches the node (a dial is told it failed).
-            if (_tlsLinks is not null && await SecureAsync(_tlsLinks).ConfigureAwait(false) is { } insecure)
+            // Over TLS or Noise the handshake comes first; a link that fails it never reaches the node (a dial is told it failed).
+            if (await SecureLinkAsync().ConfigureAwait(false) is { } insecure)
             {
                 reason = insecure;
                 Close(reason, afterFlush: false);

@@ -165,7 +165,7 @@ public sealed partial class TcpTransport
         TcpConnection connection;
         try
         {
-            connection = new TcpConnection(id, socket, null, _hello!, this, _options, _time, _logger, _stoppingToken, _tls);
+            connection = new TcpConnection(id, socket, null, _hello!, this, _options, _time, _logger, _stoppingToken, _tls, _noise);
         }
         catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
         {

@@ -89,7 +89,7 @@ public sealed partial class TcpTransport
                 await socket.ConnectAsync(address.ToIPEndPoint(), linked.Token).ConfigureAwait(false);
             }
             var hello = purpose.IsOverlay ? _hello! : _hello! with { Purpose = purpose };
-            var connection = new TcpConnection(id, socket, target, hello, this, _options, _time, _logger, _stoppingToken, _tls) { ExpectedId = expected };
+            var connection = new TcpConnection(id, socket, target, hello, this, _options, _time, _logger, _stoppingToken, _tls, _noise) { ExpectedId = expected };
             socket = null; // the connection owns it now, and its file: given back to both accounts when it is released
             handedOver = true;
             charged = false;

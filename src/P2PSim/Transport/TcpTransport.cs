@@ -31,6 +31,7 @@ public sealed partial class TcpTransport : ITransport
     private readonly System.Net.IPAddress? _dialFrom;
     private readonly bool _acceptsConnections;
     private readonly TlsLinks? _tls;
+    private readonly NoiseLinks? _noise;
     private Task _acceptLoop = Task.CompletedTask;
     private long _nextId;
     private int _stopped;
@@ -58,18 +59,28 @@ public sealed partial class TcpTransport : ITransport
     /// <paramref name="key"/>: the node's key, whose id its Hello claims and whose signature proves it (PROTOCOL.md,
     /// "Identity and signatures"); null: a fresh one (a transport started on its own).
     /// <paramref name="tls"/>: every link runs over TLS 1.3 with this node's certificate (<c>Security:Links=tls</c>); the
-    /// transport owns it from here on. Null: plain TCP.
+    /// transport owns it from here on. Null: plain TCP (or Noise).
+    /// <paramref name="noise"/>: every link runs over Noise XX with this node's static key (<c>Security:Links=noise</c>);
+    /// the transport owns it from here on.
     /// <paramref name="idWork"/>: the proof of work of the key's id that the Hello carries, and the difficulty every remote's
     /// id must meet (<c>Security:IdDifficulty</c>; PROTOCOL.md, <i>Ids cost work</i>); default: difficulty 0, none asked.
     /// </remarks>
     public TcpTransport(NodeEndpoint bindTo, NodeRole role, TransportOptions options, TimeProvider time, Func<NodeEndpoint, ILogger> loggerFor,
         QueueBudget? budget = null, System.Net.IPAddress? announce = null, bool dialFromBindAddress = false, Func<NodeEndpoint, NodeEndpoint>? dialAddress = null,
-        bool acceptsConnections = true, bool capPerAddress = false, FileBudget? files = null, NodeKey? key = null, TlsLinks? tls = null, IdWork idWork = default)
+        bool acceptsConnections = true, bool capPerAddress = false, FileBudget? files = null, NodeKey? key = null, TlsLinks? tls = null, IdWork idWork = default, NoiseLinks? noise = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         Files = files ?? FileBudget.Process;
         _maxPerAddress = capPerAddress ? options.MaxInboundPerAddress : 0;
-        Key = key ?? tls?.Key ?? NodeKey.Generate();
+        Key = key ?? tls?.Key ?? noise?.Key ?? NodeKey.Generate();
+        if (tls is not null && noise is not null)
+        {
+            throw new ArgumentException("A transport's links are TLS or Noise, not both.", nameof(noise));
+        }
+        if (noise is not null && noise.LocalId != Key.Id)
+        {
+            throw new ArgumentException($"The Noise static key is bound to node {noise.LocalId.Short}, the Hello would claim node {Key.Id.Short}: one key for both.", nameof(noise));
+        }
         if (tls is not null && tls.LocalId != Key.Id)
         {
             throw new ArgumentException($"The TLS certificate is bound to node {tls.LocalId.Short}, the Hello would claim node {Key.Id.Short}: one key for both.", nameof(tls));
@@ -106,6 +117,7 @@ public sealed partial class TcpTransport : ITransport
         _dialAddress = dialAddress;
         _acceptsConnections = acceptsConnections;
         _tls = tls;
+        _noise = noise;
         _logger = loggerFor(LocalEndpoint);
         HeartbeatInterval = HeartbeatFor(options);
         _heartbeat = time.CreateTimer(static t => ((TcpTransport)t!).CheckDeadlines(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
@@ -128,8 +140,8 @@ public sealed partial class TcpTransport : ITransport
     /// <summary>The node's key: its Hello says its id, its HelloProof signs with it.</summary>
     public NodeKey Key { get; }
 
-    /// <summary>Whether every link of this transport runs over TLS (<c>Security:Links=tls</c>).</summary>
-    public bool Encrypted => _tls is not null;
+    /// <summary>Whether every link of this transport runs over TLS or Noise (<c>Security:Links=tls</c> or <c>noise</c>).</summary>
+    public bool Encrypted => _tls is not null || _noise is not null;
 
     /// <summary>
     /// The node id the remote of an open connection proved with its TLS certificate; null on a plain link or an unknown
@@ -258,6 +270,7 @@ public sealed partial class TcpTransport : ITransport
         await _heartbeat.DisposeAsync().ConfigureAwait(false);
         _stopping.Dispose();
         _tls?.Dispose();
+        _noise?.Dispose();
     }
 
     /// <summary>Closes the listening socket (once: only the first stop gets here) and gives its file back.</summary>

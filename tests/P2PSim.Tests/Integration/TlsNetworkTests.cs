@@ -73,7 +73,7 @@ public sealed class TlsNetworkTests
 
         Assert.That(exit, Is.EqualTo(2));
         Assert.That(errors.ToString(), Does.Contain("Security:Links"));
-        Assert.That(errors.ToString(), Does.Contain("tls or plain"));
+        Assert.That(errors.ToString(), Does.Contain("tls, noise or plain"));
         Assert.That(errors.ToString().TrimEnd().Split('\n'), Has.Length.EqualTo(1), "one line");
     }
 

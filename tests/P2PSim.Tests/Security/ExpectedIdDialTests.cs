@@ -14,19 +14,25 @@ public class ExpectedIdDialTests
 {
     private static IEnumerable<TestCaseData> Links()
     {
-        yield return new TestCaseData(false).SetName("{m}(plain)");
-        yield return new TestCaseData(true).SetName("{m}(tls)");
+        yield return new TestCaseData("plain").SetName("{m}(plain)");
+        yield return new TestCaseData("tls").SetName("{m}(tls)");
+        yield return new TestCaseData("noise").SetName("{m}(noise)");
     }
 
-    /// <summary>A node on plain links, or on TLS links with a key of its own (for its lifetime: its proofs are signed with it).</summary>
-    private static TestTransport StartNode(bool tls) => tls ? TestTransport.Start(tls: TlsLinks.Create(NodeKey.Generate(), TimeProvider.System)) : TestTransport.Start();
+    /// <summary>A node on plain links, or on TLS or Noise links with a key of its own (for its lifetime: its proofs are signed with it).</summary>
+    private static TestTransport StartNode(string links) => links switch
+    {
+        "tls" => TestTransport.Start(tls: TlsLinks.Create(NodeKey.Generate(), TimeProvider.System)),
+        "noise" => TestTransport.Start(noise: NoiseLinks.Create(NodeKey.Generate(), TimeProvider.System)),
+        _ => TestTransport.Start(),
+    };
 
     [TestCaseSource(nameof(Links))]
     [CancelAfter(30_000)]
-    public async Task A_node_that_gives_another_id_than_expected_is_refused_and_the_dial_fails_naming_both(bool tls, CancellationToken ct)
+    public async Task A_node_that_gives_another_id_than_expected_is_refused_and_the_dial_fails_naming_both(string links, CancellationToken ct)
     {
-        await using var dialer = StartNode(tls);
-        await using var other = StartNode(tls);
+        await using var dialer = StartNode(links);
+        await using var other = StartNode(links);
         using var expected = NodeKey.Generate();
 
         dialer.Transport.Dial(other.Endpoint, LinkPurpose.Overlay, expected.Id);
@@ -44,10 +50,10 @@ public class ExpectedIdDialTests
 
     [TestCaseSource(nameof(Links))]
     [CancelAfter(30_000)]
-    public async Task A_node_that_gives_the_expected_id_is_linked(bool tls, CancellationToken ct)
+    public async Task A_node_that_gives_the_expected_id_is_linked(string links, CancellationToken ct)
     {
-        await using var dialer = StartNode(tls);
-        await using var other = StartNode(tls);
+        await using var dialer = StartNode(links);
+        await using var other = StartNode(links);
 
         dialer.Transport.Dial(other.Endpoint, LinkPurpose.Overlay, other.Transport.Key.Id);
 

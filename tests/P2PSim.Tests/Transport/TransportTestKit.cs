@@ -172,11 +172,11 @@ public sealed class TestTransport : IAsyncDisposable
     /// <summary>
     /// <paramref name="bindTo"/>: another loopback address (it then dials from it too); <paramref name="capPerAddress"/>: hold
     /// at most Transport:MaxInboundPerAddress from one address; <paramref name="files"/>: an open-file budget of its own;
-    /// <paramref name="tls"/>: every link runs over TLS (the transport owns it); <paramref name="idDifficulty"/>: the id work
+    /// <paramref name="tls"/>, <paramref name="noise"/>: every link runs over TLS or Noise (the transport owns it); <paramref name="idDifficulty"/>: the id work
     /// it asks of every remote (Security:IdDifficulty), and does for its own id; 0: none.
     /// </summary>
     public static TestTransport Start(NodeRole role = NodeRole.Peer, Action<TransportOptions>? configure = null, System.Net.IPAddress? bindTo = null,
-        bool capPerAddress = false, FileBudget? files = null, TlsLinks? tls = null, int idDifficulty = 0)
+        bool capPerAddress = false, FileBudget? files = null, TlsLinks? tls = null, int idDifficulty = 0, NoiseLinks? noise = null)
     {
         var options = new TransportOptions
         {
@@ -186,11 +186,11 @@ public sealed class TestTransport : IAsyncDisposable
             ShutdownGrace = TimeSpan.FromMilliseconds(500),
         };
         configure?.Invoke(options);
-        var key = idDifficulty > 0 ? tls?.Key ?? NodeKey.Generate() : null;
+        var key = idDifficulty > 0 ? tls?.Key ?? noise?.Key ?? NodeKey.Generate() : null;
         var work = key is null ? IdWork.None : IdWork.Find(key.Id, idDifficulty);
         var log = new CapturingLogger();
         var transport = new TcpTransport(new NodeEndpoint(bindTo ?? System.Net.IPAddress.Loopback, 0), role, options, TimeProvider.System, _ => log,
-            dialFromBindAddress: bindTo is not null, capPerAddress: capPerAddress, files: files, tls: tls, key: key, idWork: work);
+            dialFromBindAddress: bindTo is not null, capPerAddress: capPerAddress, files: files, tls: tls, key: key, idWork: work, noise: noise);
         var handler = new RecordingHandler { EchoPings = options.EchoPings };
         transport.Start(handler);
         return new TestTransport(transport, handler, log, options);
