@@ -3,19 +3,20 @@ using P2PSim.Configuration;
 namespace P2PSim.Tests.Integration;
 
 /// <summary>
-/// A whole network on TLS links (<c>Security:Links=tls</c>, the default of the demo and of experiments): every message
-/// reaches every peer exactly once, and every link knows the node at its other end by the node id its certificate
-/// proved. A bad value of the setting stops start-up with one line naming it.
+/// A whole network on TLS links (<c>Security:Links=tls</c>, the default of the demo and of experiments) and on Noise links
+/// (<c>noise</c>): every message reaches every peer exactly once, and every link knows the node at its other end by the
+/// node id its handshake proved. A bad value of the setting stops start-up with one line naming it.
 /// </summary>
 [TestFixture]
 public sealed class TlsNetworkTests
 {
-    [Test]
+    [TestCase("tls")]
+    [TestCase("noise")]
     [CancelAfter(90_000)]
-    public async Task A_tls_network_delivers_every_message_to_every_peer_exactly_once_over_authenticated_links(CancellationToken ct)
+    public async Task A_secure_network_delivers_every_message_to_every_peer_exactly_once_over_authenticated_links(string linkKind, CancellationToken ct)
     {
         const int Peers = 6;
-        await using var network = await TestNetwork.StartAsync(2, Peers, new Dictionary<string, string?> { ["Security:Links"] = "tls" }, ct);
+        await using var network = await TestNetwork.StartAsync(2, Peers, new Dictionary<string, string?> { ["Security:Links"] = linkKind }, ct);
         await network.WaitForOverlayAsync(ct);
         var published = await network.PublishFromEveryPeerAsync(ct);
         await network.WaitForDeliveryAsync(published, ct);
@@ -33,10 +34,10 @@ public sealed class TlsNetworkTests
             Assert.That(delivery.Expected, Is.GreaterThanOrEqualTo(Peers * (Peers - 1)));
             Assert.That(delivery.Delivered, Is.EqualTo(delivery.Expected));
             Assert.That(delivery.Repeated, Is.Zero, "a message delivered twice by one peer");
-            Assert.That(network.Seeds.Concat(network.Peers).All(n => n.Transport!.Encrypted), Is.True, "every node runs tls");
+            Assert.That(network.Seeds.Concat(network.Peers).All(n => n.Transport!.Encrypted), Is.True, $"every node runs {linkKind}");
             Assert.That(links, Is.Not.Empty);
             Assert.That(links.Where(l => ids.ContainsKey(l.Remote) && l.Id != ids[l.Remote]), Is.Empty,
-                "a link whose certificate names another node than the one at its endpoint");
+                $"a link whose {linkKind} handshake proved another node than the one at its endpoint");
             Assert.That(links.Where(l => l.Id is null), Is.Empty, "a link without an authenticated node id");
         }
     }
