@@ -19,6 +19,7 @@ public sealed partial class DemoDirector(
     IOptions<NetworkOptions> network,
     IOptions<PeerOptions> peer,
     IOptions<GroupOptions> groups,
+    IOptions<PrivateOptions> privateOptions,
     NodeDirectory directory,
     SeedBook seeds,
     JoinSequencer joins,
@@ -62,7 +63,7 @@ public sealed partial class DemoDirector(
                 // One victim for the whole network, the same in every slice (Demo:CrashPeer, or drawn from the run's seed);
                 // the slice that runs it crashes it, the others expect its death to be reported (see SliceLayout).
                 var layout = seeds.Layout;
-                var index = o.CrashPeer >= 0 ? o.CrashPeer : random.For("demo", 0).Next(layout.TotalPeers);
+                var index = o.CrashPeer >= 0 ? o.CrashPeer : DrawVictim(layout.TotalPeers, privateOptions.Value.IsDialable, random.For("demo", 0));
                 var victim = directory.Peers.FirstOrDefault(p => p.Index == index);
                 if (victim is { IsDown: false })
                 {
@@ -100,6 +101,17 @@ public sealed partial class DemoDirector(
         {
             // Shutdown came first.
         }
+    }
+
+    /// <summary>
+    /// The demo's random victim: one of the <paramref name="peers"/> that can be dialled (a peer of
+    /// <c>Private:NotDialablePeers</c> is never listed by a seed, whose dial-back cannot reach it, so its crash would show
+    /// no seed removing it); any peer when none can. The same in every slice, since every slice has the same settings.
+    /// </summary>
+    internal static int DrawVictim(int peers, Func<int, bool> dialable, Random draw)
+    {
+        var candidates = Enumerable.Range(0, peers).Where(dialable).ToArray();
+        return candidates.Length > 0 ? candidates[draw.Next(candidates.Length)] : draw.Next(peers);
     }
 
     /// <summary>
