@@ -1,20 +1,17 @@
 using System.Security.Cryptography;
-using NSec.Cryptography;
-
 namespace P2PSim.Security;
 
 /// <summary>
 /// Noise_XX_25519_ChaChaPoly_SHA256 (Noise spec rev 34): the HandshakeState of pattern XX with its SymmetricState
-/// (h, ck and a <see cref="NoiseCipher"/>): X25519 and HKDF from libsodium through NSec, ChaCha20-Poly1305, SHA-256 and
-/// HMAC from the platform.
+/// (h, ck and a <see cref="NoiseCipher"/>): X25519 from libsodium on plain bytes (<see cref="X25519Key"/>), ChaCha20-Poly1305,
+/// SHA-256 and HMAC from the platform.
 /// <code>
 /// XX:
 ///   -> e
 ///   &lt;- e, ee, s, es
 ///   -> s, se
 /// </code>
-/// MixKey(DH) is HKDF(ck, DH) with two outputs, which is RFC 5869 HKDF-SHA256 with salt ck, the DH output as input key
-/// material, empty info and 64 bytes out (ck || k), so NSec derives it from the shared secret without ever exporting it.
+/// HKDF(ck, input) is the spec's own two HMACs (section 4.3), the shared secret zeroed as soon as it is mixed in.
 /// Checked byte for byte against the cacophony and snow test vectors (NoiseVectorTests). A message that does not
 /// verify throws <see cref="NoiseException"/>; the handshake is then dead. Not thread-safe.
 /// </summary>
@@ -26,19 +23,14 @@ public sealed class NoiseHandshake : IDisposable
     /// <summary>Bytes of an X25519 public key and of a SHA-256 hash.</summary>
     public const int KeySize = 32;
 
-    private static readonly KeyAgreementAlgorithm X25519 = KeyAgreementAlgorithm.X25519;
-    private static readonly KeyDerivationAlgorithm Hkdf = KeyDerivationAlgorithm.HkdfSha256;
-
     private readonly bool _initiator;
-    private readonly Key _static;
-    private readonly byte[] _staticPublic;
+    private readonly X25519Key _static;
     private readonly byte[] _h = new byte[KeySize];
     private readonly byte[] _ck = new byte[KeySize];
     private readonly NoiseCipher _cipher = new();
-    private Key? _ephemeral;
-    private PublicKey? _remoteEphemeral;
-    private PublicKey? _remoteStatic;
-    private byte[]? _remoteStaticBytes;
+    private X25519Key? _ephemeral;
+    private byte[]? _remoteEphemeral;
+    private byte[]? _remoteStatic;
     private int _step; // messages done: 0..3
     private bool _failed;
 
@@ -46,12 +38,11 @@ public sealed class NoiseHandshake : IDisposable
     /// Initialize(XX, initiator, prologue, s): <paramref name="staticKey"/> is this side's X25519 key (not owned);
     /// <paramref name="ephemeral"/> (owned) only for test vectors, else a fresh one is made when it is needed.
     /// </summary>
-    public NoiseHandshake(bool initiator, Key staticKey, ReadOnlySpan<byte> prologue, Key? ephemeral = null)
+    public NoiseHandshake(bool initiator, X25519Key staticKey, ReadOnlySpan<byte> prologue, X25519Key? ephemeral = null)
     {
         ArgumentNullException.ThrowIfNull(staticKey);
         _initiator = initiator;
         _static = staticKey;
-        _staticPublic = staticKey.PublicKey.Export(KeyBlobFormat.RawPublicKey);
         _ephemeral = ephemeral;
         System.Text.Encoding.ASCII.GetBytes(ProtocolName, _h); // 32 bytes: h = name, no hashing, no padding
         _h.CopyTo(_ck, 0);
@@ -59,16 +50,16 @@ public sealed class NoiseHandshake : IDisposable
     }
 
     /// <summary>A new X25519 key (the node's static Noise key, or a test's).</summary>
-    public static Key NewKey() => Key.Create(X25519, new KeyCreationParameters { ExportPolicy = KeyExportPolicies.None });
+    public static X25519Key NewKey() => X25519Key.Create();
 
     /// <summary>An X25519 key from its 32 private bytes (test vectors).</summary>
-    public static Key ImportKey(ReadOnlySpan<byte> privateKey) => Key.Import(X25519, privateKey, KeyBlobFormat.RawPrivateKey);
+    public static X25519Key ImportKey(ReadOnlySpan<byte> privateKey) => X25519Key.Import(privateKey);
 
     /// <summary>The 32 bytes of a key's X25519 public key.</summary>
-    public static byte[] PublicBytes(Key key) => (key ?? throw new ArgumentNullException(nameof(key))).PublicKey.Export(KeyBlobFormat.RawPublicKey);
+    public static byte[] PublicBytes(X25519Key key) => (key ?? throw new ArgumentNullException(nameof(key))).PublicKey.ToArray();
 
     /// <summary>The remote's static public key (rs), once its message carrying it has verified.</summary>
-    public ReadOnlySpan<byte> RemoteStatic => _remoteStaticBytes;
+    public ReadOnlySpan<byte> RemoteStatic => _remoteStatic;
 
     /// <summary>Whether all three messages are done (then <see cref="Split"/>).</summary>
     public bool IsComplete => _step == 3;
@@ -102,11 +93,11 @@ public sealed class NoiseHandshake : IDisposable
             case 1: // <- e, ee, s, es
                 at += WriteEphemeral(message);
                 MixKey(_ephemeral!, _remoteEphemeral!);
-                at += EncryptAndHash(_staticPublic, message.AsSpan(at));
+                at += EncryptAndHash(_static.PublicKey, message.AsSpan(at));
                 MixKey(_static, _remoteEphemeral!);
                 break;
             default: // -> s, se
-                at += EncryptAndHash(_staticPublic, message.AsSpan(at));
+                at += EncryptAndHash(_static.PublicKey, message.AsSpan(at));
                 MixKey(_static, _remoteEphemeral!);
                 break;
         }
@@ -158,18 +149,8 @@ public sealed class NoiseHandshake : IDisposable
         {
             throw new InvalidOperationException("The handshake is not complete.");
         }
-        // HKDF(ck, zerolen) as the spec writes it (OpenSSL's HKDF refuses empty input key material).
-        Span<byte> temp = stackalloc byte[KeySize];
-        Span<byte> input = stackalloc byte[KeySize + 1];
         Span<byte> keys = stackalloc byte[2 * KeySize];
-        HMACSHA256.HashData(_ck, ReadOnlySpan<byte>.Empty, temp);
-        input[0] = 1;
-        HMACSHA256.HashData(temp, input[..1], keys[..KeySize]); // output1 = HMAC(temp, 0x01)
-        keys[..KeySize].CopyTo(input);
-        input[KeySize] = 2;
-        HMACSHA256.HashData(temp, input, keys[KeySize..]); // output2 = HMAC(temp, output1 || 0x02)
-        CryptographicOperations.ZeroMemory(temp);
-        CryptographicOperations.ZeroMemory(input);
+        Hkdf(_ck, ReadOnlySpan<byte>.Empty, keys); // HKDF(ck, zerolen)
         var toResponder = new NoiseCipher(keys[..KeySize]);
         var toInitiator = new NoiseCipher(keys[KeySize..]);
         CryptographicOperations.ZeroMemory(keys);
@@ -191,31 +172,23 @@ public sealed class NoiseHandshake : IDisposable
 
     private int WriteEphemeral(Span<byte> destination)
     {
-        _ephemeral ??= Key.Create(X25519);
-        if (!_ephemeral.PublicKey.TryExport(KeyBlobFormat.RawPublicKey, destination, out var written) || written != KeySize)
-        {
-            throw new CryptographicException("An X25519 public key did not export as 32 bytes.");
-        }
+        _ephemeral ??= X25519Key.Create();
+        _ephemeral.PublicKey.CopyTo(destination);
         MixHash(destination[..KeySize]);
         return KeySize;
     }
 
-    private PublicKey ReadPublic(ReadOnlySpan<byte> raw)
+    private byte[] ReadPublic(ReadOnlySpan<byte> raw)
     {
         MixHash(raw);
-        return PublicKey.TryImport(X25519, raw, KeyBlobFormat.RawPublicKey, out var key) && key is not null
-            ? key
-            : throw new NoiseException("an X25519 public key in the handshake does not import");
+        return raw.ToArray();
     }
 
     private int ReadStatic(ReadOnlySpan<byte> encrypted)
     {
         var raw = new byte[KeySize];
         DecryptAndHash(encrypted, raw);
-        _remoteStatic = PublicKey.TryImport(X25519, raw, KeyBlobFormat.RawPublicKey, out var key) && key is not null
-            ? key
-            : throw new NoiseException("the remote's static X25519 key does not import");
-        _remoteStaticBytes = raw;
+        _remoteStatic = raw;
         return encrypted.Length;
     }
 
@@ -228,14 +201,40 @@ public sealed class NoiseHandshake : IDisposable
     }
 
     /// <summary>MixKey(DH(key, remote)): ck, k = HKDF(ck, DH output); an all-zero DH (a low-order point) is refused.</summary>
-    private void MixKey(Key key, PublicKey remote)
+    private void MixKey(X25519Key key, byte[] remote)
     {
-        using var shared = X25519.Agree(key, remote) ?? throw new NoiseException("the X25519 agreement failed (a low-order public key)");
+        Span<byte> shared = stackalloc byte[KeySize];
         Span<byte> output = stackalloc byte[2 * KeySize];
-        Hkdf.DeriveBytes(shared, _ck, ReadOnlySpan<byte>.Empty, output);
-        output[..KeySize].CopyTo(_ck);
-        _cipher.InitializeKey(output[KeySize..]);
-        CryptographicOperations.ZeroMemory(output);
+        try
+        {
+            if (!key.TryAgree(remote, shared))
+            {
+                throw new NoiseException("the X25519 agreement failed (a low-order public key)");
+            }
+            Hkdf(_ck, shared, output);
+            output[..KeySize].CopyTo(_ck);
+            _cipher.InitializeKey(output[KeySize..]);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(shared);
+            CryptographicOperations.ZeroMemory(output);
+        }
+    }
+
+    /// <summary>HKDF(chaining key, input) of the spec (section 4.3), both 32-byte outputs into <paramref name="output"/>.</summary>
+    private static void Hkdf(ReadOnlySpan<byte> chainingKey, ReadOnlySpan<byte> input, Span<byte> output)
+    {
+        Span<byte> temp = stackalloc byte[KeySize];
+        Span<byte> block = stackalloc byte[KeySize + 1];
+        HMACSHA256.HashData(chainingKey, input, temp); // temp_key = HMAC(ck, input)
+        block[0] = 1;
+        HMACSHA256.HashData(temp, block[..1], output[..KeySize]); // output1 = HMAC(temp_key, 0x01)
+        output[..KeySize].CopyTo(block);
+        block[KeySize] = 2;
+        HMACSHA256.HashData(temp, block, output[KeySize..]); // output2 = HMAC(temp_key, output1 || 0x02)
+        CryptographicOperations.ZeroMemory(temp);
+        CryptographicOperations.ZeroMemory(block);
     }
 
     private int EncryptAndHash(ReadOnlySpan<byte> plaintext, Span<byte> destination)

@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
 using NSec.Cryptography;
@@ -205,7 +204,7 @@ public static class PrivateSeal
     /// <summary>The X25519 public key of the Ed25519 key <paramref name="id"/> (libsodium's birational map); null when it is no valid key.</summary>
     internal static byte[]? RecipientX25519(NodeId id)
     {
-        _ = KeyAgreementAlgorithm.X25519; // NSec's first use initialises libsodium (sodium_init) before any call of ours
+        _ = Sodium.Ready;
         var edwards = IdBytes(id);
         var montgomery = new byte[32];
         return Sodium.Ed25519PublicKeyToCurve25519(montgomery, edwards) == 0 ? montgomery : null;
@@ -256,17 +255,6 @@ public static class PrivateSeal
         c.CopyTo(all.AsSpan(a.Length + b.Length));
         d.CopyTo(all.AsSpan(a.Length + b.Length + c.Length));
         return all;
-    }
-
-    /// <summary>
-    /// libsodium's conversion of an Ed25519 public key to X25519, which NSec (the binding the rest uses) does not expose:
-    /// the same native library NSec loads, so no other package. It refuses bytes that are no point of the curve, or one of
-    /// small order.
-    /// </summary>
-    private static class Sodium
-    {
-        [DllImport("libsodium", EntryPoint = "crypto_sign_ed25519_pk_to_curve25519", ExactSpelling = true)]
-        public static extern int Ed25519PublicKeyToCurve25519(byte[] curve25519, byte[] ed25519);
     }
 }
 

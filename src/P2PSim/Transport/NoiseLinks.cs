@@ -31,7 +31,7 @@ public sealed class NoiseLinks : IDisposable
     /// <summary>The Noise prologue both sides mix in: a remote of another protocol version fails message 2.</summary>
     public static ReadOnlySpan<byte> Prologue => "P2PSim/7"u8;
 
-    private readonly Key _static;
+    private readonly X25519Key _static;
     private readonly byte[] _payload;
     private readonly LogRateLimit _lines = LogRateLimit.ForViolations();
     private readonly Lock _linesGate = new();

@@ -167,6 +167,19 @@ public sealed class NoiseVectorTests
         Assert.Throws<NoiseException>(() => b.Receive.TryDecrypt([], last, new byte[4], out _));
     }
 
+    [Test]
+    public void An_ephemeral_key_of_small_order_is_refused_before_anything_is_encrypted_to_it()
+    {
+        // The all-zero point and the point of order 8 from RFC 7748's list: X25519 with either gives all zeros.
+        foreach (var lowOrder in new[] { new byte[32], Convert.FromHexString("e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800") })
+        {
+            using var rStatic = NoiseHandshake.NewKey();
+            using var responder = new NoiseHandshake(false, rStatic, []);
+            responder.ReadMessage(lowOrder);
+            Assert.Throws<NoiseException>(() => responder.WriteMessage([]), "ee with a low-order key must fail, not give a known key");
+        }
+    }
+
     private static byte[] Seal(NoiseCipher cipher, ReadOnlySpan<byte> plain)
     {
         var sealedBytes = new byte[plain.Length + NoiseCipher.TagSize];
