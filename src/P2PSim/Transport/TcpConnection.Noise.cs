@@ -37,9 +37,9 @@ internal sealed partial class TcpConnection
             {
                 await WriteHandshakeAsync(handshake.WriteMessage([])).ConfigureAwait(false);
                 payload = handshake.ReadMessage(await ReadHandshakeAsync(1).ConfigureAwait(false));
-                if (VerifyNoiseIdentity(payload, handshake) is { } refused)
+                if ((VerifyNoiseIdentity(payload, handshake) ?? RefuseOtherId(_remoteId!.Value)) is { } refused)
                 {
-                    return refused;
+                    return refused; // another id than the dial expected: refused before this side's identity goes out
                 }
                 await WriteHandshakeAsync(handshake.WriteMessage(links.LocalPayload)).ConfigureAwait(false);
             }

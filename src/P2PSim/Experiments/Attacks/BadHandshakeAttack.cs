@@ -9,7 +9,9 @@ namespace P2PSim.Experiments.Attacks;
 /// Connections that never become links: garbage bytes, silence, a frame length of 2 GiB, a negative one, a frame cut
 /// short and left hanging, a Hello of version 4, a Hello whose id lacks the work (<c>Security:IdDifficulty</c>), a Hello
 /// whose HelloProof does not verify, a Hello and then silence
-/// (inside TLS where the links are TLS, but for the garbage and the silence, which meet the TLS layer). Each to random
+/// (inside TLS where the links are TLS, but for the garbage and the silence, which meet the TLS layer). On a TLS link the
+/// Hello is the whole handshake after TLS (no HelloProof follows it, protocol version 7), so there the last two are any
+/// HelloProof after the Hellos, and the TLS handshake then silence. Each to random
 /// nodes, seeds among them. Every node must close each within <c>Transport:HandshakeTimeout</c> and count it; what got
 /// through is a connection not closed within that time (and a margin).
 /// </summary>
@@ -40,11 +42,14 @@ internal sealed class BadHandshakeAttack : Attack
         new("a HelloProof that does not verify", false, async (l, listen, ct) =>
         {
             await l.TrySendAsync(new Hello(ProtocolLimits.Version, NodeRole.Peer, listen) { Id = l.Key.Id, Work = l.Work, Nonce = HelloNonce.NewRandom() }, ct).ConfigureAwait(false);
-            await l.ReadAsync(ct).ConfigureAwait(false);
-            await l.ReadAsync(ct).ConfigureAwait(false);
+            await l.ReadAsync(ct).ConfigureAwait(false); // the node's Hello
+            if (!l.IsTls)
+            {
+                await l.ReadAsync(ct).ConfigureAwait(false); // its HelloProof
+            }
             await l.TrySendAsync(new HelloProof(new byte[NodeId.SignatureSize]), ct).ConfigureAwait(false);
         }),
-        new("a Hello, then silence", false, (l, listen, ct) =>
+        new("a Hello, then silence", false, (l, listen, ct) => l.IsTls ? Task.CompletedTask :
             l.TrySendAsync(new Hello(ProtocolLimits.Version, NodeRole.Peer, listen) { Id = l.Key.Id, Work = l.Work, Nonce = HelloNonce.NewRandom() }, ct)),
     ];
 
