@@ -15,7 +15,7 @@ namespace P2PSim.Tests.Deploy;
 /// <c>ip</c>).
 /// </summary>
 [TestFixture]
-[NonParallelizable]
+[Parallelizable] // it waits most of its time for the slices' start (a 25 s lead): the simulated fixtures run meanwhile (see Parallelism.cs)
 public sealed partial class NetnsRunTests
 {
     private TempDirectory _directory = null!;

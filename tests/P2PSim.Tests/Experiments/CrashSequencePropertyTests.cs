@@ -33,6 +33,7 @@ namespace P2PSim.Tests.Experiments;
 /// </para>
 /// </summary>
 [TestFixture]
+[Parallelizable] // the simulated network only: virtual time, no sockets, no shared state (see Parallelism.cs)
 public sealed class CrashSequencePropertyTests
 {
     /// <summary>Cases per routing in the ordinary suite.</summary>

@@ -7,6 +7,7 @@ namespace P2PSim.Tests.Experiments;
 
 /// <summary>The fault workloads on the simulated network: mass crash, seed crash and restart, churn, partition and heal.</summary>
 [TestFixture]
+[Parallelizable] // the simulated network only: virtual time, no sockets, no shared state (see Parallelism.cs)
 public sealed class FaultWorkloadTests
 {
     /// <summary>Short intervals, so detection, re-registration and catch-up happen within a few virtual seconds.</summary>

@@ -10,6 +10,7 @@ namespace P2PSim.Tests.Experiments;
 /// commit: run the tests with <c>P2PSIM_UPDATE_GOLDEN=1</c> and commit the files under <c>Experiments/Golden/</c>.
 /// </summary>
 [TestFixture]
+[Parallelizable] // the simulated network only: virtual time, no sockets, no shared state (see Parallelism.cs)
 public sealed class GoldenReportTests
 {
     private static PeerOptions Quick() => new()

@@ -5,6 +5,7 @@ namespace P2PSim.Tests.Experiments;
 
 /// <summary>The groups workload on both networks: every member gets every message, nobody else a copy, at a tree's cost.</summary>
 [TestFixture]
+[Parallelizable] // the simulated runs; the tcp one below runs alone (see Parallelism.cs)
 public sealed class GroupsWorkloadTests
 {
     private static ExperimentOptions Options(int peers, Routing routing = Routing.Flood) => new()
@@ -66,6 +67,7 @@ public sealed class GroupsWorkloadTests
         Assert.That(ReportWriter.ToJson(new SimulatedExperiment(Options(30) with { Workload = WorkloadKind.Burst, Messages = 3 }).Run()), Does.Not.Contain("\"groups\""));
 
     [Test]
+    [NonParallelizable] // real sockets and liveness in real time
     [CancelAfter(90_000)]
     public async Task On_tcp_every_member_gets_every_message_and_no_receipt_is_a_non_members(CancellationToken ct)
     {

@@ -4,6 +4,7 @@ using P2PSim.Experiments;
 namespace P2PSim.Tests.Experiments;
 
 [TestFixture]
+[Parallelizable] // the simulated network only: virtual time, no sockets, no shared state (see Parallelism.cs)
 public sealed class SimulatedExperimentTests
 {
     private static ExperimentReport Run(ExperimentOptions options) => new SimulatedExperiment(options).Run();

@@ -10,6 +10,7 @@ namespace P2PSim.Tests.Experiments;
 /// 200 simulated peers, 35 ms links, a random publisher per message.
 /// </summary>
 [TestFixture]
+[Parallelizable] // the simulated network only: virtual time, no sockets, no shared state (see Parallelism.cs)
 public sealed class TreeConcurrencyTests
 {
     private static ExperimentOptions Burst(TimeSpan spacing, Routing routing = Routing.Tree) => new()

@@ -11,6 +11,7 @@ namespace P2PSim.Tests.Experiments;
 /// under 1, every peer sending at once RMR under 3, no message missed.
 /// </summary>
 [TestFixture]
+[Parallelizable] // the simulated network only: virtual time, no sockets, no shared state (see Parallelism.cs)
 public sealed class TreeRoutingTests
 {
     private static ExperimentOptions Gate(PublisherKind publishers, int runSeed = 1) => new()

@@ -15,7 +15,7 @@ namespace P2PSim.Tests.Integration;
 /// the network at every peer that stays, the crashed peers removed by the seeds, detected by peers of other slices.
 /// </summary>
 [TestFixture]
-[NonParallelizable]
+[Parallelizable] // it waits most of its time for the slices' start (a 25 s lead): the simulated fixtures run meanwhile (see Parallelism.cs)
 public sealed partial class SliceExperimentProcessTests
 {
     private const int Slices = 3;
