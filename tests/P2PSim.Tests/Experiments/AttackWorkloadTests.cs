@@ -72,7 +72,7 @@ public sealed class AttackWorkloadTests
             Assert.That(text.ToString(), Does.Contain("Attacks (attempts / refused / closed / throttled / got through)").And.Contain("forged gossip: bad signature"));
             Assert.That(report.LinkSecurity, Is.EqualTo(EnumSetting.Name(links)), "the network ran on the links asked");
             var noiseRows = attacks.Results.Count(static r => r.Attack.StartsWith("bad handshake: Noise:", StringComparison.Ordinal));
-            Assert.That(noiseRows, links == LinkSecurity.Noise ? Is.EqualTo(11) : Is.Zero, "the Noise handshakes and records, on noise links only");
+            Assert.That(noiseRows, links == LinkSecurity.Noise ? Is.EqualTo(13) : Is.Zero, "the Noise handshakes and records, on noise links only");
             Assert.That(Row("bad handshake: a Hello claiming another id").Refused, Is.GreaterThan(0), "a Hello claiming another id than the link's key is refused");
         });
         foreach (var kind in Enum.GetValues<AttackKind>())

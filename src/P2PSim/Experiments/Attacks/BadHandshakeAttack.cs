@@ -15,11 +15,11 @@ namespace P2PSim.Experiments.Attacks;
 /// are Noise also bad Noise handshakes and records: message 1 cut short or of the wrong size, message 3 with a changed
 /// byte, a complete XX whose identity payload signs another static key, claims another id or is a real node's replayed,
 /// a TLS ClientHello instead, and after a good handshake a record shorter than its tag, one that does not decrypt and
-/// one cut short. Elsewhere a Noise message 1 to a node that does not run Noise. Each to random nodes, seeds among them.
+/// one cut short, and a bad message 2 to a seed's dial-back (<c>BadHandshakeAttack.DialBack.cs</c>). Elsewhere a Noise message 1 to a node that does not run Noise. Each to random nodes, seeds among them.
 /// Every node must close each within <c>Transport:HandshakeTimeout</c> and count it; what got through is a connection
 /// not closed within that time (and a margin).
 /// </summary>
-internal sealed class BadHandshakeAttack : Attack
+internal sealed partial class BadHandshakeAttack : Attack
 {
     public override AttackKind Kind => AttackKind.Handshakes;
 
@@ -157,6 +157,7 @@ internal sealed class BadHandshakeAttack : Attack
             results.Add(new AttackResult($"bad handshake: {variant.Name}", each, counted.RejectedInputs, closed, 0, each - closed,
                 "connections not closed within Transport:HandshakeTimeout (and a margin)"));
         }
+        results.AddRange(await DialBackAsync(context, each, ct).ConfigureAwait(false));
         return results;
     }
 
