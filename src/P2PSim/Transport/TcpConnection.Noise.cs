@@ -88,6 +88,11 @@ internal sealed partial class TcpConnection
         }
     }
 
+    /// <summary>
+    /// The remote's identity payload against the static key its handshake proved: its id is the connection's
+    /// authenticated id. A dialer that expected another id at the endpoint stops here, after message 2 and before
+    /// message 3 carries its own identity to a node it did not mean to reach (the same refusal as at the Hello).
+    /// </summary>
     private string? VerifyNoiseIdentity(byte[] payload, NoiseHandshake handshake)
     {
         if (NoiseLinks.Verify(payload, handshake.RemoteStatic, out var problem) is not { } id)
@@ -95,7 +100,7 @@ internal sealed partial class TcpConnection
             return RejectNoise($"Noise handshake refused: {problem}");
         }
         _remoteId = id;
-        return null;
+        return DialTarget is null ? null : MetOtherIdThan(id);
     }
 
     private async Task WriteHandshakeAsync(byte[] message)

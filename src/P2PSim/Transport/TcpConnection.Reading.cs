@@ -280,15 +280,9 @@ internal sealed partial class TcpConnection
         {
             return Reject(mismatch); // over TLS, the id the Hello claims must be the one the certificate proved
         }
-        if (ExpectedId is { } expected && hello.Id != expected)
+        if (MetOtherIdThan(hello.Id) is { } otherId)
         {
-            // Refused before this side sends its proof, so the node there never gets the link. The node's own line says
-            // it (rate-limited, counted: NodeMachine.OnDialMetOtherId); here only at Debug.
-            MetOtherId = hello.Id;
-            _owner.CountDialMetOtherId();
-            var reason = $"the node at {DialTarget} gave id {hello.Id.Short}…, not the expected {expected.Short}…";
-            _logger.LogDebugDialMetOtherId(DialTarget!.Value, expected.Short, hello.Id.Short);
-            return Interlocked.CompareExchange(ref _closeReason, reason, null) ?? reason;
+            return otherId; // refused before this side sends its proof, so the node there never gets the link
         }
         _remoteHello = hello;
         var proof = Handshake.Prove(_owner.Key, DialTarget is null ? Handshake.Side.Acceptor : Handshake.Side.Dialer, hello);
@@ -361,6 +355,25 @@ internal sealed partial class TcpConnection
         }
         var kept = $"rejected input: {reason}";
         return Interlocked.CompareExchange(ref _closeReason, kept, null) ?? kept;
+    }
+
+    /// <summary>
+    /// A dial's check of the id the remote proved or claims against <see cref="ExpectedId"/>: null when it is the one
+    /// expected (or none is), else the close reason, with <see cref="MetOtherId"/> set and counted. The node's own line
+    /// says it (rate-limited, counted: NodeMachine.OnDialMetOtherId); here only at Debug. No rejected input: an honest
+    /// node with a new key may be there.
+    /// </summary>
+    private string? MetOtherIdThan(NodeId id)
+    {
+        if (ExpectedId is not { } expected || id == expected)
+        {
+            return null;
+        }
+        MetOtherId = id;
+        _owner.CountDialMetOtherId();
+        var reason = $"the node at {DialTarget} gave id {id.Short}…, not the expected {expected.Short}…";
+        _logger.LogDebugDialMetOtherId(DialTarget!.Value, expected.Short, id.Short);
+        return Interlocked.CompareExchange(ref _closeReason, reason, null) ?? reason;
     }
 
     private string Reject(string reason)
