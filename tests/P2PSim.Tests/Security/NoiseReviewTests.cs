@@ -14,7 +14,7 @@ namespace P2PSim.Tests.Security;
 /// verify; it splits once; it is dead once disposed; a message longer than Noise's 65,535 bytes is refused both ways;
 /// a dialer that expected another id at the endpoint stops after message 2, before its own identity goes out. Plus
 /// the record layer read as a remote may cut it: split at every byte, empty records, records larger than the reader's
-/// buffer.
+/// buffer; a record stream refuses a cipher without a key (it would send frames in the clear).
 /// </summary>
 public sealed class NoiseReviewTests
 {
@@ -132,18 +132,18 @@ public sealed class NoiseReviewTests
         using (initiator)
         using (responder)
         {
-            var (send, _) = initiator.Split();
-            var (_, receive) = responder.Split();
+            var (send, initiatorReceive) = initiator.Split();
+            var (responderSend, receive) = responder.Split();
             var plain = Enumerable.Range(0, 70_000).Select(static i => (byte)(i * 7)).ToArray();
             var wire = new MemoryStream();
-            await using (var writer = new NoiseStream(wire, send, new NoiseCipher()))
+            await using (var writer = new NoiseStream(wire, send, initiatorReceive))
             {
                 await writer.WriteAsync(plain.AsMemory(0, 10));
                 wire.Write(EmptyRecord(send)); // a record of just its tag: no bytes for the reader, no end of stream
                 await writer.WriteAsync(plain.AsMemory(10)); // two records, the first of 65,519 plaintext bytes
             }
             // Every read of the connection gives one byte: each record header and body arrives split at every point.
-            await using var reader = new NoiseStream(new Dribble(wire.ToArray(), 1), new NoiseCipher(), receive);
+            await using var reader = new NoiseStream(new Dribble(wire.ToArray(), 1), responderSend, receive);
             var got = new List<byte>();
             var buffer = new byte[1000]; // smaller than a record: the rest is kept for the next reads
             int n;
@@ -152,6 +152,24 @@ public sealed class NoiseReviewTests
                 got.AddRange(buffer.AsSpan(0, n).ToArray());
             }
             Assert.That(got, Is.EqualTo(plain));
+        }
+    }
+
+    [Test]
+    public void A_record_stream_refuses_a_cipher_without_a_key()
+    {
+        // An unkeyed CipherState passes bytes through: a record stream on one would send frames in the clear.
+        var (initiator, responder, keys) = Completed();
+        using (keys)
+        using (initiator)
+        using (responder)
+        {
+            var (send, receive) = initiator.Split();
+            using var unkeyed = new NoiseCipher();
+            Assert.Throws<ArgumentException>(() => _ = new NoiseStream(new MemoryStream(), unkeyed, receive));
+            Assert.Throws<ArgumentException>(() => _ = new NoiseStream(new MemoryStream(), send, unkeyed));
+            send.Dispose();
+            receive.Dispose();
         }
     }
 
