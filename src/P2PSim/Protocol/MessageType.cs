@@ -70,9 +70,10 @@ public static class ProtocolLimits
     /// and a nonce, and added the <see cref="MessageType.HelloProof"/> that authenticates it; version 5 signs messages:
     /// the envelope carries its origin's id and signature (always), and a <see cref="MessageType.DirectAck"/> its
     /// recipient's signature; version 6 lists each peer's node id with its endpoint (<see cref="MessageType.PeerList"/>,
-    /// <see cref="MessageType.GroupMembers"/>), so a peer knows whom to expect at a listed endpoint.
+    /// <see cref="MessageType.GroupMembers"/>), so a peer knows whom to expect at a listed endpoint; version 7 sends
+    /// the <see cref="MessageType.HelloProof"/> on plain links only (a TLS or Noise handshake already proves the id).
     /// </summary>
-    public const ushort Version = 6;
+    public const ushort Version = 7;
 
     /// <summary>Bytes of the length prefix in front of every frame.</summary>
     public const int LengthPrefixSize = 4;

@@ -38,9 +38,9 @@ internal sealed partial class TcpConnection
             {
                 await WriteHandshakeAsync(handshake.WriteMessage([])).ConfigureAwait(false);
                 payload = handshake.ReadMessage(await ReadHandshakeAsync(1).ConfigureAwait(false));
-                if (VerifyNoiseIdentity(payload, handshake) is { } refused)
+                if ((VerifyNoiseIdentity(payload, handshake) ?? RefuseOtherId(_remoteId!.Value)) is { } refused)
                 {
-                    return refused;
+                    return refused; // another id than the dial expected: refused before this side's identity goes out
                 }
                 await WriteHandshakeAsync(handshake.WriteMessage(links.LocalPayload)).ConfigureAwait(false);
             }
@@ -75,7 +75,7 @@ internal sealed partial class TcpConnection
         }
         catch (EndOfStreamException) when (answered)
         {
-            // Not bad input: a dialer that expected another id at this endpoint stops after message 2 (VerifyNoiseIdentity).
+            // Not bad input: a dialer that expected another id at this endpoint stops after message 2 (RefuseOtherId).
             return CloseReason ?? "closed by the remote after Noise message 2, before its identity (a dialer that expected another id here does so)";
         }
         catch (EndOfStreamException)
@@ -95,11 +95,6 @@ internal sealed partial class TcpConnection
         }
     }
 
-    /// <summary>
-    /// The remote's identity payload against the static key its handshake proved: its id is the connection's
-    /// authenticated id. A dialer that expected another id at the endpoint stops here, after message 2 and before
-    /// message 3 carries its own identity to a node it did not mean to reach (the same refusal as at the Hello).
-    /// </summary>
     private string? VerifyNoiseIdentity(byte[] payload, NoiseHandshake handshake)
     {
         if (NoiseLinks.Verify(payload, handshake.RemoteStatic, out var problem) is not { } id)
@@ -107,7 +102,7 @@ internal sealed partial class TcpConnection
             return RejectNoise($"Noise handshake refused: {problem}");
         }
         _remoteId = id;
-        return DialTarget is null ? null : MetOtherIdThan(id);
+        return null;
     }
 
     private async Task WriteHandshakeAsync(byte[] message)

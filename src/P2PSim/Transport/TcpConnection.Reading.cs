@@ -174,11 +174,13 @@ internal sealed partial class TcpConnection
     {
         if (Info is null)
         {
-            return _remoteHello is null ? OnHello(message) : await OnHelloProofAsync(message).ConfigureAwait(false);
+            return _remoteHello is null ? await OnHelloAsync(message).ConfigureAwait(false) : await OnHelloProofAsync(message).ConfigureAwait(false);
         }
         if (message is Hello or HelloProof)
         {
-            return Reject("a second Hello on the same connection");
+            return Reject(message is Hello ? "a second Hello on the same connection"
+                : _remoteId is not null ? "a HelloProof on a TLS or Noise link (its handshake proved the id; no proof follows the Hello)"
+                : "a second HelloProof on the same connection");
         }
         if (IsClosing)
         {
@@ -246,10 +248,12 @@ internal sealed partial class TcpConnection
 
     /// <summary>
     /// The remote's Hello (PROTOCOL.md, "Connections and the handshake"): the version, then the id's work (one SHA-256,
-    /// before anything is answered or signed), then the purpose are checked; the acceptor answers with its own Hello, and each side sends its HelloProof over the other's nonce. The connection
-    /// goes to the node once the remote's proof verifies (<see cref="OnHelloProofAsync"/>).
+    /// before anything is answered or signed), then the purpose are checked; the acceptor answers with its own Hello. On
+    /// a plain link each side then sends its HelloProof over the other's nonce, and the connection goes to the node once
+    /// the remote's proof verifies (<see cref="OnHelloProofAsync"/>). On a TLS or Noise link the channel has already
+    /// proved the remote's id, and the Hello must claim that id: the connection goes to the node at once, with no proof.
     /// </summary>
-    private string? OnHello(Message message)
+    private async ValueTask<string?> OnHelloAsync(Message message)
     {
         if (message is not Hello hello)
         {
@@ -280,14 +284,37 @@ internal sealed partial class TcpConnection
         {
             return Reject(mismatch); // over TLS, the id the Hello claims must be the one the certificate proved
         }
-        if (MetOtherIdThan(hello.Id) is { } otherId)
+        if (RefuseOtherId(hello.Id) is { } other)
         {
-            return otherId; // refused before this side sends its proof, so the node there never gets the link
+            return other;
         }
         _remoteHello = hello;
+        if (_remoteId is not null)
+        {
+            return await ConnectionUpAsync(hello).ConfigureAwait(false); // the TLS or Noise handshake proved the id
+        }
         var proof = Handshake.Prove(_owner.Key, DialTarget is null ? Handshake.Side.Acceptor : Handshake.Side.Dialer, hello);
         _queues.TryEnqueue(proof, SendClass.Control, FrameCodec.FrameSize(proof));
         return null;
+    }
+
+    /// <summary>
+    /// A dial that expected another id than <paramref name="id"/>, the one the remote proved (TLS, Noise) or claims in its
+    /// Hello (plain): refused before this side proves its own id or says its Hello, so the node there never gets the link.
+    /// The node's own line says it (rate-limited, counted: NodeMachine.OnDialMetOtherId); here only at Debug. Null when
+    /// the dial expected no id, or this one.
+    /// </summary>
+    private string? RefuseOtherId(NodeId id)
+    {
+        if (ExpectedId is not { } expected || id == expected)
+        {
+            return null;
+        }
+        MetOtherId = id;
+        _owner.CountDialMetOtherId();
+        var reason = $"the node at {DialTarget} gave id {id.Short}…, not the expected {expected.Short}…";
+        _logger.LogDebugDialMetOtherId(DialTarget!.Value, expected.Short, id.Short);
+        return Interlocked.CompareExchange(ref _closeReason, reason, null) ?? reason;
     }
 
     /// <summary>The remote's HelloProof: once it verifies, the connection is the node's (its <see cref="ConnectionInfo"/>, with the remote's id).</summary>
@@ -303,6 +330,12 @@ internal sealed partial class TcpConnection
             _owner.CountBadProof();
             return Reject($"the HelloProof does not verify for id {hello.Id.Short}… (the remote does not hold the key of the id it claims)");
         }
+        return await ConnectionUpAsync(hello).ConfigureAwait(false);
+    }
+
+    /// <summary>The handshake is complete: the connection is the node's (its <see cref="ConnectionInfo"/>, with the remote's proven id).</summary>
+    private async ValueTask<string?> ConnectionUpAsync(Hello hello)
+    {
         _info = new ConnectionInfo(ConnectionId, DialTarget ?? hello.Listen, hello.Role, DialTarget is null, RemoteAddress, hello.Purpose, hello.Id);
         _logger.LogDebugConnectionUp(Id, RemoteAddress, hello.Role, _info.Listen, hello.Id.Short, DialTarget is null ? "inbound" : "outbound");
         await _owner.OnHandshakeAsync(this).ConfigureAwait(false);
@@ -355,25 +388,6 @@ internal sealed partial class TcpConnection
         }
         var kept = $"rejected input: {reason}";
         return Interlocked.CompareExchange(ref _closeReason, kept, null) ?? kept;
-    }
-
-    /// <summary>
-    /// A dial's check of the id the remote proved or claims against <see cref="ExpectedId"/>: null when it is the one
-    /// expected (or none is), else the close reason, with <see cref="MetOtherId"/> set and counted. The node's own line
-    /// says it (rate-limited, counted: NodeMachine.OnDialMetOtherId); here only at Debug. No rejected input: an honest
-    /// node with a new key may be there.
-    /// </summary>
-    private string? MetOtherIdThan(NodeId id)
-    {
-        if (ExpectedId is not { } expected || id == expected)
-        {
-            return null;
-        }
-        MetOtherId = id;
-        _owner.CountDialMetOtherId();
-        var reason = $"the node at {DialTarget} gave id {id.Short}…, not the expected {expected.Short}…";
-        _logger.LogDebugDialMetOtherId(DialTarget!.Value, expected.Short, id.Short);
-        return Interlocked.CompareExchange(ref _closeReason, reason, null) ?? reason;
     }
 
     private string Reject(string reason)

@@ -70,6 +70,10 @@ internal sealed partial class TcpConnection
             {
                 return RejectTls("the TLS handshake ended without a verified certificate");
             }
+            if (RefuseOtherId(_remoteId.Value) is { } other)
+            {
+                return other; // another id than the dial expected: refused before this side's Hello goes out
+            }
             _stream = _tls;
             _logger.LogDebugTlsUp(Id, RemoteAddress, _tls.NegotiatedCipherSuite, _remoteId.Value);
             return null;

@@ -28,7 +28,8 @@ public sealed class ConsoleSummaryProcessTests
         using var child = ChildProcess.Start(WorkingDirectory,
             "--Network:Seeds=2", "--Network:Peers=4", "--Network:SeedBasePort=0", "--Network:PeerBasePort=0",
             "--Network:PeerJoinInterval=00:00:00.050", "--Peer:GossipInterval=00:00:00.100", "--Peer:MessagesPerPeer=3",
-            "--Peer:LivenessInterval=00:00:00.200", "--Demo:CrashAfter=00:00:01", "--Demo:Console=summary");
+            "--Peer:LivenessInterval=00:00:00.200", "--Demo:CrashAfter=00:00:01", "--Demo:Console=summary",
+            "--Demo:PrivateMessages=0"); // a private message to the crashed peer retries for 30 s before the script is over
         await Eventually.HoldsAsync(
             () => child.Stdout.Contains("gossip received", StringComparison.Ordinal) && child.Stdout.Contains("Demo: the scripted part is over", StringComparison.Ordinal)
                 ? null

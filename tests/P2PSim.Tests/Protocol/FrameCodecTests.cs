@@ -653,7 +653,7 @@ public class FrameCodecTests
         var hello = FrameCodecVersion4Tests.WithTestIdentity(new Hello(ProtocolLimits.Version, NodeRole.Peer, NodeEndpoint.Loopback(5001)));
 
         Assert.That(FrameCodec.Encode(hello), Is.EqualTo(Hex(
-            $"00 00 00 45 01 00 06 02 04 7F 00 00 01 13 89 {FrameCodecVersion4Tests.TestIdHex} {FrameCodecVersion4Tests.TestIdWorkHex} {FrameCodecVersion4Tests.TestNonceHex} 00")));
+            $"00 00 00 45 01 00 07 02 04 7F 00 00 01 13 89 {FrameCodecVersion4Tests.TestIdHex} {FrameCodecVersion4Tests.TestIdWorkHex} {FrameCodecVersion4Tests.TestNonceHex} 00")));
     }
 
     [Test]
@@ -662,7 +662,7 @@ public class FrameCodecTests
         var hello = FrameCodecVersion4Tests.WithTestIdentity(new Hello(ProtocolLimits.Version, NodeRole.Seed, new NodeEndpoint(IPAddress.IPv6Loopback, 6000)));
 
         Assert.That(FrameCodec.Encode(hello), Is.EqualTo(Hex(
-            $"00 00 00 51 01 00 06 01 10 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 01 17 70 {FrameCodecVersion4Tests.TestIdHex} {FrameCodecVersion4Tests.TestIdWorkHex} {FrameCodecVersion4Tests.TestNonceHex} 00")));
+            $"00 00 00 51 01 00 07 01 10 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 01 17 70 {FrameCodecVersion4Tests.TestIdHex} {FrameCodecVersion4Tests.TestIdWorkHex} {FrameCodecVersion4Tests.TestNonceHex} 00")));
     }
 
     [Test]
@@ -810,13 +810,13 @@ public class FrameCodecTests
     }
 
     [Test]
-    public void Gossip_kind_numbers_are_fixed_and_this_is_version_6()
+    public void Gossip_kind_numbers_are_fixed_and_this_is_version_7()
     {
         using (Assert.EnterMultipleScope())
         {
             Assert.That(Enum.GetValues<GossipKind>().Select(k => (k.ToString(), (int)k)), Is.EqualTo(new[] { ("Gossip", 1), ("Group", 2), ("Direct", 3) }));
             Assert.That(Enum.GetValues<LinkKind>().Select(k => (k.ToString(), (int)k)), Is.EqualTo(new[] { ("Overlay", 0), ("Group", 1), ("Direct", 2) }));
-            Assert.That(ProtocolLimits.Version, Is.EqualTo(6));
+            Assert.That(ProtocolLimits.Version, Is.EqualTo(7));
         }
     }
 

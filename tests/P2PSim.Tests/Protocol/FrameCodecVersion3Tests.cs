@@ -57,7 +57,7 @@ public class FrameCodecVersion3Tests
     {
         var hello = FrameCodecVersion4Tests.WithTestIdentity(new Hello(ProtocolLimits.Version, NodeRole.Peer, Peer, LinkPurpose.ForGroup("blue")));
 
-        Assert.That(FrameCodec.Encode(hello), Is.EqualTo(Hex($"00 00 00 4B 01 00 06 02 04 7F 00 00 01 13 89 {FrameCodecVersion4Tests.TestIdHex} {FrameCodecVersion4Tests.TestIdWorkHex} {FrameCodecVersion4Tests.TestNonceHex} 01 00 04 62 6C 75 65")));
+        Assert.That(FrameCodec.Encode(hello), Is.EqualTo(Hex($"00 00 00 4B 01 00 07 02 04 7F 00 00 01 13 89 {FrameCodecVersion4Tests.TestIdHex} {FrameCodecVersion4Tests.TestIdWorkHex} {FrameCodecVersion4Tests.TestNonceHex} 01 00 04 62 6C 75 65")));
     }
 
     [Test]
@@ -65,7 +65,7 @@ public class FrameCodecVersion3Tests
     {
         var hello = FrameCodecVersion4Tests.WithTestIdentity(new Hello(ProtocolLimits.Version, NodeRole.Peer, Peer, LinkPurpose.Direct));
 
-        Assert.That(FrameCodec.Encode(hello), Is.EqualTo(Hex($"00 00 00 45 01 00 06 02 04 7F 00 00 01 13 89 {FrameCodecVersion4Tests.TestIdHex} {FrameCodecVersion4Tests.TestIdWorkHex} {FrameCodecVersion4Tests.TestNonceHex} 02")));
+        Assert.That(FrameCodec.Encode(hello), Is.EqualTo(Hex($"00 00 00 45 01 00 07 02 04 7F 00 00 01 13 89 {FrameCodecVersion4Tests.TestIdHex} {FrameCodecVersion4Tests.TestIdWorkHex} {FrameCodecVersion4Tests.TestNonceHex} 02")));
     }
 
     [Test]
@@ -139,10 +139,10 @@ public class FrameCodecVersion3Tests
 
     private static IEnumerable<TestCaseData> MalformedFrames()
     {
-        yield return Malformed("Hello purpose 3", $"01 00 06 02 04 7F 00 00 01 13 89 {IdAndNonce} 03", "malformed Hello frame: unknown link purpose 3");
-        yield return Malformed("Hello group with an empty name", $"01 00 06 02 04 7F 00 00 01 13 89 {IdAndNonce} 01 00 00", "malformed Hello frame: a group name is empty");
-        yield return Malformed("Hello group cut short", $"01 00 06 02 04 7F 00 00 01 13 89 {IdAndNonce} 01 00 04 62", "malformed Hello frame: truncated payload");
-        yield return Malformed("Hello without a purpose", $"01 00 06 02 04 7F 00 00 01 13 89 {IdAndNonce}", "malformed Hello frame: truncated payload");
+        yield return Malformed("Hello purpose 3", $"01 00 07 02 04 7F 00 00 01 13 89 {IdAndNonce} 03", "malformed Hello frame: unknown link purpose 3");
+        yield return Malformed("Hello group with an empty name", $"01 00 07 02 04 7F 00 00 01 13 89 {IdAndNonce} 01 00 00", "malformed Hello frame: a group name is empty");
+        yield return Malformed("Hello group cut short", $"01 00 07 02 04 7F 00 00 01 13 89 {IdAndNonce} 01 00 04 62", "malformed Hello frame: truncated payload");
+        yield return Malformed("Hello without a purpose", $"01 00 07 02 04 7F 00 00 01 13 89 {IdAndNonce}", "malformed Hello frame: truncated payload");
         yield return Malformed("GroupJoin, 65-byte name", "0F 00 41 " + string.Join(' ', Enumerable.Repeat("61", 65)), "malformed GroupJoin frame: group name of 65 bytes exceeds the limit of 64");
         yield return Malformed("GroupJoin, a control character", "0F 00 03 61 0A 62", "malformed GroupJoin frame: a group name holds a control character");
         yield return Malformed("GroupJoin, leading space", "0F 00 02 20 62", "malformed GroupJoin frame: a group name starts or ends with white space");
@@ -207,9 +207,9 @@ public class FrameCodecVersion3Tests
     [Test]
     public void A_longer_hello_of_another_version_is_refused_naming_the_version()
     {
-        var status = FrameCodec.TryRead(Hex("00 00 00 0D 01 00 07 02 04 7F 00 00 01 13 89 00 00"), Max, out _, out _, out var error);
+        var status = FrameCodec.TryRead(Hex("00 00 00 0D 01 00 08 02 04 7F 00 00 01 13 89 00 00"), Max, out _, out _, out var error);
 
-        Assert.That((status, error), Is.EqualTo((DecodeStatus.Invalid, (string?)"malformed Hello frame: protocol version 7 is not supported (this node speaks 6)")));
+        Assert.That((status, error), Is.EqualTo((DecodeStatus.Invalid, (string?)"malformed Hello frame: protocol version 8 is not supported (this node speaks 7)")));
     }
 
     /// <summary>The signature of a message nobody signed: 64 zero bytes.</summary>

@@ -59,6 +59,9 @@ internal sealed partial class AttackLink : IAsyncDisposable
     /// <summary>The network's <c>Security:IdDifficulty</c>, which this link's Hellos ask.</summary>
     public int IdDifficulty => _idDifficulty;
 
+    /// <summary>Whether this link runs TLS or Noise (then the Hellos alone finish the handshake: no HelloProof).</summary>
+    public bool IsSecured => !ReferenceEquals(_stream, _network);
+
     /// <summary>Completes when the node has closed the connection (end of stream or reset).</summary>
     public Task Closed => _closed.Task;
 
@@ -124,14 +127,21 @@ internal sealed partial class AttackLink : IAsyncDisposable
 
     /// <summary>
     /// The dialer's side of the handshake under this link's key: a Hello claiming <paramref name="listen"/>, the node's
-    /// Hello and HelloProof, this side's proof. Returns the node's Hello, or null when the node closed the link instead.
+    /// Hello, and on a plain link its HelloProof and this side's proof (over TLS or Noise the handshake proved both ids).
+    /// Returns the node's Hello, or null when the node closed the link instead.
     /// </summary>
     public async Task<Hello?> HandshakeAsync(NodeEndpoint listen, NodeRole role, CancellationToken ct, LinkPurpose purpose = default)
     {
         var ours = new Hello(ProtocolLimits.Version, role, listen, purpose) { Id = Key.Id, Work = Work, Nonce = HelloNonce.NewRandom() };
-        if (!await TrySendAsync(ours, ct).ConfigureAwait(false)
-            || await ReadAsync(ct).ConfigureAwait(false) is not Hello theirs
-            || await ReadAsync(ct).ConfigureAwait(false) is not HelloProof)
+        if (!await TrySendAsync(ours, ct).ConfigureAwait(false) || await ReadAsync(ct).ConfigureAwait(false) is not Hello theirs)
+        {
+            return null;
+        }
+        if (IsSecured)
+        {
+            return theirs;
+        }
+        if (await ReadAsync(ct).ConfigureAwait(false) is not HelloProof)
         {
             return null;
         }

@@ -11,13 +11,16 @@ namespace P2PSim.Experiments.Attacks;
 /// Connections that never become links: garbage bytes, silence, a frame length of 2 GiB, a negative one, a frame cut
 /// short and left hanging, a Hello of version 4, a Hello whose id lacks the work (<c>Security:IdDifficulty</c>), a Hello
 /// whose HelloProof does not verify, a Hello and then silence, a Hello claiming another id than the key behind the link
-/// (inside TLS or Noise where the links are, but for the garbage and the silence, which meet that layer). Where the links
-/// are Noise also bad Noise handshakes and records: message 1 cut short or of the wrong size, message 3 with a changed
-/// byte, a complete XX whose identity payload signs another static key, claims another id or is a real node's replayed,
-/// a TLS ClientHello instead, and after a good handshake a record shorter than its tag, one that does not decrypt and
-/// one cut short, and a bad message 2 to a seed's dial-back (<c>BadHandshakeAttack.DialBack.cs</c>). Elsewhere a Noise message 1 to a node that does not run Noise. Each to random nodes, seeds among them.
-/// Every node must close each within <c>Transport:HandshakeTimeout</c> and count it; what got through is a connection
-/// not closed within that time (and a margin).
+/// (inside TLS or Noise where the links are, but for the garbage and the silence, which meet that layer). On a TLS or
+/// Noise link the Hello is the whole handshake after that layer's (no HelloProof follows it, protocol version 7), so
+/// there the HelloProof one is any HelloProof after the Hellos, and the silence one the TLS or Noise handshake then
+/// silence. Where the links are Noise also bad Noise handshakes and records: message 1 cut short or of the wrong size,
+/// message 3 with a changed byte, a complete XX whose identity payload signs another static key, claims another id or
+/// is a real node's replayed, a TLS ClientHello instead, and after a good handshake a record shorter than its tag, one
+/// that does not decrypt and one cut short, and a bad message 2 to a seed's dial-back
+/// (<c>BadHandshakeAttack.DialBack.cs</c>). Elsewhere a Noise message 1 to a node that does not run Noise. Each to
+/// random nodes, seeds among them. Every node must close each within <c>Transport:HandshakeTimeout</c> and count it;
+/// what got through is a connection not closed within that time (and a margin).
 /// </summary>
 internal sealed partial class BadHandshakeAttack : Attack
 {
@@ -67,19 +70,23 @@ internal sealed partial class BadHandshakeAttack : Attack
         new("a HelloProof that does not verify", false, static async (b, ct) =>
         {
             await b.Link.TrySendAsync(new Hello(ProtocolLimits.Version, NodeRole.Peer, b.Listen) { Id = b.Link.Key.Id, Work = b.Link.Work, Nonce = HelloNonce.NewRandom() }, ct).ConfigureAwait(false);
-            await b.Link.ReadAsync(ct).ConfigureAwait(false);
-            await b.Link.ReadAsync(ct).ConfigureAwait(false);
+            await b.Link.ReadAsync(ct).ConfigureAwait(false); // the node's Hello
+            if (!b.Link.IsSecured)
+            {
+                await b.Link.ReadAsync(ct).ConfigureAwait(false); // its HelloProof
+            }
             await b.Link.TrySendAsync(new HelloProof(new byte[NodeId.SignatureSize]), ct).ConfigureAwait(false);
         }),
-        new("a Hello, then silence", false, static (b, ct) =>
+        new("a Hello, then silence", false, static (b, ct) => b.Link.IsSecured ? Task.CompletedTask :
             b.Link.TrySendAsync(new Hello(ProtocolLimits.Version, NodeRole.Peer, b.Listen) { Id = b.Link.Key.Id, Work = b.Link.Work, Nonce = HelloNonce.NewRandom() }, ct)),
         new("a Hello claiming another id than the link's key (with its work)", false, static async (b, ct) =>
         {
             using var other = NodeKey.Generate();
             var hello = new Hello(ProtocolLimits.Version, NodeRole.Peer, b.Listen) { Id = other.Id, Work = IdWork.Find(other.Id, b.Link.IdDifficulty), Nonce = HelloNonce.NewRandom() };
-            if (await b.Link.TrySendAsync(hello, ct).ConfigureAwait(false) && await b.Link.ReadAsync(ct).ConfigureAwait(false) is Hello theirs)
+            if (await b.Link.TrySendAsync(hello, ct).ConfigureAwait(false) && await b.Link.ReadAsync(ct).ConfigureAwait(false) is Hello theirs
+                && !b.Link.IsSecured)
             {
-                // Plain links prove no key: the proof, by the link's key and not the claimed one's, is what fails there.
+                // Plain links prove no key in a handshake: the proof, by the link's key and not the claimed one's, is what fails there.
                 await b.Link.ReadAsync(ct).ConfigureAwait(false);
                 await b.Link.TrySendAsync(Handshake.Prove(b.Link.Key, Handshake.Side.Dialer, theirs), ct).ConfigureAwait(false);
             }
