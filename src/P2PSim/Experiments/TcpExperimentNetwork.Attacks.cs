@@ -16,7 +16,6 @@ internal sealed partial class TcpExperimentNetwork : IAttackableNetwork
     {
         Peers = [.. _peers.OfType<Hosting.NodeService>()],
         Seeds = _seeds,
-        Tls = _options.Security.Links == LinkSecurity.Tls,
         Time = _time,
         Options = _options,
         Peer = _peer,

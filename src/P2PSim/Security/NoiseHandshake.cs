@@ -13,7 +13,9 @@ namespace P2PSim.Security;
 /// </code>
 /// HKDF(ck, input) is the spec's own two HMACs (section 4.3), the shared secret zeroed as soon as it is mixed in.
 /// Checked byte for byte against the cacophony and snow test vectors (NoiseVectorTests). A message that does not
-/// verify throws <see cref="NoiseException"/>; the handshake is then dead. Not thread-safe.
+/// verify, or one that cannot be written (a low-order remote key), throws <see cref="NoiseException"/>; the handshake is
+/// then dead: every later call throws, ck is zeroed and no remote key of the failed message is shown. It splits once;
+/// disposed, it is dead too. Messages are at most 65,535 bytes (spec section 3). Not thread-safe.
 /// </summary>
 public sealed class NoiseHandshake : IDisposable
 {
@@ -22,6 +24,9 @@ public sealed class NoiseHandshake : IDisposable
 
     /// <summary>Bytes of an X25519 public key and of a SHA-256 hash.</summary>
     public const int KeySize = 32;
+
+    /// <summary>The largest Noise message (spec section 3), handshake messages included.</summary>
+    public const int MaxMessageSize = ushort.MaxValue;
 
     private readonly bool _initiator;
     private readonly X25519Key _static;
@@ -33,6 +38,8 @@ public sealed class NoiseHandshake : IDisposable
     private byte[]? _remoteStatic;
     private int _step; // messages done: 0..3
     private bool _failed;
+    private bool _split;
+    private bool _disposed;
 
     /// <summary>
     /// Initialize(XX, initiator, prologue, s): <paramref name="staticKey"/> is this side's X25519 key (not owned);
@@ -58,7 +65,7 @@ public sealed class NoiseHandshake : IDisposable
     /// <summary>The 32 bytes of a key's X25519 public key.</summary>
     public static byte[] PublicBytes(X25519Key key) => (key ?? throw new ArgumentNullException(nameof(key))).PublicKey.ToArray();
 
-    /// <summary>The remote's static public key (rs), once its message carrying it has verified.</summary>
+    /// <summary>The remote's static public key (rs), once the whole message carrying it has verified (empty before, and after a failure).</summary>
     public ReadOnlySpan<byte> RemoteStatic => _remoteStatic;
 
     /// <summary>Whether all three messages are done (then <see cref="Split"/>).</summary>
@@ -83,7 +90,30 @@ public sealed class NoiseHandshake : IDisposable
     public byte[] WriteMessage(ReadOnlySpan<byte> payload)
     {
         EnsureTurn(write: true);
+        if (MessageSize(payload.Length) > MaxMessageSize)
+        {
+            throw new ArgumentException($"A Noise message is at most {MaxMessageSize} bytes; this payload makes it {MessageSize(payload.Length)}.", nameof(payload));
+        }
         var message = new byte[MessageSize(payload.Length)];
+        _failed = true; // until the message is written: a throw below (a low-order remote key) leaves the handshake dead
+        try
+        {
+            var at = WriteTokens(message);
+            EncryptAndHash(payload, message.AsSpan(at));
+        }
+        catch
+        {
+            Fail();
+            throw;
+        }
+        _failed = false;
+        _step++;
+        return message;
+    }
+
+    /// <summary>The tokens of the next message (before its payload) into <paramref name="message"/>; returns their length.</summary>
+    private int WriteTokens(Span<byte> message)
+    {
         var at = 0;
         switch (_step)
         {
@@ -93,29 +123,47 @@ public sealed class NoiseHandshake : IDisposable
             case 1: // <- e, ee, s, es
                 at += WriteEphemeral(message);
                 MixKey(_ephemeral!, _remoteEphemeral!);
-                at += EncryptAndHash(_static.PublicKey, message.AsSpan(at));
+                at += EncryptAndHash(_static.PublicKey, message[at..]);
                 MixKey(_static, _remoteEphemeral!);
                 break;
             default: // -> s, se
-                at += EncryptAndHash(_static.PublicKey, message.AsSpan(at));
+                at += EncryptAndHash(_static.PublicKey, message[at..]);
                 MixKey(_static, _remoteEphemeral!);
                 break;
         }
-        EncryptAndHash(payload, message.AsSpan(at));
-        _step++;
-        return message;
+        return at;
     }
 
     /// <summary>ReadMessage(message): the remote's payload; throws <see cref="NoiseException"/> when the message is refused.</summary>
     public byte[] ReadMessage(ReadOnlySpan<byte> message)
     {
         EnsureTurn(write: false);
-        if (message.Length < MessageSize(0))
+        if (message.Length < MessageSize(0) || message.Length > MaxMessageSize)
         {
-            _failed = true;
-            throw new NoiseException($"handshake message {_step + 1} of {message.Length} bytes is too short (at least {MessageSize(0)})");
+            Fail();
+            throw new NoiseException(message.Length > MaxMessageSize
+                ? $"handshake message {_step + 1} of {message.Length} bytes is longer than a Noise message ({MaxMessageSize})"
+                : $"handshake message {_step + 1} of {message.Length} bytes is too short (at least {MessageSize(0)})");
         }
         _failed = true; // until the message has verified
+        try
+        {
+            var payload = ReadTokensAndPayload(message, out var remoteStatic);
+            _remoteStatic = remoteStatic ?? _remoteStatic; // shown only now that all of the message verified
+            _failed = false;
+            _step++;
+            return payload;
+        }
+        catch
+        {
+            Fail();
+            throw;
+        }
+    }
+
+    private byte[] ReadTokensAndPayload(ReadOnlySpan<byte> message, out byte[]? remoteStatic)
+    {
+        remoteStatic = null;
         var at = 0;
         switch (_step)
         {
@@ -127,39 +175,44 @@ public sealed class NoiseHandshake : IDisposable
                 _remoteEphemeral = ReadPublic(message[..KeySize]);
                 at = KeySize;
                 MixKey(_ephemeral!, _remoteEphemeral);
-                at += ReadStatic(message.Slice(at, KeySize + NoiseCipher.TagSize));
-                MixKey(_ephemeral!, _remoteStatic!);
+                remoteStatic = ReadStatic(message.Slice(at, KeySize + NoiseCipher.TagSize));
+                at += KeySize + NoiseCipher.TagSize;
+                MixKey(_ephemeral!, remoteStatic);
                 break;
             default: // -> s, se
-                at += ReadStatic(message[..(KeySize + NoiseCipher.TagSize)]);
-                MixKey(_ephemeral!, _remoteStatic!);
+                remoteStatic = ReadStatic(message[..(KeySize + NoiseCipher.TagSize)]);
+                at += KeySize + NoiseCipher.TagSize;
+                MixKey(_ephemeral!, remoteStatic);
                 break;
         }
         var payload = new byte[message.Length - at - (_cipher.HasKey ? NoiseCipher.TagSize : 0)];
         DecryptAndHash(message[at..], payload);
-        _failed = false;
-        _step++;
         return payload;
     }
 
     /// <summary>Split(): the transport ciphers, this side's sending one and receiving one; the handshake's keys are dropped.</summary>
     public (NoiseCipher Send, NoiseCipher Receive) Split()
     {
-        if (!IsComplete)
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (!IsComplete || _split)
         {
-            throw new InvalidOperationException("The handshake is not complete.");
+            // Split zeroes ck: a second one would derive both ciphers from 32 zero bytes.
+            throw new InvalidOperationException(_split ? "The handshake has been split already." : "The handshake is not complete.");
         }
+        _split = true;
         Span<byte> keys = stackalloc byte[2 * KeySize];
         Hkdf(_ck, ReadOnlySpan<byte>.Empty, keys); // HKDF(ck, zerolen)
         var toResponder = new NoiseCipher(keys[..KeySize]);
         var toInitiator = new NoiseCipher(keys[KeySize..]);
         CryptographicOperations.ZeroMemory(keys);
         CryptographicOperations.ZeroMemory(_ck);
+        _cipher.Dispose(); // k of the last handshake message: no use after the split
         return _initiator ? (toResponder, toInitiator) : (toInitiator, toResponder);
     }
 
     private void EnsureTurn(bool write)
     {
+        ObjectDisposedException.ThrowIf(_disposed, this);
         if (_failed)
         {
             throw new NoiseException("the handshake has failed");
@@ -184,12 +237,11 @@ public sealed class NoiseHandshake : IDisposable
         return raw.ToArray();
     }
 
-    private int ReadStatic(ReadOnlySpan<byte> encrypted)
+    private byte[] ReadStatic(ReadOnlySpan<byte> encrypted)
     {
         var raw = new byte[KeySize];
         DecryptAndHash(encrypted, raw);
-        _remoteStatic = raw;
-        return encrypted.Length;
+        return raw;
     }
 
     private void MixHash(ReadOnlySpan<byte> data)
@@ -253,8 +305,20 @@ public sealed class NoiseHandshake : IDisposable
         MixHash(ciphertext);
     }
 
+    /// <summary>After a failure: nothing of the handshake is kept for a later call (every call throws from now on).</summary>
+    private void Fail()
+    {
+        _failed = true;
+        _remoteStatic = null;
+        CryptographicOperations.ZeroMemory(_ck);
+        _cipher.Dispose();
+        _ephemeral?.Dispose();
+    }
+
     public void Dispose()
     {
+        _disposed = true;
+        CryptographicOperations.ZeroMemory(_ck);
         _ephemeral?.Dispose();
         _cipher.Dispose();
     }

@@ -28,7 +28,10 @@ public sealed class NoiseLinks : IDisposable
     /// <summary>What the node key signs, before the static X25519 public key.</summary>
     public static ReadOnlySpan<byte> SignatureContext => "P2PSim/7 noise"u8;
 
-    /// <summary>The Noise prologue both sides mix in: a remote of another protocol version fails message 2.</summary>
+    /// <summary>
+    /// The Noise prologue both sides mix in: a remote with another prologue (another revision of this binding) fails
+    /// message 2. A fixed label like the signature context, not the Hello's protocol version (which the Hello checks).
+    /// </summary>
     public static ReadOnlySpan<byte> Prologue => "P2PSim/7"u8;
 
     private readonly X25519Key _static;

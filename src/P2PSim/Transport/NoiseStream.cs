@@ -34,9 +34,17 @@ internal sealed class NoiseStream : Stream
     private int _plainStart;
     private int _plainEnd;
 
-    /// <summary>Takes over both ciphers (from <see cref="NoiseHandshake.Split"/>); leaves <paramref name="inner"/> open.</summary>
+    /// <summary>
+    /// Takes over both ciphers (from <see cref="NoiseHandshake.Split"/>); leaves <paramref name="inner"/> open. A cipher
+    /// without a key is refused: Noise's CipherState passes bytes through unencrypted then, as in a handshake's first message.
+    /// </summary>
     public NoiseStream(Stream inner, NoiseCipher send, NoiseCipher receive)
     {
+        ArgumentNullException.ThrowIfNull(inner);
+        if (send is not { HasKey: true } || receive is not { HasKey: true })
+        {
+            throw new ArgumentException("A Noise record stream needs both transport ciphers keyed (from a completed handshake's Split).");
+        }
         _inner = inner;
         _send = send;
         _receive = receive;

@@ -30,6 +30,7 @@ internal sealed partial class TcpConnection
         Volatile.Write(ref _readDeadline, (_startedAt + _options.HandshakeTimeout).UtcTicks); // the heartbeat closes a stalled handshake
         var initiator = DialTarget is not null;
         using var handshake = links.Begin(initiator);
+        var answered = false; // the responder has sent message 2
         try
         {
             byte[] payload;
@@ -47,6 +48,7 @@ internal sealed partial class TcpConnection
             {
                 handshake.ReadMessage(await ReadHandshakeAsync(0).ConfigureAwait(false));
                 await WriteHandshakeAsync(handshake.WriteMessage(links.LocalPayload)).ConfigureAwait(false);
+                answered = true;
                 payload = handshake.ReadMessage(await ReadHandshakeAsync(2).ConfigureAwait(false));
                 if (VerifyNoiseIdentity(payload, handshake) is { } refused)
                 {
@@ -70,6 +72,11 @@ internal sealed partial class TcpConnection
         catch (NoiseException ex)
         {
             return CloseReason ?? RejectNoise($"Noise handshake failed: {ex.Message}");
+        }
+        catch (EndOfStreamException) when (answered)
+        {
+            // Not bad input: a dialer that expected another id at this endpoint stops after message 2 (RefuseOtherId).
+            return CloseReason ?? "closed by the remote after Noise message 2, before its identity (a dialer that expected another id here does so)";
         }
         catch (EndOfStreamException)
         {

@@ -5,25 +5,29 @@ using P2PSim.Experiments.Attacks;
 namespace P2PSim.Tests.Experiments;
 
 /// <summary>
-/// The attack workload on real nodes over loopback (TLS links, as by default): every attack really happens (attempts,
-/// and the honest nodes' own counters for its defence moved) and gets nothing through, while honest delivery stays
-/// 100 %, as in a baseline run without attackers. Take a defence away and its row's refused count falls to 0 or its got-through count rises.
+/// The attack workload on real nodes over loopback, on TLS links (as by default) and on Noise links, the attackers
+/// speaking each with keys of their own: every attack really happens (attempts, and the honest nodes' own counters for
+/// its defence moved) and gets nothing through, while honest delivery stays 100 %, as in a baseline run without
+/// attackers. Take a defence away and its row's refused count falls to 0 or its got-through count rises. The noise
+/// network is smaller (the suite's time): every attack still has its victims.
 /// </summary>
 [TestFixture]
 [NonParallelizable]
 public sealed class AttackWorkloadTests
 {
-    [Test]
+    [TestCase(LinkSecurity.Tls, 20, 40)]
+    [TestCase(LinkSecurity.Noise, 12, 20)]
     [CancelAfter(120_000)]
-    public async Task Every_attack_is_refused_and_gets_nothing_through_while_honest_delivery_stays_complete(CancellationToken ct)
+    public async Task Every_attack_is_refused_and_gets_nothing_through_while_honest_delivery_stays_complete(LinkSecurity links, int peers, int messages, CancellationToken ct)
     {
         var options = new ExperimentOptions
         {
             Workload = WorkloadKind.Attack,
             Seeds = 2,
-            Peers = 20,
+            Peers = peers,
+            Security = new SecurityOptions { Links = links },
             RunSeed = 11,
-            Messages = 40,
+            Messages = messages,
             Spacing = TimeSpan.FromMilliseconds(200),
             AttackStrength = 0.5,
             // A smaller allowance than the default, so half the default flood (1,000) is throttled and the flooder cut off.
@@ -66,6 +70,10 @@ public sealed class AttackWorkloadTests
             Assert.That(attacks.Cost?.Reliability, Is.EqualTo(report.Delivery.Reliability));
             Assert.That(attacks.Cost?.CpuSeconds, Is.GreaterThan(0));
             Assert.That(text.ToString(), Does.Contain("Attacks (attempts / refused / closed / throttled / got through)").And.Contain("forged gossip: bad signature"));
+            Assert.That(report.LinkSecurity, Is.EqualTo(EnumSetting.Name(links)), "the network ran on the links asked");
+            var noiseRows = attacks.Results.Count(static r => r.Attack.StartsWith("bad handshake: Noise:", StringComparison.Ordinal));
+            Assert.That(noiseRows, links == LinkSecurity.Noise ? Is.EqualTo(13) : Is.Zero, "the Noise handshakes and records, on noise links only");
+            Assert.That(Row("bad handshake: a Hello claiming another id").Refused, Is.GreaterThan(0), "a Hello claiming another id than the link's key is refused");
         });
         foreach (var kind in Enum.GetValues<AttackKind>())
         {

@@ -45,6 +45,8 @@ public class ExpectedIdDialTests
             Assert.That(dialer.Transport.DialsMetOtherId, Is.EqualTo(1), "counted");
             Assert.That(dialer.Handler.All.OfType<TransportEvent.Connected>(), Is.Empty, "the dialer's node never had the link");
             Assert.That(other.Handler.All.OfType<TransportEvent.Connected>(), Is.Empty, "nor the other side's: the dialer never proved its own id");
+            Assert.That(other.Log.Warnings, Is.Empty, "nor a warning there: an honest node with a new key at the endpoint is no attack");
+            Assert.That(other.Transport.RejectedInputs, Is.Zero, "nor a rejected input counted");
         }
     }
 

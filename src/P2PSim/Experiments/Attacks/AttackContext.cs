@@ -8,7 +8,7 @@ namespace P2PSim.Experiments.Attacks;
 
 /// <summary>
 /// What an attack sees of the live tcp network it attacks: the honest nodes (to pick victims and to read, afterwards,
-/// what they counted), whether links are TLS, the settings, the run's random generator, the log lines the nodes wrote
+/// what they counted), what the links are (TLS, Noise or plain), the settings, the run's random generator, the log lines the nodes wrote
 /// (<see cref="AttackLogScan"/>) and the recorder. Attackers leave from addresses of 127.66.0.0/16 (the nodes' own are
 /// 127.1.x and 127.2-3.x), one per attacker, unless an attack borrows a victim's address on purpose.
 /// </summary>
@@ -20,7 +20,6 @@ internal sealed class AttackContext
 
     public required IReadOnlyList<NodeService> Seeds { get; init; }
 
-    public required bool Tls { get; init; }
 
     public required TimeProvider Time { get; init; }
 
@@ -61,9 +60,15 @@ internal sealed class AttackContext
         return live[Random.Next(live.Length)];
     }
 
-    /// <summary>Opens an attacker link (TLS when the network's links are).</summary>
-    public Task<AttackLink?> OpenAsync(IPAddress from, NodeEndpoint to, CancellationToken ct, bool skipTls = false) =>
-        AttackLink.OpenAsync(from, to, Tls, Time, ct, skipTls, Options.Security.IdDifficulty);
+    /// <summary>What the network's links are (<c>Security:Links</c>): what an attacker's link speaks.</summary>
+    public LinkSecurity Links => Options.Security.Links;
+
+    /// <summary>
+    /// Opens an attacker link, secured as the network's links are (TLS or Noise), or <paramref name="raw"/>: plain TCP
+    /// whatever they are, the attack's bytes first.
+    /// </summary>
+    public Task<AttackLink?> OpenAsync(IPAddress from, NodeEndpoint to, CancellationToken ct, bool raw = false) =>
+        AttackLink.OpenAsync(from, to, Links, Time, ct, raw, Options.Security.IdDifficulty);
 
     /// <summary>What every honest node has counted so far (nodes that are down are left out).</summary>
     public async Task<NodeCounters> CountAsync(CancellationToken ct)

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Authentication;
+using P2PSim.Configuration;
 using P2PSim.Protocol;
 using P2PSim.Security;
 using P2PSim.Transport;
@@ -10,18 +11,23 @@ namespace P2PSim.Experiments.Attacks;
 
 /// <summary>
 /// One attacker's connection to one node, on a real socket: it leaves from an address the attacker chooses (all of
-/// 127.0.0.0/8 is this machine, so an attacker may use a victim's address too), runs TLS 1.3 with a certificate bound to
-/// the attacker's own key when the network's links are TLS (<see cref="TlsLinks"/>, the project's own), and speaks frames
-/// through the project's <see cref="FrameCodec"/> and <see cref="Handshake"/>: a protocol version bump carries over. Or it
-/// does not speak at all, or speaks garbage, as the attack needs. It never throws for the node closing it: a read then
-/// returns null and <see cref="Closed"/> completes.
+/// 127.0.0.0/8 is this machine, so an attacker may use a victim's address too), secures the link as the network's links
+/// are, with the project's own code and the attacker's own keys: TLS 1.3 with a certificate bound to the attacker's node
+/// key (<see cref="TlsLinks"/>), or Noise XX with a static key that node key signed (<see cref="NoiseLinks"/>,
+/// <see cref="NoiseStream"/>; <c>AttackLink.Noise.cs</c>), and speaks frames through the project's
+/// <see cref="FrameCodec"/> and <see cref="Handshake"/>: a protocol version bump carries over. Or it does not speak at
+/// all, or speaks garbage, as the attack needs. It never throws for the node closing it: a read then returns null and
+/// <see cref="Closed"/> completes.
 /// </summary>
-internal sealed class AttackLink : IAsyncDisposable
+internal sealed partial class AttackLink : IAsyncDisposable
 {
     private readonly TcpClient _client;
-    private readonly TlsLinks? _tls;
+    private readonly Stream _network;
+    private readonly TimeProvider _time;
     private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _stop = new();
+    private readonly SemaphoreSlim _writing = new(1, 1); // the pump's Pongs and the attack's frames: one writer at a time
+    private TlsLinks? _tls;
     private Stream _stream;
     private byte[] _buffer = new byte[8192];
     private int _start;
@@ -31,12 +37,13 @@ internal sealed class AttackLink : IAsyncDisposable
     private readonly int _idDifficulty;
     private IdWork? _work;
 
-    private AttackLink(TcpClient client, NodeKey key, TlsLinks? tls, int idDifficulty)
+    private AttackLink(TcpClient client, NodeKey key, TimeProvider time, int idDifficulty)
     {
         _client = client;
-        _stream = client.GetStream();
+        _network = client.GetStream();
+        _stream = _network;
         Key = key;
-        _tls = tls;
+        _time = time;
         _idDifficulty = idDifficulty;
     }
 
@@ -52,8 +59,8 @@ internal sealed class AttackLink : IAsyncDisposable
     /// <summary>The network's <c>Security:IdDifficulty</c>, which this link's Hellos ask.</summary>
     public int IdDifficulty => _idDifficulty;
 
-    /// <summary>Whether this link runs TLS (then the Hellos alone finish the handshake: no HelloProof).</summary>
-    public bool IsTls => _tls is not null;
+    /// <summary>Whether this link runs TLS or Noise (then the Hellos alone finish the handshake: no HelloProof).</summary>
+    public bool IsSecured => !ReferenceEquals(_stream, _network);
 
     /// <summary>Completes when the node has closed the connection (end of stream or reset).</summary>
     public Task Closed => _closed.Task;
@@ -61,11 +68,11 @@ internal sealed class AttackLink : IAsyncDisposable
     public bool IsClosed => _closed.Task.IsCompleted;
 
     /// <summary>
-    /// Connects from <paramref name="from"/> to <paramref name="node"/>; with <paramref name="tls"/> also runs the TLS
-    /// handshake (unless <paramref name="skipTls"/>: the attack sends what it likes as the first bytes). Null when the node
-    /// refused or closed the connection before it was up.
+    /// Connects from <paramref name="from"/> to <paramref name="node"/> and secures the link as <paramref name="links"/>
+    /// says: the TLS or the Noise handshake (unless <paramref name="raw"/>: the attack sends what it likes as the first
+    /// bytes). Null when the node refused or closed the connection before it was up.
     /// </summary>
-    public static async Task<AttackLink?> OpenAsync(IPAddress from, NodeEndpoint node, bool tls, TimeProvider time, CancellationToken ct, bool skipTls = false, int idDifficulty = 0)
+    public static async Task<AttackLink?> OpenAsync(IPAddress from, NodeEndpoint node, LinkSecurity links, TimeProvider time, CancellationToken ct, bool raw = false, int idDifficulty = 0)
     {
         var key = NodeKey.Generate();
         var client = new TcpClient(new IPEndPoint(from, 0));
@@ -79,31 +86,48 @@ internal sealed class AttackLink : IAsyncDisposable
             key.Dispose();
             return null;
         }
-        var link = new AttackLink(client, key, tls && !skipTls ? TlsLinks.Create(key, time) : null, idDifficulty);
-        if (link._tls is { } links)
+        var link = new AttackLink(client, key, time, idDifficulty);
+        var up = raw || links switch
         {
-            var ssl = new SslStream(link._stream, leaveInnerStreamOpen: false);
-            try
-            {
-                using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
-                deadline.CancelAfter(TimeSpan.FromSeconds(10));
-                // Any certificate the node presents will do: the attacker does not care who the node is.
-                await ssl.AuthenticateAsClientAsync(links.ClientOptions(static (_, certificate, _, _) => certificate is not null), deadline.Token).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is IOException or AuthenticationException or OperationCanceledException && !ct.IsCancellationRequested)
-            {
-                await ssl.DisposeAsync().ConfigureAwait(false);
-                await link.DisposeAsync().ConfigureAwait(false);
-                return null;
-            }
-            link._stream = ssl;
+            LinkSecurity.Tls => await link.StartTlsAsync(ct).ConfigureAwait(false),
+            LinkSecurity.Noise => await link.StartNoiseAsync(ct).ConfigureAwait(false),
+            _ => true,
+        };
+        if (!up)
+        {
+            await link.DisposeAsync().ConfigureAwait(false);
+            return null;
         }
         return link;
     }
 
     /// <summary>
+    /// Runs a TLS 1.3 client handshake with a certificate bound to <see cref="Key"/> (on a raw link: whatever the node
+    /// runs); false when it did not complete within 10 s, and then the connection stays as it is.
+    /// </summary>
+    public async Task<bool> StartTlsAsync(CancellationToken ct)
+    {
+        _tls ??= TlsLinks.Create(Key, _time);
+        var ssl = new SslStream(_network, leaveInnerStreamOpen: true);
+        try
+        {
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            deadline.CancelAfter(TimeSpan.FromSeconds(10));
+            // Any certificate the node presents will do: the attacker does not care who the node is.
+            await ssl.AuthenticateAsClientAsync(_tls.ClientOptions(static (_, certificate, _, _) => certificate is not null), deadline.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or AuthenticationException or OperationCanceledException && !ct.IsCancellationRequested)
+        {
+            await ssl.DisposeAsync().ConfigureAwait(false);
+            return false;
+        }
+        _stream = ssl;
+        return true;
+    }
+
+    /// <summary>
     /// The dialer's side of the handshake under this link's key: a Hello claiming <paramref name="listen"/>, the node's
-    /// Hello, and on a plain link its HelloProof and this side's proof (over TLS the certificates proved both ids).
+    /// Hello, and on a plain link its HelloProof and this side's proof (over TLS or Noise the handshake proved both ids).
     /// Returns the node's Hello, or null when the node closed the link instead.
     /// </summary>
     public async Task<Hello?> HandshakeAsync(NodeEndpoint listen, NodeRole role, CancellationToken ct, LinkPurpose purpose = default)
@@ -113,7 +137,7 @@ internal sealed class AttackLink : IAsyncDisposable
         {
             return null;
         }
-        if (_tls is not null)
+        if (IsSecured)
         {
             return theirs;
         }
@@ -127,12 +151,25 @@ internal sealed class AttackLink : IAsyncDisposable
     /// <summary>Sends one frame; false when the connection is gone.</summary>
     public Task<bool> TrySendAsync(Message message, CancellationToken ct) => TrySendAsync(FrameCodec.Encode(message), ct);
 
-    /// <summary>Sends raw bytes (inside TLS when the link is TLS); false when the connection is gone.</summary>
-    public async Task<bool> TrySendAsync(byte[] bytes, CancellationToken ct)
+    /// <summary>Sends raw bytes (inside TLS or Noise when the link is secured); false when the connection is gone.</summary>
+    public Task<bool> TrySendAsync(byte[] bytes, CancellationToken ct) => TryWriteAsync(_stream, bytes, ct);
+
+    /// <summary>Sends bytes on the socket itself, past the TLS or Noise layer (a forged record); false when the connection is gone.</summary>
+    public Task<bool> TrySendRawAsync(byte[] bytes, CancellationToken ct) => TryWriteAsync(_network, bytes, ct);
+
+    private async Task<bool> TryWriteAsync(Stream stream, byte[] bytes, CancellationToken ct)
     {
         try
         {
-            await _stream.WriteAsync(bytes, ct).ConfigureAwait(false);
+            await _writing.WaitAsync(ct).ConfigureAwait(false);
+            try
+            {
+                await stream.WriteAsync(bytes, ct).ConfigureAwait(false);
+            }
+            finally
+            {
+                _writing.Release();
+            }
             return true;
         }
         catch (Exception ex) when (ex is IOException or ObjectDisposedException or SocketException)
@@ -258,9 +295,12 @@ internal sealed class AttackLink : IAsyncDisposable
             await pump.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
         await _stream.DisposeAsync().ConfigureAwait(false);
+        await _network.DisposeAsync().ConfigureAwait(false);
         _client.Dispose();
         _tls?.Dispose();
+        _noise?.Dispose();
         Key.Dispose();
         _stop.Dispose();
+        _writing.Dispose();
     }
 }

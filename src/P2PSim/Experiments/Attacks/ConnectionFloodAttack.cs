@@ -16,7 +16,7 @@ internal sealed class ConnectionFloodAttack : Attack
         var count = context.Scaled(100);
         var (closed, counted) = await CountedAsync(context, async () =>
         {
-            var links = await Task.WhenAll(Enumerable.Range(0, count).Select(_ => context.OpenAsync(from, target.Endpoint, ct, skipTls: true))).ConfigureAwait(false);
+            var links = await Task.WhenAll(Enumerable.Range(0, count).Select(_ => context.OpenAsync(from, target.Endpoint, ct, raw: true))).ConfigureAwait(false);
             var open = links.OfType<AttackLink>().ToArray();
             var shut = await Task.WhenAll(open.Select(l => l.ClosedWithinAsync(context.CloseWait, ct))).ConfigureAwait(false);
             foreach (var link in open)

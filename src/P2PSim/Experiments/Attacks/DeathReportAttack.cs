@@ -41,7 +41,7 @@ internal sealed class DeathReportAttack : Attack
                 }
                 await link.ReadAsync(ct).ConfigureAwait(false); // its peer list
                 var slots = await Task.WhenAll(Enumerable.Range(0, context.Options.Transport.MaxInboundPerAddress + 8)
-                    .Select(_ => context.OpenAsync(from, victim.Endpoint, ct, skipTls: true))).ConfigureAwait(false);
+                    .Select(_ => context.OpenAsync(from, victim.Endpoint, ct, raw: true))).ConfigureAwait(false);
                 try
                 {
                     var before = context.Recorder(static r => r.LivePeersReportedDead);
