@@ -3,8 +3,8 @@ using P2PSim.Configuration;
 namespace P2PSim.Tests.Integration;
 
 /// <summary>
-/// A whole network on TLS links (<c>Security:Links=tls</c>, the default of the demo and of experiments) and on Noise links
-/// (<c>noise</c>): every message reaches every peer exactly once, and every link knows the node at its other end by the
+/// A whole network on Noise links (<c>Security:Links=noise</c>, the default of the demo and of experiments) and on TLS
+/// links (<c>tls</c>): every message reaches every peer exactly once, and every link knows the node at its other end by the
 /// node id its handshake proved. A bad value of the setting stops start-up with one line naming it.
 /// </summary>
 [TestFixture]
@@ -79,6 +79,6 @@ public sealed class TlsNetworkTests
     }
 
     [Test]
-    public void Links_are_tls_unless_set_otherwise() =>
-        Assert.That(new SecurityOptions().Links, Is.EqualTo(LinkSecurity.Tls));
+    public void Links_are_noise_unless_set_otherwise() =>
+        Assert.That(new SecurityOptions().Links, Is.EqualTo(LinkSecurity.Noise));
 }
