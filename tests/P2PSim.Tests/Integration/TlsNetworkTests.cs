@@ -44,7 +44,7 @@ public sealed class TlsNetworkTests
 
     [Test]
     [CancelAfter(90_000)]
-    public async Task A_tcp_experiment_runs_on_tls_by_default_and_its_report_says_so(CancellationToken ct)
+    public async Task A_tcp_experiment_runs_on_noise_by_default_and_its_report_says_so(CancellationToken ct)
     {
         var options = new P2PSim.Experiments.ExperimentOptions
         {
@@ -58,10 +58,10 @@ public sealed class TlsNetworkTests
 
         using (Assert.EnterMultipleScope())
         {
-            Assert.That(report.LinkSecurity, Is.EqualTo("tls"));
+            Assert.That(report.LinkSecurity, Is.EqualTo("noise"));
             Assert.That(report.Delivery.Reliability, Is.EqualTo(1.0));
             Assert.That(report.Overlay.Connected, Is.True);
-            Assert.That(P2PSim.Experiments.ReportWriter.ToJson(report), Does.Contain("\"linkSecurity\": \"tls\""));
+            Assert.That(P2PSim.Experiments.ReportWriter.ToJson(report), Does.Contain("\"linkSecurity\": \"noise\""));
         }
     }
 
