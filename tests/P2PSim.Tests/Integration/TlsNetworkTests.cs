@@ -3,8 +3,8 @@ using P2PSim.Configuration;
 namespace P2PSim.Tests.Integration;
 
 /// <summary>
-/// A whole network on TLS links (<c>Security:Links=tls</c>, the default of the demo and of experiments) and on Noise links
-/// (<c>noise</c>): every message reaches every peer exactly once, and every link knows the node at its other end by the
+/// A whole network on Noise links (<c>Security:Links=noise</c>, the default of the demo and of experiments) and on TLS
+/// links (<c>tls</c>): every message reaches every peer exactly once, and every link knows the node at its other end by the
 /// node id its handshake proved. A bad value of the setting stops start-up with one line naming it.
 /// </summary>
 [TestFixture]
@@ -44,7 +44,7 @@ public sealed class TlsNetworkTests
 
     [Test]
     [CancelAfter(90_000)]
-    public async Task A_tcp_experiment_runs_on_tls_by_default_and_its_report_says_so(CancellationToken ct)
+    public async Task A_tcp_experiment_runs_on_noise_by_default_and_its_report_says_so(CancellationToken ct)
     {
         var options = new P2PSim.Experiments.ExperimentOptions
         {
@@ -58,10 +58,10 @@ public sealed class TlsNetworkTests
 
         using (Assert.EnterMultipleScope())
         {
-            Assert.That(report.LinkSecurity, Is.EqualTo("tls"));
+            Assert.That(report.LinkSecurity, Is.EqualTo("noise"));
             Assert.That(report.Delivery.Reliability, Is.EqualTo(1.0));
             Assert.That(report.Overlay.Connected, Is.True);
-            Assert.That(P2PSim.Experiments.ReportWriter.ToJson(report), Does.Contain("\"linkSecurity\": \"tls\""));
+            Assert.That(P2PSim.Experiments.ReportWriter.ToJson(report), Does.Contain("\"linkSecurity\": \"noise\""));
         }
     }
 
@@ -79,6 +79,6 @@ public sealed class TlsNetworkTests
     }
 
     [Test]
-    public void Links_are_tls_unless_set_otherwise() =>
-        Assert.That(new SecurityOptions().Links, Is.EqualTo(LinkSecurity.Tls));
+    public void Links_are_noise_unless_set_otherwise() =>
+        Assert.That(new SecurityOptions().Links, Is.EqualTo(LinkSecurity.Noise));
 }
