@@ -88,6 +88,7 @@ public sealed partial class SliceExperimentProcessTests
                 Assert.That(report.Delivery.Reliability, Is.EqualTo(1.0));
                 Assert.That(report.Signatures!.Checked, Is.GreaterThanOrEqualTo(expected), "every receipt's signature checked, by every slice's peers");
                 Assert.That(report.Signatures.Forged, Is.Zero);
+                Assert.That(report.LinkSecurity, Is.EqualTo("plain"), "the slices' links (ChildProcess runs plain) carried into the merged report");
                 Assert.That(report.Crash!.CrashedPeers, Is.EqualTo(victims.Length));
                 Assert.That(report.Crash.DetectedEverywhere, Is.EqualTo(victims.Length), "every seed that listed a crashed peer removed it");
                 Assert.That(report.Faults.LivePeersReportedDead, Is.Zero);

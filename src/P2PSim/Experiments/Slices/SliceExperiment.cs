@@ -270,6 +270,7 @@ internal sealed class SliceExperiment
         {
             PeakOpenFiles = peakFiles < 0 ? null : Math.Max(peakFiles, resources.OpenFileDescriptors ?? 0),
             Security = stats.Security,
+            Links = EnumSetting.Name(_options.Security.Links),
         };
         using (var stopping = new CancellationTokenSource(TimeSpan.FromSeconds(60)))
         {

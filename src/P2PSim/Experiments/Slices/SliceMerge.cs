@@ -280,6 +280,8 @@ public static class SliceMerge
             Signatures = new SignatureReport(EnumSetting.Name(SignatureMode.Verify),
                 traffic.All(static t => t.SignatureChecks is not null) ? traffic.Sum(static t => t.SignatureChecks!.Value) : null,
                 traffic.Sum(static t => t.Forged ?? 0)),
+            // Every slice's links, when they all say the same (they must, or their nodes refused each other); else unknown.
+            LinkSecurity = parts.Select(static p => p.Part.Links).Distinct().ToArray() is [{ } links] ? links : null,
             // The slices' counts added up; parts from before the count (any of them) leave the merged report without.
             Security = parts.All(static p => p.Part.Security is not null) ? parts.Select(static p => p.Part.Security!).Aggregate(static (a, b) => a + b) : null,
         };

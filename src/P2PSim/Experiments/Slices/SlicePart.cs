@@ -33,6 +33,7 @@ namespace P2PSim.Experiments.Slices;
 /// <param name="Resources">What this slice cost its machine.</param>
 /// <param name="PeakOpenFiles">The most files (sockets) this process held at once, read once a second; null where /proc is not there.</param>
 /// <param name="Security">This slice's nodes' security counts (dials refused for another id, neighbours replaced, group keys), as its summary gives them; null in parts written before they were counted.</param>
+/// <param name="Links">What this slice's links were (<c>Security:Links</c>: noise, tls or plain); null in parts written before it was recorded.</param>
 public sealed record SlicePart(
     string Format,
     SliceRun Run,
@@ -59,7 +60,8 @@ public sealed record SlicePart(
     SliceTraffic Traffic,
     ResourceReport? Resources,
     int? PeakOpenFiles = null,
-    Hosting.SecurityCounts? Security = null)
+    Hosting.SecurityCounts? Security = null,
+    string? Links = null)
 {
     public const string FormatName = "p2psim-slice-part/1";
 
