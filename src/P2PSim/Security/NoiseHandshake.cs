@@ -31,7 +31,7 @@ public sealed class NoiseHandshake : IDisposable
     private readonly bool _initiator;
     private readonly X25519Key _static;
     private readonly byte[] _h = new byte[KeySize];
-    private readonly byte[] _ck = new byte[KeySize];
+    private readonly byte[] _ck = GC.AllocateArray<byte>(KeySize, pinned: true); // a secret: never moved (so never copied) before it is zeroed
     private readonly NoiseCipher _cipher = new();
     private X25519Key? _ephemeral;
     private byte[]? _remoteEphemeral;

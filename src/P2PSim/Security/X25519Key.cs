@@ -7,7 +7,8 @@ namespace P2PSim.Security;
 /// An X25519 key pair held as plain bytes, with libsodium's scalar multiplication: what a Noise handshake makes and
 /// agrees with several times per link. NSec's keys live in libsodium's guarded memory (pages mapped, locked and
 /// protected for every key and shared secret, unmapped after), which cost a Noise link more than its cryptography
-/// (README, <i>Encrypted links</i>); the private bytes here are zeroed on <see cref="Dispose"/> instead. Private keys
+/// (README, <i>Encrypted links</i>); the private bytes here sit in one pinned array (never moved, so never copied by
+/// the garbage collector) and are zeroed on <see cref="Dispose"/> instead. Private keys
 /// come from the operating system's cryptographic generator, never from a run's seeded <see cref="Random"/>.
 /// </summary>
 public sealed class X25519Key : IDisposable
@@ -15,7 +16,8 @@ public sealed class X25519Key : IDisposable
     /// <summary>Bytes of a private key, a public key and a shared secret.</summary>
     public const int Size = 32;
 
-    private readonly byte[] _private = new byte[Size];
+    // On the pinned object heap: the garbage collector never moves it, so zeroing it on Dispose leaves no copy behind.
+    private readonly byte[] _private = GC.AllocateArray<byte>(Size, pinned: true);
     private readonly byte[] _public = new byte[Size];
 
     private X25519Key(ReadOnlySpan<byte> privateKey)
