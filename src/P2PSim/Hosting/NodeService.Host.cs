@@ -1,17 +1,6 @@
-using System.Collections.Concurrent;
-using System.Net.Sockets;
-using System.Threading.Channels;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
-using P2PSim.Configuration;
-using P2PSim.Gossip;
 using P2PSim.Logging;
 using P2PSim.Nodes;
-using P2PSim.Overlay;
 using P2PSim.Protocol;
-using P2PSim.Security;
-using P2PSim.Transport;
 
 namespace P2PSim.Hosting;
 
