@@ -64,6 +64,15 @@ public sealed class NoiseLinks : IDisposable
     /// <summary>A handshake with this node's static key (the initiator is the dialer).</summary>
     internal NoiseHandshake Begin(bool initiator) => new(initiator, _static, Prologue);
 
+    /// <summary>A handshake message as it goes on the wire: its 2-byte big-endian length, then the message.</summary>
+    public static byte[] Framed(ReadOnlySpan<byte> message)
+    {
+        var framed = new byte[2 + message.Length];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(framed, checked((ushort)message.Length));
+        message.CopyTo(framed.AsSpan(2));
+        return framed;
+    }
+
     /// <summary>The identity payload for <paramref name="staticPublic"/>, signed by <paramref name="key"/>.</summary>
     public static byte[] Payload(NodeKey key, ReadOnlySpan<byte> staticPublic)
     {

@@ -105,13 +105,8 @@ internal sealed partial class TcpConnection
         return null;
     }
 
-    private async Task WriteHandshakeAsync(byte[] message)
-    {
-        var framed = new byte[2 + message.Length];
-        BinaryPrimitives.WriteUInt16BigEndian(framed, (ushort)message.Length);
-        message.CopyTo(framed, 2);
-        await _network.WriteAsync(framed, _lifetimeToken).ConfigureAwait(false);
-    }
+    private async Task WriteHandshakeAsync(byte[] message) =>
+        await _network.WriteAsync(NoiseLinks.Framed(message), _lifetimeToken).ConfigureAwait(false);
 
     /// <summary>
     /// Reads XX message <paramref name="index"/> (0, 1, 2): its length must be the one XX gives it. The first bytes say

@@ -102,10 +102,7 @@ public sealed class NoiseReviewTests
             await stream.ReadExactlyAsync(message1, ct);
             responder.ReadMessage(message1.AsSpan(2));
             var message2 = responder.WriteMessage(links.LocalPayload);
-            var framed = new byte[2 + message2.Length];
-            BinaryPrimitives.WriteUInt16BigEndian(framed, (ushort)message2.Length);
-            message2.CopyTo(framed, 2);
-            await stream.WriteAsync(framed, ct);
+            await stream.WriteAsync(NoiseLinks.Framed(message2), ct);
 
             var after = new byte[2];
             var read = await ReadSomeAsync(stream, after, ct);

@@ -295,7 +295,7 @@ internal sealed class NoiseClient : IAsyncDisposable
         await tcp.ConnectAsync(node.Endpoint.ToIPEndPoint(), ct);
         var network = tcp.GetStream();
         using var handshake = new NoiseHandshake(true, staticKey, NoiseLinks.Prologue);
-        await network.WriteAsync((mutate ?? ((_, m) => m))(0, Framed(handshake.WriteMessage([]))), ct);
+        await network.WriteAsync((mutate ?? ((_, m) => m))(0, NoiseLinks.Framed(handshake.WriteMessage([]))), ct);
         if (endAfterFirst)
         {
             tcp.Client.Shutdown(SocketShutdown.Send);
@@ -308,17 +308,9 @@ internal sealed class NoiseClient : IAsyncDisposable
         var theirs = handshake.ReadMessage(second);
         Assert.That(NoiseLinks.Verify(theirs, handshake.RemoteStatic, out var problem), Is.EqualTo(node.Transport.Key.Id), problem);
         var ours = payload?.Invoke(key, NoiseHandshake.PublicBytes(staticKey)) ?? NoiseLinks.Payload(key, NoiseHandshake.PublicBytes(staticKey));
-        await network.WriteAsync((mutate ?? ((_, m) => m))(2, Framed(handshake.WriteMessage(ours))), ct);
+        await network.WriteAsync((mutate ?? ((_, m) => m))(2, NoiseLinks.Framed(handshake.WriteMessage(ours))), ct);
         var (send, receive) = handshake.Split();
         return new NoiseClient(key, tcp, network, send, receive);
-    }
-
-    private static byte[] Framed(byte[] message)
-    {
-        var framed = new byte[2 + message.Length];
-        BinaryPrimitives.WriteUInt16BigEndian(framed, (ushort)message.Length);
-        message.CopyTo(framed, 2);
-        return framed;
     }
 
     public Task WriteAsync(byte[] bytes, CancellationToken ct) => _noise!.WriteAsync(bytes, ct).AsTask();

@@ -60,14 +60,8 @@ internal sealed partial class AttackLink
         return true;
     }
 
-    /// <summary>A message of the handshake as it goes on the wire: its 2-byte big-endian length, then the message.</summary>
-    private async Task WriteNoiseMessageAsync(byte[] message, CancellationToken ct)
-    {
-        var framed = new byte[2 + message.Length];
-        BinaryPrimitives.WriteUInt16BigEndian(framed, (ushort)message.Length);
-        message.CopyTo(framed, 2);
-        await _network.WriteAsync(framed, ct).ConfigureAwait(false);
-    }
+    private async Task WriteNoiseMessageAsync(byte[] message, CancellationToken ct) =>
+        await _network.WriteAsync(NoiseLinks.Framed(message), ct).ConfigureAwait(false);
 }
 
 /// <summary>

@@ -122,10 +122,7 @@ internal sealed partial class BadHandshakeAttack
             {
                 message2[at] ^= 0x01;
             }
-            var framed = new byte[2 + message2.Length];
-            BinaryPrimitives.WriteUInt16BigEndian(framed, (ushort)message2.Length);
-            message2.CopyTo(framed, 2);
-            await stream.WriteAsync(framed, ct).ConfigureAwait(false);
+            await stream.WriteAsync(NoiseLinks.Framed(message2), ct).ConfigureAwait(false);
             return true;
         }
         catch (Exception ex) when (ex is IOException or EndOfStreamException or SocketException or NoiseException
