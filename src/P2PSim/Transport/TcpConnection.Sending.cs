@@ -150,8 +150,9 @@ internal sealed partial class TcpConnection
                 }
                 batch.Reset(); // the buffer goes back to the pool: an idle connection holds none
             }
-            // The queues were completed and drained: half-close, so the remote reads everything and then EOF.
-            await ShutdownTlsAsync().ConfigureAwait(false);
+            // The queues were completed and drained: half-close, so the remote reads everything and then EOF. No TLS
+            // close_notify before it (as Noise has none): SslStream.ShutdownAsync while the read loop is inside a read
+            // corrupts the native heap (.NET 10, OpenSSL 3; TRANSPORT.md, "Closing"); the frames' own Goodbye ends a link.
             _socket.Shutdown(SocketShutdown.Send);
         }
         catch (Exception ex) when (ex is OperationCanceledException or IOException or SocketException or ObjectDisposedException)

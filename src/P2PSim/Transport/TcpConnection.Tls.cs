@@ -168,15 +168,6 @@ internal sealed partial class TcpConnection
             ? RejectTls($"TLS record rejected: {DescribeTls(ex, handshake: false)}")
             : Describe(ex);
 
-    /// <summary>Closes the TLS session (close_notify) before the half-close, so the remote reads a clean end.</summary>
-    private async ValueTask ShutdownTlsAsync()
-    {
-        if (_tls is { } tls)
-        {
-            await tls.ShutdownAsync().WaitAsync(_lifetimeToken).ConfigureAwait(false);
-        }
-    }
-
     /// <summary>One line per failed handshake or rejected record, rate-limited per node (ten at once, then one a second).</summary>
     private string RejectTls(string reason)
     {
