@@ -130,9 +130,14 @@ public sealed class MessageHistory
         {
             RemoveOldest();
         }
-        if (_count < _ring.Length / 4 && _ring.Length > MinimumRing)
+        var length = _ring.Length; // halved while a quarter full, at once to the size that fits
+        while (_count < length / 4 && length > MinimumRing)
         {
-            Resize(_ring.Length / 2);
+            length /= 2;
+        }
+        if (length != _ring.Length)
+        {
+            Resize(length);
         }
         NoteHead();
     }

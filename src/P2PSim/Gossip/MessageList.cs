@@ -99,8 +99,8 @@ public sealed class MessageList
     /// <summary>Entries dropped because the list was full before they expired.</summary>
     public long Evicted { get; private set; }
 
-    /// <summary>Ring slots allocated (each 22 bytes with its share of the index): what the list holds in memory.</summary>
-    internal int Slots => _ring.Length;
+    /// <summary>Bytes of the ring and its index: what the list holds in memory beyond its table of senders.</summary>
+    internal long HeldBytes => (long)_ring.Length * System.Runtime.CompilerServices.Unsafe.SizeOf<Record>() + (long)_index.Length * sizeof(int);
 
     public bool Contains(MessageId id) => Find(Fingerprint(id)) >= 0;
 
@@ -163,9 +163,14 @@ public sealed class MessageList
         {
             RemoveOldest();
         }
-        if (_count < _ring.Length / 4 && _ring.Length > MinimumRing)
+        var length = _ring.Length; // halved while a quarter full, at once to the size that fits
+        while (_count < length / 4 && length > MinimumRing)
         {
-            Resize(Math.Max(_ring.Length / 2, MinimumRing));
+            length = Math.Max(length / 2, MinimumRing);
+        }
+        if (length != _ring.Length)
+        {
+            Resize(length);
         }
         NoteHead();
     }
