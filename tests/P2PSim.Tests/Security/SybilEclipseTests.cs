@@ -127,6 +127,7 @@ public sealed class SybilEclipseTests
             }
 
             var missing = await MissingAsync(joiners, published, ct);
+            TestContext.Out.WriteLine($"when the publishing ended: missing {(missing.Count == 0 ? "none" : string.Join("; ", missing))}");
             var fakeNeighbours = 0;
             var withoutHonest = new List<string>();
             if (rules)
