@@ -181,9 +181,7 @@ internal sealed class PeerOptionsValidator(IOptions<TransportOptions> transport)
             .Interval($"{S}:PoorNeighbourFor", o.PoorNeighbourFor, TimeSpan.Zero, TimeSpan.FromDays(1))
             .Range($"{S}:MaxNeighboursPerAddress", o.MaxNeighboursPerAddress, 0, 1000)
             .Range($"{S}:MaxNeighboursPerSubnet", o.MaxNeighboursPerSubnet, 0, 1000)
-            .Range($"{S}:TenuredNeighbours", o.TenuredNeighbours, 0, 1000)
-            .That(o.TenuredNeighbours <= o.MaxNeighbours,
-                $"{S}:TenuredNeighbours ({o.TenuredNeighbours}) must not exceed {S}:MaxNeighbours ({o.MaxNeighbours}).");
+            .Range($"{S}:TenuredNeighbours", o.TenuredNeighbours, 0, 1000);
         if (SettingsChecks.ValidOrNull(transport) is { } valid)
         {
             var idle = valid.IdleTimeout;

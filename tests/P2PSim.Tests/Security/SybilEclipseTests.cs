@@ -16,8 +16,10 @@ namespace P2PSim.Tests.Security;
 /// Hello, HelloProof and Ping and forward nothing) and 1,000 dead endpoints at every seed. The seeds' lists are then
 /// mostly fakes. Peers that join afterwards must still get every message published after they joined: the neighbour
 /// rules (no more than Peer:MaxNeighboursPerSubnet from one /24 while others are there, a neighbour that delivers nothing
-/// replaced after a Peer:ScoreWindow) keep them out of the fakes' hands. With the rules off the same attack eclipses
-/// joiners (the explicit case shows it).
+/// replaced after a Peer:ScoreWindow) keep them out of the fakes' hands; with the fakes spread over 150 /24s the /24 rule
+/// does not bite, and the tenured neighbour (one of the peers the seeds listed longest, Peer:TenuredNeighbours) links
+/// each joiner to the honest network from its first dial. With the rules off the same attack eclipses joiners (the
+/// explicit case shows it).
 /// </summary>
 [TestFixture]
 [NonParallelizable]
