@@ -42,7 +42,7 @@ internal sealed partial class Dissemination
     private bool Admit(NodeEndpoint from, GossipMessage gossip, DateTimeOffset now, out string? violation)
     {
         violation = null;
-        if (_originLimit is null || _originLimit.TryTake(gossip.Origin, now))
+        if (_originLimit is null || _originLimit.TryTake(gossip.Origin, gossip.OriginId, now))
         {
             return true;
         }
@@ -62,9 +62,11 @@ internal sealed partial class Dissemination
         {
             return null;
         }
+        // Its own messages carry the id it proved on the link (a hop-1 copy with another is refused as forged).
+        var id = _table.Entries.TryGetValue(from, out var sender) ? sender.Id : default;
         for (var i = 0; i < frames; i++)
         {
-            if (!_originLimit.TryTake(from, now) && Throttle(_originLimit, from, from, own: true, now) is { } violation)
+            if (!_originLimit.TryTake(from, id, now) && Throttle(_originLimit, from, from, own: true, now) is { } violation)
             {
                 return violation; // the link closes: what else it sent is of no account
             }

@@ -1,4 +1,5 @@
 using P2PSim.Protocol;
+using P2PSim.Security;
 
 namespace P2PSim.Gossip;
 
@@ -8,6 +9,12 @@ namespace P2PSim.Gossip;
 /// "theoretical arrival time", the moment the origin's bucket would be full again). A peer that publishes far faster
 /// than that (a flood of valid messages) has the excess dropped by the first peers it reaches, so it never spreads;
 /// honest origins, however bursty within the burst, never notice.
+/// <para>
+/// An origin is its endpoint and its id together, as the message names them: the id is the one its signature verifies
+/// for, so nobody can spend another's allowance by naming its endpoint. (Keyed by endpoint alone, a peer that signs with
+/// its own id but names, as origin, the endpoint of a peer the receiver knows no id for, beyond hop 1, used up that
+/// peer's allowance, and the real peer's messages were then dropped as a flood.)
+/// </para>
 /// </summary>
 /// <remarks>
 /// Memory: an origin is remembered only while its bucket is not full, so a peer holds an entry per origin that
@@ -16,7 +23,7 @@ namespace P2PSim.Gossip;
 /// </remarks>
 public sealed class OriginRateLimit
 {
-    private readonly Dictionary<NodeEndpoint, long> _fullAt = [];
+    private readonly Dictionary<(NodeEndpoint Endpoint, NodeId Id), long> _fullAt = [];
     private readonly long _interval;
     private readonly long _tolerance;
     private int _sweepAt = 64;
@@ -40,9 +47,10 @@ public sealed class OriginRateLimit
     /// <summary>Origins remembered now (their buckets are not full).</summary>
     public int Tracked => _fullAt.Count;
 
-    /// <summary>Takes one message of <paramref name="origin"/> at <paramref name="now"/>: true if its bucket allowed it.</summary>
-    public bool TryTake(NodeEndpoint origin, DateTimeOffset now)
+    /// <summary>Takes one message of the origin at <paramref name="endpoint"/> with id <paramref name="id"/> at <paramref name="now"/>: true if its bucket allowed it.</summary>
+    public bool TryTake(NodeEndpoint endpoint, NodeId id, DateTimeOffset now)
     {
+        var origin = (endpoint, id);
         var t = now.UtcTicks;
         ref var fullAt = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_fullAt, origin, out var known);
         var start = known && fullAt > t ? fullAt : t;

@@ -1,4 +1,5 @@
 using P2PSim.Protocol;
+using P2PSim.Security;
 
 namespace P2PSim.Transport;
 
@@ -40,14 +41,24 @@ public sealed partial class QueueBudget
     /// <summary>Gossip frames of light origins admitted past the shares and ceilings while a heavy origin held the room.</summary>
     public long AdmittedBesideHeavy => Volatile.Read(ref _admittedBesideHeavy);
 
-    /// <summary>The key a frame's bytes are counted under: its origin's for gossip (never 0), 0 for everything else (announcements included).</summary>
-    public static int OriginKey(Message message) => message is Protocol.Gossip gossip ? OriginKey(gossip.Origin) : 0;
+    /// <summary>
+    /// The key a frame's bytes are counted under: its origin's for gossip (never 0), 0 for everything else (announcements
+    /// included). The origin is its endpoint and its id together, as for the origin's allowance (<c>Gossip/OriginRateLimit.cs</c>):
+    /// a peer that names another's endpoint as its messages' origin, under its own id, counts under a key of its own.
+    /// </summary>
+    public static int OriginKey(Message message) => message is Protocol.Gossip gossip ? OriginKey(gossip.Origin, gossip.OriginId) : 0;
 
-    /// <summary>A hash of <paramref name="origin"/>'s address and port, the same in every process (never 0).</summary>
-    public static int OriginKey(NodeEndpoint origin)
+    /// <summary>A hash of <paramref name="origin"/>'s address and port and of <paramref name="id"/>, the same in every process (never 0).</summary>
+    public static int OriginKey(NodeEndpoint origin, NodeId id) => Mix(Fnv(origin, id.A, id.B, id.C, id.D));
+
+    /// <summary>A hash of <paramref name="origin"/>'s address and port alone, the same in every process (never 0).</summary>
+    public static int OriginKey(NodeEndpoint origin) => Mix(Fnv(origin));
+
+    /// <summary>FNV-1a over the address bytes, the port, then the id's words (a bare endpoint: none).</summary>
+    private static uint Fnv(NodeEndpoint origin, params ReadOnlySpan<ulong> words)
     {
         Span<byte> address = stackalloc byte[16];
-        var hash = 2166136261u; // FNV-1a over the address bytes and the port, then a final mix
+        var hash = 2166136261u;
         if (origin.Address.TryWriteBytes(address, out var written))
         {
             foreach (var b in address[..written])
@@ -56,6 +67,17 @@ public sealed partial class QueueBudget
             }
         }
         hash = (hash ^ (uint)origin.Port) * 16777619u;
+        foreach (var word in words)
+        {
+            hash = (hash ^ (uint)word) * 16777619u;
+            hash = (hash ^ (uint)(word >> 32)) * 16777619u;
+        }
+        return hash;
+    }
+
+    /// <summary>The final mix: every input bit reaches every output bit.</summary>
+    private static int Mix(uint hash)
+    {
         hash ^= hash >> 16;
         hash *= 0x85ebca6bu;
         hash ^= hash >> 13;

@@ -95,6 +95,33 @@ public sealed class FloodControlTests
         }
         Assert.That(peer.Take().ReportsOf<GossipReceived>(), Has.Exactly(100).Items, "one second later: OriginRate (100) more");
     }
+
+    [Test]
+    public void A_flood_naming_another_peers_endpoint_under_the_flooders_own_id_spends_the_flooders_allowance_not_that_peers()
+    {
+        // PeerAt(7) is no neighbour and no listed peer here: this peer knows no id for its endpoint, so a message naming
+        // it under another id is not refused as forged (beyond hop 1 it cannot be). Its allowance must still be its own.
+        var peer = Peer();
+        var victim = PeerAt(7);
+        var victimId = new P2PSim.Security.NodeId(7, 7, 7, 7);
+        var flooderId = new P2PSim.Security.NodeId(2, 2, 2, 2);
+        ulong sequence = 0;
+        for (var i = 0; i < Burst + 50; i++)
+        {
+            peer.Receive(Flooder, Message(victim, ++sequence, hops: 2) with { OriginId = flooderId });
+        }
+        var flood = peer.Take();
+        Assert.That(flood.ReportsOf<GossipReceived>(), Has.Exactly(Burst).Items, "the flood gets the allowance of the id it signs with");
+
+        var real = Message(victim, ++sequence, hops: 2) with { OriginId = victimId };
+        peer.Receive(Honest, real);
+        var taken = peer.Take();
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(taken.ReportsOf<GossipReceived>().Select(r => r.Id), Is.EqualTo(new[] { real.Id }), "the real peer's message is taken");
+            Assert.That(taken.ReportsOf<GossipThrottled>(), Is.Empty, "and not throttled as part of the flood");
+        }
+    }
 }
 
 public sealed class OriginRateLimitTests
@@ -107,9 +134,9 @@ public sealed class OriginRateLimitTests
         var limit = new OriginRateLimit(rate: 10, burst: 5);
         var a = NodeEndpoint.Loopback(6000);
         var b = NodeEndpoint.Loopback(6001);
-        var first = Enumerable.Range(0, 8).Count(_ => limit.TryTake(a, T0));
-        var other = limit.TryTake(b, T0);
-        var afterHalfSecond = Enumerable.Range(0, 8).Count(_ => limit.TryTake(a, T0.AddSeconds(0.5)));
+        var first = Enumerable.Range(0, 8).Count(_ => limit.TryTake(a, default, T0));
+        var other = limit.TryTake(b, default, T0);
+        var afterHalfSecond = Enumerable.Range(0, 8).Count(_ => limit.TryTake(a, default, T0.AddSeconds(0.5)));
         using (Assert.EnterMultipleScope())
         {
             Assert.That(first, Is.EqualTo(5));
@@ -124,8 +151,24 @@ public sealed class OriginRateLimitTests
         var limit = new OriginRateLimit(rate: 100, burst: 1000);
         for (var i = 0; i < 10_000; i++)
         {
-            Assert.That(limit.TryTake(NodeEndpoint.Loopback(10_000 + (i % 50_000)), T0.AddMilliseconds(i)), Is.True);
+            Assert.That(limit.TryTake(NodeEndpoint.Loopback(10_000 + (i % 50_000)), default, T0.AddMilliseconds(i)), Is.True);
         }
         Assert.That(limit.Tracked, Is.LessThan(200), "one message each, 1 ms apart: each origin is full again 10 ms later");
+    }
+
+    [Test]
+    public void An_origin_is_its_endpoint_and_its_id_so_another_id_naming_the_same_endpoint_has_a_bucket_of_its_own()
+    {
+        var limit = new OriginRateLimit(rate: 10, burst: 5);
+        var endpoint = NodeEndpoint.Loopback(6000);
+        var owner = new P2PSim.Security.NodeId(1, 1, 1, 1);
+        var other = new P2PSim.Security.NodeId(2, 2, 2, 2);
+        var byOther = Enumerable.Range(0, 8).Count(_ => limit.TryTake(endpoint, other, T0));
+        var byOwner = Enumerable.Range(0, 8).Count(_ => limit.TryTake(endpoint, owner, T0));
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(byOther, Is.EqualTo(5), "the other id gets a burst");
+            Assert.That(byOwner, Is.EqualTo(5), "and the owner still gets the whole of its own");
+        }
     }
 }

@@ -1,5 +1,6 @@
 using System.Net;
 using P2PSim.Protocol;
+using P2PSim.Security;
 using P2PSim.Transport;
 
 namespace P2PSim.Tests.Transport;
@@ -108,6 +109,21 @@ public sealed class QueueBudgetOriginTests
         Assert.That(QueueBudget.OriginKey(a), Is.Not.EqualTo(QueueBudget.OriginKey(a with { Port = 40002 })));
         Assert.That(QueueBudget.OriginKey(new Ping(1)), Is.Zero, "control frames have no origin");
         Assert.That(Enumerable.Range(0, 5000).Select(i => QueueBudget.OriginKey(new NodeEndpoint(IPAddress.Loopback, i))), Has.None.EqualTo(0));
+    }
+
+    [Test]
+    public void A_gossip_frame_counts_under_its_origins_endpoint_and_id_so_naming_anothers_endpoint_under_ones_own_id_counts_apart()
+    {
+        var victim = new NodeEndpoint(IPAddress.Parse("127.2.0.7"), 40001);
+        var real = P2PSim.Tests.TestSupport.TestGossip.Of("1:127.2.0.7:40001:1") with { OriginId = new NodeId(1, 2, 3, 4) };
+        var forged = real with { OriginId = new NodeId(5, 6, 7, 8), Sequence = 2 };
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(QueueBudget.OriginKey(real), Is.EqualTo(QueueBudget.OriginKey(victim, new NodeId(1, 2, 3, 4))));
+            Assert.That(QueueBudget.OriginKey(real), Is.EqualTo(QueueBudget.OriginKey(real with { Sequence = 9 })), "one origin, one key");
+            Assert.That(QueueBudget.OriginKey(forged), Is.Not.EqualTo(QueueBudget.OriginKey(real)),
+                "a flood that names the victim's endpoint under the flooder's id is not counted as the victim's (its frames would be shed)");
+        }
     }
 
     /// <summary>One connection's send queues on <paramref name="budget"/>.</summary>
