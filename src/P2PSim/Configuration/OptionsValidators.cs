@@ -182,7 +182,8 @@ internal sealed class PeerOptionsValidator(IOptions<TransportOptions> transport)
             .Range($"{S}:ScoreMinFirstDeliveries", o.ScoreMinFirstDeliveries, 1, 1_000_000)
             .Interval($"{S}:PoorNeighbourFor", o.PoorNeighbourFor, TimeSpan.Zero, TimeSpan.FromDays(1))
             .Range($"{S}:MaxNeighboursPerAddress", o.MaxNeighboursPerAddress, 0, 1000)
-            .Range($"{S}:MaxNeighboursPerSubnet", o.MaxNeighboursPerSubnet, 0, 1000);
+            .Range($"{S}:MaxNeighboursPerSubnet", o.MaxNeighboursPerSubnet, 0, 1000)
+            .Range($"{S}:TenuredNeighbours", o.TenuredNeighbours, 0, 1000);
         if (SettingsChecks.ValidOrNull(transport) is { } valid)
         {
             var idle = valid.IdleTimeout;
@@ -232,6 +233,7 @@ internal sealed class SeedOptionsValidator : IValidateOptions<SeedOptions>
     public ValidateOptionsResult Validate(string? name, SeedOptions o) => new SettingsChecks()
         .Range($"{SeedOptions.Section}:ExpireAfterMissedRegistrations", o.ExpireAfterMissedRegistrations, 0, 1000)
         .Range($"{SeedOptions.Section}:MaxRegistrationsPerAddress", o.MaxRegistrationsPerAddress, 0, 1_000_000)
+        .Interval($"{SeedOptions.Section}:TenureAfter", o.TenureAfter, TimeSpan.Zero, TimeSpan.FromDays(30))
         .Result();
 }
 

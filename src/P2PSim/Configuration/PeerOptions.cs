@@ -97,6 +97,14 @@ public sealed class PeerOptions
     /// </summary>
     public int MaxNeighboursPerSubnet { get; set; } = 2;
 
+    /// <summary>
+    /// Neighbours a peer keeps from the seeds' tenured shares (the first 4 entries of each peer list: peers the seed has
+    /// listed longest, <c>Seed:TenureAfter</c>): it draws them first when it joins and repairs, and scoring never replaces
+    /// the last of them for a peer that is not tenured. More than <see cref="MaxNeighbours"/> acts as MaxNeighbours. Real
+    /// networks only. 0: off.
+    /// </summary>
+    public int TenuredNeighbours { get; set; } = 1;
+
     /// <summary>An independent copy (experiments adjust a copy per run).</summary>
     public PeerOptions Clone() => (PeerOptions)MemberwiseClone();
 }

@@ -28,6 +28,14 @@ public sealed class SeedOptions
     /// </summary>
     public int MaxRegistrationsPerAddress { get; set; } = 4;
 
+    /// <summary>
+    /// A listed peer counts as tenured once it has been listed this long. Every peer list a seed sends starts with its
+    /// tenured share: 4 peers drawn at random among the tenured ones, or among the longest listed when fewer are; a
+    /// peer keeps at least <c>Peer:TenuredNeighbours</c> neighbours from it (fakes are cheap to make, not to make old).
+    /// 0: lists as before. The simulated network never orders its lists so.
+    /// </summary>
+    public TimeSpan TenureAfter { get; set; } = TimeSpan.FromMinutes(5);
+
     /// <summary>How long a seed keeps a peer that does not register again; zero: for ever.</summary>
     public TimeSpan PeerExpiry(PeerOptions peer)
     {

@@ -185,6 +185,7 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
                 Id = key.Id,
                 // The cap per address means something only where every node has an address of its own.
                 Guard = new SeedGuard(_seedOptions.DialBack, _spec.OwnAddress ? _seedOptions.MaxRegistrationsPerAddress : 0, JudgeReporters: true),
+                TenureAfter = _seedOptions.TenureAfter,
                 Signing = _signing,
             }
             : new PeerMachine(_transport.LocalEndpoint, seeds, _peerOptions, _random.For("peer", _spec.Index), gossip: _gossipOptions, reportTreeLinks: true,

@@ -18,6 +18,7 @@ internal sealed class Registration
     private readonly IReadOnlyList<NodeId>?[] _listIds; // the id of each entry of _lists[i], in the same order (empty: none known)
     private readonly int[]?[] _listHashes; // the hash code of each entry of _lists[i] that has ids: IdOf compares these first
     private readonly bool[] _truncated;
+    private readonly int[] _tenured; // how many entries at the start of _lists[i] are that seed's tenured share
     private readonly Dictionary<NodeEndpoint, bool[]> _watched = new();
     private readonly Dictionary<NodeEndpoint, bool[]> _forgotten = new();
     private readonly Random? _random;
@@ -34,6 +35,64 @@ internal sealed class Registration
     /// </summary>
     public const int RetainedPerSeed = 64;
 
+    /// <summary>
+    /// The first this many entries of a seed's peer list (all of it when shorter) are its <i>tenured share</i>: peers drawn
+    /// among those it has listed longest (<c>Seed:TenureAfter</c>; PROTOCOL.md, <i>Choosing neighbours against Sybils</i>).
+    /// A fixed number rather than a part of the list, so that registering more fakes does not bring them into it.
+    /// </summary>
+    public const int TenuredPerList = 4;
+
+    /// <summary>
+    /// Whether the peer keeps the seeds' tenured shares apart (<see cref="Tenured"/>): kept in every sample of a list, and
+    /// offered by <see cref="Tenured"/>. Off (the simulated network's default): the lists are kept as before.
+    /// </summary>
+    public bool TenuredFirst { get; set; }
+
+    /// <summary>
+    /// The peers of the seeds' tenured shares (the first <see cref="TenuredPerList"/> entries of each seed's latest list)
+    /// but the <see cref="IsForgotten"/> ones, in the order of <see cref="Known"/>. Empty unless <see cref="TenuredFirst"/>.
+    /// </summary>
+    public List<NodeEndpoint> Tenured(NodeEndpoint? exclude = null)
+    {
+        var tenured = new List<NodeEndpoint>();
+        var seen = new HashSet<NodeEndpoint>();
+        for (var i = 0; i < _lists.Length; i++)
+        {
+            if (_lists[i] is not { } list)
+            {
+                continue;
+            }
+            for (var k = 0; k < _tenured[i] && k < list.Count; k++)
+            {
+                var peer = list[k];
+                if (peer != exclude && !_forgotten.ContainsKey(peer) && seen.Add(peer))
+                {
+                    tenured.Add(peer);
+                }
+            }
+        }
+        return tenured;
+    }
+
+    /// <summary>Whether <paramref name="peer"/> is in a seed's tenured share (<see cref="Tenured"/>).</summary>
+    public bool IsTenured(NodeEndpoint peer)
+    {
+        for (var i = 0; i < _lists.Length; i++)
+        {
+            if (_lists[i] is { } list)
+            {
+                for (var k = 0; k < _tenured[i] && k < list.Count; k++)
+                {
+                    if (list[k] == peer)
+                    {
+                        return true;
+                    }
+                }
+            }
+        }
+        return false;
+    }
+
     /// <param name="seeds">The configured seeds, in their configured order: the order <see cref="Known"/> visits their lists in.</param>
     /// <param name="random">Draws the retained samples after <see cref="Compact"/>; null keeps whole lists.</param>
     public Registration(IReadOnlyList<NodeEndpoint> seeds, Random? random = null)
@@ -47,6 +106,7 @@ internal sealed class Registration
         _listIds = new IReadOnlyList<NodeId>?[seeds.Count];
         _listHashes = new int[]?[seeds.Count];
         _truncated = new bool[seeds.Count];
+        _tenured = new int[seeds.Count];
         Wanted = seeds.Count == 0 ? 0 : (seeds.Count / 2) + 1;
     }
 
@@ -185,7 +245,7 @@ internal sealed class Registration
         {
             if (_lists[i] is { } list)
             {
-                (_lists[i], _listIds[i]) = Retain(list, _listIds[i] ?? [], out _truncated[i]);
+                (_lists[i], _listIds[i]) = Retain(list, _listIds[i] ?? [], _tenured[i], out _truncated[i]);
                 _listHashes[i] = HashesOf(_lists[i]!, _listIds[i]!);
             }
         }
@@ -208,9 +268,10 @@ internal sealed class Registration
 
     /// <summary>
     /// A random sample of <see cref="RetainedPerSeed"/> entries (Floyd's algorithm: one draw each) with their ids, or the
-    /// list itself if shorter.
+    /// list itself if shorter. The first <paramref name="tenured"/> entries (the seed's tenured share) are always kept,
+    /// first, and the rest of the sample drawn from the others.
     /// </summary>
-    private (IReadOnlyList<NodeEndpoint>, IReadOnlyList<NodeId>) Retain(IReadOnlyList<NodeEndpoint> list, IReadOnlyList<NodeId> ids, out bool truncated)
+    private (IReadOnlyList<NodeEndpoint>, IReadOnlyList<NodeId>) Retain(IReadOnlyList<NodeEndpoint> list, IReadOnlyList<NodeId> ids, int tenured, out bool truncated)
     {
         truncated = list.Count > RetainedPerSeed;
         if (!truncated)
@@ -221,9 +282,18 @@ internal sealed class Registration
         var sample = new NodeEndpoint[RetainedPerSeed];
         var sampleIds = ids.Count == 0 ? [] : new NodeId[RetainedPerSeed];
         var n = 0;
-        for (var j = list.Count - RetainedPerSeed; j < list.Count; j++)
+        for (; n < tenured; n++)
         {
-            var t = _random!.Next(j + 1);
+            sample[n] = list[n];
+            if (sampleIds.Length > 0)
+            {
+                sampleIds[n] = ids[n];
+            }
+        }
+        // Floyd's algorithm over the entries after the share: RetainedPerSeed - tenured of the list.Count - tenured.
+        for (var j = list.Count - RetainedPerSeed + tenured; j < list.Count; j++)
+        {
+            var t = tenured + _random!.Next(j + 1 - tenured);
             var index = picked.Add(t) ? t : j;
             picked.Add(index);
             if (sampleIds.Length > 0)
@@ -331,13 +401,14 @@ internal sealed class Registration
             ids = []; // not one id per entry (a message always has; this guards a caller)
         }
         NoteRemovals(position, peers);
+        _tenured[position] = TenuredFirst ? Math.Min(peers.Count, TenuredPerList) : 0;
         foreach (var (peer, listed) in _watched)
         {
             listed[position] = peers.Contains(peer);
         }
         if (_compact)
         {
-            (_lists[position], _listIds[position]) = Retain(peers, ids, out _truncated[position]);
+            (_lists[position], _listIds[position]) = Retain(peers, ids, _tenured[position], out _truncated[position]);
         }
         else
         {

@@ -75,7 +75,7 @@ public sealed partial class SeedMachine
         }
         if (!Guard.DialBack)
         {
-            _order.Add(info.Listen);
+            List(info.Listen, now);
             return true;
         }
         StartDialBack(info.Listen, listSent, now);
@@ -105,7 +105,7 @@ public sealed partial class SeedMachine
         CloseConnection(connection.Id, "dial-back done", afterFlush: proven);
         if (proven)
         {
-            _order.Add(peer);
+            List(peer, now);
             AnswerHeldRegistration(peer, listSent);
             Report(new PeerRegistered(now, peer, connection.RemoteAddress, Again: false, listSent));
             return true;

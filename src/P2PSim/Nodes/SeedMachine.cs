@@ -200,7 +200,7 @@ public sealed partial class SeedMachine(NodeEndpoint self, Random random, int ma
         {
             return;
         }
-        var list = register.Wanted is { } wanted ? Refresh(info.Listen, wanted, register.Held) : Sample(info.Listen);
+        var list = register.Wanted is { } wanted ? Refresh(info.Listen, wanted, register.Held, now) : Sample(info.Listen, now);
         var listed = again ? IsListed(info.Listen) : Admit(info, list, now);
         _peers[info.Listen] = now;
         if (!again && !listed)
@@ -451,6 +451,7 @@ public sealed partial class SeedMachine(NodeEndpoint self, Random random, int ma
         else
         {
             _order.Remove(peer);
+            _listedAt.Remove(peer);
             _guardState?.Removed(peer);
         }
         _ids.Remove(peer);

@@ -15,17 +15,20 @@ namespace P2PSim.Overlay;
 /// <item><paramref name="MaxPerAddress"/>: most neighbours this peer has at one IP address (0: no cap).</item>
 /// <item><paramref name="MaxPerSubnet"/>: most neighbours it draws from one /24 while peers of other /24s are there to draw
 /// (0: no preference).</item>
+/// <item><paramref name="TenuredNeighbours"/>: neighbours it keeps from the seeds' tenured shares (the first
+/// <see cref="Nodes.Registration.TenuredPerList"/> entries of each peer list; 0: off).</item>
 /// </list>
-/// Both caps apply only where every node has an address of its own (<c>Network:AddressPerNode</c>).
+/// Both caps apply only where every node has an address of its own (<c>Network:AddressPerNode</c>); the tenured
+/// neighbours everywhere.
 /// </summary>
-public sealed record NeighbourScoring(TimeSpan Window, int MinFirstDeliveries, TimeSpan PoorChoiceFor, int MaxPerAddress, int MaxPerSubnet = 0)
+public sealed record NeighbourScoring(TimeSpan Window, int MinFirstDeliveries, TimeSpan PoorChoiceFor, int MaxPerAddress, int MaxPerSubnet = 0, int TenuredNeighbours = 0)
 {
     /// <summary>The rules from the peer's settings; <paramref name="ownAddress"/>: every node has an address of its own.</summary>
     public static NeighbourScoring From(PeerOptions options, bool ownAddress)
     {
         ArgumentNullException.ThrowIfNull(options);
         return new NeighbourScoring(options.ScoreWindow, options.ScoreMinFirstDeliveries, options.PoorNeighbourFor,
-            ownAddress ? options.MaxNeighboursPerAddress : 0, ownAddress ? options.MaxNeighboursPerSubnet : 0);
+            ownAddress ? options.MaxNeighboursPerAddress : 0, ownAddress ? options.MaxNeighboursPerSubnet : 0, options.TenuredNeighbours);
     }
 
     /// <summary>Whether neighbours are scored at all (the cap per address applies either way).</summary>

@@ -74,11 +74,19 @@ internal sealed partial class NeighbourTable
         {
             _avoid.Remove(expired);
         }
+        // Tenured neighbours first, if fewer than Peer:TenuredNeighbours are left (NeighbourTable.Tenure.cs; off: no draw).
+        var tenured = DialTenured(Math.Min(needed, Math.Max(0, _options.MaxNeighbours - DialedNeighbours)));
+        needed -= tenured.Count;
         var pool = _known.Known()
             .Where(p => p != _self && !_neighbours.ContainsKey(p) && !_dialing.Contains(p) && !_avoid.ContainsKey(p))
             .ToArray();
         _random.Shuffle(pool);
         var chosen = TakeWithinAddressCap(pool, Math.Min(needed, Math.Max(0, _options.MaxNeighbours - DialedNeighbours)), out var rest, out _);
+        if (tenured.Count > 0)
+        {
+            chosen = [.. tenured, .. chosen];
+            needed += tenured.Count;
+        }
         _candidates.Clear();
         foreach (var extra in rest.Take(SpareCandidates))
         {

@@ -23,6 +23,7 @@ internal sealed partial class NeighbourTable
         {
             _rules = value;
             _scores = value is { Scores: true } ? new NeighbourScores(value) : null;
+            _known.TenuredFirst = value is { TenuredNeighbours: > 0 };
         }
     }
 
@@ -52,6 +53,10 @@ internal sealed partial class NeighbourTable
         var verdicts = _scores.Judge(now, n => _neighbours.TryGetValue(n, out var entry) && !entry.Inbound && entry.Connection is not null);
         foreach (var (peer, why) in verdicts)
         {
+            if (!MayReplace(peer, out var tenuredReplacement))
+            {
+                continue; // the last tenured neighbour is never replaced for a peer that is not (NeighbourTable.Tenure.cs)
+            }
             var connection = _neighbours[peer].Connection!.Value;
             _byConnection.Remove(connection);
             Remove(peer, now);
@@ -60,9 +65,13 @@ internal sealed partial class NeighbourTable
             _avoid[peer] = now + _scores.Rules.PoorChoiceFor;
             _poorSubnets[Near(peer, subnet: true)] = now + _scores.Rules.PoorChoiceFor;
             _scores.Replaced++;
-            var next = DrawReplacement(now);
+            var next = tenuredReplacement ?? DrawReplacement(now);
             if (next is { } replacement)
             {
+                if (tenuredReplacement is not null)
+                {
+                    _tenuredPicks.Add(replacement);
+                }
                 DialNeighbour(replacement);
             }
             _out.Report(new NeighbourReplaced(now, peer, why, next, _scores.Replaced));

@@ -124,6 +124,13 @@ internal sealed partial class NeighbourTable
         var known = _known.Known(exclude: _self);
         var pool = _neighbours.Count == 0 ? known.ToArray() : known.Where(p => !_neighbours.ContainsKey(p)).ToArray();
         var wanted = Math.Max(0, _options.MaxNeighbours - DialedNeighbours);
+        // At least Peer:TenuredNeighbours from the seeds' tenured shares first (NeighbourTable.Tenure.cs; off: no draw).
+        var tenured = DialTenured(wanted);
+        if (tenured.Count > 0)
+        {
+            pool = pool.Where(p => !_dialing.Contains(p)).ToArray();
+            wanted -= tenured.Count;
+        }
         // Only the neighbours and the spare candidates are drawn (spares replace failed dials; a few suffice, repair asks
         // the seeds for more): a partial shuffle of the first ones, not of the whole union (up to 1000 per seed).
         // Within the caps per address and /24 (Network:AddressPerNode; NeighbourTable.Scoring.cs): where no cap bites, the
@@ -134,7 +141,7 @@ internal sealed partial class NeighbourTable
             _candidates.Enqueue(extra);
         }
         _scores?.Begin(now);
-        _out.Report(new NeighboursChosen(now, known, chosen));
+        _out.Report(new NeighboursChosen(now, known, tenured.Count == 0 ? chosen : [.. tenured, .. chosen]));
         foreach (var peer in chosen)
         {
             DialNeighbour(peer);
@@ -233,7 +240,10 @@ internal sealed partial class NeighbourTable
         else if (_dialing.Remove(target) && !_neighbours.ContainsKey(target))
         {
             _out.Report(new NeighbourDialFailed(now, target, reason));
-            DialNextCandidate();
+            if (!_tenuredPicks.Remove(target) || DialTenured(1).Count == 0)
+            {
+                DialNextCandidate(); // a tenured pick that failed is replaced by another tenured peer if one is left
+            }
         }
     }
 
@@ -342,6 +352,7 @@ internal sealed partial class NeighbourTable
     private void Remove(NodeEndpoint endpoint, DateTimeOffset now)
     {
         _neighbours.Remove(endpoint);
+        _tenuredPicks.Remove(endpoint);
         _scores?.Removed(endpoint);
         OnLinksChanged();
         NeighbourRemoved?.Invoke(endpoint, now);

@@ -25,7 +25,10 @@ public sealed class AgreementTests
             Workload = WorkloadKind.Burst,
             Messages = 20,
             Spacing = TimeSpan.FromMilliseconds(50),
-            Peer = new PeerOptions(),
+            // The simulated network applies no rule against Sybils; the tenured neighbours (the one that changes a
+            // join's draw on tcp: seeds put their longest-listed peers first, joiners dial one of them) are off here.
+            Peer = new PeerOptions { TenuredNeighbours = 0 },
+            Seed = new SeedOptions { TenureAfter = TimeSpan.Zero },
         };
 
         var simulated = new SimulatedExperiment(options).Run(cancellationToken: ct);

@@ -16,8 +16,10 @@ namespace P2PSim.Tests.Security;
 /// Hello, HelloProof and Ping and forward nothing) and 1,000 dead endpoints at every seed. The seeds' lists are then
 /// mostly fakes. Peers that join afterwards must still get every message published after they joined: the neighbour
 /// rules (no more than Peer:MaxNeighboursPerSubnet from one /24 while others are there, a neighbour that delivers nothing
-/// replaced after a Peer:ScoreWindow) keep them out of the fakes' hands. With the rules off the same attack eclipses
-/// joiners (the explicit case shows it).
+/// replaced after a Peer:ScoreWindow) keep them out of the fakes' hands; with the fakes spread over 150 /24s the /24 rule
+/// does not bite, and the tenured neighbour (one of the peers the seeds listed longest, Peer:TenuredNeighbours) links
+/// each joiner to the honest network from its first dial. With the rules off the same attack eclipses joiners (the
+/// explicit case shows it).
 /// </summary>
 [TestFixture]
 [NonParallelizable]
@@ -33,12 +35,20 @@ public sealed class SybilEclipseTests
     public Task Peers_that_join_after_150_fakes_registered_get_every_message_published_after_they_joined(CancellationToken ct) => RunAsync(rules: true, ct);
 
     [Test]
+    [CancelAfter(120_000)]
+    public Task Peers_that_join_after_150_fakes_spread_over_150_subnets_registered_get_every_message_published_after_they_joined(CancellationToken ct) =>
+        RunAsync(rules: true, ct, spread: true);
+
+    [Test]
     [Category(LongRuns.Category)]
     [Explicit("Shows the same attack eclipsing joiners with the neighbour rules off (Peer:ScoreWindow, MaxNeighboursPerAddress, MaxNeighboursPerSubnet 0).")]
     [CancelAfter(120_000)]
     public Task With_the_neighbour_rules_off_the_fakes_eclipse_joiners(CancellationToken ct) => RunAsync(rules: false, ct);
 
-    private static async Task RunAsync(bool rules, CancellationToken ct)
+    /// <param name="spread">The fakes each in a /24 of its own (127.66.<i>i</i>.1), so the /24 preference does not bite: a
+    /// joiner draws fakes for most of its neighbours, and only its tenured neighbour (the seeds' longest-listed peers,
+    /// Peer:TenuredNeighbours) links it to the honest network at once.</param>
+    private static async Task RunAsync(bool rules, CancellationToken ct, bool spread = false)
     {
         var clock = Stopwatch.StartNew();
         await using var network = await TestNetwork.StartAsync(3, HonestPeers, new Dictionary<string, string?>
@@ -48,13 +58,15 @@ public sealed class SybilEclipseTests
             ["Peer:ScoreMinFirstDeliveries"] = "2",
             ["Peer:MaxNeighboursPerAddress"] = rules ? "1" : "0",
             ["Peer:MaxNeighboursPerSubnet"] = rules ? "2" : "0",
+            ["Peer:TenuredNeighbours"] = rules ? "1" : "0",
+            ["Seed:TenureAfter"] = rules ? "00:05:00" : "00:00:00",
         }, ct);
         await network.WaitForOverlayAsync(ct);
         Assume.That(network.Peers[0].Endpoint.Address, Is.Not.EqualTo(IPAddress.Loopback), "nodes have addresses of their own (Network:AddressPerNode)");
         var seeds = network.Seeds.Select(s => s.Endpoint).ToArray();
 
         // The attack: 150 fakes on 127.66.0.1-150, and 1,000 dead endpoints from 127.67.0.1-250 (4 per address, the seeds' cap).
-        await using var swarm = SybilSwarm.Start(Enumerable.Range(1, Fakes).Select(i => new IPAddress([127, 66, 0, (byte)i])));
+        await using var swarm = SybilSwarm.Start(Enumerable.Range(1, Fakes).Select(i => spread ? new IPAddress([127, 66, (byte)i, 1]) : new IPAddress([127, 66, 0, (byte)i])));
         await swarm.RegisterAsync(seeds, parallel: 16, ct);
         await SybilSwarm.RegisterDeadAsync(seeds, block: 67, DeadEndpoints, perAddress: 4, parallel: 32, ct);
         var fakes = swarm.Endpoints.ToHashSet();
@@ -117,19 +129,30 @@ public sealed class SybilEclipseTests
             }
 
             var missing = await MissingAsync(joiners, published, ct);
+            TestContext.Out.WriteLine($"when the publishing ended: missing {(missing.Count == 0 ? "none" : string.Join("; ", missing))}");
             var fakeNeighbours = 0;
+            var withoutHonest = new List<string>();
             if (rules)
             {
                 await Eventually.HoldsAsync(async () =>
                 {
                     missing = await MissingAsync(joiners, published, ct);
                     fakeNeighbours = 0;
+                    withoutHonest.Clear();
                     foreach (var joiner in joiners)
                     {
-                        fakeNeighbours += await TestNetwork.InspectPeerAsync(joiner, m => m.ConnectedNeighbours.Count(fakes.Contains), ct);
+                        var neighbours = await TestNetwork.InspectPeerAsync(joiner, m => m.ConnectedNeighbours.ToArray(), ct);
+                        fakeNeighbours += neighbours.Count(fakes.Contains);
+                        if (neighbours.All(fakes.Contains))
+                        {
+                            withoutHonest.Add(joiner.Endpoint.ToString());
+                        }
                     }
-                    return missing.Count == 0 && fakeNeighbours == 0 ? null : $"{string.Join("; ", missing)}; the joiners keep {fakeNeighbours} fake neighbours";
-                }, TimeSpan.FromSeconds(25), ct);
+                    // Fakes spread over 150 /24s are replaced one random draw at a time: some are still drawn at the end.
+                    return missing.Count == 0 && (spread || fakeNeighbours == 0) && withoutHonest.Count == 0
+                        ? null
+                        : $"{string.Join("; ", missing)}; the joiners keep {fakeNeighbours} fake neighbours; joiners with no honest neighbour: {string.Join(", ", withoutHonest)}";
+                }, TimeSpan.FromSeconds(spread ? 10 : 25), ct);
             }
             var replaced = network.Stats.NeighboursReplaced;
             var honestReplaced = new List<string>();
@@ -140,7 +163,7 @@ public sealed class SybilEclipseTests
             }
             var sample = joiners.SelectMany(j => network.ReadLog(j.Endpoint.Port).Split('\n')).FirstOrDefault(l => l.Contains("Replaced neighbour", StringComparison.Ordinal));
             TestContext.Out.WriteLine($"a replacement, as logged: {sample?.Trim() ?? "none"}");
-            TestContext.Out.WriteLine($"rules {(rules ? "on" : "off")}: {published.Count} messages, {eclipsedAtFirst} of {Joiners} joiners started with fakes only; "
+            TestContext.Out.WriteLine($"rules {(rules ? "on" : "off")}{(spread ? ", fakes over 150 /24s" : "")}: {published.Count} messages, {eclipsedAtFirst} of {Joiners} joiners started with fakes only; "
                 + $"{replaced} neighbours replaced; fakes answered {swarm.Pongs} pings and dropped {swarm.Ignored} frames; missing: {(missing.Count == 0 ? "none" : string.Join("; ", missing))}; "
                 + $"{clock.Elapsed.TotalSeconds:0.0} s in all");
             if (rules)
@@ -148,7 +171,11 @@ public sealed class SybilEclipseTests
                 using (Assert.EnterMultipleScope())
                 {
                     Assert.That(missing, Is.Empty, "every joiner got every message published after it joined");
-                    Assert.That(fakeNeighbours, Is.Zero, "the joiners replaced every fake they drew");
+                    Assert.That(withoutHonest, Is.Empty, "every joiner has an honest neighbour");
+                    if (!spread)
+                    {
+                        Assert.That(fakeNeighbours, Is.Zero, "the joiners replaced every fake they drew");
+                    }
                     Assert.That(replaced, Is.GreaterThan(0), "fakes were replaced (one log line each)");
                     Assert.That(honestReplaced, Is.Empty, "no honest peer was replaced");
                     Assert.That(swarm.Pongs, Is.GreaterThan(0), "the fakes were neighbours that answered liveness");
