@@ -36,6 +36,9 @@ public sealed class SeedOptions
     /// </summary>
     public TimeSpan TenureAfter { get; set; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>An independent copy (an experiment adjusts a copy per run).</summary>
+    public SeedOptions Clone() => (SeedOptions)MemberwiseClone();
+
     /// <summary>How long a seed keeps a peer that does not register again; zero: for ever.</summary>
     public TimeSpan PeerExpiry(PeerOptions peer)
     {

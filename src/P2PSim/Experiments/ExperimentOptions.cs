@@ -170,6 +170,22 @@ public sealed record ExperimentOptions
     /// <summary>This run is an attack run's baseline: a burst that reads its nodes' log lines as the attack run does, so their costs compare.</summary>
     internal bool AttackBaselineRun { get; init; }
 
+    /// <summary>
+    /// The settings set <c>Seed:TenureAfter</c> or <c>Peer:TenuredNeighbours</c> (<see cref="From"/> notes it): the run
+    /// keeps both as given, whatever its workload (<see cref="TenuredRule"/>).
+    /// </summary>
+    internal bool TenureGiven { get; init; }
+
+    /// <summary>
+    /// Whether the run's nodes keep tenured neighbours (<c>Seed:TenureAfter</c>, <c>Peer:TenuredNeighbours</c>): in the
+    /// attack workload (and its baseline, the same network without attackers), or where the settings name either. Other
+    /// workloads run as before the rule: during a network's first <c>Seed:TenureAfter</c> (an experiment's whole run) the
+    /// tenured share is drawn among each seed's 5 oldest peers, and those few would take every joiner's tenured link,
+    /// distorting the overlay the run measures (200 peers: highest degree 45-52 instead of 27-32) and, in a big join,
+    /// refusing most of those dials at their inbound caps. The simulated network never has the rule.
+    /// </summary>
+    internal bool TenuredRule => Workload == WorkloadKind.Attack || AttackBaselineRun || TenureGiven;
+
     /// <summary>Longest the run waits, after the last message, for gossip still on its way.</summary>
     internal TimeSpan DrainTimeout { get; init; } = TimeSpan.FromMinutes(5);
 
@@ -199,6 +215,8 @@ public sealed record ExperimentOptions
             Gossip = configuration.GetSection(GossipOptions.Section).Get<GossipOptions>() ?? new GossipOptions(),
             Private = configuration.GetSection(PrivateOptions.Section).Get<PrivateOptions>() ?? new PrivateOptions(),
             Security = configuration.GetSection(SecurityOptions.Section).Get<SecurityOptions>() ?? new SecurityOptions(),
+            TenureGiven = configuration[$"{SeedOptions.Section}:{nameof(SeedOptions.TenureAfter)}"] is not null
+                || configuration[$"{PeerOptions.Section}:{nameof(PeerOptions.TenuredNeighbours)}"] is not null,
         };
 
     /// <summary>Throws <see cref="ArgumentException"/> naming every invalid setting, as the <c>experiment</c> command lists them.</summary>
@@ -273,12 +291,21 @@ public sealed record ExperimentOptions
 
     /// <summary>
     /// A private copy of <see cref="Peer"/> for one run (every setting carried over); every workload but classic drives
-    /// gossip itself, so there the peers' own timed gossip is off.
+    /// gossip itself, so there the peers' own timed gossip is off; no tenured neighbours unless <see cref="TenuredRule"/>.
     /// </summary>
     internal PeerOptions PeerOptionsForRun()
     {
         var copy = Peer.Clone();
         copy.MessagesPerPeer = Workload == WorkloadKind.Classic ? Peer.MessagesPerPeer : 0;
+        copy.TenuredNeighbours = TenuredRule ? Peer.TenuredNeighbours : 0;
+        return copy;
+    }
+
+    /// <summary>A private copy of <see cref="Seed"/> for one run: without the tenured share unless <see cref="TenuredRule"/>.</summary>
+    internal SeedOptions SeedOptionsForRun()
+    {
+        var copy = Seed.Clone();
+        copy.TenureAfter = TenuredRule ? Seed.TenureAfter : TimeSpan.Zero;
         return copy;
     }
 }

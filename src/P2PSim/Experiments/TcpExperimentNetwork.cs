@@ -538,7 +538,7 @@ internal sealed partial class TcpExperimentNetwork : IExperimentNetwork, IAsyncD
         builder.Services.AddP2PSim(builder.Configuration);
         builder.Services.AddGivenOptions(_peer);
         builder.Services.AddGivenOptions(TransportForRun(_options.Transport, _options.Peers, _options.Seeds));
-        builder.Services.AddGivenOptions(_options.Seed);
+        builder.Services.AddGivenOptions(_options.SeedOptionsForRun()); // no tenured share unless the run has the rule
         builder.Services.AddGivenOptions(_options.Gossip);
         builder.Services.AddGivenOptions(_options.Security); // tls or plain links
         builder.Services.AddGivenOptions(_options.PrivateOptionsForRun()); // the run's peers that cannot be dialled, by index

@@ -7,7 +7,8 @@ namespace P2PSim.Overlay;
 /// Neighbours from an independent source (issue 11): the seeds start every peer list with their <i>tenured share</i>,
 /// peers they have listed longest (<see cref="Registration.TenuredPerList"/>; <c>Seed:TenureAfter</c>). Fakes are cheap
 /// to make but cannot be old, so a peer keeps at least <see cref="NeighbourScoring.TenuredNeighbours"/> neighbours drawn
-/// from those shares: it draws them first when it joins and when it repairs, a failed dial to one is replaced by another,
+/// from those shares: it draws them first when it joins and when it repairs, a failed dial to one is replaced by another
+/// (the one that failed is avoided for a while, so a joiner never goes on dialing full tenured peers; none left: a plain one),
 /// and scoring never replaces the last of them for a peer that is not tenured (as Bitcoin keeps "tried" addresses apart
 /// from "new" ones, and S/Kademlia prefers long-lived contacts).
 /// </summary>

@@ -240,9 +240,16 @@ internal sealed partial class NeighbourTable
         else if (_dialing.Remove(target) && !_neighbours.ContainsKey(target))
         {
             _out.Report(new NeighbourDialFailed(now, target, reason));
-            if (!_tenuredPicks.Remove(target) || DialTenured(1).Count == 0)
+            var tenuredPick = _tenuredPicks.Remove(target);
+            if (tenuredPick || IsTenured(target))
             {
-                DialNextCandidate(); // a tenured pick that failed is replaced by another tenured peer if one is left
+                // Not drawn again for a while: early in a network's life every joiner is offered the same few oldest peers,
+                // whose inbound caps refuse most dials; redrawn at once, the joiner would go on dialing them while they refuse.
+                Avoid(target, now);
+            }
+            if (!tenuredPick || DialTenured(1).Count == 0)
+            {
+                DialNextCandidate(); // a tenured pick that failed is replaced by another tenured peer if one is left, else a plain one
             }
         }
     }

@@ -55,6 +55,61 @@ public sealed class TenuredNeighbourTests
         Assert.That(withoutRule, Is.LessThan(35), "a plain draw of 4 of 24 misses the 4 tenured about half the time");
     }
 
+    /// <summary>
+    /// A big join early in a network's life: every joiner is offered the same few oldest peers as its tenured share, and
+    /// their inbound caps (Transport:MaxInboundConnections) refuse most dials. A joiner whose every tenured dial is refused
+    /// must link to the overlay with the other peers of its list at once: those are dialed with the first tenured
+    /// one, a tenured peer that refused is not dialed again (another tenured peer is tried while one is left), and then a
+    /// plain candidate takes the slot. (Before: the refused peer could be drawn again at once, and the joiner went on
+    /// dialing the full peers as long as they refused.)
+    /// </summary>
+    [Test]
+    public void A_joiner_whose_tenured_peers_all_refuse_joins_with_the_others_at_once_and_does_not_redial_them()
+    {
+        for (var randomSeed = 1; randomSeed <= 20; randomSeed++)
+        {
+            var (table, _, part) = Bench(tenured: 1, randomSeed);
+            var share = Peers(2, 3, 4, 5);
+            table.Join(T0);
+            var first = part.Take().DialTargets();
+            Assert.That(first, Has.Length.EqualTo(4), "four neighbours dialed at the join");
+            Assert.That(first.Count(share.Contains), Is.InRange(1, 3), "one of them drawn from the tenured share (the plain draw may add more)");
+            var plain = first.Where(p => !share.Contains(p)).ToArray();
+
+            // Every dial to a tenured peer is refused (inbound full), as often as the joiner tries; the others answer.
+            var tenuredDials = new List<NodeEndpoint>();
+            var pending = new Queue<NodeEndpoint>(first);
+            var dials = 0;
+            while (dials < 100 && pending.TryDequeue(out var target))
+            {
+                dials++;
+                if (share.Contains(target))
+                {
+                    tenuredDials.Add(target);
+                    table.OnDialFailed(target, "refused: inbound connections full", T0);
+                }
+                else
+                {
+                    table.OnConnected(part.Link(target, NodeRole.Peer), T0);
+                }
+                foreach (var next in part.Take().DialTargets())
+                {
+                    pending.Enqueue(next);
+                }
+            }
+
+            Assert.That(pending, Is.Empty, $"random seed {randomSeed}: the joiner was still dialing after {dials} dials (tenured: {string.Join(", ", tenuredDials)})");
+            Assert.That(tenuredDials, Is.Unique, $"random seed {randomSeed}: a refused tenured peer was dialed again");
+            Assert.That(tenuredDials, Is.SubsetOf(share));
+            Assert.That(dials, Is.LessThanOrEqualTo(4 + share.Length), $"random seed {randomSeed}: at most one dial more per tenured peer");
+            var neighbours = table.ConnectedNeighbours.ToArray();
+            Assert.That(neighbours, Has.Length.EqualTo(4), $"random seed {randomSeed}: the plain neighbours of the join, and plain candidates in the slots of the tenured ones");
+            Assert.That(neighbours, Is.SupersetOf(plain), "the plain neighbours dialed at the join were kept");
+            Assert.That(table.TenuredNeighbours, Is.Zero);
+            Assert.That(table.Settled, Is.True, "no dial left under way");
+        }
+    }
+
     [TestCase(1, false)]
     [TestCase(0, true)]
     public void Scoring_never_replaces_the_last_tenured_neighbour_for_a_peer_that_is_not(int tenured, bool replacedAtOnce)

@@ -441,7 +441,7 @@ internal sealed class SliceExperiment
         var transport = TcpExperimentNetwork.TransportForRun(_options.Transport, _options.Peers, Layout.Seeds.Count);
         transport.ProcessQueueBytes = QueueBudget.BytesFor(_options.Transport.ProcessQueueBytes, Layout.LocalSeeds.Count + Layout.PeerCount);
         builder.Services.AddGivenOptions(transport);
-        builder.Services.AddGivenOptions(_options.Seed);
+        builder.Services.AddGivenOptions(_options.SeedOptionsForRun()); // no tenured share unless the run has the rule
         builder.Services.AddGivenOptions(_options.Gossip);
         builder.Services.AddGivenOptions(_options.PrivateOptionsForRun()); // every peer dialable (the demo's Private:NotDialablePeers is not the experiment's)
         var host = builder.Build();
