@@ -176,6 +176,8 @@ internal sealed class PeerOptionsValidator(IOptions<TransportOptions> transport)
             .That(o.ReregisterInterval == TimeSpan.Zero || o.ReregisterInterval >= o.RegistrationTimeout,
                 $"{S}:ReregisterInterval ({o.ReregisterInterval}) must be 00:00:00 (off) or at least {S}:RegistrationTimeout ({o.RegistrationTimeout}).")
             .Interval($"{S}:HistoryWindow", o.HistoryWindow, TimeSpan.Zero, TimeSpan.FromDays(1))
+            .That(o.HistoryBytes == 0 || o.HistoryBytes is >= PeerOptions.MinHistoryBytes and <= PeerOptions.MaxHistoryBytes,
+                $"{S}:HistoryBytes must be 0 (count only) or between {PeerOptions.MinHistoryBytes} and {PeerOptions.MaxHistoryBytes} (was {o.HistoryBytes}).")
             .Interval($"{S}:ScoreWindow", o.ScoreWindow, TimeSpan.Zero, TimeSpan.FromDays(1))
             .Range($"{S}:ScoreMinFirstDeliveries", o.ScoreMinFirstDeliveries, 1, 1_000_000)
             .Interval($"{S}:PoorNeighbourFor", o.PoorNeighbourFor, TimeSpan.Zero, TimeSpan.FromDays(1))

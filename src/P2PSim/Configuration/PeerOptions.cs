@@ -54,6 +54,22 @@ public sealed class PeerOptions
     public TimeSpan HistoryWindow { get; set; } = TimeSpan.FromMinutes(1);
 
     /// <summary>
+    /// Catch-up and grafts: most bytes the kept messages take on the wire (each counted as its Gossip frame), the oldest
+    /// dropped first; a message larger than this alone is not kept. Caps a peer's history when messages are large or
+    /// many; at the default, 1024 messages of the demo's size fit. Zero: bounded by count only.
+    /// </summary>
+    public long HistoryBytes { get; set; } = DefaultHistoryBytes;
+
+    /// <summary>The default <see cref="HistoryBytes"/>: 256 KiB.</summary>
+    public const long DefaultHistoryBytes = 256 * 1024;
+
+    /// <summary>Least <see cref="HistoryBytes"/> but zero: 1 KiB (a few messages).</summary>
+    public const long MinHistoryBytes = 1024;
+
+    /// <summary>Most <see cref="HistoryBytes"/>: 1 GiB.</summary>
+    public const long MaxHistoryBytes = 1024L * 1024 * 1024;
+
+    /// <summary>
     /// Neighbour scoring against Sybils (gossipsub v1.1's "first message deliveries" idea): at the end of each window
     /// (judged on the next liveness round) a neighbour this peer dialed, linked the whole window, that delivered nothing
     /// (no first copy, no later copy, no announcement) is replaced while the other neighbours delivered at least

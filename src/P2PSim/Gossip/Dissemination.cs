@@ -69,7 +69,7 @@ internal sealed partial class Dissemination
         // while even without catch-up, to answer grafts.
         _catchUp = options.HistoryWindow > TimeSpan.Zero;
         var keep = _tree && options.HistoryWindow < TreeRetention ? TreeRetention : options.HistoryWindow;
-        _history = new MessageHistory(ProtocolLimits.MaxDigestIds, keep < options.MessageListTtl ? keep : options.MessageListTtl);
+        _history = new MessageHistory(ProtocolLimits.MaxDigestIds, keep < options.MessageListTtl ? keep : options.MessageListTtl, options.HistoryBytes);
     }
 
     public int Originated { get; private set; }
