@@ -44,7 +44,7 @@ public sealed partial class SeedMachine
             members.Add(peer);
             (memberOf ?? (_groupsOf[peer] = [])).Add(join.Group);
         }
-        var sample = Sample(members, peer, listed: true, maxPeersPerList);
+        var sample = Sample(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(members), peer, listed: true, maxPeersPerList);
         SendTo(info.Id, new GroupMembers(join.Group, sample, IdsOf(sample)));
         Report(new GroupMemberJoined(now, peer, join.Group, again, members.Count, sample));
     }

@@ -32,13 +32,13 @@ public sealed partial class SeedMachine
     {
         if (TenureAfter <= TimeSpan.Zero)
         {
-            return Sample(_order, registrant, IsListed(registrant), maxPeersPerList);
+            return Sample(CollectionsMarshal.AsSpan(_order), registrant, IsListed(registrant), maxPeersPerList);
         }
         var share = TenuredShare(registrant, now);
         var answer = new List<NodeEndpoint>(Math.Min(maxPeersPerList, _order.Count));
         answer.AddRange(share);
         var inShare = new HashSet<NodeEndpoint>(share);
-        foreach (var peer in Sample(_order, registrant, IsListed(registrant), maxPeersPerList))
+        foreach (var peer in Sample(CollectionsMarshal.AsSpan(_order), registrant, IsListed(registrant), maxPeersPerList))
         {
             if (answer.Count >= maxPeersPerList)
             {
@@ -58,30 +58,11 @@ public sealed partial class SeedMachine
     /// them when the seed lists no more). Never grows with the number of fakes: an attacker that registered after
     /// the <see cref="Registration.TenuredPerList"/> oldest peers is never in it until it has been listed that long.
     /// </summary>
-    private List<NodeEndpoint> TenuredShare(NodeEndpoint registrant, DateTimeOffset now)
+    private NodeEndpoint[] TenuredShare(NodeEndpoint registrant, DateTimeOffset now)
     {
         var pool = Math.Min(_order.Count, Math.Max(ListedSince(now - TenureAfter), Registration.TenuredPerList + 1)); // + 1: room for the registrant
-        // A partial Fisher-Yates shuffle of the list's oldest part, undone afterwards (as in Sample).
-        var order = CollectionsMarshal.AsSpan(_order)[..pool];
-        var share = new List<NodeEndpoint>(Registration.TenuredPerList);
-        Span<int> swapped = stackalloc int[Registration.TenuredPerList + 1]; // at most one position more than the share: the registrant's
-        var position = 0;
-        while (share.Count < Registration.TenuredPerList && position < order.Length)
-        {
-            var pick = random.Next(position, order.Length);
-            (order[position], order[pick]) = (order[pick], order[position]);
-            swapped[position] = pick;
-            if (order[position] != registrant)
-            {
-                share.Add(order[position]);
-            }
-            position++;
-        }
-        for (var undo = position - 1; undo >= 0; undo--)
-        {
-            (order[undo], order[swapped[undo]]) = (order[swapped[undo]], order[undo]);
-        }
-        return share;
+        var oldest = CollectionsMarshal.AsSpan(_order)[..pool];
+        return Sample(oldest, registrant, oldest.Contains(registrant), Registration.TenuredPerList);
     }
 
     /// <summary>How many listed peers were listed at or before <paramref name="cutoff"/> (a prefix of the list: it is in listing order).</summary>
@@ -129,7 +110,7 @@ public sealed partial class SeedMachine
             }
         }
         var take = Math.Min(wanted, maxPeersPerList);
-        foreach (var peer in Sample(_order, registrant, IsListed(registrant), Math.Min(take + kept.Count, maxPeersPerList)))
+        foreach (var peer in Sample(CollectionsMarshal.AsSpan(_order), registrant, IsListed(registrant), Math.Min(take + kept.Count, maxPeersPerList)))
         {
             if (answer.Count - kept.Count >= take)
             {
@@ -144,17 +125,17 @@ public sealed partial class SeedMachine
     }
 
     /// <summary>
-    /// Every peer of <paramref name="list"/> but <paramref name="registrant"/> (<paramref name="listed"/>: it is in the
-    /// list), or a random sample of <paramref name="count"/> of them when there are more.
+    /// Every peer of <paramref name="order"/> but <paramref name="registrant"/> (<paramref name="listed"/>: it is in
+    /// it), or a random sample of <paramref name="count"/> of them when there are more.
     /// </summary>
-    private NodeEndpoint[] Sample(List<NodeEndpoint> list, NodeEndpoint registrant, bool listed, int count)
+    private NodeEndpoint[] Sample(Span<NodeEndpoint> order, NodeEndpoint registrant, bool listed, int count)
     {
-        var others = list.Count - (listed ? 1 : 0);
+        var others = order.Length - (listed ? 1 : 0);
         if (others <= count)
         {
             var all = new NodeEndpoint[others];
             var i = 0;
-            foreach (var peer in list)
+            foreach (var peer in order)
             {
                 if (peer != registrant)
                 {
@@ -165,7 +146,6 @@ public sealed partial class SeedMachine
         }
         // Many peers: a partial Fisher-Yates shuffle of the list itself, undone afterwards, so a registration costs
         // O(count) and allocates only the sample, whatever the number of peers.
-        var order = CollectionsMarshal.AsSpan(list);
         var sample = new NodeEndpoint[count];
         var swapped = count < 1024 ? stackalloc int[count + 1] : new int[count + 1];
         var taken = 0;
