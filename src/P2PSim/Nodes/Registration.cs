@@ -54,28 +54,15 @@ internal sealed class Registration
     /// </summary>
     public List<NodeEndpoint> Tenured(NodeEndpoint? exclude = null)
     {
-        var tenured = new List<NodeEndpoint>();
         var seen = new HashSet<NodeEndpoint>();
-        for (var i = 0; i < _lists.Length; i++)
-        {
-            if (_lists[i] is not { } list)
-            {
-                continue;
-            }
-            for (var k = 0; k < _tenured[i] && k < list.Count; k++)
-            {
-                var peer = list[k];
-                if (peer != exclude && !_forgotten.ContainsKey(peer) && seen.Add(peer))
-                {
-                    tenured.Add(peer);
-                }
-            }
-        }
-        return tenured;
+        return [.. Shares().Where(peer => peer != exclude && !_forgotten.ContainsKey(peer) && seen.Add(peer))];
     }
 
     /// <summary>Whether <paramref name="peer"/> is in a seed's tenured share (<see cref="Tenured"/>).</summary>
-    public bool IsTenured(NodeEndpoint peer)
+    public bool IsTenured(NodeEndpoint peer) => Shares().Contains(peer);
+
+    /// <summary>The entries of every seed's tenured share, seed by seed (a peer in several shares comes once for each).</summary>
+    private IEnumerable<NodeEndpoint> Shares()
     {
         for (var i = 0; i < _lists.Length; i++)
         {
@@ -83,14 +70,10 @@ internal sealed class Registration
             {
                 for (var k = 0; k < _tenured[i] && k < list.Count; k++)
                 {
-                    if (list[k] == peer)
-                    {
-                        return true;
-                    }
+                    yield return list[k];
                 }
             }
         }
-        return false;
     }
 
     /// <param name="seeds">The configured seeds, in their configured order: the order <see cref="Known"/> visits their lists in.</param>
