@@ -232,7 +232,6 @@ internal sealed class WorkloadRunner(IExperimentNetwork net, ExperimentOptions o
         return null;
     }
 
-    /// <summary>Longest a crash detection can take: a connection-loss notice, MaxMissedLiveness + 1 rounds, and report delivery with retries.</summary>
     /// <summary>
     /// Longest the seeds may take to remove a crashed peer: its neighbours' liveness rounds, a report and its retries; or,
     /// for a crashed peer nobody reported, the seeds' expiry of peers that stop registering.

@@ -111,6 +111,12 @@ public sealed partial class NetworkStats(TimeProvider time)
     public bool OneSlice { get; set; }
 
     /// <summary>
+    /// The peers' liveness rule (<c>Peer:LivenessInterval</c>, <c>Peer:MaxMissedLiveness</c>), so that a crash the run
+    /// ended too soon to detect is told apart from one that was missed. Null: not known (the summary says no more).
+    /// </summary>
+    public (TimeSpan Interval, int MaxMissed)? Liveness { get; init; }
+
+    /// <summary>
     /// Counts an event of the node <paramref name="counters"/> belong to (from <see cref="Register"/>). A dropped
     /// duplicate (and, when delivery is not tracked, a first receipt) takes no lock.
     /// </summary>
@@ -517,7 +523,7 @@ public sealed partial class NetworkStats(TimeProvider time)
             var here = OneSlice ? " here" : ""; // a slice sees its own nodes' part of the detection
             var detected = death.FirstDetection is { } f
                 ? $"detected after {f.TotalSeconds:0.0} s, reported by {death.Reporters.Count} neighbour(s){here}"
-                : $"not detected{here}";
+                : NotDetected(death, here);
             var removed = death.AllSeedsRemovedAfter is { } r
                 ? $"removed from all {death.SeedsHolding.Count} seeds{here} that had it after {r.TotalSeconds:0.0} s"
                 : $"removed from {death.SeedsRemoved} of {death.SeedsHolding.Count} seeds{here} that had it";
@@ -527,6 +533,29 @@ public sealed partial class NetworkStats(TimeProvider time)
         }
         sb.AppendLine("=========================================================");
         return sb.ToString();
+    }
+
+    /// <summary>
+    /// A crash no neighbour reported: where the run ended before the liveness rule could have noticed it (about
+    /// (misses + 1) rounds), it says so and how long is needed, so that a short demo does not look like a failure.
+    /// </summary>
+    private string NotDetected(DeathAccount death, string here)
+    {
+        DateTimeOffset end;
+        lock (_gate)
+        {
+            end = _endedAt ?? time.GetUtcNow();
+        }
+        if (Liveness is not var (interval, misses) || death.CrashedAt is not { } crashedAt || death.Elsewhere)
+        {
+            return $"not detected{here}";
+        }
+        var within = (misses + 1) * interval;
+        var ran = end - crashedAt;
+        return ran >= within
+            ? string.Create(CultureInfo.InvariantCulture, $"not detected{here} within {ran.TotalSeconds:0.0} s (expected within about {within.TotalSeconds:0} s)")
+            : string.Create(CultureInfo.InvariantCulture,
+                $"not detected yet{here}: the run ended {ran.TotalSeconds:0.0} s after the crash, and detection takes up to about {within.TotalSeconds:0} s ((Peer:MaxMissedLiveness + 1) x Peer:LivenessInterval; run longer to see it)");
     }
 
     /// <summary>The delivery line of the summary; with nothing expected it says so rather than "0 of 0 (100.0 %)".</summary>

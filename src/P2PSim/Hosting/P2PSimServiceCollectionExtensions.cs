@@ -51,7 +51,11 @@ public static class P2PSimServiceCollectionExtensions
         services.AddSingleton<SeedBook>();
         services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<SeedBook>()); // before the nodes: resolves other slices' seeds
         services.AddSingleton<INodeEventObserver>(sp => sp.GetRequiredService<SeedBook>()); // failed dials to a seed: resolve its name again
-        services.AddSingleton<NetworkStats>();
+        services.AddSingleton(sp =>
+        {
+            var peer = sp.GetRequiredService<IOptions<PeerOptions>>().Value;
+            return new NetworkStats(sp.GetRequiredService<TimeProvider>()) { Liveness = (peer.LivenessInterval, peer.MaxMissedLiveness) };
+        });
         // The meter "P2PSim" (dotnet-counters): its instruments exist from the first hosted service's start on.
         services.AddMetrics();
         services.TryAddSingleton<NetworkMeter>();

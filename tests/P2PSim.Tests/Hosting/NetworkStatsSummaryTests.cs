@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using P2PSim.Hosting;
 using P2PSim.Nodes;
 using P2PSim.Protocol;
@@ -39,5 +40,19 @@ public sealed class NetworkStatsSummaryTests
         Assert.That(summary, Does.Contain($"Crash: {victim} crashed in another slice at about"));
         Assert.That(summary, Does.Contain("not detected here; removed from all 1 seeds here that had it after 1.0 s"));
         Assert.That(summary, Does.Not.Contain("Deaths: none"));
+    }
+
+    [TestCase(12, "not detected yet: the run ended 12.0 s after the crash, and detection takes up to about 52 s")]
+    [TestCase(70, "not detected within 70.0 s (expected within about 52 s)")]
+    public void A_crash_nobody_reported_says_whether_the_run_was_too_short_to_see_it(int ranSeconds, string expected)
+    {
+        var at = new DateTimeOffset(2026, 12, 3, 12, 0, 0, TimeSpan.Zero);
+        var stats = new NetworkStats(new FakeTimeProvider(at)) { Liveness = (TimeSpan.FromSeconds(13), 3) };
+        var victim = new NodeEndpoint(System.Net.IPAddress.Loopback, 25901);
+        stats.Register(victim, NodeRole.Peer);
+        stats.RecordCrash(victim, at);
+        stats.MarkEnd(at.AddSeconds(ranSeconds));
+
+        Assert.That(stats.FormatSummary(), Does.Contain($"Crash: {victim} crashed at").And.Contain(expected));
     }
 }
