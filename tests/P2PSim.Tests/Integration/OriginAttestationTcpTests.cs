@@ -3,7 +3,6 @@ using P2PSim.Hosting;
 using P2PSim.Protocol;
 using P2PSim.Security;
 using P2PSim.Tests.TestSupport;
-using P2PSim.Tests.Transport;
 using GossipMessage = P2PSim.Protocol.Gossip;
 
 namespace P2PSim.Tests.Integration;
@@ -24,15 +23,6 @@ public sealed class OriginAttestationTcpTests
         ["Peer:LivenessInterval"] = "00:00:05", // the raw neighbour answers no ping: it stays a neighbour for 15 s
         ["Security:UnverifiedOrigins"] = mode,
     };
-
-    private static async Task<RawPeer> NeighbourAsync(NodeService target, int port, CancellationToken ct)
-    {
-        var raw = await RawPeer.ConnectAsync(target.Endpoint, ct);
-        await raw.HelloAsync(NodeEndpoint.Loopback(port), ct);
-        await Eventually.HoldsAsync(async () => (await TestNetwork.InspectPeerAsync(target, m => m.ConnectedNeighbours.Contains(NodeEndpoint.Loopback(port)), ct))
-            ? null : $"the target has not taken 127.0.0.1:{port} as a neighbour", TimeSpan.FromSeconds(10), ct);
-        return raw;
-    }
 
     /// <summary>A message signed by <paramref name="key"/> under its own id, naming <paramref name="origin"/> as its origin, two hops out.</summary>
     private static GossipMessage Naming(NodeKey key, NodeEndpoint origin, string text)
@@ -85,7 +75,7 @@ public sealed class OriginAttestationTcpTests
         var afterHonest = await UnverifiedAsync(network, ct);
 
         var target = network.Peers[0];
-        using var raw = await NeighbourAsync(target, 64201, ct);
+        using var raw = await TestNetwork.RawNeighbourAsync(target, 64201, ct);
         var unused = NodeEndpoint.Loopback(64999); // nobody listens there, no seed lists it
         var claimed = Naming(raw.Key, unused, "a message from an endpoint nobody vouches for");
         await raw.SendAsync(claimed, ct);
@@ -110,7 +100,7 @@ public sealed class OriginAttestationTcpTests
         await using var network = await TestNetwork.StartAsync(3, 5, Settings("drop"), ct);
         await network.WaitForOverlayAsync(ct);
         var target = network.Peers[0];
-        using var raw = await NeighbourAsync(target, 64202, ct);
+        using var raw = await TestNetwork.RawNeighbourAsync(target, 64202, ct);
         var claimed = Naming(raw.Key, NodeEndpoint.Loopback(64998), "dropped: nobody vouches for its origin");
         var own = Naming(raw.Key, NodeEndpoint.Loopback(64202), "the raw neighbour's own message") with { Hops = 1 };
         own = own with { Signature = MessageSignature.SignMessage(raw.Key, own.Id) };

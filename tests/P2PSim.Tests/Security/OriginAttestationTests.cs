@@ -3,6 +3,7 @@ using P2PSim.Nodes;
 using P2PSim.Protocol;
 using P2PSim.Security;
 using P2PSim.Tests.Nodes;
+using P2PSim.Tests.TestSupport;
 using static P2PSim.Tests.Nodes.NodeTestKit;
 using GossipMessage = P2PSim.Protocol.Gossip;
 
@@ -17,32 +18,14 @@ namespace P2PSim.Tests.Security;
 [TestFixture]
 public sealed class OriginAttestationTests
 {
-    private static readonly Dictionary<int, NodeKey> Keys = [];
+    private static readonly DerivedKeys Keys = new(43, "origin-attestation-tests");
     private static readonly TimeSpan Lifetime = TimeSpan.FromMinutes(2);
 
     /// <summary>Key 0 is the seed's, key n the peer numbered n's (<see cref="NodeTestKit.PeerAt"/>).</summary>
-    private static NodeKey KeyOf(int n)
-    {
-        lock (Keys)
-        {
-            if (!Keys.TryGetValue(n, out var key))
-            {
-                key = NodeKey.Derived(43, "origin-attestation-tests", n);
-                Keys[n] = key;
-            }
-            return key;
-        }
-    }
+    private static NodeKey KeyOf(int n) => Keys[n];
 
     [OneTimeTearDown]
-    public void DisposeKeys()
-    {
-        foreach (var key in Keys.Values)
-        {
-            key.Dispose();
-        }
-        Keys.Clear();
-    }
+    public void DisposeKeys() => Keys.Dispose();
 
     private static NodeId SeedId => KeyOf(0).Id;
 
