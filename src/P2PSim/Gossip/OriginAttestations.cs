@@ -21,8 +21,11 @@ namespace P2PSim.Gossip;
 /// </summary>
 internal sealed class OriginAttestations(NodeId self, MessageSigning signing, IReadOnlyCollection<NodeEndpoint> seeds)
 {
-    /// <summary>Fingerprints of verified attestations kept (direct-mapped: a newer one takes an older one's slot): 16 KiB.</summary>
-    public const int CacheEntries = 2048;
+    /// <summary>
+    /// Fingerprints of verified attestations kept (direct-mapped: a newer one takes an older one's slot): 8 KiB, made on
+    /// first use. A message is verified by its first good attestation, so about one entry per origin heard from.
+    /// </summary>
+    public const int CacheEntries = 1024;
 
     private static readonly long MaxSkewMs = (long)ProtocolLimits.MaxClockSkew.TotalMilliseconds;
 
