@@ -117,9 +117,9 @@ internal sealed class OriginAttestations(NodeId self, MessageSigning signing, IR
             {
                 continue;
             }
-            if (!signing.Verifies)
+            if (!signing.Verifies || attestation.VerifiedFor(seedId, gossip.Origin, gossip.OriginId))
             {
-                return true;
+                return true; // skipping, or this very object verified before (a simulation's copies share it)
             }
             var fingerprint = EndpointAttestation.Fingerprint(seedId, gossip.Origin, gossip.OriginId, attestation);
             var slot = (int)(fingerprint % CacheEntries);
@@ -130,6 +130,7 @@ internal sealed class OriginAttestations(NodeId self, MessageSigning signing, IR
             if (signing.Check(attestation, seedId, gossip.Origin, gossip.OriginId))
             {
                 (_verified ??= new ulong[CacheEntries])[slot] = fingerprint;
+                attestation.MarkVerified(seedId, gossip.Origin, gossip.OriginId);
                 return true;
             }
             BadAttestations++;

@@ -25,6 +25,23 @@ public sealed record Attestation(NodeEndpoint Peer, NodeId PeerId, long NotAfter
 /// </summary>
 public sealed record SeedAttestation(NodeEndpoint Seed, long NotAfterUnixMs, byte[] Signature)
 {
+    // Whom it was found to verify for (seed id, origin, origin id): kept in the object, as a message body keeps whether
+    // its signature verified, so a simulation, whose copies of one message share their attestations, checks each once.
+    // A copy made with `with` starts unchecked (another field may differ); a decoded frame is a new object.
+    private (NodeId Seed, NodeEndpoint Origin, NodeId OriginId) _verifiedFor;
+    private int _verified;
+
+    private SeedAttestation(SeedAttestation original) => (Seed, NotAfterUnixMs, Signature) = (original.Seed, original.NotAfterUnixMs, original.Signature);
+
+    /// <summary>Whether this attestation was found to verify for the seed <paramref name="seedId"/>, <paramref name="origin"/> and <paramref name="originId"/>.</summary>
+    internal bool VerifiedFor(NodeId seedId, NodeEndpoint origin, NodeId originId) => Volatile.Read(ref _verified) != 0 && _verifiedFor == (seedId, origin, originId);
+
+    internal void MarkVerified(NodeId seedId, NodeEndpoint origin, NodeId originId)
+    {
+        _verifiedFor = (seedId, origin, originId);
+        Volatile.Write(ref _verified, 1);
+    }
+
     public bool Equals(SeedAttestation? other) => other is not null && Seed == other.Seed && NotAfterUnixMs == other.NotAfterUnixMs
         && Signature.AsSpan().SequenceEqual(other.Signature);
 

@@ -234,6 +234,27 @@ public sealed class OriginAttestationTests
         Assert.That(actions.ReportsOf<GossipReceived>().Single().OriginUnverified, Is.False);
     }
 
+    [Test]
+    public void An_attestation_object_verified_once_is_not_checked_again_but_a_changed_copy_is()
+    {
+        var signing = MessageSigning.Verify(KeyOf(1));
+        var origins = new P2PSim.Gossip.OriginAttestations(KeyOf(1).Id, signing, Seeds(1));
+        origins.SeedConnected(SeedAt(1), SeedId);
+        var message = FromAfar(5, Attest(5));
+        var bent = FromAfar(5, [message.Attestations[0] with { NotAfterUnixMs = message.Attestations[0].NotAfterUnixMs + 1 }]);
+
+        var first = origins.Attested(message, out _);
+        var second = origins.Attested(message, out _);
+        var checks = signing.AttestationVerifications;
+        var changed = origins.Attested(bent, out var bad);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That((first, second, checks), Is.EqualTo((true, true, 1L)), "one Ed25519 check: the object remembers it (a simulation's copies share it)");
+            Assert.That((changed, bad, signing.AttestationVerifications), Is.EqualTo((false, true, 2L)), "a copy with another notAfter is checked anew, and fails");
+        }
+    }
+
     // ---- helpers ----
 
     /// <summary>The seed (key 0) registers the peer numbered 2 or more; returns what the seed did.</summary>
