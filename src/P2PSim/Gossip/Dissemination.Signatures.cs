@@ -15,6 +15,8 @@ namespace P2PSim.Gossip;
 /// it. A copy with hops 1 must carry the id its sender proved on the link (<see cref="OriginIdViolation"/>); and where
 /// this peer knows which id an origin's endpoint belongs to (<see cref="ExpectedId"/>), a message naming that endpoint
 /// with another id is dropped too (its sender may be an honest forwarder that could not know, so its link stays).
+/// Since version 8 the origin endpoint is then verified (a known id there, or an attestation from a seed this peer knows,
+/// <see cref="OriginAttestations"/>) or counted unverified: delivered marked, or dropped (<c>Security:UnverifiedOrigins</c>).
 /// </summary>
 internal sealed partial class Dissemination
 {
