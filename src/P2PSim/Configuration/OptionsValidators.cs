@@ -228,13 +228,23 @@ internal sealed class GossipOptionsValidator : IValidateOptions<GossipOptions>
     }
 }
 
-internal sealed class SeedOptionsValidator : IValidateOptions<SeedOptions>
+internal sealed class SeedOptionsValidator(IOptions<PeerOptions>? peer = null) : IValidateOptions<SeedOptions>
 {
-    public ValidateOptionsResult Validate(string? name, SeedOptions o) => new SettingsChecks()
-        .Range($"{SeedOptions.Section}:ExpireAfterMissedRegistrations", o.ExpireAfterMissedRegistrations, 0, 1000)
-        .Range($"{SeedOptions.Section}:MaxRegistrationsPerAddress", o.MaxRegistrationsPerAddress, 0, 1_000_000)
-        .Interval($"{SeedOptions.Section}:TenureAfter", o.TenureAfter, TimeSpan.Zero, TimeSpan.FromDays(30))
-        .Result();
+    public ValidateOptionsResult Validate(string? name, SeedOptions o)
+    {
+        var checks = new SettingsChecks()
+            .Range($"{SeedOptions.Section}:ExpireAfterMissedRegistrations", o.ExpireAfterMissedRegistrations, 0, 1000)
+            .Range($"{SeedOptions.Section}:MaxRegistrationsPerAddress", o.MaxRegistrationsPerAddress, 0, 1_000_000)
+            .Interval($"{SeedOptions.Section}:TenureAfter", o.TenureAfter, TimeSpan.Zero, TimeSpan.FromDays(30))
+            .Interval($"{SeedOptions.Section}:AttestationLifetime", o.AttestationLifetime, TimeSpan.Zero, TimeSpan.FromDays(1));
+        if (peer is not null && SettingsChecks.ValidOrNull(peer) is { ReregisterInterval: var interval } && interval > TimeSpan.Zero)
+        {
+            checks.That(o.AttestationLifetime == TimeSpan.Zero || o.AttestationLifetime > interval,
+                $"{SeedOptions.Section}:AttestationLifetime ({o.AttestationLifetime}) must be longer than {PeerOptions.Section}:ReregisterInterval ({interval}), "
+                + "or a peer's attestation runs out before its next registration brings a fresh one and its messages go out unverified (0 turns attestations off).");
+        }
+        return checks.Result();
+    }
 }
 
 internal sealed class TransportOptionsValidator : IValidateOptions<TransportOptions>

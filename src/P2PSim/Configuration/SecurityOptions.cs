@@ -42,6 +42,15 @@ public sealed class SecurityOptions
     /// </summary>
     public int IdDifficulty { get; set; } = DefaultIdDifficulty;
 
+    /// <summary>
+    /// What a peer does with a message whose origin endpoint nobody vouches for (protocol version 8): not its neighbour's or
+    /// a known id's, and no attestation in it from a seed the peer knows covers it (PROTOCOL.md, <i>Receiving a
+    /// message</i>). <see cref="Configuration.UnverifiedOrigins.Accept"/> (the default): delivered and forwarded, every
+    /// log line and report that shows its origin marks it <c>(unverified)</c>; <see cref="Configuration.UnverifiedOrigins.Drop"/>:
+    /// dropped unrecorded and never forwarded (the link stays: a forwarder cannot know). Counted either way.
+    /// </summary>
+    public UnverifiedOrigins UnverifiedOrigins { get; set; } = UnverifiedOrigins.Accept;
+
     /// <summary>The default of <see cref="IdDifficulty"/>.</summary>
     public const int DefaultIdDifficulty = 14;
 
@@ -65,6 +74,17 @@ public enum LinkSecurity
     Plain,
 }
 
+/// <summary>Setting <c>Security:UnverifiedOrigins</c>: <c>accept</c> or <c>drop</c> (any case).</summary>
+[TypeConverter(typeof(EnumSettingConverter<UnverifiedOrigins>))]
+public enum UnverifiedOrigins
+{
+    /// <summary>Delivered and forwarded, its origin marked <c>(unverified)</c> wherever it is shown, and counted.</summary>
+    Accept,
+
+    /// <summary>Dropped unrecorded, never forwarded, counted; the link it came on stays.</summary>
+    Drop,
+}
+
 /// <summary>Setting <c>Security:Signatures</c>: <c>verify</c> or <c>skip</c> (any case).</summary>
 [TypeConverter(typeof(EnumSettingConverter<SignatureMode>))]
 public enum SignatureMode
@@ -85,6 +105,7 @@ internal sealed class SecurityOptionsValidator : IValidateOptions<SecurityOption
         .That(Enum.IsDefined(o.Links), $"{SecurityOptions.Section}:Links must be {EnumSetting.Choices<LinkSecurity>()} (was {o.Links}).")
         .That(Enum.IsDefined(o.Signatures), $"{SecurityOptions.Section}:Signatures must be {EnumSetting.Choices<SignatureMode>()} (was {o.Signatures}).")
         .That(o.Signatures != SignatureMode.Skip, SkipOnRealNetwork)
+        .That(Enum.IsDefined(o.UnverifiedOrigins), $"{SecurityOptions.Section}:UnverifiedOrigins must be {EnumSetting.Choices<UnverifiedOrigins>()} (was {o.UnverifiedOrigins}).")
         .That(IdDifficultyValid(o.IdDifficulty), IdDifficultyMessage(o.IdDifficulty))
         .Result();
 

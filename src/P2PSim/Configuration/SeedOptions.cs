@@ -36,6 +36,15 @@ public sealed class SeedOptions
     /// </summary>
     public TimeSpan TenureAfter { get; set; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>
+    /// How long an <c>Attestation</c> holds (protocol version 8): whenever a seed lists a registering peer it signs that
+    /// the peer's endpoint is its id until this long from now, and the peer carries that word in every message it
+    /// originates, so a receiver that knows the seed can check the origin endpoint. Longer than
+    /// <c>Peer:ReregisterInterval</c> (each re-registration brings a fresh one), so a live peer always holds a current
+    /// one. 0: the seed gives none (every origin beyond its neighbours is unverified).
+    /// </summary>
+    public TimeSpan AttestationLifetime { get; set; } = TimeSpan.FromMinutes(2);
+
     /// <summary>An independent copy (an experiment adjusts a copy per run).</summary>
     public SeedOptions Clone() => (SeedOptions)MemberwiseClone();
 

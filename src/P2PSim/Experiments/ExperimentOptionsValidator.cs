@@ -29,6 +29,7 @@ internal sealed class ExperimentOptionsValidator : IValidateOptions<ExperimentOp
             .That(Enum.IsDefined(o.Workload), $"{S}:Workload must be {EnumSetting.Choices<WorkloadKind>()} (was {o.Workload}).")
             .That(Enum.IsDefined(o.Security.Signatures), $"{SecurityOptions.Section}:Signatures must be {EnumSetting.Choices<SignatureMode>()} (was {o.Security.Signatures}).")
             .That(!tcp || o.Security.Signatures != SignatureMode.Skip, SecurityOptionsValidator.SkipOnRealNetwork)
+            .That(Enum.IsDefined(o.Security.UnverifiedOrigins), $"{SecurityOptions.Section}:UnverifiedOrigins must be {EnumSetting.Choices<UnverifiedOrigins>()} (was {o.Security.UnverifiedOrigins}).")
             .That(SecurityOptionsValidator.IdDifficultyValid(o.Security.IdDifficulty), SecurityOptionsValidator.IdDifficultyMessage(o.Security.IdDifficulty))
             .That(o.Workload != WorkloadKind.Attack || tcp,
                 $"{S}:Workload attack runs on the tcp network only (its attackers speak to real sockets): leave {S}:Network at tcp.")
@@ -64,7 +65,7 @@ internal sealed class ExperimentOptionsValidator : IValidateOptions<ExperimentOp
             .That(!string.IsNullOrWhiteSpace(o.ReportPath), $"{S}:ReportPath must be a file path.")
             .Include(new PeerOptionsValidator(Options.Create(o.Transport)).Validate(null, o.Peer))
             .Include(new TransportOptionsValidator().Validate(null, o.Transport))
-            .Include(new SeedOptionsValidator().Validate(null, o.Seed))
+            .Include(new SeedOptionsValidator(Options.Create(o.Peer)).Validate(null, o.Seed))
             .Include(new GossipOptionsValidator().Validate(null, o.Gossip))
             .Include(new PrivateOptionsValidator(Options.Create(new NetworkOptions { Peers = Math.Max(1, o.Peers) })).Validate(null, o.PrivateOptionsForRun()))
             .That(o.MaxPeersPerList >= 1, $"{nameof(ExperimentOptions)}.{nameof(ExperimentOptions.MaxPeersPerList)} must be at least 1 (was {o.MaxPeersPerList}).")

@@ -86,6 +86,7 @@ public static partial class ReportWriter
         new(Lower(SecurityCounts.NeighboursReplacedWords), r => r.Security is { } s ? Count(s.NeighboursReplaced) : "-"),
         new(Lower(SecurityCounts.GroupKeysWords), r => r.Security is { } s ? $"{Count(s.GroupKeysMade)} / {Count(s.GroupKeysLearned)}" : "-"),
         new(Lower(SecurityCounts.GroupMessagesHeldWords), r => r.Security is { } s ? $"{Count(s.GroupMessagesHeld)} / {Count(s.GroupMessagesRead)} / {Count(s.GroupMessagesUnread)}" : "-"),
+        new(Lower(SecurityCounts.OriginsUnverifiedWords), r => r.Security is { } s ? $"{Count(s.OriginsUnverified)} / {Count(s.UnverifiedDropped)}" : "-"),
         new("Crash", null),
         new("crashed peers", r => r.Crash is { } c ? $"{Count(c.CrashedPeers)} at {Duration(c.CrashAtMs)}" : "-"),
         new("detected at every seed", r => r.Crash is { } c ? Count(c.DetectedEverywhere) : "-"),

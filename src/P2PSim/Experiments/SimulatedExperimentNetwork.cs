@@ -65,6 +65,7 @@ internal sealed class SimulatedExperimentNetwork : IExperimentNetwork
             {
                 Id = seedId,
                 Signing = Signing(seedId, nodeSeed, "seed", s),
+                AttestationLifetime = options.Seed.AttestationLifetime,
             };
             _seedNode[s] = _network.Add(_seeds[s]);
             _nodeOwner.Add(-(s + 1));
@@ -79,7 +80,10 @@ internal sealed class SimulatedExperimentNetwork : IExperimentNetwork
             // Duplicates are counted by the machines, not reported one event each (see Facts).
             var dialable = !notDialable.Contains(p);
             _peers[p] = new PeerMachine(peerEndpoints[p], seedEndpoints, peer, NodeRandom.For(nodeSeed, NodeRole.Peer, p), reportDuplicates: false, gossip: options.Gossip,
-                privateMessages: privateOptions, dialable: dialable, signing: Signing(NodeKey.DerivedId(nodeSeed, "peer", p), nodeSeed, "peer", p));
+                privateMessages: privateOptions, dialable: dialable, signing: Signing(NodeKey.DerivedId(nodeSeed, "peer", p), nodeSeed, "peer", p))
+            {
+                UnverifiedOrigins = options.Security.UnverifiedOrigins,
+            };
             _network.SetDialable(_network.Add(_peers[p]), dialable);
             _nodeOwner.Add(p);
         }
@@ -283,6 +287,7 @@ internal sealed class SimulatedExperimentNetwork : IExperimentNetwork
             {
                 Id = _seeds[s].Id, // a restarted seed keeps its key, as with Security:KeyFolder
                 Signing = _seeds[s].Signing,
+                AttestationLifetime = _seeds[s].AttestationLifetime,
             };
             _seedNode[s] = _network.Restart(_seedNode[s], _seeds[s]);
             _nodeOwner.Add(-(s + 1));

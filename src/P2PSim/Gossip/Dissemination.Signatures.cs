@@ -1,3 +1,4 @@
+using P2PSim.Configuration;
 using P2PSim.Nodes;
 using P2PSim.Protocol;
 using P2PSim.Security;
@@ -14,6 +15,8 @@ namespace P2PSim.Gossip;
 /// it. A copy with hops 1 must carry the id its sender proved on the link (<see cref="OriginIdViolation"/>); and where
 /// this peer knows which id an origin's endpoint belongs to (<see cref="ExpectedId"/>), a message naming that endpoint
 /// with another id is dropped too (its sender may be an honest forwarder that could not know, so its link stays).
+/// Since version 8 the origin endpoint is then verified (a known id there, or an attestation from a seed this peer knows,
+/// <see cref="OriginAttestations"/>) or counted unverified: delivered marked, or dropped (<c>Security:UnverifiedOrigins</c>).
 /// </summary>
 internal sealed partial class Dissemination
 {
@@ -31,6 +34,15 @@ internal sealed partial class Dissemination
     /// Null: none is known anywhere.
     /// </summary>
     public Func<NodeEndpoint, NodeId?>? ExpectedId { get; init; }
+
+    /// <summary>
+    /// The peer's seed attestations (version 8): what the messages this part creates carry, and the seeds' ids that check
+    /// the attestations of the messages it receives; null: none, and origins are not checked (unit tests of other rules).
+    /// </summary>
+    public OriginAttestations? Origins { get; init; }
+
+    /// <summary>Messages new to this part whose origin endpoint nobody vouched for (delivered marked, or dropped: <c>Security:UnverifiedOrigins</c>).</summary>
+    public long Unverified { get; private set; }
 
     /// <summary>A copy with hops 1 comes straight from its origin: its origin id must be the id the sender proved on this link.</summary>
     private string? OriginIdViolation(NodeEndpoint from, GossipMessage gossip, DateTimeOffset now)
@@ -50,9 +62,10 @@ internal sealed partial class Dissemination
     /// the one this peer knows the origin's endpoint by, if it knows one. When it is not, the message is counted and
     /// reported, and <paramref name="violation"/> says why the sender's link must close (null: it stays).
     /// </summary>
-    private bool Authentic(NodeEndpoint from, GossipMessage gossip, DateTimeOffset now, out string? violation)
+    private bool Authentic(NodeEndpoint from, GossipMessage gossip, DateTimeOffset now, out string? violation, out bool unverified)
     {
         violation = null;
+        unverified = false;
         SignatureChecks++;
         if (!_signing.Check(gossip))
         {
@@ -61,13 +74,23 @@ internal sealed partial class Dissemination
             _out.Report(new GossipForged(now, gossip.Id, gossip.Origin, from, violation, Violation: true));
             return false;
         }
-        if (ExpectedId?.Invoke(gossip.Origin) is { } expected && expected != gossip.OriginId)
+        var expected = ExpectedId?.Invoke(gossip.Origin);
+        if (expected is { } known && known != gossip.OriginId)
         {
             Forged++;
             _out.Report(new GossipForged(now, gossip.Id, gossip.Origin, from,
-                $"it names {gossip.Origin} as its origin with id {gossip.OriginId.Short}…, but that endpoint is id {expected.Short}…", Violation: false));
+                $"it names {gossip.Origin} as its origin with id {gossip.OriginId.Short}…, but that endpoint is id {known.Short}…", Violation: false));
             return false;
         }
-        return true;
+        var badAttestation = false;
+        if (Origins is null || expected is not null || Origins.Attested(gossip, out badAttestation))
+        {
+            return true; // the origin endpoint is verified: its id is the one known there, or a seed this peer knows vouches for it
+        }
+        Unverified++;
+        unverified = true;
+        var drop = Origins.Mode == UnverifiedOrigins.Drop;
+        _out.Report(new OriginUnverified(now, gossip.Id, gossip.Origin, gossip.OriginId, from, Dropped: drop, badAttestation));
+        return !drop; // dropped unrecorded, never forwarded; the link stays (a forwarder cannot know)
     }
 }

@@ -151,7 +151,10 @@ internal sealed partial class Dissemination
         text ??= GossipText.Create(now, _self, sequence);
         var payload = PayloadOf((ulong)sequence, text, now); // sealed under the group's key, where the group encrypts
         Originated = sequence;
-        var gossip = new GossipMessage(_kind, _self, (ulong)Originated, now.ToUnixTimeMilliseconds(), Hops: 1, payload) { OriginId = _signing.Id, Group = _group };
+        var gossip = new GossipMessage(_kind, _self, (ulong)Originated, now.ToUnixTimeMilliseconds(), Hops: 1, payload)
+        {
+            OriginId = _signing.Id, Attestations = Origins?.Current(now) ?? [], Group = _group,
+        };
         var id = gossip.Id; // hashed once here; every copy made from this object carries it
         gossip = gossip with { Signature = _signing.Sign(id) }; // signed once, here: the signature travels with every copy
         _messages.TryAdd(id, now, null);
@@ -245,7 +248,8 @@ internal sealed partial class Dissemination
         // A new message's signature is checked next (once: a forgery is never recorded, a message that verified is), and
         // only then is it judged by its origin's allowance, so a forgery cannot use up an honest origin's allowance.
         var known = _messages.Contains(id);
-        if (!known && !Authentic(from, gossip, now, out var forged))
+        var unverified = false;
+        if (!known && !Authentic(from, gossip, now, out var forged, out unverified))
         {
             return forged; // dropped unrecorded; the link closes when the sender must have known better (null: it stays)
         }
@@ -278,7 +282,7 @@ internal sealed partial class Dissemination
         var grafted = _tree && OnTreePayload(arrivedOn, from, id, hops);
         _history.Add(gossip, now);
         var forwarded = Broadcast(gossip with { Hops = NextHop(hops) }, except: arrivedOn, checkOffers: true, now);
-        var received = new GossipReceived(now, text ?? gossip.Text, id, gossip.Origin, from, hops, forwarded, catchUp, grafted);
+        var received = new GossipReceived(now, text ?? gossip.Text, id, gossip.Origin, from, hops, forwarded, catchUp, grafted) { OriginUnverified = unverified };
         if (heldFor is { } keyId)
         {
             Keyring!.Hold(gossip, keyId, received, now); // read (reported) when its key comes

@@ -508,6 +508,10 @@ public sealed partial class NetworkStats(TimeProvider time)
         {
             sb.AppendLine(security.GroupKeysLine);
         }
+        if (security.OriginsUnverified > 0)
+        {
+            sb.AppendLine(security.OriginsUnverifiedLine);
+        }
         var deaths = ComputeDeaths();
         if (deaths.Count == 0)
         {

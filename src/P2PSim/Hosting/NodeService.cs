@@ -187,10 +187,14 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
                 Guard = new SeedGuard(_seedOptions.DialBack, _spec.OwnAddress ? _seedOptions.MaxRegistrationsPerAddress : 0, JudgeReporters: true),
                 TenureAfter = _seedOptions.TenureAfter,
                 Signing = _signing,
+                AttestationLifetime = _seedOptions.AttestationLifetime,
             }
             : new PeerMachine(_transport.LocalEndpoint, seeds, _peerOptions, _random.For("peer", _spec.Index), gossip: _gossipOptions, reportTreeLinks: true,
                 privateMessages: _privateOptions, dialable: Dialable, groups: _groupOptions, startGroups: _groupOptions.GroupsOf(_spec.Index),
-                signing: _signing, scoring: NeighbourScoring.From(_peerOptions, _spec.OwnAddress));
+                signing: _signing, scoring: NeighbourScoring.From(_peerOptions, _spec.OwnAddress))
+            {
+                UnverifiedOrigins = _securityOptions.UnverifiedOrigins,
+            };
         _runtime = new NodeRuntime(machine, new Host(this), _transportOptions.EchoPings);
         _timer = _time.CreateTimer(static state => ((NodeService)state!).OnTimerFired(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         _counters = _stats.Register(_transport.LocalEndpoint, _spec.Role);

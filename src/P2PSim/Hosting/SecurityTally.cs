@@ -19,6 +19,9 @@ public sealed class SecurityTally
     private long _held;
     private long _read;
     private long _unread;
+    private long _unverified;
+    private long _unverifiedDropped;
+    private long _badAttestations;
 
     /// <summary>
     /// Counts <paramref name="e"/> when it is one of these counts' events, on the overlay or in a group. Returns true when
@@ -46,6 +49,17 @@ public sealed class SecurityTally
             case GroupMessageUnread:
                 Interlocked.Increment(ref _unread);
                 return true;
+            case OriginUnverified u:
+                Interlocked.Increment(ref _unverified);
+                if (u.Dropped)
+                {
+                    Interlocked.Increment(ref _unverifiedDropped);
+                }
+                if (u.BadAttestation)
+                {
+                    Interlocked.Increment(ref _badAttestations);
+                }
+                return true;
             case GossipReceived { AfterKey: true }:
                 Interlocked.Increment(ref _read);
                 return false;
@@ -57,7 +71,8 @@ public sealed class SecurityTally
     /// <summary>The counts so far.</summary>
     public SecurityCounts Read() => new(
         Interlocked.Read(ref _dialsRefused), Interlocked.Read(ref _neighboursReplaced), Interlocked.Read(ref _keysMade),
-        Interlocked.Read(ref _keysLearned), Interlocked.Read(ref _held), Interlocked.Read(ref _read), Interlocked.Read(ref _unread));
+        Interlocked.Read(ref _keysLearned), Interlocked.Read(ref _held), Interlocked.Read(ref _read), Interlocked.Read(ref _unread),
+        Interlocked.Read(ref _unverified), Interlocked.Read(ref _unverifiedDropped), Interlocked.Read(ref _badAttestations));
 }
 
 /// <summary>
@@ -71,6 +86,12 @@ public sealed class SecurityTally
 /// <param name="GroupMessagesHeld">Group messages a member received before it held their key, and held.</param>
 /// <param name="GroupMessagesRead">Of those, read when the key came (each then counts as a first receipt).</param>
 /// <param name="GroupMessagesUnread">Of those, dropped unread: the key did not come in time, too many waited, or it did not open with its key.</param>
+/// <param name="OriginsUnverified">
+/// Messages new to a peer whose origin endpoint nobody vouched for (protocol version 8: not a known id's endpoint, and no
+/// attestation from a seed the peer knows covers it), counted at each peer: delivered marked <c>(unverified)</c>, or dropped.
+/// </param>
+/// <param name="UnverifiedDropped">Of those, dropped (<c>Security:UnverifiedOrigins=drop</c>).</param>
+/// <param name="BadAttestations">Of those, messages with an attestation from a seed the peer knows that did not verify (a restarted seed's new key, or a forgery).</param>
 public sealed record SecurityCounts(
     long DialsRefusedForAnotherId,
     long NeighboursReplaced,
@@ -78,10 +99,21 @@ public sealed record SecurityCounts(
     long GroupKeysLearned,
     long GroupMessagesHeld,
     long GroupMessagesRead,
-    long GroupMessagesUnread)
+    long GroupMessagesUnread,
+    long OriginsUnverified = 0,
+    long UnverifiedDropped = 0,
+    long BadAttestations = 0)
 {
     /// <summary>Nothing counted.</summary>
     public static SecurityCounts None { get; } = new(0, 0, 0, 0, 0, 0, 0);
+
+    /// <summary>The words of <see cref="OriginsUnverified"/> and <see cref="UnverifiedDropped"/>.</summary>
+    public const string OriginsUnverifiedWords = "Origins unverified / dropped";
+
+    /// <summary>The summary's line on unverified origins.</summary>
+    [JsonIgnore]
+    public string OriginsUnverifiedLine => string.Create(CultureInfo.InvariantCulture,
+        $"{OriginsUnverifiedWords}: {OriginsUnverified} / {UnverifiedDropped} (receipts whose origin endpoint no known id or seed attestation vouched for; {BadAttestations} with an attestation that did not verify; see the peers' logs)");
 
     /// <summary>Counts of two parts of a run (slices) added up.</summary>
     public static SecurityCounts operator +(SecurityCounts a, SecurityCounts b)
@@ -90,7 +122,8 @@ public sealed record SecurityCounts(
         ArgumentNullException.ThrowIfNull(b);
         return new(a.DialsRefusedForAnotherId + b.DialsRefusedForAnotherId, a.NeighboursReplaced + b.NeighboursReplaced,
             a.GroupKeysMade + b.GroupKeysMade, a.GroupKeysLearned + b.GroupKeysLearned, a.GroupMessagesHeld + b.GroupMessagesHeld,
-            a.GroupMessagesRead + b.GroupMessagesRead, a.GroupMessagesUnread + b.GroupMessagesUnread);
+            a.GroupMessagesRead + b.GroupMessagesRead, a.GroupMessagesUnread + b.GroupMessagesUnread,
+            a.OriginsUnverified + b.OriginsUnverified, a.UnverifiedDropped + b.UnverifiedDropped, a.BadAttestations + b.BadAttestations);
     }
 
     /// <summary>Whether any group key was made or learned or any message waited for one.</summary>

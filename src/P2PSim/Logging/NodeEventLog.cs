@@ -186,6 +186,14 @@ public static partial class NodeEventLog
                 break;
             case GossipForged:
                 break; // over the violations' limit: counted all the same
+            case GossipReceived g when g.OriginUnverified:
+                LogInformationGossipReceivedUnverified(logger, new LogText(g.Text), g.OriginLabel, g.From, new LocalTime(g.At), g.Hops, g.ForwardedTo, new ShortId(g.Id));
+                break;
+            case OriginUnverified u when u.Dropped && (violations is null || violations.TryTake(u.At, out _)):
+                LogWarningOriginUnverifiedDropped(logger, new ShortId(u.Id), u.Origin, u.OriginId.Short, u.From);
+                break;
+            case OriginUnverified:
+                break; // delivered: its receipt line marks the origin; or over the violations' limit: counted all the same
             case GossipReceived g when g.CatchUp:
                 LogInformationGossipCaughtUp(logger, new LogText(g.Text), g.From, new LocalTime(g.At), g.Hops, g.ForwardedTo, new ShortId(g.Id));
                 break;
@@ -393,6 +401,12 @@ public static partial class NodeEventLog
     [LoggerMessage(Level = LogLevel.Information, Message = "Originated gossip \"{Text}\", sent to {Count} neighbours [{Id}]")]
     private static partial void LogInformationGossipOriginated(ILogger logger, LogText text, int count, ShortId id);
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "Received gossip \"{Text}\" from origin {Origin} via {From} at {LocalTime} (hop {Hops}), forwarded to {Count} [{Id}]")]
+    private static partial void LogInformationGossipReceivedUnverified(ILogger logger, LogText text, string origin, NodeEndpoint from, LocalTime localTime, int hops, int count, ShortId id);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Dropped message [{Id}] naming {Origin} (id {OriginId}…) as its origin, received from {From}: nobody vouches for that endpoint (no known id there, no attestation from a seed this peer knows; Security:UnverifiedOrigins=drop); the link stays")]
+    private static partial void LogWarningOriginUnverifiedDropped(ILogger logger, ShortId id, NodeEndpoint origin, string originId, NodeEndpoint from);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Received gossip \"{Text}\" from {From} at {LocalTime} (hop {Hops}), forwarded to {Count} [{Id}]")]
     private static partial void LogInformationGossipReceived(ILogger logger, LogText text, NodeEndpoint from, LocalTime localTime, int hops, int count, ShortId id);
 
@@ -440,7 +454,7 @@ public static partial class NodeEventLog
                 LogInformationGroupMessagePublished(logger, g.Group, new LogText(o.Text), new Plural(o.SentTo, "neighbour"), new ShortId(o.Id));
                 break;
             case GossipReceived r:
-                LogInformationGroupMessageReceived(logger, g.Group, new LogText(r.Text), r.From, new LocalTime(r.At), r.CatchUp ? " by catch-up" : r.Grafted ? " by graft" : "",
+                LogInformationGroupMessageReceived(logger, g.Group, new LogText(r.Text), r.OriginUnverified ? $"{r.From} (origin {r.OriginLabel})" : r.From.ToString(), new LocalTime(r.At), r.CatchUp ? " by catch-up" : r.Grafted ? " by graft" : "",
                     r.Hops, r.ForwardedTo, new ShortId(r.Id));
                 break;
             case NeighboursChosen n:
@@ -471,7 +485,7 @@ public static partial class NodeEventLog
     private static partial void LogInformationGroupMessagePublished(ILogger logger, string group, LogText text, Plural count, ShortId id);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Group \"{Group}\": received \"{Text}\" from {From} at {LocalTime}{How} (hop {Hops}), forwarded to {Count} [{Id}]")]
-    private static partial void LogInformationGroupMessageReceived(ILogger logger, string group, LogText text, NodeEndpoint from, LocalTime localTime, string how, int hops, int count, ShortId id);
+    private static partial void LogInformationGroupMessageReceived(ILogger logger, string group, LogText text, string from, LocalTime localTime, string how, int hops, int count, ShortId id);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Joined group \"{Group}\"; asking the seeds for its members")]
     private static partial void LogInformationGroupJoined(ILogger logger, string group);

@@ -127,7 +127,26 @@ public sealed record GossipReceived(DateTimeOffset At, string Text, MessageId Id
 {
     /// <summary>A group message that came before its key, was held, and is read now that the key came (<see cref="Groups.GroupKeyring"/>).</summary>
     public bool AfterKey { get; init; }
+
+    /// <summary>
+    /// Nobody vouched for <see cref="Origin"/> (version 8: not a known id's endpoint, no attestation from a seed this peer
+    /// knows): wherever the origin is shown it is marked <c>(unverified)</c>; an <see cref="OriginUnverified"/> came first.
+    /// </summary>
+    public bool OriginUnverified { get; init; }
+
+    /// <summary>The origin as a log line or report shows it: its endpoint, marked <c>(unverified)</c> where nobody vouched for it.</summary>
+    public string OriginLabel => OriginUnverified ? $"{Origin} (unverified)" : Origin.ToString();
 }
+
+/// <summary>
+/// A message new to this peer whose origin endpoint nobody vouches for (protocol version 8): <paramref name="Origin"/> is
+/// not the endpoint of an id this peer knows, and no attestation in the message from a seed it knows covers it.
+/// <paramref name="Dropped"/>: <c>Security:UnverifiedOrigins=drop</c> dropped it unrecorded and unforwarded; otherwise it
+/// is delivered, marked (<see cref="GossipReceived.OriginUnverified"/>). Counted by the demo summary and the reports.
+/// </summary>
+/// <paramref name="BadAttestation"/>: an attestation in it from a seed this peer knows did not verify (a restarted seed's
+/// new key, or a forgery; nobody is blamed).
+public sealed record OriginUnverified(DateTimeOffset At, MessageId Id, NodeEndpoint Origin, Security.NodeId OriginId, NodeEndpoint From, bool Dropped, bool BadAttestation = false) : NodeEvent(At);
 
 /// <summary>
 /// A received message was dropped without being recorded or forwarded: <paramref name="Reason"/> says why (its timestamp

@@ -118,7 +118,7 @@ public sealed partial class PeerMachine
                     _session.ReportDeath(endpoint, now);
                 }
             },
-            _reportDuplicates, _gossip, group, _signing, ExpectedId, encrypt: _groupOptions.Encrypt);
+            _reportDuplicates, _gossip, group, _signing, ExpectedId, encrypt: _groupOptions.Encrypt, origins: _origins);
         _groupTopics.Add(topic);
         Report(new GroupJoined(now, group));
         _session.JoinGroup(group, now);

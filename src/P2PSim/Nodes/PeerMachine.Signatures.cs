@@ -1,4 +1,5 @@
 using P2PSim.Configuration;
+using P2PSim.Gossip;
 using P2PSim.Protocol;
 using P2PSim.Security;
 
@@ -12,6 +13,20 @@ namespace P2PSim.Nodes;
 public sealed partial class PeerMachine
 {
     private readonly MessageSigning _signing;
+    private readonly OriginAttestations _origins;
+
+    /// <summary>What this peer does with a message whose origin endpoint nobody vouches for (<c>Security:UnverifiedOrigins</c>).</summary>
+    public UnverifiedOrigins UnverifiedOrigins
+    {
+        get => _origins.Mode;
+        init => _origins.Mode = value;
+    }
+
+    /// <summary>Messages new to this peer (on the overlay and in its groups) whose origin endpoint nobody vouched for (version 8).</summary>
+    public long OriginsUnverified => _overlay.Unverified + _groupTopics.Sum(static t => t.Unverified);
+
+    /// <summary>Attestations the seeds gave this peer, and attestations from seeds it knows that did not verify.</summary>
+    public (long Received, long Bad) AttestationCounts => (_origins.Received, _origins.BadAttestations);
 
     /// <summary>Whether this peer signs and checks for real (<c>Security:Signatures</c>).</summary>
     public SignatureMode Signatures => _signing.Mode;

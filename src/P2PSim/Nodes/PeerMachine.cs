@@ -75,8 +75,10 @@ public sealed partial class PeerMachine : NodeMachine
         _groupOptions = groups ?? new GroupOptions { MessagesPerPeer = 0 };
         _groupOverlayOptions = _groupOptions.ForGroupOverlay(options);
         _startGroups = startGroups ?? [];
+        _origins = new OriginAttestations(Id, _signing, seeds);
         _session = new SeedSession(self, seeds, options, random, Out)
         {
+            Attestations = _origins,
             Joined = OnJoined,
             PeersLearned = now =>
             {
@@ -89,7 +91,7 @@ public sealed partial class PeerMachine : NodeMachine
         _overlay = new Topic(self, options, random, Out, _session.Known,
             requestPeerLists: now => _session.AskForPeers(now),
             neighbourDied: (endpoint, now) => _session.ReportDeath(endpoint, now),
-            reportDuplicates, gossip, signing: _signing, expectedId: ExpectedId, scoring: scoring);
+            reportDuplicates, gossip, signing: _signing, expectedId: ExpectedId, scoring: scoring, origins: _origins);
         _neighbourOf = _overlay.ByConnection;
         _treeLinksReported = _overlay.Routing != Routing.Flood && reportTreeLinks ? new() : null;
         _private = new PrivateMessenger(self, options, privateMessages ?? new PrivateOptions(), Out, seeds, () => _session.Registered, dialable, _signing, ExpectedId);

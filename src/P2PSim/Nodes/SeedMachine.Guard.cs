@@ -106,6 +106,10 @@ public sealed partial class SeedMachine
         if (proven)
         {
             List(peer, now);
+            if (_heldAnswers.TryGetValue(peer, out var held))
+            {
+                Attest(held, peer, connection.RemoteId, now);
+            }
             AnswerHeldRegistration(peer, listSent);
             Report(new PeerRegistered(now, peer, connection.RemoteAddress, Again: false, listSent));
             return true;

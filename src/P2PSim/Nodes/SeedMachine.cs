@@ -211,6 +211,7 @@ public sealed partial class SeedMachine(NodeEndpoint self, Random random, int ma
         }
         else
         {
+            Attest(info.Id, info.Listen, info.RemoteId, now); // only when listed: its dial-back met this id, or there is none
             SendTo(info.Id, new PeerList(list, IdsOf(list)));
         }
         if (listed)

@@ -62,6 +62,9 @@ internal sealed partial class SeedSession
     /// <summary>A seed answered a registration (first or again) with a peer list, now in <see cref="Known"/>.</summary>
     public Action<DateTimeOffset>? PeersLearned { get; init; }
 
+    /// <summary>Where the seeds' ids and their attestations of this peer go (version 8); null: nowhere (unit tests).</summary>
+    public Gossip.OriginAttestations? Attestations { get; init; }
+
     /// <summary>The known peers (the union of the latest peer list of each seed) and which of them the seeds list.</summary>
     public Registration Known => _registration;
 
@@ -125,6 +128,7 @@ internal sealed partial class SeedSession
             _out.Close(connection.Id, "unexpected connection to a seed", afterFlush: false);
             return false;
         }
+        Attestations?.SeedConnected(connection.Listen, connection.RemoteId); // the id this seed proved: its attestations are checked with it
         foreach (var message in pending)
         {
             _out.Send(connection.Id, message);
@@ -155,6 +159,10 @@ internal sealed partial class SeedSession
         if (message is GroupMembers members && _links.AwaitsMembers(seed, members.Group))
         {
             OnGroupMembers(connection, seed, members, now);
+        }
+        else if (message is Attestation attestation && _links.AwaitsReply(seed))
+        {
+            Attestations?.Hold(seed, _self, attestation); // one naming another endpoint or id is no use to this peer: ignored
         }
         else if (message is PeerList list && _links.AwaitsReply(seed))
         {

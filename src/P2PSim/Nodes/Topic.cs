@@ -38,10 +38,11 @@ internal sealed class Topic
     /// <param name="signing">How this peer signs its messages and checks others' (see <see cref="Dissemination"/>); null: no cryptography.</param>
     /// <param name="expectedId">The id the peer knows an endpoint by, if any (<see cref="Dissemination.ExpectedId"/>).</param>
     /// <param name="scoring">The rules against Sybils (<see cref="NeighbourTable.Scoring"/>); null: none.</param>
+    /// <param name="origins">The peer's seed attestations and the seeds' ids (<see cref="Dissemination.Origins"/>); null: none (unit tests).</param>
     public Topic(NodeEndpoint self, PeerOptions options, Random random, Outbox outbox, Registration known,
         Func<DateTimeOffset, IReadOnlyList<NodeEndpoint>> requestPeerLists, Action<NodeEndpoint, DateTimeOffset> neighbourDied,
         bool reportDuplicates, GossipOptions? gossip, string? group = null, MessageSigning? signing = null, Func<NodeEndpoint, NodeId?>? expectedId = null,
-        bool encrypt = false, NeighbourScoring? scoring = null)
+        bool encrypt = false, NeighbourScoring? scoring = null, OriginAttestations? origins = null)
     {
         Known = known;
         _table = new NeighbourTable(self, options, random, outbox, known)
@@ -61,7 +62,7 @@ internal sealed class Topic
         ByConnection = _table.ByConnection;
         _liveness = new LivenessMonitor(options, outbox, _table);
         _keyring = encrypt && group is not null ? new GroupKeyring(self, group, signing ?? MessageSigning.Skip(), outbox, _table) : null;
-        _dissemination = new Dissemination(self, options, outbox, _table, reportDuplicates, gossip, random, group, signing) { ExpectedId = expectedId, Keyring = _keyring };
+        _dissemination = new Dissemination(self, options, outbox, _table, reportDuplicates, gossip, random, group, signing) { ExpectedId = expectedId, Keyring = _keyring, Origins = origins };
         _tree = _dissemination.Routing != Routing.Flood;
     }
 
@@ -110,6 +111,9 @@ internal sealed class Topic
 
     /// <summary>Signatures checked (first receipts and forgeries), and messages dropped as forged (<see cref="Dissemination.Forged"/>).</summary>
     public (long Checked, long Forged) Signatures => (_dissemination.SignatureChecks, _dissemination.Forged);
+
+    /// <summary>Messages new to this overlay whose origin endpoint nobody vouched for (version 8), delivered marked or dropped.</summary>
+    public long Unverified => _dissemination.Unverified;
 
     /// <summary>The id the neighbour at <paramref name="endpoint"/> proved on its link; null: no such neighbour.</summary>
     public NodeId? NeighbourId(NodeEndpoint endpoint) => _table.Entries.TryGetValue(endpoint, out var neighbour) ? neighbour.Id : null;

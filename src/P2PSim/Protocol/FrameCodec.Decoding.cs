@@ -126,7 +126,7 @@ public static partial class FrameCodec
             r.Error = UnknownGossipKind(kind);
             return null;
         }
-        if (!r.TryEndpoint(out var origin) || !r.TryNodeId(out var originId))
+        if (!r.TryEndpoint(out var origin) || !r.TryNodeId(out var originId) || !TryAttestations(ref r, out var attestations))
         {
             return null;
         }
@@ -175,7 +175,40 @@ public static partial class FrameCodec
         {
             return null;
         }
-        return new Gossip((GossipKind)kind, origin, sequence, timestamp, hops, text, signature) { OriginId = originId, Group = group, Recipient = recipient, Capsule = capsule! };
+        return new Gossip((GossipKind)kind, origin, sequence, timestamp, hops, text, signature)
+        {
+            OriginId = originId, Attestations = attestations, Group = group, Recipient = recipient, Capsule = capsule!,
+        };
+    }
+
+    /// <summary>An envelope's attestation block (version 8): u8 count (at most <see cref="ProtocolLimits.MaxAttestations"/>), then count x (seed endpoint, i64 notAfter, signature).</summary>
+    private static bool TryAttestations(ref SpanReader r, out SeedAttestation[] attestations)
+    {
+        attestations = [];
+        if (!r.TryByte(out var count))
+        {
+            return false;
+        }
+        if (count > ProtocolLimits.MaxAttestations)
+        {
+            r.Error = TooManyAttestations(count);
+            return false;
+        }
+        if (count == 0)
+        {
+            return true;
+        }
+        var read = new SeedAttestation[count];
+        for (var i = 0; i < count; i++)
+        {
+            if (!r.TryEndpoint(out var seed) || !r.TryInt64(out var notAfter) || !r.TryBytes(ProtocolLimits.SignatureSize, out var signature))
+            {
+                return false;
+            }
+            read[i] = new SeedAttestation(seed, notAfter, signature!);
+        }
+        attestations = read;
+        return true;
     }
 
     /// <summary>A re-registration: u16 wanted, u16 count, count x endpoint (both at most the peer-list limit).</summary>

@@ -84,10 +84,14 @@ public static partial class FrameCodec
 
     /// <summary>
     /// Bytes a broadcast <see cref="Gossip"/> frame from <paramref name="origin"/> with <paramref name="text"/> as its
-    /// payload takes on the wire, length prefix included (its origin id and signature included: every envelope has them).
+    /// payload takes on the wire, length prefix included (its origin id and signature included: every envelope has them;
+    /// no attestations).
     /// </summary>
     public static int GossipFrameSize(NodeEndpoint origin, string text) =>
         ProtocolLimits.LengthPrefixSize + 1 + GossipPayloadSize(origin, CheckedTextLength(text));
+
+    /// <summary>Bytes of one attestation in an envelope's block: seed endpoint, notAfter, signature.</summary>
+    private static int AttestationSize(SeedAttestation a) => EndpointSize(a.Seed) + 8 + ProtocolLimits.SignatureSize;
 
     /// <summary>Writes <paramref name="text"/> as on the wire (u16 byte count, strict UTF-8); returns the bytes written.</summary>
     internal static int WriteText(Span<byte> destination, string text)
@@ -134,15 +138,16 @@ public static partial class FrameCodec
         RelayRefused => ProtocolLimits.MessageIdSize + 1,
         IdRequest q => EndpointSize(q.Peer),
         IdAnswer a => EndpointSize(a.Peer) + 1 + (a.Id is null ? 0 : Security.NodeId.Size),
+        Attestation a => EndpointSize(a.Peer) + Security.NodeId.Size + 8 + CheckedSignatureSize(a.Signature, "Attestation"),
         GroupKey k => k.Capsule.Length == Security.PrivateSeal.CapsuleSize
             ? Security.GroupKeyId.Size + Security.PrivateSeal.CapsuleSize
             : throw new ArgumentException(BadCapsuleLength(k.Capsule.Length), nameof(message)),
         _ => throw new ArgumentException($"Cannot encode {message.GetType().Name}.", nameof(message)),
     };
 
-    /// <summary>kind, origin, origin id, addressee, sequence, timestamp, hops, payload length and bytes, signature.</summary>
-    private static int GossipPayloadSize(NodeEndpoint origin, int textBytes, int addresseeBytes = 0) =>
-        1 + EndpointSize(origin) + Security.NodeId.Size + addresseeBytes + 8 + 8 + 2 + 2 + textBytes + ProtocolLimits.SignatureSize;
+    /// <summary>kind, origin, origin id, attestation count (and the block's bytes), addressee, sequence, timestamp, hops, payload length and bytes, signature.</summary>
+    private static int GossipPayloadSize(NodeEndpoint origin, int textBytes, int addresseeBytes = 0, int attestationBytes = 0) =>
+        1 + EndpointSize(origin) + Security.NodeId.Size + 1 + attestationBytes + addresseeBytes + 8 + 8 + 2 + 2 + textBytes + ProtocolLimits.SignatureSize;
 
     /// <summary>A signature is exactly <see cref="ProtocolLimits.SignatureSize"/> bytes; anything else cannot be encoded.</summary>
     private static int CheckedSignatureSize(byte[]? signature, string what) => signature is { Length: ProtocolLimits.SignatureSize }
@@ -184,9 +189,9 @@ public static partial class FrameCodec
             : gossip.Hops == 0 ? HopsZero
             : gossip.Signature.Length != ProtocolLimits.SignatureSize ? BadSignatureLength(gossip.Signature.Length)
             : gossip.Kind == GossipKind.Direct && gossip.Capsule.Length != Security.PrivateSeal.CapsuleSize ? BadCapsuleLength(gossip.Capsule.Length)
-            : AddresseeProblem(gossip);
+            : AttestationsProblem(gossip.Attestations) ?? AddresseeProblem(gossip);
         return problem is null
-            ? GossipPayloadSize(gossip.Origin, CheckedTextLength(gossip.Text), AddresseeSize(gossip)) + CapsuleSize(gossip.Kind)
+            ? GossipPayloadSize(gossip.Origin, CheckedTextLength(gossip.Text), AddresseeSize(gossip), gossip.Attestations.Sum(AttestationSize)) + CapsuleSize(gossip.Kind)
             : throw new ArgumentException($"Cannot encode this Gossip: {problem}.", nameof(gossip));
     }
 
@@ -205,6 +210,14 @@ public static partial class FrameCodec
     private const string HopsZero = "hops 0 (the origin sends a message with hops 1)";
 
     private static string UnknownGossipKind(byte kind) => $"unknown gossip kind {kind}";
+
+    private static string TooManyAttestations(int count) => $"{count} attestations (at most {ProtocolLimits.MaxAttestations})";
+
+    /// <summary>Why an envelope's attestation block cannot be encoded: too many, or a signature of the wrong length; null when it can.</summary>
+    private static string? AttestationsProblem(IReadOnlyList<SeedAttestation> attestations) =>
+        attestations.Count > ProtocolLimits.MaxAttestations ? TooManyAttestations(attestations.Count)
+        : attestations.FirstOrDefault(a => a.Signature.Length != ProtocolLimits.SignatureSize) is { } bad ? BadSignatureLength(bad.Signature.Length)
+        : null;
 
     private static string BadCapsuleLength(int length) =>
         $"a capsule of {length} bytes (a private message's is {Security.PrivateSeal.CapsuleSize})";
@@ -284,6 +297,13 @@ public static partial class FrameCodec
                 w.Byte((byte)g.Kind);
                 w.Endpoint(g.Origin);
                 w.NodeId(g.OriginId);
+                w.Byte((byte)g.Attestations.Count);
+                foreach (var attestation in g.Attestations)
+                {
+                    w.Endpoint(attestation.Seed);
+                    w.Int64(attestation.NotAfterUnixMs);
+                    w.Bytes(attestation.Signature);
+                }
                 if (g.Group is { } group)
                 {
                     w.Text(group);
@@ -359,6 +379,12 @@ public static partial class FrameCodec
                     w.NodeId(id);
                 }
                 break;
+            case Attestation attestation:
+                w.Endpoint(attestation.Peer);
+                w.NodeId(attestation.PeerId);
+                w.Int64(attestation.NotAfterUnixMs);
+                w.Bytes(attestation.Signature);
+                break;
             case GroupKey key:
                 w.Bytes(key.KeyId.ToBytes());
                 w.Bytes(key.Capsule);
@@ -397,6 +423,8 @@ public static partial class FrameCodec
             MessageType.IdAnswer => DecodeIdAnswer(ref r),
             MessageType.GroupKey => r.TryBytes(Security.GroupKeyId.Size, out var keyId) && r.TryBytes(Security.PrivateSeal.CapsuleSize, out var keyCapsule)
                 ? new GroupKey(Security.GroupKeyId.FromBytes(keyId), keyCapsule!) : null,
+            MessageType.Attestation => r.TryEndpoint(out var attested) && r.TryNodeId(out var attestedId) && r.TryInt64(out var notAfter)
+                && r.TryBytes(ProtocolLimits.SignatureSize, out var attestation) ? new Attestation(attested, attestedId, notAfter, attestation!) : null,
             _ => null,
         };
         error = r.Error ?? (message is null ? "truncated payload" : null);

@@ -35,6 +35,12 @@ public enum MessageType : byte
 
     /// <summary>Member to member, on a group's link: a group key sealed to the receiver's id (encrypted group messages).</summary>
     GroupKey = 42,
+
+    /// <summary>
+    /// Seed to peer, on a registration's connection (version 8): the seed's signed word that the peer's endpoint belongs
+    /// to its id until a time; the peer carries it in every envelope it originates (<see cref="SeedAttestation"/>).
+    /// </summary>
+    Attestation = 43,
 }
 
 /// <summary>
@@ -71,9 +77,11 @@ public static class ProtocolLimits
     /// the envelope carries its origin's id and signature (always), and a <see cref="MessageType.DirectAck"/> its
     /// recipient's signature; version 6 lists each peer's node id with its endpoint (<see cref="MessageType.PeerList"/>,
     /// <see cref="MessageType.GroupMembers"/>), so a peer knows whom to expect at a listed endpoint; version 7 sends
-    /// the <see cref="MessageType.HelloProof"/> on plain links only (a TLS or Noise handshake already proves the id).
+    /// the <see cref="MessageType.HelloProof"/> on plain links only (a TLS or Noise handshake already proves the id);
+    /// version 8 adds the seeds' <see cref="MessageType.Attestation"/> and carries the origin's attestations in every
+    /// <see cref="MessageType.Gossip"/> envelope, so a receiver can check the origin endpoint of a message from afar.
     /// </summary>
-    public const ushort Version = 7;
+    public const ushort Version = 8;
 
     /// <summary>Bytes of the length prefix in front of every frame.</summary>
     public const int LengthPrefixSize = 4;
@@ -116,4 +124,7 @@ public static class ProtocolLimits
     /// <c>GroupJoin</c> beyond it is refused), so a peer's groups cost a seed bounded memory.
     /// </summary>
     public const int MaxGroupsPerPeer = 64;
+
+    /// <summary>Most seed attestations in one envelope (version 8): a peer registers with a majority of the seeds, one each.</summary>
+    public const int MaxAttestations = 8;
 }

@@ -169,6 +169,13 @@ public sealed record Gossip : Message
     /// <summary>The origin's node id (its Ed25519 public key): the key <see cref="Signature"/> must verify for.</summary>
     public Security.NodeId OriginId { get => _body.OriginId; init => _body = _body with { OriginId = value }; }
 
+    /// <summary>
+    /// The origin's seed attestations (version 8): each a seed's signed word that <see cref="Origin"/> is
+    /// <see cref="OriginId"/>'s endpoint, at most <see cref="ProtocolLimits.MaxAttestations"/>; empty when the origin holds
+    /// none. Part of the id, so the origin's signature covers them: a forwarder can neither strip nor swap them.
+    /// </summary>
+    public IReadOnlyList<SeedAttestation> Attestations { get => _body.Attestations; init => _body = _body with { Attestations = value ?? [] }; }
+
     public ulong Sequence { get => _body.Sequence; init => _body = _body with { Sequence = value }; }
 
     public long TimestampUnixMs { get => _body.TimestampUnixMs; init => _body = _body with { TimestampUnixMs = value }; }
@@ -230,6 +237,8 @@ public sealed record Gossip : Message
     {
         public Security.NodeId OriginId { get; init; }
 
+        public IReadOnlyList<SeedAttestation> Attestations { get; init; } = [];
+
         public string? Group { get; init; }
 
         public NodeEndpoint? Recipient { get; init; }
@@ -241,7 +250,7 @@ public sealed record Gossip : Message
         private Body(Body original)
         {
             (Kind, Origin, Sequence, TimestampUnixMs, Text, Signature) = (original.Kind, original.Origin, original.Sequence, original.TimestampUnixMs, original.Text, original.Signature);
-            (OriginId, Group, Recipient) = (original.OriginId, original.Group, original.Recipient);
+            (OriginId, Attestations, Group, Recipient) = (original.OriginId, original.Attestations, original.Group, original.Recipient);
         }
 
         /// <summary>The same message with another signature: the id (which does not cover it) is kept; whether it verifies is not.</summary>
@@ -266,7 +275,7 @@ public sealed record Gossip : Message
             {
                 if (Volatile.Read(ref _hasId) == 0)
                 {
-                    _id = MessageId.Of(Kind, Origin, OriginId, Sequence, TimestampUnixMs, Text, Group, Recipient);
+                    _id = MessageId.Of(Kind, Origin, OriginId, Sequence, TimestampUnixMs, Text, Group, Recipient, Attestations);
                     Volatile.Write(ref _hasId, 1);
                 }
                 return _id;
@@ -283,6 +292,7 @@ public sealed record Gossip : Message
             && TimestampUnixMs == other.TimestampUnixMs
             && Origin == other.Origin
             && OriginId == other.OriginId
+            && Attestations.SequenceEqual(other.Attestations)
             && string.Equals(Text, other.Text, StringComparison.Ordinal)
             && string.Equals(Group, other.Group, StringComparison.Ordinal)
             && Recipient == other.Recipient

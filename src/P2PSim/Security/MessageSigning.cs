@@ -37,6 +37,14 @@ public sealed class MessageSigning
     /// </summary>
     public long Verifications => Volatile.Read(ref _verifications);
 
+    /// <summary>
+    /// Seed attestations checked with real Ed25519 work so far (version 8; not in <see cref="Verifications"/>, which counts
+    /// messages and acknowledgements). Written by the node's own thread only; safe to read from any thread.
+    /// </summary>
+    public long AttestationVerifications => Volatile.Read(ref _attestationVerifications);
+
+    private long _attestationVerifications;
+
     /// <summary>True: signatures are made and checked for real.</summary>
     public bool Verifies => Mode == SignatureMode.Verify;
 
@@ -85,6 +93,31 @@ public sealed class MessageSigning
         }
         message.MarkSignatureVerified();
         return true;
+    }
+
+    /// <summary>
+    /// A seed's <see cref="Attestation"/> that <paramref name="peerId"/> is at <paramref name="peer"/> until
+    /// <paramref name="notAfterUnixMs"/> (version 8): signed with this node's key, or carrying
+    /// <see cref="Protocol.Gossip.Unsigned"/> when skipping (the same size).
+    /// </summary>
+    public Attestation Attest(NodeEndpoint peer, NodeId peerId, long notAfterUnixMs) => Verifies
+        ? EndpointAttestation.Sign(Key, peer, peerId, notAfterUnixMs)
+        : new Attestation(peer, peerId, notAfterUnixMs, Protocol.Gossip.Unsigned);
+
+    /// <summary>
+    /// Whether <paramref name="attestation"/> is the word of the seed <paramref name="seedId"/> for
+    /// <paramref name="origin"/> and <paramref name="originId"/> (always true when skipping): real Ed25519 work, counted in
+    /// <see cref="AttestationVerifications"/>.
+    /// </summary>
+    public bool Check(SeedAttestation attestation, NodeId seedId, NodeEndpoint origin, NodeId originId)
+    {
+        ArgumentNullException.ThrowIfNull(attestation);
+        if (!Verifies)
+        {
+            return true;
+        }
+        Volatile.Write(ref _attestationVerifications, _attestationVerifications + 1);
+        return EndpointAttestation.Verifies(seedId, origin, originId, attestation);
     }
 
     /// <summary>

@@ -3,6 +3,7 @@ using P2PSim.Nodes;
 using P2PSim.Protocol;
 using P2PSim.Security;
 using P2PSim.Tests.Nodes;
+using P2PSim.Tests.TestSupport;
 using static P2PSim.Tests.Nodes.NodeTestKit;
 using GossipMessage = P2PSim.Protocol.Gossip;
 
@@ -16,31 +17,13 @@ namespace P2PSim.Tests.Gossip;
 [TestFixture]
 public sealed class SignedMessageTests
 {
-    private static readonly Dictionary<int, NodeKey> Keys = [];
+    private static readonly DerivedKeys Keys = new(42, "signed-message-tests");
 
     /// <summary>The key of the node numbered <paramref name="n"/> (<see cref="NodeTestKit.PeerAt"/>); the same on every call.</summary>
-    private static NodeKey KeyOf(int n)
-    {
-        lock (Keys)
-        {
-            if (!Keys.TryGetValue(n, out var key))
-            {
-                key = NodeKey.Derived(42, "signed-message-tests", n);
-                Keys[n] = key;
-            }
-            return key;
-        }
-    }
+    private static NodeKey KeyOf(int n) => Keys[n];
 
     [OneTimeTearDown]
-    public void DisposeKeys()
-    {
-        foreach (var key in Keys.Values)
-        {
-            key.Dispose();
-        }
-        Keys.Clear();
-    }
+    public void DisposeKeys() => Keys.Dispose();
 
     /// <summary>PeerAt(1), checking signatures for real, with neighbours PeerAt(2) and PeerAt(3) that proved their ids.</summary>
     private static MachineProbe<PeerMachine> Peer(SignatureMode mode = SignatureMode.Verify, Action<GossipOptions>? gossip = null)

@@ -46,12 +46,13 @@ public sealed class BadInputTests
         yield return new TestCaseData(Frame(2, [(byte)MessageType.Ping, 1]), "first frame must be Hello").SetName("a frame before Hello");
         yield return new TestCaseData(Frame(5, [(byte)MessageType.Hello, 0, 1, 2, 4]), "malformed Hello").SetName("a Hello with a truncated payload");
         yield return new TestCaseData(HelloBytes(version: 99), "protocol version 99 is not supported").SetName("a Hello of another version");
-        yield return new TestCaseData(HelloBytes(version: 1), "protocol version 1 is not supported (this node speaks 7)").SetName("a Hello of version 1");
-        yield return new TestCaseData(HelloBytes(version: 2), "protocol version 2 is not supported (this node speaks 7)").SetName("a Hello of version 2");
-        yield return new TestCaseData(Version3Hello, "protocol version 3 is not supported (this node speaks 7)").SetName("a Hello of version 3");
-        yield return new TestCaseData(OlderHello(4), "protocol version 4 is not supported (this node speaks 7)").SetName("a Hello of version 4");
-        yield return new TestCaseData(OlderHello(5), "protocol version 5 is not supported (this node speaks 7)").SetName("a Hello of version 5");
-        yield return new TestCaseData(OlderHello(6), "protocol version 6 is not supported (this node speaks 7)").SetName("a Hello of version 6");
+        yield return new TestCaseData(HelloBytes(version: 1), "protocol version 1 is not supported (this node speaks 8)").SetName("a Hello of version 1");
+        yield return new TestCaseData(HelloBytes(version: 2), "protocol version 2 is not supported (this node speaks 8)").SetName("a Hello of version 2");
+        yield return new TestCaseData(Version3Hello, "protocol version 3 is not supported (this node speaks 8)").SetName("a Hello of version 3");
+        yield return new TestCaseData(OlderHello(4), "protocol version 4 is not supported (this node speaks 8)").SetName("a Hello of version 4");
+        yield return new TestCaseData(OlderHello(5), "protocol version 5 is not supported (this node speaks 8)").SetName("a Hello of version 5");
+        yield return new TestCaseData(OlderHello(6), "protocol version 6 is not supported (this node speaks 8)").SetName("a Hello of version 6");
+        yield return new TestCaseData(OlderHello(7), "protocol version 7 is not supported (this node speaks 8)").SetName("a Hello of version 7");
         yield return new TestCaseData((byte[])[.. HelloBytes(ProtocolLimits.Version), .. Frame(2, [(byte)MessageType.Ping, 1])], "the frame after the Hello must be a HelloProof, got Ping")
             .SetName("a frame between the Hello and its proof");
         yield return new TestCaseData((byte[])[.. HelloBytes(ProtocolLimits.Version), .. FrameCodec.Encode(new HelloProof(new byte[ProtocolLimits.SignatureSize]))],
@@ -179,7 +180,7 @@ public sealed class BadInputTests
         FrameCodec.Encode(new Hello(version, NodeRole.Peer, NodeEndpoint.Loopback(65000)) { Id = NodeId.FromBytes(Enumerable.Repeat((byte)7, NodeId.Size).ToArray()) });
 
     /// <summary>A version-4 node's Hello: the layout of this version's (id and nonce after the endpoint), version 4.</summary>
-    /// <summary>A version-4, 5 or 6 node's Hello: the layout of this version's (version 6 changed the peer lists only, 7 when the HelloProof is sent).</summary>
+    /// <summary>A version-4 to 7 node's Hello: the layout of this version's (version 6 changed the peer lists only, 7 when the HelloProof is sent, 8 the envelope and frame 43).</summary>
     private static byte[] OlderHello(ushort version)
     {
         var hello = HelloBytes(ProtocolLimits.Version);

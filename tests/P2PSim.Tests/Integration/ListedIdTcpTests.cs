@@ -39,7 +39,7 @@ public sealed class ListedIdTcpTests
         await registrant.HelloAsync(listed, ct);
         await registrant.SendAsync(Register.Instance, ct);
         var registeredId = registrant.Key.Id;
-        var answer = registrant.ReadAsync(ct); // the seed answers once its dial-back is done
+        var answer = registrant.ReadUntilAsync<PeerList>(ct); // the seed answers once its dial-back is done
 
         // The seed lists the endpoint only once its own dial there meets that id (Seed:DialBack): the registrant's key
         // answers the seed. Another node (another key) answers at that endpoint when the joiner dials it.
@@ -60,7 +60,9 @@ public sealed class ListedIdTcpTests
                 await accepted.SendAsync(Handshake.Prove(registrant.Key, Handshake.Side.Acceptor, hello), ct);
                 Assert.That(await accepted.ReadAsync(ct), Is.TypeOf<HelloProof>(), "the seed's dial-back proved its id");
             }
-            Assert.That(await answer, Is.TypeOf<PeerList>(), "registered (and listed) once the dial-back met the registrant's id");
+            var (_, before) = await answer;
+            Assert.That(before.OfType<Attestation>().Select(a => (a.Peer, a.PeerId)), Is.EqualTo(new[] { (listed, registeredId) }),
+                "registered and listed once the dial-back met the registrant's id: the seed attests it (version 8), then sends its list");
         }
         using var _ = impostor;
         await impostor.SendAsync(new Hello(ProtocolLimits.Version, NodeRole.Peer, listed) { Id = impostor.Key.Id, Nonce = HelloNonce.NewRandom() }, ct);

@@ -40,14 +40,7 @@ public sealed class SignedMessageTcpTests
     private NodeService Target => _network.Peers[0];
 
     /// <summary>A raw client that is a neighbour of <see cref="Target"/>, claiming a listening endpoint of its own.</summary>
-    private async Task<RawPeer> NeighbourAsync(int port, CancellationToken ct)
-    {
-        var raw = await RawPeer.ConnectAsync(Target.Endpoint, ct);
-        await raw.HelloAsync(NodeEndpoint.Loopback(port), ct);
-        await Eventually.HoldsAsync(async () => (await TestNetwork.InspectPeerAsync(Target, m => m.ConnectedNeighbours.Contains(NodeEndpoint.Loopback(port)), ct))
-            ? null : $"the target has not taken 127.0.0.1:{port} as a neighbour", TimeSpan.FromSeconds(10), ct);
-        return raw;
-    }
+    private Task<RawPeer> NeighbourAsync(int port, CancellationToken ct) => TestNetwork.RawNeighbourAsync(Target, port, ct);
 
     private static Task<(long Checked, long Forged)> SignaturesAt(NodeService peer, CancellationToken ct) => TestNetwork.InspectPeerAsync(peer, m => m.SignatureCounts, ct);
 

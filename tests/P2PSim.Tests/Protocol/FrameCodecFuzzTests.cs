@@ -315,6 +315,14 @@ public sealed class FrameCodecFuzzTests
             new GroupMembers("blue", [v6, v4], [new P2PSim.Security.NodeId(5, 6, 7, 8), FrameCodecVersion4Tests.TestId]),
             // Encrypted groups: a group key sealed to the receiver.
             new GroupKey(new P2PSim.Security.GroupKeyId(0x0102030405060708, ulong.MaxValue), [.. Enumerable.Range(0, 80).Select(i => (byte)(255 - i))]),
+            // Version 8: the seeds' attestations, and envelopes that carry them.
+            new Attestation(v4, FrameCodecVersion4Tests.TestId, 1_700_000_120_123, signature),
+            new Attestation(v6, default, long.MinValue, signature),
+            FrameCodecTests.Worked() with { Attestations = [new SeedAttestation(v4, 1_700_000_120_123, signature), new SeedAttestation(v6, -1, signature)] },
+            new P2PSim.Protocol.Gossip(GossipKind.Group, mapped, 9, 1_700_000_000_123, 3, "attested", signature)
+            {
+                Group = "blue", Attestations = [.. Enumerable.Range(0, ProtocolLimits.MaxAttestations).Select(i => new SeedAttestation(i % 2 == 0 ? v4 : v6, i, signature))],
+            },
             // Version 6: the Hello's id work, at the worked example's difficulty and at the limits of its fields.
             FrameCodecVersion4Tests.WithTestIdentity(new Hello(ProtocolLimits.Version, NodeRole.Peer, v4)),
             new Hello(ProtocolLimits.Version, NodeRole.Seed, v6, LinkPurpose.ForGroup("blue")) { Id = FrameCodecVersion4Tests.TestId, Work = new P2PSim.Security.IdWork(P2PSim.Security.IdWork.MaxDifficulty, ulong.MaxValue) },

@@ -258,16 +258,16 @@ public class FrameCodecTests
     [Test]
     public void Maximum_frame_length_is_the_callers_choice()
     {
-        var frame = FrameCodec.Encode(Plain("0123456789")); // body: type 1 + envelope 124 (IPv4: origin and its id, signature) + 10 = 135
+        var frame = FrameCodec.Encode(Plain("0123456789")); // body: type 1 + envelope 125 (IPv4: origin and its id, no attestations, signature) + 10 = 136
 
-        var atLimit = FrameCodec.TryRead(frame, 135, out _, out _, out _);
-        var overLimit = FrameCodec.TryRead(frame, 134, out _, out _, out var error);
+        var atLimit = FrameCodec.TryRead(frame, 136, out _, out _, out _);
+        var overLimit = FrameCodec.TryRead(frame, 135, out _, out _, out var error);
 
         using (Assert.EnterMultipleScope())
         {
             Assert.That(atLimit, Is.EqualTo(DecodeStatus.Complete));
             Assert.That(overLimit, Is.EqualTo(DecodeStatus.Invalid));
-            Assert.That(error, Is.EqualTo("frame length 135 exceeds the maximum of 134 bytes"));
+            Assert.That(error, Is.EqualTo("frame length 136 exceeds the maximum of 135 bytes"));
         }
     }
 
@@ -653,7 +653,7 @@ public class FrameCodecTests
         var hello = FrameCodecVersion4Tests.WithTestIdentity(new Hello(ProtocolLimits.Version, NodeRole.Peer, NodeEndpoint.Loopback(5001)));
 
         Assert.That(FrameCodec.Encode(hello), Is.EqualTo(Hex(
-            $"00 00 00 45 01 00 07 02 04 7F 00 00 01 13 89 {FrameCodecVersion4Tests.TestIdHex} {FrameCodecVersion4Tests.TestIdWorkHex} {FrameCodecVersion4Tests.TestNonceHex} 00")));
+            $"00 00 00 45 01 00 08 02 04 7F 00 00 01 13 89 {FrameCodecVersion4Tests.TestIdHex} {FrameCodecVersion4Tests.TestIdWorkHex} {FrameCodecVersion4Tests.TestNonceHex} 00")));
     }
 
     [Test]
@@ -662,14 +662,14 @@ public class FrameCodecTests
         var hello = FrameCodecVersion4Tests.WithTestIdentity(new Hello(ProtocolLimits.Version, NodeRole.Seed, new NodeEndpoint(IPAddress.IPv6Loopback, 6000)));
 
         Assert.That(FrameCodec.Encode(hello), Is.EqualTo(Hex(
-            $"00 00 00 51 01 00 07 01 10 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 01 17 70 {FrameCodecVersion4Tests.TestIdHex} {FrameCodecVersion4Tests.TestIdWorkHex} {FrameCodecVersion4Tests.TestNonceHex} 00")));
+            $"00 00 00 51 01 00 08 01 10 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 01 17 70 {FrameCodecVersion4Tests.TestIdHex} {FrameCodecVersion4Tests.TestIdWorkHex} {FrameCodecVersion4Tests.TestNonceHex} 00")));
     }
 
     [Test]
     public void Gossip_has_the_documented_bytes()
     {
         Assert.That(FrameCodec.Encode(Worked()), Is.EqualTo(Hex(
-            $"00 00 00 9B 05 01 04 7F 00 00 01 13 89 {FrameCodecVersion4Tests.TestIdHex} 00 00 00 00 00 00 00 07 00 00 01 8B CF E5 68 7B 00 01 00 1E "
+            $"00 00 00 9C 05 01 04 7F 00 00 01 13 89 {FrameCodecVersion4Tests.TestIdHex} 00 00 00 00 00 00 00 00 07 00 00 01 8B CF E5 68 7B 00 01 00 1E "
             + $"31 37 30 30 30 30 30 30 30 30 31 32 33 3A 31 32 37 2E 30 2E 30 2E 31 3A 35 30 30 31 3A 37 {WorkedSignatureHex}")));
     }
 
@@ -677,7 +677,7 @@ public class FrameCodecTests
     public void Gossip_from_an_ipv6_origin_has_the_documented_bytes()
     {
         Assert.That(FrameCodec.Encode(SignedV6()), Is.EqualTo(Hex(
-            $"00 00 00 AB 05 01 10 20 01 0D B8 00 00 00 00 00 00 00 00 00 00 00 17 17 70 {Test2IdHex} 00 00 00 00 00 00 00 0A "
+            $"00 00 00 AC 05 01 10 20 01 0D B8 00 00 00 00 00 00 00 00 00 00 00 17 17 70 {Test2IdHex} 00 00 00 00 00 00 00 00 0A "
             + "00 00 01 8B CF E5 68 7B 00 03 00 22 31 37 30 30 30 30 30 30 30 30 31 32 33 3A 32 30 30 31 3A 64 62 38 3A 3A 31 37 3A 36 30 30 30 3A 31 30 "
             + SignedV6SignatureHex)));
     }
@@ -689,8 +689,12 @@ public class FrameCodecTests
 
         using (Assert.EnterMultipleScope())
         {
-            Assert.That(FrameCodec.FrameSize(Plain(longest)) - 4, Is.EqualTo(4221), "IPv4 origin");
-            Assert.That(FrameCodec.FrameSize(Plain(longest, origin: V6, signature: Signature)) - 4, Is.EqualTo(4233), "IPv6 origin");
+            Assert.That(FrameCodec.FrameSize(Plain(longest)) - 4, Is.EqualTo(4222), "IPv4 origin");
+            Assert.That(FrameCodec.FrameSize(Plain(longest, origin: V6, signature: Signature)) - 4, Is.EqualTo(4234), "IPv6 origin");
+            Assert.That(FrameCodec.FrameSize(Plain(longest, origin: V6, signature: Signature) with
+            {
+                Attestations = [.. Enumerable.Repeat(new SeedAttestation(V6, 0, Signature), ProtocolLimits.MaxAttestations)],
+            }) - 4, Is.EqualTo(4962), "IPv6 origin with 8 attestations from IPv6 seeds (91 bytes each)");
         }
     }
 
@@ -799,7 +803,7 @@ public class FrameCodecTests
             ["Gossip"] = 5, ["Ping"] = 6, ["Pong"] = 7, ["Goodbye"] = 8,
             ["Digest"] = 9, ["Want"] = 10, ["IHave"] = 11, ["Graft"] = 12, ["Prune"] = 13, ["TreeAdvert"] = 14,
             ["GroupJoin"] = 15, ["GroupLeave"] = 16, ["GroupMembers"] = 17, ["DirectAck"] = 18, ["Reserve"] = 19, ["RelayRefused"] = 20,
-            ["HelloProof"] = 21, ["IdRequest"] = 40, ["IdAnswer"] = 41, ["GroupKey"] = 42,
+            ["HelloProof"] = 21, ["IdRequest"] = 40, ["IdAnswer"] = 41, ["GroupKey"] = 42, ["Attestation"] = 43,
         }));
     }
 
@@ -810,13 +814,13 @@ public class FrameCodecTests
     }
 
     [Test]
-    public void Gossip_kind_numbers_are_fixed_and_this_is_version_7()
+    public void Gossip_kind_numbers_are_fixed_and_this_is_version_8()
     {
         using (Assert.EnterMultipleScope())
         {
             Assert.That(Enum.GetValues<GossipKind>().Select(k => (k.ToString(), (int)k)), Is.EqualTo(new[] { ("Gossip", 1), ("Group", 2), ("Direct", 3) }));
             Assert.That(Enum.GetValues<LinkKind>().Select(k => (k.ToString(), (int)k)), Is.EqualTo(new[] { ("Overlay", 0), ("Group", 1), ("Direct", 2) }));
-            Assert.That(ProtocolLimits.Version, Is.EqualTo(7));
+            Assert.That(ProtocolLimits.Version, Is.EqualTo(8));
         }
     }
 
@@ -842,7 +846,7 @@ public class FrameCodecTests
         BinaryPrimitives.WriteInt64BigEndian(numbers.AsSpan(8), 1_700_000_000_123);
         BinaryPrimitives.WriteUInt16BigEndian(numbers.AsSpan(16), hops);
         BinaryPrimitives.WriteUInt16BigEndian(numbers.AsSpan(18), (ushort)(textLength ?? text.Length));
-        return [kind, 4, 127, 0, 0, 1, 0x13, 0x89, .. Hex(FrameCodecVersion4Tests.TestIdHex), .. numbers, .. text, .. signature ?? new byte[ProtocolLimits.SignatureSize]];
+        return [kind, 4, 127, 0, 0, 1, 0x13, 0x89, .. Hex(FrameCodecVersion4Tests.TestIdHex), 0 /* no attestations */, .. numbers, .. text, .. signature ?? new byte[ProtocolLimits.SignatureSize]];
     }
 
     private static byte[] Hex(string spaced) => Convert.FromHexString(spaced.Replace(" ", string.Empty, StringComparison.Ordinal));

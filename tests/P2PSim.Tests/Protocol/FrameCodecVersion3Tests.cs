@@ -57,7 +57,7 @@ public class FrameCodecVersion3Tests
     {
         var hello = FrameCodecVersion4Tests.WithTestIdentity(new Hello(ProtocolLimits.Version, NodeRole.Peer, Peer, LinkPurpose.ForGroup("blue")));
 
-        Assert.That(FrameCodec.Encode(hello), Is.EqualTo(Hex($"00 00 00 4B 01 00 07 02 04 7F 00 00 01 13 89 {FrameCodecVersion4Tests.TestIdHex} {FrameCodecVersion4Tests.TestIdWorkHex} {FrameCodecVersion4Tests.TestNonceHex} 01 00 04 62 6C 75 65")));
+        Assert.That(FrameCodec.Encode(hello), Is.EqualTo(Hex($"00 00 00 4B 01 00 08 02 04 7F 00 00 01 13 89 {FrameCodecVersion4Tests.TestIdHex} {FrameCodecVersion4Tests.TestIdWorkHex} {FrameCodecVersion4Tests.TestNonceHex} 01 00 04 62 6C 75 65")));
     }
 
     [Test]
@@ -65,7 +65,7 @@ public class FrameCodecVersion3Tests
     {
         var hello = FrameCodecVersion4Tests.WithTestIdentity(new Hello(ProtocolLimits.Version, NodeRole.Peer, Peer, LinkPurpose.Direct));
 
-        Assert.That(FrameCodec.Encode(hello), Is.EqualTo(Hex($"00 00 00 45 01 00 07 02 04 7F 00 00 01 13 89 {FrameCodecVersion4Tests.TestIdHex} {FrameCodecVersion4Tests.TestIdWorkHex} {FrameCodecVersion4Tests.TestNonceHex} 02")));
+        Assert.That(FrameCodec.Encode(hello), Is.EqualTo(Hex($"00 00 00 45 01 00 08 02 04 7F 00 00 01 13 89 {FrameCodecVersion4Tests.TestIdHex} {FrameCodecVersion4Tests.TestIdWorkHex} {FrameCodecVersion4Tests.TestNonceHex} 02")));
     }
 
     [Test]
@@ -80,7 +80,7 @@ public class FrameCodecVersion3Tests
     public void A_group_message_has_the_documented_bytes()
     {
         Assert.That(FrameCodec.Encode(ToBlue()), Is.EqualTo(Hex(
-            $"00 00 00 88 05 02 04 7F 00 00 01 13 89 {FrameCodecVersion4Tests.TestIdHex} 00 04 62 6C 75 65 00 00 00 00 00 00 00 07 00 00 01 8B CF E5 68 7B 00 01 "
+            $"00 00 00 89 05 02 04 7F 00 00 01 13 89 {FrameCodecVersion4Tests.TestIdHex} 00 00 04 62 6C 75 65 00 00 00 00 00 00 00 07 00 00 01 8B CF E5 68 7B 00 01 "
             + $"00 05 68 65 6C 6C 6F {Unsigned}")));
     }
 
@@ -88,7 +88,7 @@ public class FrameCodecVersion3Tests
     public void A_direct_message_has_the_documented_bytes()
     {
         Assert.That(FrameCodec.Encode(ToRecipient()), Is.EqualTo(Hex(
-            $"00 00 00 D9 05 03 04 7F 00 00 01 13 89 {FrameCodecVersion4Tests.TestIdHex} 04 7F 00 00 01 17 73 00 00 00 00 00 00 00 07 00 00 01 8B CF E5 68 7B 00 01 "
+            $"00 00 00 DA 05 03 04 7F 00 00 01 13 89 {FrameCodecVersion4Tests.TestIdHex} 00 04 7F 00 00 01 17 73 00 00 00 00 00 00 00 07 00 00 01 8B CF E5 68 7B 00 01 "
             + $"00 05 68 65 6C 6C 6F {Unsigned} {string.Join(' ', Enumerable.Repeat("00", PrivateSeal.CapsuleSize))}")), "the capsule, sealed to nobody yet: 80 zero bytes after the signature");
     }
 
@@ -139,10 +139,10 @@ public class FrameCodecVersion3Tests
 
     private static IEnumerable<TestCaseData> MalformedFrames()
     {
-        yield return Malformed("Hello purpose 3", $"01 00 07 02 04 7F 00 00 01 13 89 {IdAndNonce} 03", "malformed Hello frame: unknown link purpose 3");
-        yield return Malformed("Hello group with an empty name", $"01 00 07 02 04 7F 00 00 01 13 89 {IdAndNonce} 01 00 00", "malformed Hello frame: a group name is empty");
-        yield return Malformed("Hello group cut short", $"01 00 07 02 04 7F 00 00 01 13 89 {IdAndNonce} 01 00 04 62", "malformed Hello frame: truncated payload");
-        yield return Malformed("Hello without a purpose", $"01 00 07 02 04 7F 00 00 01 13 89 {IdAndNonce}", "malformed Hello frame: truncated payload");
+        yield return Malformed("Hello purpose 3", $"01 00 08 02 04 7F 00 00 01 13 89 {IdAndNonce} 03", "malformed Hello frame: unknown link purpose 3");
+        yield return Malformed("Hello group with an empty name", $"01 00 08 02 04 7F 00 00 01 13 89 {IdAndNonce} 01 00 00", "malformed Hello frame: a group name is empty");
+        yield return Malformed("Hello group cut short", $"01 00 08 02 04 7F 00 00 01 13 89 {IdAndNonce} 01 00 04 62", "malformed Hello frame: truncated payload");
+        yield return Malformed("Hello without a purpose", $"01 00 08 02 04 7F 00 00 01 13 89 {IdAndNonce}", "malformed Hello frame: truncated payload");
         yield return Malformed("GroupJoin, 65-byte name", "0F 00 41 " + string.Join(' ', Enumerable.Repeat("61", 65)), "malformed GroupJoin frame: group name of 65 bytes exceeds the limit of 64");
         yield return Malformed("GroupJoin, a control character", "0F 00 03 61 0A 62", "malformed GroupJoin frame: a group name holds a control character");
         yield return Malformed("GroupJoin, leading space", "0F 00 02 20 62", "malformed GroupJoin frame: a group name starts or ends with white space");
@@ -155,8 +155,8 @@ public class FrameCodecVersion3Tests
         yield return Malformed("DirectAck with a 65-byte signature", "12 " + string.Join(' ', Enumerable.Repeat("00", 32 + 65)), "malformed DirectAck frame: 1 unexpected trailing bytes");
         yield return Malformed("Reserve with a byte", "13 00", "malformed Reserve frame: 1 unexpected trailing bytes");
         yield return Malformed("RelayRefused reason 0", "14 " + string.Join(' ', Enumerable.Repeat("00", 32)) + " 00", "malformed RelayRefused frame: unknown relay refusal 0");
-        yield return Malformed("Group gossip with an empty group", $"05 02 04 7F 00 00 01 13 89 {FrameCodecVersion4Tests.TestIdHex} 00 00", "malformed Gossip frame: a group name is empty");
-        yield return Malformed("Direct gossip, recipient port 0", $"05 03 04 7F 00 00 01 13 89 {FrameCodecVersion4Tests.TestIdHex} 04 7F 00 00 01 00 00", "malformed Gossip frame: endpoint port 0");
+        yield return Malformed("Group gossip with an empty group", $"05 02 04 7F 00 00 01 13 89 {FrameCodecVersion4Tests.TestIdHex} 00 00 00", "malformed Gossip frame: a group name is empty");
+        yield return Malformed("Direct gossip, recipient port 0", $"05 03 04 7F 00 00 01 13 89 {FrameCodecVersion4Tests.TestIdHex} 00 04 7F 00 00 01 00 00", "malformed Gossip frame: endpoint port 0");
 
         static TestCaseData Malformed(string name, string body, string reason) => new TestCaseData(Hex(body), reason).SetName($"{{m}}({name})");
     }
@@ -207,9 +207,9 @@ public class FrameCodecVersion3Tests
     [Test]
     public void A_longer_hello_of_another_version_is_refused_naming_the_version()
     {
-        var status = FrameCodec.TryRead(Hex("00 00 00 0D 01 00 08 02 04 7F 00 00 01 13 89 00 00"), Max, out _, out _, out var error);
+        var status = FrameCodec.TryRead(Hex("00 00 00 0D 01 00 09 02 04 7F 00 00 01 13 89 00 00"), Max, out _, out _, out var error);
 
-        Assert.That((status, error), Is.EqualTo((DecodeStatus.Invalid, (string?)"malformed Hello frame: protocol version 8 is not supported (this node speaks 7)")));
+        Assert.That((status, error), Is.EqualTo((DecodeStatus.Invalid, (string?)"malformed Hello frame: protocol version 9 is not supported (this node speaks 8)")));
     }
 
     /// <summary>The signature of a message nobody signed: 64 zero bytes.</summary>

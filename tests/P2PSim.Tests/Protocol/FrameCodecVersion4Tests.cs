@@ -92,7 +92,7 @@ public class FrameCodecVersion4Tests
     {
         var status = FrameCodec.TryRead(Hex("00 00 00 0C 01 00 03 02 04 7F 00 00 01 13 89 00"), Max, out _, out _, out var error);
 
-        Assert.That((status, error), Is.EqualTo((DecodeStatus.Invalid, (string?)"malformed Hello frame: protocol version 3 is not supported (this node speaks 7)")));
+        Assert.That((status, error), Is.EqualTo((DecodeStatus.Invalid, (string?)"malformed Hello frame: protocol version 3 is not supported (this node speaks 8)")));
     }
 
     [Test]

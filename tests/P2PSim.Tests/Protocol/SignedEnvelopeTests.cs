@@ -89,7 +89,7 @@ public class SignedEnvelopeTests
     public void No_byte_of_a_signed_envelope_can_change_without_the_signature_failing_but_its_hops()
     {
         var frame = FrameCodec.Encode(FrameCodecTests.Worked());
-        const int HopsAt = 4 + 1 + 1 + 7 + 32 + 8 + 8; // prefix, type, kind, origin, origin id, sequence, timestamp
+        const int HopsAt = 4 + 1 + 1 + 7 + 32 + 1 + 8 + 8; // prefix, type, kind, origin, origin id, attestation count (0), sequence, timestamp
         var verifiedChanges = new List<string>();
         foreach (var position in Enumerable.Range(4, frame.Length - 4))
         {

@@ -92,6 +92,16 @@ public sealed class TestNetwork : IAsyncDisposable
     public static Task<T> InspectSeedAsync<T>(NodeService seed, Func<SeedMachine, T> read, CancellationToken cancellationToken) =>
         seed.InspectAsync(m => read((SeedMachine)m), cancellationToken);
 
+    /// <summary>A raw client that completed a Hello to <paramref name="target"/> as a peer listening on <paramref name="port"/>, once the target took it as a neighbour.</summary>
+    public static async Task<Transport.RawPeer> RawNeighbourAsync(NodeService target, int port, CancellationToken ct)
+    {
+        var raw = await Transport.RawPeer.ConnectAsync(target.Endpoint, ct).ConfigureAwait(false);
+        await raw.HelloAsync(NodeEndpoint.Loopback(port), ct).ConfigureAwait(false);
+        await Eventually.HoldsAsync(async () => (await InspectPeerAsync(target, m => m.ConnectedNeighbours.Contains(NodeEndpoint.Loopback(port)), ct).ConfigureAwait(false))
+            ? null : $"the target has not taken 127.0.0.1:{port} as a neighbour", TimeSpan.FromSeconds(10), ct).ConfigureAwait(false);
+        return raw;
+    }
+
     /// <summary>A seed that still lists <paramref name="peer"/>, said as a reason for <see cref="Eventually"/>; null when none does.</summary>
     public async Task<string?> SeedStillListingAsync(NodeEndpoint peer, CancellationToken cancellationToken)
     {

@@ -12,6 +12,7 @@ namespace P2PSim.Experiments.Attacks;
 internal sealed class AttackLogScan : ILoggerProvider
 {
     private readonly ConcurrentDictionary<string, long> _tokens = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, long> _unverified = new(StringComparer.Ordinal);
     private long _rawControl;
     private long _lines;
 
@@ -26,6 +27,9 @@ internal sealed class AttackLogScan : ILoggerProvider
 
     /// <summary>Lines that held <paramref name="token"/> since it was watched.</summary>
     public long LinesWith(string token) => _tokens.TryGetValue(token, out var n) ? n : 0;
+
+    /// <summary>Of <see cref="LinesWith"/>, the lines that mark the message's origin <c>(unverified)</c> (protocol version 8).</summary>
+    public long UnverifiedLinesWith(string token) => _unverified.TryGetValue(token, out var n) ? n : 0;
 
     public ILogger CreateLogger(string categoryName) => new Scanner(this);
 
@@ -53,6 +57,10 @@ internal sealed class AttackLogScan : ILoggerProvider
             if (line.Contains(token, StringComparison.Ordinal))
             {
                 _tokens.AddOrUpdate(token, 1, static (_, n) => n + 1);
+                if (line.Contains(" (unverified)", StringComparison.Ordinal))
+                {
+                    _unverified.AddOrUpdate(token, 1, static (_, n) => n + 1);
+                }
             }
         }
     }

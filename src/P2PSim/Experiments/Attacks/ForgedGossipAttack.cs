@@ -14,16 +14,17 @@ namespace P2PSim.Experiments.Attacks;
 /// hops 0, and a message of its own whose text holds a newline and ANSI escapes. Each on a fresh link to a random peer,
 /// each text with a token of its own: what got through is the peers that took a forged message and the log lines that
 /// hold its token (for the control characters: log lines holding a raw control character). And a message signed under
-/// the attacker's own id that names a listed peer's endpoint as its origin: since protocol version 6 the peer lists
-/// carry ids, so a peer that keeps that endpoint's entry drops it at any hop (its link stays). Still open (PROTOCOL.md,
-/// <i>What an attacker can and cannot do now</i>): a receiver whose kept lists do not name the endpoint (a peer that
-/// joined before the victim, until it registers again, or one whose sample left it out) takes it.
+/// the attacker's own id that names a listed peer's endpoint, or an endpoint nobody uses, as its origin: since protocol
+/// version 6 the peer lists carry ids, so a peer that keeps that endpoint's entry drops it at any hop (its link stays);
+/// since version 8 every other receiver finds no seed's attestation for that endpoint and id, and takes it only marked
+/// <c>(unverified)</c> (<c>Security:UnverifiedOrigins=accept</c>, the default) or not at all (<c>drop</c>). What got
+/// through is the receivers that took it as verified: their receipt line names its origin without the mark.
 /// </summary>
 internal sealed class ForgedGossipAttack : Attack
 {
     public override AttackKind Kind => AttackKind.Forged;
 
-    private sealed record Variant(string Name, bool Closes, Func<Forgery, GossipMessage> Make, bool Open = false, bool ControlCharacters = false, bool HopsZero = false);
+    private sealed record Variant(string Name, bool Closes, Func<Forgery, GossipMessage> Make, bool ControlCharacters = false, bool HopsZero = false, bool NamesOtherEndpoint = false);
 
     /// <summary>What a variant builds its message from.</summary>
     private sealed record Forgery(AttackLink Link, NodeEndpoint Listen, NodeService Victim, string Token, GossipMessage? Genuine, long Now, TimeSpan ReplayAge);
@@ -50,8 +51,10 @@ internal sealed class ForgedGossipAttack : Attack
         new("hops 0", true, f => Own(f, 1, $"{f.Token} with hops 0"), HopsZero: true),
         new("newline and ANSI escapes in the text (its own, validly signed)", false,
             f => Own(f, 1, $"{f.Token}\nDead Node:{f.Victim.Endpoint.Address}:{f.Victim.Endpoint.Port}:0:forged line\u001b[2J\u001b[31mred\u001b[0m\r"), ControlCharacters: true),
-        new("another peer's endpoint under its own id, hop 3 (open where the receiver's lists do not name it yet)", false,
-            f => Own(f, 3, $"{f.Token} naming the victim's endpoint", origin: f.Victim.Endpoint), Open: true),
+        new("another peer's endpoint under its own id, hop 3", false,
+            f => Own(f, 3, $"{f.Token} naming the victim's endpoint", origin: f.Victim.Endpoint), NamesOtherEndpoint: true),
+        new("an endpoint nobody uses under its own id, hop 3", false,
+            f => Own(f, 3, $"{f.Token} naming an unused endpoint", origin: new NodeEndpoint(f.Listen.Address, f.Listen.Port == 65535 ? 1 : f.Listen.Port + 1)), NamesOtherEndpoint: true),
     ];
 
     private static byte[] RandomBytes(int n)
@@ -75,7 +78,7 @@ internal sealed class ForgedGossipAttack : Attack
     private static async Task<AttackResult> RunVariantAsync(AttackContext context, Variant variant, int rounds, CancellationToken ct)
     {
         var from = context.NewAttackerAddress();
-        long attempts = 0, closed = 0, took = 0, logged = 0;
+        long attempts = 0, closed = 0, took = 0, logged = 0, unverified = 0;
         var counted = new NodeCounters();
         var rawBefore = context.Logs.RawControlLines;
         for (var round = 0; round < rounds; round++)
@@ -129,6 +132,7 @@ internal sealed class ForgedGossipAttack : Attack
             counted = counted.Add(delta);
             took += await PeersHoldingAsync(context, message.Id, ct).ConfigureAwait(false);
             logged += context.Logs.LinesWith(token);
+            unverified += context.Logs.UnverifiedLinesWith(token);
         }
         // Each refusal once: a forgery that cuts its link is a violation; one whose link stays is counted apart; the codec's refusals are the transport's.
         var refused = counted.Violations + counted.ForgedQuietly + counted.RefusedAsOld + counted.RejectedInputs;
@@ -138,9 +142,14 @@ internal sealed class ForgedGossipAttack : Attack
             return new AttackResult($"forged gossip: {variant.Name}", attempts, refused, closed, counted.Throttled, raw,
                 $"log lines holding a raw control character (the message itself may be delivered: {took:N0} peers took it, its text escaped)");
         }
-        return new AttackResult($"forged gossip: {variant.Name}", attempts, refused, closed, counted.Throttled, took + (variant.Open ? 0 : logged),
-            variant.Open ? "peers that took it (those whose kept peer lists did not name the victim's endpoint; the others refused it)" : "peers that took it, plus log lines holding its text",
-            variant.Open);
+        if (variant.NamesOtherEndpoint)
+        {
+            // Its defence is the mark: refused counts the peers that dropped it and those that took it marked.
+            return new AttackResult($"forged gossip: {variant.Name}", attempts, refused + unverified, closed, counted.Throttled, logged - unverified,
+                $"peers that took it as verified (their receipt line shows its origin unmarked); {unverified:N0} took it marked \"(unverified)\" (counted as refused), {refused:N0} refused it");
+        }
+        return new AttackResult($"forged gossip: {variant.Name}", attempts, refused, closed, counted.Throttled, took + logged,
+            "peers that took it, plus log lines holding its text");
     }
 
     /// <summary>
