@@ -236,11 +236,11 @@ internal sealed class SeedOptionsValidator(IOptions<PeerOptions>? peer = null) :
             .Range($"{SeedOptions.Section}:ExpireAfterMissedRegistrations", o.ExpireAfterMissedRegistrations, 0, 1000)
             .Range($"{SeedOptions.Section}:MaxRegistrationsPerAddress", o.MaxRegistrationsPerAddress, 0, 1_000_000)
             .Interval($"{SeedOptions.Section}:TenureAfter", o.TenureAfter, TimeSpan.Zero, TimeSpan.FromDays(30))
-            .Interval($"{SeedOptions.Section}:AttestationLifetime", o.AttestationLifetime, TimeSpan.Zero, TimeSpan.FromDays(1));
-        if (peer is not null && SettingsChecks.ValidOrNull(peer) is { ReregisterInterval: var interval } && interval > TimeSpan.Zero)
+            .Interval($"{SeedOptions.Section}:AttestationLifetime", o.AttestationLifetime ?? TimeSpan.Zero, TimeSpan.Zero, SeedOptions.MaxAttestationLifetime);
+        if (o.AttestationLifetime is { } lifetime && peer is not null && SettingsChecks.ValidOrNull(peer) is { ReregisterInterval: var interval } && interval > TimeSpan.Zero)
         {
-            checks.That(o.AttestationLifetime == TimeSpan.Zero || o.AttestationLifetime > interval,
-                $"{SeedOptions.Section}:AttestationLifetime ({o.AttestationLifetime}) must be longer than {PeerOptions.Section}:ReregisterInterval ({interval}), "
+            checks.That(lifetime == TimeSpan.Zero || lifetime > interval,
+                $"{SeedOptions.Section}:AttestationLifetime ({lifetime}) must be longer than {PeerOptions.Section}:ReregisterInterval ({interval}), "
                 + "or a peer's attestation runs out before its next registration brings a fresh one and its messages go out unverified (0 turns attestations off).");
         }
         return checks.Result();

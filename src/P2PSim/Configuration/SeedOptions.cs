@@ -41,9 +41,32 @@ public sealed class SeedOptions
     /// the peer's endpoint is its id until this long from now, and the peer carries that word in every message it
     /// originates, so a receiver that knows the seed can check the origin endpoint. Longer than
     /// <c>Peer:ReregisterInterval</c> (each re-registration brings a fresh one), so a live peer always holds a current
-    /// one. 0: the seed gives none (every origin beyond its neighbours is unverified).
+    /// one. 0: the seed gives none (every origin beyond its neighbours is unverified). Unset: see
+    /// <see cref="AttestationLifetimeFor"/>.
     /// </summary>
-    public TimeSpan AttestationLifetime { get; set; } = TimeSpan.FromMinutes(2);
+    public TimeSpan? AttestationLifetime { get; set; }
+
+    /// <summary>
+    /// The attestation lifetime in effect: <see cref="AttestationLifetime"/>, or four re-registrations (2 minutes with the
+    /// default 30 s, and never less), so that a peer that misses a registration or two still holds a current one; a day
+    /// (the most allowed) for peers that register only once (<c>Peer:ReregisterInterval</c> 0), which nothing refreshes.
+    /// </summary>
+    public TimeSpan AttestationLifetimeFor(PeerOptions peer)
+    {
+        ArgumentNullException.ThrowIfNull(peer);
+        if (AttestationLifetime is { } set)
+        {
+            return set;
+        }
+        return peer.ReregisterInterval > TimeSpan.Zero
+            ? TimeSpan.FromTicks(Math.Max(MinimumDefaultAttestationLifetime.Ticks, Math.Min(MaxAttestationLifetime.Ticks, peer.ReregisterInterval.Ticks * 4)))
+            : MaxAttestationLifetime;
+    }
+
+    /// <summary>The longest attestation lifetime allowed.</summary>
+    public static readonly TimeSpan MaxAttestationLifetime = TimeSpan.FromDays(1);
+
+    private static readonly TimeSpan MinimumDefaultAttestationLifetime = TimeSpan.FromMinutes(2);
 
     /// <summary>An independent copy (an experiment adjusts a copy per run).</summary>
     public SeedOptions Clone() => (SeedOptions)MemberwiseClone();

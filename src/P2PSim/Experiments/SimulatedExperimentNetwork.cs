@@ -65,7 +65,7 @@ internal sealed class SimulatedExperimentNetwork : IExperimentNetwork
             {
                 Id = seedId,
                 Signing = Signing(seedId, nodeSeed, "seed", s),
-                AttestationLifetime = options.Seed.AttestationLifetime,
+                AttestationLifetime = options.Seed.AttestationLifetimeFor(peer),
             };
             _seedNode[s] = _network.Add(_seeds[s]);
             _nodeOwner.Add(-(s + 1));

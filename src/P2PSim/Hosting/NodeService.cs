@@ -187,7 +187,7 @@ public sealed partial class NodeService : BackgroundService, ITransportHandler
                 Guard = new SeedGuard(_seedOptions.DialBack, _spec.OwnAddress ? _seedOptions.MaxRegistrationsPerAddress : 0, JudgeReporters: true),
                 TenureAfter = _seedOptions.TenureAfter,
                 Signing = _signing,
-                AttestationLifetime = _seedOptions.AttestationLifetime,
+                AttestationLifetime = _seedOptions.AttestationLifetimeFor(_peerOptions),
             }
             : new PeerMachine(_transport.LocalEndpoint, seeds, _peerOptions, _random.For("peer", _spec.Index), gossip: _gossipOptions, reportTreeLinks: true,
                 privateMessages: _privateOptions, dialable: Dialable, groups: _groupOptions, startGroups: _groupOptions.GroupsOf(_spec.Index),
