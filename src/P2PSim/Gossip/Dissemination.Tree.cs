@@ -162,7 +162,7 @@ internal sealed partial class Dissemination
             link.Lazy = true;
             _out.Send(arrivedOn, Prune.Instance);
         }
-        else if (_messages.TryGet(id, out var first) && first.From is { } firstFrom && firstFrom != from
+        else if (_messages.TryGetSender(id, out var first) && first is { } firstFrom && firstFrom != from
             && _links.GetValueOrDefault(firstFrom) is { InTree: false, Lazy: false } grafted
             && _table.Entries.GetValueOrDefault(firstFrom)?.Connection is { } graftedOn)
         {

@@ -86,8 +86,12 @@ internal sealed partial class Dissemination
     /// <summary>The recent messages with their texts, kept for neighbours that missed them.</summary>
     public MessageHistory History => _history;
 
-    /// <summary>Housekeeping on the node's timer: forget ids older than the Message List's time to live.</summary>
-    public void Expire(DateTimeOffset now) => _messages.Expire(now);
+    /// <summary>Housekeeping on the node's timer: forget ids older than the Message List's time to live, and the origins whose allowance is whole again.</summary>
+    public void Expire(DateTimeOffset now)
+    {
+        _messages.Expire(now);
+        _originLimit?.Trim(now);
+    }
 
     /// <summary>A link came up: what the neighbour offered on an earlier link no longer counts; offer it the recent messages.</summary>
     public void OnNeighbourUp(NodeEndpoint neighbour, ConnectionId connection, DateTimeOffset now)

@@ -5,21 +5,28 @@ using P2PSim.Protocol;
 namespace P2PSim.Gossip;
 
 /// <summary>
-/// The Message List: every gossip message a peer has seen, by hash, with when and from whom
-/// it first arrived. Bounded two ways: entries expire after <c>timeToLive</c>, and at
-/// <c>capacity</c> the oldest entry is evicted to make room. Pure: time is passed in.
+/// The Message List: every gossip message a peer has seen, by hash, and for the recent ones the neighbour it first came
+/// from. Bounded two ways: an entry lives at least <c>timeToLive</c> after its first receipt and at most one epoch
+/// (<c>timeToLive</c>/8) longer, and at <c>capacity</c> the oldest entries are evicted to make room. Pure: time is
+/// passed in.
 /// </summary>
 /// <remarks>
 /// <para>
 /// Laid out for a peer that holds tens of thousands of entries (a 1,000-peer classic run: 10,000 each) in a process of a
-/// thousand peers. The entries sit in arrival order in one ring of 16-byte records holding no references (so the
-/// garbage collector never scans them): a 64-bit fingerprint of the id, the first sighting in milliseconds from a
-/// per-list epoch (32 bits; moved forward, with every record, when it would overflow), the sender as a small number into
-/// a per-list table of the endpoints seen, and the milliseconds by which the time to live counts from later (a message
-/// stamped a little in the future). An open-addressing index of 32-bit ring positions, one and a half times the ring,
-/// finds them (linear probing, deletion by backward shift). So 22 bytes a ring slot; the ring grows by a quarter and
-/// shrinks by half when a quarter full, so about 22-28 bytes an id (70 before: the whole 32-byte id in a 48-byte record
-/// and an index twice the ring; 170 with a dictionary and an expiry queue).
+/// thousand peers: about 10-11 bytes an id. The entries are kept in generations of one epoch each (an eighth of the
+/// time to live) holding bare 64-bit fingerprints and no references (the garbage collector never scans them). The
+/// newest generation, the one being filled, is an open-addressing table (linear probing, no deletions: a generation
+/// goes whole); when its epoch is over it is sealed: sorted into an array of exactly its size with a bucket index of
+/// one 32-bit start per 16 fingerprints (8.25 bytes an id). A generation is dropped whole when its newest entry has
+/// lived the time to live, so an entry lives between the time to live and the time to live plus an epoch (more when a
+/// message of its generation was stamped ahead of this clock: by as much, see <see cref="TryAdd"/>). A lookup probes the filling table and
+/// the bucket of each sealed generation (at most nine or ten with the time to live kept by the clock).
+/// </para>
+/// <para>
+/// The sender of a first receipt is needed only for a duplicate that comes a little later (a spanning tree prunes the
+/// grafted link the first copy came on), so it is kept, as a 16-bit number into a per-list table of the endpoints seen,
+/// only in the filling generation and the one sealed last: for an epoch at least (75 s with the defaults), unless the
+/// capacity forces generations out sooner. When a message was first seen is kept by no one: nothing asks.
 /// </para>
 /// <para>
 /// The fingerprint is SipHash-2-4 of the id under a 128-bit key of this list's own, drawn from the operating system's
@@ -28,36 +35,37 @@ namespace P2PSim.Gossip;
 /// still get it by other paths, and catch-up offers it again). Among n ids held at once that happens with probability
 /// about n^2/2^65 (10,000 ids: 3 in 10^12), by chance only: nobody can aim at it. The ids are SHA-256 outputs an
 /// outsider cannot steer, the key is secret and differs per list and per peer, so an outsider cannot tell which ids
-/// collide, nor make ids that pile up in one part of the index (SipHash is a pseudo-random function: without the key
+/// collide, nor make ids that pile up in one part of a table (SipHash is a pseudo-random function: without the key
 /// its outputs are unpredictable). The key is not drawn from the node's seeded generator on purpose: that would make it
 /// known to anyone who knows the run's seed, and shift every later draw of the node (the simulator's runs would
-/// change). It changes no outcome but a collision, so runs stay reproducible.
-/// </para>
-/// <para>
-/// Times are kept to the millisecond: <see cref="Entry.FirstSeen"/> is the first sighting rounded up to a whole
-/// millisecond after the list's first time (exact when times differ by whole milliseconds, as in the simulator), so an
-/// entry is never dropped earlier than its time to live, at most a millisecond later.
+/// change). It changes no outcome but a collision, so runs stay reproducible. (A fingerprint of 0 is held as 1: the
+/// filling table's mark for an empty slot; one more collision in 2^64.)
 /// </para>
 /// </remarks>
 public sealed class MessageList
 {
-    private const int MinimumRing = 16;
-    private const ushort NoSender = 0;
-    private const long TicksPerMs = TimeSpan.TicksPerMillisecond;
+    /// <summary>Generations a time to live spans: an entry outlives its time to live by at most one of them.</summary>
+    internal const int Epochs = 8;
 
-    /// <summary>Offsets from the epoch are kept within this many milliseconds (about 12 days) either way; beyond, the epoch moves.</summary>
-    private const int RebaseAfterMs = 1 << 30;
+    private const int MinimumTable = 16;
+    private const int PerBucket = 16;
+    private const ushort NoSender = 0;
 
     private readonly int _capacity;
     private readonly TimeSpan _timeToLive;
+    private readonly long _epochTicks;
+    private readonly int _generationCapacity;
     private readonly ulong _key0;
     private readonly ulong _key1;
-    private Record[] _ring = new Record[MinimumRing];
-    private int[] _index = new int[IndexLength(MinimumRing)]; // ring position + 1; 0: empty
-    private int _head; // ring position of the oldest entry
+
+    /// <summary>Sealed generations, oldest first.</summary>
+    private readonly List<Sealed> _sealed = [];
+    private ulong[] _table = new ulong[MinimumTable]; // the filling generation: fingerprints, 0 for an empty slot
+    private ushort[] _tableSenders = new ushort[MinimumTable];
+    private int _tableCount;
+    private long _tableStart; // UTC ticks of the filling generation's first entry
+    private long _tableKeepFrom = long.MinValue; // UTC ticks the time to live of its newest entry counts from
     private int _count;
-    private long _epoch = long.MinValue; // UTC ticks that offset 0 stands for; set by the first add
-    private long _nextExpiry = long.MaxValue; // UTC ticks when the oldest entry expires: most calls need not look at the ring
     private readonly List<NodeEndpoint> _senders = [];
     private readonly Dictionary<NodeEndpoint, ushort> _senderNumbers = [];
 
@@ -72,107 +80,183 @@ public sealed class MessageList
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
         _capacity = capacity;
         _timeToLive = timeToLive;
+        _epochTicks = Math.Max(1, timeToLive.Ticks / Epochs);
+        _generationCapacity = Math.Max(1, capacity / Epochs);
         (_key0, _key1) = key;
     }
 
-    /// <summary>When and from whom a message first arrived (null sender: originated here).</summary>
-    public readonly record struct Entry(DateTimeOffset FirstSeen, NodeEndpoint? From);
-
-    /// <summary>One entry as held: no references, 16 bytes.</summary>
-    private struct Record
+    /// <summary>A generation whose epoch is over: its fingerprints sorted, found through a bucket index.</summary>
+    private sealed class Sealed(ulong[] fingerprints, ushort[] senders, long keepFrom)
     {
-        public ulong Fingerprint;
-        /// <summary>The first sighting, milliseconds after <see cref="_epoch"/>.</summary>
-        public int FirstSeen;
-        public ushort From;
-        /// <summary>Milliseconds from the first sighting to the moment the time to live counts from.</summary>
-        public ushort KeepFromDelta;
+        public ulong[] Fingerprints { get; } = fingerprints;
+
+        /// <summary>The first senders, by position; null once a later generation is sealed.</summary>
+        public ushort[]? Senders { get; set; } = senders;
+
+        /// <summary>UTC ticks the time to live of its newest entry counts from.</summary>
+        public long KeepFrom { get; } = keepFrom;
+
+        /// <summary>Where each bucket's fingerprints start, and at the end the count.</summary>
+        public int[] Starts { get; } = BucketStarts(fingerprints);
+
+        public int Count => Fingerprints.Length;
+
+        public long HeldBytes => Fingerprints.Length * sizeof(ulong) + (Senders?.Length ?? 0) * sizeof(ushort) + Starts.Length * sizeof(int);
+
+        /// <summary>The position of <paramref name="fingerprint"/>, or -1.</summary>
+        public int Find(ulong fingerprint)
+        {
+            var bucket = Home(fingerprint, Starts.Length - 1);
+            var end = Starts[bucket + 1];
+            for (var i = Starts[bucket]; i < end; i++)
+            {
+                var held = Fingerprints[i];
+                if (held >= fingerprint)
+                {
+                    return held == fingerprint ? i : -1;
+                }
+            }
+            return -1;
+        }
+
+        private static int[] BucketStarts(ulong[] sorted)
+        {
+            var buckets = Math.Max(1, sorted.Length / PerBucket);
+            var starts = new int[buckets + 1];
+            var next = 0;
+            for (var i = 0; i < sorted.Length; i++)
+            {
+                for (var home = Home(sorted[i], buckets); next <= home; next++)
+                {
+                    starts[next] = i;
+                }
+            }
+            for (; next <= buckets; next++)
+            {
+                starts[next] = sorted.Length;
+            }
+            return starts;
+        }
     }
 
     public int Count => _count;
 
     public int Capacity => _capacity;
 
-    /// <summary>How long an entry is kept after its first receipt.</summary>
+    /// <summary>How long an entry is kept after its first receipt, at least.</summary>
     public TimeSpan Ttl => _timeToLive;
 
     /// <summary>Entries dropped because the list was full before they expired.</summary>
     public long Evicted { get; private set; }
 
-    /// <summary>Bytes of the ring and its index: what the list holds in memory beyond its table of senders.</summary>
-    internal long HeldBytes => (long)_ring.Length * System.Runtime.CompilerServices.Unsafe.SizeOf<Record>() + (long)_index.Length * sizeof(int);
+    /// <summary>Bytes of the fingerprint tables, the senders kept and the bucket indexes: what the list holds in memory beyond its table of senders.</summary>
+    internal long HeldBytes => _table.Length * (long)(sizeof(ulong) + sizeof(ushort)) + _sealed.Sum(g => g.HeldBytes);
 
-    public bool Contains(MessageId id) => Find(Fingerprint(id)) >= 0;
+    public bool Contains(MessageId id) => Contains(Held(Fingerprint(id)));
 
-    public bool TryGet(MessageId id, out Entry entry)
+    /// <summary>
+    /// The neighbour <paramref name="id"/> first came from (null: originated here), while it is known: for an epoch
+    /// after the first receipt at least. False when the message is not in the list or its sender is no longer kept.
+    /// </summary>
+    public bool TryGetSender(MessageId id, out NodeEndpoint? from)
     {
-        var slot = Find(Fingerprint(id));
-        if (slot < 0)
+        from = null;
+        var fingerprint = Held(Fingerprint(id));
+        var slot = FindInTable(fingerprint);
+        ushort number;
+        if (slot >= 0)
         {
-            entry = default;
-            return false;
+            number = _tableSenders[slot];
         }
-        ref var record = ref _ring[_index[slot] - 1];
-        entry = new Entry(new DateTimeOffset(_epoch + record.FirstSeen * TicksPerMs, TimeSpan.Zero), record.From == NoSender ? null : _senders[record.From - 1]);
+        else
+        {
+            var g = _sealed.Count - 1;
+            var position = -1;
+            while (g >= 0 && (position = _sealed[g].Find(fingerprint)) < 0)
+            {
+                g--;
+            }
+            if (g < 0 || _sealed[g].Senders is not { } senders)
+            {
+                return false;
+            }
+            number = senders[position];
+        }
+        from = number == NoSender ? null : _senders[number - 1];
         return true;
     }
 
     /// <summary>Records a first sighting; false when the message was already in the list.</summary>
     /// <param name="createdAt">
     /// When the message says it was created, if later than <paramref name="now"/> (a clock a little ahead): the entry is
-    /// then kept for the time to live from that moment (at most 65 seconds ahead: more than the clock skew a message may
-    /// have), so it outlives every copy young enough to be accepted.
+    /// then kept for the time to live from that moment, so it outlives every copy young enough to be accepted (its
+    /// whole generation is kept that much longer).
     /// </param>
     public bool TryAdd(MessageId id, DateTimeOffset now, NodeEndpoint? from, DateTimeOffset? createdAt = null)
     {
         Expire(now);
-        var fingerprint = Fingerprint(id);
-        if (Find(fingerprint) >= 0)
+        var fingerprint = Held(Fingerprint(id));
+        if (Contains(fingerprint))
         {
             return false;
         }
-        if (_count == _ring.Length)
+        var ticks = now.UtcTicks;
+        // A new generation when the epoch is over, when the filling one holds its share of the capacity, or when the
+        // clock went back (its entries must not be kept from a moment before they came).
+        if (_tableCount > 0 && (ticks - _tableStart >= _epochTicks || ticks < _tableStart || _tableCount >= _generationCapacity))
         {
-            // A quarter more, never past what the capacity can hold (one over it, for a moment, before the oldest goes).
-            Resize(Math.Max(Math.Min(_ring.Length + _ring.Length / 4, _capacity + 1), _count + 1));
+            Seal();
         }
-        var position = RingPosition(_count);
-        // An entry kept from a later moment may stand behind earlier ones in the ring: they then stay a little longer
-        // (at most the clock skew a message may have), never shorter.
-        var delta = createdAt is { } created && created > now ? Math.Min(ushort.MaxValue, CeilingMs((created - now).Ticks)) : 0;
-        _ring[position] = new Record { Fingerprint = fingerprint, FirstSeen = Offset(now.UtcTicks), KeepFromDelta = (ushort)delta, From = SenderNumber(from) };
-        Insert(position);
+        if (_tableCount == 0)
+        {
+            _tableStart = ticks;
+        }
+        if ((_tableCount + 1) * 4L > _table.Length * 3L)
+        {
+            Rehash(_table.Length + _table.Length / 2);
+        }
+        var slot = Home(fingerprint, _table.Length);
+        while (_table[slot] != 0)
+        {
+            slot = slot + 1 == _table.Length ? 0 : slot + 1;
+        }
+        _table[slot] = fingerprint;
+        _tableSenders[slot] = SenderNumber(from);
+        _tableCount++;
         _count++;
+        var keepFrom = createdAt is { } created && created.UtcTicks > ticks ? created.UtcTicks : ticks;
+        _tableKeepFrom = Math.Max(_tableKeepFrom, keepFrom);
         while (_count > _capacity)
         {
-            RemoveOldest();
-            Evicted++;
+            // The filling generation holds at most capacity/8: sealed ones hold the rest.
+            Evicted += _sealed[0].Count;
+            _count -= _sealed[0].Count;
+            _sealed.RemoveAt(0);
         }
-        NoteHead();
         return true;
     }
 
-    /// <summary>Removes every entry older than the time to live.</summary>
+    /// <summary>Removes every generation whose newest entry has lived the time to live; seals the filling one when its epoch is over.</summary>
     public void Expire(DateTimeOffset now)
     {
-        if (now.UtcTicks < _nextExpiry)
+        var ticks = now.UtcTicks;
+        if (_tableCount > 0 && ticks - _tableStart >= _epochTicks)
         {
-            return;
+            Seal(); // a quiet list holds its last entries sorted too, not in a table a third empty
         }
-        while (_count > 0 && now.UtcTicks - KeepFrom(in _ring[_head]) >= _timeToLive.Ticks)
+        if (_tableCount > 0 && ticks - _tableKeepFrom >= _timeToLive.Ticks)
         {
-            RemoveOldest();
+            _count -= _tableCount;
+            ResetTable(MinimumTable);
         }
-        var length = _ring.Length; // halved while a quarter full, at once to the size that fits
-        while (_count < length / 4 && length > MinimumRing)
+        for (var g = _sealed.Count - 1; g >= 0; g--)
         {
-            length = Math.Max(length / 2, MinimumRing);
+            if (ticks - _sealed[g].KeepFrom >= _timeToLive.Ticks)
+            {
+                _count -= _sealed[g].Count;
+                _sealed.RemoveAt(g);
+            }
         }
-        if (length != _ring.Length)
-        {
-            Resize(length);
-        }
-        NoteHead();
     }
 
     /// <summary>This list's fingerprint of <paramref name="id"/>: SipHash-2-4 of its 32 bytes (the four words, little-endian) under the list's key.</summary>
@@ -228,42 +312,104 @@ public sealed class MessageList
         return (key[0], key[1]);
     }
 
-    private static long CeilingMs(long ticks) => (ticks + TicksPerMs - 1) / TicksPerMs;
+    /// <summary>The fingerprint as held: 0 marks an empty slot of the filling table, so it is held as 1.</summary>
+    private static ulong Held(ulong fingerprint) => fingerprint == 0 ? 1 : fingerprint;
+
+    /// <summary>A fingerprint's place among <paramref name="length"/>: its high 32 bits scaled (so sorted fingerprints have ascending places).</summary>
+    private static int Home(ulong fingerprint, int length) => (int)(((fingerprint >> 32) * (ulong)length) >> 32);
+
+    private bool Contains(ulong fingerprint)
+    {
+        if (FindInTable(fingerprint) >= 0)
+        {
+            return true;
+        }
+        for (var g = _sealed.Count - 1; g >= 0; g--)
+        {
+            if (_sealed[g].Find(fingerprint) >= 0)
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /// <summary>The filling table's slot holding <paramref name="fingerprint"/>, or -1.</summary>
+    private int FindInTable(ulong fingerprint)
+    {
+        if (_tableCount == 0)
+        {
+            return -1;
+        }
+        for (var slot = Home(fingerprint, _table.Length); ; slot = slot + 1 == _table.Length ? 0 : slot + 1)
+        {
+            var held = _table[slot];
+            if (held == fingerprint)
+            {
+                return slot;
+            }
+            if (held == 0)
+            {
+                return -1;
+            }
+        }
+    }
 
     /// <summary>
-    /// <paramref name="utcTicks"/> as milliseconds after the epoch, rounded up; the first time sets the epoch, and one
-    /// too far from it (after 12 days, or a clock set back that far) moves the epoch there, with every record.
+    /// Ends the filling generation: sorted into a sealed one (the senders go with it; the generation sealed before drops
+    /// its own); the next one starts small and grows by half when three-quarters full.
     /// </summary>
-    private int Offset(long utcTicks)
+    private void Seal()
     {
-        if (_epoch == long.MinValue)
+        var fingerprints = new ulong[_tableCount];
+        var senders = new ushort[_tableCount];
+        var n = 0;
+        for (var slot = 0; slot < _table.Length; slot++)
         {
-            _epoch = utcTicks;
+            if (_table[slot] != 0)
+            {
+                fingerprints[n] = _table[slot];
+                senders[n++] = _tableSenders[slot];
+            }
         }
-        var ms = utcTicks >= _epoch ? CeilingMs(utcTicks - _epoch) : -((_epoch - utcTicks) / TicksPerMs);
-        if (ms is > RebaseAfterMs or < -RebaseAfterMs)
+        Array.Sort(fingerprints, senders);
+        if (_sealed.Count > 0)
         {
-            Rebase(ms);
-            ms = 0;
+            _sealed[^1].Senders = null;
         }
-        return (int)ms;
+        _sealed.Add(new Sealed(fingerprints, senders, _tableKeepFrom));
+        ResetTable(MinimumTable);
     }
 
-    /// <summary>Moves the epoch <paramref name="ms"/> milliseconds on; records too old for the new epoch are kept as its oldest time (they expire at once).</summary>
-    private void Rebase(long ms)
+    private void ResetTable(int length)
     {
-        for (var i = 0; i < _count; i++)
-        {
-            ref var record = ref _ring[RingPosition(i)];
-            record.FirstSeen = (int)Math.Clamp(record.FirstSeen - ms, int.MinValue, int.MaxValue);
-        }
-        _epoch += ms * TicksPerMs;
+        _table = new ulong[length];
+        _tableSenders = new ushort[length];
+        _tableCount = 0;
+        _tableKeepFrom = long.MinValue;
     }
 
-    private long KeepFrom(in Record record) => _epoch + ((long)record.FirstSeen + record.KeepFromDelta) * TicksPerMs;
-
-    private void NoteHead() =>
-        _nextExpiry = _count > 0 ? Saturating.Add(KeepFrom(in _ring[_head]), _timeToLive.Ticks) : long.MaxValue;
+    /// <summary>The filling table moved to <paramref name="length"/> slots.</summary>
+    private void Rehash(int length)
+    {
+        var table = _table;
+        var senders = _tableSenders;
+        _table = new ulong[length];
+        _tableSenders = new ushort[length];
+        for (var i = 0; i < table.Length; i++)
+        {
+            if (table[i] != 0)
+            {
+                var slot = Home(table[i], length);
+                while (_table[slot] != 0)
+                {
+                    slot = slot + 1 == length ? 0 : slot + 1;
+                }
+                _table[slot] = table[i];
+                _tableSenders[slot] = senders[i];
+            }
+        }
+    }
 
     /// <summary>The sender's number in this list's table of senders; <see cref="NoSender"/> for none (or past 65,535 of them).</summary>
     private ushort SenderNumber(NodeEndpoint? from)
@@ -284,87 +430,5 @@ public sealed class MessageList
         number = (ushort)_senders.Count;
         _senderNumbers.Add(sender, number);
         return number;
-    }
-
-    /// <summary>Index slots for a ring of <paramref name="ring"/>: half again as many, so the index is at most two-thirds full.</summary>
-    private static int IndexLength(int ring) => ring + ring / 2;
-
-    private int RingPosition(int age)
-    {
-        var position = _head + age;
-        return position < _ring.Length ? position : position - _ring.Length;
-    }
-
-    /// <summary>A fingerprint's first index slot: its high 32 bits scaled to the index's length.</summary>
-    private int Home(ulong fingerprint) => (int)(((fingerprint >> 32) * (ulong)_index.Length) >> 32);
-
-    private int Next(int slot) => slot + 1 == _index.Length ? 0 : slot + 1;
-
-    /// <summary>The index slot that holds the ring position of the entry with <paramref name="fingerprint"/>, or -1.</summary>
-    private int Find(ulong fingerprint)
-    {
-        for (var slot = Home(fingerprint); ; slot = Next(slot))
-        {
-            var held = _index[slot];
-            if (held == 0)
-            {
-                return -1;
-            }
-            if (_ring[held - 1].Fingerprint == fingerprint)
-            {
-                return slot;
-            }
-        }
-    }
-
-    private void Insert(int position)
-    {
-        var slot = Home(_ring[position].Fingerprint);
-        while (_index[slot] != 0)
-        {
-            slot = Next(slot);
-        }
-        _index[slot] = position + 1;
-    }
-
-    /// <summary>Slots from <paramref name="from"/> forward to <paramref name="to"/>, around the end of the index.</summary>
-    private int Distance(int from, int to) => to >= from ? to - from : to - from + _index.Length;
-
-    private void RemoveOldest()
-    {
-        var slot = Find(_ring[_head].Fingerprint);
-        _ring[_head] = default;
-        _head = RingPosition(1);
-        _count--;
-        // Backward shift: later entries of the same probe run move up, so a lookup never stops at a hole before them.
-        var hole = slot;
-        for (var next = Next(hole); _index[next] != 0; next = Next(next))
-        {
-            var home = Home(_ring[_index[next] - 1].Fingerprint);
-            // The entry at 'next' may fill the hole when its home is not in the cyclic range (hole, next].
-            if (Distance(home, next) >= Distance(hole, next))
-            {
-                _index[hole] = _index[next];
-                hole = next;
-            }
-        }
-        _index[hole] = 0;
-    }
-
-    /// <summary>Moves the entries, oldest first, to a ring of <paramref name="length"/> and rebuilds the index for it.</summary>
-    private void Resize(int length)
-    {
-        var ring = new Record[length];
-        for (var i = 0; i < _count; i++)
-        {
-            ring[i] = _ring[RingPosition(i)];
-        }
-        _ring = ring;
-        _head = 0;
-        _index = new int[IndexLength(length)];
-        for (var i = 0; i < _count; i++)
-        {
-            Insert(i);
-        }
     }
 }

@@ -19,7 +19,9 @@ namespace P2PSim.Gossip;
 /// <remarks>
 /// Memory: an origin is remembered only while its bucket is not full, so a peer holds an entry per origin that
 /// published in the last <c>OriginBurst / OriginRate</c> (10 s with the defaults) and stays near zero otherwise; the full
-/// ones are swept out whenever the table has doubled since the last sweep. Pure: time is passed in.
+/// ones are swept out whenever the table has doubled since the last sweep, and on the node's housekeeping timer
+/// (<see cref="Trim"/>), which also gives back the slots a burst of origins left behind (a thousand origins: about
+/// 70 KB a peer, kept by a dictionary that never shrinks by itself). Pure: time is passed in.
 /// </remarks>
 public sealed class OriginRateLimit
 {
@@ -64,6 +66,22 @@ public sealed class OriginRateLimit
             Sweep(t);
         }
         return true;
+    }
+
+    /// <summary>Slots of the table now (tests: a burst's slack is given back).</summary>
+    internal int TableCapacity => _fullAt.EnsureCapacity(0);
+
+    /// <summary>
+    /// Housekeeping: forgets the origins whose buckets are full again, and gives back the table's slots when it holds
+    /// far fewer than a burst of origins made room for. Changes no answer (a forgotten origin is one whose bucket is full).
+    /// </summary>
+    public void Trim(DateTimeOffset now)
+    {
+        Sweep(now.UtcTicks);
+        if (TableCapacity > 2 * _sweepAt)
+        {
+            _fullAt.TrimExcess(_sweepAt);
+        }
     }
 
     /// <summary>Forgets the origins whose buckets are full again (they are as if never seen).</summary>

@@ -55,7 +55,7 @@ public sealed class DisseminationTests
         }));
         Assert.That(id, Is.EqualTo(sent.Id));
         Assert.That(bench.Gossip.Originated, Is.EqualTo(1));
-        Assert.That(bench.Gossip.Messages.TryGet(id, out var seen) ? seen : default, Is.EqualTo(new MessageList.Entry(bench.Now, From: null)), "seen now, from nobody");
+        Assert.That(bench.Gossip.Messages.TryGetSender(id, out var first) ? first : PeerAt(9), Is.Null, "seen, from nobody");
         Assert.That(bench.Gossip.History.TryGet(id, out var held) ? held : default, Is.EqualTo(new MessageHistory.Entry(sent, bench.Now)), "kept for catch-up");
     }
 
@@ -100,7 +100,7 @@ public sealed class DisseminationTests
             new Report(new GossipReceived(bench.Now, message.Text, message.Id, Stranger, From: PeerAt(3), Hops: 2, ForwardedTo: 2, CatchUp: false)),
         }));
         Assert.That(bench.Gossip.Received, Is.EqualTo(1));
-        Assert.That(bench.Gossip.Messages.TryGet(message.Id, out var seen) ? seen : default, Is.EqualTo(new MessageList.Entry(bench.Now, PeerAt(3))));
+        Assert.That(bench.Gossip.Messages.TryGetSender(message.Id, out var first) ? first : null, Is.EqualTo(PeerAt(3)));
         Assert.That(bench.Gossip.History.TryGet(message.Id, out var held) ? held : default, Is.EqualTo(new MessageHistory.Entry(message, bench.Now)), "kept as it arrived");
     }
 
@@ -118,7 +118,7 @@ public sealed class DisseminationTests
         Assert.That(again, Is.EqualTo(reportDuplicates ? new NodeAction[] { new Report(new DuplicateDropped(bench.Now, message.Id, PeerAt(3))) } : []));
         Assert.That(viaAnother, Is.EqualTo(reportDuplicates ? new NodeAction[] { new Report(new DuplicateDropped(bench.Now, message.Id, PeerAt(2))) } : []));
         Assert.That((bench.Gossip.Received, bench.Gossip.Duplicates), Is.EqualTo((1L, 2L)));
-        Assert.That(bench.Gossip.Messages.TryGet(message.Id, out var seen) ? seen : default, Is.EqualTo(new MessageList.Entry(T0, PeerAt(3))), "the first receipt stays on record");
+        Assert.That(bench.Gossip.Messages.TryGetSender(message.Id, out var first) ? first : null, Is.EqualTo(PeerAt(3)), "the first receipt stays on record");
     }
 
     [TestCase(65_534, 65_535)]
@@ -593,21 +593,27 @@ public sealed class DisseminationTests
     // Expiry
 
     [Test]
-    public void Expire_forgets_the_ids_first_seen_MessageListTtl_ago_or_longer()
+    public void Expire_forgets_an_epoch_of_ids_once_its_newest_has_lived_MessageListTtl_never_earlier()
     {
         var bench = LinkedTo(PeerAt(2));
         var early = Message(1, T0);
         bench.GossipFrom(PeerAt(2), early);
         bench.Now = T0 + Second;
         var own = bench.Originate();
+        bench.Now = T0 + (Ttl / MessageList.Epochs) + Second; // the next epoch
+        var next = Message(2, bench.Now);
+        bench.GossipFrom(PeerAt(2), next);
 
         bench.Gossip.Expire(T0 + Ttl - Ms);
         var justBefore = bench.Gossip.Messages.Count;
         bench.Gossip.Expire(T0 + Ttl);
+        var heldWithItsEpoch = bench.Gossip.Messages.Contains(early.Id);
+        bench.Gossip.Expire(T0 + Second + Ttl);
 
-        Assert.That(justBefore, Is.EqualTo(2));
-        Assert.That(bench.Gossip.Messages.Contains(early.Id), Is.False);
-        Assert.That(bench.Gossip.Messages.Contains(own), Is.True, "seen a second later");
+        Assert.That(justBefore, Is.EqualTo(3));
+        Assert.That(heldWithItsEpoch, Is.True, "kept until the newest of its epoch has lived the time to live");
+        Assert.That(bench.Gossip.Messages.Contains(early.Id) || bench.Gossip.Messages.Contains(own), Is.False);
+        Assert.That(bench.Gossip.Messages.Contains(next.Id), Is.True, "seen an epoch later");
         Assert.That(bench.Gossip.Messages.Count, Is.EqualTo(1));
     }
 

@@ -157,6 +157,31 @@ public sealed class OriginRateLimitTests
     }
 
     [Test]
+    public void Housekeeping_gives_back_the_table_a_burst_of_origins_left_and_answers_as_before()
+    {
+        var limit = new OriginRateLimit(rate: 0.5, burst: 5); // full again 2 s after one message
+        for (var i = 0; i < 1_000; i++)
+        {
+            limit.TryTake(NodeEndpoint.Loopback(10_000 + i), default, T0); // a thousand origins at once: none is full
+        }
+        var grown = limit.TableCapacity;
+        var stillLimited = limit.Tracked;
+
+        limit.Trim(T0.AddSeconds(1)); // nothing is full yet: all stay
+        var keptWhileOwed = limit.Tracked;
+        limit.Trim(T0.AddSeconds(2));
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That((stillLimited, keptWhileOwed), Is.EqualTo((1_000, 1_000)));
+            Assert.That(grown, Is.GreaterThanOrEqualTo(1_000));
+            Assert.That(limit.Tracked, Is.Zero);
+            Assert.That(limit.TableCapacity, Is.LessThan(200), "the slots are given back");
+            Assert.That(Enumerable.Range(0, 8).Count(_ => limit.TryTake(NodeEndpoint.Loopback(10_000), default, T0.AddSeconds(2))), Is.EqualTo(5), "a forgotten origin has its whole burst");
+        }
+    }
+
+    [Test]
     public void An_origin_is_its_endpoint_and_its_id_so_another_id_naming_the_same_endpoint_has_a_bucket_of_its_own()
     {
         var limit = new OriginRateLimit(rate: 10, burst: 5);
