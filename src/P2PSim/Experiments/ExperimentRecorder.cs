@@ -60,6 +60,9 @@ public sealed partial class ExperimentRecorder
 
     public int PeerCount => _joinedAt.Length;
 
+    /// <summary>Bytes the log of receipt latencies holds (its capacity: it is made for every receipt expected).</summary>
+    public long ReceiptLogBytes => (long)_latencies.Length * sizeof(long);
+
     /// <summary>Seeds this recorder was told about.</summary>
     public int SeedCount => _seedCount;
 

@@ -63,7 +63,7 @@ public sealed class SimulatedExperiment
                 throw new InvalidOperationException("A simulated run must complete synchronously.");
             }
             var report = run.GetAwaiter().GetResult();
-            var resources = meter.Finish();
+            var resources = meter.Finish() with { RecorderBytes = _driver.Read(r => r.ReceiptLogBytes) };
             // The live heap is measured with the network in memory: without this, optimized code may let the driver
             // (and every node) be collected before Finish looks, and the report would claim a few bytes per peer.
             GC.KeepAlive(_driver);

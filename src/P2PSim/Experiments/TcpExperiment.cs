@@ -54,7 +54,8 @@ public sealed partial class TcpExperiment
             var report = await new WorkloadRunner(network, _options, _workload, peer, workloadRandom).RunAsync(cancellationToken).ConfigureAwait(false);
             Transports = network.TransportStats();
             var openFiles = OpenFiles.Now();
-            return report with { Resources = meter.Finish() with { OpenFileDescriptors = openFiles } };
+            var recorderBytes = network.Read(r => r.ReceiptLogBytes);
+            return report with { Resources = meter.Finish() with { OpenFileDescriptors = openFiles, RecorderBytes = recorderBytes } };
         }
     }
 }

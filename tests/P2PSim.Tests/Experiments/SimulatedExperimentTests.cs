@@ -58,6 +58,8 @@ public sealed class SimulatedExperimentTests
         Assert.That(report.Resources, Is.Not.Null);
         Assert.That(report.Resources!.ManagedHeapBytes, Is.GreaterThan(200 * 4096), "the live heap is measured with the network still in memory");
         Assert.That(report.Resources.Collections, Is.Not.Null);
+        // The experiment's own log of receipts is told apart, so what the nodes hold can be read: one latency per expected receipt.
+        Assert.That(report.Resources.RecorderBytes, Is.GreaterThanOrEqualTo(30L * 199 * sizeof(long)).And.LessThan(report.Resources.ManagedHeapBytes));
         Assert.That(progress, Is.Not.Empty);
         Assert.That(progress[^1].PeersJoined, Is.EqualTo(200));
     }
