@@ -29,11 +29,22 @@ public sealed class OriginAttestationTests
 
     private static NodeId SeedId => KeyOf(0).Id;
 
+    /// <summary>A started seed with key 0 giving attestations of <paramref name="lifetime"/> (zero: none), dialling back or not.</summary>
+    private static MachineProbe<SeedMachine> StartedSeed(TimeSpan lifetime, bool dialBack = false)
+    {
+        var seed = new MachineProbe<SeedMachine>(new SeedMachine(SeedAt(1), new Random(1))
+        {
+            Id = SeedId, Signing = MessageSigning.Verify(KeyOf(0)), AttestationLifetime = lifetime,
+            Guard = dialBack ? new SeedGuard(DialBack: true, 0, JudgeReporters: false) : SeedGuard.Off,
+        }, T0);
+        seed.Start();
+        return seed;
+    }
+
     [Test]
     public void A_seed_attests_a_peer_it_lists_just_before_its_peer_list_and_again_on_every_re_registration()
     {
-        var seed = new MachineProbe<SeedMachine>(new SeedMachine(SeedAt(1), new Random(1)) { Id = SeedId, Signing = MessageSigning.Verify(KeyOf(0)), AttestationLifetime = Lifetime }, T0);
-        seed.Start();
+        var seed = StartedSeed(lifetime: Lifetime);
 
         var first = Register(seed, 2);
         seed.Now = T0 + TimeSpan.FromSeconds(30);
@@ -56,8 +67,7 @@ public sealed class OriginAttestationTests
     [Test]
     public void A_seed_without_an_attestation_lifetime_gives_none()
     {
-        var seed = new MachineProbe<SeedMachine>(new SeedMachine(SeedAt(1), new Random(1)) { Id = SeedId, Signing = MessageSigning.Verify(KeyOf(0)) }, T0);
-        seed.Start();
+        var seed = StartedSeed(lifetime: TimeSpan.Zero);
 
         Assert.That(Register(seed, 2).Sends().Select(s => s.Message.Type), Is.EqualTo(new[] { MessageType.PeerList }));
     }
@@ -65,11 +75,7 @@ public sealed class OriginAttestationTests
     [Test]
     public void A_seed_that_dials_back_attests_only_once_the_dial_back_met_the_registrants_id()
     {
-        var seed = new MachineProbe<SeedMachine>(new SeedMachine(SeedAt(1), new Random(1))
-        {
-            Id = SeedId, Signing = MessageSigning.Verify(KeyOf(0)), AttestationLifetime = Lifetime, Guard = new SeedGuard(DialBack: true, 0, JudgeReporters: false),
-        }, T0);
-        seed.Start();
+        var seed = StartedSeed(lifetime: Lifetime, dialBack: true);
 
         var registered = Register(seed, 2);
         Assert.That(registered.Sends(), Is.Empty, "the answer waits for the dial-back");
@@ -83,11 +89,7 @@ public sealed class OriginAttestationTests
     [Test]
     public void A_seed_whose_dial_back_met_another_id_gives_no_attestation()
     {
-        var seed = new MachineProbe<SeedMachine>(new SeedMachine(SeedAt(1), new Random(1))
-        {
-            Id = SeedId, Signing = MessageSigning.Verify(KeyOf(0)), AttestationLifetime = Lifetime, Guard = new SeedGuard(DialBack: true, 0, JudgeReporters: false),
-        }, T0);
-        seed.Start();
+        var seed = StartedSeed(lifetime: Lifetime, dialBack: true);
         Register(seed, 2);
 
         seed.Machine.OnConnected(new ConnectionInfo(new ConnectionId(999), PeerAt(2), NodeRole.Peer, Inbound: false, "127.0.0.1", RemoteId: KeyOf(3).Id), T0);
