@@ -225,6 +225,7 @@ internal sealed partial class Dissemination
     /// <summary>Send the asked-for messages that are still in the history, as ordinary gossip one hop further on.</summary>
     public void OnWant(ConnectionId connection, NodeEndpoint from, Want want, DateTimeOffset now)
     {
+        _history.Expire(now); // only what the history window still holds is served (it is trimmed on adds and on the timer)
         var sent = 0;
         var seen = new HashSet<MessageId>();
         foreach (var id in want.Ids)

@@ -117,8 +117,9 @@ internal sealed partial class Dissemination
     }
 
     /// <summary>A neighbour makes the link a tree link and asks for messages: send those still held, one hop further on.</summary>
-    public void OnGraft(ConnectionId connection, NodeEndpoint from, Graft graft)
+    public void OnGraft(ConnectionId connection, NodeEndpoint from, Graft graft, DateTimeOffset now)
     {
+        _history.Expire(now); // only what the history window still holds is served
         // Spanning: a Graft only fetches; the computed tree carries the next messages, so the link stays lazy.
         if (_spanningTree is null && _table.IsCurrent(from, connection) && _links.TryGetValue(from, out var link))
         {

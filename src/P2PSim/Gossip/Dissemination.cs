@@ -86,10 +86,15 @@ internal sealed partial class Dissemination
     /// <summary>The recent messages with their texts, kept for neighbours that missed them.</summary>
     public MessageHistory History => _history;
 
-    /// <summary>Housekeeping on the node's timer: forget ids older than the Message List's time to live, and the origins whose allowance is whole again.</summary>
+    /// <summary>
+    /// Housekeeping on the node's timer: forget ids older than the Message List's time to live, messages older than the
+    /// history window (else a quiet peer would hold its last messages until the next one came), and the origins whose
+    /// allowance is whole again.
+    /// </summary>
     public void Expire(DateTimeOffset now)
     {
         _messages.Expire(now);
+        _history.Expire(now);
         _originLimit?.Trim(now);
     }
 

@@ -212,7 +212,7 @@ internal sealed class Topic
                 _dissemination.OnIHave(from, ihave, now);
                 return true;
             case Graft graft:
-                _dissemination.OnGraft(connection, from, graft);
+                _dissemination.OnGraft(connection, from, graft, now);
                 return true;
             case Prune:
                 _dissemination.OnPrune(connection, from);

@@ -191,7 +191,7 @@ public sealed class TreeDisseminationTests
         bench.GossipFrom(PeerAt(3), Message(1));
         var held = Message(1);
 
-        bench.Gossip.OnGraft(bench.LinkOf(PeerAt(3)), PeerAt(3), new Graft([held.Id, held.Id]));
+        bench.Gossip.OnGraft(bench.LinkOf(PeerAt(3)), PeerAt(3), new Graft([held.Id, held.Id]), bench.Now);
         var answer = bench.Part.Take();
 
         Assert.Multiple(() =>

@@ -205,6 +205,24 @@ public sealed class CatchUpTests
     }
 
     [Test]
+    public void A_quiet_peer_serves_nothing_older_than_the_history_window_and_lets_it_go()
+    {
+        var window = TimeSpan.FromSeconds(5);
+        var peer = Peer(o => o.HistoryWindow = window);
+        var fresh = peer.ConnectPeer(PeerAt(4), inbound: true);
+        peer.Receive(PeerAt(2), TestGossip.Of(TextA, 1));
+        peer.Take();
+
+        // Nothing new arrives and no digest is built: only the node's timer and the Want itself see the time.
+        peer.Now = T0 + window;
+        peer.Receive(fresh, new Want([Id(TextA)]));
+        var served = peer.Take();
+
+        Assert.That(served.Sends(), Is.Empty, "a message older than the window is not served");
+        Assert.That(peer.Machine.History.Count, Is.Zero, "nor held");
+    }
+
+    [Test]
     public void With_a_zero_history_window_no_digest_is_offered_and_nothing_is_served()
     {
         var peer = Peer(o => o.HistoryWindow = TimeSpan.Zero);
