@@ -407,50 +407,12 @@ public sealed partial class NetworkStats(TimeProvider time)
         return unseen;
     }
 
-    /// <summary>Each crash: when, who noticed first, which seeds removed it and how long that took; and deaths reported of nodes that had not crashed.</summary>
-    public IReadOnlyList<DeathAccount> ComputeDeaths()
-    {
-        lock (_gate)
-        {
-            var accounts = new List<DeathAccount>();
-            foreach (var (node, crashedAt) in _crashes.OrderBy(c => c.Value))
-            {
-                var reports = _deathReports.GetValueOrDefault(node) ?? [];
-                var holders = _seedsHolding.Where(h => h.Value.Contains(node)).Select(h => h.Key).ToArray();
-                var removals = _seedRemovals.GetValueOrDefault(node) ?? new Dictionary<NodeEndpoint, DateTimeOffset>();
-                TimeSpan? firstDetection = reports.Count > 0 ? reports.Min(r => r.At) - crashedAt : null;
-                TimeSpan? allSeeds = holders.Length > 0 && holders.All(removals.ContainsKey) ? holders.Max(h => removals[h]) - crashedAt : null;
-                accounts.Add(new DeathAccount(node, crashedAt, true, reports.Select(r => r.Reporter).Distinct().ToArray(), firstDetection,
-                    holders, holders.Count(removals.ContainsKey), allSeeds));
-            }
-            // Crashed by the slice that runs it: its time is when this slice's script said so. It is told here whether or
-            // not a peer of this slice neighboured it (a seed here may only have removed it on another seed's report).
-            var elsewhere = _deathReports.Keys.Concat(_seedRemovals.Keys).Concat(_seedsHolding.Values.SelectMany(h => h))
-                .Where(n => !_crashes.ContainsKey(n) && !_nodes.ContainsKey(n) && _remoteCrashes.ContainsKey(n.Port)).Distinct();
-            foreach (var node in elsewhere.OrderBy(n => _remoteCrashes[n.Port]))
-            {
-                var plannedAt = _remoteCrashes[node.Port];
-                var reports = _deathReports.GetValueOrDefault(node) ?? [];
-                var holders = _seedsHolding.Where(h => h.Value.Contains(node)).Select(h => h.Key).ToArray();
-                var removals = _seedRemovals.GetValueOrDefault(node) ?? new Dictionary<NodeEndpoint, DateTimeOffset>();
-                TimeSpan? firstDetection = reports.Count > 0 ? reports.Min(r => r.At) - plannedAt : null;
-                TimeSpan? allSeeds = holders.Length > 0 && holders.All(removals.ContainsKey) ? holders.Max(h => removals[h]) - plannedAt : null;
-                accounts.Add(new DeathAccount(node, plannedAt, true, reports.Select(r => r.Reporter).Distinct().ToArray(), firstDetection,
-                    holders, holders.Count(removals.ContainsKey), allSeeds, Elsewhere: true));
-            }
-            foreach (var (node, reports) in _deathReports.Where(r => !_crashes.ContainsKey(r.Key) && !(!_nodes.ContainsKey(r.Key) && _remoteCrashes.ContainsKey(r.Key.Port))))
-            {
-                accounts.Add(new DeathAccount(node, null, false, reports.Select(r => r.Reporter).Distinct().ToArray(), null, [], 0, null));
-            }
-            return accounts;
-        }
-    }
-
     public string FormatSummary()
     {
         var sb = new StringBuilder();
         var inv = CultureInfo.InvariantCulture;
         sb.AppendLine();
+        AppendDeaths(sb);
         sb.AppendLine("==================== P2PSim summary ====================");
         var nodes = Nodes;
         var groups = nodes.Any(n => n.GroupPublished > 0 || n.GroupReceived > 0); // columns for group messages when there were any
@@ -512,54 +474,8 @@ public sealed partial class NetworkStats(TimeProvider time)
         {
             sb.AppendLine(security.OriginsUnverifiedLine);
         }
-        var deaths = ComputeDeaths();
-        if (deaths.Count == 0)
-        {
-            sb.AppendLine("Deaths: none");
-        }
-        foreach (var death in deaths)
-        {
-            if (!death.Crashed)
-            {
-                sb.AppendLine(inv, $"FALSE DEATH REPORT: {death.Node} was reported dead by {string.Join(", ", death.Reporters)} but had not crashed");
-                continue;
-            }
-            var here = OneSlice ? " here" : ""; // a slice sees its own nodes' part of the detection
-            var detected = death.FirstDetection is { } f
-                ? $"detected after {f.TotalSeconds:0.0} s, reported by {death.Reporters.Count} neighbour(s){here}"
-                : NotDetected(death, here);
-            var removed = death.AllSeedsRemovedAfter is { } r
-                ? $"removed from all {death.SeedsHolding.Count} seeds{here} that had it after {r.TotalSeconds:0.0} s"
-                : $"removed from {death.SeedsRemoved} of {death.SeedsHolding.Count} seeds{here} that had it";
-            sb.AppendLine(death.Elsewhere
-                ? string.Create(inv, $"Crash: {death.Node} crashed in another slice at about {death.CrashedAt!.Value.ToLocalTime():HH:mm:ss}; {detected}; {removed}")
-                : string.Create(inv, $"Crash: {death.Node} crashed at {death.CrashedAt!.Value.ToLocalTime():HH:mm:ss}; {detected}; {removed}"));
-        }
         sb.AppendLine("=========================================================");
         return sb.ToString();
-    }
-
-    /// <summary>
-    /// A crash no neighbour reported: where the run ended before the liveness rule could have noticed it (about
-    /// (misses + 1) rounds), it says so and how long is needed, so that a short demo does not look like a failure.
-    /// </summary>
-    private string NotDetected(DeathAccount death, string here)
-    {
-        DateTimeOffset end;
-        lock (_gate)
-        {
-            end = _endedAt ?? time.GetUtcNow();
-        }
-        if (Liveness is not var (interval, misses) || death.CrashedAt is not { } crashedAt || death.Elsewhere)
-        {
-            return $"not detected{here}";
-        }
-        var within = (misses + 1) * interval;
-        var ran = end - crashedAt;
-        return ran >= within
-            ? string.Create(CultureInfo.InvariantCulture, $"not detected{here} within {ran.TotalSeconds:0.0} s (expected within about {within.TotalSeconds:0} s)")
-            : string.Create(CultureInfo.InvariantCulture,
-                $"not detected yet{here}: the run ended {ran.TotalSeconds:0.0} s after the crash, and detection takes up to about {within.TotalSeconds:0} s ((Peer:MaxMissedLiveness + 1) x Peer:LivenessInterval; run longer to see it)");
     }
 
     /// <summary>The delivery line of the summary; with nothing expected it says so rather than "0 of 0 (100.0 %)".</summary>
