@@ -423,7 +423,16 @@ public sealed record ResourceReport(
     long ManagedHeapBytes,
     int? OpenFileDescriptors = null,
     GcReport? Collections = null,
-    long RecorderBytes = 0);
+    long RecorderBytes = 0)
+{
+    /// <summary>
+    /// The largest live managed heap a full collection found during the run or at its end (<see cref="FullCollectionWatch"/>),
+    /// the receipt log included; at least <see cref="ManagedHeapBytes"/> (null in reports written before it was measured).
+    /// Under overload it is the figure that counts: the end's <see cref="ManagedHeapBytes"/> is measured after the network
+    /// drained, when the nodes may have let go of much of what they held.
+    /// </summary>
+    public long? PeakLiveHeapBytes { get; init; }
+}
 
 /// <summary>
 /// The garbage collector during the run: collections of each generation (a gen 2 collection counts in gen 0 and 1

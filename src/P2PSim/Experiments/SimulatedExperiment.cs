@@ -51,7 +51,7 @@ public sealed class SimulatedExperiment
         GCSettings.LatencyMode = GCLatencyMode.Batch;
         try
         {
-            var meter = new ResourceMeter();
+            using var meter = new ResourceMeter();
             var master = new Random(_options.RunSeed);
             var workloadRandom = new Random(master.Next());
             _driver = new SimulatedExperimentNetwork(_options, _workload, _peerOptions, master, meter, progress, cancellationToken);

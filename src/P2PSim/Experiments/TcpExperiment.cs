@@ -44,7 +44,7 @@ public sealed partial class TcpExperiment
 
     private async Task<ExperimentReport> RunOnceAsync(Action<ExperimentProgress>? progress, CancellationToken cancellationToken)
     {
-        var meter = new ResourceMeter();
+        using var meter = new ResourceMeter();
         var peer = _options.PeerOptionsForRun();
         var master = new Random(_options.RunSeed);
         var workloadRandom = new Random(master.Next());

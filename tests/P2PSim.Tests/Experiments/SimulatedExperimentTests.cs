@@ -60,6 +60,7 @@ public sealed class SimulatedExperimentTests
         Assert.That(report.Resources.Collections, Is.Not.Null);
         // The experiment's own log of receipts is told apart, so what the nodes hold can be read: one latency per expected receipt.
         Assert.That(report.Resources.RecorderBytes, Is.GreaterThanOrEqualTo(30L * 199 * sizeof(long)).And.LessThan(report.Resources.ManagedHeapBytes));
+        Assert.That(report.Resources.PeakLiveHeapBytes, Is.GreaterThanOrEqualTo(report.Resources.ManagedHeapBytes), "the end's live heap is one look at the peak");
         Assert.That(progress, Is.Not.Empty);
         Assert.That(progress[^1].PeersJoined, Is.EqualTo(200));
     }

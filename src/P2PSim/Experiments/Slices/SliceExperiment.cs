@@ -145,7 +145,7 @@ internal sealed class SliceExperiment
     /// <summary>Runs this slice and returns its part. Throws <see cref="StartupException"/> when a node cannot listen.</summary>
     public async Task<SlicePart> RunAsync(Action<SliceProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        var meter = new ResourceMeter();
+        using var meter = new ResourceMeter();
         var layout = Layout;
         var recorder = new SliceRecorder(_options.Peers, Network.PeerBasePort, layout.FirstPeer, layout.PeerCount, StartAt, Schedule.Plan.Victims, _time.GetUtcNow());
         var started = _time.GetUtcNow();

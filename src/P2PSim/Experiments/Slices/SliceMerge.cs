@@ -340,7 +340,7 @@ public static class SliceMerge
         return new TreeControlCounts(sum[0], sum[1], sum[2], sum[3], sum[4], sum[5], sum[6], sum[7]);
     }
 
-    /// <summary>The slices' resources together: wall time of the longest, the rest added up (each process's own peak).</summary>
+    /// <summary>The slices' resources together: wall time of the longest, the rest added up (each process's own peaks).</summary>
     private static ResourceReport? Resources((string Name, SlicePart Part)[] parts)
     {
         var all = parts.Select(p => p.Part.Resources).OfType<ResourceReport>().ToArray();
@@ -355,7 +355,10 @@ public static class SliceMerge
             PeakWorkingSetBytes: all.Sum(r => r.PeakWorkingSetBytes),
             ManagedHeapBytes: all.Sum(r => r.ManagedHeapBytes),
             OpenFileDescriptors: all.All(r => r.OpenFileDescriptors is not null) ? all.Sum(r => r.OpenFileDescriptors!.Value) : null,
-            Collections: gc.Length == 0 ? null : new GcReport(gc.Sum(g => g.Gen0), gc.Sum(g => g.Gen1), gc.Sum(g => g.Gen2), gc.Sum(g => g.PauseSeconds), gc.Sum(g => g.AllocatedGiB)));
+            Collections: gc.Length == 0 ? null : new GcReport(gc.Sum(g => g.Gen0), gc.Sum(g => g.Gen1), gc.Sum(g => g.Gen2), gc.Sum(g => g.PauseSeconds), gc.Sum(g => g.AllocatedGiB)))
+        {
+            PeakLiveHeapBytes = all.All(r => r.PeakLiveHeapBytes is not null) ? all.Sum(r => r.PeakLiveHeapBytes!.Value) : null, // each process's own peak: at most their sum
+        };
     }
 
     /// <summary>A stand-in endpoint per peer for the recorder (dead-node reports name peers by endpoint), one address each.</summary>

@@ -1,0 +1,64 @@
+namespace P2PSim.Experiments;
+
+/// <summary>
+/// The largest live heap the garbage collector found during a run. After a full (generation 2) collection, blocking or
+/// background, the heap's size less its free space is what was alive then; this watch reads the last full collection
+/// of each kind a few times a second and keeps the largest it sees. It forces no collection (that would stall the run
+/// it measures), so it sees the heap only when the collector looks: at most the true peak, and null for a run in which
+/// no full collection ran. Collections from before it started do not count.
+/// </summary>
+internal sealed class FullCollectionWatch
+{
+    private static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(100);
+
+    private readonly Lock _gate = new();
+    private readonly ITimer _timer;
+    private readonly long _startIndex;
+    private long? _peak;
+    private bool _stopped;
+
+    public FullCollectionWatch(TimeProvider time)
+    {
+        _startIndex = Math.Max(GC.GetGCMemoryInfo(GCKind.FullBlocking).Index, GC.GetGCMemoryInfo(GCKind.Background).Index);
+        _timer = time.CreateTimer(_ => Sample(), null, Interval, Interval);
+    }
+
+    /// <summary>Looks a last time and stops; the largest live heap seen after a full collection, or null if none ran.</summary>
+    public long? Stop()
+    {
+        _timer.Dispose();
+        lock (_gate)
+        {
+            if (!_stopped)
+            {
+                SampleLocked();
+                _stopped = true;
+            }
+            return _peak;
+        }
+    }
+
+    private void Sample()
+    {
+        lock (_gate)
+        {
+            if (!_stopped)
+            {
+                SampleLocked();
+            }
+        }
+    }
+
+    private void SampleLocked()
+    {
+        foreach (var kind in (ReadOnlySpan<GCKind>)[GCKind.FullBlocking, GCKind.Background])
+        {
+            var info = GC.GetGCMemoryInfo(kind);
+            if (info.Index > _startIndex && info.Generation == 2)
+            {
+                var live = info.HeapSizeBytes - info.FragmentedBytes;
+                _peak = _peak is { } p && p >= live ? p : live;
+            }
+        }
+    }
+}
