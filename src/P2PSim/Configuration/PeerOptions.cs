@@ -55,13 +55,15 @@ public sealed class PeerOptions
 
     /// <summary>
     /// Catch-up and grafts: most bytes the kept messages take on the wire (each counted as its Gossip frame), the oldest
-    /// dropped first; a message larger than this alone is not kept. Caps a peer's history when messages are large or
-    /// many; at the default, 1024 messages of the demo's size fit. Zero: bounded by count only.
+    /// that no neighbour may still graft dropped first (<c>Gossip/MessageHistory.cs</c>); a message larger than this alone
+    /// is not kept. It is what a peer's memory grows with when messages are many (a peer on sockets keeps the frames,
+    /// about their wire size of heap): at the default, about 150 messages of the demo's size. Zero: bounded by count only
+    /// (1024).
     /// </summary>
     public long HistoryBytes { get; set; } = DefaultHistoryBytes;
 
-    /// <summary>The default <see cref="HistoryBytes"/>: 256 KiB.</summary>
-    public const long DefaultHistoryBytes = 256 * 1024;
+    /// <summary>The default <see cref="HistoryBytes"/>: 64 KiB.</summary>
+    public const long DefaultHistoryBytes = 64 * 1024;
 
     /// <summary>Least <see cref="HistoryBytes"/> but zero: 1 KiB (a few messages).</summary>
     public const long MinHistoryBytes = 1024;

@@ -80,7 +80,7 @@ internal sealed class SimulatedExperimentNetwork : IExperimentNetwork
             // Duplicates are counted by the machines, not reported one event each (see Facts).
             var dialable = !notDialable.Contains(p);
             _peers[p] = new PeerMachine(peerEndpoints[p], seedEndpoints, peer, NodeRandom.For(nodeSeed, NodeRole.Peer, p), reportDuplicates: false, gossip: options.Gossip,
-                privateMessages: privateOptions, dialable: dialable, signing: Signing(NodeKey.DerivedId(nodeSeed, "peer", p), nodeSeed, "peer", p))
+                privateMessages: privateOptions, dialable: dialable, signing: Signing(NodeKey.DerivedId(nodeSeed, "peer", p), nodeSeed, "peer", p), keepFrames: false)
             {
                 UnverifiedOrigins = options.Security.UnverifiedOrigins,
             };

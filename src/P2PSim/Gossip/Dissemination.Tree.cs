@@ -96,10 +96,12 @@ internal sealed partial class Dissemination
     /// <summary>A neighbour announces messages it has: wait a while for each one this peer has not seen, then ask for it.</summary>
     public void OnIHave(NodeEndpoint from, IHave ihave, DateTimeOffset now)
     {
+        var bit = BitOf(from);
         foreach (var announcement in ihave.Announcements)
         {
             if (_messages.Contains(announcement.Id))
             {
+                _history.MarkHeld(announcement.Id, bit); // it need not be kept for that neighbour
                 continue;
             }
             if (!_missing.TryGetValue(announcement.Id, out var missing))
@@ -128,9 +130,10 @@ internal sealed partial class Dissemination
         var seen = new HashSet<MessageId>();
         foreach (var id in graft.Ids)
         {
-            if (seen.Add(id) && _history.TryGet(id, out var entry))
+            if (seen.Add(id) && _history.TryGet(id, now, out var entry))
             {
                 _out.Send(connection, Served(entry.Message));
+                _history.MarkHeld(id, BitOf(from));
             }
         }
     }
@@ -176,25 +179,35 @@ internal sealed partial class Dissemination
 
     /// <summary>
     /// A first receipt on a tree: it is no longer missing; and when it came much later than an announcement of it, the
-    /// announcer's link joins the tree and the sender's leaves it. Returns whether it answered this peer's Graft.
+    /// announcer's link joins the tree and the sender's leaves it. Returns whether it answered this peer's Graft;
+    /// <paramref name="announced"/>: the history bits of the links that announced it (or were asked for it): they hold it.
     /// </summary>
     /// <remarks>
     /// Unlike the paper, a payload on a link this peer made lazy does not make it a tree link again: it was pushed
     /// before the sender saw this peer's Prune. Only a Graft (or a new link) makes a link a tree link. With every peer
     /// publishing at once, re-adding such links kept the tree from settling (100 peers, 50 ms links: RMR 3.3; 2.75 now).
     /// </remarks>
-    private bool OnTreePayload(ConnectionId arrivedOn, NodeEndpoint from, MessageId id, ushort hops)
+    private bool OnTreePayload(ConnectionId arrivedOn, NodeEndpoint from, MessageId id, ushort hops, out ulong announced)
     {
+        announced = 0;
         _links.TryGetValue(from, out var sender);
         var wasGrafted = _grafted.Remove(id, out var asked);
         var grafted = wasGrafted && asked == from;
         if (wasGrafted)
         {
             NoteGraft(needed: grafted);
+            announced |= BitOf(asked);
         }
-        if (_missing.Remove(id, out var missing) && sender is not null)
+        if (_missing.Remove(id, out var missing))
         {
-            Optimize(arrivedOn, from, sender, hops, missing);
+            foreach (var announcer in missing.Announcers)
+            {
+                announced |= BitOf(announcer.From);
+            }
+            if (sender is not null)
+            {
+                Optimize(arrivedOn, from, sender, hops, missing);
+            }
         }
         return grafted;
     }

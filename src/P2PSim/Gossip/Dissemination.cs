@@ -30,6 +30,7 @@ internal sealed partial class Dissemination
     private ConnectionId[] _targetConnections = [];
     private Link?[] _targetLinks = [];
     private bool _targetsStale = true;
+    private ulong _freeBits = ulong.MaxValue; // tree: the bits not given to a link (MessageHistory.Links)
     private readonly long _ttlMs;
     private readonly string? _group;
     private readonly GossipKind _kind;
@@ -47,8 +48,12 @@ internal sealed partial class Dissemination
     /// network's overlay (kind 1).
     /// </param>
     /// <param name="signing">How this peer signs its messages and checks others' (its id is their origin id); null: no cryptography, origin id 0 (unit tests).</param>
+    /// <param name="keepFrames">
+    /// Keep the history's messages as frames (<see cref="MessageHistory"/>): a peer on real sockets decoded its own copy of
+    /// each, and the frame takes half the heap. False (the simulator, unit tests): keep the objects, which copies share.
+    /// </param>
     public Dissemination(NodeEndpoint self, PeerOptions options, Outbox outbox, NeighbourTable table, bool reportDuplicates, GossipOptions? gossip = null, Random? random = null, string? group = null,
-        MessageSigning? signing = null)
+        MessageSigning? signing = null, bool keepFrames = false)
     {
         _signing = signing ?? MessageSigning.Skip();
         _group = group;
@@ -69,7 +74,7 @@ internal sealed partial class Dissemination
         // while even without catch-up, to answer grafts.
         _catchUp = options.HistoryWindow > TimeSpan.Zero;
         var keep = _tree && options.HistoryWindow < TreeRetention ? TreeRetention : options.HistoryWindow;
-        _history = new MessageHistory(ProtocolLimits.MaxDigestIds, keep < options.MessageListTtl ? keep : options.MessageListTtl, options.HistoryBytes);
+        _history = new MessageHistory(ProtocolLimits.MaxDigestIds, keep < options.MessageListTtl ? keep : options.MessageListTtl, options.HistoryBytes, keepFrames);
     }
 
     public int Originated { get; private set; }
@@ -107,7 +112,7 @@ internal sealed partial class Dissemination
         }
         else
         {
-            _links[neighbour] = new Link { Lazy = _spanningTree is not null };
+            _links[neighbour] = new Link { Lazy = _spanningTree is not null, Bit = TakeBit() };
         }
         ForgetRequestsTo(neighbour);
         SendDigest(connection, now);
@@ -123,6 +128,8 @@ internal sealed partial class Dissemination
         if (_links.Remove(neighbour, out var link))
         {
             link.Gone = true; // announcements queued for it are dropped at the next flush
+            _history.ForgetHolders(link.Bit);
+            _freeBits |= link.Bit;
         }
         OnLinkLost(neighbour, now);
     }
@@ -167,7 +174,7 @@ internal sealed partial class Dissemination
         var id = gossip.Id; // hashed once here; every copy made from this object carries it
         gossip = gossip with { Signature = _signing.Sign(id) }; // signed once, here: the signature travels with every copy
         _messages.TryAdd(id, now, null);
-        _history.Add(gossip, now);
+        _history.Add(gossip, now, holders: 0); // the links it is pushed to are marked as it goes
         // Reported before the copies go out: a driver that carries out actions in order (the TCP shell) then never lets a
         // neighbour's receipt of the message be observed before its origination.
         _out.Report(new GossipOriginated(now, text, id, PushTargets()));
@@ -281,6 +288,7 @@ internal sealed partial class Dissemination
             }
             if (_tree)
             {
+                _history.MarkHeld(id, BitOf(from));
                 PruneOnDuplicate(arrivedOn, from, id);
             }
             return null;
@@ -288,8 +296,9 @@ internal sealed partial class Dissemination
         Received++;
         var hops = gossip.Hops;
         var catchUp = _requested.Remove(id, out var request) && request.AskedOf == from;
-        var grafted = _tree && OnTreePayload(arrivedOn, from, id, hops);
-        _history.Add(gossip, now);
+        var announced = 0UL;
+        var grafted = _tree && OnTreePayload(arrivedOn, from, id, hops, out announced);
+        _history.Add(gossip, now, holders: BitOf(from) | announced);
         var forwarded = Broadcast(gossip with { Hops = NextHop(hops) }, except: arrivedOn, checkOffers: true, now);
         var received = new GossipReceived(now, text ?? gossip.Text, id, gossip.Origin, from, hops, forwarded, catchUp, grafted) { OriginUnverified = unverified };
         if (heldFor is { } keyId)
@@ -303,6 +312,17 @@ internal sealed partial class Dissemination
         return null;
     }
 
+    /// <summary>A free bit for a new link (the lowest), or 0 when 64 links have one.</summary>
+    private ulong TakeBit()
+    {
+        var bit = _freeBits & (~_freeBits + 1);
+        _freeBits &= ~bit;
+        return bit;
+    }
+
+    /// <summary>The history bit of the link to <paramref name="neighbour"/>; 0 for none.</summary>
+    private ulong BitOf(NodeEndpoint neighbour) => _links.TryGetValue(neighbour, out var link) ? link.Bit : 0;
+
     private static ushort NextHop(ushort hops) => hops == ushort.MaxValue ? hops : (ushort)(hops + 1);
 
     /// <summary>
@@ -314,7 +334,9 @@ internal sealed partial class Dissemination
     /// The neighbour a message came from is skipped by its connection: a frame's connection maps to exactly one neighbour,
     /// whose current connection it is (the table keeps both in step), and comparing ids touches no address. The connected
     /// neighbours' links are kept in two arrays, rebuilt (in the table's order) only after the table changed: a broadcast
-    /// reads no neighbour object unless some neighbour's digest may still say it holds the message.
+    /// reads no neighbour object unless some neighbour's digest may still say it holds the message. On a tree, the links
+    /// that hold the message after it (its sender, those its digest names, those it is pushed to) are marked in the
+    /// history: the others may graft it (<see cref="MessageHistory"/>, pinned).
     /// </remarks>
     private int Broadcast(GossipMessage message, ConnectionId? except, bool checkOffers, DateTimeOffset now)
     {
@@ -322,12 +344,14 @@ internal sealed partial class Dissemination
         var id = message.Id;
         checkOffers = checkOffers && now < _offersUntil;
         var count = 0;
+        var holders = 0UL;
         for (var i = 0; i < targets.Length; i++)
         {
             var connection = targets[i];
             var link = _targetLinks[i];
             if (connection == except || (checkOffers && link is not null && link.Holds(id, now)))
             {
+                holders |= link?.Bit ?? 0;
                 continue;
             }
             if (_tree && link is { Lazy: true, InTree: false })
@@ -336,7 +360,12 @@ internal sealed partial class Dissemination
                 continue;
             }
             _out.Send(connection, message);
+            holders |= link?.Bit ?? 0;
             count++;
+        }
+        if (_tree)
+        {
+            _history.MarkHeld(id, holders);
         }
         return count;
     }
@@ -375,6 +404,12 @@ internal sealed partial class Dissemination
             _targetConnections = [.. connections];
             _targetLinks = [.. links];
             _targetsStale = false;
+            var bits = 0UL;
+            foreach (var link in _targetLinks)
+            {
+                bits |= link?.Bit ?? 0;
+            }
+            _history.Links = _tree ? bits : 0; // a flood pushes every message to every link: nothing to pin
         }
         return _targetConnections;
     }
@@ -404,6 +439,9 @@ internal sealed partial class Dissemination
 
         /// <summary>Its own messages dropped by the origin limit (<see cref="Admit"/>).</summary>
         public int FloodStrikes;
+
+        /// <summary>Tree: the link's bit in the history's holders (<see cref="MessageHistory.Links"/>); 0 beyond 64 links.</summary>
+        public ulong Bit;
 
         public bool Holds(MessageId id, DateTimeOffset now) => Offered is { } offered && now < OfferedUntil && offered.Contains(id);
 

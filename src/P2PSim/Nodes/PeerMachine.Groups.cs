@@ -20,6 +20,7 @@ public sealed partial class PeerMachine
     private readonly IReadOnlyList<NodeEndpoint> _seeds;
     private readonly Random _random;
     private readonly bool _reportDuplicates;
+    private readonly bool _keepFrames;
     private readonly GossipOptions? _gossip;
     private readonly GroupOptions _groupOptions;
     private readonly PeerOptions _groupOverlayOptions;
@@ -118,7 +119,7 @@ public sealed partial class PeerMachine
                     _session.ReportDeath(endpoint, now);
                 }
             },
-            _reportDuplicates, _gossip, group, _signing, ExpectedId, encrypt: _groupOptions.Encrypt, origins: _origins);
+            _reportDuplicates, _gossip, group, _signing, ExpectedId, encrypt: _groupOptions.Encrypt, origins: _origins, keepFrames: _keepFrames);
         _groupTopics.Add(topic);
         Report(new GroupJoined(now, group));
         _session.JoinGroup(group, now);

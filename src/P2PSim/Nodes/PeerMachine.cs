@@ -59,9 +59,13 @@ public sealed partial class PeerMachine : NodeMachine
     /// The rules against Sybils on the overlay (<see cref="NeighbourScoring"/>): neighbours that deliver nothing replaced,
     /// at most so many neighbours at one address. Null (the simulator's default): none.
     /// </param>
+    /// <param name="keepFrames">
+    /// Keep the messages of the history as frames (<see cref="Dissemination"/>): right for a peer on real sockets, which
+    /// decodes its own copy of each message; the simulator passes false, its peers share one copy.
+    /// </param>
     public PeerMachine(NodeEndpoint self, IReadOnlyList<NodeEndpoint> seeds, PeerOptions options, Random random, bool reportDuplicates = true, GossipOptions? gossip = null,
         bool reportTreeLinks = false, PrivateOptions? privateMessages = null, bool dialable = true, GroupOptions? groups = null, IReadOnlyList<string>? startGroups = null,
-        MessageSigning? signing = null, NeighbourScoring? scoring = null)
+        MessageSigning? signing = null, NeighbourScoring? scoring = null, bool keepFrames = true)
         : base(self)
     {
         _signing = signing ?? MessageSigning.Skip();
@@ -71,6 +75,7 @@ public sealed partial class PeerMachine : NodeMachine
         _seeds = seeds;
         _random = random;
         _reportDuplicates = reportDuplicates;
+        _keepFrames = keepFrames;
         _gossip = gossip;
         _groupOptions = groups ?? new GroupOptions { MessagesPerPeer = 0 };
         _groupOverlayOptions = _groupOptions.ForGroupOverlay(options);
@@ -91,7 +96,7 @@ public sealed partial class PeerMachine : NodeMachine
         _overlay = new Topic(self, options, random, Out, _session.Known,
             requestPeerLists: now => _session.AskForPeers(now),
             neighbourDied: (endpoint, now) => _session.ReportDeath(endpoint, now),
-            reportDuplicates, gossip, signing: _signing, expectedId: ExpectedId, scoring: scoring, origins: _origins);
+            reportDuplicates, gossip, signing: _signing, expectedId: ExpectedId, scoring: scoring, origins: _origins, keepFrames: keepFrames);
         _neighbourOf = _overlay.ByConnection;
         _treeLinksReported = _overlay.Routing != Routing.Flood && reportTreeLinks ? new() : null;
         _private = new PrivateMessenger(self, options, privateMessages ?? new PrivateOptions(), Out, seeds, () => _session.Registered, dialable, _signing, ExpectedId);

@@ -39,10 +39,11 @@ internal sealed class Topic
     /// <param name="expectedId">The id the peer knows an endpoint by, if any (<see cref="Dissemination.ExpectedId"/>).</param>
     /// <param name="scoring">The rules against Sybils (<see cref="NeighbourTable.Scoring"/>); null: none.</param>
     /// <param name="origins">The peer's seed attestations and the seeds' ids (<see cref="Dissemination.Origins"/>); null: none (unit tests).</param>
+    /// <param name="keepFrames">Keep the history's messages as frames (see <see cref="Dissemination"/>).</param>
     public Topic(NodeEndpoint self, PeerOptions options, Random random, Outbox outbox, Registration known,
         Func<DateTimeOffset, IReadOnlyList<NodeEndpoint>> requestPeerLists, Action<NodeEndpoint, DateTimeOffset> neighbourDied,
         bool reportDuplicates, GossipOptions? gossip, string? group = null, MessageSigning? signing = null, Func<NodeEndpoint, NodeId?>? expectedId = null,
-        bool encrypt = false, NeighbourScoring? scoring = null, OriginAttestations? origins = null)
+        bool encrypt = false, NeighbourScoring? scoring = null, OriginAttestations? origins = null, bool keepFrames = false)
     {
         Known = known;
         _table = new NeighbourTable(self, options, random, outbox, known)
@@ -62,7 +63,7 @@ internal sealed class Topic
         ByConnection = _table.ByConnection;
         _liveness = new LivenessMonitor(options, outbox, _table);
         _keyring = encrypt && group is not null ? new GroupKeyring(self, group, signing ?? MessageSigning.Skip(), outbox, _table) : null;
-        _dissemination = new Dissemination(self, options, outbox, _table, reportDuplicates, gossip, random, group, signing) { ExpectedId = expectedId, Keyring = _keyring, Origins = origins };
+        _dissemination = new Dissemination(self, options, outbox, _table, reportDuplicates, gossip, random, group, signing, keepFrames) { ExpectedId = expectedId, Keyring = _keyring, Origins = origins };
         _tree = _dissemination.Routing != Routing.Flood;
     }
 

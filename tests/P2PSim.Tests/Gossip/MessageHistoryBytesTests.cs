@@ -121,15 +121,17 @@ public class MessageHistoryBytesTests
     /// The history against a plain model (a FIFO of what it holds) over a long random run of messages of many sizes,
     /// repeats, expiry and both bounds, so the ring and its index grow, wrap, shrink and lose entries from every place.
     /// </summary>
-    [TestCase(1)]
-    [TestCase(2)]
-    public void Agrees_with_a_plain_model_over_a_random_run(int seed)
+    [TestCase(1, false)]
+    [TestCase(2, false)]
+    [TestCase(1, true)]
+    [TestCase(2, true)]
+    public void Agrees_with_a_plain_model_over_a_random_run(int seed, bool keepFrames)
     {
         var random = new Random(seed);
         const int capacity = 200;
         const long maxBytes = 20_000;
         var window = TimeSpan.FromSeconds(20);
-        var history = new MessageHistory(capacity, window, maxBytes);
+        var history = new MessageHistory(capacity, window, maxBytes, keepFrames);
         var messages = Enumerable.Range(0, 1_500).Select(n => Message(n, extraText: random.Next(0, 400))).ToArray();
         var model = new LinkedList<(P2PSim.Protocol.Gossip Message, DateTimeOffset At)>();
         var now = T0;
@@ -173,7 +175,8 @@ public class MessageHistoryBytesTests
         var bench = new DisseminationBench(options, reportDuplicates: false);
 
         Assert.That(bench.Gossip.History.MaxBytes, Is.EqualTo(5_000));
-        Assert.That(new PeerOptions().HistoryBytes, Is.EqualTo(256 * 1024), "the default");
+        Assert.That(new DisseminationBench(new PeerOptions(), reportDuplicates: false).Gossip.History.MaxBytes, Is.EqualTo(64 * 1024), "the default");
+        Assert.That(new DisseminationBench(options, reportDuplicates: false, new GossipOptions { Routing = Routing.Spanning }).Gossip.History.MaxBytes, Is.EqualTo(5_000), "on a tree too");
     }
 
     [TestCase(0L, true)]
