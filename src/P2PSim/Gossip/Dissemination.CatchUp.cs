@@ -230,7 +230,7 @@ internal sealed partial class Dissemination
         var seen = new HashSet<MessageId>();
         foreach (var id in want.Ids)
         {
-            if (seen.Add(id) && _history.TryGet(id, now, out var entry))
+            if (seen.Add(id) && _history.TryGet(id, out var entry))
             {
                 _out.Send(connection, Served(entry.Message));
                 _history.MarkHeld(id, BitOf(from));

@@ -405,11 +405,11 @@ internal sealed partial class Dissemination
             _targetLinks = [.. links];
             _targetsStale = false;
             var bits = 0UL;
-            foreach (var link in _targetLinks)
+            for (var i = 0; _tree && i < _targetLinks.Length; i++) // a flood pushes every message to every link: nothing to pin
             {
-                bits |= link?.Bit ?? 0;
+                bits |= _targetLinks[i]?.Bit ?? 0;
             }
-            _history.Links = _tree ? bits : 0; // a flood pushes every message to every link: nothing to pin
+            _history.Links = bits;
         }
         return _targetConnections;
     }

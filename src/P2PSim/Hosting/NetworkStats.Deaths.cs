@@ -18,13 +18,7 @@ public sealed partial class NetworkStats
             var accounts = new List<DeathAccount>();
             foreach (var (node, crashedAt) in _crashes.OrderBy(c => c.Value))
             {
-                var reports = _deathReports.GetValueOrDefault(node) ?? [];
-                var holders = _seedsHolding.Where(h => h.Value.Contains(node)).Select(h => h.Key).ToArray();
-                var removals = _seedRemovals.GetValueOrDefault(node) ?? new Dictionary<NodeEndpoint, DateTimeOffset>();
-                TimeSpan? firstDetection = reports.Count > 0 ? reports.Min(r => r.At) - crashedAt : null;
-                TimeSpan? allSeeds = holders.Length > 0 && holders.All(removals.ContainsKey) ? holders.Max(h => removals[h]) - crashedAt : null;
-                accounts.Add(new DeathAccount(node, crashedAt, true, reports.Select(r => r.Reporter).Distinct().ToArray(), firstDetection,
-                    holders, holders.Count(removals.ContainsKey), allSeeds));
+                accounts.Add(CrashAccount(node, crashedAt, elsewhere: false));
             }
             // Crashed by the slice that runs it: its time is when this slice's script said so. It is told here whether or
             // not a peer of this slice neighboured it (a seed here may only have removed it on another seed's report).
@@ -32,14 +26,7 @@ public sealed partial class NetworkStats
                 .Where(n => !_crashes.ContainsKey(n) && !_nodes.ContainsKey(n) && _remoteCrashes.ContainsKey(n.Port)).Distinct();
             foreach (var node in elsewhere.OrderBy(n => _remoteCrashes[n.Port]))
             {
-                var plannedAt = _remoteCrashes[node.Port];
-                var reports = _deathReports.GetValueOrDefault(node) ?? [];
-                var holders = _seedsHolding.Where(h => h.Value.Contains(node)).Select(h => h.Key).ToArray();
-                var removals = _seedRemovals.GetValueOrDefault(node) ?? new Dictionary<NodeEndpoint, DateTimeOffset>();
-                TimeSpan? firstDetection = reports.Count > 0 ? reports.Min(r => r.At) - plannedAt : null;
-                TimeSpan? allSeeds = holders.Length > 0 && holders.All(removals.ContainsKey) ? holders.Max(h => removals[h]) - plannedAt : null;
-                accounts.Add(new DeathAccount(node, plannedAt, true, reports.Select(r => r.Reporter).Distinct().ToArray(), firstDetection,
-                    holders, holders.Count(removals.ContainsKey), allSeeds, Elsewhere: true));
+                accounts.Add(CrashAccount(node, _remoteCrashes[node.Port], elsewhere: true));
             }
             foreach (var (node, reports) in _deathReports.Where(r => !_crashes.ContainsKey(r.Key) && !(!_nodes.ContainsKey(r.Key) && _remoteCrashes.ContainsKey(r.Key.Port))))
             {
@@ -47,6 +34,22 @@ public sealed partial class NetworkStats
             }
             return accounts;
         }
+    }
+
+    /// <summary>
+    /// The account of one crash at <paramref name="crashedAt"/> (for a crash run by another slice, <paramref name="elsewhere"/>,
+    /// when its script said so): who reported it first and when, which seeds held it and how long they took to remove it.
+    /// Called under the lock.
+    /// </summary>
+    private DeathAccount CrashAccount(NodeEndpoint node, DateTimeOffset crashedAt, bool elsewhere)
+    {
+        var reports = _deathReports.GetValueOrDefault(node) ?? [];
+        var holders = _seedsHolding.Where(h => h.Value.Contains(node)).Select(h => h.Key).ToArray();
+        var removals = _seedRemovals.GetValueOrDefault(node) ?? new Dictionary<NodeEndpoint, DateTimeOffset>();
+        TimeSpan? firstDetection = reports.Count > 0 ? reports.Min(r => r.At) - crashedAt : null;
+        TimeSpan? allSeeds = holders.Length > 0 && holders.All(removals.ContainsKey) ? holders.Max(h => removals[h]) - crashedAt : null;
+        return new DeathAccount(node, crashedAt, true, reports.Select(r => r.Reporter).Distinct().ToArray(), firstDetection,
+            holders, holders.Count(removals.ContainsKey), allSeeds, Elsewhere: elsewhere);
     }
 
     /// <summary>The summary's lines on deaths: one a crash, one a false report, or "Deaths: none".</summary>
