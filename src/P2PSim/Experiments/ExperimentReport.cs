@@ -432,6 +432,12 @@ public sealed record ResourceReport(
     /// drained, when the nodes may have let go of much of what they held.
     /// </summary>
     public long? PeakLiveHeapBytes { get; init; }
+
+    /// <summary>
+    /// When the run's heap was seen at <see cref="PeakLiveHeapBytes"/>: seconds since the run started (null in reports
+    /// written before it was measured, and in a merge of slices, whose peaks came at different times).
+    /// </summary>
+    public double? PeakLiveHeapSeconds { get; init; }
 }
 
 /// <summary>

@@ -5,7 +5,8 @@ namespace P2PSim.Experiments;
 /// background, the heap's size less its free space is what was alive then; this watch reads the last full collection
 /// of each kind a few times a second and keeps the largest it sees. It forces no collection (that would stall the run
 /// it measures), so it sees the heap only when the collector looks: at most the true peak, and null for a run in which
-/// no full collection ran. Collections from before it started do not count.
+/// no full collection ran. Collections from before it started do not count. It also notes when it saw the peak (within
+/// its interval of the collection), so a report can tell in which phase of a run the heap was largest.
 /// </summary>
 internal sealed class FullCollectionWatch
 {
@@ -13,18 +14,26 @@ internal sealed class FullCollectionWatch
 
     private readonly Lock _gate = new();
     private readonly ITimer _timer;
+    private readonly TimeProvider _time;
+    private readonly long _started;
     private readonly long _startIndex;
     private long? _peak;
+    private TimeSpan _peakAt;
     private bool _stopped;
 
     public FullCollectionWatch(TimeProvider time)
     {
+        _time = time;
+        _started = time.GetTimestamp();
         _startIndex = Math.Max(GC.GetGCMemoryInfo(GCKind.FullBlocking).Index, GC.GetGCMemoryInfo(GCKind.Background).Index);
         _timer = time.CreateTimer(_ => Sample(), null, Interval, Interval);
     }
 
-    /// <summary>Looks a last time and stops; the largest live heap seen after a full collection, or null if none ran.</summary>
-    public long? Stop()
+    /// <summary>
+    /// Looks a last time and stops; the largest live heap seen after a full collection and when it was seen (time since
+    /// the watch started), or null if none ran.
+    /// </summary>
+    public (long Bytes, TimeSpan At)? Stop()
     {
         _timer.Dispose();
         lock (_gate)
@@ -34,7 +43,7 @@ internal sealed class FullCollectionWatch
                 SampleLocked();
                 _stopped = true;
             }
-            return _peak;
+            return _peak is { } peak ? (peak, _peakAt) : null;
         }
     }
 
@@ -57,7 +66,11 @@ internal sealed class FullCollectionWatch
             if (info.Index > _startIndex && info.Generation == 2)
             {
                 var live = info.HeapSizeBytes - info.FragmentedBytes;
-                _peak = _peak is { } p && p >= live ? p : live;
+                if (_peak is not { } p || live > p)
+                {
+                    _peak = live;
+                    _peakAt = _time.GetElapsedTime(_started);
+                }
             }
         }
     }

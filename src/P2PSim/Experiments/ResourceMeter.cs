@@ -34,14 +34,17 @@ public sealed class ResourceMeter : IDisposable
         var heap = GC.GetTotalMemory(forceFullCollection: true);
         using var process = Process.GetCurrentProcess();
         process.Refresh();
+        var wall = _wall.Elapsed;
         return new ResourceReport(
-            WallSeconds: _wall.Elapsed.TotalSeconds,
+            WallSeconds: wall.TotalSeconds,
             CpuSeconds: (process.TotalProcessorTime - _cpuAtStart).TotalSeconds,
             PeakWorkingSetBytes: process.PeakWorkingSet64,
             ManagedHeapBytes: heap,
             Collections: collections)
         {
-            PeakLiveHeapBytes = peak is { } p && p > heap ? p : heap, // the end's forced collection is one more look
+            // the end's forced collection is one more look
+            PeakLiveHeapBytes = peak is { } p && p.Bytes > heap ? p.Bytes : heap,
+            PeakLiveHeapSeconds = peak is { } q && q.Bytes > heap ? q.At.TotalSeconds : wall.TotalSeconds,
         };
     }
 

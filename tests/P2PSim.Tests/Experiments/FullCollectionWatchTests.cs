@@ -26,6 +26,7 @@ public sealed class FullCollectionWatchTests
         {
             Assert.That(report.PeakLiveHeapBytes, Is.GreaterThanOrEqualTo((long)Held), "the 64 MiB alive at the full collection");
             Assert.That(report.PeakLiveHeapBytes, Is.GreaterThanOrEqualTo(report.ManagedHeapBytes));
+            Assert.That(report.PeakLiveHeapSeconds, Is.InRange(0, report.WallSeconds), "the peak was seen during the run");
         });
     }
 
