@@ -426,7 +426,8 @@ public sealed record ResourceReport(
     long RecorderBytes = 0)
 {
     /// <summary>
-    /// The largest live managed heap a full collection found during the run or at its end (<see cref="FullCollectionWatch"/>),
+    /// The largest managed heap a full collection left during the run or at its end (<see cref="FullCollectionWatch"/>:
+    /// an upper bound of the live heap, since a background collection counts what was allocated while it ran),
     /// the receipt log included; at least <see cref="ManagedHeapBytes"/> (null in reports written before it was measured).
     /// Under overload it is the figure that counts: the end's <see cref="ManagedHeapBytes"/> is measured after the network
     /// drained, when the nodes may have let go of much of what they held.

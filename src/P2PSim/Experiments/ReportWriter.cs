@@ -123,7 +123,7 @@ public static partial class ReportWriter
         new("  of it the experiment's receipt log", r => r.Resources is { RecorderBytes: > 0 } x ? Bytes(x.RecorderBytes) : "-"), // the experiment's, not a node's
         new("heap per peer", r => r.Resources is { } x && r.Peers > 0 ? Bytes(x.ManagedHeapBytes / r.Peers) : "-"),
         new("heap per peer, nodes only", r => r.Resources is { RecorderBytes: > 0 } x && r.Peers > 0 ? Bytes((x.ManagedHeapBytes - x.RecorderBytes) / r.Peers) : "-"),
-        new("live heap at its peak / per peer, nodes only", r => r.Resources is { PeakLiveHeapBytes: { } peak } x && r.Peers > 0 ? $"{Bytes(peak)} / {Bytes((peak - x.RecorderBytes) / r.Peers)}{(x.PeakLiveHeapSeconds is { } at ? $" at {Duration(at * 1000)}" : "")}" : "-"), // as full collections during the run found it, and when
+        new("heap after full GCs, most / per peer, nodes only", r => r.Resources is { PeakLiveHeapBytes: { } peak } x && r.Peers > 0 ? $"{Bytes(peak)} / {Bytes((peak - x.RecorderBytes) / r.Peers)}{(x.PeakLiveHeapSeconds is { } at ? $" at {Duration(at * 1000)}" : "")}" : "-"), // as full collections during the run found it, and when
         new("open files (sockets)", r => r.Resources?.OpenFileDescriptors is { } f ? Count(f) : "-"),
         new("collections gen0/1/2", r => r.Resources?.Collections is { } g ? $"{Count(g.Gen0)} / {Count(g.Gen1)} / {Count(g.Gen2)}" : "-"),
         new("GC pauses / allocated", r => r.Resources?.Collections is { } g ? $"{g.PauseSeconds.ToString("0.00", Invariant)} s / {Bytes((long)(g.AllocatedGiB * (1L << 30)))}" : "-"),
