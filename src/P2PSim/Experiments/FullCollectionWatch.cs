@@ -1,14 +1,14 @@
 namespace P2PSim.Experiments;
 
 /// <summary>
-/// The largest live heap the garbage collector found during a run. After a full (generation 2) collection, blocking or
-/// background, the heap's size less its free space is what was alive then; this watch reads the last full collection
-/// of each kind a few times a second and keeps the largest it sees. It forces no collection (that would stall the run
-/// it measures), so it sees the heap only when the collector looks, and null for a run in which no full collection ran.
-/// It is an upper bound of the live heap, not the live heap: a background collection under load runs for seconds,
-/// and what was allocated or died meanwhile still counts at its end (a 1,000-peer tcp run read 828 MiB here at 310.2 s;
-/// a heap dump 0.3 s later found 390 MB reachable). Collections from before it started do not count. It also notes when it saw the peak (within
-/// its interval of the collection), so a report can tell in which phase of a run the heap was largest.
+/// The largest heap a full (generation 2) collection left during a run: after each, blocking or background, the heap's
+/// size less its free space. This watch reads the last full collection of each kind a few times a second, keeps the
+/// largest it sees and notes when it saw it (within its interval), so a report can tell in which phase of a run the
+/// heap was largest. It forces no collection (that would stall the run it measures), so it sees the heap only when the
+/// collector looks, and null for a run in which no full collection ran; collections from before it started do not
+/// count. It is an upper bound of the live heap, not the live heap: a background collection under load runs for
+/// seconds, and what was allocated or died meanwhile still counts at its end (a 1,000-peer tcp run read 828 MiB here at
+/// 310.2 s; a heap dump 0.3 s later found 390 MB reachable).
 /// </summary>
 internal sealed class FullCollectionWatch
 {

@@ -4,8 +4,8 @@ namespace P2PSim.Experiments;
 
 /// <summary>
 /// Measures what a run costs the process: wall clock, processor time, memory. While the run goes it watches the
-/// garbage collector (<see cref="FullCollectionWatch"/>), so the report can say how large the live heap grew, not only
-/// what is left of it at the end. Dispose it when the run ends, whether or not <see cref="Finish"/> was reached.
+/// garbage collector (<see cref="FullCollectionWatch"/>), so the report can say how large the heap grew (an upper bound of
+/// the live heap), not only what is left of it at the end. Dispose it when the run ends, whether or not <see cref="Finish"/> was reached.
 /// </summary>
 public sealed class ResourceMeter : IDisposable
 {
@@ -35,6 +35,8 @@ public sealed class ResourceMeter : IDisposable
         using var process = Process.GetCurrentProcess();
         process.Refresh();
         var wall = _wall.Elapsed;
+        // the end's forced collection is one more look
+        var (peakBytes, peakAt) = peak is { } p && p.Bytes > heap ? p : (heap, wall);
         return new ResourceReport(
             WallSeconds: wall.TotalSeconds,
             CpuSeconds: (process.TotalProcessorTime - _cpuAtStart).TotalSeconds,
@@ -42,9 +44,8 @@ public sealed class ResourceMeter : IDisposable
             ManagedHeapBytes: heap,
             Collections: collections)
         {
-            // the end's forced collection is one more look
-            PeakLiveHeapBytes = peak is { } p && p.Bytes > heap ? p.Bytes : heap,
-            PeakLiveHeapSeconds = peak is { } q && q.Bytes > heap ? q.At.TotalSeconds : wall.TotalSeconds,
+            PeakLiveHeapBytes = peakBytes,
+            PeakLiveHeapSeconds = peakAt.TotalSeconds,
         };
     }
 
